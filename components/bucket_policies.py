@@ -1,0 +1,84 @@
+"""Bucket policy statements shared by every bucket the landing zone creates.
+
+Pure functions over ARNs (plain strings), so the component, the tests and the policy rules agree on
+one definition of "TLS-only" and "only the expected KMS key".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Statement = dict[str, Any]
+
+SSE_HEADER = "s3:x-amz-server-side-encryption"
+SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
+
+
+def deny_insecure_transport(bucket_arn: str) -> list[Statement]:
+    """Refuse plain HTTP and TLS older than 1.2 for every request, whoever makes it."""
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    return [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyOutdatedTls",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+        },
+    ]
+
+
+def deny_unexpected_encryption(bucket_arn: str, key_arn: str) -> list[Statement]:
+    """Refuse uploads that ask for anything but SSE-KMS with this bucket's key.
+
+    Uploads that send no encryption header get the bucket default (SSE-KMS, same key), which is
+    why the conditions use ...IfExists: the bucket default is the guarantee, the deny closes the
+    only way around it (a request choosing another algorithm or another key).
+    """
+    objects = f"{bucket_arn}/*"
+    return [
+        {
+            "Sid": "DenyNonKmsEncryption",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringNotEqualsIfExists": {SSE_HEADER: "aws:kms"}},
+        },
+        {
+            "Sid": "DenyOtherKmsKeys",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"StringNotEqualsIfExists": {SSE_KEY_HEADER: key_arn}},
+        },
+    ]
+
+
+def allow_access_log_delivery(log_bucket_arn: str, source_bucket_arns: list[str], account_id: str) -> Statement:
+    """S3 server access log delivery, only from this landing zone's buckets in this account."""
+    return {
+        "Sid": "AllowS3ServerAccessLogDelivery",
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": f"{log_bucket_arn}/*",
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": sorted(source_bucket_arns)},
+            "StringEquals": {"aws:SourceAccount": account_id},
+        },
+    }
+
+
+def document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,138 @@
+"""KMS key policies: the account administers each key; only the AWS services that need a key get it.
+
+Pure functions returning policy documents, so tests and policy rules can reason about them without
+Pulumi. No statement uses ``Principal: "*"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.naming import account_root
+from components.settings import Settings
+
+Statement = dict[str, Any]
+AUTOSCALING_SLR = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
+def _document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _account_admin(settings: Settings) -> Statement:
+    # Delegates key use to IAM policies in this account; without it the key is unmanageable.
+    return {
+        "Sid": "AccountAdministersKeyThroughIam",
+        "Effect": "Allow",
+        "Principal": {"AWS": account_root(settings)},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def _source_account(settings: Settings) -> dict[str, Any]:
+    return {"StringEquals": {"aws:SourceAccount": settings.account_id}}
+
+
+def data_key_policy(settings: Settings) -> dict[str, Any]:
+    """Genomic data tiers. S3 and EFS use the caller's own grants; S3 log delivery needs the key
+    because the access-log bucket is encrypted with it too."""
+    return _document(
+        [
+            _account_admin(settings),
+            {
+                "Sid": "S3ServerAccessLogDelivery",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": _source_account(settings),
+            },
+        ]
+    )
+
+
+def log_key_policy(settings: Settings) -> dict[str, Any]:
+    """Audit logs: CloudTrail writes, CloudWatch Logs stores, alarms publish to the encrypted
+    topic, AWS Config delivers snapshots to the audit bucket."""
+    partition, region, account = settings.partition, settings.region, settings.account_id
+    return _document(
+        [
+            _account_admin(settings),
+            {
+                "Sid": "CloudTrailEncryptsLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account}:trail/*"
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": _source_account(settings),
+            },
+            {
+                "Sid": "CloudWatchLogsEncryptsLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account}:log-group:*"
+                    }
+                },
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": _source_account(settings),
+            },
+            {
+                "Sid": "AwsConfigDeliversToAuditBucket",
+                "Effect": "Allow",
+                "Principal": {"Service": "config.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": _source_account(settings),
+            },
+        ]
+    )
+
+
+def compute_key_policy(settings: Settings) -> dict[str, Any]:
+    """Compute volumes: the EC2 Auto Scaling service-linked role launches Batch instances with
+    encrypted EBS volumes and needs the key and a grant on it, or jobs sit in RUNNABLE."""
+    slr = f"arn:{settings.partition}:iam::{settings.account_id}:role/{AUTOSCALING_SLR}"
+    return _document(
+        [
+            _account_admin(settings),
+            {
+                "Sid": "AutoScalingUsesKeyForEbs",
+                "Effect": "Allow",
+                "Principal": {"AWS": slr},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+            },
+            {
+                "Sid": "AutoScalingGrantsForAttachedVolumes",
+                "Effect": "Allow",
+                "Principal": {"AWS": slr},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    )

@@ -1,0 +1,20 @@
+"""Availability zones per supported region, so zone counts can be checked before deployment.
+
+Zone names are the ones every account sees in these regions (us-west-1 and ca-central-1 skip a
+letter). A deployment still asks AWS for the zones it gets; this table only bounds the count.
+"""
+
+REGION_ZONES: dict[str, list[str]] = {
+    "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"],
+    "us-east-2": ["us-east-2a", "us-east-2b", "us-east-2c"],
+    "us-west-1": ["us-west-1a", "us-west-1c"],
+    "us-west-2": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
+    "ca-central-1": ["ca-central-1a", "ca-central-1b", "ca-central-1d"],
+    "eu-west-1": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    "eu-west-2": ["eu-west-2a", "eu-west-2b", "eu-west-2c"],
+    "eu-central-1": ["eu-central-1a", "eu-central-1b", "eu-central-1c"],
+    "ap-northeast-1": ["ap-northeast-1a", "ap-northeast-1c", "ap-northeast-1d"],
+    "ap-southeast-2": ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"],
+    "us-gov-west-1": ["us-gov-west-1a", "us-gov-west-1b", "us-gov-west-1c"],
+    "us-gov-east-1": ["us-gov-east-1a", "us-gov-east-1b", "us-gov-east-1c"],
+}

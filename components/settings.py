@@ -1,0 +1,757 @@
+"""The typed model of a stack's configuration, validated before any resource is registered.
+
+Every setting a cloud admin can put in ``Pulumi.<stack>.yaml`` lives here, with its default.
+``Pulumi.yaml`` declares the same keys (a test keeps the two in step). Validation collects every
+problem at once and names the key, the bad value and what is allowed, so a bad stack file costs
+one round trip, not five.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import re
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from components.regions import REGION_ZONES
+
+PROJECT = "genomics-landing-zone"
+
+TIERS: tuple[str, ...] = ("bcl", "fastq", "alignments", "variants", "reference", "results")
+"""Data tiers, in the order data flows through a sequencing pipeline."""
+
+TIER_DESCRIPTIONS: dict[str, str] = {
+    "bcl": "raw sequencer output (BCL run folders)",
+    "fastq": "demultiplexed reads (FASTQ)",
+    "alignments": "aligned reads (BAM/CRAM)",
+    "variants": "variant calls (VCF/gVCF)",
+    "reference": "reference genomes and indexes",
+    "results": "pipeline results and reports",
+}
+
+# Tiers whose objects must never expire: variants are the smallest and most valuable output,
+# reference genomes are read by every job.
+NON_EXPIRING_TIERS = frozenset({"variants", "reference"})
+
+CLASSIFICATIONS = ("public", "controlled", "phi")
+
+# CloudWatch Logs accepts only these retention values (PutRetentionPolicy).
+CLOUDWATCH_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+HIPAA_RETENTION_DAYS = 2190
+"""45 CFR 164.316(b)(2)(i): keep required documentation six years."""
+
+DEFAULT_INTERFACE_ENDPOINTS = (
+    "kms",
+    "sts",
+    "logs",
+    "monitoring",
+    "ecr.api",
+    "ecr.dkr",
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+    "batch",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "ec2",
+)
+
+SECURITY_HUB_STANDARDS = ("nist-800-171", "nist-800-53-r5", "aws-foundational", "cis-3.0")
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+NAME = re.compile(r"^[a-z][a-z0-9-]{1,14}[a-z0-9]$")
+COLLABORATOR_NAME = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+PREFIX = re.compile(r"^([A-Za-z0-9!_.'()-]+/)*$")
+RUN_ID = re.compile(r"^[A-Za-z0-9_.:/=+@-]{1,256}$")
+AMI_ID = re.compile(r"^ami-[0-9a-f]{8,17}$")
+ECR_IMAGE = re.compile(
+    r"^(?P<registry>(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com)"
+    r"/(?P<repo>[a-z0-9][a-z0-9._/-]*)(:(?P<tag>[\w][\w.-]{0,127})|@sha256:[0-9a-f]{64})$"
+)
+IMAGE = re.compile(r"^(?P<registry>[a-z0-9.-]+(:\d+)?)/[a-z0-9][a-z0-9._/-]*(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
+PRINCIPAL_ARN = re.compile(r"^arn:aws(-us-gov|-cn)?:iam::(?P<account>\d{12}):(role|user)/[\w+=,.@/-]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ENDPOINT_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+F2_TYPES = ("f2.6xlarge", "f2.12xlarge", "f2.48xlarge")
+
+SECRET_PLACEHOLDER_PREFIX = "offline-placeholder-"
+
+
+class SettingsError(Exception):
+    """Raised with every problem in a stack's settings, one per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+    def render(self, stack: str | None = None) -> str:
+        where = f" in stack '{stack}'" if stack else ""
+        lines = [f"{len(self.problems)} invalid setting(s){where}; nothing was created:"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+def _check_account_id(value: Any) -> str:
+    text = str(value)
+    if isinstance(value, (int, float)):
+        raise ValueError(
+            "must be a quoted 12-digit string (YAML reads an unquoted number as an integer and drops leading zeros)"
+        )
+    if not ACCOUNT_ID.match(text):
+        raise ValueError("must be an AWS account ID: exactly 12 digits")
+    return text
+
+
+class TierLifecycle(_Model):
+    """When objects of one tier move to colder storage classes or expire (days after creation)."""
+
+    standard_ia_after_days: int | None = None
+    glacier_ir_after_days: int | None = None
+    glacier_after_days: int | None = None
+    deep_archive_after_days: int | None = None
+    expire_after_days: int | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _positive(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError("must be a positive number of days (1 or more)")
+        return value
+
+    @field_validator("standard_ia_after_days")
+    @classmethod
+    def _ia_minimum(cls, value: int | None) -> int | None:
+        if value is not None and value < 30:
+            raise ValueError(
+                "must be at least 30: S3 keeps objects in Standard for 30 days before a transition to Standard-IA"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TierLifecycle:
+        steps = [(alias, days) for alias, days in self.transitions() if days is not None]
+        if self.expire_after_days is not None:
+            steps.append(("expireAfterDays", self.expire_after_days))
+        for (earlier, earlier_days), (later, later_days) in itertools.pairwise(steps):
+            if later_days <= earlier_days:
+                raise ValueError(
+                    f"{later} ({later_days}) must be greater than {earlier} ({earlier_days}): "
+                    "storage classes go Standard-IA -> Glacier IR -> Glacier -> Deep Archive -> expiry"
+                )
+        if self.standard_ia_after_days is not None:
+            for alias, days in self.transitions()[1:]:
+                if days is not None and days < self.standard_ia_after_days + 30:
+                    raise ValueError(
+                        f"{alias} ({days}) must be at least 30 days after standardIaAfterDays "
+                        f"({self.standard_ia_after_days}): S3 keeps objects 30 days in Standard-IA"
+                    )
+        return self
+
+    def transitions(self) -> list[tuple[str, int | None]]:
+        """(config key, days) for each storage-class transition, coldest last."""
+        return [
+            ("standardIaAfterDays", self.standard_ia_after_days),
+            ("glacierIrAfterDays", self.glacier_ir_after_days),
+            ("glacierAfterDays", self.glacier_after_days),
+            ("deepArchiveAfterDays", self.deep_archive_after_days),
+        ]
+
+
+STORAGE_CLASS_BY_KEY = {
+    "standardIaAfterDays": "STANDARD_IA",
+    "glacierIrAfterDays": "GLACIER_IR",
+    "glacierAfterDays": "GLACIER",
+    "deepArchiveAfterDays": "DEEP_ARCHIVE",
+}
+
+DEFAULT_LIFECYCLE: dict[str, dict[str, int]] = {
+    "bcl": {"glacierAfterDays": 30},
+    "fastq": {"expireAfterDays": 90},
+    "alignments": {"standardIaAfterDays": 30},
+    "variants": {},
+    "reference": {},
+    "results": {"standardIaAfterDays": 90},
+}
+
+
+class Lifecycle(_Model):
+    """Per-tier lifecycle; a tier given in config replaces that tier's defaults."""
+
+    bcl: TierLifecycle = TierLifecycle(**DEFAULT_LIFECYCLE["bcl"])
+    fastq: TierLifecycle = TierLifecycle(**DEFAULT_LIFECYCLE["fastq"])
+    alignments: TierLifecycle = TierLifecycle(**DEFAULT_LIFECYCLE["alignments"])
+    variants: TierLifecycle = TierLifecycle()
+    reference: TierLifecycle = TierLifecycle()
+    results: TierLifecycle = TierLifecycle(**DEFAULT_LIFECYCLE["results"])
+
+    @field_validator("variants", "reference")
+    @classmethod
+    def _never_expire(cls, value: TierLifecycle) -> TierLifecycle:
+        if value.expire_after_days is not None:
+            raise ValueError(
+                "expireAfterDays is not allowed on this tier: variant calls and reference genomes "
+                "are kept (transitions to colder storage are allowed)"
+            )
+        return value
+
+    def for_tier(self, tier: str) -> TierLifecycle:
+        return getattr(self, tier)
+
+
+class Collaborator(_Model):
+    """An external lab that reaches chosen data tiers through a cross-account role."""
+
+    name: str
+    account_id: str
+    external_id: SecretStr
+    access: Literal["read", "read-write"] = "read"
+    tiers: list[str]
+    prefixes: list[str] = Field(default_factory=lambda: [""])
+    principal_arns: list[str] = Field(default_factory=list)
+    run_tags: list[str] = Field(default_factory=list)
+    require_mfa: bool = True
+    max_session_seconds: int = 3600
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not COLLABORATOR_NAME.match(value):
+            raise ValueError("must be 3-32 characters: lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    _account = field_validator("account_id", mode="before")(lambda cls, v: _check_account_id(v))
+
+    @field_validator("external_id", mode="before")
+    @classmethod
+    def _external_id(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+        if not EXTERNAL_ID.match(text):
+            raise ValueError("must be 2-1224 characters from letters, digits and +=,.@:/-_ (sts:ExternalId)")
+        if len(text) < 16 and not text.startswith(SECRET_PLACEHOLDER_PREFIX):
+            raise ValueError("must be at least 16 characters so it cannot be guessed")
+        return value
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"must name at least one tier from {', '.join(TIERS)}")
+        unknown = [t for t in value if t not in TIERS]
+        if unknown:
+            raise ValueError(f"unknown tier(s) {unknown}; allowed: {', '.join(TIERS)}")
+        return value
+
+    @field_validator("prefixes")
+    @classmethod
+    def _prefixes(cls, value: list[str]) -> list[str]:
+        bad = [p for p in value if not PREFIX.match(p)]
+        if bad:
+            raise ValueError(
+                f"bad prefix(es) {bad}: each is '' (whole tier) or path segments ending in '/', "
+                "no wildcards, no leading '/'"
+            )
+        return value or [""]
+
+    @field_validator("run_tags")
+    @classmethod
+    def _run_tags(cls, value: list[str]) -> list[str]:
+        bad = [r for r in value if not RUN_ID.match(r)]
+        if bad:
+            raise ValueError(f"bad sequencing-run ID(s) {bad}: 1-256 characters, no wildcards")
+        return value
+
+    @field_validator("max_session_seconds")
+    @classmethod
+    def _session(cls, value: int) -> int:
+        if not 3600 <= value <= 43200:
+            raise ValueError("must be between 3600 (1 hour) and 43200 (12 hours) seconds")
+        return value
+
+    @model_validator(mode="after")
+    def _principals_in_account(self) -> Collaborator:
+        for arn in self.principal_arns:
+            match = PRINCIPAL_ARN.match(arn)
+            if not match or match.group("account") != self.account_id:
+                raise ValueError(
+                    f"principalArns entry {arn!r} must be an IAM role or user ARN in the "
+                    f"collaborator's own account {self.account_id}"
+                )
+        return self
+
+
+class SecurityServices(_Model):
+    """Account security services; turn one off only where an organization runs it centrally."""
+
+    aws_config: bool = True
+    guard_duty: bool = True
+    security_hub: bool = True
+    access_analyzer: bool = True
+    password_policy: bool = True
+    ebs_encryption_by_default: bool = True
+    s3_account_public_access_block: bool = True
+
+
+class ComputeImages(_Model):
+    alignment: str
+    variant_calling: str
+
+
+class Compute(_Model):
+    """AWS Batch compute for container pipelines."""
+
+    enabled: bool = True
+    instance_types: list[str] = Field(default_factory=lambda: ["m7i", "c7i", "r7i"])
+    on_demand_max_vcpus: int = 256
+    spot_max_vcpus: int = 1024
+    images: ComputeImages | None = None
+    allowed_registries: list[str] = Field(default_factory=list)
+    job_timeout_minutes: int = 1440
+    job_attempts: int = 3
+    root_volume_gib: int = 50
+    scratch_volume_gib: int = 500
+
+    @field_validator("instance_types")
+    @classmethod
+    def _no_fpga_here(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("must list at least one instance type or family")
+        fpga = [t for t in value if t.startswith(("f1", "f2"))]
+        if fpga:
+            raise ValueError(f"{fpga} are FPGA types; put them under fpga.instanceTypes")
+        return value
+
+    @field_validator("on_demand_max_vcpus", "spot_max_vcpus")
+    @classmethod
+    def _vcpus(cls, value: int) -> int:
+        if not 1 <= value <= 100000:
+            raise ValueError("must be between 1 and 100000 vCPUs")
+        return value
+
+    @field_validator("job_timeout_minutes")
+    @classmethod
+    def _timeout(cls, value: int) -> int:
+        if not 1 <= value <= 20160:
+            raise ValueError("must be between 1 and 20160 minutes (14 days)")
+        return value
+
+    @field_validator("job_attempts")
+    @classmethod
+    def _attempts(cls, value: int) -> int:
+        if not 1 <= value <= 10:
+            raise ValueError("must be between 1 and 10 (AWS Batch retry strategy limit)")
+        return value
+
+    @field_validator("root_volume_gib", "scratch_volume_gib")
+    @classmethod
+    def _volume(cls, value: int) -> int:
+        if not 30 <= value <= 16384:
+            raise ValueError("must be between 30 and 16384 GiB (gp3 limits, AL2023 root minimum)")
+        return value
+
+
+class Fpga(_Model):
+    """An FPGA compute environment for accelerated pipelines (EC2 F2)."""
+
+    enabled: bool = False
+    instance_types: list[str] = Field(default_factory=lambda: ["f2.6xlarge"])
+    ami_id: str | None = None
+    placement_group: bool = False
+    max_vcpus: int = 96
+
+    @field_validator("instance_types")
+    @classmethod
+    def _f2_only(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"must list at least one of {', '.join(F2_TYPES)}")
+        for item in value:
+            if item.startswith("f1"):
+                raise ValueError(
+                    f"{item!r}: EC2 F1 instances were retired on 2025-12-20; use the F2 family ({', '.join(F2_TYPES)})"
+                )
+            if item not in F2_TYPES:
+                raise ValueError(f"{item!r} is not an F2 instance type; allowed: {', '.join(F2_TYPES)}")
+        return value
+
+    @field_validator("ami_id")
+    @classmethod
+    def _ami(cls, value: str | None) -> str | None:
+        if value is not None and not AMI_ID.match(value):
+            raise ValueError("must be an AMI ID like ami-0123456789abcdef0")
+        return value
+
+    @field_validator("max_vcpus")
+    @classmethod
+    def _vcpus(cls, value: int) -> int:
+        if not 1 <= value <= 10000:
+            raise ValueError("must be between 1 and 10000 vCPUs")
+        return value
+
+
+class ReferenceData(_Model):
+    """Optional shared EFS file system with reference genomes, mounted read-only by jobs."""
+
+    efs: bool = False
+
+
+class Settings(_Model):
+    """Everything a stack can configure. Field aliases are the Pulumi config keys."""
+
+    region: str
+    account_id: str
+    name_prefix: str = "glz"
+    classification: Literal["public", "controlled", "phi"] = "phi"
+    tags: dict[str, str] = Field(default_factory=dict)
+    vpc_cidr: str = "10.40.0.0/16"
+    availability_zone_count: int = 2
+    egress: Literal["none", "nat-gateway"] = "none"
+    interface_endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS))
+    flow_log_retention_days: int = 365
+    audit_log_retention_days: int = 2557
+    audit_object_lock_days: int = 2190
+    audit_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "COMPLIANCE"
+    lifecycle: Lifecycle = Lifecycle()
+    noncurrent_version_expiry_days: int = 90
+    abort_incomplete_multipart_upload_days: int = 7
+    collaborators: list[Collaborator] = Field(default_factory=list)
+    admin_principal_arns: list[str] = Field(default_factory=list)
+    auditor_principal_arns: list[str] = Field(default_factory=list)
+    security_services: SecurityServices = SecurityServices()
+    security_hub_standards: list[str] = Field(default_factory=lambda: ["nist-800-171", "aws-foundational"])
+    password_max_age_days: int = 90
+    alarm_email: str | None = None
+    compute: Compute = Compute()
+    fpga: Fpga = Fpga()
+    reference_data: ReferenceData = ReferenceData()
+
+    _account = field_validator("account_id", mode="before")(lambda cls, v: _check_account_id(v))
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value not in REGION_ZONES:
+            raise ValueError(f"unsupported region; supported: {', '.join(sorted(REGION_ZONES))}")
+        return value
+
+    @field_validator("name_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if not NAME.match(value):
+            raise ValueError("must be 3-16 characters: lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        try:
+            network = ipaddress.IPv4Network(value, strict=True)
+        except ValueError as error:
+            raise ValueError(f"must be an IPv4 network like 10.40.0.0/16 ({error})") from None
+        private = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+        if not any(network.subnet_of(p) for p in private):
+            raise ValueError("must be inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
+        if not 16 <= network.prefixlen <= 24:
+            raise ValueError("prefix length must be between /16 and /24")
+        return value
+
+    @field_validator("availability_zone_count")
+    @classmethod
+    def _zones(cls, value: int) -> int:
+        if not 2 <= value <= 6:
+            raise ValueError("must be between 2 and 6")
+        return value
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoints(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                "must list at least one service: private subnets have no internet route, so "
+                f"compute needs interface endpoints (default: {', '.join(DEFAULT_INTERFACE_ENDPOINTS)})"
+            )
+        bad = [s for s in value if not ENDPOINT_SERVICE.match(s)]
+        if bad:
+            raise ValueError(f"bad service name(s) {bad}: use the short name, e.g. 'ecr.api'")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a service twice")
+        return value
+
+    @field_validator("flow_log_retention_days", "audit_log_retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, value: int) -> int:
+        if value not in CLOUDWATCH_RETENTION_DAYS:
+            raise ValueError(
+                "must be a CloudWatch Logs retention value: " + ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS)
+            )
+        return value
+
+    @field_validator("audit_object_lock_days")
+    @classmethod
+    def _lock_days(cls, value: int) -> int:
+        if not 1 <= value <= 36500:
+            raise ValueError("must be between 1 and 36500 days")
+        return value
+
+    @field_validator("noncurrent_version_expiry_days")
+    @classmethod
+    def _noncurrent(cls, value: int) -> int:
+        if not 1 <= value <= 3650:
+            raise ValueError("must be between 1 and 3650 days")
+        return value
+
+    @field_validator("abort_incomplete_multipart_upload_days")
+    @classmethod
+    def _multipart(cls, value: int) -> int:
+        if not 1 <= value <= 30:
+            raise ValueError("must be between 1 and 30 days")
+        return value
+
+    @field_validator("admin_principal_arns", "auditor_principal_arns")
+    @classmethod
+    def _principals(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if not PRINCIPAL_ARN.match(a)]
+        if bad:
+            raise ValueError(f"bad principal ARN(s) {bad}: use arn:aws:iam::<account>:role/<name> or user/<name>")
+        return value
+
+    @field_validator("security_hub_standards")
+    @classmethod
+    def _standards(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in SECURITY_HUB_STANDARDS]
+        if unknown:
+            raise ValueError(f"unknown standard(s) {unknown}; allowed: {', '.join(SECURITY_HUB_STANDARDS)}")
+        return value
+
+    @field_validator("password_max_age_days")
+    @classmethod
+    def _max_age(cls, value: int) -> int:
+        if not 1 <= value <= 365:
+            raise ValueError("must be between 1 and 365 days")
+        return value
+
+    @field_validator("alarm_email", mode="before")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value == "":
+            return None
+        if value is not None and not EMAIL.match(str(value)):
+            raise ValueError("must be an email address")
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        reserved = [k for k in value if k.lower().startswith("aws:")]
+        if reserved:
+            raise ValueError(f"tag keys {reserved} use the reserved 'aws:' prefix")
+        return value
+
+    # ---- derived facts the components share -------------------------------------------------
+
+    @property
+    def zones(self) -> list[str]:
+        """The availability zones this stack spreads subnets over."""
+        return REGION_ZONES[self.region][: self.availability_zone_count]
+
+    @property
+    def partition(self) -> str:
+        return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+
+    @property
+    def requires_data_events(self) -> bool:
+        """Controlled-access and PHI data need object-level audit records."""
+        return self.classification in ("controlled", "phi")
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    """('collaborators', 0, 'accountId') -> 'collaborators[0].accountId'."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part in ("function-after", "function-before") or str(part).startswith(("function-", "constrained-")):
+            continue
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return "[secret]"
+    if isinstance(value, dict) and not value:
+        return "{}"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+_ALIAS_TO_KEY = {"region": "aws:region"}
+
+
+def _config_key(location: str) -> str:
+    head, _, rest = location.partition(".")
+    bracket = head.find("[")
+    root = head if bracket < 0 else head[:bracket]
+    if root in _ALIAS_TO_KEY:
+        return _ALIAS_TO_KEY[root] + head[len(root) :] + ("." + rest if rest else "")
+    return f"{PROJECT}:{location}"
+
+
+def _cross_checks(raw: dict[str, Any]) -> list[str]:
+    """Rules that join two settings; run on raw values so they report alongside field errors."""
+    problems: list[str] = []
+    classification = raw.get("classification", "phi")
+    if classification == "phi":
+        for key in ("auditLogRetentionDays", "auditObjectLockDays"):
+            default = Settings.model_fields[_snake(key)].default
+            try:
+                days = int(raw.get(key, default))
+            except (TypeError, ValueError):
+                continue
+            if days < HIPAA_RETENTION_DAYS:
+                allowed = (
+                    ", ".join(str(d) for d in CLOUDWATCH_RETENTION_DAYS if d >= HIPAA_RETENTION_DAYS)
+                    if key == "auditLogRetentionDays"
+                    else f"{HIPAA_RETENTION_DAYS} or more"
+                )
+                problems.append(
+                    f"{PROJECT}:{key} = {days!r}: must be at least {HIPAA_RETENTION_DAYS} days "
+                    f"(6 years, HIPAA 164.316(b)(2)(i)) when classification is 'phi'; allowed: {allowed}"
+                )
+    region = raw.get("region")
+    count = raw.get("availabilityZoneCount", 2)
+    if region in REGION_ZONES:
+        try:
+            count_int = int(count)
+        except (TypeError, ValueError):
+            count_int = 0
+        zones = REGION_ZONES[region]
+        if 2 <= count_int <= 6 and count_int > len(zones):
+            problems.append(
+                f"{PROJECT}:availabilityZoneCount = {count!r}: region {region} has only "
+                f"{len(zones)} zones ({', '.join(zones)}); allowed: 2 to {len(zones)}"
+            )
+    account = str(raw.get("accountId", ""))
+    collaborators = raw.get("collaborators") or []
+    if isinstance(collaborators, list):
+        names = [c.get("name") for c in collaborators if isinstance(c, dict)]
+        for name in sorted({n for n in names if n and names.count(n) > 1}):
+            problems.append(f"{PROJECT}:collaborators: name {name!r} is used twice; names must be unique")
+        for index, collaborator in enumerate(collaborators):
+            if isinstance(collaborator, dict) and str(collaborator.get("accountId")) == account:
+                problems.append(
+                    f"{PROJECT}:collaborators[{index}].accountId = {account!r}: is this landing "
+                    "zone's own account; collaborators are other accounts (use adminPrincipalArns "
+                    "for people in this account)"
+                )
+    fpga = raw.get("fpga") or {}
+    if isinstance(fpga, dict) and str(fpga.get("enabled", False)).lower() == "true" and not fpga.get("amiId"):
+        problems.append(
+            f"{PROJECT}:fpga.amiId = None: required when fpga.enabled is true; F2 pipelines need an "
+            "explicit AMI with the FPGA runtime (subscribe to a Marketplace AMI first, or the "
+            "compute environment goes INVALID)"
+        )
+    compute = raw.get("compute") or {}
+    if isinstance(compute, dict) and compute.get("enabled", True) is not False:
+        images = compute.get("images")
+        if not images:
+            problems.append(
+                f"{PROJECT}:compute.images = None: required when compute is enabled; give "
+                "{alignment: <ECR image URI>, variantCalling: <ECR image URI>}"
+            )
+        elif isinstance(images, dict):
+            allowed_registries = compute.get("allowedRegistries") or []
+            for key in ("alignment", "variantCalling"):
+                problem = _image_problem(images.get(key), account, allowed_registries)
+                if problem:
+                    problems.append(f"{PROJECT}:compute.images.{key} = {images.get(key)!r}: {problem}")
+    return problems
+
+
+def _image_problem(image: Any, account: str, allowed_registries: list[str]) -> str | None:
+    if not isinstance(image, str):
+        return "required: an ECR image URI in this account"
+    ecr = ECR_IMAGE.match(image)
+    if ecr and ecr.group("account") == account:
+        return None
+    generic = IMAGE.match(image)
+    if generic and generic.group("registry") in allowed_registries:
+        return None
+    return (
+        f"must be an ECR image in this account ({account}.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> "
+        "or @sha256:<digest>); other registries only when listed in compute.allowedRegistries"
+    )
+
+
+def _snake(alias: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", alias).lower()
+
+
+def parse_settings(raw: dict[str, Any], *, secret_keys: frozenset[str] = frozenset()) -> Settings:
+    """Validate raw config values (Pulumi config keys without the project prefix).
+
+    ``secret_keys`` are the keys Pulumi holds as secrets; collaborator external IDs must be one.
+    Raises SettingsError listing every problem.
+    """
+    problems: list[str] = []
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as error:
+        settings = None
+        for item in error.errors():
+            location = _location(item["loc"])
+            message = item["msg"].removeprefix("Value error, ")
+            if item["type"] == "extra_forbidden":
+                message = "unknown setting; see Pulumi.yaml for the settings this project reads"
+            elif item["type"] == "missing":
+                message = "required setting is missing"
+            problems.append(f"{_config_key(location)} = {_describe_value(item.get('input'))}: {message}")
+    problems += _cross_checks(raw)
+    if raw.get("collaborators") and "collaborators" not in secret_keys:
+        problems.append(
+            f"{PROJECT}:collaborators: external IDs must be stored as secrets; set each with "
+            f"`pulumi config set --secret --path 'collaborators[N].externalId' <value>`"
+        )
+    if problems:
+        raise SettingsError(sorted(dict.fromkeys(problems)))
+    assert settings is not None
+    return settings

@@ -1,0 +1,1 @@
+"""glz: the offline engine and command line of genomics-landing-zone."""
