@@ -744,7 +744,8 @@ def parse_settings(raw: dict[str, Any], *, secret_keys: frozenset[str] = frozens
                 message = "unknown setting; see Pulumi.yaml for the settings this project reads"
             elif item["type"] == "missing":
                 message = "required setting is missing"
-            problems.append(f"{_config_key(location)} = {_describe_value(item.get('input'))}: {message}")
+            shown = "[secret]" if location.endswith("externalId") else _describe_value(item.get("input"))
+            problems.append(f"{_config_key(location)} = {shown}: {message}")
     problems += _cross_checks(raw)
     if raw.get("collaborators") and "collaborators" not in secret_keys:
         problems.append(

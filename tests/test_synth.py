@@ -1,0 +1,146 @@
+"""`glz synth`: the real program offline, deterministic, secrets kept secret, bad input exit 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from glz.state import SECRET_SIG, SECRET_SIG_KEY, StackState
+
+ROOT = Path(__file__).resolve().parent.parent
+GLZ = [sys.executable, "-m", "glz.cli"]
+
+
+def glz(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*GLZ, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    result = glz("synth", "--stack", "demo", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out / "state.json", result
+
+
+def test_writes_stack_export_shape(demo):
+    path, _ = demo
+    document = json.loads(path.read_text())
+    assert document["version"] == 3
+    resources = document["deployment"]["resources"]
+    assert resources[0]["type"] == "pulumi:pulumi:Stack"
+    for resource in resources:
+        assert {"urn", "type", "custom"} <= set(resource)
+        if resource["custom"] and not resource["type"].startswith("pulumi:providers:"):
+            assert {"id", "inputs", "outputs", "parent", "provider"} <= set(resource), resource["urn"]
+    assert any(r.get("propertyDependencies") for r in resources)
+    assert any(r.get("dependencies") for r in resources)
+
+
+def test_outputs_are_plausible(demo):
+    state = StackState.load(demo[0])
+    for key in state.of_type("aws:kms/key:Key"):
+        assert key.outputs["arn"].startswith("arn:aws:kms:us-east-1:111122223333:key/")
+    for bucket in state.of_type("aws:s3/bucket:Bucket"):
+        assert bucket.outputs["arn"] == f"arn:aws:s3:::{bucket.inputs['bucket']}"
+    outputs = state.stack_outputs()
+    assert outputs["accountId"] == "111122223333"
+    assert set(outputs["dataBuckets"]) == {"bcl", "fastq", "alignments", "variants", "reference", "results"}
+
+
+def test_two_runs_are_byte_identical(demo, tmp_path):
+    first, _ = demo
+    result = glz("synth", "--stack", "demo", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "state.json").read_bytes() == first.read_bytes()
+
+
+def test_secret_placeholders_stay_secret_and_are_announced(demo):
+    path, result = demo
+    assert "cannot be decrypted offline" in result.stdout
+    assert "collaborators[0].externalId" in result.stdout
+    text = path.read_text()
+    # Placeholders only ever appear inside a secret envelope.
+    document = json.loads(text)
+
+    def walk(value, inside_secret=False):
+        if isinstance(value, dict):
+            secret = value.get(SECRET_SIG_KEY) == SECRET_SIG
+            for item in value.values():
+                walk(item, inside_secret or secret)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, inside_secret)
+        elif isinstance(value, str) and "offline-placeholder-" in value:
+            assert inside_secret, value
+
+    walk(document)
+
+
+BAD_STACK = """\
+config:
+  aws:region: us-east-1
+  genomics-landing-zone:accountId: "12345"
+  genomics-landing-zone:lifecycle:
+    alignments:
+      standardIaAfterDays: 10
+  genomics-landing-zone:fpga:
+    enabled: true
+    amiId: ami-0abcdef1234567890
+    instanceTypes: [f1.2xlarge]
+  genomics-landing-zone:compute:
+    images:
+      alignment: 123456789012.dkr.ecr.us-east-1.amazonaws.com/a:1
+      variantCalling: 123456789012.dkr.ecr.us-east-1.amazonaws.com/b:1
+"""
+
+
+@pytest.fixture
+def project_copy(tmp_path):
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_bad_stack_file_exit_2_all_errors_no_traceback(project_copy):
+    (project_copy / "Pulumi.bad.yaml").write_text(BAD_STACK)
+    result = glz("--project-dir", str(project_copy), "synth", "--stack", "bad")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "accountId = '12345'" in result.stderr
+    assert "lifecycle.alignments.standardIaAfterDays = 10" in result.stderr
+    assert "f1.2xlarge" in result.stderr and "retired" in result.stderr
+    assert "nothing was created" in result.stderr
+    assert not (project_copy / "build" / "bad" / "state.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["synth", "--stack", "nope"], "no stack file Pulumi.nope.yaml"),
+        (["synth", "--stack", "../etc"], "stack names use letters"),
+    ],
+)
+def test_bad_arguments_exit_2(args, message):
+    result = glz(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unparseable_stack_file(project_copy):
+    (project_copy / "Pulumi.broken.yaml").write_text("config: [unclosed\n")
+    result = glz("--project-dir", str(project_copy), "synth", "--stack", "broken")
+    assert result.returncode == 2
+    assert "not valid YAML" in result.stderr
+
+
+def test_missing_argument_is_usage_error():
+    result = glz("synth")
+    assert result.returncode == 2
+    assert "--stack" in result.stderr
