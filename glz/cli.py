@@ -42,6 +42,54 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _state_and_stack(args: argparse.Namespace, project_dir: Path):
+    """--stack synthesizes offline; --state reads any `pulumi stack export` file."""
+    from glz.state import StackState
+
+    if args.state:
+        state = StackState.load(Path(args.state))
+        stack_urn = next((r.urn for r in state.resources if r.type == "pulumi:pulumi:Stack"), "")
+        stack = stack_urn.split(":")[2] if stack_urn.count(":") > 2 else Path(args.state).stem
+        return state, stack.split("::")[0]
+    from glz.synth import synthesize
+
+    result = synthesize(project_dir, args.stack, project_dir / "build" / args.stack)
+    return StackState(result.state, str(result.path)), args.stack
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from importlib.metadata import version
+
+    from glz.gate import run_rules
+    from glz.reports import table, write_all
+    from policies import suppressions as suppression_file
+    from policies.rules import ALL_RULES, RULES_BY_ID
+
+    project_dir = _project_dir(args.project_dir)
+    path = Path(args.suppressions) if args.suppressions else project_dir / "policies" / "suppressions.yaml"
+    try:
+        suppressions = suppression_file.load(path, set(RULES_BY_ID))
+    except suppression_file.SuppressionError as error:
+        raise UserInputError(str(error)) from None
+    state, stack = _state_and_stack(args, project_dir)
+    result = run_rules(state, ALL_RULES, suppressions)
+    out_dir = Path(args.out) if args.out else project_dir / "build" / stack
+    written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"))
+    print(table(result, stack))
+    print("Reports: " + ", ".join(str(p) for p in written))
+    return 0 if result.passed else 1
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from policies.rules import ALL_RULES
+
+    for rule in ALL_RULES:
+        print(f"{rule.id:<12} {rule.severity:<8} {rule.enforcement:<9} {rule.kind:<8} {rule.name}")
+        print(f"{'':<12} {rule.description}")
+        print(f"{'':<12} evidences: {', '.join(rule.requirements.tags())}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glz", description=__doc__.splitlines()[0])
     parser.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
@@ -50,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     synth.add_argument("--out", help="output directory (default: build/<stack>)")
     synth.set_defaults(func=cmd_synth)
+    check = commands.add_parser("check", help="run the policy gate on a stack (exit 1 on violations)")
+    source = check.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="synthesize Pulumi.<stack>.yaml offline, then check it")
+    source.add_argument("--state", help="check a `pulumi stack export` file")
+    check.add_argument("--suppressions", help="suppressions file (default: policies/suppressions.yaml)")
+    check.add_argument("--out", help="report directory (default: build/<stack>)")
+    check.set_defaults(func=cmd_check)
+    rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
+    rules.set_defaults(func=cmd_rules)
     return parser
 
 

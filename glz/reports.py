@@ -1,0 +1,198 @@
+"""Gate reports: a readable table, JSON, SARIF 2.1.0 (code-scanning UIs) and JUnit XML (CI test views)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from glz.gate import Finding, GateResult
+from policies.framework import Rule
+
+SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def _short(urn: str) -> str:
+    return urn.rsplit("::", 1)[-1]
+
+
+def table(result: GateResult, stack: str) -> str:
+    failed = [f for f in result.findings if f.status == "failed"]
+    suppressed = [f for f in result.findings if f.status == "suppressed"]
+    lines = []
+    if result.findings:
+        width = max(len(f.rule_id) for f in result.findings)
+        lines.append(f"{'STATUS':<10} {'SEVERITY':<8} {'RULE':<{width}}  RESOURCE: MESSAGE")
+        order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+        for finding in sorted(result.findings, key=lambda f: (f.status, order.get(f.severity, 9), f.rule_id, f.urn)):
+            status = finding.status if finding.enforcement == "mandatory" else f"{finding.status}*"
+            line = f"{status:<10} {finding.severity:<8} {finding.rule_id:<{width}}  {_short(finding.urn)}: {finding.message}"
+            if finding.suppressed_reason:
+                line += f"\n{'':<10} {'':<8} {'':<{width}}  reason: {finding.suppressed_reason}"
+            lines.append(line)
+    for suppression in result.expired:
+        lines.append(
+            f"expired    -        {suppression.rule}  {suppression.resource}: suppression expired {suppression.expires}"
+        )
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    rules = len({rule for rule, _, _ in result.checked})
+    verdict = "PASSED" if result.passed else "FAILED"
+    lines.append(
+        f"{verdict}: stack '{stack}': {rules} rules, {len(result.checked)} checks, {len(failed)} failed, "
+        f"{len(suppressed)} suppressed, {len(result.expired)} expired suppressions (* = advisory)"
+    )
+    return "\n".join(lines)
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule_id,
+        "source": finding.source,
+        "severity": finding.severity,
+        "enforcement": finding.enforcement,
+        "status": finding.status,
+        "urn": finding.urn,
+        "resourceType": finding.resource_type,
+        "message": finding.message,
+        "reason": finding.suppressed_reason,
+    }
+
+
+def to_json(result: GateResult, stack: str, rules: list[Rule]) -> dict[str, Any]:
+    return {
+        "stack": stack,
+        "passed": result.passed,
+        "summary": {
+            "rules": len(rules),
+            "checks": len(result.checked),
+            "failed": sum(1 for f in result.findings if f.status == "failed"),
+            "suppressed": sum(1 for f in result.findings if f.status == "suppressed"),
+            "expiredSuppressions": len(result.expired),
+        },
+        "findings": [_finding_json(f) for f in result.findings],
+        "expiredSuppressions": [
+            {"rule": s.rule, "resource": s.resource, "reason": s.reason, "expires": str(s.expires)}
+            for s in result.expired
+        ],
+        "notes": result.notes,
+    }
+
+
+def to_sarif(result: GateResult, rules: list[Rule], stack_file: str, version: str) -> dict[str, Any]:
+    described = {r.id: r for r in rules}
+    extra_ids = sorted({f.rule_id for f in result.findings} - set(described))
+    driver_rules = [
+        {
+            "id": rule.id,
+            "name": rule.name,
+            "shortDescription": {"text": rule.description.splitlines()[0] if rule.description else rule.name},
+            "fullDescription": {"text": rule.description or rule.name},
+            "help": {"text": rule.remediation},
+            "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
+            "properties": {
+                "tags": ["security", *rule.requirements.tags()],
+                "security-severity": SECURITY_SEVERITY[rule.severity],
+            },
+        }
+        for rule in rules
+    ] + [{"id": rule_id, "shortDescription": {"text": rule_id}} for rule_id in extra_ids]
+    index = {entry["id"]: i for i, entry in enumerate(driver_rules)}
+    results = []
+    for finding in result.findings:
+        entry: dict[str, Any] = {
+            "ruleId": finding.rule_id,
+            "ruleIndex": index[finding.rule_id],
+            "level": SARIF_LEVEL.get(finding.severity, "warning"),
+            "message": {"text": f"{_short(finding.urn)}: {finding.message}"},
+            "locations": [
+                {
+                    "physicalLocation": {"artifactLocation": {"uri": stack_file}},
+                    "logicalLocations": [
+                        {"fullyQualifiedName": finding.urn, "name": _short(finding.urn), "kind": "resource"}
+                    ],
+                }
+            ],
+            "properties": {"resourceType": finding.resource_type, "source": finding.source},
+        }
+        if finding.suppressed_reason:
+            entry["suppressions"] = [{"kind": "external", "justification": finding.suppressed_reason}]
+        results.append(entry)
+    return {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "glz-policy-gate",
+                        "version": version,
+                        "informationUri": "https://github.com/genomics-landing-zone",
+                        "rules": driver_rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+
+
+def to_junit(result: GateResult, stack: str) -> str:
+    findings: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        findings[(finding.rule_id, finding.urn)].append(finding)
+    cases: list[tuple[str, str, list[Finding]]] = []
+    seen = set()
+    for rule_id, subject, _ in result.checked:
+        related = [f for (r, _u), fs in findings.items() if r == rule_id for f in fs if f.urn == subject]
+        cases.append((rule_id, subject, related))
+        seen.add((rule_id, subject))
+    for (rule_id, urn), fs in sorted(findings.items()):
+        if (rule_id, urn) not in seen:  # stack rules report on many resources under one check
+            cases.append((rule_id, urn, fs))
+    suite = ET.Element("testsuite", name=f"glz policy gate: {stack}")
+    failures = skipped = 0
+    for rule_id, subject, related in cases:
+        case = ET.SubElement(suite, "testcase", classname=rule_id, name=_short(subject))
+        blocking = [f for f in related if f.status == "failed"]
+        quiet = [f for f in related if f.status == "suppressed"]
+        if blocking:
+            failures += 1
+            failure = ET.SubElement(case, "failure", message=blocking[0].message, type=blocking[0].severity)
+            failure.text = "\n".join(f"{_short(f.urn)}: {f.message}" for f in blocking)
+        elif quiet:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=f"suppressed: {quiet[0].suppressed_reason}")
+    for suppression in result.expired:
+        failures += 1
+        case = ET.SubElement(
+            suite, "testcase", classname="suppressions", name=f"{suppression.rule} {suppression.resource}"
+        )
+        ET.SubElement(case, "failure", message=f"suppression expired on {suppression.expires}", type="expired")
+    suite.set("tests", str(len(cases) + len(result.expired)))
+    suite.set("failures", str(failures))
+    suite.set("skipped", str(skipped))
+    suite.set("errors", "0")
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_all(result: GateResult, rules: list[Rule], stack: str, out_dir: Path, version: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "policy-report.txt": table(result, stack) + "\n",
+        "policy-report.json": json.dumps(to_json(result, stack, rules), indent=2, sort_keys=True) + "\n",
+        "policy-report.sarif": json.dumps(to_sarif(result, rules, f"Pulumi.{stack}.yaml", version), indent=2) + "\n",
+        "policy-report.junit.xml": to_junit(result, stack),
+    }
+    written = []
+    for name, text in paths.items():
+        path = out_dir / name
+        path.write_text(text)
+        written.append(path)
+    return written

@@ -1,0 +1,81 @@
+"""Customer-managed KMS keys: rotation, deletion window, key policies without wildcard principals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.framework import Requirements, StackView, View, as_list, resource_rule, statements
+
+KEY = ("aws:kms/key:Key",)
+KEY_MANAGEMENT = Requirements(r2=("3.13.10",), r3=("03.13.10",), hipaa=("164.312(a)(2)(iv)",))
+
+
+@resource_rule(
+    "GLZ-KMS-001",
+    "kms-key-rotation-enabled",
+    KEY,
+    "high",
+    KEY_MANAGEMENT,
+    "Set enable_key_rotation=True (EncryptionKeys does this by default).",
+)
+def key_rotation(resource: View, stack: StackView) -> Iterator[str]:
+    """Customer-managed keys rotate their key material automatically (at most yearly)."""
+    if resource.get("enableKeyRotation") is not True:
+        yield "key rotation is off"
+    period = resource.get("rotationPeriodInDays")
+    if period is not None and float(period) > 365:
+        yield f"rotation period is {period} days; at most 365"
+
+
+@resource_rule(
+    "GLZ-KMS-002",
+    "kms-key-deletion-window-30-days",
+    KEY,
+    "medium",
+    KEY_MANAGEMENT,
+    "Set deletion_window_in_days=30 so a scheduled deletion can be noticed and cancelled.",
+)
+def deletion_window(resource: View, stack: StackView) -> Iterator[str]:
+    """Keys wait the maximum 30 days before deletion, so a mistaken or malicious deletion can be cancelled."""
+    window = resource.get("deletionWindowInDays")
+    if window is None or float(window) < 30:
+        yield f"deletion window is {window} days; required: 30"
+
+
+@resource_rule(
+    "GLZ-KMS-003",
+    "kms-key-policy-no-wildcard-principal",
+    KEY,
+    "critical",
+    Requirements(r2=("3.1.1", "3.13.10"), r3=("03.01.01", "03.13.10"), hipaa=("164.312(a)(1)",)),
+    "Name the account root and the exact service principals that need the key; never Principal '*'.",
+)
+def key_policy_principals(resource: View, stack: StackView) -> Iterator[str]:
+    """Key policies allow only named principals: no Principal '*' (or AWS '*') on an Allow statement."""
+    for statement in statements(resource.json("policy")):
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        values = (
+            [principal]
+            if isinstance(principal, str)
+            else [v for who in (principal or {}).values() for v in as_list(who)]
+        )
+        if "*" in values:
+            yield f"statement {statement.get('Sid', '?')} allows Principal '*'"
+
+
+@resource_rule(
+    "GLZ-KMS-004",
+    "kms-key-symmetric-customer-managed",
+    KEY,
+    "medium",
+    KEY_MANAGEMENT,
+    "Use SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys for data at rest.",
+)
+def key_spec(resource: View, stack: StackView) -> Iterator[str]:
+    """Data keys are symmetric encrypt/decrypt keys (the kind S3, EBS, EFS and CloudTrail can use)."""
+    if resource.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT":
+        yield f"key spec is {resource.get('customerMasterKeySpec')}"
+    if resource.get("keyUsage", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
+        yield f"key usage is {resource.get('keyUsage')}"

@@ -1,0 +1,282 @@
+"""S3 buckets: encryption with the right key, versioning, no public access, TLS-only, logging, lifecycle.
+
+pulumi-aws v7 splits a bucket's configuration into sibling resources, so these are stack rules
+that join each bucket with its siblings; a missing sibling is a violation, not a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.framework import Requirements, StackView, View, Violation, as_list, stack_rule, statements
+from policies.rules import s3_support as s3
+
+AT_REST = Requirements(r2=("3.13.16", "3.8.9"), r3=("03.13.08",), hipaa=("164.312(a)(2)(iv)", "164.312(e)(2)(ii)"))
+IN_TRANSIT = Requirements(r2=("3.13.8", "3.13.15"), r3=("03.13.08",), hipaa=("164.312(e)(1)", "164.312(e)(2)(ii)"))
+PUBLIC = Requirements(r2=("3.1.22", "3.13.1"), r3=("03.01.22", "03.13.01"), hipaa=("164.312(a)(1)",))
+BACKUP = Requirements(r2=("3.8.9",), r3=("03.08.09",), hipaa=("164.308(a)(7)(ii)(A)", "164.312(c)(1)"))
+AUDIT = Requirements(r2=("3.3.1", "3.3.2"), r3=("03.03.01", "03.03.03"), hipaa=("164.312(b)",))
+RETENTION = Requirements(r2=("3.8.9",), r3=("03.08.09",), hipaa=("164.308(a)(7)(ii)(A)", "164.310(d)(2)(iv)"))
+
+
+def _each_bucket(stack: StackView, check) -> Iterator[Violation]:
+    for bucket in stack.of_type(s3.BUCKET):
+        for message in check(bucket):
+            yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: {message}")
+
+
+def _data_key_arns(stack: StackView) -> set[str]:
+    return {k.get("arn") for k in stack.of_type("aws:kms/key:Key") if k.tags.get("Purpose") == "data" and k.get("arn")}
+
+
+@stack_rule(
+    "GLZ-S3-001",
+    "s3-bucket-sse-kms-customer-key",
+    "critical",
+    AT_REST,
+    "Give the bucket a BucketServerSideEncryptionConfiguration with sse_algorithm aws:kms, a customer-managed "
+    "key ARN and bucket_key_enabled=True.",
+)
+def sse_kms(stack: StackView) -> Iterator[Violation]:
+    """Every bucket encrypts by default with SSE-KMS under a customer-managed key, with S3 bucket keys."""
+    data_keys = _data_key_arns(stack)
+
+    def check(bucket: View) -> Iterator[str]:
+        config = s3.sibling(stack, bucket, s3.ENCRYPTION)
+        if config is None:
+            yield "no default encryption configuration"
+            return
+        rules = as_list(config.get("rules"))
+        if not rules:
+            yield "encryption configuration has no rule"
+        for rule in rules:
+            default = rule.get("applyServerSideEncryptionByDefault") or {}
+            if default.get("sseAlgorithm") not in ("aws:kms", "aws:kms:dsse"):
+                yield f"default encryption is {default.get('sseAlgorithm')!r}, not SSE-KMS"
+            elif not default.get("kmsMasterKeyId"):
+                yield "SSE-KMS without a customer-managed key (uses the AWS-managed aws/s3 key)"
+            elif s3.tier_of(bucket) in s3.DATA_TIERS and data_keys and default["kmsMasterKeyId"] not in data_keys:
+                yield "data tier is not encrypted with the landing zone's data key"
+            if rule.get("bucketKeyEnabled") is not True:
+                yield "S3 bucket keys are off"
+
+    yield from _each_bucket(stack, check)
+
+
+@stack_rule(
+    "GLZ-S3-002",
+    "s3-bucket-versioning-enabled",
+    "high",
+    BACKUP,
+    "Add a BucketVersioning with status Enabled.",
+)
+def versioning(stack: StackView) -> Iterator[Violation]:
+    """Every bucket keeps versions, so an overwrite or delete can be undone."""
+
+    def check(bucket: View) -> Iterator[str]:
+        config = s3.sibling(stack, bucket, s3.VERSIONING)
+        status = ((config.get("versioningConfiguration") or {}).get("status")) if config else None
+        if status != "Enabled":
+            yield f"versioning is {status or 'not configured'}"
+
+    yield from _each_bucket(stack, check)
+
+
+PUBLIC_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+@stack_rule(
+    "GLZ-S3-003",
+    "s3-bucket-public-access-blocked",
+    "critical",
+    PUBLIC,
+    "Add a BucketPublicAccessBlock with all four flags true.",
+)
+def public_access_block(stack: StackView) -> Iterator[Violation]:
+    """Every bucket blocks public ACLs and policies with all four public-access-block settings."""
+
+    def check(bucket: View) -> Iterator[str]:
+        block = s3.sibling(stack, bucket, s3.PUBLIC_ACCESS_BLOCK)
+        if block is None:
+            yield "no public access block"
+            return
+        off = [flag for flag in PUBLIC_FLAGS if block.get(flag) is not True]
+        if off:
+            yield f"public access block flags off: {', '.join(off)}"
+
+    yield from _each_bucket(stack, check)
+
+
+@stack_rule(
+    "GLZ-S3-004",
+    "s3-bucket-owner-enforced",
+    "medium",
+    PUBLIC,
+    "Add BucketOwnershipControls with object_ownership BucketOwnerEnforced (disables ACLs).",
+)
+def ownership(stack: StackView) -> Iterator[Violation]:
+    """Every bucket disables ACLs (BucketOwnerEnforced), so access is decided by policies alone."""
+
+    def check(bucket: View) -> Iterator[str]:
+        controls = s3.sibling(stack, bucket, s3.OWNERSHIP)
+        value = ((controls.get("rule") or {}).get("objectOwnership")) if controls else None
+        if value != "BucketOwnerEnforced":
+            yield f"object ownership is {value or 'not configured'}; ACLs stay enabled"
+
+    yield from _each_bucket(stack, check)
+
+
+def _policy_statements(stack: StackView, bucket: View) -> list[dict]:
+    policy = s3.sibling(stack, bucket, s3.POLICY)
+    return statements(policy.json("policy")) if policy else []
+
+
+def _denies(statement: dict, action_fragment: str) -> bool:
+    actions = as_list(statement.get("Action"))
+    return statement.get("Effect") == "Deny" and any(a in ("s3:*", "*") or action_fragment in a for a in actions)
+
+
+@stack_rule(
+    "GLZ-S3-005",
+    "s3-bucket-tls-only",
+    "high",
+    IN_TRANSIT,
+    "Add a Deny s3:* statement with Condition Bool aws:SecureTransport false to the bucket policy.",
+)
+def tls_only(stack: StackView) -> Iterator[Violation]:
+    """Every bucket policy denies requests that do not use TLS."""
+
+    def check(bucket: View) -> Iterator[str]:
+        for statement in _policy_statements(stack, bucket):
+            condition = (statement.get("Condition") or {}).get("Bool") or {}
+            if _denies(statement, "s3:*") and str(condition.get("aws:SecureTransport")).lower() == "false":
+                return
+        yield "bucket policy does not deny non-TLS requests"
+
+    yield from _each_bucket(stack, check)
+
+
+@stack_rule(
+    "GLZ-S3-006",
+    "s3-bucket-denies-unexpected-encryption",
+    "high",
+    AT_REST,
+    "Add Deny s3:PutObject statements for s3:x-amz-server-side-encryption other than aws:kms and for other "
+    "KMS key IDs (see components/bucket_policies.py).",
+)
+def expected_encryption(stack: StackView) -> Iterator[Violation]:
+    """Every bucket policy refuses uploads that ask for another algorithm or another KMS key."""
+
+    def check(bucket: View) -> Iterator[str]:
+        headers = set()
+        for statement in _policy_statements(stack, bucket):
+            if _denies(statement, "PutObject"):
+                for operator in (statement.get("Condition") or {}).values():
+                    headers |= set(operator)
+        if "s3:x-amz-server-side-encryption" not in headers:
+            yield "bucket policy does not deny uploads with a non-KMS encryption header"
+        if "s3:x-amz-server-side-encryption-aws-kms-key-id" not in headers:
+            yield "bucket policy does not deny uploads naming another KMS key"
+
+    yield from _each_bucket(stack, check)
+
+
+@stack_rule(
+    "GLZ-S3-007",
+    "s3-bucket-no-public-grants",
+    "critical",
+    PUBLIC,
+    "Remove Allow statements with Principal '*' from the bucket policy.",
+)
+def no_public_grants(stack: StackView) -> Iterator[Violation]:
+    """No bucket policy allows anyone ('*') to do anything."""
+
+    def check(bucket: View) -> Iterator[str]:
+        for statement in _policy_statements(stack, bucket):
+            principal = statement.get("Principal")
+            values = (
+                [principal]
+                if isinstance(principal, str)
+                else [v for who in (principal or {}).values() for v in as_list(who)]
+            )
+            if statement.get("Effect") == "Allow" and "*" in values:
+                yield f"statement {statement.get('Sid', '?')} allows Principal '*'"
+
+    yield from _each_bucket(stack, check)
+
+
+@stack_rule(
+    "GLZ-S3-008",
+    "s3-data-bucket-access-logging",
+    "medium",
+    AUDIT,
+    "Add a BucketLogging to the access-log bucket for every data tier.",
+)
+def access_logging(stack: StackView) -> Iterator[Violation]:
+    """Every data-tier bucket writes server access logs to the access-log bucket."""
+    for bucket in s3.data_buckets(stack):
+        if not s3.siblings(stack, bucket, s3.LOGGING):
+            yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: server access logging is off")
+
+
+def _rules(stack: StackView, bucket: View) -> list[dict]:
+    config = s3.sibling(stack, bucket, s3.LIFECYCLE)
+    return [r for r in as_list(config.get("rules")) if r.get("status") == "Enabled"] if config else []
+
+
+@stack_rule(
+    "GLZ-S3-009",
+    "s3-bucket-lifecycle-housekeeping",
+    "low",
+    BACKUP,
+    "Keep the abort-incomplete-multipart-uploads and expire-noncurrent-versions lifecycle rules.",
+)
+def housekeeping(stack: StackView) -> Iterator[Violation]:
+    """Every bucket aborts incomplete multipart uploads and expires noncurrent versions."""
+
+    def check(bucket: View) -> Iterator[str]:
+        rules = _rules(stack, bucket)
+        if not any(r.get("abortIncompleteMultipartUpload") for r in rules):
+            yield "no rule aborts incomplete multipart uploads"
+        if not any(r.get("noncurrentVersionExpiration") for r in rules):
+            yield "no rule expires noncurrent versions"
+
+    yield from _each_bucket(stack, check)
+
+
+@stack_rule(
+    "GLZ-S3-010",
+    "s3-tiering-keeps-variants-and-reference",
+    "high",
+    RETENTION,
+    "Remove expiration from the variants and reference tiers; VCF is the highest-value output and reference "
+    "genomes are read by every job.",
+)
+def keep_variants(stack: StackView) -> Iterator[Violation]:
+    """Variant calls (VCF/gVCF) and reference genomes never expire; regenerable tiers may."""
+    for bucket in s3.data_buckets(stack):
+        if s3.tier_of(bucket) not in ("variants", "reference"):
+            continue
+        for rule in _rules(stack, bucket):
+            expiration = rule.get("expiration") or {}
+            if expiration.get("days") or expiration.get("date"):
+                yield Violation(
+                    bucket.urn, f"bucket {s3.bucket_name(bucket)}: lifecycle rule {rule.get('id')!r} expires objects"
+                )
+
+
+@stack_rule(
+    "GLZ-S3-011",
+    "s3-data-tiers-have-lifecycle-tiering",
+    "low",
+    RETENTION,
+    "Restore the tier's lifecycle rule (BCL to Glacier, FASTQ expiry, BAM to Standard-IA).",
+    enforcement="advisory",
+)
+def tiering_present(stack: StackView) -> Iterator[Violation]:
+    """Raw, read and alignment tiers move to colder storage or expire, as the genomics tiering intends."""
+    for bucket in s3.data_buckets(stack):
+        if s3.tier_of(bucket) not in ("bcl", "fastq", "alignments"):
+            continue
+        if not any(r.get("transitions") or (r.get("expiration") or {}).get("days") for r in _rules(stack, bucket)):
+            yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: no transition or expiry rule")
