@@ -1,0 +1,167 @@
+"""The policy gate on the demo stack: clean baseline, suppressions, reports, CrossGuard adapters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from glz.gate import run_rules
+from glz.reports import to_junit, to_sarif
+from glz.state import StackState
+from policies.rules import ALL_RULES, RULES_BY_ID
+from policies.suppressions import SuppressionError, parse
+from tests.conftest import ROOT
+from tests.mutations import apply, set_input
+
+KEY = "aws:kms/key:Key"
+
+
+def gate(document, suppressions=()):
+    return run_rules(StackState(document), ALL_RULES, list(suppressions), today=dt.date(2026, 11, 23))
+
+
+def test_demo_stack_passes_every_rule(demo_state_document):
+    result = gate(demo_state_document)
+    assert [f for f in result.findings if f.status == "failed"] == []
+    assert result.passed
+    checked_rules = {rule for rule, _, _ in result.checked}
+    assert checked_rules == {r.id for r in ALL_RULES}
+
+
+def test_rules_are_complete_descriptions():
+    for rule in ALL_RULES:
+        assert rule.id.startswith("GLZ-") and rule.description and rule.remediation, rule.id
+        assert rule.requirements.r2 or rule.requirements.hipaa, f"{rule.id} evidences nothing"
+
+
+def rotation_off(document):
+    return apply(document, set_input(KEY, "keys-data", ["enableKeyRotation"], False))
+
+
+def suppression(rule="GLZ-KMS-001", resource="keys-data", reason="Rotation is handled by an external HSM process.", expires=None):
+    entry = {"rule": rule, "resource": resource, "reason": reason}
+    if expires:
+        entry["expires"] = expires
+    return parse([entry], set(RULES_BY_ID))
+
+
+def test_suppressed_finding_is_reported_with_reason_and_does_not_fail(demo_state_document):
+    result = gate(rotation_off(demo_state_document), suppression())
+    (finding,) = [f for f in result.findings if f.rule_id == "GLZ-KMS-001"]
+    assert finding.status == "suppressed"
+    assert finding.suppressed_reason == "Rotation is handled by an external HSM process."
+    assert result.passed
+
+
+def test_expired_suppression_fails_the_gate(demo_state_document):
+    result = gate(rotation_off(demo_state_document), suppression(expires="2026-01-01"))
+    assert not result.passed
+    assert result.expired
+    assert any(f.rule_id == "GLZ-KMS-001" and f.status == "failed" for f in result.findings)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"rule": "GLZ-NOPE-1", "resource": "*", "reason": "A perfectly good reason for this."}, "unknown rule id"),
+        ({"rule": "GLZ-KMS-001", "resource": "*", "reason": "ok"}, "full sentence"),
+        ({"rule": "GLZ-KMS-001", "resource": "*"}, "full sentence"),
+        ({"rule": "GLZ-KMS-001", "reason": "A perfectly good reason for this."}, "resource"),
+        ({"rule": "GLZ-KMS-001", "resource": "*", "reason": "A perfectly good reason for this.", "expires": "soon"}, "date"),
+        ({"rule": "GLZ-KMS-001", "resource": "*", "reason": "A perfectly good reason for this.", "owner": "me"}, "unknown key"),
+    ],
+)
+def test_bad_suppressions_are_errors(entry, message):
+    with pytest.raises(SuppressionError, match=message):
+        parse([entry], set(RULES_BY_ID))
+
+
+def test_sarif_report_structure(demo_state_document):
+    result = gate(rotation_off(demo_state_document), suppression(resource="nothing-matches"))
+    sarif = to_sarif(result, ALL_RULES, "Pulumi.demo.yaml", "0.1.0")
+    assert sarif["version"] == "2.1.0"
+    run = sarif["runs"][0]
+    rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    assert len(rule_ids) == len(set(rule_ids))
+    (finding,) = [r for r in run["results"] if r["ruleId"] == "GLZ-KMS-001"]
+    assert finding["level"] == "error"
+    assert run["tool"]["driver"]["rules"][finding["ruleIndex"]]["id"] == "GLZ-KMS-001"
+    assert finding["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].endswith("::keys-data")
+
+
+def test_junit_report_counts(demo_state_document):
+    result = gate(rotation_off(demo_state_document))
+    root = ET.fromstring(to_junit(result, "demo"))
+    suite = root.find("testsuite")
+    assert int(suite.get("failures")) == 1
+    assert int(suite.get("tests")) == len(result.checked)
+    failed = [c for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed[0].get("classname") == "GLZ-KMS-001"
+
+
+def test_check_cli_on_a_state_file_exit_codes(demo_state_document, tmp_path):
+    clean = tmp_path / "clean.json"
+    clean.write_text(json.dumps(demo_state_document))
+    weak = tmp_path / "weak.json"
+    weak.write_text(json.dumps(rotation_off(demo_state_document)))
+
+    def check(path):
+        return subprocess.run(
+            [sys.executable, "-m", "glz.cli", "check", "--state", str(path), "--out", str(tmp_path / "out")],
+            cwd=ROOT, capture_output=True, text=True, timeout=600,
+        )
+
+    ok = check(clean)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    for name in ("policy-report.txt", "policy-report.json", "policy-report.sarif", "policy-report.junit.xml"):
+        assert (tmp_path / "out" / name).exists()
+    bad = check(weak)
+    assert bad.returncode == 1
+    assert "GLZ-KMS-001" in bad.stdout
+    report = json.loads((tmp_path / "out" / "policy-report.json").read_text())
+    assert report["passed"] is False
+    missing = check(tmp_path / "missing.json")
+    assert missing.returncode == 2 and "file not found" in missing.stderr
+    (tmp_path / "junk.json").write_text("{}")
+    junk = check(tmp_path / "junk.json")
+    assert junk.returncode == 2 and "not a stack state" in junk.stderr
+
+
+def test_crossguard_resource_policy_reports_the_same_violation():
+    from pulumi_policy import PolicyResourceOptions, ResourceValidationArgs
+
+    from policies.crossguard import build_policies
+
+    (policy,) = build_policies([RULES_BY_ID["GLZ-KMS-001"]])
+    reported = []
+    options = PolicyResourceOptions(False, [], None, [], None, [])
+    args = ResourceValidationArgs(KEY, {"enableKeyRotation": False}, "urn:pulumi:s::p::aws:kms/key:Key::k", "k", options, None)
+    policy.validate(args, lambda message, urn=None: reported.append(message))
+    assert reported == ["GLZ-KMS-001: key rotation is off"]
+    good = ResourceValidationArgs(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 365}, "urn:x", "k", options, None)
+    reported.clear()
+    policy.validate(good, lambda message, urn=None: reported.append(message))
+    assert reported == []
+
+
+def test_crossguard_stack_policy_joins_split_bucket_resources():
+    from pulumi_policy import PolicyResource, PolicyResourceOptions, StackValidationArgs
+
+    from policies.crossguard import build_policies
+
+    (policy,) = build_policies([RULES_BY_ID["GLZ-S3-002"]])
+    options = PolicyResourceOptions(False, [], None, [], None, [])
+    bucket = PolicyResource("aws:s3/bucket:Bucket", {"bucket": "b1"}, "urn:b1", "b1", options, None, None, [], {})
+    suspended = PolicyResource(
+        "aws:s3/bucketVersioning:BucketVersioning",
+        {"versioningConfiguration": {"status": "Suspended"}},
+        "urn:v1", "v1", options, None, None, [bucket], {"bucket": [bucket]},
+    )
+    reported = []
+    policy.validate(StackValidationArgs([bucket, suspended]), lambda message, urn=None: reported.append((message, urn)))
+    assert reported == [("GLZ-S3-002: bucket b1: versioning is Suspended", "urn:b1")]
