@@ -48,6 +48,8 @@ HANDLERS = {
     "aws:guardduty/detector:Detector": "_detector",
     "aws:efs/fileSystem:FileSystem": "_file_system",
     "aws:accessanalyzer/analyzer:Analyzer": "_analyzer",
+    "aws:securityhub/account:Account": "_security_hub",
+    "aws:securityhub/standardsSubscription:StandardsSubscription": "_standards_subscription",
 }
 
 NAME_INPUTS = ("name", "bucket", "functionName", "roleName", "topicName")
@@ -201,3 +203,11 @@ class OutputFactory:
     def _instance_profile(self, out: dict[str, Any], physical: str, seed: str) -> str:
         out.update(name=physical, arn=self.arn("iam", f"instance-profile/{physical}", region=False))
         return physical
+
+    def _security_hub(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        out.update(arn=self.arn("securityhub", "hub/default"))
+        return self.account
+
+    def _standards_subscription(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        standard = str(out.get("standardsArn", "")).split("::", 1)[-1].removeprefix("standards/")
+        return self.arn("securityhub", f"subscription/{standard}")

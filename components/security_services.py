@@ -1,0 +1,322 @@
+"""AccountSecurity: the account-wide detective and preventive services a NIST 800-171 / HIPAA
+environment relies on — AWS Config, GuardDuty, Security Hub, IAM Access Analyzer, the IAM
+password policy, EBS encryption by default and the account-level S3 public access block.
+
+Every service is on by default. Each one can be turned off only through its own setting under
+``securityServices`` (for an organization that runs it centrally), and what is on or off is
+exposed as ``enabled`` so the stack outputs and the control matrix show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import base_name
+from components.settings import SecurityServices, Settings
+
+# ---- AWS Config ---------------------------------------------------------------------------
+
+CONFIG_SLR_PATH = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+"""AWS creates this service-linked role the first time Config is enabled in the account (console,
+API or this recorder). It is referenced by ARN rather than created here: an
+``aws.iam.ServiceLinkedRole`` fails when the role already exists, which it does in any account
+where Config was ever turned on."""
+
+CONFIG_KEY_PREFIX = "config"
+CONFIG_SNAPSHOT_FREQUENCY = "TwentyFour_Hours"
+
+# ---- GuardDuty ----------------------------------------------------------------------------
+
+GUARDDUTY_PUBLISHING_FREQUENCY = "FIFTEEN_MINUTES"
+S3_PROTECTION = "S3_DATA_EVENTS"
+MALWARE_PROTECTION = "EBS_MALWARE_PROTECTION"
+
+REGIONS_WITHOUT_EBS_MALWARE_PROTECTION = frozenset(
+    {"us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1", "ap-east-2"}
+)
+"""Where GuardDuty Malware Protection for EC2 is not offered. Source: the AWS Config managed rule
+``guardduty-malware-protection-enabled`` is documented as available in "all supported AWS regions
+except China (Beijing), AWS GovCloud (US-East), AWS GovCloud (US-West), Asia Pacific (Taipei),
+China (Ningxia)" (AWS Config developer guide). Enabling the feature there fails the deployment,
+so it is skipped and ``malware_protection`` reports False."""
+
+# ---- Security Hub -------------------------------------------------------------------------
+
+CONTROL_FINDING_GENERATOR = "SECURITY_CONTROL"
+
+STANDARD_PATHS: dict[str, str] = {
+    "nist-800-171": "standards/nist-800-171/v/2.0.0",
+    "nist-800-53-r5": "standards/nist-800-53/v/5.0.0",
+    "aws-foundational": "standards/aws-foundational-security-best-practices/v/1.0.0",
+    "cis-3.0": "standards/cis-aws-foundations-benchmark/v/3.0.0",
+}
+"""Security Hub standards by setting value (ARNs as listed for ``securityhub.StandardsSubscription``)."""
+
+REGIONS_WITHOUT_STANDARD: dict[str, frozenset[str]] = {
+    "nist-800-171": frozenset({"us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"}),
+}
+"""Where a standard is not offered. NIST SP 800-171 r2 arrived in Security Hub in 2025; no region
+list for it was found, so this assumes it follows the AWS Config NIST 800-171 conformance pack,
+which AWS documents as unavailable in GovCloud (US-East/US-West); China is assumed likewise.
+Check ``aws securityhub describe-standards`` in the target region and edit this table if AWS
+adds the standard there."""
+
+STANDARD_FALLBACKS: dict[str, str] = {"nist-800-171": "nist-800-53-r5"}
+"""NIST SP 800-171 r2 derives from SP 800-53, so the r5 standard checks a superset of its controls."""
+
+
+@dataclass(frozen=True)
+class StandardChoice:
+    """A requested Security Hub standard and the one actually subscribed in this region."""
+
+    requested: str
+    effective: str
+    arn: str
+
+    @property
+    def substituted(self) -> bool:
+        return self.requested != self.effective
+
+
+def standard_arn(settings: Settings, standard: str) -> str:
+    return f"arn:{settings.partition}:securityhub:{settings.region}::{STANDARD_PATHS[standard]}"
+
+
+def effective_standard(settings: Settings, standard: str) -> str:
+    """The standard itself, or its fallback where the stack's region does not offer it."""
+    if settings.region in REGIONS_WITHOUT_STANDARD.get(standard, frozenset()):
+        return STANDARD_FALLBACKS[standard]
+    return standard
+
+
+def standard_substitutions(settings: Settings) -> dict[str, str]:
+    """Requested standard -> the fallback subscribed instead in this region."""
+    return {
+        requested: effective_standard(settings, requested)
+        for requested in settings.security_hub_standards
+        if effective_standard(settings, requested) != requested
+    }
+
+
+def choose_standards(settings: Settings) -> list[StandardChoice]:
+    """The standards to subscribe, in the configured order, each replaced by its fallback where the
+    region lacks it; a standard requested twice (directly and as a fallback) is subscribed once."""
+    choices: list[StandardChoice] = []
+    seen: set[str] = set()
+    for requested in settings.security_hub_standards:
+        effective = effective_standard(settings, requested)
+        if effective not in seen:
+            seen.add(effective)
+            choices.append(StandardChoice(requested, effective, standard_arn(settings, effective)))
+    return choices
+
+
+# ---- IAM password policy (NIST 800-171 3.5.7-3.5.8, CIS 1.8-1.9) ---------------------------
+
+MINIMUM_PASSWORD_LENGTH = 14
+PASSWORD_REUSE_PREVENTION = 24
+
+SERVICE_KEYS: dict[str, str] = {
+    "aws_config": "awsConfig",
+    "guard_duty": "guardDuty",
+    "security_hub": "securityHub",
+    "access_analyzer": "accessAnalyzer",
+    "password_policy": "passwordPolicy",
+    "ebs_encryption_by_default": "ebsEncryptionByDefault",
+    "s3_account_public_access_block": "s3AccountPublicAccessBlock",
+}
+"""Service field -> the config key under ``securityServices`` (also the key in ``enabled``)."""
+
+
+class AccountSecurity(pulumi.ComponentResource):
+    """Account-wide security services for one region, each on unless its setting turns it off.
+
+    Attributes for other components and stack outputs: ``enabled`` (config key -> on/off),
+    ``security_hub_standard_arns`` (ARNs actually subscribed), ``security_hub_substitutions``
+    (requested standard -> fallback used in this region), ``malware_protection`` and the
+    resources themselves (None when their service is off).
+    """
+
+    recorder: aws.cfg.Recorder | None = None
+    delivery_channel: aws.cfg.DeliveryChannel | None = None
+    recorder_status: aws.cfg.RecorderStatus | None = None
+    detector: aws.guardduty.Detector | None = None
+    security_hub: aws.securityhub.Account | None = None
+    access_analyzer: aws.accessanalyzer.Analyzer | None = None
+    password_policy: aws.iam.AccountPasswordPolicy | None = None
+    ebs_encryption: aws.ebs.EncryptionByDefault | None = None
+    ebs_default_key: aws.ebs.DefaultKmsKey | None = None
+    s3_public_access_block: aws.s3.AccountPublicAccessBlock | None = None
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        stack: str,
+        *,
+        audit_bucket_name: pulumi.Input[str],
+        log_key: aws.kms.Key,
+        compute_key: aws.kms.Key,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("glz:security:AccountSecurity", name, None, opts)
+        self._name = name
+        self._settings = settings
+        self._stack = stack
+        services: SecurityServices = settings.security_services
+        self.enabled: dict[str, bool] = {key: bool(getattr(services, field)) for field, key in SERVICE_KEYS.items()}
+        self.detector_features: dict[str, aws.guardduty.DetectorFeature] = {}
+        self.standards_subscriptions: dict[str, aws.securityhub.StandardsSubscription] = {}
+        self.security_hub_standard_arns: list[str] = []
+        self.security_hub_substitutions: dict[str, str] = {}
+        self.malware_protection = False
+
+        if services.aws_config:
+            self._config(audit_bucket_name, log_key)
+        if services.guard_duty:
+            self._guard_duty()
+        if services.security_hub:
+            self._security_hub()
+        if services.access_analyzer:
+            self.access_analyzer = aws.accessanalyzer.Analyzer(
+                f"{name}-access-analyzer",
+                analyzer_name=base_name(settings, stack, "access-analyzer"),
+                type="ACCOUNT",
+                opts=self._child(),
+            )
+        if services.password_policy:
+            self.password_policy = aws.iam.AccountPasswordPolicy(
+                f"{name}-password-policy",
+                minimum_password_length=MINIMUM_PASSWORD_LENGTH,
+                require_lowercase_characters=True,
+                require_uppercase_characters=True,
+                require_numbers=True,
+                require_symbols=True,
+                password_reuse_prevention=PASSWORD_REUSE_PREVENTION,
+                max_password_age=settings.password_max_age_days,
+                allow_users_to_change_password=True,
+                hard_expiry=False,
+                opts=self._child(),
+            )
+        if services.ebs_encryption_by_default:
+            self.ebs_encryption = aws.ebs.EncryptionByDefault(
+                f"{name}-ebs-encryption-by-default", enabled=True, opts=self._child()
+            )
+            self.ebs_default_key = aws.ebs.DefaultKmsKey(
+                f"{name}-ebs-default-key", key_arn=compute_key.arn, opts=self._child()
+            )
+        if services.s3_account_public_access_block:
+            self.s3_public_access_block = aws.s3.AccountPublicAccessBlock(
+                f"{name}-s3-public-access-block",
+                account_id=settings.account_id,
+                block_public_acls=True,
+                ignore_public_acls=True,
+                block_public_policy=True,
+                restrict_public_buckets=True,
+                opts=self._child(),
+            )
+
+        self.register_outputs(
+            {
+                "enabled": self.enabled,
+                "securityHubStandardArns": self.security_hub_standard_arns,
+                "securityHubSubstitutions": self.security_hub_substitutions,
+                "malwareProtection": self.malware_protection,
+                "configRecorderName": self.recorder.name if self.recorder else None,
+                "guardDutyDetectorId": self.detector.id if self.detector else None,
+                "accessAnalyzerArn": self.access_analyzer.arn if self.access_analyzer else None,
+            }
+        )
+
+    def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, depends_on=depends_on)
+
+    def _config(self, audit_bucket_name: pulumi.Input[str], log_key: aws.kms.Key) -> None:
+        """Record every supported resource type, global ones (IAM) included, continuously; deliver
+        snapshots and history to the audit bucket encrypted with the log key."""
+        settings, name = self._settings, self._name
+        recorder_name = base_name(settings, self._stack, "config")
+        self.recorder = aws.cfg.Recorder(
+            f"{name}-config-recorder",
+            name=recorder_name,
+            role_arn=f"arn:{settings.partition}:iam::{settings.account_id}:role/{CONFIG_SLR_PATH}",
+            recording_group=aws.cfg.RecorderRecordingGroupArgs(
+                all_supported=True,
+                include_global_resource_types=True,
+            ),
+            recording_mode=aws.cfg.RecorderRecordingModeArgs(recording_frequency="CONTINUOUS"),
+            opts=self._child(),
+        )
+        # Config rejects a delivery channel until a recorder exists, and a recorder cannot start
+        # without a delivery channel: recorder -> channel -> status.
+        self.delivery_channel = aws.cfg.DeliveryChannel(
+            f"{name}-config-delivery",
+            name=recorder_name,
+            s3_bucket_name=audit_bucket_name,
+            s3_key_prefix=CONFIG_KEY_PREFIX,
+            s3_kms_key_arn=log_key.arn,
+            snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
+                delivery_frequency=CONFIG_SNAPSHOT_FREQUENCY
+            ),
+            opts=self._child([self.recorder]),
+        )
+        self.recorder_status = aws.cfg.RecorderStatus(
+            f"{name}-config-recorder-status",
+            name=self.recorder.name,
+            is_enabled=True,
+            opts=self._child([self.delivery_channel]),
+        )
+
+    def _guard_duty(self) -> None:
+        """A detector publishing findings every 15 minutes, with S3 data-event protection and, where
+        the region offers it, malware scanning of EBS volumes (the Batch instances' disks)."""
+        settings, name = self._settings, self._name
+        self.detector = aws.guardduty.Detector(
+            f"{name}-guardduty",
+            enable=True,
+            finding_publishing_frequency=GUARDDUTY_PUBLISHING_FREQUENCY,
+            opts=self._child(),
+        )
+        features = [S3_PROTECTION]
+        self.malware_protection = settings.region not in REGIONS_WITHOUT_EBS_MALWARE_PROTECTION
+        if self.malware_protection:
+            features.append(MALWARE_PROTECTION)
+        # Runtime Monitoring is not enabled: its EC2 agent needs SSM management of the Batch hosts
+        # and a guardduty-data VPC endpoint, which this landing zone does not provision.
+        for feature in features:
+            self.detector_features[feature] = aws.guardduty.DetectorFeature(
+                f"{name}-guardduty-{feature.lower().replace('_', '-')}",
+                detector_id=self.detector.id,
+                name=feature,
+                status="ENABLED",
+                opts=self._child(),
+            )
+
+    def _security_hub(self) -> None:
+        """Security Hub with consolidated control findings and only the configured standards
+        (the default ones are not switched on behind the admin's back)."""
+        name = self._name
+        self.security_hub = aws.securityhub.Account(
+            f"{name}-securityhub",
+            enable_default_standards=False,
+            control_finding_generator=CONTROL_FINDING_GENERATOR,
+            auto_enable_controls=True,
+            opts=self._child(),
+        )
+        self.security_hub_substitutions.update(standard_substitutions(self._settings))
+        for requested, fallback in self.security_hub_substitutions.items():
+            pulumi.log.warn(
+                f"Security Hub standard '{requested}' is not offered in {self._settings.region}; "
+                f"subscribing '{fallback}' instead",
+                resource=self,
+            )
+        for choice in choose_standards(self._settings):
+            self.security_hub_standard_arns.append(choice.arn)
+            self.standards_subscriptions[choice.effective] = aws.securityhub.StandardsSubscription(
+                f"{name}-standard-{choice.effective}",
+                standards_arn=choice.arn,
+                opts=self._child([self.security_hub]),
+            )

@@ -1,0 +1,330 @@
+"""AccountSecurity: Config, GuardDuty, Security Hub, Access Analyzer, password policy, EBS default
+encryption and the account S3 public access block — all on by default, each off only by its flag."""
+
+from __future__ import annotations
+
+import pulumi_aws as aws
+import pytest
+
+from components.security_services import (
+    SERVICE_KEYS,
+    AccountSecurity,
+    choose_standards,
+    standard_substitutions,
+)
+from tests.harness import ACCOUNT, STACK, make_settings, synthesize
+
+AUDIT_BUCKET = f"glz-{STACK}-audit-{ACCOUNT}-us-east-1"
+
+RECORDER = "aws:cfg/recorder:Recorder"
+DELIVERY = "aws:cfg/deliveryChannel:DeliveryChannel"
+RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+DETECTOR = "aws:guardduty/detector:Detector"
+FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+HUB = "aws:securityhub/account:Account"
+STANDARD = "aws:securityhub/standardsSubscription:StandardsSubscription"
+ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
+PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
+EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+EBS_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
+S3_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+COMPONENT = "glz:security:AccountSecurity"
+
+SERVICE_TYPES: dict[str, set[str]] = {
+    "awsConfig": {RECORDER, DELIVERY, RECORDER_STATUS},
+    "guardDuty": {DETECTOR, FEATURE},
+    "securityHub": {HUB, STANDARD},
+    "accessAnalyzer": {ANALYZER},
+    "passwordPolicy": {PASSWORD},
+    "ebsEncryptionByDefault": {EBS_DEFAULT, EBS_KEY},
+    "s3AccountPublicAccessBlock": {S3_BLOCK},
+}
+ALL_TYPES = set().union(*SERVICE_TYPES.values())
+
+
+def build(settings):
+    """Synthesize keys + AccountSecurity; return (state, component) so tests can read attributes."""
+    built: dict[str, AccountSecurity] = {}
+
+    def program():
+        log_key = aws.kms.Key("logs", description="audit logs")
+        compute_key = aws.kms.Key("compute", description="compute volumes")
+        built["security"] = AccountSecurity(
+            "security",
+            settings,
+            STACK,
+            audit_bucket_name=AUDIT_BUCKET,
+            log_key=log_key,
+            compute_key=compute_key,
+        )
+
+    state = synthesize(program, settings)
+    return state, built["security"]
+
+
+@pytest.fixture(scope="module")
+def default():
+    return build(make_settings())
+
+
+@pytest.fixture(scope="module")
+def state(default):
+    return default[0]
+
+
+def one(state, typ):
+    resources = state.of_type(typ)
+    assert len(resources) == 1, f"expected one {typ}, got {[r.name for r in resources]}"
+    return resources[0]
+
+
+def key_arn(state, name):
+    return next(r for r in state.of_type("aws:kms/key:Key") if r.name == name).outputs["arn"]
+
+
+def types_present(state):
+    return {r.type for r in state.resources} & ALL_TYPES
+
+
+# ---- defaults --------------------------------------------------------------------------------
+
+
+def test_defaults_create_every_service(state, default):
+    assert types_present(state) == ALL_TYPES
+    assert default[1].enabled == dict.fromkeys(SERVICE_KEYS.values(), True)
+
+
+def test_every_service_is_a_child_of_the_component(state):
+    component = one(state, COMPONENT)
+    for resource in state.resources:
+        if resource.type in ALL_TYPES:
+            assert resource.parent == component.urn, resource.name
+
+
+# ---- AWS Config ------------------------------------------------------------------------------
+
+
+def test_recorder_records_all_types_including_global(state):
+    recorder = one(state, RECORDER)
+    group = recorder.inputs["recordingGroup"]
+    assert group["allSupported"] is True
+    assert group["includeGlobalResourceTypes"] is True
+    assert not group.get("resourceTypes")
+    assert not group.get("exclusionByResourceTypes")
+    assert recorder.inputs["recordingMode"]["recordingFrequency"] == "CONTINUOUS"
+
+
+def test_recorder_uses_config_service_linked_role(state):
+    recorder = one(state, RECORDER)
+    assert recorder.inputs["roleArn"] == (
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+    )
+    assert not state.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")
+
+
+def test_delivery_channel_uses_audit_bucket_and_log_key(state):
+    channel = one(state, DELIVERY)
+    assert channel.inputs["s3BucketName"] == AUDIT_BUCKET
+    assert channel.inputs["s3KeyPrefix"] == "config"
+    assert channel.inputs["s3KmsKeyArn"] == key_arn(state, "logs")
+    assert channel.inputs["snapshotDeliveryProperties"]["deliveryFrequency"] == "TwentyFour_Hours"
+    assert channel.inputs["name"] == one(state, RECORDER).inputs["name"]
+
+
+def test_recorder_is_started_after_the_delivery_channel_exists(state):
+    recorder, channel, status = one(state, RECORDER), one(state, DELIVERY), one(state, RECORDER_STATUS)
+    assert status.inputs["isEnabled"] is True
+    assert status.inputs["name"] == recorder.inputs["name"]
+    assert channel.urn in status.dependencies
+    assert recorder.urn in channel.dependencies
+
+
+# ---- GuardDuty -------------------------------------------------------------------------------
+
+
+def test_guardduty_detector_enabled_with_fast_publishing(state):
+    detector = one(state, DETECTOR)
+    assert detector.inputs["enable"] is True
+    assert detector.inputs["findingPublishingFrequency"] == "FIFTEEN_MINUTES"
+
+
+def features(state):
+    return {r.inputs["name"]: r for r in state.of_type(FEATURE)}
+
+
+def test_guardduty_s3_and_malware_protection_enabled(state, default):
+    detector = one(state, DETECTOR)
+    found = features(state)
+    assert set(found) == {"S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION"}
+    for feature in found.values():
+        assert feature.inputs["status"] == "ENABLED"
+        assert feature.inputs["detectorId"] == detector.id
+    assert default[1].malware_protection is True
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "us-gov-east-1"])
+def test_malware_protection_skipped_where_region_lacks_it(region):
+    state, security = build(make_settings(region=region))
+    found = features(state)
+    assert set(found) == {"S3_DATA_EVENTS"}
+    assert found["S3_DATA_EVENTS"].inputs["status"] == "ENABLED"
+    assert security.malware_protection is False
+    assert one(state, COMPONENT).outputs["malwareProtection"] is False
+
+
+# ---- Security Hub ----------------------------------------------------------------------------
+
+
+def test_security_hub_account_settings(state):
+    hub = one(state, HUB)
+    assert hub.inputs["enableDefaultStandards"] is False
+    assert hub.inputs["controlFindingGenerator"] == "SECURITY_CONTROL"
+    assert hub.inputs["autoEnableControls"] is True
+
+
+def test_default_standards_are_nist_800_171_and_foundational(state, default):
+    arns = [r.inputs["standardsArn"] for r in state.of_type(STANDARD)]
+    expected = [
+        "arn:aws:securityhub:us-east-1::standards/nist-800-171/v/2.0.0",
+        "arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+    ]
+    assert sorted(arns) == sorted(expected)
+    assert default[1].security_hub_standard_arns == expected
+    assert default[1].security_hub_substitutions == {}
+
+
+def test_standards_subscriptions_depend_on_security_hub(state):
+    hub = one(state, HUB)
+    for subscription in state.of_type(STANDARD):
+        assert hub.urn in subscription.dependencies
+
+
+ALL_STANDARDS = ["nist-800-171", "nist-800-53-r5", "aws-foundational", "cis-3.0"]
+
+
+@pytest.mark.parametrize(
+    ("region", "expected"),
+    [
+        (
+            "eu-west-1",
+            [
+                "arn:aws:securityhub:eu-west-1::standards/nist-800-171/v/2.0.0",
+                "arn:aws:securityhub:eu-west-1::standards/nist-800-53/v/5.0.0",
+                "arn:aws:securityhub:eu-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+                "arn:aws:securityhub:eu-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
+            ],
+        ),
+        (
+            "us-gov-west-1",
+            [
+                "arn:aws-us-gov:securityhub:us-gov-west-1::standards/nist-800-53/v/5.0.0",
+                "arn:aws-us-gov:securityhub:us-gov-west-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+                "arn:aws-us-gov:securityhub:us-gov-west-1::standards/cis-aws-foundations-benchmark/v/3.0.0",
+            ],
+        ),
+    ],
+)
+def test_standard_arns_per_region(region, expected):
+    settings = make_settings(region=region, securityHubStandards=ALL_STANDARDS)
+    assert [c.arn for c in choose_standards(settings)] == expected
+
+
+def test_nist_800_171_falls_back_to_800_53_where_unavailable():
+    settings = make_settings(region="us-gov-east-1", securityHubStandards=["nist-800-171", "aws-foundational"])
+    state, security = build(settings)
+    nist_53 = "arn:aws-us-gov:securityhub:us-gov-east-1::standards/nist-800-53/v/5.0.0"
+    arns = sorted(r.inputs["standardsArn"] for r in state.of_type(STANDARD))
+    assert arns == sorted(
+        [
+            nist_53,
+            "arn:aws-us-gov:securityhub:us-gov-east-1::standards/aws-foundational-security-best-practices/v/1.0.0",
+        ]
+    )
+    assert not any("nist-800-171" in arn for arn in arns)
+    assert security.security_hub_substitutions == {"nist-800-171": "nist-800-53-r5"}
+    outputs = one(state, COMPONENT).outputs
+    assert outputs["securityHubSubstitutions"] == {"nist-800-171": "nist-800-53-r5"}
+    assert nist_53 in outputs["securityHubStandardArns"]
+
+
+def test_fallback_and_explicit_800_53_subscribe_once():
+    settings = make_settings(region="us-gov-west-1", securityHubStandards=["nist-800-53-r5", "nist-800-171"])
+    assert [c.effective for c in choose_standards(settings)] == ["nist-800-53-r5"]
+    assert standard_substitutions(settings) == {"nist-800-171": "nist-800-53-r5"}
+
+
+def test_no_fallback_where_nist_800_171_is_offered():
+    settings = make_settings(region="us-west-2", securityHubStandards=["nist-800-171"])
+    assert standard_substitutions(settings) == {}
+    assert [c.arn for c in choose_standards(settings)] == [
+        "arn:aws:securityhub:us-west-2::standards/nist-800-171/v/2.0.0"
+    ]
+
+
+# ---- Access Analyzer, password policy, EBS, S3 -------------------------------------------------
+
+
+def test_access_analyzer_covers_the_account(state):
+    analyzer = one(state, ANALYZER)
+    assert analyzer.inputs["type"] == "ACCOUNT"
+    assert analyzer.inputs["analyzerName"] == f"glz-{STACK}-access-analyzer"
+
+
+def test_password_policy_values(state):
+    policy = one(state, PASSWORD).inputs
+    assert policy["minimumPasswordLength"] == 14
+    assert policy["requireLowercaseCharacters"] is True
+    assert policy["requireUppercaseCharacters"] is True
+    assert policy["requireNumbers"] is True
+    assert policy["requireSymbols"] is True
+    assert policy["passwordReusePrevention"] == 24
+    assert policy["maxPasswordAge"] == 90
+    assert policy["allowUsersToChangePassword"] is True
+    assert policy["hardExpiry"] is False
+
+
+def test_password_max_age_follows_setting():
+    state, _ = build(make_settings(passwordMaxAgeDays=60))
+    assert one(state, PASSWORD).inputs["maxPasswordAge"] == 60
+
+
+def test_ebs_encrypted_by_default_with_compute_key(state):
+    assert one(state, EBS_DEFAULT).inputs["enabled"] is True
+    assert one(state, EBS_KEY).inputs["keyArn"] == key_arn(state, "compute")
+
+
+def test_account_public_access_block_sets_all_four_flags(state):
+    block = one(state, S3_BLOCK).inputs
+    assert block["accountId"] == ACCOUNT
+    for flag in ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"):
+        assert block[flag] is True, flag
+
+
+# ---- turning services off ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("service", list(SERVICE_TYPES))
+def test_each_flag_removes_exactly_its_service(service):
+    state, security = build(make_settings(securityServices={service: False}))
+    assert types_present(state) == ALL_TYPES - SERVICE_TYPES[service]
+    assert security.enabled == {key: key != service for key in SERVICE_KEYS.values()}
+    assert one(state, COMPONENT).outputs["enabled"] == security.enabled
+
+
+def test_security_hub_off_exposes_no_standards():
+    state, security = build(make_settings(securityServices={"securityHub": False}))
+    assert security.security_hub_standard_arns == []
+    assert one(state, COMPONENT).outputs["securityHubStandardArns"] == []
+
+
+def test_guard_duty_off_reports_no_malware_protection():
+    _, security = build(make_settings(securityServices={"guardDuty": False}))
+    assert security.malware_protection is False
+
+
+def test_component_outputs_published(state, default):
+    outputs = one(state, COMPONENT).outputs
+    assert outputs["enabled"] == default[1].enabled
+    assert outputs["securityHubStandardArns"] == default[1].security_hub_standard_arns
+    assert outputs["configRecorderName"] == f"glz-{STACK}-config"
+    assert outputs["guardDutyDetectorId"] == one(state, DETECTOR).id
