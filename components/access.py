@@ -1,0 +1,232 @@
+"""Who may reach the landing zone: cross-account collaborator roles and the operator roles.
+
+Collaborators get one role each, scoped to exactly the tiers and prefixes the config names, capped
+by a permissions boundary; removing a collaborator from the config deletes its role, boundary and
+grant on the next `pulumi up`, which is how access is revoked. Operators (administrator, security
+auditor) are people in this account who must sign in with MFA; the two roles are split so the
+people who run the environment cannot silence its audit trail, and auditors cannot read the data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import access_policies, naming
+from components.settings import Collaborator, Settings
+
+DATA_ACCESS_POLICY_NAME = "genomic-data-access"
+GUARDRAIL_POLICY_NAME = "separation-of-duties"
+AUDITOR_POLICY_NAME = "audit-evidence-read"
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, sort_keys=True)
+
+
+def managed_policy_arn(partition: str, name: str) -> str:
+    return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+class CollaboratorAccess(pulumi.ComponentResource):
+    """One cross-account role per configured collaborator: external ID and (by default) MFA to
+    assume, a permissions boundary, and an inline grant naming only its buckets and prefixes."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        stack: str,
+        *,
+        data_key_arn: pulumi.Input[str],
+        bucket_arns: Mapping[str, pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("glz:access:CollaboratorAccess", name, None, opts)
+        self.roles: dict[str, aws.iam.Role] = {}
+        self.boundaries: dict[str, aws.iam.Policy] = {}
+        self.policies: dict[str, aws.iam.RolePolicy] = {}
+        for collaborator in settings.collaborators:
+            missing = sorted(set(collaborator.tiers) - set(bucket_arns))
+            if missing:
+                raise ValueError(f"collaborator {collaborator.name!r}: no bucket ARN given for tier(s) {missing}")
+            self._collaborator(name, settings, stack, collaborator, bucket_arns, data_key_arn)
+        self.register_outputs({"roleArns": {n: r.arn for n, r in self.roles.items()}})
+
+    def _collaborator(
+        self,
+        name: str,
+        settings: Settings,
+        stack: str,
+        collaborator: Collaborator,
+        bucket_arns: Mapping[str, pulumi.Input[str]],
+        data_key_arn: pulumi.Input[str],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        logical = f"{name}-{collaborator.name}"
+        role_name = naming.role_name(settings, stack, naming.collaborator_role_suffix(collaborator.name))
+        tiers = sorted(set(collaborator.tiers))
+        arns = pulumi.Output.all(*[bucket_arns[tier] for tier in tiers])
+        tags = {"Collaborator": collaborator.name, "CollaboratorAccess": collaborator.access}
+
+        boundary = aws.iam.Policy(
+            f"{logical}-boundary",
+            name=f"{role_name}-boundary",
+            description=f"Permissions boundary for collaborator {collaborator.name}: {', '.join(tiers)} tiers only",
+            policy=pulumi.Output.all(arns, data_key_arn).apply(
+                lambda args: _json(
+                    access_policies.collaborator_boundary_policy(collaborator, list(args[0]), args[1], settings.region)
+                )
+            ),
+            tags=tags,
+            opts=child,
+        )
+        # The external ID is a shared secret: keep the whole trust policy a secret in the state.
+        trust = pulumi.Output.secret(collaborator.external_id.get_secret_value()).apply(
+            lambda external_id: _json(
+                access_policies.collaborator_trust_policy(collaborator, external_id, settings.partition)
+            )
+        )
+        role = aws.iam.Role(
+            logical,
+            name=role_name,
+            description=(
+                f"Cross-account access for collaborator {collaborator.name} "
+                f"({collaborator.access} on {', '.join(tiers)})"
+            ),
+            assume_role_policy=trust,
+            max_session_duration=collaborator.max_session_seconds,
+            permissions_boundary=boundary.arn,
+            # Revocation must succeed even if someone attached a policy by hand.
+            force_detach_policies=True,
+            tags=tags,
+            opts=child,
+        )
+        grant = aws.iam.RolePolicy(
+            f"{logical}-data-access",
+            name=DATA_ACCESS_POLICY_NAME,
+            role=role.name,
+            policy=pulumi.Output.all(arns, data_key_arn).apply(
+                lambda args: _json(
+                    access_policies.collaborator_access_policy(collaborator, list(args[0]), args[1], settings.region)
+                )
+            ),
+            opts=child,
+        )
+        self.roles[collaborator.name] = role
+        self.boundaries[collaborator.name] = boundary
+        self.policies[collaborator.name] = grant
+
+
+class OperatorRoles(pulumi.ComponentResource):
+    """The administrator and security-auditor roles, for people in this account signing in with MFA.
+
+    Administrator: the AWS managed AdministratorAccess policy plus an inline explicit-deny guardrail.
+    A hand-scoped allow list was considered and rejected: running this landing zone touches IAM,
+    KMS, S3, EC2, Batch, EFS, CloudTrail, Config, GuardDuty, Security Hub and more, and any list
+    that can run it includes IAM write, which makes the scoping cosmetic. The guardrail is what
+    matters: denies win over any allow, so the administrator cannot stop or reconfigure CloudTrail,
+    delete or rewrite the audit bucket, disable the log or data keys, or edit the operator roles
+    (including its own guardrail). Changes to the audit plane go through the deployment pipeline's
+    own identity. Within a single account an IAM administrator can still create a fresh role without
+    the guardrail; an Organizations SCP closes that, and COMPLIANCE-mode Object Lock on the audit
+    bucket keeps the evidence immutable regardless.
+
+    Auditor: AWS managed SecurityAudit plus reads of the audit bucket (decrypting through S3 with the
+    log key), CloudTrail and this account's log groups, and explicit denies on reading any data
+    bucket object or decrypting with the data key.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        stack: str,
+        *,
+        audit_bucket_arn: pulumi.Input[str],
+        log_key_arn: pulumi.Input[str],
+        data_key_arn: pulumi.Input[str],
+        data_bucket_arns: list[pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("glz:access:OperatorRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        partition, account = settings.partition, settings.account_id
+        admin_name = naming.role_name(settings, stack, naming.ADMIN_ROLE)
+        auditor_name = naming.role_name(settings, stack, naming.AUDITOR_ROLE)
+        operator_arns = [
+            naming.role_arn(settings, stack, naming.ADMIN_ROLE),
+            naming.role_arn(settings, stack, naming.AUDITOR_ROLE),
+        ]
+
+        self.admin_role = aws.iam.Role(
+            f"{name}-admin",
+            name=admin_name,
+            description="Landing zone administrator (MFA, 1 hour); cannot tamper with the audit trail",
+            assume_role_policy=_json(
+                access_policies.operator_trust_policy(settings.admin_principal_arns, account, partition)
+            ),
+            max_session_duration=access_policies.OPERATOR_SESSION_SECONDS,
+            force_detach_policies=True,
+            tags={"OperatorRole": naming.ADMIN_ROLE},
+            opts=child,
+        )
+        self.admin_guardrails = aws.iam.RolePolicy(
+            f"{name}-admin-guardrails",
+            name=GUARDRAIL_POLICY_NAME,
+            role=self.admin_role.name,
+            policy=pulumi.Output.all(audit_bucket_arn, log_key_arn, data_key_arn).apply(
+                lambda args: _json(access_policies.admin_guardrail_policy(args[0], args[1], args[2], operator_arns))
+            ),
+            opts=child,
+        )
+        # Granted only once the guardrail is in place, so the role is never unguarded.
+        self.admin_access = aws.iam.RolePolicyAttachment(
+            f"{name}-admin-administrator-access",
+            role=self.admin_role.name,
+            policy_arn=managed_policy_arn(partition, "AdministratorAccess"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.admin_guardrails]),
+        )
+
+        self.auditor_role = aws.iam.Role(
+            f"{name}-auditor",
+            name=auditor_name,
+            description="Security auditor (MFA, 1 hour): reads configuration and audit evidence, never genomic data",
+            assume_role_policy=_json(
+                access_policies.operator_trust_policy(settings.auditor_principal_arns, account, partition)
+            ),
+            max_session_duration=access_policies.OPERATOR_SESSION_SECONDS,
+            force_detach_policies=True,
+            tags={"OperatorRole": naming.AUDITOR_ROLE},
+            opts=child,
+        )
+        self.auditor_policy = aws.iam.RolePolicy(
+            f"{name}-auditor-evidence",
+            name=AUDITOR_POLICY_NAME,
+            role=self.auditor_role.name,
+            policy=pulumi.Output.all(audit_bucket_arn, log_key_arn, data_key_arn, *data_bucket_arns).apply(
+                lambda args: _json(
+                    access_policies.auditor_policy(
+                        args[0],
+                        args[1],
+                        args[2],
+                        list(args[3:]),
+                        region=settings.region,
+                        account_id=account,
+                        partition=partition,
+                    )
+                )
+            ),
+            opts=child,
+        )
+        self.auditor_access = aws.iam.RolePolicyAttachment(
+            f"{name}-auditor-security-audit",
+            role=self.auditor_role.name,
+            policy_arn=managed_policy_arn(partition, "SecurityAudit"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auditor_policy]),
+        )
+        self.register_outputs({"adminRoleArn": self.admin_role.arn, "auditorRoleArn": self.auditor_role.arn})
