@@ -1,0 +1,1 @@
+"""Requirement catalogs, requirement-to-implementation mapping and the control matrix."""
