@@ -89,6 +89,15 @@ class StackView:
         return self.default_tags.get("DataClassification", "phi")
 
     @property
+    def account_id(self) -> str | None:
+        """The account the stack is pinned to (the provider's allowedAccountIds)."""
+        for provider in self.of_type(AWS_PROVIDER):
+            allowed = parse_json(provider.props.get("allowedAccountIds"))
+            if isinstance(allowed, list) and allowed:
+                return str(allowed[0])
+        return None
+
+    @property
     def anchor(self) -> str:
         """Where stack-wide findings point: the stack resource's URN."""
         return self.stack_urn or "urn:pulumi:stack"
@@ -103,12 +112,31 @@ def default_tags_of(provider_props: dict[str, Any]) -> dict[str, str]:
 
 
 def parse_json(value: Any) -> Any:
-    if isinstance(value, str):
+    if isinstance(value, str) and value[:1] in ("{", "["):
         try:
             return json.loads(value)
         except json.JSONDecodeError:
             return {}
     return value if value is not None else {}
+
+
+def principals(statement: dict[str, Any]) -> list[str]:
+    """Every principal a statement names, as 'KIND:value' ('*' alone for Principal '*')."""
+    principal = statement.get("Principal")
+    if isinstance(principal, str):
+        return [principal]
+    return [f"{kind}:{v}" for kind, who in (principal or {}).items() for v in as_list(who)]
+
+
+def condition_values(statement: dict[str, Any], operator_suffix: str, key: str) -> list[Any]:
+    """Values of condition ``key`` under any operator ending with ``operator_suffix`` (case-insensitive key)."""
+    found: list[Any] = []
+    for operator, body in (statement.get("Condition") or {}).items():
+        if operator.endswith(operator_suffix) and isinstance(body, dict):
+            for name, value in body.items():
+                if name.lower() == key.lower():
+                    found += as_list(value)
+    return found
 
 
 def as_list(value: Any) -> list[Any]:

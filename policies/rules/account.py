@@ -1,0 +1,148 @@
+"""Account security services: password policy, Config, GuardDuty, Security Hub, Access Analyzer, EBS and
+S3 account defaults. A service turned off in the settings shows up here, to be suppressed with a reason
+where an organization runs it centrally."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.framework import Requirements, StackView, Violation, stack_rule
+
+PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
+
+
+def _present(stack: StackView, typ: str, what: str) -> Iterator[Violation]:
+    if not stack.of_type(typ):
+        yield Violation(stack.anchor, f"{what} is not part of the stack")
+
+
+@stack_rule(
+    "GLZ-ACC-001",
+    "iam-password-policy",
+    "medium",
+    Requirements(r2=("3.5.7", "3.5.8"), r3=("03.05.07",), hipaa=("164.308(a)(5)(ii)(D)",)),
+    "Keep the account password policy: 14+ characters, all classes, reuse prevention 24, max age set.",
+)
+def password_policy(stack: StackView) -> Iterator[Violation]:
+    """IAM user passwords are long, complex, not reused and expire."""
+    policies = stack.of_type(PASSWORD)
+    yield from _present(stack, PASSWORD, "the account password policy")
+    for policy in policies:
+        problems = []
+        if float(policy.get("minimumPasswordLength") or 0) < 14:
+            problems.append(f"minimum length {policy.get('minimumPasswordLength')}")
+        for flag in ("requireLowercaseCharacters", "requireUppercaseCharacters", "requireNumbers", "requireSymbols"):
+            if policy.get(flag) is not True:
+                problems.append(f"{flag} off")
+        if float(policy.get("passwordReusePrevention") or 0) < 24:
+            problems.append(f"reuse prevention {policy.get('passwordReusePrevention')}")
+        if not policy.get("maxPasswordAge"):
+            problems.append("no maximum age")
+        if problems:
+            yield Violation(policy.urn, "password policy too weak: " + ", ".join(problems))
+
+
+@stack_rule(
+    "GLZ-ACC-002",
+    "aws-config-records-everything",
+    "high",
+    Requirements(r2=("3.4.1", "3.4.3"), r3=("03.04.01", "03.04.03"), hipaa=("164.308(a)(1)(ii)(D)",)),
+    "Record all supported resource types including global ones, with a delivery channel.",
+)
+def config_recorder(stack: StackView) -> Iterator[Violation]:
+    """AWS Config records every resource type (global ones included) as configuration evidence."""
+    recorders = stack.of_type("aws:cfg/recorder:Recorder")
+    yield from _present(stack, "aws:cfg/recorder:Recorder", "the AWS Config recorder")
+    yield from _present(stack, "aws:cfg/deliveryChannel:DeliveryChannel", "the AWS Config delivery channel")
+    for recorder in recorders:
+        group = recorder.get("recordingGroup") or {}
+        if group.get("allSupported") is not True or group.get("includeGlobalResourceTypes") is not True:
+            yield Violation(recorder.urn, "recorder does not record all resource types including global ones")
+
+
+@stack_rule(
+    "GLZ-ACC-003",
+    "guardduty-enabled",
+    "high",
+    Requirements(
+        r2=("3.14.6", "3.14.7", "3.14.2"),
+        r3=("03.14.06", "03.14.02"),
+        hipaa=("164.308(a)(1)(ii)(D)", "164.308(a)(5)(ii)(B)"),
+    ),
+    "Enable the GuardDuty detector with S3 protection.",
+)
+def guardduty(stack: StackView) -> Iterator[Violation]:
+    """GuardDuty watches the account for threats, with S3 protection."""
+    detectors = stack.of_type("aws:guardduty/detector:Detector")
+    yield from _present(stack, "aws:guardduty/detector:Detector", "GuardDuty")
+    for detector in detectors:
+        if detector.get("enable") is False:
+            yield Violation(detector.urn, "GuardDuty detector is disabled")
+    features = {f.get("name"): f for f in stack.of_type("aws:guardduty/detectorFeature:DetectorFeature")}
+    if detectors and (features.get("S3_DATA_EVENTS") or {}).get("status") != "ENABLED":
+        yield Violation(stack.anchor, "GuardDuty S3 protection is not enabled")
+
+
+@stack_rule(
+    "GLZ-ACC-004",
+    "security-hub-with-standards",
+    "medium",
+    Requirements(r2=("3.12.1", "3.12.3", "3.11.2"), r3=("03.12.01", "03.12.03", "03.11.02"), hipaa=("164.308(a)(8)",)),
+    "Enable Security Hub with the NIST SP 800-171 (or 800-53) and AWS Foundational standards.",
+)
+def security_hub(stack: StackView) -> Iterator[Violation]:
+    """Security Hub continuously assesses the account against NIST and AWS best-practice standards."""
+    yield from _present(stack, "aws:securityhub/account:Account", "Security Hub")
+    if stack.of_type("aws:securityhub/account:Account") and not stack.of_type(
+        "aws:securityhub/standardsSubscription:StandardsSubscription"
+    ):
+        yield Violation(stack.anchor, "Security Hub has no standard enabled")
+
+
+@stack_rule(
+    "GLZ-ACC-005",
+    "access-analyzer-present",
+    "medium",
+    Requirements(r2=("3.1.1", "3.11.2"), r3=("03.01.01", "03.11.02"), hipaa=("164.308(a)(1)(ii)(A)",)),
+    "Create an IAM Access Analyzer for the account.",
+)
+def access_analyzer(stack: StackView) -> Iterator[Violation]:
+    """IAM Access Analyzer flags resources shared outside the account."""
+    yield from _present(stack, "aws:accessanalyzer/analyzer:Analyzer", "IAM Access Analyzer")
+
+
+@stack_rule(
+    "GLZ-ACC-006",
+    "ebs-encryption-by-default",
+    "high",
+    Requirements(r2=("3.13.16",), r3=("03.13.08",), hipaa=("164.312(a)(2)(iv)",)),
+    "Enable EBS encryption by default with the compute key.",
+)
+def ebs_default(stack: StackView) -> Iterator[Violation]:
+    """Every new EBS volume in the region is encrypted, whoever creates it."""
+    settings = stack.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault")
+    yield from _present(stack, "aws:ebs/encryptionByDefault:EncryptionByDefault", "EBS encryption by default")
+    for setting in settings:
+        if setting.get("enabled") is False:
+            yield Violation(setting.urn, "EBS encryption by default is disabled")
+
+
+@stack_rule(
+    "GLZ-ACC-007",
+    "s3-account-public-access-block",
+    "high",
+    Requirements(r2=("3.1.22",), r3=("03.01.22",), hipaa=("164.312(a)(1)",)),
+    "Enable all four account-level S3 public access block settings.",
+)
+def account_pab(stack: StackView) -> Iterator[Violation]:
+    """No bucket in the account can be made public, including ones created outside this stack."""
+    typ = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+    yield from _present(stack, typ, "the account-level S3 public access block")
+    for block in stack.of_type(typ):
+        off = [
+            f
+            for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+            if block.get(f) is not True
+        ]
+        if off:
+            yield Violation(block.urn, f"account public access block flags off: {', '.join(off)}")
