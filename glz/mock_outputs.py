@@ -47,6 +47,7 @@ HANDLERS = {
     "aws:batch/jobDefinition:JobDefinition": "_job_definition",
     "aws:guardduty/detector:Detector": "_detector",
     "aws:efs/fileSystem:FileSystem": "_file_system",
+    "aws:efs/accessPoint:AccessPoint": "_access_point",
     "aws:accessanalyzer/analyzer:Analyzer": "_analyzer",
     "aws:securityhub/account:Account": "_security_hub",
     "aws:securityhub/standardsSubscription:StandardsSubscription": "_standards_subscription",
@@ -184,6 +185,15 @@ class OutputFactory:
             dnsName=f"{fs_id}.efs.{self.region}.amazonaws.com",
         )
         return fs_id
+
+    def _access_point(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        ap_id = "fsap-" + digest(seed)
+        out.update(
+            arn=self.arn("elasticfilesystem", f"access-point/{ap_id}"),
+            fileSystemArn=self.arn("elasticfilesystem", f"file-system/{out.get('fileSystemId', '')}"),
+            ownerId=self.account,
+        )
+        return ap_id
 
     def _analyzer(self, out: dict[str, Any], physical: str, seed: str) -> str:
         name = out.get("analyzerName", physical)

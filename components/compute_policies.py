@@ -1,0 +1,333 @@
+"""Pure documents for AWS Batch compute: IAM trust and permission policies, container properties, user data.
+
+Plain functions over ARNs and names (strings), so the component, the tests and the policy rules read
+one definition of "what a pipeline job may touch". No statement uses a wildcard action, and every S3
+or KMS statement names its resources.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+Statement = dict[str, Any]
+
+INSTANCE_ROLE_SUFFIX = "batch-instance"
+"""Role name suffix (naming.role_name) of the EC2 instance role of every Batch compute environment."""
+
+SCRATCH_DEVICE = "/dev/xvdb"
+SCRATCH_MOUNT = "/scratch"
+REFERENCE_MOUNT = "/reference"
+REFERENCE_VOLUME = "reference"
+
+# Managed policies the Batch container instance needs: the ECS agent (register, pull from ECR,
+# awslogs) and Session Manager, so operators debug instances without SSH or inbound rules.
+INSTANCE_MANAGED_POLICIES = (
+    "service-role/AmazonEC2ContainerServiceforEC2Role",
+    "AmazonSSMManagedInstanceCore",
+)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One pipeline stage: which tiers it reads, which it writes, and its default size."""
+
+    key: str
+    role_suffix: str
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    vcpus: int
+    memory_mib: int
+    description: str
+
+
+JOB_SPECS: tuple[JobSpec, ...] = (
+    JobSpec(
+        key="alignment",
+        role_suffix="batch-job-alignment",
+        reads=("fastq", "reference"),
+        writes=("alignments",),
+        vcpus=16,
+        memory_mib=61440,  # fits a 64 GiB instance after the ECS agent's reservation
+        description="align reads (FASTQ) to the reference, write BAM/CRAM",
+    ),
+    JobSpec(
+        key="variant-calling",
+        role_suffix="batch-job-variant-calling",
+        reads=("alignments", "reference"),
+        writes=("variants",),
+        vcpus=8,
+        memory_mib=30720,
+        description="call variants from BAM/CRAM, write VCF/gVCF",
+    ),
+)
+
+IMAGE_SETTING = {"alignment": "alignment", "variant-calling": "variant_calling"}
+"""JobSpec.key -> field of settings.compute.images."""
+
+
+def document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def ec2_trust_policy() -> dict[str, Any]:
+    """EC2 instances assume the instance role. No aws:SourceAccount condition: EC2 does not send one
+    when it delivers instance-profile credentials, and the condition would lock the instances out.
+    Only principals of this account with iam:PassRole on the role can attach it to an instance."""
+    return document(
+        [
+            {
+                "Sid": "Ec2AssumesInstanceRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    )
+
+
+def ecs_tasks_trust_policy(partition: str, region: str, account_id: str) -> dict[str, Any]:
+    """Only ECS tasks launched in this account and region (the Batch jobs) assume a job role;
+    the source conditions stop another account's tasks from borrowing it (confused deputy)."""
+    return document(
+        [
+            {
+                "Sid": "EcsTasksAssumeJobRole",
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:ecs:{region}:{account_id}:*"},
+                },
+            }
+        ]
+    )
+
+
+def _via_s3(region: str) -> dict[str, Any]:
+    return {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}
+
+
+def s3_read_statements(sid: str, bucket_arns: list[str]) -> list[Statement]:
+    """List and read objects of the given buckets (and nothing else)."""
+    return [
+        {
+            "Sid": f"{sid}List",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": sorted(bucket_arns),
+        },
+        {
+            "Sid": f"{sid}Objects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectTagging"],
+            "Resource": sorted(f"{arn}/*" for arn in bucket_arns),
+        },
+    ]
+
+
+def s3_write_statement(sid: str, bucket_arns: list[str]) -> Statement:
+    """Write (and tag with the sequencing run) new objects; no delete, no ACL or policy changes."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject", "s3:PutObjectTagging"],
+        "Resource": sorted(f"{arn}/*" for arn in bucket_arns),
+    }
+
+
+def instance_role_policy(
+    *,
+    region: str,
+    log_group_arn: str,
+    reference_bucket_arn: str,
+    data_key_arn: str,
+    compute_key_arn: str,
+) -> dict[str, Any]:
+    """What the container instance needs beyond the managed policies.
+
+    The EBS statements matter most: instances boot with volumes encrypted by the compute key, and
+    without Decrypt/GenerateDataKeyWithoutPlaintext and a grant for attached volumes the instance
+    never joins the cluster and jobs sit in RUNNABLE. The instance only reads (the reference tier),
+    so it gets kms:Decrypt on the data key, only through S3.
+    """
+    return document(
+        [
+            {
+                "Sid": "WriteJobLogs",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+            },
+            *s3_read_statements("ReadReferenceTier", [reference_bucket_arn]),
+            {
+                "Sid": "DecryptReferenceThroughS3",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": data_key_arn,
+                "Condition": _via_s3(region),
+            },
+            {
+                "Sid": "UseComputeKeyForEbs",
+                "Effect": "Allow",
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                "Resource": compute_key_arn,
+            },
+            {
+                "Sid": "GrantComputeKeyToAttachedVolumes",
+                "Effect": "Allow",
+                "Action": "kms:CreateGrant",
+                "Resource": compute_key_arn,
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    )
+
+
+def job_role_policy(
+    spec: JobSpec,
+    *,
+    region: str,
+    bucket_arns: dict[str, str],
+    data_key_arn: str,
+    file_system_arn: str | None = None,
+    access_point_arn: str | None = None,
+) -> dict[str, Any]:
+    """Least privilege for one pipeline stage: read its input tiers, write its output tier, use the
+    data key only through S3, and (with reference EFS) mount it read-only through the access point."""
+    missing = sorted({*spec.reads, *spec.writes} - set(bucket_arns))
+    if missing:
+        raise ValueError(f"job {spec.key!r} needs bucket ARNs for tier(s) {missing}")
+    statements = [
+        *s3_read_statements("ReadInputTiers", [bucket_arns[t] for t in spec.reads]),
+        s3_write_statement("WriteOutputTier", [bucket_arns[t] for t in spec.writes]),
+        {
+            "Sid": "UseDataKeyThroughS3",
+            "Effect": "Allow",
+            # Decrypt reads inputs; GenerateDataKey encrypts outputs (multipart uploads need both).
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": data_key_arn,
+            "Condition": _via_s3(region),
+        },
+    ]
+    if file_system_arn is not None:
+        if access_point_arn is None:
+            raise ValueError("access_point_arn is required with file_system_arn")
+        statements.append(
+            {
+                "Sid": "MountReferenceReadOnly",
+                "Effect": "Allow",
+                "Action": "elasticfilesystem:ClientMount",
+                "Resource": file_system_arn,
+                "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point_arn}},
+            }
+        )
+    return document(statements)
+
+
+def container_properties(
+    spec: JobSpec,
+    *,
+    image: str,
+    job_role_arn: str,
+    log_group_name: str,
+    region: str,
+    file_system_id: str | None = None,
+    access_point_id: str | None = None,
+) -> dict[str, Any]:
+    """Container job: read-only root filesystem, not privileged, scratch (and /tmp) on the encrypted
+    scratch volume, logs to the encrypted job log group, reference EFS mounted read-only over TLS."""
+    volumes: list[dict[str, Any]] = [
+        {"name": "scratch", "host": {"sourcePath": SCRATCH_MOUNT}},
+        {"name": "tmp", "host": {"sourcePath": f"{SCRATCH_MOUNT}/tmp"}},
+    ]
+    mount_points: list[dict[str, Any]] = [
+        {"sourceVolume": "scratch", "containerPath": SCRATCH_MOUNT, "readOnly": False},
+        # Tools write temporary files to /tmp; the root filesystem stays read-only.
+        {"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False},
+    ]
+    if file_system_id is not None:
+        volumes.append(
+            {
+                "name": REFERENCE_VOLUME,
+                "efsVolumeConfiguration": {
+                    "fileSystemId": file_system_id,
+                    "transitEncryption": "ENABLED",
+                    "authorizationConfig": {"accessPointId": access_point_id, "iam": "ENABLED"},
+                },
+            }
+        )
+        mount_points.append({"sourceVolume": REFERENCE_VOLUME, "containerPath": REFERENCE_MOUNT, "readOnly": True})
+    return {
+        "image": image,
+        "jobRoleArn": job_role_arn,
+        "resourceRequirements": [
+            {"type": "VCPU", "value": str(spec.vcpus)},
+            {"type": "MEMORY", "value": str(spec.memory_mib)},
+        ],
+        "readonlyRootFilesystem": True,
+        "privileged": False,
+        "environment": [{"name": "TMPDIR", "value": "/tmp"}, {"name": "SCRATCH_DIR", "value": SCRATCH_MOUNT}],
+        "volumes": volumes,
+        "mountPoints": mount_points,
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group_name,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": spec.key,
+            },
+        },
+    }
+
+
+USER_DATA_BOUNDARY = "==GLZ-BATCH-BOUNDARY=="
+
+SCRATCH_SCRIPT = f"""#!/bin/bash
+# Format and mount the encrypted scratch volume at {SCRATCH_MOUNT}. Local tools only: the
+# private subnets have no internet route, so nothing here may download anything.
+set -euo pipefail
+device={SCRATCH_DEVICE}
+# On Nitro instances the volume is an NVMe device; udev (amazon-ec2-utils) adds the {SCRATCH_DEVICE}
+# link from the block device mapping. Wait for it rather than guess the NVMe name.
+for _ in $(seq 1 60); do
+  [ -e "$device" ] && break
+  sleep 1
+done
+if [ ! -e "$device" ]; then
+  echo "scratch volume $device did not appear" >&2
+  exit 1
+fi
+if ! blkid "$device" >/dev/null 2>&1; then
+  mkfs.xfs -q "$device"
+fi
+mkdir -p {SCRATCH_MOUNT}
+mount -o noatime,nodev,nosuid "$device" {SCRATCH_MOUNT}
+echo "$device {SCRATCH_MOUNT} xfs noatime,nodev,nosuid,nofail 0 2" >> /etc/fstab
+mkdir -p {SCRATCH_MOUNT}/tmp
+chmod 1777 {SCRATCH_MOUNT} {SCRATCH_MOUNT}/tmp
+"""
+
+
+def user_data() -> str:
+    """Launch-template user data as AWS Batch requires it: MIME multi-part, base64 encoded
+    (Batch adds its own part with the ECS cluster configuration)."""
+    mime = (
+        "MIME-Version: 1.0\n"
+        f'Content-Type: multipart/mixed; boundary="{USER_DATA_BOUNDARY}"\n'
+        "\n"
+        f"--{USER_DATA_BOUNDARY}\n"
+        'Content-Type: text/x-shellscript; charset="us-ascii"\n'
+        "\n"
+        f"{SCRATCH_SCRIPT}"
+        f"--{USER_DATA_BOUNDARY}--\n"
+    )
+    return base64.b64encode(mime.encode()).decode()
