@@ -71,7 +71,13 @@ class CollaboratorAccess(pulumi.ComponentResource):
         role_name = naming.role_name(settings, stack, naming.collaborator_role_suffix(collaborator.name))
         tiers = sorted(set(collaborator.tiers))
         arns = pulumi.Output.all(*[bucket_arns[tier] for tier in tiers])
-        tags = {"Collaborator": collaborator.name, "CollaboratorAccess": collaborator.access}
+        # Tags let the policy gate tell people's roles from service roles without the settings.
+        tags = {
+            "Collaborator": collaborator.name,
+            "CollaboratorAccess": collaborator.access,
+            "CollaboratorAccount": collaborator.account_id,
+            "RequireMfa": str(collaborator.require_mfa).lower(),
+        }
 
         boundary = aws.iam.Policy(
             f"{logical}-boundary",

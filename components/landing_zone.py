@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 
+from components import naming
+from components.access import CollaboratorAccess, OperatorRoles
+from components.audit_trail import AuditTrail
+from components.compute import GenomicsCompute
 from components.data_lake import GenomicsDataLake
 from components.encryption_keys import EncryptionKeys
+from components.network import SecureNetwork
+from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
+from components.reference_data import ReferenceData
+from components.security_services import AccountSecurity
 from components.settings import PROJECT, Settings
 
 
@@ -31,6 +41,15 @@ def provider_for(settings: Settings, stack: str) -> aws.Provider:
     )
 
 
+def endpoint_exempt_principals(settings: Settings, stack: str) -> list[str]:
+    """Principals that reach the data buckets from outside the VPC, each named: operators
+    (console and break-glass work) and collaborators (their own accounts)."""
+    roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE] + [
+        naming.collaborator_role_suffix(c.name) for c in settings.collaborators
+    ]
+    return sorted(naming.role_arn(settings, stack, suffix) for suffix in roles)
+
+
 class LandingZone:
     """Builds every component in dependency order and collects the stack outputs."""
 
@@ -40,18 +59,83 @@ class LandingZone:
         provider = provider_for(settings, stack)
         opts = pulumi.ResourceOptions(providers={"aws": provider})
         self.keys = EncryptionKeys("keys", settings, stack, opts=opts)
-        self.data_lake = GenomicsDataLake("data", settings, stack, self.keys.data, opts=opts)
+        self.network = SecureNetwork("network", settings, stack, self.keys.logs, opts=opts)
+        exempt = endpoint_exempt_principals(settings, stack)
+        vpce_id = self.network.s3_endpoint.id
+        self.data_lake = GenomicsDataLake(
+            "data",
+            settings,
+            stack,
+            self.keys.data,
+            extra_statements=lambda arn: vpce_id.apply(lambda vpce: [vpc_endpoint_only_statement(arn, vpce, exempt)]),
+            opts=opts,
+        )
+        bucket_arns = self.data_lake.bucket_arns()
+        self.audit = AuditTrail("audit", settings, stack, self.keys.logs, list(bucket_arns.values()), opts=opts)
+        self.security = AccountSecurity(
+            "security",
+            settings,
+            stack,
+            audit_bucket_name=self.audit.audit_bucket.bucket,
+            log_key=self.keys.logs,
+            compute_key=self.keys.compute,
+            opts=opts,
+        )
+        self.collaborators = CollaboratorAccess(
+            "collaborators", settings, stack, data_key_arn=self.keys.data.arn, bucket_arns=bucket_arns, opts=opts
+        )
+        self.operators = OperatorRoles(
+            "operators",
+            settings,
+            stack,
+            audit_bucket_arn=self.audit.audit_bucket.arn,
+            log_key_arn=self.keys.logs.arn,
+            data_key_arn=self.keys.data.arn,
+            data_bucket_arns=[*bucket_arns.values(), self.data_lake.access_logs.bucket.arn],
+            opts=opts,
+        )
+        self.compute: GenomicsCompute | None = None
+        self.reference: ReferenceData | None = None
+        if settings.compute.enabled:
+            self.compute = GenomicsCompute(
+                "compute",
+                settings,
+                stack,
+                vpc_id=self.network.vpc.id,
+                vpc_cidr=settings.vpc_cidr,
+                subnet_ids=[s.id for s in self.network.private_subnets],
+                s3_prefix_list_id=self.network.s3_endpoint.prefix_list_id,
+                compute_key=self.keys.compute,
+                data_key_arn=self.keys.data.arn,
+                log_key_arn=self.keys.logs.arn,
+                bucket_arns=bucket_arns,
+                opts=opts,
+            )
+            self.reference = self.compute.reference_data  # built by the compute: they depend on each other
 
-    def outputs(self) -> dict[str, pulumi.Input[object]]:
-        return {
-            "accountId": self.settings.account_id,
-            "region": self.settings.region,
-            "classification": self.settings.classification,
-            "kmsKeys": {
-                "data": self.keys.data.arn,
-                "logs": self.keys.logs.arn,
-                "compute": self.keys.compute.arn,
-            },
+    def outputs(self) -> dict[str, Any]:
+        settings = self.settings
+        outputs: dict[str, Any] = {
+            "accountId": settings.account_id,
+            "region": settings.region,
+            "classification": settings.classification,
+            "kmsKeys": {"data": self.keys.data.arn, "logs": self.keys.logs.arn, "compute": self.keys.compute.arn},
             "dataBuckets": {tier: b.bucket.bucket for tier, b in self.data_lake.tiers.items()},
             "accessLogBucket": self.data_lake.access_logs.bucket.bucket,
+            "auditBucket": self.audit.audit_bucket.bucket,
+            "trailArn": self.audit.trail.arn,
+            "vpcId": self.network.vpc.id,
+            "egress": self.network.egress_mode,
+            "securityServices": self.security.enabled,
+            "securityHubStandards": self.security.security_hub_standard_arns,
+            "collaboratorRoles": {name: role.arn for name, role in self.collaborators.roles.items()},
+            "adminRoleArn": self.operators.admin_role.arn,
+            "auditorRoleArn": self.operators.auditor_role.arn,
+            "auditBucketName": naming.bucket_name(settings, self.stack, AUDIT_TIER),
         }
+        if self.compute is not None:
+            outputs["jobQueues"] = {name: q.arn for name, q in self.compute.job_queues.items()}
+            outputs["computeEnvironments"] = {name: ce.arn for name, ce in self.compute.compute_environments.items()}
+        if self.reference is not None:
+            outputs["referenceFileSystemId"] = self.reference.file_system.id
+        return outputs

@@ -100,7 +100,7 @@ def _selector_prefixes(trail: View) -> list[str]:
         if "readOnly" in fields:  # only reads or only writes: not full coverage
             continue
         arn = fields.get("resources.ARN") or {}
-        prefixes += as_list(arn.get("startsWith")) + as_list(arn.get("equals"))
+        prefixes += as_list(arn.get("startsWiths")) + as_list(arn.get("startsWith")) + as_list(arn.get("equals"))
         if not arn and as_list((fields.get("resources.type") or {}).get("equals")) == ["AWS::S3::Object"]:
             prefixes.append("arn:aws:s3:::")
     for selector in as_list(trail.get("eventSelectors")):

@@ -92,10 +92,11 @@ def external_id(resource: View, stack: StackView) -> Iterator[str]:
 )
 def mfa(resource: View, stack: StackView) -> Iterator[str]:
     """Roles assumed by people (collaborators, operators) require MFA."""
-    human = resource.tags.get("AccessFor") in ("collaborator", "operator")
+    # requireMfa: false on a collaborator is an explicit weakening: it fails here and needs a suppression.
+    human = "OperatorRole" in resource.tags or "Collaborator" in resource.tags
     for statement in _trust(resource):
         cross = _external_accounts(statement, stack.account_id)
-        if (human or (cross and resource.tags.get("RequireMfa") != "false")) and [
+        if (human or cross) and [
             v for v in condition_values(statement, "Bool", "aws:MultiFactorAuthPresent") if str(v).lower() == "true"
         ] == []:
             yield "trust statement does not require MFA"
@@ -175,7 +176,7 @@ def scoped_resources(resource: View, stack: StackView) -> Iterator[str]:
 )
 def boundary(resource: View, stack: StackView) -> Iterator[str]:
     """Collaborator roles carry a permissions boundary capping what any attached policy can grant."""
-    if resource.tags.get("AccessFor") == "collaborator" and not resource.get("permissionsBoundary"):
+    if "Collaborator" in resource.tags and not resource.get("permissionsBoundary"):
         yield "collaborator role has no permissions boundary"
 
 
