@@ -75,3 +75,40 @@ def apply(document: Document, *mutations: Callable[[Document], None]) -> Documen
     for mutation in mutations:
         mutation(copy_)
     return copy_
+
+
+def edit_secret_json(typ: str, name_contains: str, key: str, edit: Callable[[Any], None]) -> Callable[[Document], None]:
+    """Like edit_json for a property held in a secret envelope (trust policies with an ExternalId)."""
+    from glz.state import SECRET_SIG, SECRET_SIG_KEY
+
+    def mutate(document: Document) -> None:
+        resource = find(document, typ, name_contains)[0]
+        for section in ("inputs", "outputs"):
+            value = (resource.get(section) or {}).get(key)
+            if value is None:
+                continue
+            secret = isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+            text = json.loads(value["plaintext"]) if secret else value
+            parsed = json.loads(text)
+            edit(parsed)
+            text = json.dumps(parsed)
+            resource[section][key] = {SECRET_SIG_KEY: SECRET_SIG, "plaintext": json.dumps(text)} if secret else text
+
+    return mutate
+
+
+def drop_condition(key: str) -> Callable[[Any], None]:
+    """Remove condition ``key`` from every statement of a policy document."""
+
+    def edit(document: Any) -> None:
+        removed = False
+        for statement in document["Statement"]:
+            for operator in list((statement.get("Condition") or {})):
+                if key in statement["Condition"][operator]:
+                    del statement["Condition"][operator][key]
+                    removed = True
+                    if not statement["Condition"][operator]:
+                        del statement["Condition"][operator]
+        assert removed, f"no condition {key}"
+
+    return edit

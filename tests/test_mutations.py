@@ -14,7 +14,7 @@ import pytest
 from glz.gate import run_rules
 from glz.state import StackState
 from policies.rules import ALL_RULES
-from tests.mutations import apply, drop_statement, edit_json, remove, set_input
+from tests.mutations import apply, drop_condition, drop_statement, edit_json, edit_secret_json, remove, set_input
 
 B = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
@@ -25,6 +25,12 @@ POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 LOGGING = "aws:s3/bucketLogging:BucketLogging"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 KEY = "aws:kms/key:Key"
+TRAIL = "aws:cloudtrail/trail:Trail"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+CE = "aws:batch/computeEnvironment:ComputeEnvironment"
+JOB = "aws:batch/jobDefinition:JobDefinition"
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,9 @@ class Mutation:
 
 def _add_vcf_expiry(document):
     resource = next(
-        r for r in document["deployment"]["resources"] if r["type"] == LIFECYCLE and r["urn"].endswith("data-variants-lifecycle")
+        r
+        for r in document["deployment"]["resources"]
+        if r["type"] == LIFECYCLE and r["urn"].endswith("data-variants-lifecycle")
     )
     for section in ("inputs", "outputs"):
         resource[section]["rules"].append(
@@ -44,16 +52,51 @@ def _add_vcf_expiry(document):
         )
 
 
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+
+def _job_container(**changes):
+    def mutate(document):
+        import json
+
+        for resource in document["deployment"]["resources"]:
+            if resource["type"] == "aws:batch/jobDefinition:JobDefinition" and resource["urn"].endswith("alignment"):
+                for section in ("inputs", "outputs"):
+                    container = json.loads(resource[section]["containerProperties"])
+                    container.update(changes)
+                    resource[section]["containerProperties"] = json.dumps(container)
+
+    return mutate
+
+
+def _job_image(image):
+    return _job_container(image=image)
+
+
 def _public_grant(document):
-    edit_json(POLICY, "data-results-policy", "policy", lambda d: d["Statement"].append(
-        {"Sid": "Oops", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
-    ))(document)
+    edit_json(
+        POLICY,
+        "data-results-policy",
+        "policy",
+        lambda d: d["Statement"].append(
+            {"Sid": "Oops", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+        ),
+    )(document)
 
 
 def _wildcard_key_principal(document):
-    edit_json(KEY, "keys-data", "policy", lambda d: d["Statement"].append(
-        {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
-    ))(document)
+    edit_json(
+        KEY,
+        "keys-data",
+        "policy",
+        lambda d: d["Statement"].append(
+            {"Sid": "Everyone", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}
+        ),
+    )(document)
 
 
 MUTATIONS = [
@@ -64,16 +107,22 @@ MUTATIONS = [
     Mutation("asymmetric key", set_input(KEY, "keys-data", ["customerMasterKeySpec"], "RSA_2048"), "GLZ-KMS-004"),
     Mutation(
         "SSE to AES256",
-        set_input(SSE, "data-fastq-encryption", ["rules", 0, "applyServerSideEncryptionByDefault", "sseAlgorithm"], "AES256"),
+        set_input(
+            SSE, "data-fastq-encryption", ["rules", 0, "applyServerSideEncryptionByDefault", "sseAlgorithm"], "AES256"
+        ),
         "GLZ-S3-001",
     ),
     Mutation("SSE config removed", remove(SSE, "data-alignments-encryption"), "GLZ-S3-001"),
     Mutation(
         "SSE-KMS with AWS-managed key",
-        set_input(SSE, "data-variants-encryption", ["rules", 0, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"], None),
+        set_input(
+            SSE, "data-variants-encryption", ["rules", 0, "applyServerSideEncryptionByDefault", "kmsMasterKeyId"], None
+        ),
         "GLZ-S3-001",
     ),
-    Mutation("bucket keys off", set_input(SSE, "data-bcl-encryption", ["rules", 0, "bucketKeyEnabled"], False), "GLZ-S3-001"),
+    Mutation(
+        "bucket keys off", set_input(SSE, "data-bcl-encryption", ["rules", 0, "bucketKeyEnabled"], False), "GLZ-S3-001"
+    ),
     Mutation(
         "versioning suspended",
         set_input(VERSIONING, "data-variants-versioning", ["versioningConfiguration", "status"], "Suspended"),
@@ -82,22 +131,218 @@ MUTATIONS = [
     Mutation("versioning removed", remove(VERSIONING, "data-results-versioning"), "GLZ-S3-002"),
     Mutation("blockPublicAcls off", set_input(PAB, "data-bcl-public", ["blockPublicAcls"], False), "GLZ-S3-003"),
     Mutation("blockPublicPolicy off", set_input(PAB, "data-fastq-public", ["blockPublicPolicy"], False), "GLZ-S3-003"),
-    Mutation("ignorePublicAcls off", set_input(PAB, "data-alignments-public", ["ignorePublicAcls"], False), "GLZ-S3-003"),
-    Mutation("restrictPublicBuckets off", set_input(PAB, "data-variants-public", ["restrictPublicBuckets"], False), "GLZ-S3-003"),
+    Mutation(
+        "ignorePublicAcls off", set_input(PAB, "data-alignments-public", ["ignorePublicAcls"], False), "GLZ-S3-003"
+    ),
+    Mutation(
+        "restrictPublicBuckets off",
+        set_input(PAB, "data-variants-public", ["restrictPublicBuckets"], False),
+        "GLZ-S3-003",
+    ),
     Mutation("public access block removed", remove(PAB, "data-reference-public"), "GLZ-S3-003"),
     Mutation(
         "ACLs re-enabled",
         set_input(OWNERSHIP, "data-results-ownership", ["rule", "objectOwnership"], "ObjectWriter"),
         "GLZ-S3-004",
     ),
-    Mutation("TLS deny removed", edit_json(POLICY, "data-variants-policy", "policy", drop_statement("DenyInsecureTransport")), "GLZ-S3-005"),
+    Mutation(
+        "TLS deny removed",
+        edit_json(POLICY, "data-variants-policy", "policy", drop_statement("DenyInsecureTransport")),
+        "GLZ-S3-005",
+    ),
     Mutation("bucket policy removed", remove(POLICY, "data-fastq-policy"), "GLZ-S3-005"),
-    Mutation("non-KMS upload allowed", edit_json(POLICY, "data-bcl-policy", "policy", drop_statement("DenyNonKmsEncryption")), "GLZ-S3-006"),
-    Mutation("other KMS key allowed", edit_json(POLICY, "data-bcl-policy", "policy", drop_statement("DenyOtherKmsKeys")), "GLZ-S3-006"),
+    Mutation(
+        "non-KMS upload allowed",
+        edit_json(POLICY, "data-bcl-policy", "policy", drop_statement("DenyNonKmsEncryption")),
+        "GLZ-S3-006",
+    ),
+    Mutation(
+        "other KMS key allowed",
+        edit_json(POLICY, "data-bcl-policy", "policy", drop_statement("DenyOtherKmsKeys")),
+        "GLZ-S3-006",
+    ),
     Mutation("public grant in bucket policy", _public_grant, "GLZ-S3-007"),
     Mutation("access logging removed", remove(LOGGING, "data-variants-logging"), "GLZ-S3-008"),
     Mutation("lifecycle removed", remove(LIFECYCLE, "data-results-lifecycle"), "GLZ-S3-009"),
     Mutation("VCF expiry rule added", _add_vcf_expiry, "GLZ-S3-010"),
+    Mutation("trail single-region", set_input(TRAIL, "audit", ["isMultiRegionTrail"], False), "GLZ-LOG-001"),
+    Mutation("trail removed", remove(TRAIL, "audit"), "GLZ-LOG-001"),
+    Mutation("log file validation off", set_input(TRAIL, "audit", ["enableLogFileValidation"], False), "GLZ-LOG-002"),
+    Mutation("trail without KMS", set_input(TRAIL, "audit", ["kmsKeyId"], None), "GLZ-LOG-003"),
+    Mutation("data events dropped", set_input(TRAIL, "audit", ["advancedEventSelectors"], []), "GLZ-LOG-004"),
+    Mutation("log group unencrypted", set_input(LOG_GROUP, "network-flow-logs", ["kmsKeyId"], None), "GLZ-LOG-005"),
+    Mutation("audit log retention 1 year", set_input(LOG_GROUP, "audit-logs", ["retentionInDays"], 365), "GLZ-LOG-005"),
+    Mutation(
+        "Object Lock retention 1 year",
+        set_input(LOCK, "audit-bucket-object-lock", ["rule", "defaultRetention", "days"], 365),
+        "GLZ-LOG-006",
+    ),
+    Mutation("alarm metric filters removed", remove("aws:cloudwatch/logMetricFilter:LogMetricFilter"), "GLZ-LOG-007"),
+    Mutation(
+        "alarm topic unencrypted",
+        set_input("aws:sns/topic:Topic", "audit-alarms", ["kmsMasterKeyId"], None),
+        "GLZ-LOG-008",
+    ),
+    Mutation("flow log removed", remove("aws:ec2/flowLog:FlowLog"), "GLZ-NET-001"),
+    Mutation(
+        "flow log accepted-only",
+        set_input("aws:ec2/flowLog:FlowLog", "network-flow-log", ["trafficType"], "ACCEPT"),
+        "GLZ-NET-001",
+    ),
+    Mutation(
+        "default SG allows ingress",
+        set_input(
+            DEFAULT_SG,
+            "network-default-sg",
+            ["ingress"],
+            [{"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}],
+        ),
+        "GLZ-NET-002",
+    ),
+    Mutation(
+        "ingress 0.0.0.0/0",
+        set_input(
+            SG,
+            "compute-sg",
+            ["ingress"],
+            [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}],
+        ),
+        "GLZ-NET-003",
+    ),
+    Mutation(
+        "subnet maps public IPs",
+        set_input("aws:ec2/subnet:Subnet", "network-private-us-east-1a", ["mapPublicIpOnLaunch"], True),
+        "GLZ-NET-004",
+    ),
+    Mutation("S3 endpoint policy open", set_input(ENDPOINT, "network-s3-gateway", ["policy"], None), "GLZ-NET-005"),
+    Mutation("KMS interface endpoint removed", remove(ENDPOINT, "network-kms"), "GLZ-NET-006"),
+    Mutation("private DNS off", set_input(ENDPOINT, "network-sts", ["privateDnsEnabled"], False), "GLZ-NET-006"),
+    Mutation(
+        "ExternalId condition removed",
+        edit_secret_json(ROLE, "collaborators-broad-variant-lab", "assumeRolePolicy", drop_condition("sts:ExternalId")),
+        "GLZ-IAM-002",
+    ),
+    Mutation(
+        "MFA condition removed",
+        edit_secret_json(
+            ROLE, "collaborators-pharmaco-analytics", "assumeRolePolicy", drop_condition("aws:MultiFactorAuthPresent")
+        ),
+        "GLZ-IAM-003",
+    ),
+    Mutation(
+        "wildcard principal in trust",
+        edit_secret_json(
+            ROLE,
+            "collaborators-broad-variant-lab",
+            "assumeRolePolicy",
+            lambda d: d["Statement"][0].update(Principal={"AWS": "*"}),
+        ),
+        "GLZ-IAM-001",
+    ),
+    Mutation(
+        "trust widened to a second account",
+        edit_secret_json(
+            ROLE,
+            "collaborators-broad-variant-lab",
+            "assumeRolePolicy",
+            lambda d: d["Statement"][0].update(
+                Principal={"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::999999999999:root"]}
+            ),
+        ),
+        "GLZ-IAM-004",
+    ),
+    Mutation(
+        "Action * in a role policy",
+        edit_json(
+            ROLE_POLICY,
+            "compute-job-alignment-policy",
+            "policy",
+            lambda d: d["Statement"].append({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+        ),
+        "GLZ-IAM-005",
+    ),
+    Mutation(
+        "s3 on Resource *",
+        edit_json(
+            ROLE_POLICY,
+            "collaborators-broad-variant-lab-data-access",
+            "policy",
+            lambda d: d["Statement"].append({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}),
+        ),
+        "GLZ-IAM-006",
+    ),
+    Mutation(
+        "permissions boundary removed",
+        set_input(ROLE, "collaborators-broad-variant-lab", ["permissionsBoundary"], None),
+        "GLZ-IAM-007",
+    ),
+    Mutation(
+        "IMDSv1 allowed",
+        set_input(LT, "compute-launch-template", ["metadataOptions", "httpTokens"], "optional"),
+        "GLZ-CMP-001",
+    ),
+    Mutation(
+        "unencrypted EBS",
+        set_input(LT, "compute-launch-template", ["blockDeviceMappings", 1, "ebs", "encrypted"], "false"),
+        "GLZ-CMP-002",
+    ),
+    Mutation(
+        "public IP on instances",
+        set_input(LT, "compute-launch-template", ["networkInterfaces"], [{"associatePublicIpAddress": "true"}]),
+        "GLZ-CMP-003",
+    ),
+    Mutation(
+        "compute env on AL2",
+        set_input(CE, "compute-spot", ["computeResources", "ec2Configurations", 0, "imageType"], "ECS_AL2"),
+        "GLZ-CMP-004",
+    ),
+    Mutation(
+        "FPGA on F1",
+        set_input(CE, "compute-fpga", ["computeResources", "instanceTypes"], ["f1.2xlarge"]),
+        "GLZ-CMP-005",
+    ),
+    Mutation("image from Docker Hub", _job_image("docker.io/broadinstitute/gatk:latest"), "GLZ-CMP-006"),
+    Mutation("privileged container", _job_container(privileged=True), "GLZ-CMP-007"),
+    Mutation(
+        "EFS unencrypted",
+        set_input("aws:efs/fileSystem:FileSystem", "compute-reference", ["encrypted"], False),
+        "GLZ-CMP-008",
+    ),
+    Mutation(
+        "password length 8",
+        set_input(
+            "aws:iam/accountPasswordPolicy:AccountPasswordPolicy",
+            "security-password-policy",
+            ["minimumPasswordLength"],
+            8,
+        ),
+        "GLZ-ACC-001",
+    ),
+    Mutation(
+        "Config without global types",
+        set_input(
+            "aws:cfg/recorder:Recorder",
+            "security-config-recorder",
+            ["recordingGroup", "includeGlobalResourceTypes"],
+            False,
+        ),
+        "GLZ-ACC-002",
+    ),
+    Mutation("GuardDuty removed", remove("aws:guardduty/detector:Detector"), "GLZ-ACC-003"),
+    Mutation("Security Hub removed", remove("aws:securityhub/account:Account"), "GLZ-ACC-004"),
+    Mutation("Access Analyzer removed", remove("aws:accessanalyzer/analyzer:Analyzer"), "GLZ-ACC-005"),
+    Mutation(
+        "EBS default encryption off",
+        set_input("aws:ebs/encryptionByDefault:EncryptionByDefault", "security-ebs", ["enabled"], False),
+        "GLZ-ACC-006",
+    ),
+    Mutation(
+        "account public access block off",
+        set_input(
+            "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock", "security-s3", ["blockPublicPolicy"], False
+        ),
+        "GLZ-ACC-007",
+    ),
 ]
 
 
@@ -112,7 +357,9 @@ def baseline(demo_state_document):
 def test_weakening_fails_the_right_rule(baseline, mutation):
     weakened = apply(baseline, mutation.change)
     result = run_rules(StackState(weakened), ALL_RULES, [], today=dt.date(2026, 11, 23))
-    assert mutation.rule in result.failed_rule_ids(), f"{mutation.name}: expected {mutation.rule}, got {result.failed_rule_ids()}"
+    assert mutation.rule in result.failed_rule_ids(), (
+        f"{mutation.name}: expected {mutation.rule}, got {result.failed_rule_ids()}"
+    )
     assert not result.passed or mutation.rule in {r.id for r in ALL_RULES if r.enforcement == "advisory"}
 
 

@@ -130,6 +130,11 @@ def data_events(stack: StackView) -> Iterator[Violation]:
             yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: no CloudTrail data events (read and write)")
 
 
+def _is_audit_log(group: View) -> bool:
+    """The trail's log group (and the audit component's other groups) hold audit records."""
+    return "trail" in str(group.get("name", "")) or group.name.startswith("audit")
+
+
 @resource_rule(
     "GLZ-LOG-005",
     "log-groups-encrypted-and-retained",
@@ -147,7 +152,7 @@ def log_groups(resource: View, stack: StackView) -> Iterator[str]:
     retention = resource.get("retentionInDays")
     if not retention:
         yield "log group has no retention (kept forever, unmanaged)"
-    elif stack.classification == "phi" and "trail" in resource.name and float(retention) < HIPAA_DAYS:
+    elif stack.classification == "phi" and _is_audit_log(resource) and float(retention) < HIPAA_DAYS:
         yield f"audit log retention {retention} days is under six years (HIPAA 164.316(b)(2)(i))"
 
 
