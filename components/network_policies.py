@@ -1,0 +1,157 @@
+"""Policy documents for the network: VPC endpoint policies, the flow-log role, the endpoint-only bucket guard.
+
+Pure functions over settings and plain-string ARNs, so the component, the tests and the offline
+policy rules share one definition of "only this landing zone's buckets" and "only through the VPC".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.data_lake import LOG_TIER
+from components.naming import bucket_name
+from components.settings import TIERS, Settings
+
+Statement = dict[str, Any]
+AUDIT_TIER = "audit"
+"""Suffix of the audit bucket's name (naming.bucket_name(settings, stack, AUDIT_TIER))."""
+
+FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
+
+
+def document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def landing_zone_bucket_names(settings: Settings, stack: str) -> list[str]:
+    """Every bucket this landing zone creates: the data tiers, the access-log bucket, the audit bucket."""
+    return [bucket_name(settings, stack, tier) for tier in (*TIERS, LOG_TIER, AUDIT_TIER)]
+
+
+def aws_owned_bucket_object_arns(settings: Settings) -> list[str]:
+    """S3 buckets owned by AWS that workloads in private subnets must reach through the S3 gateway endpoint."""
+    partition, region = settings.partition, settings.region
+    return [
+        # ECR stores image layers in this AWS-owned bucket; `docker pull` from ECR downloads layers
+        # from it through presigned URLs, so without it Batch jobs cannot start their containers.
+        f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*",
+        # Amazon Linux 2023 package repositories (dnf) used by the ECS-optimized AL2023 AMI for
+        # security patches; the bucket name carries a per-region suffix, hence the wildcard.
+        f"arn:{partition}:s3:::al2023-repos-{region}-*/*",
+        # Amazon Linux 2 package repositories (yum), for AL2-based images and AMIs.
+        f"arn:{partition}:s3:::amazonlinux-2-repos-{region}/*",
+    ]
+
+
+def s3_endpoint_policy(settings: Settings, stack: str) -> dict[str, Any]:
+    """The S3 gateway endpoint reaches this landing zone's buckets (for principals of this account)
+    and read-only the AWS-owned package and image-layer buckets; nothing else, so a compromised job
+    cannot copy genomic data to a bucket someone else owns."""
+    partition = settings.partition
+    own = [f"arn:{partition}:s3:::{name}" for name in landing_zone_bucket_names(settings, stack)]
+    return document(
+        [
+            {
+                "Sid": "LandingZoneBucketsOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": sorted(own + [f"{arn}/*" for arn in own]),
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": settings.account_id}},
+            },
+            {
+                # Presigned layer URLs and the public repositories are not signed by this account's
+                # principals, so this statement cannot carry the aws:PrincipalAccount condition; it
+                # is read-only and names exact AWS-owned buckets instead.
+                "Sid": "AwsOwnedPackageAndImageLayerBuckets",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:GetObject",
+                "Resource": aws_owned_bucket_object_arns(settings),
+            },
+        ]
+    )
+
+
+def dynamodb_endpoint_policy(settings: Settings) -> dict[str, Any]:
+    """The DynamoDB gateway endpoint reaches only tables in this account and region."""
+    return document(
+        [
+            {
+                "Sid": "ThisAccountTablesOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "dynamodb:*",
+                "Resource": f"arn:{settings.partition}:dynamodb:{settings.region}:{settings.account_id}:table/*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": settings.account_id}},
+            }
+        ]
+    )
+
+
+def flow_log_trust_policy(settings: Settings) -> dict[str, Any]:
+    """Only the VPC Flow Logs service, acting for this account's flow logs, may assume the role
+    (the confused-deputy guard AWS documents for vpc-flow-logs)."""
+    partition, region, account = settings.partition, settings.region, settings.account_id
+    return document(
+        [
+            {
+                "Sid": "VpcFlowLogsOnly",
+                "Effect": "Allow",
+                "Principal": {"Service": FLOW_LOGS_SERVICE},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:ec2:{region}:{account}:vpc-flow-log/*"},
+                },
+            }
+        ]
+    )
+
+
+def flow_log_role_policy(log_group_arn: str) -> dict[str, Any]:
+    """Write flow-log records into the one flow-log group, nothing else."""
+    group = log_group_arn.removesuffix(":*")
+    return document(
+        [
+            {
+                "Sid": "WriteFlowLogGroupOnly",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [group, f"{group}:*"],
+            }
+        ]
+    )
+
+
+def vpc_endpoint_only_statement(bucket_arn: str, vpce_id: str, exempt_principal_arns: list[str]) -> Statement:
+    """Deny every S3 request on a bucket that does not arrive through the VPC endpoint ``vpce_id``.
+
+    Exempt: the named principals (give at least the role that runs `pulumi up` and the admin role,
+    because ``s3:*`` includes bucket-management actions such as s3:PutBucketPolicy, and
+    cross-account collaborator roles, whose requests never traverse this VPC) and AWS services
+    acting on their own (S3 log delivery) or on a principal's behalf (e.g. KMS, Athena).
+    """
+    if not bucket_arn.startswith("arn:") or bucket_arn.endswith("/*"):
+        raise ValueError(f"bucket_arn must be a bucket ARN like arn:aws:s3:::name, got {bucket_arn!r}")
+    if not vpce_id.startswith("vpce-"):
+        raise ValueError(f"vpce_id must be a VPC endpoint ID like vpce-0123456789abcdef0, got {vpce_id!r}")
+    wildcard = [arn for arn in exempt_principal_arns if arn.strip() in ("*", "arn:*") or not arn.startswith("arn:")]
+    if wildcard:
+        raise ValueError(f"exempt_principal_arns must be principal ARNs; {wildcard} would switch the guard off")
+    condition: dict[str, Any] = {
+        "StringNotEquals": {"aws:SourceVpce": vpce_id},
+        "Bool": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
+    }
+    if exempt_principal_arns:
+        # With no exempt principals the key is left out rather than given an empty list, whose
+        # meaning in a negated condition operator is easy to get wrong.
+        condition["ArnNotLike"] = {"aws:PrincipalArn": sorted(set(exempt_principal_arns))}
+    return {
+        "Sid": "DenyAccessOutsideVpcEndpoint",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": condition,
+    }
