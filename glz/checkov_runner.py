@@ -1,0 +1,313 @@
+"""Run checkov (third-party Terraform rules) on a stack's Terraform-plan JSON, as a program.
+
+checkov pins old boto3 and `packaging<24`, which would drag pulumi back, so it lives in its own
+environment (`.venv-checkov`, made by `make checkov-env` from `checkov-requirements.txt`) and is
+called as a subprocess. Its JSON report is parsed into findings that point back at Pulumi URNs.
+
+Checks that do not apply to this landing zone are listed, each with a written reason, in
+`policies/checkov-skips.yaml`, and reported as skipped with the reason, never silently dropped:
+
+    CKV_AWS_144: A reason, at least one full sentence.      # the check applies nowhere: --skip-check
+    CKV_AWS_274:                                            # only on these resources: checkov still
+      reason: A reason, at least one full sentence.         # runs it; matching failures become
+      resources: [operators-admin-administrator-access]     # skipped, any other failure stays
+
+`resources` are fnmatch patterns on the Pulumi resource name, its URN or the Terraform address; a
+scoped entry keeps the check guarding every other resource, which a global skip would not.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import re
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from glz.errors import UserInputError
+from policies.suppressions import SENTENCE
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+DEFAULT_SKIP_FILE = PROJECT_DIR / "policies" / "checkov-skips.yaml"
+CHECKOV_ENV_VAR = "GLZ_CHECKOV"
+CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
+# Offline and deterministic: no guideline/mapping download from the vendor's platform (with
+# --skip-download); the check's source link from the catalog stands in for the guideline.
+_OFFLINE_ENV = {"BC_SKIP_MAPPING": "TRUE"}
+
+
+class CheckovError(Exception):
+    """checkov ran but did not produce a usable report (crash, parse errors in the plan)."""
+
+
+@dataclass(frozen=True)
+class CheckovFinding:
+    """One check evaluated on one resource."""
+
+    check_id: str
+    check_name: str
+    address: str  # Terraform address in the plan, e.g. aws_s3_bucket.data_bcl
+    urn: str | None  # the Pulumi resource it came from
+    guideline: str | None  # checkov's guideline URL, else the check's source
+
+
+@dataclass(frozen=True)
+class SkippedCheck:
+    """A check skipped on purpose, with the skip file's reason. `addresses`: for a skip everywhere,
+    every resource of the check's types (checkov did not run it); for a scoped skip, the named
+    resources that failed it."""
+
+    check_id: str
+    check_name: str
+    reason: str
+    addresses: tuple[str, ...]
+    urns: tuple[str, ...]
+
+
+@dataclass
+class CheckovResult:
+    """One checkov run: findings by outcome, the skips applied, and how long checkov took."""
+
+    passed: list[CheckovFinding]
+    failed: list[CheckovFinding]
+    skipped: list[SkippedCheck]
+    checkov_version: str
+    resource_count: int
+    duration_seconds: float
+    command: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    check_id: str
+    name: str
+    resource_types: frozenset[str]
+    link: str | None
+
+
+def find_checkov(project_dir: Path = PROJECT_DIR) -> Path:
+    """The checkov executable: $GLZ_CHECKOV, else <project>/.venv-checkov/bin/checkov."""
+    configured = os.environ.get(CHECKOV_ENV_VAR)
+    if configured:
+        path = Path(configured)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise UserInputError(f"{CHECKOV_ENV_VAR}={configured!r}: no executable checkov there")
+        return path
+    path = project_dir / ".venv-checkov" / "bin" / "checkov"
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise UserInputError(
+            f"checkov not found at {path}: create its environment with `make checkov-env` "
+            f"(python3 -m venv .venv-checkov && .venv-checkov/bin/pip install -r checkov-requirements.txt), "
+            f"or set {CHECKOV_ENV_VAR} to a checkov executable"
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+    resources: tuple[str, ...] | None = None  # None: everywhere; else fnmatch patterns
+
+    def covers(self, address: str, urn: str | None) -> bool:
+        if self.resources is None:
+            return True
+        names = [address] + ([urn, urn.rsplit("::", 1)[-1]] if urn else [])
+        return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.resources)
+
+
+def _reason_problem(path: Path, check_id: str, reason: Any) -> str | None:
+    if isinstance(reason, str) and SENTENCE.match(reason.strip()):
+        return None
+    return (
+        f"{path}: {check_id}: reason {reason!r}: a reason is required, at least one full sentence "
+        "(20+ characters, capital first letter, ending with a period)"
+    )
+
+
+def load_skips(path: Path) -> dict[str, Skip]:
+    """check id -> Skip from the skip file, every problem reported at once. Ids are checked against
+    checkov's catalog by run_checkov."""
+    try:
+        document = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: skip file not found") from None
+    except yaml.YAMLError as error:
+        raise UserInputError(f"{path}: not valid YAML ({error})") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise UserInputError(f"{path}: expected a mapping of checkov check id -> reason")
+    problems: list[str] = []
+    skips: dict[str, Skip] = {}
+    for check_id, entry in document.items():
+        if not isinstance(check_id, str) or not CHECK_ID.match(check_id):
+            problems.append(f"{path}: {check_id!r} is not a checkov check id (like CKV_AWS_144 or CKV2_AWS_62)")
+            continue
+        resources: tuple[str, ...] | None = None
+        reason = entry
+        if isinstance(entry, dict):
+            unknown = sorted(set(entry) - {"reason", "resources"})
+            if unknown:
+                problems.append(f"{path}: {check_id}: unknown key(s) {unknown}; allowed: reason, resources")
+            reason = entry.get("reason")
+            patterns = entry.get("resources")
+            if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+                problems.append(
+                    f"{path}: {check_id}: resources {patterns!r}: a non-empty list of patterns on the Pulumi "
+                    "resource name, URN or Terraform address (or write the reason alone to skip everywhere)"
+                )
+            else:
+                resources = tuple(patterns)
+        problem = _reason_problem(path, check_id, reason)
+        if problem:
+            problems.append(problem)
+            continue
+        skips[check_id] = Skip(" ".join(str(reason).split()), resources)
+    if problems:
+        raise UserInputError("\n".join(problems))
+    return skips
+
+
+def _run(command: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **_OFFLINE_ENV},
+    )
+
+
+_CATALOGS: dict[str, dict[str, CatalogEntry]] = {}
+
+
+def _parse_catalog(text: str) -> dict[str, CatalogEntry]:
+    """`checkov --list` prints a table: | # | Id | Type | Entity | Policy | IaC | Resource Link |."""
+    rows: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 7 or not CHECK_ID.match(cells[1]):
+            continue
+        check_id, entity, name, link = cells[1], cells[3], cells[4], cells[6]
+        row = rows.setdefault(check_id, {"name": name, "types": set(), "link": link or None})
+        row["types"].add(entity)
+    return {
+        check_id: CatalogEntry(check_id, row["name"], frozenset(row["types"]), row["link"])
+        for check_id, row in rows.items()
+    }
+
+
+def _report(stdout: str, stderr: str) -> dict[str, Any]:
+    try:
+        document = json.loads(stdout)
+    except json.JSONDecodeError:
+        raise CheckovError(f"checkov did not print a JSON report; stderr ends with:\n{stderr[-2000:]}") from None
+    if isinstance(document, list):
+        document = next((d for d in document if d.get("check_type") == "terraform_plan"), {})
+    if not isinstance(document, dict):
+        raise CheckovError("checkov's JSON report has an unexpected shape")
+    summary = document.get("summary", document)
+    if summary.get("parsing_errors"):
+        raise CheckovError(f"checkov could not parse the plan: {document.get('results', {}).get('parsing_errors')}")
+    return document
+
+
+def run_checkov(
+    plan_path: Path, skip_file: Path | None = DEFAULT_SKIP_FILE, checkov: Path | None = None
+) -> CheckovResult:
+    """Run checkov's terraform_plan framework on a plan written by glz.tfplan and parse the result."""
+    plan_path = Path(plan_path)
+    try:
+        plan = json.loads(plan_path.read_text())
+    except FileNotFoundError:
+        raise UserInputError(f"{plan_path}: plan file not found") from None
+    except json.JSONDecodeError as error:
+        raise UserInputError(f"{plan_path}: not valid JSON ({error})") from None
+    urns: dict[str, str] = plan.get("glz", {}).get("addresses", {})
+    skips = load_skips(skip_file) if skip_file is not None else {}
+    executable = str(checkov or find_checkov())
+
+    command = [executable, "-f", str(plan_path), "--framework", "terraform_plan", "-o", "json", "--compact"]
+    command += ["--skip-download"]
+    everywhere = sorted(check_id for check_id, skip in skips.items() if skip.resources is None)
+    if everywhere:
+        command += ["--skip-check", ",".join(everywhere)]
+    started = time.monotonic()
+    # The catalog (names, resource types, source links) comes from `--list`: run alongside the
+    # scan the first time, then remembered for this executable.
+    listing = (
+        None if executable in _CATALOGS else _run([executable, "--list", "--framework", "terraform", "--skip-download"])
+    )
+    scan = _run(command)
+    scan_out, scan_err = scan.communicate()
+    if listing is not None:
+        list_out, list_err = listing.communicate()
+        if listing.returncode != 0:
+            raise CheckovError(f"`checkov --list` failed; stderr ends with:\n{list_err[-2000:]}")
+        _CATALOGS[executable] = _parse_catalog(list_out)
+    duration = time.monotonic() - started
+    catalog = _CATALOGS[executable]
+    unknown = sorted(set(skips) - set(catalog))
+    if unknown:
+        raise UserInputError(
+            f"{skip_file}: unknown checkov check id(s) {', '.join(unknown)}: not in checkov's Terraform catalog "
+            f"(`{executable} --list --framework terraform`)"
+        )
+    if scan.returncode not in (0, 1):
+        raise CheckovError(f"checkov exited with {scan.returncode}; stderr ends with:\n{scan_err[-2000:]}")
+    document = _report(scan_out, scan_err)
+    results = document.get("results", {})
+
+    def finding(entry: dict[str, Any]) -> CheckovFinding:
+        address = entry.get("resource_address") or entry.get("resource", "")
+        check_id = entry["check_id"]
+        known = catalog.get(check_id)
+        return CheckovFinding(
+            check_id=check_id,
+            check_name=entry.get("check_name") or (known.name if known else ""),
+            address=address,
+            urn=urns.get(address),
+            guideline=entry.get("guideline") or (known.link if known else None),
+        )
+
+    addresses_by_type: dict[str, list[str]] = {}
+    for resource in plan.get("planned_values", {}).get("root_module", {}).get("resources", []):
+        addresses_by_type.setdefault(resource["type"], []).append(resource["address"])
+    failed = [finding(e) for e in results.get("failed_checks", [])]
+    skipped = []
+    for check_id, skip in sorted(skips.items()):
+        entry = catalog[check_id]
+        if skip.resources is None:  # checkov did not run it: it covers every resource of its types
+            covered = sorted(a for t in entry.resource_types for a in addresses_by_type.get(t, []))
+        else:  # checkov ran it: the failures on the named resources are the ones skipped
+            covered = sorted(f.address for f in failed if f.check_id == check_id and skip.covers(f.address, f.urn))
+            failed = [f for f in failed if not (f.check_id == check_id and f.address in covered)]
+        skipped.append(
+            SkippedCheck(
+                check_id, entry.name, skip.reason, tuple(covered), tuple(urns[a] for a in covered if a in urns)
+            )
+        )
+    summary = document.get("summary", document)
+    return CheckovResult(
+        passed=sorted((finding(e) for e in results.get("passed_checks", [])), key=_order),
+        failed=sorted(failed, key=_order),
+        skipped=skipped,
+        checkov_version=str(summary.get("checkov_version", "")),
+        resource_count=int(summary.get("resource_count", 0)),
+        duration_seconds=round(duration, 2),
+        command=command,
+    )
+
+
+def _order(finding: CheckovFinding) -> tuple[str, str]:
+    return (finding.check_id, finding.address)
