@@ -43,11 +43,12 @@ def provider_for(settings: Settings, stack: str) -> aws.Provider:
 
 def endpoint_exempt_principals(settings: Settings, stack: str) -> list[str]:
     """Principals that reach the data buckets from outside the VPC, each named: operators
-    (console and break-glass work) and collaborators (their own accounts)."""
+    (console and break-glass work), collaborators (their own accounts) and the deployer roles
+    that run `pulumi up` (without them a deployment locks itself out of the buckets' settings)."""
     roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE] + [
         naming.collaborator_role_suffix(c.name) for c in settings.collaborators
     ]
-    return sorted(naming.role_arn(settings, stack, suffix) for suffix in roles)
+    return sorted({naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns))
 
 
 class LandingZone:

@@ -455,6 +455,7 @@ class Settings(_Model):
     collaborators: list[Collaborator] = Field(default_factory=list)
     admin_principal_arns: list[str] = Field(default_factory=list)
     auditor_principal_arns: list[str] = Field(default_factory=list)
+    deployer_principal_arns: list[str] = Field(default_factory=list)
     security_services: SecurityServices = SecurityServices()
     security_hub_standards: list[str] = Field(default_factory=lambda: ["nist-800-171", "aws-foundational"])
     password_max_age_days: int = 90
@@ -545,7 +546,7 @@ class Settings(_Model):
             raise ValueError("must be between 1 and 30 days")
         return value
 
-    @field_validator("admin_principal_arns", "auditor_principal_arns")
+    @field_validator("admin_principal_arns", "auditor_principal_arns", "deployer_principal_arns")
     @classmethod
     def _principals(cls, value: list[str]) -> list[str]:
         bad = [a for a in value if not PRINCIPAL_ARN.match(a)]

@@ -89,6 +89,9 @@ class RecordingMonitor(MockMonitor):
             registration.id = resource.id
             registration.outputs = dict(resource.state)
         with self._lock:
+            if response.urn in self.registrations:
+                # The engine refuses duplicate URNs; a mock must not silently merge two resources.
+                raise ValueError(f"duplicate resource URN {response.urn}: two resources share a type, parent and name")
             registration.order = len(self.registrations)
             self.registrations[response.urn] = registration
         return response

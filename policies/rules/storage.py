@@ -280,3 +280,26 @@ def tiering_present(stack: StackView) -> Iterator[Violation]:
             continue
         if not any(r.get("transitions") or (r.get("expiration") or {}).get("days") for r in _rules(stack, bucket)):
             yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: no transition or expiry rule")
+
+
+@stack_rule(
+    "GLZ-S3-012", "s3-data-tiers-vpc-endpoint-only", "high",
+    Requirements(r2=("3.1.3", "3.13.1"), r3=("03.01.03", "03.13.01"), hipaa=("164.312(e)(1)", "164.312(a)(1)")),
+    "Add the endpoint-only Deny (components/network_policies.vpc_endpoint_only_statement) to every data bucket, "
+    "naming each principal that must reach it from outside the VPC.",
+)
+def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
+    """Data-tier buckets refuse requests that do not come through the landing zone's S3 VPC endpoint,
+    except for named principals and AWS services."""
+    for bucket in s3.data_buckets(stack):
+        guarded = False
+        for statement in _policy_statements(stack, bucket):
+            conditions = statement.get("Condition") or {}
+            vpce = (conditions.get("StringNotEquals") or {}).get("aws:SourceVpce") or (
+                conditions.get("StringNotEqualsIfExists") or {}
+            ).get("aws:SourceVpce")
+            exempt = as_list((conditions.get("ArnNotLike") or {}).get("aws:PrincipalArn"))
+            if _denies(statement, "s3:*") and vpce and "*" not in exempt:
+                guarded = True
+        if not guarded:
+            yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied")
