@@ -306,18 +306,21 @@ def auditor_policy(
         _kms_via_s3("DecryptAuditLogsThroughS3", ["kms:Decrypt"], log_key_arn, [audit_bucket_arn], region),
         {
             # These read APIs have no resource-level permissions; they only read audit metadata.
+            "Sid": "ListTrails",
+            "Effect": "Allow",
+            "Action": ["cloudtrail:DescribeTrails", "cloudtrail:ListTrails", "cloudtrail:LookupEvents"],
+            "Resource": "*",
+        },
+        {
             "Sid": "ReadTrails",
             "Effect": "Allow",
             "Action": [
-                "cloudtrail:DescribeTrails",
                 "cloudtrail:GetEventSelectors",
                 "cloudtrail:GetInsightSelectors",
                 "cloudtrail:GetTrail",
                 "cloudtrail:GetTrailStatus",
-                "cloudtrail:ListTrails",
-                "cloudtrail:LookupEvents",
             ],
-            "Resource": "*",
+            "Resource": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*",
         },
         {
             "Sid": "ReadLogGroups",

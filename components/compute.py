@@ -237,7 +237,7 @@ class GenomicsCompute(pulumi.ComponentResource):
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
                 http_tokens="required",
-                http_put_response_hop_limit=2,
+                http_put_response_hop_limit=1,  # containers get task-role credentials from ECS, never the instance role
                 instance_metadata_tags="disabled",
             ),
             block_device_mappings=[

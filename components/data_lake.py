@@ -18,6 +18,8 @@ from components.naming import bucket_name
 from components.settings import STORAGE_CLASS_BY_KEY, TIERS, Settings, TierLifecycle
 
 LOG_TIER = "access-logs"
+AUDIT_TIER = "audit"
+"""The audit bucket (AuditTrail) also writes its server access logs to the access-log bucket."""
 ExtraStatements = Callable[[str], pulumi.Input[list[dict[str, Any]]]]
 
 
@@ -180,7 +182,8 @@ class GenomicsDataLake(pulumi.ComponentResource):
         log_bucket_name = bucket_name(settings, stack, LOG_TIER)
         tier_names = {tier: bucket_name(settings, stack, tier) for tier in TIERS}
         partition = settings.partition
-        source_arns = [f"arn:{partition}:s3:::{n}" for n in tier_names.values()]
+        log_sources = [*tier_names.values(), bucket_name(settings, stack, AUDIT_TIER)]
+        source_arns = [f"arn:{partition}:s3:::{n}" for n in log_sources]
 
         def log_delivery(arn: str) -> list[dict[str, Any]]:
             return [bucket_policies.allow_access_log_delivery(arn, source_arns, settings.account_id)]

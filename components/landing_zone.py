@@ -72,7 +72,15 @@ class LandingZone:
             opts=opts,
         )
         bucket_arns = self.data_lake.bucket_arns()
-        self.audit = AuditTrail("audit", settings, stack, self.keys.logs, list(bucket_arns.values()), opts=opts)
+        self.audit = AuditTrail(
+            "audit",
+            settings,
+            stack,
+            self.keys.logs,
+            list(bucket_arns.values()),
+            access_log_bucket=self.data_lake.access_logs.bucket,
+            opts=opts,
+        )
         self.security = AccountSecurity(
             "security",
             settings,

@@ -57,8 +57,9 @@ class PlausibleMocks(Mocks):
 class RecordingMonitor(MockMonitor):
     """A MockMonitor that records every registration the way the engine would store it."""
 
-    def __init__(self, mocks: Mocks):
+    def __init__(self, mocks: Mocks, *, strict: bool = False):
         super().__init__(mocks)
+        self.strict = strict
         self.registrations: dict[str, Registration] = {}
         self._lock = threading.Lock()
 
@@ -89,7 +90,7 @@ class RecordingMonitor(MockMonitor):
             registration.id = resource.id
             registration.outputs = dict(resource.state)
         with self._lock:
-            if response.urn in self.registrations:
+            if self.strict and response.urn in self.registrations:
                 # The engine refuses duplicate URNs; a mock must not silently merge two resources.
                 raise ValueError(f"duplicate resource URN {response.urn}: two resources share a type, parent and name")
             registration.order = len(self.registrations)

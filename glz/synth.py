@@ -48,7 +48,7 @@ def run_program(project_dir: Path, config: StackConfig) -> dict[str, Any]:
     settings = validate(config)
     os.environ.update(config.pulumi_env())
     mocks = PlausibleMocks(settings.account_id, settings.region, settings.partition)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, strict=True)
     set_mocks(mocks, project=config.project, stack=config.stack, preview=False, monitor=monitor)
     program = project_dir / "__main__.py"
     sys.path.insert(0, str(project_dir))

@@ -106,11 +106,11 @@ def launch_template(state):
     return template
 
 
-def test_imdsv2_required_with_hop_limit_for_containers(state):
+def test_imdsv2_required_and_containers_kept_off_instance_metadata(state):
     metadata = launch_template(state).inputs["metadataOptions"]
     assert metadata["httpTokens"] == "required"
     assert metadata["httpEndpoint"] == "enabled"
-    assert metadata["httpPutResponseHopLimit"] == 2
+    assert metadata["httpPutResponseHopLimit"] == 1  # containers cannot reach the instance role
 
 
 def test_root_and_scratch_volumes_are_encrypted_gp3_with_compute_key(state):

@@ -120,7 +120,7 @@ def test_log_bucket_accepts_only_this_landing_zones_access_logs(state):
     ]
     assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
     assert delivery["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
-    assert len(delivery["Condition"]["ArnLike"]["aws:SourceArn"]) == len(TIERS)
+    assert len(delivery["Condition"]["ArnLike"]["aws:SourceArn"]) == len(TIERS) + 1  # + the audit bucket
 
 
 def test_every_data_tier_logs_to_the_access_log_bucket(state):
