@@ -74,6 +74,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     state, stack = _state_and_stack(args, project_dir)
     result = run_rules(state, ALL_RULES, suppressions)
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
+    if not args.no_checkov:
+        from glz.gate import add_checkov
+
+        add_checkov(result, state, out_dir, project_dir)
     written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"))
     print(table(result, stack))
     print("Reports: " + ", ".join(str(p) for p in written))
@@ -104,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--state", help="check a `pulumi stack export` file")
     check.add_argument("--suppressions", help="suppressions file (default: policies/suppressions.yaml)")
     check.add_argument("--out", help="report directory (default: build/<stack>)")
+    check.add_argument("--no-checkov", action="store_true", help="run only the project's own rules")
     check.set_defaults(func=cmd_check)
     rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
     rules.set_defaults(func=cmd_rules)

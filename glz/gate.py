@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from glz.errors import UserInputError
 from glz.state import StackState
 from policies.framework import Rule, StackView, View
 from policies.suppressions import Suppression
@@ -93,3 +95,47 @@ def run_rules(
                     )
                 )
     return result
+
+
+def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_dir: Path) -> None:
+    """Run checkov on the same state (exported as a Terraform plan) and fold its results into the gate:
+    an unskipped failure blocks, a skipped check is reported as suppressed with its reason."""
+    from glz.checkov_runner import CheckovError, find_checkov, run_checkov
+    from glz.tfplan import write_plan
+
+    checkov = find_checkov(project_dir)
+    plan = out_dir / "plan.json"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_plan(state, plan)
+    try:
+        scan = run_checkov(plan, project_dir / "policies" / "checkov-skips.yaml", checkov)
+    except CheckovError as error:
+        raise UserInputError(f"checkov could not scan {plan}: {error}") from None
+    types = {r.urn: r.type for r in state.resources}
+    for finding in scan.passed:
+        result.checked.append((finding.check_id, finding.urn or finding.address, True))
+    for finding in scan.failed:
+        urn = finding.urn or finding.address
+        result.checked.append((finding.check_id, urn, False))
+        result.findings.append(
+            Finding(
+                finding.check_id, "high", urn, types.get(urn, finding.address), finding.check_name, source="checkov"
+            )
+        )
+    for skipped in scan.skipped:
+        for urn in skipped.urns or skipped.addresses:
+            result.findings.append(
+                Finding(
+                    skipped.check_id,
+                    "low",
+                    urn,
+                    types.get(urn, "checkov"),
+                    skipped.check_name,
+                    source="checkov",
+                    suppressed_reason=skipped.reason,
+                )
+            )
+    result.notes.append(
+        f"checkov {scan.checkov_version}: {len(scan.passed)} passed, {len(scan.failed)} failed, "
+        f"{len(scan.skipped)} checks skipped with a reason ({scan.duration_seconds:.1f} s)"
+    )

@@ -43,7 +43,9 @@ def rotation_off(document):
     return apply(document, set_input(KEY, "keys-data", ["enableKeyRotation"], False))
 
 
-def suppression(rule="GLZ-KMS-001", resource="keys-data", reason="Rotation is handled by an external HSM process.", expires=None):
+def suppression(
+    rule="GLZ-KMS-001", resource="keys-data", reason="Rotation is handled by an external HSM process.", expires=None
+):
     entry = {"rule": rule, "resource": resource, "reason": reason}
     if expires:
         entry["expires"] = expires
@@ -72,8 +74,14 @@ def test_expired_suppression_fails_the_gate(demo_state_document):
         ({"rule": "GLZ-KMS-001", "resource": "*", "reason": "ok"}, "full sentence"),
         ({"rule": "GLZ-KMS-001", "resource": "*"}, "full sentence"),
         ({"rule": "GLZ-KMS-001", "reason": "A perfectly good reason for this."}, "resource"),
-        ({"rule": "GLZ-KMS-001", "resource": "*", "reason": "A perfectly good reason for this.", "expires": "soon"}, "date"),
-        ({"rule": "GLZ-KMS-001", "resource": "*", "reason": "A perfectly good reason for this.", "owner": "me"}, "unknown key"),
+        (
+            {"rule": "GLZ-KMS-001", "resource": "*", "reason": "A perfectly good reason for this.", "expires": "soon"},
+            "date",
+        ),
+        (
+            {"rule": "GLZ-KMS-001", "resource": "*", "reason": "A perfectly good reason for this.", "owner": "me"},
+            "unknown key",
+        ),
     ],
 )
 def test_bad_suppressions_are_errors(entry, message):
@@ -113,7 +121,10 @@ def test_check_cli_on_a_state_file_exit_codes(demo_state_document, tmp_path):
     def check(path):
         return subprocess.run(
             [sys.executable, "-m", "glz.cli", "check", "--state", str(path), "--out", str(tmp_path / "out")],
-            cwd=ROOT, capture_output=True, text=True, timeout=600,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
 
     ok = check(clean)
@@ -140,10 +151,14 @@ def test_crossguard_resource_policy_reports_the_same_violation():
     (policy,) = build_policies([RULES_BY_ID["GLZ-KMS-001"]])
     reported = []
     options = PolicyResourceOptions(False, [], None, [], None, [])
-    args = ResourceValidationArgs(KEY, {"enableKeyRotation": False}, "urn:pulumi:s::p::aws:kms/key:Key::k", "k", options, None)
+    args = ResourceValidationArgs(
+        KEY, {"enableKeyRotation": False}, "urn:pulumi:s::p::aws:kms/key:Key::k", "k", options, None
+    )
     policy.validate(args, lambda message, urn=None: reported.append(message))
     assert reported == ["GLZ-KMS-001: key rotation is off"]
-    good = ResourceValidationArgs(KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 365}, "urn:x", "k", options, None)
+    good = ResourceValidationArgs(
+        KEY, {"enableKeyRotation": True, "rotationPeriodInDays": 365}, "urn:x", "k", options, None
+    )
     reported.clear()
     policy.validate(good, lambda message, urn=None: reported.append(message))
     assert reported == []
@@ -160,8 +175,36 @@ def test_crossguard_stack_policy_joins_split_bucket_resources():
     suspended = PolicyResource(
         "aws:s3/bucketVersioning:BucketVersioning",
         {"versioningConfiguration": {"status": "Suspended"}},
-        "urn:v1", "v1", options, None, None, [bucket], {"bucket": [bucket]},
+        "urn:v1",
+        "v1",
+        options,
+        None,
+        None,
+        [bucket],
+        {"bucket": [bucket]},
     )
     reported = []
     policy.validate(StackValidationArgs([bucket, suspended]), lambda message, urn=None: reported.append((message, urn)))
     assert reported == [("GLZ-S3-002: bucket b1: versioning is Suspended", "urn:b1")]
+
+
+def test_check_cli_runs_checkov_and_fails_on_its_findings(demo_state_document, tmp_path):
+    """An unencrypted bucket fails both the project's rule and checkov's, in one gate run."""
+    from tests.mutations import remove
+
+    weak = tmp_path / "unencrypted.json"
+    sse = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    weak.write_text(json.dumps(apply(demo_state_document, remove(sse, "data-variants-encryption"))))
+    result = subprocess.run(
+        [sys.executable, "-m", "glz.cli", "check", "--state", str(weak), "--out", str(tmp_path / "out")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = json.loads((tmp_path / "out" / "policy-report.json").read_text())
+    failed = {(f["source"], f["rule"]) for f in report["findings"] if f["status"] == "failed"}
+    assert ("glz", "GLZ-S3-001") in failed
+    assert any(source == "checkov" for source, _ in failed), failed
+    assert (tmp_path / "out" / "plan.json").exists()
