@@ -103,7 +103,7 @@ def drop_condition(key: str) -> Callable[[Any], None]:
     def edit(document: Any) -> None:
         removed = False
         for statement in document["Statement"]:
-            for operator in list((statement.get("Condition") or {})):
+            for operator in list(statement.get("Condition") or {}):
                 if key in statement["Condition"][operator]:
                     del statement["Condition"][operator][key]
                     removed = True
