@@ -84,9 +84,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def rules_markdown() -> str:
+    """The rules table for docs/policy-gate.md (kept in step by a test)."""
+    from policies.rules import ALL_RULES
+
+    lines = ["| id | severity | enforcement | what it checks | NIST 800-171 r2 | r3 | HIPAA |", "|---|---|---|---|---|---|---|"]
+    for rule in ALL_RULES:
+        req = rule.requirements
+        lines.append(
+            f"| {rule.id} | {rule.severity} | {rule.enforcement} | {rule.description} | {', '.join(req.r2)} "
+            f"| {', '.join(req.r3)} | {', '.join(req.hipaa)} |"
+        )
+    return "\n".join(lines)
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from policies.rules import ALL_RULES
 
+    if args.markdown:
+        print(rules_markdown())
+        return 0
     for rule in ALL_RULES:
         print(f"{rule.id:<12} {rule.severity:<8} {rule.enforcement:<9} {rule.kind:<8} {rule.name}")
         print(f"{'':<12} {rule.description}")
@@ -111,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-checkov", action="store_true", help="run only the project's own rules")
     check.set_defaults(func=cmd_check)
     rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
+    rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
     rules.set_defaults(func=cmd_rules)
     return parser
 

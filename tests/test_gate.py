@@ -208,3 +208,11 @@ def test_check_cli_runs_checkov_and_fails_on_its_findings(demo_state_document, t
     assert ("glz", "GLZ-S3-001") in failed
     assert any(source == "checkov" for source, _ in failed), failed
     assert (tmp_path / "out" / "plan.json").exists()
+
+
+def test_docs_rules_table_is_current():
+    from glz.cli import rules_markdown
+
+    text = (ROOT / "docs" / "policy-gate.md").read_text()
+    table = text.split("<!-- rules:start -->\n", 1)[1].split("\n<!-- rules:end -->", 1)[0]
+    assert table.strip() == rules_markdown().strip(), "regenerate with `glz rules --markdown`"

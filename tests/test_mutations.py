@@ -366,3 +366,19 @@ def test_weakening_fails_the_right_rule(baseline, mutation):
 
 def test_suite_is_large_enough():
     assert len(MUTATIONS) >= 40, f"only {len(MUTATIONS)} mutations; the issue asks for at least 40"
+
+
+def test_kill_rate_is_100_percent_and_every_killer_names_a_requirement(baseline, capsys):
+    """All mutations in one pass: print the kill rate; any survivor fails the suite."""
+    from policies.rules import RULES_BY_ID
+
+    survivors = []
+    for mutation in MUTATIONS:
+        result = run_rules(StackState(apply(baseline, mutation.change)), ALL_RULES, [], today=dt.date(2026, 11, 23))
+        if mutation.rule not in result.failed_rule_ids():
+            survivors.append(mutation.name)
+        assert RULES_BY_ID[mutation.rule].requirements.tags(), f"{mutation.rule} names no requirement"
+    killed = len(MUTATIONS) - len(survivors)
+    with capsys.disabled():
+        print(f"\nmutation kill rate: {killed}/{len(MUTATIONS)} = {100 * killed / len(MUTATIONS):.0f}%")
+    assert not survivors, f"mutations not caught: {survivors}"
