@@ -10,6 +10,7 @@ boundaries and policies, which grow the state the same way (more resources joine
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ PY = sys.executable
 
 def timed(args: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
+    env = {**os.environ, "GLZ_CHECKOV": str(ROOT / ".venv-checkov" / "bin" / "checkov")}
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
     if result.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(args)} failed: {result.stderr}")
