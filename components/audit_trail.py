@@ -8,12 +8,12 @@ PHI stacks also record every object read and write on the genomic data buckets (
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components import audit_policies, bucket_policies
+from components import audit_policies
+from components.data_lake import SecureBucket
 from components.naming import base_name, bucket_name, role_name
 from components.network_policies import AUDIT_TIER
 from components.settings import Settings
@@ -128,107 +128,26 @@ class AuditTrail(pulumi.ComponentResource):
         log_key: aws.kms.Key,
         access_log_bucket: aws.s3.Bucket | None,
     ) -> aws.s3.BucketPolicy:
-        """The same guards as the data lake's SecureBucket, plus Object Lock (which must be chosen
-        when the bucket is created) and a policy for CloudTrail and AWS Config delivery."""
-        child = pulumi.ResourceOptions(parent=self)
-        bucket_id = f"{name}-bucket"
-        self.audit_bucket = aws.s3.Bucket(
-            bucket_id,
-            bucket=bucket_name(settings, stack, AUDIT_TIER),
-            object_lock_enabled=True,
-            force_destroy=False,
-            tags={"DataTier": AUDIT_TIER},
-            opts=child,
-        )
-        self.audit_bucket_ownership = aws.s3.BucketOwnershipControls(
-            f"{bucket_id}-ownership",
-            bucket=self.audit_bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        self.audit_bucket_public_access_block = aws.s3.BucketPublicAccessBlock(
-            f"{bucket_id}-public-access-block",
-            bucket=self.audit_bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        self.audit_bucket_encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{bucket_id}-encryption",
-            bucket=self.audit_bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms", kms_master_key_id=log_key.arn
-                    ),
-                    bucket_key_enabled=True,
-                    blocked_encryption_types=["SSE-C"],
-                )
-            ],
-            opts=child,
-        )
-        self.audit_bucket_versioning = aws.s3.BucketVersioning(
-            f"{bucket_id}-versioning",
-            bucket=self.audit_bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=child,
-        )
-        self.audit_bucket_object_lock = aws.s3.BucketObjectLockConfiguration(
-            f"{bucket_id}-object-lock",
-            bucket=self.audit_bucket.id,
-            object_lock_enabled="Enabled",
-            rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+        """The data lake's SecureBucket guards, plus Object Lock and a policy for CloudTrail and
+        AWS Config delivery that denies destruction to everyone."""
+        self.audit_secure_bucket = SecureBucket(
+            f"{name}-bucket",
+            physical_name=bucket_name(settings, stack, AUDIT_TIER),
+            kms_key=log_key,
+            rules=audit_lifecycle_rules(),
+            log_bucket=access_log_bucket,
+            log_prefix=f"{AUDIT_TIER}/",
+            extra_statements=lambda arn: audit_policies.audit_bucket_statements(arn, settings, self.trail_arn),
+            object_lock=aws.s3.BucketObjectLockConfigurationRuleArgs(
                 default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
                     mode=settings.audit_object_lock_mode, days=settings.audit_object_lock_days
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.audit_bucket_versioning]),
+            tags={"DataTier": AUDIT_TIER},
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.audit_bucket_lifecycle = aws.s3.BucketLifecycleConfiguration(
-            f"{bucket_id}-lifecycle",
-            bucket=self.audit_bucket.id,
-            rules=audit_lifecycle_rules(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.audit_bucket_versioning]),
-        )
-        self.audit_bucket_logging = None
-        if access_log_bucket is not None:
-            self.audit_bucket_logging = aws.s3.BucketLogging(
-                f"{bucket_id}-logging",
-                bucket=self.audit_bucket.id,
-                target_bucket=access_log_bucket.id,
-                target_prefix=f"{AUDIT_TIER}/",
-                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
-                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
-                        partition_date_source="EventTime"
-                    )
-                ),
-                opts=child,
-            )
-
-        def policy(args: list[Any]) -> str:
-            bucket_arn, key_arn = args
-            return json.dumps(
-                bucket_policies.document(
-                    bucket_policies.deny_insecure_transport(bucket_arn)
-                    + bucket_policies.deny_unexpected_encryption(bucket_arn, key_arn)
-                    + audit_policies.audit_bucket_statements(bucket_arn, settings, self.trail_arn)
-                ),
-                sort_keys=True,
-            )
-
-        self.audit_bucket_policy = aws.s3.BucketPolicy(
-            f"{bucket_id}-policy",
-            bucket=self.audit_bucket.id,
-            policy=pulumi.Output.all(self.audit_bucket.arn, log_key.arn).apply(policy),
-            # After the public-access block (never briefly public) and the lifecycle (which the
-            # policy then freezes).
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.audit_bucket_public_access_block, self.audit_bucket_lifecycle]
-            ),
-        )
-        return self.audit_bucket_policy
+        self.audit_bucket = self.audit_secure_bucket.bucket
+        return self.audit_secure_bucket.policy
 
     def _log_group_and_role(self, name: str, settings: Settings, stack: str, log_key: aws.kms.Key) -> None:
         child = pulumi.ResourceOptions(parent=self)

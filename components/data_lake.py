@@ -69,7 +69,8 @@ def lifecycle_rules(tier: TierLifecycle, settings: Settings) -> list[aws.s3.Buck
 
 class SecureBucket(pulumi.ComponentResource):
     """A bucket with every guard on: SSE-KMS with bucket keys, versioning, all four public-access
-    blocks, BucketOwnerEnforced, TLS-only and expected-key policy, lifecycle, access logging."""
+    blocks, BucketOwnerEnforced, TLS-only and expected-key policy, lifecycle, access logging, and
+    Object Lock when a default retention is given."""
 
     def __init__(
         self,
@@ -81,12 +82,21 @@ class SecureBucket(pulumi.ComponentResource):
         log_bucket: aws.s3.Bucket | None,
         log_prefix: str,
         extra_statements: ExtraStatements | None = None,
+        object_lock: aws.s3.BucketObjectLockConfigurationRuleArgs | None = None,
         tags: dict[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("glz:data:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = aws.s3.Bucket(name, bucket=physical_name, force_destroy=False, tags=tags, opts=child)
+        self.bucket = aws.s3.Bucket(
+            name,
+            bucket=physical_name,
+            # Object Lock can only be chosen when the bucket is created.
+            object_lock_enabled=True if object_lock is not None else None,
+            force_destroy=False,
+            tags=tags,
+            opts=child,
+        )
         self.ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=self.bucket.id,
@@ -122,6 +132,15 @@ class SecureBucket(pulumi.ComponentResource):
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
             opts=child,
         )
+        self.object_lock = None
+        if object_lock is not None:
+            self.object_lock = aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock",
+                bucket=self.bucket.id,
+                object_lock_enabled="Enabled",
+                rule=object_lock,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.versioning]),
+            )
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=self.bucket.id,
@@ -158,8 +177,9 @@ class SecureBucket(pulumi.ComponentResource):
                     sort_keys=True,
                 )
             ),
-            # A policy applied before the public-access block could briefly be public.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
+            # After the public-access block (a policy applied before it could briefly be public) and
+            # the lifecycle (a policy may freeze lifecycle changes, as the audit bucket's does).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block, self.lifecycle]),
         )
         self.register_outputs({"bucketName": self.bucket.bucket, "bucketArn": self.bucket.arn})
 

@@ -48,7 +48,9 @@ def endpoint_exempt_principals(settings: Settings, stack: str) -> list[str]:
     roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE] + [
         naming.collaborator_role_suffix(c.name) for c in settings.collaborators
     ]
-    return sorted({naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns))
+    return sorted(
+        {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
+    )
 
 
 class LandingZone:

@@ -88,7 +88,10 @@ def rules_markdown() -> str:
     """The rules table for docs/policy-gate.md (kept in step by a test)."""
     from policies.rules import ALL_RULES
 
-    lines = ["| id | severity | enforcement | what it checks | NIST 800-171 r2 | r3 | HIPAA |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| id | severity | enforcement | what it checks | NIST 800-171 r2 | r3 | HIPAA |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for rule in ALL_RULES:
         req = rule.requirements
         lines.append(

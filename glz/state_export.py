@@ -9,9 +9,7 @@ from typing import Any
 from pulumi.runtime import rpc
 
 from glz.mock_runtime import Registration
-
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+from glz.state import SECRET_SIG, SECRET_SIG_KEY
 
 
 def _plain(value: Any) -> Any:

@@ -128,6 +128,11 @@ def principals(statement: dict[str, Any]) -> list[str]:
     return [f"{kind}:{v}" for kind, who in (principal or {}).items() for v in as_list(who)]
 
 
+def names_anyone(statement: dict[str, Any]) -> bool:
+    """True when a statement's principal is everyone: Principal '*' or {"<kind>": "*"}."""
+    return any(p.rpartition(":")[2] == "*" for p in principals(statement))
+
+
 def condition_values(statement: dict[str, Any], operator_suffix: str, key: str) -> list[Any]:
     """Values of condition ``key`` under any operator ending with ``operator_suffix`` (case-insensitive key)."""
     found: list[Any] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.framework import Requirements, StackView, View, as_list, resource_rule, statements
+from policies.framework import Requirements, StackView, View, names_anyone, resource_rule, statements
 
 KEY = ("aws:kms/key:Key",)
 KEY_MANAGEMENT = Requirements(r2=("3.13.10",), r3=("03.13.10",), hipaa=("164.312(a)(2)(iv)",))
@@ -55,13 +55,7 @@ def key_policy_principals(resource: View, stack: StackView) -> Iterator[str]:
     for statement in statements(resource.json("policy")):
         if statement.get("Effect") != "Allow":
             continue
-        principal = statement.get("Principal")
-        values = (
-            [principal]
-            if isinstance(principal, str)
-            else [v for who in (principal or {}).values() for v in as_list(who)]
-        )
-        if "*" in values:
+        if names_anyone(statement):
             yield f"statement {statement.get('Sid', '?')} allows Principal '*'"
 
 

@@ -11,6 +11,7 @@ from policies.framework import (
     View,
     as_list,
     condition_values,
+    names_anyone,
     principals,
     resource_rule,
     statements,
@@ -61,7 +62,7 @@ def _external_accounts(statement: dict, own: str | None) -> set[str]:
 def no_wildcard_trust(resource: View, stack: StackView) -> Iterator[str]:
     """No role can be assumed by anyone ('*')."""
     for statement in _trust(resource):
-        if "*" in principals(statement) or "AWS:*" in principals(statement):
+        if names_anyone(statement):
             yield f"trust statement {statement.get('Sid', '?')} admits Principal '*'"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.framework import Requirements, StackView, View, Violation, as_list, stack_rule, statements
+from policies.framework import Requirements, StackView, View, Violation, as_list, names_anyone, stack_rule, statements
 from policies.rules import s3_support as s3
 
 AT_REST = Requirements(r2=("3.13.16", "3.8.9"), r3=("03.13.08",), hipaa=("164.312(a)(2)(iv)", "164.312(e)(2)(ii)"))
@@ -193,13 +193,7 @@ def no_public_grants(stack: StackView) -> Iterator[Violation]:
 
     def check(bucket: View) -> Iterator[str]:
         for statement in _policy_statements(stack, bucket):
-            principal = statement.get("Principal")
-            values = (
-                [principal]
-                if isinstance(principal, str)
-                else [v for who in (principal or {}).values() for v in as_list(who)]
-            )
-            if statement.get("Effect") == "Allow" and "*" in values:
+            if statement.get("Effect") == "Allow" and names_anyone(statement):
                 yield f"statement {statement.get('Sid', '?')} allows Principal '*'"
 
     yield from _each_bucket(stack, check)
@@ -283,7 +277,9 @@ def tiering_present(stack: StackView) -> Iterator[Violation]:
 
 
 @stack_rule(
-    "GLZ-S3-012", "s3-data-tiers-vpc-endpoint-only", "high",
+    "GLZ-S3-012",
+    "s3-data-tiers-vpc-endpoint-only",
+    "high",
     Requirements(r2=("3.1.3", "3.13.1"), r3=("03.01.03", "03.13.01"), hipaa=("164.312(e)(1)", "164.312(a)(1)")),
     "Add the endpoint-only Deny (components/network_policies.vpc_endpoint_only_statement) to every data bucket, "
     "naming each principal that must reach it from outside the VPC.",
@@ -302,4 +298,6 @@ def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
             if _denies(statement, "s3:*") and vpce and "*" not in exempt:
                 guarded = True
         if not guarded:
-            yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied")
+            yield Violation(
+                bucket.urn, f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied"
+            )
