@@ -1,0 +1,176 @@
+"""The computed control matrix as plain data: what every renderer (xlsx, csv, md, html, OSCAL) reads.
+
+Renderers never compute a status or look at the stack themselves; they only lay out a `Matrix`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Statuses, in the order auditors expect to see them.
+IMPLEMENTED = "Implemented"
+PARTIAL = "Partially implemented"
+NOT_IMPLEMENTED = "Not implemented"
+CUSTOMER = "Customer responsibility"
+INHERITED = "Inherited"
+NOT_APPLICABLE = "Not applicable"
+STATUSES = (IMPLEMENTED, PARTIAL, NOT_IMPLEMENTED, CUSTOMER, INHERITED, NOT_APPLICABLE)
+
+# Responsibility keys used in the mapping files, with the label shown to auditors.
+RESPONSIBILITY_LABELS = {
+    "landing-zone": "Landing zone",
+    "shared": "Shared (landing zone + organization)",
+    "customer": "Customer organization",
+    "inherited": "Inherited from AWS",
+    "not-applicable": "Not applicable",
+}
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """One evidence fact computed from the stack state."""
+
+    name: str
+    description: str
+    satisfied: bool
+    summary: str
+    resources: tuple[str, ...] = ()  # URNs
+    names: tuple[str, ...] = ()  # physical names, as the AWS console shows them
+    components: tuple[str, ...] = ()  # component resources the evidence belongs to, e.g. "AuditTrail audit"
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    """What the policy gate said about one rule that evidences a requirement."""
+
+    rule_id: str
+    title: str
+    outcome: str  # passed | failed | suppressed | not-evaluated
+    checked: int  # subjects checked
+    failed: int
+    messages: tuple[str, ...] = ()
+    suppression_reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccountVerification:
+    """What `glz audit` observed in the account for a row's probes (None on a row when no evidence was given)."""
+
+    result: str  # verified | failed | not-verifiable | not-checked
+    detail: str
+    check_ids: tuple[str, ...] = ()
+
+
+@dataclass
+class Row:
+    framework: str
+    id: str
+    family_id: str
+    family: str
+    title: str
+    text: str
+    kind: str
+    responsibility: str  # key of RESPONSIBILITY_LABELS
+    status: str
+    statement: str
+    customer_actions: str
+    justification: str
+    probes: list[ProbeResult]
+    rules: list[RuleOutcome]
+    config_rules: list[str]
+    gaps: list[str]
+    deviations: list[str]
+    verified: AccountVerification | None = None
+    dod_points: int | None = None  # NIST 800-171 r2 only
+    hipaa_status: str | None = None  # required | addressable (HIPAA specifications only)
+
+    @property
+    def responsibility_label(self) -> str:
+        return RESPONSIBILITY_LABELS[self.responsibility]
+
+    @property
+    def resources(self) -> list[str]:
+        """Physical names of the resources that implement the row, in probe order, without repeats."""
+        return list(dict.fromkeys(name for probe in self.probes for name in probe.names))
+
+    @property
+    def components(self) -> list[str]:
+        return list(dict.fromkeys(c for probe in self.probes for c in probe.components))
+
+    @property
+    def automated(self) -> bool:
+        """Backed by at least one automated check: a probe, a policy rule or an AWS Config rule."""
+        return bool(self.probes or self.rules or self.config_rules)
+
+
+@dataclass(frozen=True)
+class ResourceEntry:
+    urn: str
+    type: str
+    name: str  # physical name when known, else the Pulumi logical name
+    component: str
+    requirements: tuple[str, ...]  # "nist-800-171-r2:3.3.1", ...
+
+
+@dataclass(frozen=True)
+class FindingEntry:
+    rule_id: str
+    source: str  # glz | checkov
+    severity: str
+    resource: str
+    resource_type: str
+    message: str
+    status: str  # failed | suppressed
+    reason: str  # suppression reason ("" when failed)
+    requirements: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SprsEstimate:
+    """DoD Assessment Methodology score estimate for r2 (110 minus the points of unmet requirements).
+
+    lower: only what this stack fully evidences, plus what AWS provides, counts as met.
+    upper: every customer and shared action assumed done; only rows the stack shows as not (fully) met deduct.
+    """
+
+    maximum: int
+    lower: int
+    upper: int
+    deductions_lower: tuple[tuple[str, int], ...]
+    deductions_upper: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    stack: str
+    project: str
+    account: str
+    region: str
+    classification: str
+    state_source: str
+    state_sha256: str
+    generated_at: str  # ISO 8601 UTC
+    tool_version: str
+    gate_passed: bool
+    gate_summary: str
+    evidence_source: str | None = None
+
+
+@dataclass
+class Matrix:
+    info: StackInfo
+    rows: dict[str, list[Row]]  # framework key -> rows in catalog order
+    resources: list[ResourceEntry]
+    findings: list[FindingEntry]
+    sprs: SprsEstimate
+    config_rules: list[str]  # identifiers in the conformance pack
+
+    def all_rows(self) -> list[Row]:
+        return [row for rows in self.rows.values() for row in rows]
+
+    def status_counts(self, framework: str) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for row in self.rows[framework]:
+            counts[row.status] += 1
+        return counts
