@@ -57,31 +57,78 @@ def _state_and_stack(args: argparse.Namespace, project_dir: Path):
     return StackState(result.state, str(result.path)), args.stack
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    from importlib.metadata import version
-
+def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path):
+    """The policy gate as `glz check` runs it: own rules with suppressions, then checkov unless --no-checkov."""
     from glz.gate import run_rules
-    from glz.reports import table, write_all
     from policies import suppressions as suppression_file
     from policies.rules import ALL_RULES, RULES_BY_ID
 
-    project_dir = _project_dir(args.project_dir)
     path = Path(args.suppressions) if args.suppressions else project_dir / "policies" / "suppressions.yaml"
     try:
         suppressions = suppression_file.load(path, set(RULES_BY_ID))
     except suppression_file.SuppressionError as error:
         raise UserInputError(str(error)) from None
-    state, stack = _state_and_stack(args, project_dir)
     result = run_rules(state, ALL_RULES, suppressions)
-    out_dir = Path(args.out) if args.out else project_dir / "build" / stack
     if not args.no_checkov:
         from glz.gate import add_checkov
 
         add_checkov(result, state, out_dir, project_dir)
+    return result
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from importlib.metadata import version
+
+    from glz.reports import table, write_all
+    from policies.rules import ALL_RULES
+
+    project_dir = _project_dir(args.project_dir)
+    state, stack = _state_and_stack(args, project_dir)
+    out_dir = Path(args.out) if args.out else project_dir / "build" / stack
+    result = _run_gate(args, project_dir, state, out_dir)
     written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"))
     print(table(result, stack))
     print("Reports: " + ", ".join(str(p) for p in written))
     return 0 if result.passed else 1
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    from controls.evidence import load_evidence
+    from controls.mapping import MappingError
+    from controls.matrix import build_matrix, stack_facts
+    from controls.model import STATUSES
+    from controls.outputs import write_all as write_matrix
+    from policies.rules import ALL_RULES
+
+    project_dir = _project_dir(args.project_dir)
+    state, stack = _state_and_stack(args, project_dir)
+    out_dir = Path(args.out) if args.out else project_dir / "build" / stack
+    evidence = None
+    if args.evidence:
+        evidence = load_evidence(Path(args.evidence), stack_facts(state, stack).account)
+    gate = _run_gate(args, project_dir, state, out_dir)
+    try:
+        matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence)
+    except MappingError as error:
+        raise UserInputError(str(error)) from None
+    written = write_matrix(matrix, out_dir)
+    print(f"Control matrix for stack '{stack}' (account {matrix.info.account}, {matrix.info.region}); "
+          f"policy gate {matrix.info.gate_summary}")
+    width = max(len(s) for s in STATUSES)
+    for framework, rows in matrix.rows.items():
+        counts = matrix.status_counts(framework)
+        print(f"  {framework}: {len(rows)} requirements")
+        for status in STATUSES:
+            if counts[status]:
+                print(f"    {status:<{width}}  {counts[status]}")
+    sprs = matrix.sprs
+    print(f"  Estimated SPRS score: {sprs.upper} of {sprs.maximum} with every customer action done; "
+          f"{sprs.lower} counting only what the stack fully evidences or AWS provides")
+    if evidence is not None:
+        verified = sum(1 for row in matrix.all_rows() if row.verified and row.verified.result == "verified")
+        print(f"  Verified in account {evidence.account}: {verified} rows (evidence {evidence.source})")
+    print("Wrote " + ", ".join(str(p) for p in written))
+    return 0
 
 
 def rules_markdown() -> str:
@@ -130,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--out", help="report directory (default: build/<stack>)")
     check.add_argument("--no-checkov", action="store_true", help="run only the project's own rules")
     check.set_defaults(func=cmd_check)
+    matrix = commands.add_parser("matrix", help="generate the control matrix (xlsx, csv, md, html, OSCAL) for a stack")
+    source = matrix.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="synthesize Pulumi.<stack>.yaml offline, then document it")
+    source.add_argument("--state", help="document a `pulumi stack export` file")
+    matrix.add_argument("--evidence", help="audit evidence from `glz audit`: adds the 'verified in account' column")
+    matrix.add_argument("--suppressions", help="suppressions file (default: policies/suppressions.yaml)")
+    matrix.add_argument("--out", help="output directory (default: build/<stack>)")
+    matrix.add_argument("--no-checkov", action="store_true", help="leave checkov's findings out of the matrix")
+    matrix.set_defaults(func=cmd_matrix)
     rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
     rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
     rules.set_defaults(func=cmd_rules)
