@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make run` (synthesize the demo stack offline) and `make test`.
+# Two commands on a fresh machine: `make run` (the control matrix of the demo stack, offline) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ STACK ?= demo
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
-.PHONY: install checkov-env run synth check test lint clean
+.PHONY: install checkov-env browser run synth matrix check test lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,23 @@ $(CHECKOV_STAMP): checkov-requirements.txt
 
 checkov-env: $(CHECKOV_STAMP)
 
-run: install  ## synthesize the demo stack offline and print a summary
-	$(BIN)/glz synth --stack $(STACK)
+# The HTML matrix is tested in a real headless Chromium: Debian's packages, installed once.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "chromium: $$(chromium --version 2>/dev/null)"; \
+	else \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
+	fi
 
-synth: run
+run: matrix  ## the main job: synthesize the demo stack, run the gate, write the control matrix
+
+matrix: install checkov-env
+	$(BIN)/glz matrix --stack $(STACK)
+
+synth: install  ## only synthesize the demo stack offline and print a summary
+	$(BIN)/glz synth --stack $(STACK)
 
 check: install checkov-env  ## the CI gate: synthesize, run the policy rules and checkov
 	$(BIN)/glz check --stack $(STACK)
@@ -37,7 +50,7 @@ check: install checkov-env  ## the CI gate: synthesize, run the policy rules and
 lint: install
 	$(BIN)/ruff check .
 
-test: install checkov-env lint  ## ruff, then the whole test suite
+test: install checkov-env browser lint  ## ruff, then the whole test suite
 	$(BIN)/python -m pytest -n auto -q
 
 clean:

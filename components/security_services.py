@@ -16,6 +16,8 @@ import pulumi_aws as aws
 
 from components.naming import base_name
 from components.settings import SecurityServices, Settings
+from controls.conformance_pack import conformance_pack_template
+from controls.mapping import mapped_config_rules
 
 # ---- AWS Config ---------------------------------------------------------------------------
 
@@ -66,6 +68,11 @@ adds the standard there."""
 
 STANDARD_FALLBACKS: dict[str, str] = {"nist-800-171": "nist-800-53-r5"}
 """NIST SP 800-171 r2 derives from SP 800-53, so the r5 standard checks a superset of its controls."""
+
+
+def conformance_pack_body() -> str:
+    """The AWS Config managed rules the control mapping names, so the matrix's continuous monitoring is real."""
+    return conformance_pack_template(mapped_config_rules())
 
 
 @dataclass(frozen=True)
@@ -143,6 +150,7 @@ class AccountSecurity(pulumi.ComponentResource):
     recorder: aws.cfg.Recorder | None = None
     delivery_channel: aws.cfg.DeliveryChannel | None = None
     recorder_status: aws.cfg.RecorderStatus | None = None
+    conformance_pack: aws.cfg.ConformancePack | None = None
     detector: aws.guardduty.Detector | None = None
     security_hub: aws.securityhub.Account | None = None
     access_analyzer: aws.accessanalyzer.Analyzer | None = None
@@ -268,6 +276,12 @@ class AccountSecurity(pulumi.ComponentResource):
             name=self.recorder.name,
             is_enabled=True,
             opts=self._child([self.delivery_channel]),
+        )
+        self.conformance_pack = aws.cfg.ConformancePack(
+            f"{name}-conformance-pack",
+            name=base_name(settings, self._stack, "controls"),
+            template_body=conformance_pack_body(),
+            opts=self._child([self.recorder_status]),
         )
 
     def _guard_duty(self) -> None:

@@ -344,6 +344,12 @@ MUTATIONS = [
         ),
         "GLZ-ACC-007",
     ),
+    Mutation("conformance pack removed", remove("aws:cfg/conformancePack:ConformancePack"), "GLZ-ACC-008"),
+    Mutation(
+        "conformance pack emptied",
+        set_input("aws:cfg/conformancePack:ConformancePack", "security", ["templateBody"], "Resources: {}\n"),
+        "GLZ-ACC-008",
+    ),
 ]
 
 

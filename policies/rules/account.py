@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import yaml
+
 from policies.framework import Requirements, StackView, Violation, stack_rule
 
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
@@ -146,3 +148,41 @@ def account_pab(stack: StackView) -> Iterator[Violation]:
         ]
         if off:
             yield Violation(block.urn, f"account public access block flags off: {', '.join(off)}")
+
+
+CONFORMANCE_PACK = "aws:cfg/conformancePack:ConformancePack"
+
+
+def _config_rule_owners(template: object) -> list[str]:
+    """Source owners of the AWS::Config::ConfigRule resources in a conformance pack template."""
+    try:
+        document = yaml.safe_load(template) if isinstance(template, str) else None
+    except yaml.YAMLError:
+        return []
+    resources = (document or {}).get("Resources") or {} if isinstance(document, dict) else {}
+    return [
+        str(((body or {}).get("Properties") or {}).get("Source", {}).get("Owner"))
+        for body in resources.values()
+        if isinstance(body, dict) and body.get("Type") == "AWS::Config::ConfigRule"
+    ]
+
+
+@stack_rule(
+    "GLZ-ACC-008",
+    "aws-config-conformance-pack",
+    "medium",
+    Requirements(r2=("3.12.1", "3.12.3"), r3=("03.12.01", "03.12.03"), hipaa=("164.308(a)(8)",)),
+    "Deploy the generated conformance pack (controls/mapping) beside the AWS Config recorder.",
+)
+def conformance_pack(stack: StackView) -> Iterator[Violation]:
+    """The managed rules the control matrix names run continuously in the account, not only in CI."""
+    if not stack.of_type("aws:cfg/recorder:Recorder"):
+        return  # GLZ-ACC-002 reports the missing recorder; a pack cannot run without one
+    packs = stack.of_type(CONFORMANCE_PACK)
+    yield from _present(stack, CONFORMANCE_PACK, "the AWS Config conformance pack")
+    for pack in packs:
+        owners = _config_rule_owners(pack.get("templateBody"))
+        if not owners:
+            yield Violation(pack.urn, "conformance pack template has no AWS Config rules")
+        elif any(owner != "AWS" for owner in owners):
+            yield Violation(pack.urn, "conformance pack contains rules not owned by AWS (custom code to review)")

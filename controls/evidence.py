@@ -1,0 +1,103 @@
+"""Live evidence from `glz audit`, joined to matrix rows through the probe names each check verifies."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from glz.errors import UserInputError
+
+if TYPE_CHECKING:
+    from controls.model import AccountVerification, Row
+
+SCHEMA = "glz-audit-evidence/1"
+RESULTS = ("pass", "fail", "not-verifiable")
+
+
+@dataclass(frozen=True)
+class EvidenceCheck:
+    id: str
+    title: str
+    resource: str
+    probes: tuple[str, ...]
+    result: str
+    drift: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    source: str
+    generated_at: str
+    account: str
+    region: str
+    checks: tuple[EvidenceCheck, ...]
+
+
+def load_evidence(path: Path, expected_account: str | None = None) -> Evidence:
+    """Read an evidence file; refuse one from another account than the stack's, or of an unknown shape."""
+    where = f"--evidence {path}"
+    try:
+        document: Any = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserInputError(f"{where}: file not found") from None
+    except json.JSONDecodeError as error:
+        raise UserInputError(f"{where}: not valid JSON ({error})") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA:
+        found = document.get("schema") if isinstance(document, dict) else type(document).__name__
+        raise UserInputError(f"{where}: schema = {found!r}: expected {SCHEMA!r} as written by `glz audit`")
+    checks = []
+    for index, raw in enumerate(document.get("checks") or []):
+        if not isinstance(raw, dict) or raw.get("result") not in RESULTS:
+            value = raw.get("result") if isinstance(raw, dict) else raw
+            raise UserInputError(f"{where}: checks[{index}].result = {value!r}: allowed {', '.join(RESULTS)}")
+        checks.append(
+            EvidenceCheck(
+                id=str(raw.get("id", "")),
+                title=str(raw.get("title", "")),
+                resource=str(raw.get("resource", "")),
+                probes=tuple(str(p) for p in raw.get("probes") or ()),
+                result=str(raw["result"]),
+                drift=bool(raw.get("drift", False)),
+                reason=str(raw.get("reason") or ""),
+            )
+        )
+    account = str(document.get("account", ""))
+    if expected_account and account and account != expected_account:
+        raise UserInputError(
+            f"{where}: account = {account!r}: the stack is pinned to account {expected_account!r}; "
+            "give evidence collected from that account"
+        )
+    return Evidence(
+        source=str(path),
+        generated_at=str(document.get("generated_at", "")),
+        account=account,
+        region=str(document.get("region", "")),
+        checks=tuple(checks),
+    )
+
+
+def verification_for(row: Row, evidence: Evidence) -> AccountVerification:
+    """Aggregate the account checks behind a row's probes: every one must pass to call the row verified."""
+    from controls.model import AccountVerification
+
+    names = {p.name for p in row.probes}
+    if not names:
+        return AccountVerification("not-checked", "Not observable in the account (organizational or inherited).")
+    checks = [c for c in evidence.checks if names.intersection(c.probes)]
+    if not checks:
+        return AccountVerification("not-checked", "No account check covers this requirement's evidence.")
+    ids = tuple(dict.fromkeys(c.id for c in checks))
+    failed = [c for c in checks if c.result == "fail"]
+    unknown = [c for c in checks if c.result == "not-verifiable"]
+    if failed:
+        detail = "; ".join(f"{c.id} on {c.resource}: {c.reason}" for c in failed)
+        return AccountVerification("failed", f"{len(failed)} of {len(checks)} checks failed: {detail}", ids)
+    if unknown:
+        detail = "; ".join(f"{c.id} on {c.resource}: {c.reason}" for c in unknown)
+        return AccountVerification(
+            "not-verifiable", f"{len(checks) - len(unknown)} passed, {len(unknown)} not verifiable: {detail}", ids
+        )
+    return AccountVerification("verified", f"{len(checks)} checks passed in account {evidence.account}", ids)

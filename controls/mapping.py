@@ -1,0 +1,172 @@
+"""The requirement mapping (controls/mapping/*.yaml): who is responsible for each requirement and how it is evidenced.
+
+The mapping is the only hand-written part of the matrix, and it holds no results: it names probes, rules
+and AWS Config rules, and a statement *template*. Loading validates it completely, so a typo in a probe
+name or a missing requirement fails loudly instead of producing a quietly wrong matrix.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from controls import catalog
+from controls.model import RESPONSIBILITY_LABELS
+
+MAPPING_DIR = Path(__file__).parent / "mapping"
+MAPPING_FILES = {
+    catalog.R2: "nist_800_171_r2.yaml",
+    catalog.R3: "nist_800_171_r3.yaml",
+    catalog.HIPAA: "hipaa.yaml",
+}
+TECHNICAL = ("landing-zone", "shared")
+
+# Real managed rules that would report this landing zone's own design as non-compliant forever. An
+# always-red rule teaches people to ignore red, so the mapping may not name them; the policy rule in
+# each reason checks the property precisely instead.
+CONFLICTING_CONFIG_RULES = {
+    "S3_BUCKET_DEFAULT_LOCK_ENABLED": "checks every bucket, but only the audit bucket uses Object Lock (GLZ-LOG-006)",
+    "CLOUDTRAIL_S3_DATAEVENTS_ENABLED": (
+        "without stack-specific bucket names it wants data events on every bucket; GLZ-LOG-004 checks the data tiers"
+    ),
+    "S3_BUCKET_LOGGING_ENABLED": "flags the access-log bucket, which must not log to itself (GLZ-S3-008)",
+    "IAM_NO_INLINE_POLICY_CHECK": "role policies are inline by design, each scoped to one role (GLZ-IAM-005)",
+}
+
+
+class MappingError(ValueError):
+    """The mapping files are inconsistent with the catalogs, probes or rules."""
+
+
+@dataclass(frozen=True)
+class MappingRecord:
+    framework: str
+    requirement_id: str
+    responsibility: str
+    probes: tuple[str, ...]
+    statement: str
+    rules: tuple[str, ...]
+    config_rules: tuple[str, ...]
+    customer_actions: str
+    justification: str
+
+
+def placeholders(template: str) -> list[tuple[str, str]]:
+    """(probe, field) pairs used by a statement template like "{trail.name}"."""
+    found = []
+    for _, field_name, _, _ in string.Formatter().parse(template):
+        if field_name is None:
+            continue
+        probe, _, attribute = field_name.partition(".")
+        found.append((probe, attribute))
+    return found
+
+
+def _text(value: object) -> str:
+    return " ".join(str(value or "").split())
+
+
+def _validate(record: MappingRecord, problems: list[str]) -> None:
+    from controls.conformance_pack import load_config_rule_catalog
+    from controls.probes import COMMON_FIELDS, PROBES
+    from policies.rules import RULES_BY_ID
+
+    where = f"{record.framework}:{record.requirement_id}"
+    if record.responsibility not in RESPONSIBILITY_LABELS:
+        problems.append(
+            f"{where}: responsibility = {record.responsibility!r}: allowed {', '.join(RESPONSIBILITY_LABELS)}"
+        )
+    if not record.statement:
+        problems.append(f"{where}: statement is empty")
+    if record.responsibility in TECHNICAL and not record.probes and not record.rules:
+        problems.append(f"{where}: a {record.responsibility} requirement needs at least one probe or rule")
+    if record.responsibility in ("shared", "customer") and not record.customer_actions:
+        problems.append(f"{where}: customer_actions are required for {record.responsibility} requirements")
+    if record.responsibility in ("inherited", "not-applicable") and not record.justification:
+        problems.append(f"{where}: justification is required for {record.responsibility} requirements")
+    for probe in record.probes:
+        if probe not in PROBES:
+            problems.append(f"{where}: probes: unknown probe {probe!r}; known: {', '.join(PROBES)}")
+    for probe, attribute in placeholders(record.statement):
+        if probe not in PROBES:
+            problems.append(f"{where}: statement placeholder {{{probe}.{attribute}}}: unknown probe {probe!r}")
+        elif attribute not in COMMON_FIELDS + PROBES[probe].fields:
+            allowed = ", ".join(COMMON_FIELDS + PROBES[probe].fields)
+            problems.append(f"{where}: statement placeholder {{{probe}.{attribute}}}: allowed fields {allowed}")
+    for rule_id in record.rules:
+        if rule_id not in RULES_BY_ID:
+            problems.append(f"{where}: rules: unknown policy rule {rule_id!r}")
+    known_config = load_config_rule_catalog()
+    for identifier in record.config_rules:
+        if identifier in CONFLICTING_CONFIG_RULES:
+            problems.append(
+                f"{where}: config_rules: {identifier!r} conflicts with the design: {CONFLICTING_CONFIG_RULES[identifier]}"
+            )
+        elif identifier not in known_config:
+            problems.append(
+                f"{where}: config_rules: {identifier!r} is not in controls/mapping/config_rules.yaml"
+            )
+
+
+def _records(framework: str, path: Path) -> list[MappingRecord]:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise MappingError(f"{path}: mapping file missing") from None
+    except yaml.YAMLError as error:
+        raise MappingError(f"{path}: not valid YAML ({error})") from None
+    if document.get("framework") != framework:
+        raise MappingError(f"{path}: framework = {document.get('framework')!r}: expected {framework!r}")
+    records = []
+    for requirement_id, body in (document.get("requirements") or {}).items():
+        body = body or {}
+        records.append(
+            MappingRecord(
+                framework=framework,
+                requirement_id=str(requirement_id),
+                responsibility=str(body.get("responsibility", "")),
+                probes=tuple(body.get("probes") or ()),
+                statement=_text(body.get("statement")),
+                rules=tuple(body.get("rules") or ()),
+                config_rules=tuple(body.get("config_rules") or ()),
+                customer_actions=_text(body.get("customer_actions")),
+                justification=_text(body.get("justification")),
+            )
+        )
+    return records
+
+
+def load_framework(framework: str, directory: Path = MAPPING_DIR) -> dict[str, MappingRecord]:
+    """One framework's mapping, validated: exactly one record per catalog requirement."""
+    path = directory / MAPPING_FILES[framework]
+    records = _records(framework, path)
+    requirement_ids = [r.id for r in catalog.load(framework)]
+    problems: list[str] = []
+    seen: dict[str, MappingRecord] = {}
+    for record in records:
+        if record.requirement_id in seen:
+            problems.append(f"{framework}:{record.requirement_id}: mapped twice")
+        seen[record.requirement_id] = record
+        if record.requirement_id not in requirement_ids:
+            problems.append(f"{framework}:{record.requirement_id}: not a requirement of the catalog")
+        _validate(record, problems)
+    for requirement_id in requirement_ids:
+        if requirement_id not in seen:
+            problems.append(f"{framework}:{requirement_id}: no mapping record")
+    if problems:
+        raise MappingError(f"{path}: {len(problems)} problems:\n  " + "\n  ".join(problems))
+    return {rid: seen[rid] for rid in requirement_ids}
+
+
+@cache
+def load_all() -> dict[str, dict[str, MappingRecord]]:
+    return {framework: load_framework(framework) for framework in MAPPING_FILES}
+
+
+def mapped_config_rules() -> list[str]:
+    """Every AWS Config managed rule the mapping names: the conformance pack's content."""
+    return sorted({c for records in load_all().values() for r in records.values() for c in r.config_rules})

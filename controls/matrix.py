@@ -1,0 +1,316 @@
+"""Compute the control matrix from a stack state, the policy gate's results and (optionally) live evidence.
+
+Nothing here is typed per requirement: a row's status follows from its mapping record (responsibility,
+probes, rules), the probes' view of the state and the gate's findings. Remove the trail from a state and
+every row that cites the `trail` probe or a CloudTrail rule changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+from controls import catalog
+from controls.evidence import Evidence, verification_for
+from controls.mapping import MappingRecord, load_all, mapped_config_rules
+from controls.model import (
+    CUSTOMER,
+    IMPLEMENTED,
+    INHERITED,
+    NOT_APPLICABLE,
+    NOT_IMPLEMENTED,
+    PARTIAL,
+    FindingEntry,
+    Matrix,
+    ProbeResult,
+    ResourceEntry,
+    Row,
+    RuleOutcome,
+    SprsEstimate,
+    StackInfo,
+)
+from controls.probes import PROBES, component_of, physical_name, run_all
+from glz.gate import GateResult, stack_view
+from glz.state import StackState
+from policies.framework import Rule
+
+FIXED_STATUS = {"customer": CUSTOMER, "inherited": INHERITED, "not-applicable": NOT_APPLICABLE}
+
+
+class _Fields:
+    """A probe's fields for str.format: `{trail.name}`."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.__dict__.update(fields)
+
+
+def _requirement_ids(rule: Rule, framework: str) -> tuple[str, ...]:
+    req = rule.requirements
+    return {catalog.R2: req.r2, catalog.R3: req.r3, catalog.HIPAA: req.hipaa}[framework]
+
+
+def _rule_outcomes(rule_ids: list[str], rules: dict[str, Rule], gate: GateResult) -> list[RuleOutcome]:
+    outcomes = []
+    for rule_id in rule_ids:
+        checked = [c for c in gate.checked if c[0] == rule_id]
+        findings = [f for f in gate.findings if f.rule_id == rule_id]
+        failed = [f for f in findings if f.status == "failed"]
+        suppressed = [f for f in findings if f.status == "suppressed"]
+        if failed:
+            outcome = "failed"
+        elif suppressed:
+            outcome = "suppressed"
+        elif checked:
+            outcome = "passed"
+        else:
+            outcome = "not-evaluated"
+        outcomes.append(
+            RuleOutcome(
+                rule_id=rule_id,
+                title=rules[rule_id].name,
+                outcome=outcome,
+                checked=len(checked),
+                failed=len(failed),
+                messages=tuple(f.message for f in failed),
+                suppression_reasons=tuple(dict.fromkeys(f.suppressed_reason or "" for f in suppressed)),
+            )
+        )
+    return outcomes
+
+
+def _status(record: MappingRecord, probes: list[ProbeResult], outcomes: list[RuleOutcome]) -> str:
+    if record.responsibility in FIXED_STATUS:
+        return FIXED_STATUS[record.responsibility]
+    missing = [p for p in probes if not p.satisfied]
+    failed = [o for o in outcomes if o.outcome == "failed"]
+    suppressed = [o for o in outcomes if o.outcome == "suppressed"]
+    evaluated = [o for o in outcomes if o.outcome != "not-evaluated"]
+    if probes and len(missing) == len(probes):
+        return NOT_IMPLEMENTED
+    if not probes and evaluated and len(failed) == len(evaluated):
+        return NOT_IMPLEMENTED
+    if missing or failed or suppressed:
+        return PARTIAL
+    return IMPLEMENTED
+
+
+def _render(template: str, probes: dict[str, ProbeResult]) -> str:
+    return template.format_map({name: _Fields(result.fields) for name, result in probes.items()})
+
+
+def _row(
+    req: catalog.Requirement,
+    record: MappingRecord,
+    probe_results: dict[str, ProbeResult],
+    rules: dict[str, Rule],
+    gate: GateResult,
+) -> Row:
+    technical = record.responsibility not in FIXED_STATUS
+    probes = [probe_results[name] for name in record.probes] if technical else []
+    rule_ids: list[str] = []
+    if technical:
+        rule_ids += [rule_id for rule_id, rule in rules.items() if req.id in _requirement_ids(rule, req.framework)]
+        rule_ids += list(record.rules)
+        rule_ids += [rule_id for name in record.probes for rule_id in PROBES[name].rules]
+    outcomes = _rule_outcomes(list(dict.fromkeys(rule_ids)), rules, gate)
+    gaps = [f"{p.name}: {p.summary}" for p in probes if not p.satisfied]
+    gaps += [f"{o.rule_id} failed: {'; '.join(o.messages)}" for o in outcomes if o.outcome == "failed"]
+    deviations = [
+        f"{o.rule_id} suppressed: {reason}" for o in outcomes if o.outcome == "suppressed" for reason in o.suppression_reasons
+    ]
+    return Row(
+        framework=req.framework,
+        id=req.id,
+        family_id=req.family_id,
+        family=req.family,
+        title=req.title,
+        text=req.text,
+        kind=req.kind,
+        responsibility=record.responsibility,
+        status=_status(record, probes, outcomes),
+        statement=_render(record.statement, probe_results),
+        customer_actions=record.customer_actions,
+        justification=record.justification,
+        probes=probes,
+        rules=outcomes,
+        config_rules=list(record.config_rules),
+        gaps=gaps,
+        deviations=deviations,
+        dod_points=req.extra.get("dod_points") if req.framework == catalog.R2 else None,
+        hipaa_status=req.extra.get("status") if req.framework == catalog.HIPAA else None,
+    )
+
+
+def sprs_estimate(rows: list[Row]) -> SprsEstimate:
+    """DoD Assessment Methodology (v1.2.1): 110 minus the points of each requirement not met."""
+    lower, upper = [], []
+    for row in rows:
+        points = int(row.dod_points or 0)
+        fully_evidenced = (row.status == IMPLEMENTED and row.responsibility == "landing-zone") or row.status in (
+            INHERITED,
+            NOT_APPLICABLE,
+        )
+        if not fully_evidenced:
+            lower.append((row.id, points))
+        if row.status in (PARTIAL, NOT_IMPLEMENTED):
+            upper.append((row.id, points))
+    maximum = len(rows)
+    return SprsEstimate(
+        maximum=maximum,
+        lower=maximum - sum(p for _, p in lower),
+        upper=maximum - sum(p for _, p in upper),
+        deductions_lower=tuple(lower),
+        deductions_upper=tuple(upper),
+    )
+
+
+def _resources(state: StackState, rows: list[Row], rules: dict[str, Rule], gate: GateResult) -> list[ResourceEntry]:
+    serves: dict[str, set[str]] = {}
+    for row in rows:
+        for probe in row.probes:
+            for urn in probe.resources:
+                serves.setdefault(urn, set()).add(f"{row.framework}:{row.id}")
+    for rule_id, urn, _passed in gate.checked:
+        rule = rules.get(rule_id)
+        if rule is not None and urn in state.by_urn:
+            serves.setdefault(urn, set()).update(rule.requirements.tags())
+    order = {fw: {r.id: i for i, r in enumerate(catalog.load(fw))} for fw in catalog.FRAMEWORKS}
+
+    def sort_key(tag: str) -> tuple[int, int]:
+        framework, _, rid = tag.partition(":")
+        return list(catalog.FRAMEWORKS).index(framework), order[framework].get(rid, 0)
+
+    return [
+        ResourceEntry(
+            urn=r.urn,
+            type=r.type,
+            name=physical_name(r),
+            component=component_of(state, r),
+            requirements=tuple(sorted(serves.get(r.urn, ()), key=sort_key)),
+        )
+        for r in state.resources
+        if r.custom and not r.type.startswith("pulumi:providers:")
+    ]
+
+
+def _findings(gate: GateResult, rules: dict[str, Rule], state: StackState) -> list[FindingEntry]:
+    out = []
+    for f in gate.findings:
+        resource = state.by_urn.get(f.urn)
+        out.append(
+            FindingEntry(
+                rule_id=f.rule_id,
+                source=f.source,
+                severity=f.severity,
+                resource=physical_name(resource) if resource else f.urn,
+                resource_type=f.resource_type,
+                message=f.message,
+                status=f.status,
+                reason=f.suppressed_reason or "",
+                requirements=tuple(rules[f.rule_id].requirements.tags()) if f.rule_id in rules else (),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class StackFacts:
+    stack: str
+    project: str
+    account: str
+    region: str
+    classification: str
+
+
+def stack_facts(state: StackState, stack: str) -> StackFacts:
+    view = stack_view(state)
+    outputs = state.stack_outputs()
+    stack_urn = view.stack_urn
+    project = stack_urn.split("::")[1] if stack_urn.count("::") >= 2 else ""
+    region = str(outputs.get("region") or "")
+    if not region:
+        for provider in state.of_type("pulumi:providers:aws"):
+            region = str(provider.prop("region") or "")
+    return StackFacts(
+        stack=stack,
+        project=project,
+        account=str(view.account_id or outputs.get("accountId") or "unknown"),
+        region=region or "unknown",
+        classification=view.classification,
+    )
+
+
+def _sha256(state: StackState) -> str:
+    return hashlib.sha256(json.dumps(state.document, sort_keys=True).encode()).hexdigest()
+
+
+def _tool_version() -> str:
+    try:
+        return version("genomics-landing-zone")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def build_matrix(
+    state: StackState,
+    gate: GateResult,
+    rules: list[Rule],
+    stack: str,
+    evidence: Evidence | None = None,
+    generated_at: dt.datetime | None = None,
+) -> Matrix:
+    by_id = {rule.id: rule for rule in rules}
+    probe_results = run_all(state)
+    rows: dict[str, list[Row]] = {}
+    for framework, records in load_all().items():
+        reqs = catalog.load(framework)
+        rows[framework] = [_row(req, records[req.id], probe_results, by_id, gate) for req in reqs]
+    if evidence is not None:
+        for row in (row for framework_rows in rows.values() for row in framework_rows):
+            row.verified = verification_for(row, evidence)
+    facts = stack_facts(state, stack)
+    when = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    blocking = sum(1 for f in gate.findings if f.blocking)
+    suppressed = sum(1 for f in gate.findings if f.status == "suppressed")
+    info = StackInfo(
+        stack=facts.stack,
+        project=facts.project,
+        account=facts.account,
+        region=facts.region,
+        classification=facts.classification,
+        state_source=state.source,
+        state_sha256=_sha256(state),
+        generated_at=when.isoformat().replace("+00:00", "Z"),
+        tool_version=_tool_version(),
+        gate_passed=gate.passed,
+        gate_summary=(
+            f"{'PASSED' if gate.passed else 'FAILED'}: {len(gate.checked)} checks, {blocking} blocking findings, "
+            f"{suppressed} suppressed"
+        ),
+        evidence_source=evidence.source if evidence else None,
+    )
+    all_rows = [row for framework_rows in rows.values() for row in framework_rows]
+    return Matrix(
+        info=info,
+        rows=rows,
+        resources=_resources(state, all_rows, by_id, gate),
+        findings=_findings(gate, by_id, state),
+        sprs=sprs_estimate(rows[catalog.R2]),
+        config_rules=mapped_config_rules(),
+    )
+
+
+def summary_by_family(matrix: Matrix, framework: str) -> list[dict[str, Any]]:
+    """Coverage per family: counts per status and the share the landing zone implements."""
+    from controls.model import STATUSES
+
+    out: list[dict[str, Any]] = []
+    for family in catalog.families(catalog.load(framework)):
+        rows = [r for r in matrix.rows[framework] if r.family_id == family.id]
+        counts = {status: sum(1 for r in rows if r.status == status) for status in STATUSES}
+        out.append({"family_id": family.id, "family": family.name, "total": len(rows), **counts})
+    return out

@@ -1,0 +1,876 @@
+"""Evidence facts computed from a stack state: which resources implement a control, and with what settings.
+
+A probe answers "is it there, and how is it set?" and fills the placeholders of the implementation
+statements (`{trail.name}`, `{key_rotation.period_days}`). Whether a setting is *good enough* is the
+policy rules' job; each probe names the rules that judge the same resources (`PROBE_RULES`), so a row
+citing a probe is downgraded when those rules fail. Probes read the same state for an offline synthesis
+and for `pulumi stack export` of a real stack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from controls.model import ProbeResult
+from glz.state import Resource, StackState
+
+COMPONENT_PREFIX = "glz:"
+DATA_TIER_EXCLUDED = {"audit", "access-logs"}
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    name: str
+    description: str
+    fields: tuple[str, ...]
+    rules: tuple[str, ...]
+    compute: Callable[[StackState], tuple[bool, str, list[Resource], dict[str, str]]]
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    return value if value is not None else {}
+
+
+def physical_name(resource: Resource) -> str:
+    """The name an operator sees in the AWS console, falling back to the Pulumi logical name."""
+    for key in ("bucket", "name", "analyzerName", "alarmName"):
+        value = resource.prop(key)
+        if isinstance(value, str) and value and not (resource.type == "aws:s3/bucket:Bucket" and key != "bucket"):
+            return value
+    tags = resource.prop("tags") or {}
+    if isinstance(tags, dict) and tags.get("Name"):
+        return str(tags["Name"])
+    return resource.id or resource.name
+
+
+def component_of(state: StackState, resource: Resource) -> str:
+    """The landing-zone component a resource belongs to, e.g. "AuditTrail audit" (nearest `glz:` parent)."""
+    parent = resource.parent
+    while parent:
+        owner = state.by_urn.get(parent)
+        if owner is None:
+            break
+        if owner.type.startswith(COMPONENT_PREFIX):
+            return f"{owner.type.rsplit(':', 1)[-1]} {owner.name}"
+        parent = owner.parent
+    return "stack"
+
+
+def _yes(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _list(names: Iterable[str]) -> str:
+    items = sorted(dict.fromkeys(n for n in names if n))
+    return ", ".join(items) if items else "none"
+
+
+def _buckets(state: StackState) -> list[Resource]:
+    return state.of_type("aws:s3/bucket:Bucket")
+
+
+def _bucket_name(bucket: Resource) -> str:
+    return str(bucket.prop("bucket") or bucket.name)
+
+
+def _tier(bucket: Resource) -> str:
+    return str((bucket.prop("tags") or {}).get("DataTier", ""))
+
+
+def _data_buckets(state: StackState) -> list[Resource]:
+    return [b for b in _buckets(state) if _tier(b) not in DATA_TIER_EXCLUDED]
+
+
+def _siblings(state: StackState, typ: str) -> dict[str, Resource]:
+    """Split S3 resources (encryption, versioning, ...) by the bucket name they configure."""
+    return {str(r.prop("bucket")): r for r in state.of_type(typ)}
+
+
+def _per_bucket(
+    state: StackState, typ: str, ok: Callable[[Resource], bool], buckets: list[Resource] | None = None
+) -> tuple[bool, list[Resource], list[str]]:
+    buckets = _buckets(state) if buckets is None else buckets
+    configs = _siblings(state, typ)
+    good, missing = [], []
+    for bucket in buckets:
+        config = configs.get(_bucket_name(bucket))
+        if config is not None and ok(config):
+            good.append(config)
+        else:
+            missing.append(_bucket_name(bucket))
+    return bool(buckets) and not missing, good, missing
+
+
+def _coverage(what: str, good: list[Resource], missing: list[str], total: int) -> str:
+    if not total:
+        return f"No S3 buckets in the stack, so {what} is not in place."
+    if missing:
+        return f"{what} on {len(good)} of {total} buckets; missing on {_list(missing)}."
+    return f"{what} on all {total} buckets."
+
+
+# --- probes --------------------------------------------------------------------------------------
+
+
+def _kms_keys(state: StackState):
+    keys = state.of_type("aws:kms/key:Key")
+    aliases = {str(a.prop("targetKeyId")): str(a.prop("name")) for a in state.of_type("aws:kms/alias:Alias")}
+    described = []
+    for key in keys:
+        alias = aliases.get(str(key.id)) or aliases.get(str(key.prop("keyId"))) or key.name
+        window = key.prop("deletionWindowInDays")
+        described.append(f"{alias} ({(key.prop('tags') or {}).get('Purpose', 'general')}, deletion window {window} days)")
+    summary = (
+        f"{len(keys)} customer-managed KMS keys: {'; '.join(described)}." if keys else "No customer-managed KMS keys."
+    )
+    return bool(keys), summary, keys, {"aliases": _list(aliases.values())}
+
+
+def _key_rotation(state: StackState):
+    keys = state.of_type("aws:kms/key:Key")
+    rotating = [k for k in keys if _yes(k.prop("enableKeyRotation"))]
+    periods = sorted({int(k.prop("rotationPeriodInDays") or 365) for k in rotating})
+    off = [k.name for k in keys if k not in rotating]
+    if not keys:
+        summary = "No customer-managed KMS keys, so no key rotation."
+    elif off:
+        summary = f"Automatic rotation is enabled on {len(rotating)} of {len(keys)} keys; disabled on {_list(off)}."
+    else:
+        summary = f"Automatic rotation is enabled on all {len(keys)} keys, every {_list(map(str, periods))} days."
+    return bool(keys) and not off, summary, keys, {"period_days": _list(map(str, periods))}
+
+
+def _bucket_encryption(state: StackState):
+    def ok(config: Resource) -> bool:
+        rules = config.prop("rules") or []
+        return any(
+            (r.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") in ("aws:kms", "aws:kms:dsse")
+            and (r.get("applyServerSideEncryptionByDefault") or {}).get("kmsMasterKeyId")
+            for r in rules
+        )
+
+    total = len(_buckets(state))
+    satisfied, good, missing = _per_bucket(
+        state, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", ok
+    )
+    keys = {
+        str((r.get("applyServerSideEncryptionByDefault") or {}).get("kmsMasterKeyId"))
+        for c in good
+        for r in (c.prop("rules") or [])
+    }
+    summary = _coverage("SSE-KMS default encryption with a customer-managed key (bucket keys on, SSE-C blocked)", good,
+                        missing, total)
+    return satisfied, summary, good, {"key": _list(keys)}
+
+
+def _bucket_versioning(state: StackState):
+    total = len(_buckets(state))
+    satisfied, good, missing = _per_bucket(
+        state,
+        "aws:s3/bucketVersioning:BucketVersioning",
+        lambda c: (c.prop("versioningConfiguration") or {}).get("status") == "Enabled",
+    )
+    return satisfied, _coverage("Versioning is enabled", good, missing, total), good, {}
+
+
+_PAB = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def _bucket_public_access_block(state: StackState):
+    total = len(_buckets(state))
+    satisfied, good, missing = _per_bucket(
+        state,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        lambda c: all(_yes(c.prop(k)) for k in _PAB),
+    )
+    return satisfied, _coverage("All four S3 public access block settings are enabled", good, missing, total), good, {}
+
+
+def _account_public_access_block(state: StackState):
+    blocks = [
+        r for r in state.of_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
+        if all(_yes(r.prop(k)) for k in _PAB)
+    ]
+    summary = (
+        "The account-level S3 public access block has all four settings on."
+        if blocks
+        else "No account-level S3 public access block in the stack."
+    )
+    return bool(blocks), summary, blocks, {}
+
+
+def _policy_statements(resource: Resource) -> list[dict[str, Any]]:
+    document = _json(resource.prop("policy"))
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _denies_condition(resource: Resource, key: str) -> bool:
+    for statement in _policy_statements(resource):
+        if statement.get("Effect") != "Deny":
+            continue
+        for body in (statement.get("Condition") or {}).values():
+            if isinstance(body, dict) and any(k.lower() == key.lower() for k in body):
+                return True
+    return False
+
+
+def _bucket_tls_only(state: StackState):
+    total = len(_buckets(state))
+    satisfied, good, missing = _per_bucket(
+        state,
+        "aws:s3/bucketPolicy:BucketPolicy",
+        lambda p: _denies_condition(p, "aws:SecureTransport") and _denies_condition(p, "s3:TlsVersion"),
+    )
+    return satisfied, _coverage("The bucket policy denies non-TLS requests and TLS below 1.2", good, missing, total), good, {}
+
+
+def _bucket_endpoint_only(state: StackState):
+    data = _data_buckets(state)
+    satisfied, good, missing = _per_bucket(
+        state, "aws:s3/bucketPolicy:BucketPolicy", lambda p: _denies_condition(p, "aws:SourceVpce"), data
+    )
+    exempt: set[str] = set()
+    for policy in good:
+        for statement in _policy_statements(policy):
+            for body in (statement.get("Condition") or {}).values():
+                if isinstance(body, dict):
+                    for name, value in body.items():
+                        if name.lower() == "aws:principalarn":
+                            exempt.update(value if isinstance(value, list) else [value])
+    what = "Requests that do not arrive through the VPC's S3 gateway endpoint are denied"
+    summary = _coverage(what, good, missing, len(data)).replace("buckets", "data buckets")
+    return satisfied, summary, good, {"exempt": _list(exempt)}
+
+
+def _bucket_access_logging(state: StackState):
+    data = _data_buckets(state)
+    satisfied, good, missing = _per_bucket(
+        state, "aws:s3/bucketLogging:BucketLogging", lambda c: bool(c.prop("targetBucket")), data
+    )
+    targets = {str(c.prop("targetBucket")) for c in good}
+    summary = _coverage(f"Server access logging to {_list(targets)}", good, missing, len(data)).replace(
+        "buckets", "data buckets"
+    )
+    return satisfied, summary, good, {"target": _list(targets)}
+
+
+def _bucket_ownership(state: StackState):
+    total = len(_buckets(state))
+    satisfied, good, missing = _per_bucket(
+        state,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        lambda c: (c.prop("rule") or {}).get("objectOwnership") == "BucketOwnerEnforced",
+    )
+    return satisfied, _coverage("ACLs are disabled (BucketOwnerEnforced)", good, missing, total), good, {}
+
+
+def _rule_text(rule: dict[str, Any]) -> str:
+    parts = []
+    for transition in rule.get("transitions") or []:
+        parts.append(f"to {transition.get('storageClass')} after {transition.get('days')} d")
+    if (rule.get("expiration") or {}).get("days"):
+        parts.append(f"expire after {rule['expiration']['days']} d")
+    return f"{rule.get('id')}: {', '.join(parts)}" if parts else ""
+
+
+def _data_lifecycle(state: StackState):
+    data = _data_buckets(state)
+    satisfied, good, missing = _per_bucket(
+        state,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        lambda c: any((r.get("abortIncompleteMultipartUpload") or {}) for r in (c.prop("rules") or [])),
+        data,
+    )
+    tiering = []
+    for config in good:
+        texts = [t for t in (_rule_text(r) for r in config.prop("rules") or []) if t]
+        if texts:
+            tiering.append(f"{config.prop('bucket')} ({'; '.join(texts)})")
+    summary = _coverage("Lifecycle rules abort incomplete uploads and expire noncurrent versions", good, missing,
+                        len(data)).replace("buckets", "data buckets")
+    if tiering:
+        summary += " Tiering: " + "; ".join(sorted(tiering)) + "."
+    return satisfied, summary, good, {}
+
+
+def _audit_log_immutability(state: StackState):
+    locks = [
+        r for r in state.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+        if ((r.prop("rule") or {}).get("defaultRetention") or {}).get("mode")
+    ]
+    if not locks:
+        return False, "No S3 Object Lock default retention on any bucket: audit logs are not immutable.", [], {
+            "mode": "none", "days": "0"}
+    retention = (locks[0].prop("rule") or {}).get("defaultRetention") or {}
+    days = retention.get("days") or (int(retention.get("years") or 0) * 365)
+    summary = (
+        f"Object Lock on {_list(str(r.prop('bucket')) for r in locks)}: {retention.get('mode')} mode, "
+        f"default retention {days} days."
+    )
+    return True, summary, locks, {"mode": str(retention.get("mode")), "days": str(int(days))}
+
+
+def _data_classification(state: StackState):
+    from policies.framework import default_tags_of
+
+    providers = [p for p in state.of_type("pulumi:providers:aws") if default_tags_of({**p.outputs, **p.inputs})]
+    tags = default_tags_of({**providers[0].outputs, **providers[0].inputs}) if providers else {}
+    value = tags.get("DataClassification")
+    summary = (
+        f"Every resource carries the default tag DataClassification={value} through the AWS provider."
+        if value
+        else "The AWS provider sets no DataClassification default tag."
+    )
+    return bool(value), summary, providers, {"classification": str(value or "unset")}
+
+
+def _private_network(state: StackState):
+    vpcs = state.of_type("aws:ec2/vpc:Vpc")
+    subnets = state.of_type("aws:ec2/subnet:Subnet")
+    igws = state.of_type("aws:ec2/internetGateway:InternetGateway")
+    nats = state.of_type("aws:ec2/natGateway:NatGateway")
+    public = [s.name for s in subnets if _yes(s.prop("mapPublicIpOnLaunch"))]
+    egress = str(state.stack_outputs().get("egress") or ("nat-gateway" if nats else "none"))
+    cidrs = _list(str(v.prop("cidrBlock")) for v in vpcs)
+    if not vpcs:
+        return False, "No VPC in the stack.", [], {"cidr": "none", "egress": egress}
+    summary = (
+        f"VPC {_list(physical_name(v) for v in vpcs)} ({cidrs}) with {len(subnets)} private subnets"
+        f"{'' if not public else ', of which ' + _list(public) + ' assign public IPs'}; "
+        f"internet gateways: {len(igws)}, NAT gateways: {len(nats)} (egress setting: {egress})."
+    )
+    satisfied = not public and (not igws or egress != "none")
+    return satisfied, summary, [*vpcs, *subnets], {"cidr": cidrs, "egress": egress}
+
+
+def _flow_logs(state: StackState):
+    logs = [f for f in state.of_type("aws:ec2/flowLog:FlowLog") if f.prop("trafficType") == "ALL"]
+    groups = {str(g.prop("name")): g for g in state.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    retention = []
+    for flow in logs:
+        destination = str(flow.prop("logDestination") or "")
+        group = groups.get(destination.split(":log-group:")[-1].rstrip(":*"))
+        if group is not None:
+            retention.append(str(group.prop("retentionInDays")))
+    summary = (
+        f"Flow logs capture ALL traffic of {_list(str(f.prop('vpcId')) for f in logs)} to "
+        f"{_list(str(f.prop('logDestination')).split(':log-group:')[-1] for f in logs)} "
+        f"(retention {_list(retention)} days)."
+        if logs
+        else "No VPC flow log capturing ALL traffic."
+    )
+    return bool(logs), summary, logs, {"retention_days": _list(retention)}
+
+
+def _vpc_endpoints(state: StackState):
+    endpoints = state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    services = [str(e.prop("serviceName")).rsplit(".", 1)[-1] for e in endpoints]
+    gateways = [s for e, s in zip(endpoints, services, strict=True) if e.prop("vpcEndpointType") == "Gateway"]
+    interfaces = [s for e, s in zip(endpoints, services, strict=True) if e.prop("vpcEndpointType") != "Gateway"]
+    summary = (
+        f"{len(gateways)} gateway endpoints ({_list(gateways)}) with scoped endpoint policies and "
+        f"{len(interfaces)} interface endpoints with private DNS ({_list(interfaces)})."
+        if endpoints
+        else "No VPC endpoints: AWS APIs would be reached over the internet."
+    )
+    has_s3 = "s3" in gateways
+    return has_s3, summary, endpoints, {"services": _list(services)}
+
+
+def _default_sg_closed(state: StackState):
+    groups = [
+        g for g in state.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+        if not g.prop("ingress") and not g.prop("egress")
+    ]
+    summary = (
+        "The VPC's default security group is managed and has no ingress or egress rules."
+        if groups
+        else "The VPC's default security group is not managed, so its default rules remain."
+    )
+    return bool(groups), summary, groups, {}
+
+
+def _endpoint_security_group(state: StackState):
+    endpoint_sgs = {sg for e in state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") for sg in e.prop("securityGroupIds") or []}
+    rules = [
+        r for r in state.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if str(r.prop("securityGroupId")) in endpoint_sgs
+    ]
+    groups = [g for g in state.of_type("aws:ec2/securityGroup:SecurityGroup") if g.id in endpoint_sgs]
+    inline = [rule for g in groups for rule in g.prop("ingress") or []]
+    ports = {(int(r.prop("fromPort") or 0), int(r.prop("toPort") or 0)) for r in rules} | {
+        (int(r.get("fromPort") or 0), int(r.get("toPort") or 0)) for r in inline
+    }
+    only_https = bool(ports) and ports == {(443, 443)}
+    summary = (
+        f"Interface endpoints accept only HTTPS (443) from inside the VPC through {_list(physical_name(g) for g in groups)}."
+        if only_https
+        else f"Interface endpoint security groups allow ports {sorted(ports) or 'none'}."
+    )
+    return only_https, summary, [*groups, *rules], {}
+
+
+def _trails(state: StackState) -> list[Resource]:
+    return state.of_type("aws:cloudtrail/trail:Trail")
+
+
+def _trail(state: StackState):
+    trails = _trails(state)
+    if not trails:
+        return False, "No CloudTrail trail in the stack.", [], {
+            "name": "none", "multi_region": "no", "validation": "no", "kms_key": "none"}
+    trail = trails[0]
+    multi = _yes(trail.prop("isMultiRegionTrail"))
+    validation = _yes(trail.prop("enableLogFileValidation"))
+    logging = trail.prop("enableLogging") is None or _yes(trail.prop("enableLogging"))
+    key = str(trail.prop("kmsKeyId") or "none")
+    name = physical_name(trail)
+    summary = (
+        f"CloudTrail trail {name}: logging {'on' if logging else 'OFF'}, multi-region {'yes' if multi else 'NO'}, "
+        f"log file validation {'yes' if validation else 'NO'}, encrypted with {key}, delivered to "
+        f"{trail.prop('s3BucketName')} and CloudWatch Logs {str(trail.prop('cloudWatchLogsGroupArn') or 'none').split(':log-group:')[-1].rstrip(':*')}."
+    )
+    fields = {"name": name, "multi_region": "yes" if multi else "no", "validation": "yes" if validation else "no",
+              "kms_key": key}
+    return multi and validation and logging and key != "none", summary, trails, fields
+
+
+def _trail_data_events(state: StackState):
+    covered: list[str] = []
+    trails = _trails(state)
+    for trail in trails:
+        for selector in trail.prop("advancedEventSelectors") or []:
+            fields = selector.get("fieldSelectors") or []
+            if any(f.get("field") == "eventCategory" and "Data" in (f.get("equals") or []) for f in fields):
+                for f in fields:
+                    if f.get("field") == "resources.ARN":
+                        covered += [str(a).removeprefix("arn:aws:s3:::").rstrip("/") for a in f.get("startsWiths") or []]
+        for selector in trail.prop("eventSelectors") or []:
+            for resource in selector.get("dataResources") or []:
+                covered += [str(v).removeprefix("arn:aws:s3:::").rstrip("/") for v in resource.get("values") or []]
+    data = [_bucket_name(b) for b in _data_buckets(state)]
+    missing = [b for b in data if b not in covered]
+    if not trails:
+        summary = "No CloudTrail trail, so no S3 data events are recorded."
+    elif missing:
+        summary = f"S3 object-level data events are recorded for {_list(covered)}; not for {_list(missing)}."
+    else:
+        summary = f"S3 object-level data events (reads and writes) are recorded for all {len(data)} data buckets."
+    return bool(trails) and bool(data) and not missing, summary, trails, {"buckets": _list(covered)}
+
+
+def _log_encryption(state: StackState):
+    groups = state.of_type("aws:cloudwatch/logGroup:LogGroup")
+    encrypted = [g for g in groups if g.prop("kmsKeyId")]
+    retention = sorted({int(g.prop("retentionInDays") or 0) for g in groups})
+    summary = (
+        f"{len(encrypted)} of {len(groups)} CloudWatch log groups ({_list(physical_name(g) for g in groups)}) are "
+        f"encrypted with a customer-managed key; retention {_list(map(str, retention))} days."
+        if groups
+        else "No CloudWatch log groups in the stack."
+    )
+    ok = bool(groups) and len(encrypted) == len(groups) and 0 not in retention
+    return ok, summary, groups, {"retention_days": _list(map(str, retention))}
+
+
+def _security_alarms(state: StackState):
+    alarms = [a for a in state.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.prop("alarmActions")]
+    filters = state.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    topics = [t for t in state.of_type("aws:sns/topic:Topic") if t.prop("kmsMasterKeyId")]
+    summary = (
+        f"{len(filters)} CloudWatch metric filters on the trail's log group drive {len(alarms)} alarms "
+        f"(CIS AWS Foundations) that notify the KMS-encrypted SNS topic {_list(physical_name(t) for t in topics)}."
+        if alarms
+        else "No CloudWatch security alarms."
+    )
+    return bool(alarms) and bool(topics), summary, [*filters, *alarms, *topics], {
+        "topic": _list(physical_name(t) for t in topics)}
+
+
+def _config_recorder(state: StackState):
+    recorders = [
+        r for r in state.of_type("aws:cfg/recorder:Recorder")
+        if _yes((r.prop("recordingGroup") or {}).get("allSupported"))
+    ]
+    enabled = [s for s in state.of_type("aws:cfg/recorderStatus:RecorderStatus") if _yes(s.prop("isEnabled"))]
+    channels = state.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
+    summary = (
+        f"AWS Config recorder {_list(physical_name(r) for r in recorders)} records all supported resource types "
+        f"(global types included), {'running' if enabled else 'NOT running'}, delivering to "
+        f"{_list(str(c.prop('s3BucketName')) for c in channels)}."
+        if recorders
+        else "No AWS Config recorder for all resource types."
+    )
+    return bool(recorders and enabled and channels), summary, [*recorders, *enabled, *channels], {}
+
+
+def _conformance_pack(state: StackState):
+    packs = state.of_type("aws:cfg/conformancePack:ConformancePack")
+    count = 0
+    for pack in packs:
+        count += str(pack.prop("templateBody") or "").count("AWS::Config::ConfigRule")
+    summary = (
+        f"AWS Config conformance pack {_list(physical_name(p) for p in packs)} evaluates {count} managed rules "
+        "continuously."
+        if packs
+        else "No AWS Config conformance pack."
+    )
+    return bool(packs) and count > 0, summary, packs, {"rule_count": str(count)}
+
+
+def _guardduty(state: StackState):
+    detectors = [d for d in state.of_type("aws:guardduty/detector:Detector") if d.prop("enable") is not False]
+    features = [
+        f for f in state.of_type("aws:guardduty/detectorFeature:DetectorFeature") if f.prop("status") == "ENABLED"
+    ]
+    names = _list(str(f.prop("name")) for f in features)
+    summary = f"GuardDuty detector enabled with {names}." if detectors else "GuardDuty is not enabled by the stack."
+    return bool(detectors), summary, [*detectors, *features], {"features": names}
+
+
+def _security_hub(state: StackState):
+    hubs = state.of_type("aws:securityhub/account:Account")
+    standards = state.of_type("aws:securityhub/standardsSubscription:StandardsSubscription")
+    names = _list(str(s.prop("standardsArn")).split("standards/")[-1] for s in standards)
+    summary = (
+        f"Security Hub is enabled with the standards {names}." if hubs else "Security Hub is not enabled by the stack."
+    )
+    return bool(hubs) and bool(standards), summary, [*hubs, *standards], {"standards": names}
+
+
+def _access_analyzer(state: StackState):
+    analyzers = state.of_type("aws:accessanalyzer/analyzer:Analyzer")
+    summary = (
+        f"IAM Access Analyzer {_list(physical_name(a) for a in analyzers)} "
+        f"({_list(str(a.prop('type')) for a in analyzers)}) reports external access to keys, buckets and roles."
+        if analyzers
+        else "No IAM Access Analyzer."
+    )
+    return bool(analyzers), summary, analyzers, {}
+
+
+def _password_policy(state: StackState):
+    policies = state.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
+    if not policies:
+        return False, "No IAM account password policy in the stack.", [], {
+            "min_length": "none", "reuse": "none", "max_age": "none"}
+    p = policies[0]
+    length, reuse, age = p.prop("minimumPasswordLength"), p.prop("passwordReusePrevention"), p.prop("maxPasswordAge")
+    classes = [k.removeprefix("require").removesuffix("Characters").lower()
+               for k in ("requireUppercaseCharacters", "requireLowercaseCharacters", "requireNumbers", "requireSymbols")
+               if _yes(p.prop(k))]
+    summary = (
+        f"IAM password policy: at least {length} characters with {', '.join(classes) or 'no character classes'}, "
+        f"the last {reuse} passwords cannot be reused, maximum age {age} days."
+    )
+    fields = {"min_length": str(length), "reuse": str(reuse), "max_age": str(age)}
+    return int(length or 0) >= 14, summary, policies, fields
+
+
+def _ebs_default_encryption(state: StackState):
+    enabled = [r for r in state.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault") if _yes(r.prop("enabled"))]
+    keys = state.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
+    summary = (
+        f"EBS encryption by default is on, with the default key {_list(str(k.prop('keyArn')) for k in keys)}."
+        if enabled
+        else "EBS encryption by default is not enabled by the stack."
+    )
+    return bool(enabled), summary, [*enabled, *keys], {}
+
+
+def _roles(state: StackState, tag: str) -> list[Resource]:
+    return [r for r in state.of_type("aws:iam/role:Role") if tag in (r.prop("tags") or {})]
+
+
+def _trust_statements(role: Resource) -> list[dict[str, Any]]:
+    document = _json(role.prop("assumeRolePolicy"))
+    statements = document.get("Statement", []) if isinstance(document, dict) else []
+    return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
+
+
+def _has_condition(role: Resource, key: str) -> bool:
+    for statement in _trust_statements(role):
+        for body in (statement.get("Condition") or {}).values():
+            if isinstance(body, dict) and any(k.lower() == key.lower() for k in body):
+                return True
+    return False
+
+
+def _collaborator_roles(state: StackState):
+    roles = _roles(state, "Collaborator")
+    accounts = _list(str((r.prop("tags") or {}).get("CollaboratorAccount")) for r in roles)
+    sessions = _list(str(r.prop("maxSessionDuration") or 3600) for r in roles)
+    guarded = [r for r in roles if _has_condition(r, "sts:ExternalId") and _has_condition(r, "aws:MultiFactorAuthPresent")]
+    summary = (
+        f"{len(roles)} collaborator roles ({_list(physical_name(r) for r in roles)}) trust only the partner accounts "
+        f"{accounts}; {len(guarded)} require ExternalId and MFA; maximum session {sessions} seconds."
+        if roles
+        else "No collaborator roles: no external party has access."
+    )
+    # No collaborators means no external access at all: the strongest form of the control.
+    return len(guarded) == len(roles), summary, roles, {"accounts": accounts, "max_session": sessions}
+
+
+def _permission_boundaries(state: StackState):
+    roles = _roles(state, "Collaborator")
+    bounded = [r for r in roles if r.prop("permissionsBoundary")]
+    summary = (
+        f"{len(bounded)} of {len(roles)} collaborator roles have a permissions boundary limiting them to their tiers."
+        if roles
+        else "No collaborator roles, so no external party needs bounding."
+    )
+    return len(bounded) == len(roles), summary, bounded, {}
+
+
+def _operator_roles(state: StackState):
+    roles = _roles(state, "OperatorRole")
+    kinds = {str((r.prop("tags") or {})["OperatorRole"]) for r in roles}
+    guardrail = [
+        p for p in state.of_type("aws:iam/rolePolicy:RolePolicy")
+        if any(str(p.prop("role")) == physical_name(r) for r in roles if (r.prop("tags") or {})["OperatorRole"] == "admin")
+        and any(s.get("Effect") == "Deny" for s in _policy_statements(p))
+    ]
+    summary = (
+        f"Operator roles {_list(physical_name(r) for r in roles)} separate administration from security audit; "
+        f"{'the admin role has an explicit deny on the audit plane' if guardrail else 'the admin role has NO audit-plane deny'}."
+        if roles
+        else "No operator roles."
+    )
+    return {"admin", "security-auditor"} <= kinds and bool(guardrail), summary, [*roles, *guardrail], {}
+
+
+def _mfa_required(state: StackState):
+    roles = _roles(state, "Collaborator") + _roles(state, "OperatorRole")
+    with_mfa = [r for r in roles if _has_condition(r, "aws:MultiFactorAuthPresent")]
+    with_age = [r for r in with_mfa if _has_condition(r, "aws:MultiFactorAuthAge")]
+    summary = (
+        f"{len(with_mfa)} of {len(roles)} human-assumable roles require MFA in their trust policy "
+        f"({len(with_age)} also bound the MFA age)."
+        if roles
+        else "No human-assumable roles in the stack."
+    )
+    return bool(roles) and len(with_mfa) == len(roles), summary, roles, {}
+
+
+def _job_roles(state: StackState) -> list[Resource]:
+    return [r for r in state.of_type("aws:iam/role:Role") if "-job-" in r.name]
+
+
+def _least_privilege_jobs(state: StackState):
+    roles = _job_roles(state)
+    names = {physical_name(r) for r in roles}
+    policies = [p for p in state.of_type("aws:iam/rolePolicy:RolePolicy") if str(p.prop("role")) in names]
+    wildcard = [
+        p.name for p in policies for s in _policy_statements(p)
+        if s.get("Effect") == "Allow" and any(str(a) == "*" or str(a).endswith(":*") for a in
+                                              (s.get("Action") if isinstance(s.get("Action"), list) else [s.get("Action")]))
+    ]
+    summary = (
+        f"{len(roles)} Batch job roles ({_list(names)}) with inline policies scoped to their tiers' buckets"
+        f"{'; wildcard actions in ' + _list(wildcard) if wildcard else ' and no wildcard actions'}."
+        if roles
+        else "No Batch job roles."
+    )
+    return bool(roles) and not wildcard, summary, [*roles, *policies], {}
+
+
+def _launch_templates(state: StackState) -> list[Resource]:
+    return state.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+
+
+def _compute_imdsv2(state: StackState):
+    templates = _launch_templates(state)
+    good = [
+        t for t in templates
+        if (t.prop("metadataOptions") or {}).get("httpTokens") == "required"
+        and int((t.prop("metadataOptions") or {}).get("httpPutResponseHopLimit") or 1) == 1
+    ]
+    summary = (
+        f"Launch template {_list(physical_name(t) for t in templates)}: IMDSv2 required on {len(good)} of "
+        f"{len(templates)} (hop limit 1)."
+        if templates
+        else "No launch templates for compute."
+    )
+    return bool(templates) and len(good) == len(templates), summary, templates, {}
+
+
+def _compute_encrypted_volumes(state: StackState):
+    templates = _launch_templates(state)
+    volumes = [m.get("ebs") or {} for t in templates for m in t.prop("blockDeviceMappings") or []]
+    encrypted = [v for v in volumes if _yes(v.get("encrypted")) and v.get("kmsKeyId")]
+    summary = (
+        f"{len(encrypted)} of {len(volumes)} launch-template volumes are encrypted with "
+        f"{_list(str(v.get('kmsKeyId')) for v in encrypted)}."
+        if volumes
+        else "No launch-template volumes declared."
+    )
+    return bool(volumes) and len(encrypted) == len(volumes), summary, templates, {}
+
+
+def _compute_isolation(state: StackState):
+    environments = state.of_type("aws:batch/computeEnvironment:ComputeEnvironment")
+    group_ids = {g for e in environments for g in (e.prop("computeResources") or {}).get("securityGroupIds") or []}
+    groups = [g for g in state.of_type("aws:ec2/securityGroup:SecurityGroup") if g.id in group_ids]
+    ingress = [
+        r for r in state.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if str(r.prop("securityGroupId")) in group_ids
+    ] + [rule for g in groups for rule in g.prop("ingress") or []]
+    summary = (
+        f"{len(environments)} Batch compute environments ({_list(physical_name(e) for e in environments)}) run in "
+        f"private subnets behind {_list(physical_name(g) for g in groups)} with "
+        f"{'no ingress rules' if not ingress else str(len(ingress)) + ' ingress rules'}."
+        if environments
+        else "No Batch compute environments."
+    )
+    return bool(environments) and bool(groups) and not ingress, summary, [*environments, *groups], {}
+
+
+def _container_image_provenance(state: StackState):
+    definitions = state.of_type("aws:batch/jobDefinition:JobDefinition")
+    images = []
+    for definition in definitions:
+        properties = _json(definition.prop("containerProperties"))
+        if isinstance(properties, dict) and properties.get("image"):
+            images.append(str(properties["image"]))
+    private = [i for i in images if ".dkr.ecr." in i and ":latest" not in i]
+    summary = (
+        f"{len(private)} of {len(images)} job images come from the account's private ECR with pinned tags "
+        f"({_list(images)})."
+        if images
+        else "No job definitions with container images."
+    )
+    return bool(images) and len(private) == len(images), summary, definitions, {}
+
+
+def _reference_efs(state: StackState):
+    every = state.of_type("aws:efs/fileSystem:FileSystem")
+    if not every:
+        # EFS is optional: without it reference genomes are read from the encrypted S3 reference tier.
+        return True, "No EFS file system: reference data is read from the S3 reference tier.", [], {}
+    systems = [f for f in every if _yes(f.prop("encrypted")) and f.prop("kmsKeyId")]
+    backups = [b for b in state.of_type("aws:efs/backupPolicy:BackupPolicy")
+               if (b.prop("backupPolicy") or {}).get("status") == "ENABLED"]
+    points = state.of_type("aws:efs/accessPoint:AccessPoint")
+    summary = (
+        f"EFS {_list(physical_name(f) for f in every)}: {len(systems)} of {len(every)} encrypted with a customer "
+        f"key, backups {'on' if backups else 'OFF'}, read-only access point {_list(physical_name(p) for p in points)}."
+    )
+    return len(systems) == len(every) and bool(backups), summary, [*every, *backups, *points], {}
+
+
+PROBES: dict[str, ProbeSpec] = {
+    spec.name: spec
+    for spec in (
+        ProbeSpec("kms_keys", "customer-managed KMS keys with aliases and deletion window", ("aliases",),
+                  ("GLZ-KMS-002", "GLZ-KMS-003", "GLZ-KMS-004"), _kms_keys),
+        ProbeSpec("key_rotation", "automatic rotation on every customer-managed key", ("period_days",),
+                  ("GLZ-KMS-001",), _key_rotation),
+        ProbeSpec("bucket_encryption", "SSE-KMS default encryption with a customer key on every bucket", ("key",),
+                  ("GLZ-S3-001", "GLZ-S3-006"), _bucket_encryption),
+        ProbeSpec("bucket_versioning", "versioning on every bucket", (), ("GLZ-S3-002",), _bucket_versioning),
+        ProbeSpec("bucket_public_access_block", "all four public access block settings on every bucket", (),
+                  ("GLZ-S3-003", "GLZ-S3-007"), _bucket_public_access_block),
+        ProbeSpec("account_public_access_block", "account-level S3 public access block", (), ("GLZ-ACC-007",),
+                  _account_public_access_block),
+        ProbeSpec("bucket_tls_only", "bucket policies deny non-TLS and TLS < 1.2", (), ("GLZ-S3-005",),
+                  _bucket_tls_only),
+        ProbeSpec("bucket_endpoint_only", "data buckets reachable only through the VPC endpoint", ("exempt",),
+                  ("GLZ-S3-012",), _bucket_endpoint_only),
+        ProbeSpec("bucket_access_logging", "server access logging of every data bucket", ("target",),
+                  ("GLZ-S3-008",), _bucket_access_logging),
+        ProbeSpec("bucket_ownership_enforced", "ACLs disabled on every bucket", (), ("GLZ-S3-004",),
+                  _bucket_ownership),
+        ProbeSpec("data_lifecycle", "lifecycle tiering and housekeeping per data tier", (),
+                  ("GLZ-S3-009", "GLZ-S3-010", "GLZ-S3-011"), _data_lifecycle),
+        ProbeSpec("audit_log_immutability", "S3 Object Lock on the audit bucket", ("mode", "days"),
+                  ("GLZ-LOG-006",), _audit_log_immutability),
+        ProbeSpec("data_classification", "DataClassification default tag on every resource", ("classification",),
+                  (), _data_classification),
+        ProbeSpec("private_network", "private subnets only; no internet path unless egress is set",
+                  ("cidr", "egress"), ("GLZ-NET-004", "GLZ-NET-007"), _private_network),
+        ProbeSpec("flow_logs", "VPC flow logs of ALL traffic", ("retention_days",), ("GLZ-NET-001",), _flow_logs),
+        ProbeSpec("vpc_endpoints", "gateway and interface VPC endpoints", ("services",),
+                  ("GLZ-NET-005", "GLZ-NET-006"), _vpc_endpoints),
+        ProbeSpec("default_sg_closed", "the default security group has no rules", (), ("GLZ-NET-002",),
+                  _default_sg_closed),
+        ProbeSpec("endpoint_security_group", "interface endpoints accept only HTTPS from the VPC", (),
+                  ("GLZ-NET-003",), _endpoint_security_group),
+        ProbeSpec("trail", "CloudTrail: logging, multi-region, validated, KMS-encrypted",
+                  ("name", "multi_region", "validation", "kms_key"),
+                  ("GLZ-LOG-001", "GLZ-LOG-002", "GLZ-LOG-003"), _trail),
+        ProbeSpec("trail_data_events", "CloudTrail S3 data events on the data buckets", ("buckets",),
+                  ("GLZ-LOG-004",), _trail_data_events),
+        ProbeSpec("log_encryption", "CloudWatch log groups encrypted and retained", ("retention_days",),
+                  ("GLZ-LOG-005",), _log_encryption),
+        ProbeSpec("security_alarms", "CIS metric filters and alarms to an encrypted SNS topic", ("topic",),
+                  ("GLZ-LOG-007", "GLZ-LOG-008"), _security_alarms),
+        ProbeSpec("config_recorder", "AWS Config recording all resource types", (), ("GLZ-ACC-002",),
+                  _config_recorder),
+        ProbeSpec("conformance_pack", "AWS Config conformance pack of the mapped managed rules", ("rule_count",),
+                  (), _conformance_pack),
+        ProbeSpec("guardduty", "GuardDuty with S3 and malware protection", ("features",), ("GLZ-ACC-003",),
+                  _guardduty),
+        ProbeSpec("security_hub", "Security Hub with standards", ("standards",), ("GLZ-ACC-004",), _security_hub),
+        ProbeSpec("access_analyzer", "IAM Access Analyzer", (), ("GLZ-ACC-005",), _access_analyzer),
+        ProbeSpec("password_policy", "IAM account password policy", ("min_length", "reuse", "max_age"),
+                  ("GLZ-ACC-001",), _password_policy),
+        ProbeSpec("ebs_default_encryption", "EBS encryption by default", (), ("GLZ-ACC-006",),
+                  _ebs_default_encryption),
+        ProbeSpec("collaborator_roles", "collaborator roles trusting only the partner, with ExternalId and MFA",
+                  ("accounts", "max_session"), ("GLZ-IAM-001", "GLZ-IAM-002", "GLZ-IAM-004", "GLZ-IAM-008"),
+                  _collaborator_roles),
+        ProbeSpec("permission_boundaries", "permissions boundary on every collaborator role", (),
+                  ("GLZ-IAM-007",), _permission_boundaries),
+        ProbeSpec("operator_roles", "separate admin and security-auditor roles", (), ("GLZ-IAM-005", "GLZ-IAM-006"),
+                  _operator_roles),
+        ProbeSpec("mfa_required", "MFA in every human-assumable role's trust", (), ("GLZ-IAM-003",), _mfa_required),
+        ProbeSpec("least_privilege_jobs", "Batch job roles scoped to their tiers", (), ("GLZ-IAM-005", "GLZ-IAM-006"),
+                  _least_privilege_jobs),
+        ProbeSpec("compute_imdsv2", "IMDSv2 required on compute", (), ("GLZ-CMP-001",), _compute_imdsv2),
+        ProbeSpec("compute_encrypted_volumes", "encrypted compute volumes", (), ("GLZ-CMP-002",),
+                  _compute_encrypted_volumes),
+        ProbeSpec("compute_isolation", "compute in private subnets without ingress", (),
+                  ("GLZ-CMP-003", "GLZ-NET-003"), _compute_isolation),
+        ProbeSpec("container_image_provenance", "job images from the private ECR, pinned", (),
+                  ("GLZ-CMP-006", "GLZ-CMP-007"), _container_image_provenance),
+        ProbeSpec("reference_efs", "encrypted, backed-up EFS reference data", (), ("GLZ-CMP-008",), _reference_efs),
+    )
+}
+
+COMMON_FIELDS = ("names", "count", "summary")
+
+
+def run_probe(state: StackState, name: str) -> ProbeResult:
+    spec = PROBES[name]
+    satisfied, summary, resources, fields = spec.compute(state)
+    unique = list({r.urn: r for r in resources}.values())
+    names = tuple(dict.fromkeys(physical_name(r) for r in unique))
+    components = tuple(dict.fromkeys(c for c in (component_of(state, r) for r in unique) if c != "stack"))
+    all_fields = {"names": ", ".join(names) or "none", "count": str(len(names)), "summary": summary, **fields}
+    return ProbeResult(
+        name=name,
+        description=spec.description,
+        satisfied=satisfied,
+        summary=summary,
+        resources=tuple(r.urn for r in unique),
+        names=names,
+        components=components,
+        fields=all_fields,
+    )
+
+
+def run_all(state: StackState) -> dict[str, ProbeResult]:
+    """Every probe once; rows share the results."""
+    return {name: run_probe(state, name) for name in PROBES}

@@ -1,0 +1,75 @@
+"""The matrix as flat records: one shape shared by the xlsx sheets, the CSV and the Markdown."""
+
+from __future__ import annotations
+
+from controls import catalog
+from controls.model import Matrix, Row, RuleOutcome
+
+ROW_COLUMNS = (
+    "Framework",
+    "ID",
+    "Family",
+    "Requirement",
+    "Status",
+    "Responsibility",
+    "Implementation statement",
+    "Resources",
+    "Components",
+    "Policy rules",
+    "AWS Config rules",
+    "Gaps",
+    "Deviations (suppressed)",
+    "Customer actions",
+    "Justification",
+)
+EXTRA_COLUMNS = {catalog.R2: ("DoD points",), catalog.HIPAA: ("Required/Addressable",), catalog.R3: ()}
+VERIFIED_COLUMN = "Verified in account"
+
+
+def rule_text(outcome: RuleOutcome) -> str:
+    detail = f"{outcome.checked} checked" if outcome.outcome == "passed" else outcome.outcome
+    if outcome.outcome == "failed":
+        detail = f"failed on {outcome.failed} of {outcome.checked}"
+    return f"{outcome.rule_id} ({detail})"
+
+
+def has_evidence(matrix: Matrix) -> bool:
+    return any(row.verified is not None for row in matrix.all_rows())
+
+
+def row_columns(framework: str, with_evidence: bool) -> tuple[str, ...]:
+    columns = ROW_COLUMNS[:6] + EXTRA_COLUMNS[framework] + ROW_COLUMNS[6:]
+    return columns + ((VERIFIED_COLUMN,) if with_evidence else ())
+
+
+def row_record(row: Row, with_evidence: bool) -> dict[str, str | int]:
+    record: dict[str, str | int] = {
+        "Framework": catalog.FRAMEWORKS[row.framework].name + " " + catalog.FRAMEWORKS[row.framework].version,
+        "ID": row.id,
+        "Family": f"{row.family_id} {row.family}",
+        "Requirement": row.text if row.title == row.text else f"{row.title}: {row.text}",
+        "Status": row.status,
+        "Responsibility": row.responsibility_label,
+        "Implementation statement": row.statement,
+        "Resources": "\n".join(row.resources),
+        "Components": "\n".join(row.components),
+        "Policy rules": "\n".join(rule_text(o) for o in row.rules),
+        "AWS Config rules": "\n".join(row.config_rules),
+        "Gaps": "\n".join(row.gaps),
+        "Deviations (suppressed)": "\n".join(row.deviations),
+        "Customer actions": row.customer_actions,
+        "Justification": row.justification,
+    }
+    if row.framework == catalog.R2:
+        record["DoD points"] = int(row.dod_points or 0)
+    if row.framework == catalog.HIPAA:
+        record["Required/Addressable"] = row.hipaa_status or "standard"
+    if with_evidence:
+        verified = row.verified
+        record[VERIFIED_COLUMN] = f"{verified.result}: {verified.detail}" if verified else ""
+    return record
+
+
+def framework_records(matrix: Matrix, framework: str) -> tuple[tuple[str, ...], list[dict[str, str | int]]]:
+    with_evidence = has_evidence(matrix)
+    return row_columns(framework, with_evidence), [row_record(r, with_evidence) for r in matrix.rows[framework]]

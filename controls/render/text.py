@@ -1,0 +1,77 @@
+"""control-matrix.csv (every framework in one sheet-like file) and control-matrix.md (for reviews in Git)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from controls import catalog
+from controls.model import STATUSES, Matrix
+from controls.render.tabular import ROW_COLUMNS, VERIFIED_COLUMN, framework_records, has_evidence, rule_text
+
+
+def write_csv(matrix: Matrix, path: Path) -> Path:
+    """One row per requirement of all three frameworks; framework-specific columns share one file."""
+    columns = [*ROW_COLUMNS[:6], "DoD points", "Required/Addressable", *ROW_COLUMNS[6:]]
+    if has_evidence(matrix):
+        columns.append(VERIFIED_COLUMN)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise")
+        writer.writeheader()
+        for framework in matrix.rows:
+            for record in framework_records(matrix, framework)[1]:
+                writer.writerow({c: record.get(c, "") for c in columns})
+    return path
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", "<br>")
+
+
+def render_markdown(matrix: Matrix) -> str:
+    info, sprs = matrix.info, matrix.sprs
+    lines = [
+        f"# Control matrix: stack `{info.stack}`",
+        "",
+        f"Generated {info.generated_at} by glz {info.tool_version} from `{info.state_source}` "
+        f"(SHA-256 `{info.state_sha256[:16]}…`). Account {info.account}, region {info.region}, "
+        f"classification `{info.classification}`. Policy gate: {info.gate_summary}.",
+        "",
+        f"Estimated SPRS score (NIST 800-171 r2, DoD Assessment Methodology): **{sprs.upper}** of {sprs.maximum} "
+        f"if every customer action is done; **{sprs.lower}** counting only what this stack fully evidences or AWS "
+        "provides.",
+        "",
+        "| Framework | " + " | ".join(STATUSES) + " |",
+        "|---|" + "---|" * len(STATUSES),
+    ]
+    for framework in matrix.rows:
+        counts = matrix.status_counts(framework)
+        name = f"{catalog.FRAMEWORKS[framework].name} {catalog.FRAMEWORKS[framework].version}"
+        lines.append(f"| {name} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |")
+    for framework, rows in matrix.rows.items():
+        meta = catalog.FRAMEWORKS[framework]
+        lines += ["", f"## {meta.name} {meta.version}", "",
+                  "| ID | Status | Responsibility | Implementation statement | Evidence |", "|---|---|---|---|---|"]
+        for row in rows:
+            evidence = [rule_text(o) for o in row.rules] + row.config_rules
+            if row.gaps:
+                evidence += [f"GAP: {g}" for g in row.gaps]
+            if row.deviations:
+                evidence += [f"DEVIATION: {d}" for d in row.deviations]
+            if row.verified is not None:
+                evidence.append(f"Verified in account: {row.verified.result}")
+            statement = row.statement
+            if row.customer_actions:
+                statement += f"\n**Customer actions:** {row.customer_actions}"
+            lines.append(
+                f"| {row.id} | {row.status} | {row.responsibility_label} | {_cell(statement)} | "
+                f"{_cell(chr(10).join(evidence))} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(matrix: Matrix, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_markdown(matrix), encoding="utf-8")
+    return path

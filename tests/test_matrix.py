@@ -1,0 +1,317 @@
+"""The control matrix is computed, not typed: change the stack and the rows change with it."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from openpyxl import load_workbook
+
+from controls import catalog
+from controls.evidence import load_evidence
+from controls.mapping import MappingError, load_all, load_framework, mapped_config_rules
+from controls.model import (
+    CUSTOMER,
+    IMPLEMENTED,
+    INHERITED,
+    NOT_APPLICABLE,
+    NOT_IMPLEMENTED,
+    PARTIAL,
+    RESPONSIBILITY_LABELS,
+    STATUSES,
+)
+from controls.probes import PROBES
+from glz.errors import UserInputError
+from policies.suppressions import parse
+from tests.conftest import ROOT, matrix_of
+from tests.mutations import apply, remove, set_input
+
+COUNTS = {catalog.R2: 110, catalog.R3: 97, catalog.HIPAA: 68}
+
+
+def rows_by_id(matrix, framework):
+    return {row.id: row for row in matrix.rows[framework]}
+
+
+def test_every_requirement_has_a_row_with_status_and_responsibility(demo_matrix):
+    for framework, count in COUNTS.items():
+        rows = demo_matrix.rows[framework]
+        assert len(rows) == count
+        assert [r.id for r in rows] == [r.id for r in catalog.load(framework)]
+        for row in rows:
+            assert row.status in STATUSES, row.id
+            assert row.responsibility in RESPONSIBILITY_LABELS, row.id
+            assert row.statement and "{" not in row.statement, row.id
+
+
+def test_demo_stack_implements_its_technical_rows(demo_matrix):
+    """The demo stack passes every rule, so no landing-zone row may show a gap."""
+    for row in demo_matrix.all_rows():
+        if row.responsibility in ("landing-zone", "shared"):
+            assert row.status == IMPLEMENTED, (row.framework, row.id, row.gaps)
+            assert row.automated and (row.probes or row.rules)
+        else:
+            assert row.status in (CUSTOMER, INHERITED, NOT_APPLICABLE)
+            assert not row.probes
+
+
+def test_statuses_follow_responsibility(demo_matrix):
+    fixed = {"customer": CUSTOMER, "inherited": INHERITED, "not-applicable": NOT_APPLICABLE}
+    for row in demo_matrix.all_rows():
+        if row.responsibility in fixed:
+            assert row.status == fixed[row.responsibility]
+        if row.responsibility in ("customer", "shared"):
+            assert len(row.customer_actions) > 40, (row.id, row.customer_actions)
+        if row.responsibility in ("inherited", "not-applicable"):
+            assert row.justification, row.id
+
+
+def test_removing_the_trail_drops_audit_rows_from_implemented(demo_state_document, demo_matrix):
+    without_trail = apply(demo_state_document, remove("aws:cloudtrail/trail:Trail"))
+    matrix = matrix_of(without_trail)
+    before, after = rows_by_id(demo_matrix, catalog.R2), rows_by_id(matrix, catalog.R2)
+    for requirement in ("3.3.1", "3.3.2"):
+        assert before[requirement].status == IMPLEMENTED
+        assert after[requirement].status in (PARTIAL, NOT_IMPLEMENTED)
+        assert any("trail" in gap.lower() for gap in after[requirement].gaps)
+    # Every row that cites the trail probe changed; no row without it did.
+    changed = {r.id for r in matrix.all_rows() if r.status != IMPLEMENTED and r.responsibility in ("landing-zone", "shared")}
+    citing = {r.id for r in matrix.all_rows() if any(p.name in ("trail", "trail_data_events") for p in r.probes)}
+    citing |= {r.id for r in matrix.all_rows() if any(o.rule_id.startswith("GLZ-LOG-00") and o.outcome == "failed"
+                                                       for o in r.rules)}
+    assert changed == citing
+
+
+def test_disabling_key_rotation_changes_exactly_the_rows_that_rely_on_it(demo_state_document, demo_matrix):
+    weakened = apply(demo_state_document, set_input("aws:kms/key:Key", "keys-data", ["enableKeyRotation"], False))
+    matrix = matrix_of(weakened)
+    changed = {
+        (r.framework, r.id) for r, before in zip(matrix.all_rows(), demo_matrix.all_rows(), strict=True)
+        if r.status != before.status
+    }
+    relying = {
+        (r.framework, r.id) for r in matrix.all_rows()
+        if any(p.name == "key_rotation" for p in r.probes) or any(o.rule_id == "GLZ-KMS-001" for o in r.rules)
+    }
+    assert changed and changed == relying
+    assert ("nist-800-171-r2", "3.13.10") in changed
+    row = rows_by_id(matrix, catalog.R2)["3.13.10"]
+    assert row.status == PARTIAL
+    assert any(o.rule_id == "GLZ-KMS-001" and o.outcome == "failed" for o in row.rules)
+    assert "disabled on keys-data" in " ".join(row.gaps)
+
+
+def test_a_suppressed_failure_shows_its_reason(demo_state_document):
+    weakened = apply(demo_state_document, set_input("aws:kms/key:Key", "keys-data", ["enableKeyRotation"], False))
+    reason = "The data key is imported key material, which AWS cannot rotate; rotated by hand each year (CR-1234)."
+    suppressions = parse(
+        [{"rule": "GLZ-KMS-001", "resource": "keys-data", "reason": reason, "expires": "2027-06-30"}],
+        {"GLZ-KMS-001"},
+    )
+    matrix = matrix_of(weakened, suppressions)
+    row = rows_by_id(matrix, catalog.R2)["3.13.10"]
+    assert row.status == PARTIAL
+    assert any(reason in d for d in row.deviations)
+    assert any(f.status == "suppressed" and f.reason == reason for f in matrix.findings)
+
+
+def test_statement_names_the_actual_resources(demo_state_document):
+    renamed = apply(demo_state_document, set_input("aws:cloudtrail/trail:Trail", "audit", ["name"], "org-cui-trail"))
+    row = rows_by_id(matrix_of(renamed), catalog.R2)["3.3.1"]
+    assert "org-cui-trail" in row.statement
+    assert "org-cui-trail" in row.resources
+
+
+def test_rows_without_any_of_their_evidence_are_not_implemented(demo_state_document):
+    stripped = apply(
+        demo_state_document,
+        remove("aws:cloudtrail/trail:Trail"),
+        remove("aws:cloudwatch/logGroup:LogGroup"),
+        remove("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"),
+        remove("aws:cloudwatch/metricAlarm:MetricAlarm"),
+    )
+    matrix = matrix_of(stripped)
+    not_implemented = [r for r in matrix.all_rows() if r.status == NOT_IMPLEMENTED]
+    assert not_implemented
+    for row in not_implemented:
+        assert all(not p.satisfied for p in row.probes) or not row.probes
+
+
+def test_sprs_estimate_deducts_the_points_of_unmet_requirements(demo_state_document, demo_matrix):
+    sprs = demo_matrix.sprs
+    assert sprs.maximum == 110
+    assert sprs.lower <= sprs.upper <= 110
+    assert sprs.upper == 110 - sum(points for _, points in sprs.deductions_upper)
+    points = {r.id: r.extra["dod_points"] for r in catalog.load_r2()}
+    customer = [r.id for r in demo_matrix.rows[catalog.R2] if r.status == CUSTOMER]
+    assert sprs.lower <= 110 - sum(points[i] for i in customer)
+    weakened = matrix_of(apply(demo_state_document, remove("aws:cloudtrail/trail:Trail")))
+    dropped = [r.id for r in weakened.rows[catalog.R2] if r.status in (PARTIAL, NOT_IMPLEMENTED)]
+    assert weakened.sprs.upper == 110 - sum(points[i] for i in dropped)
+
+
+def test_resources_sheet_links_resources_to_requirements(demo_matrix):
+    by_type = {}
+    for resource in demo_matrix.resources:
+        by_type.setdefault(resource.type, []).append(resource)
+    trail = by_type["aws:cloudtrail/trail:Trail"][0]
+    assert "nist-800-171-r2:3.3.1" in trail.requirements and trail.component == "AuditTrail audit"
+    assert all(r.requirements for r in by_type["aws:kms/key:Key"])
+
+
+def evidence_file(tmp_path, checks, account="111122223333"):
+    path = tmp_path / "evidence.json"
+    path.write_text(json.dumps({
+        "schema": "glz-audit-evidence/1", "generated_at": "2026-11-23T12:00:00Z", "account": account,
+        "region": "us-east-1", "checks": checks,
+    }))
+    return path
+
+
+def test_evidence_adds_the_verified_column(tmp_path, demo_state_document):
+    checks = [
+        {"id": "cloudtrail.logging", "resource": "glz-demo-trail", "probes": ["trail"], "result": "fail",
+         "reason": "trail is not logging", "drift": True},
+        {"id": "kms.rotation", "resource": "alias/glz-demo-data", "probes": ["key_rotation"], "result": "pass"},
+        {"id": "guardduty.enabled", "resource": "detector", "probes": ["guardduty"], "result": "not-verifiable",
+         "reason": "AccessDenied on guardduty:ListDetectors"},
+    ]
+    evidence = load_evidence(evidence_file(tmp_path, checks), "111122223333")
+    matrix = matrix_of(demo_state_document, evidence=evidence)
+    rows = matrix.all_rows()
+    for row in rows:
+        names = {p.name for p in row.probes}
+        assert row.verified is not None
+        if "trail" in names:
+            assert row.verified.result == "failed" and "trail is not logging" in row.verified.detail
+        elif "guardduty" in names:
+            assert row.verified.result == "not-verifiable"
+        elif "key_rotation" in names:
+            assert row.verified.result == "verified" and row.verified.check_ids == ("kms.rotation",)
+        else:
+            assert row.verified.result == "not-checked"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ({"schema": "something-else"}, "schema = 'something-else'"),
+        ({"schema": "glz-audit-evidence/1", "checks": [{"result": "maybe"}]}, "checks[0].result = 'maybe'"),
+        ({"schema": "glz-audit-evidence/1", "account": "999999999999", "checks": []}, "account = '999999999999'"),
+    ],
+)
+def test_bad_evidence_is_refused_with_the_key_and_value(tmp_path, content, message):
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(UserInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        load_evidence(path, "111122223333")
+
+
+def test_mapping_covers_every_requirement_once():
+    mapping = load_all()
+    for framework, count in COUNTS.items():
+        assert len(mapping[framework]) == count
+    assert 0 < len(mapped_config_rules()) <= 130
+
+
+def test_mapping_errors_name_the_requirement_and_value(tmp_path):
+    import yaml
+
+    for name in ("nist_800_171_r2.yaml", "config_rules.yaml"):
+        shutil.copy(ROOT / "controls" / "mapping" / name, tmp_path / name)
+    document = yaml.safe_load((tmp_path / "nist_800_171_r2.yaml").read_text())
+    document["requirements"]["3.3.1"]["probes"] = ["trial"]
+    document["requirements"]["3.3.2"]["responsibility"] = "vendor"
+    del document["requirements"]["3.1.1"]
+    (tmp_path / "nist_800_171_r2.yaml").write_text(yaml.safe_dump(document))
+    with pytest.raises(MappingError) as error:
+        load_framework(catalog.R2, tmp_path)
+    text = str(error.value)
+    assert "3.3.1: probes: unknown probe 'trial'" in text
+    assert "3.3.2: responsibility = 'vendor'" in text
+    assert "3.1.1: no mapping record" in text
+
+
+def test_technical_rows_are_backed_by_automated_checks(demo_matrix):
+    technical = [r for r in demo_matrix.all_rows() if r.responsibility in ("landing-zone", "shared")]
+    assert technical and all(r.probes or r.rules for r in technical)
+    assert {p.name for r in technical for p in r.probes} <= set(PROBES)
+
+
+def run_glz(*args):
+    return subprocess.run([sys.executable, "-m", "glz.cli", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def matrix_outputs(tmp_path_factory, demo_state_document):
+    out = tmp_path_factory.mktemp("matrix")
+    state = out / "state.json"
+    state.write_text(json.dumps(demo_state_document))
+    result = run_glz("matrix", "--state", str(state), "--no-checkov", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out, result.stdout
+
+
+def test_glz_matrix_writes_every_output(matrix_outputs):
+    out, stdout = matrix_outputs
+    for name in ("control-matrix.xlsx", "control-matrix.csv", "control-matrix.md", "control-matrix.html",
+                 "conformance-pack.yaml"):
+        assert (out / name).stat().st_size > 1000, name
+    assert sorted(p.name for p in out.glob("control-matrix-ssp-*.json")) == [
+        "control-matrix-ssp-hipaa.json", "control-matrix-ssp-nist-800-171-r2.json",
+        "control-matrix-ssp-nist-800-171-r3.json",
+    ]
+    assert "Estimated SPRS score" in stdout
+
+
+def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_matrix):
+    workbook = load_workbook(matrix_outputs[0] / "control-matrix.xlsx")
+    assert workbook.sheetnames == ["Summary", "NIST 800-171 r2", "NIST 800-171 r3", "HIPAA", "Resources", "Findings",
+                                   "Suppressions"]
+    for title, count in (("NIST 800-171 r2", 110), ("NIST 800-171 r3", 97), ("HIPAA", 68)):
+        sheet = workbook[title]
+        assert sheet.max_row == count + 1
+        assert sheet.freeze_panes == "C2" and sheet.auto_filter.ref.startswith("A1:")
+        header = [c.value for c in sheet[1]]
+        status = header.index("Status")
+        assert all(row[status] in STATUSES for row in sheet.iter_rows(min_row=2, values_only=True))
+        assert sheet.cell(2, header.index("Implementation statement") + 1).alignment.wrap_text
+        assert sheet.column_dimensions["A"].width >= 10
+    assert workbook["Resources"].max_row == len(demo_matrix.resources) + 1
+    assert workbook["Findings"].max_row == 1  # the demo stack has no failing finding
+    summary = [row for row in workbook["Summary"].iter_rows(values_only=True) if row and row[0]]
+    assert any(str(row[0]).startswith("Estimated SPRS score") for row in summary)
+
+
+def test_csv_and_markdown_hold_every_row(matrix_outputs):
+    out = matrix_outputs[0]
+    with (out / "control-matrix.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == sum(COUNTS.values())
+    assert all(r["Status"] in STATUSES and r["Responsibility"] for r in rows)
+    markdown = (out / "control-matrix.md").read_text()
+    assert markdown.count("\n| 3.") >= 110 and "| 164.312(b) |" in markdown
+
+
+def test_glz_matrix_bad_evidence_exits_2_without_traceback(tmp_path, matrix_outputs):
+    out = matrix_outputs[0]
+    bad = tmp_path / "evidence.json"
+    bad.write_text("{not json")
+    result = run_glz("matrix", "--state", str(out / "state.json"), "--no-checkov", "--out", str(tmp_path),
+                     "--evidence", str(bad))
+    assert result.returncode == 2
+    assert "--evidence" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "control-matrix.xlsx").exists()
+
+
+def test_matrix_is_deterministic_apart_from_the_timestamp(demo_state_document):
+    first, second = matrix_of(copy.deepcopy(demo_state_document)), matrix_of(copy.deepcopy(demo_state_document))
+    assert [(r.id, r.status, r.statement) for r in first.all_rows()] == [
+        (r.id, r.status, r.statement) for r in second.all_rows()
+    ]
