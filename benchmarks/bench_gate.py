@@ -1,4 +1,4 @@
-"""Wall time of synth, the own rules, checkov and the whole `glz check`, demo vs a scaled stack.
+"""Wall time of synth, the own rules, checkov, the whole `glz check` and `glz matrix`, demo vs a scaled stack.
 
 Run: .venv/bin/python benchmarks/bench_gate.py  (needs `make checkov-env`). Not a test: figures vary
 with the machine; the ratios are what to watch.
@@ -59,6 +59,9 @@ def measure(project: Path, stack: str) -> dict[str, float]:
     figures["check (rules + checkov)"] = timed([*glz, "check", "--state", str(state), "--out", str(out)], ROOT)
     figures["checkov"] = figures["check (rules + checkov)"] - figures["own rules"]
     figures["whole glz check --stack"] = timed([*glz, "check", "--stack", stack, "--out", str(out)], ROOT)
+    figures["matrix (own rules)"] = timed(
+        [*glz, "matrix", "--state", str(state), "--no-checkov", "--out", str(out)], ROOT
+    )
     import json
 
     figures["resources"] = len(json.loads(state.read_text())["deployment"]["resources"])

@@ -376,7 +376,7 @@ def _flow_logs(state: StackState):
 
 def _vpc_endpoints(state: StackState):
     endpoints = state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
-    services = [str(e.prop("serviceName")).rsplit(".", 1)[-1] for e in endpoints]
+    services = [".".join(str(e.prop("serviceName")).split(".")[3:]) for e in endpoints]  # com.amazonaws.<region>.<service>
     gateways = [s for e, s in zip(endpoints, services, strict=True) if e.prop("vpcEndpointType") == "Gateway"]
     interfaces = [s for e, s in zip(endpoints, services, strict=True) if e.prop("vpcEndpointType") != "Gateway"]
     summary = (
