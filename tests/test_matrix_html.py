@@ -118,7 +118,7 @@ def _row(req: catalog.Requirement, i: int, verified: bool) -> Row:
 
 
 def _matrix(verified: bool = True) -> Matrix:
-    """A matrix over the full catalogs (110 / 97 / 68 rows), standing in until tests/conftest.py has demo_matrix."""
+    """A matrix over the full catalogs (110 / 97 / 68 rows) with every status, account evidence and rule outcome."""
     loaders = {R2: catalog.load_r2, R3: catalog.load_r3, HIPAA: catalog.load_hipaa}
     return Matrix(
         info=StackInfo(
@@ -136,8 +136,9 @@ def _matrix(verified: bool = True) -> Matrix:
 
 
 @pytest.fixture(scope="module")
-def matrix() -> Matrix:
-    return _matrix()
+def matrix(demo_matrix: Matrix) -> Matrix:
+    """The browser tests run on the demo stack's real matrix; `_matrix()` serves the hand-made edge cases."""
+    return demo_matrix
 
 
 # ------------------------------------------------------------------------------------------ expectations
@@ -211,6 +212,20 @@ def test_text_is_escaped() -> None:
     assert "<img" not in document and 'alert("x")</script>' not in document
     assert document.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 8
     assert [t for t, _ in _tags(document)].count("script") == 1
+
+
+def test_long_resource_lists_fold_but_stay_searchable() -> None:
+    base = _matrix()
+    row = base.rows[R2][0]
+    names = tuple(f"glz-demo-bucket-{n:02d}" for n in range(20))
+    base.rows[R2][0] = replace(row, probes=[replace(row.probes[0], names=names)])
+    document = render_html(base)
+    cell = document.split('id="req-nist-800-171-r2-3.1.1"', 1)[1].split('<td class="c-rules">', 1)[0]
+    shown, folded = cell.split('<details class="more">', 1)
+    assert shown.count("<code>") + folded.count("<code>") == 20 and "12 more" in folded
+    assert all(name in cell for name in names)
+    search = document.split('id="req-nist-800-171-r2-3.1.1"', 1)[1].split('data-search="', 1)[1].split('"', 1)[0]
+    assert all(name in search for name in names)
 
 
 def test_every_form_control_has_a_label(matrix: Matrix) -> None:

@@ -89,6 +89,10 @@ def _header(matrix: Matrix) -> str:
     info = matrix.info
     gate_cls = "ok" if info.gate_passed else "bad"
     gate_word = "passed" if info.gate_passed else "failed"
+    # the badge already says passed/failed; do not repeat it when the summary starts with it
+    gate_summary = info.gate_summary
+    if gate_summary.lower().startswith(gate_word):
+        gate_summary = gate_summary[len(gate_word) :].lstrip(" :-—")
     facts = [
         ("Stack", f"<code>{_e(info.project)}/{_e(info.stack)}</code>", "stack"),
         ("AWS account", f"<code>{_e(info.account)}</code>", "account"),
@@ -96,7 +100,7 @@ def _header(matrix: Matrix) -> str:
         ("Data classification", f'<span class="classification">{_e(info.classification.upper())}</span>',
          "classification"),
         ("Generated", f'<time datetime="{_e(info.generated_at)}">{_e(info.generated_at)}</time>', "generated"),
-        ("Policy gate", f'<span class="gate {gate_cls}">{gate_word}</span> {_e(info.gate_summary)}', "gate"),
+        ("Policy gate", f'<span class="gate {gate_cls}">{gate_word}</span> {_e(gate_summary)}', "gate"),
         ("SPRS estimate (Rev. 2)", _sprs(matrix), "sprs"),
     ]
     dl = "".join(
@@ -278,6 +282,20 @@ def _rule_item(rule: RuleOutcome) -> str:
     )
 
 
+RESOURCES_SHOWN = 8  # more than this go behind a "more" toggle, so one row does not fill the screen
+
+
+def _resources(names: list[str]) -> str:
+    items = [f"<code>{_e(n)}</code>" for n in names]
+    if len(items) <= RESOURCES_SHOWN + 1:
+        return _list(items)
+    rest = items[RESOURCES_SHOWN:]
+    return (
+        f"{_list(items[:RESOURCES_SHOWN])}"
+        f'<details class="more"><summary>{len(rest)} more</summary>{_list(rest)}</details>'
+    )
+
+
 def _rules(rules: list[RuleOutcome]) -> str:
     return f'<ul class="rules">{"".join(_rule_item(r) for r in rules)}</ul>' if rules else _EMPTY
 
@@ -310,7 +328,7 @@ def _row(row: Row, with_verified: bool) -> str:
         f'<td class="c-status">{_badge(row.status)}</td>',
         f'<td class="c-responsibility">{_e(row.responsibility_label)}</td>',
         f'<td class="c-statement">{_statement_cell(row)}</td>',
-        f'<td class="c-resources">{_list(f"<code>{_e(n)}</code>" for n in row.resources)}</td>',
+        f'<td class="c-resources">{_resources(row.resources)}</td>',
         f'<td class="c-rules">{_rules(row.rules)}</td>',
         f'<td class="c-config">{_list(f"<code>{_e(c)}</code>" for c in row.config_rules)}</td>',
         f'<td class="c-gaps">{_gaps_cell(row)}</td>',
