@@ -189,6 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
     rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
     rules.set_defaults(func=cmd_rules)
+    from glz.audit.cli import add_parser as add_audit_parser
+
+    add_audit_parser(commands)
     return parser
 
 

@@ -1,0 +1,21 @@
+"""The audit's checks, one module per service area; each `run(ctx)` yields one result per declared resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from glz.audit.checks import account, batch, cloudtrail, iam, kms, logs, network, s3, security_services
+from glz.audit.context import AuditContext
+from glz.audit.result import CheckResult
+
+GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
+    kms.run,
+    s3.run,
+    cloudtrail.run,
+    logs.run,
+    network.run,
+    security_services.run,
+    account.run,
+    iam.run,
+    batch.run,
+)

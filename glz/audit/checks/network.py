@@ -1,0 +1,207 @@
+"""Network: the declared VPC exists without undeclared internet paths, its flow logs are active, every
+declared VPC endpoint is present, and the default security group has no rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from glz.audit.compare import as_bool
+from glz.audit.context import AuditContext
+from glz.audit.expected import Declared
+from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+
+VPC = CheckSpec("ec2.vpc-exists", "Declared VPC exists with the declared CIDR", ("private_network",))
+INTERNET = CheckSpec("ec2.no-internet-path", "No undeclared internet or NAT gateway on the VPC", ("private_network",))
+FLOW_LOGS = CheckSpec("ec2.flow-logs", "VPC flow logs are active to the declared destination", ("flow_logs",))
+ENDPOINT = CheckSpec("ec2.vpc-endpoint", "Declared VPC endpoint is present and available", ("vpc_endpoints",))
+DEFAULT_SG = CheckSpec("ec2.default-sg-closed", "The VPC's default security group has no rules", ("default_sg_closed",))
+
+GONE_STATES = {"deleted", "deleting", "Deleted", "Deleting"}
+
+
+def _vpc_filter(vpc_id: str, name: str = "vpc-id") -> list[dict[str, Any]]:
+    return [{"Name": name, "Values": [vpc_id]}]
+
+
+def _vpc(ctx: AuditContext, vpc: Declared) -> Iterator[CheckResult]:
+    cidr = vpc.prop("cidrBlock")
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        answer = ctx.call_or_none("ec2", "describe_vpcs", ("InvalidVpcID.NotFound",), VpcIds=[vpc.name])
+        found = (answer or {}).get("Vpcs", [])
+        if not found:
+            ctx.absent.add(("vpc", vpc.name))
+            observed["exists"] = False
+            return fail(f"VPC {vpc.name} is declared in the state ({vpc.urn}) but does not exist in {ctx.region}")
+        observed.update(exists=True, cidr=found[0].get("CidrBlock"))
+        if cidr and observed["cidr"] != cidr:
+            return fail(f"VPC {vpc.name} has CIDR {observed['cidr']}; declared {cidr}")
+        return ok(f"{vpc.name} {observed['cidr']}")
+
+    yield ctx.check(VPC, vpc.name, vpc.urn, {"exists": True, "cidr": cidr}, body)
+
+    declared_igws = {d.name for d in ctx.expected.internet_gateways}
+    declared_nats = {d.name for d in ctx.expected.nat_gateways}
+
+    def internet(observed: dict[str, Any]) -> Verdict:
+        ctx.require("vpc", vpc.name, f"VPC {vpc.name}")
+        igws = ctx.call("ec2", "describe_internet_gateways", Filters=_vpc_filter(vpc.name, "attachment.vpc-id"))
+        nats = ctx.call("ec2", "describe_nat_gateways", Filter=_vpc_filter(vpc.name))
+        observed["internet_gateways"] = sorted(g["InternetGatewayId"] for g in igws.get("InternetGateways", []))
+        observed["nat_gateways"] = sorted(
+            n["NatGatewayId"] for n in nats.get("NatGateways", []) if n.get("State") not in ("deleted", "failed")
+        )
+        extra = sorted(set(observed["internet_gateways"]) - declared_igws) + sorted(
+            set(observed["nat_gateways"]) - declared_nats
+        )
+        if extra:
+            return fail(f"VPC {vpc.name} has undeclared internet path(s): {', '.join(extra)}")
+        return ok("no undeclared internet or NAT gateway")
+
+    expected = {"internet_gateways": sorted(declared_igws), "nat_gateways": sorted(declared_nats)}
+    yield ctx.check(INTERNET, vpc.name, vpc.urn, expected, internet)
+
+
+def _log_group_name(destination: str) -> str:
+    """'arn:aws:logs:r:a:log-group:NAME[:*]' -> 'NAME'."""
+    if ":log-group:" not in destination:
+        return destination
+    name = destination.split(":log-group:", 1)[1]
+    return name[:-2] if name.endswith(":*") else name
+
+
+def _flow_log(ctx: AuditContext, flow: Declared) -> CheckResult:
+    vpc_id = str(flow.prop("vpcId"))
+    expected = {
+        "vpc": vpc_id,
+        "traffic_type": flow.prop("trafficType"),
+        "destination_type": flow.prop("logDestinationType", "cloud-watch-logs"),
+        "destination": flow.prop("logDestination") or flow.prop("logGroupName"),
+    }
+
+    def destination_of(live: dict[str, Any]) -> str:
+        if live.get("LogDestinationType", "cloud-watch-logs") == "cloud-watch-logs":
+            return _log_group_name(str(live.get("LogGroupName") or live.get("LogDestination") or ""))
+        return str(live.get("LogDestination") or "")
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        ctx.require("vpc", vpc_id, f"VPC {vpc_id}")
+        answer = ctx.call("ec2", "describe_flow_logs", Filters=_vpc_filter(vpc_id, "resource-id"))
+        want_destination = (
+            _log_group_name(str(expected["destination"]))
+            if expected["destination_type"] == "cloud-watch-logs"
+            else str(expected["destination"])
+        )
+        live_logs = answer.get("FlowLogs", [])
+        observed["flow_logs"] = [
+            {
+                "id": f.get("FlowLogId"),
+                "traffic_type": f.get("TrafficType"),
+                "destination": destination_of(f),
+                "status": f.get("FlowLogStatus"),
+                "delivery": f.get("DeliverLogsStatus"),
+            }
+            for f in live_logs
+        ]
+        match = next(
+            (
+                f
+                for f in live_logs
+                if f.get("TrafficType") == expected["traffic_type"] and destination_of(f) == want_destination
+            ),
+            None,
+        )
+        if match is None:
+            return fail(
+                f"VPC {vpc_id} has no flow log of {expected['traffic_type']} traffic to {want_destination} "
+                f"(declared {flow.urn})"
+            )
+        if match.get("FlowLogStatus") != "ACTIVE":
+            return fail(f"flow log {match.get('FlowLogId')} on {vpc_id} is {match.get('FlowLogStatus')}", drift=False)
+        if match.get("DeliverLogsStatus") == "FAILED":
+            return fail(
+                f"flow log {match.get('FlowLogId')} on {vpc_id} cannot deliver: "
+                f"{match.get('DeliverLogsErrorMessage', 'delivery failed')}",
+                drift=False,
+            )
+        return ok(f"{match.get('FlowLogId')} ACTIVE, {expected['traffic_type']} traffic to {want_destination}")
+
+    return ctx.check(FLOW_LOGS, vpc_id, flow.urn, expected, body)
+
+
+def _endpoint(ctx: AuditContext, endpoint: Declared) -> CheckResult:
+    vpc_id = str(endpoint.prop("vpcId"))
+    kind = endpoint.prop("vpcEndpointType", "Gateway")
+    expected: dict[str, Any] = {"service": endpoint.name, "type": kind, "vpc": vpc_id}
+    if kind == "Interface" and endpoint.prop("privateDnsEnabled") is not None:
+        expected["private_dns"] = as_bool(endpoint.prop("privateDnsEnabled"))
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        ctx.require("vpc", vpc_id, f"VPC {vpc_id}")
+        answer = ctx.call("ec2", "describe_vpc_endpoints", Filters=_vpc_filter(vpc_id))
+        live = [
+            e
+            for e in answer.get("VpcEndpoints", [])
+            if e.get("ServiceName") == endpoint.name and e.get("State") not in GONE_STATES
+        ]
+        if not live:
+            observed["present"] = False
+            return fail(f"VPC endpoint for {endpoint.name} is declared ({endpoint.urn}) but absent from VPC {vpc_id}")
+        found = live[0]
+        observed.update(
+            present=True, id=found.get("VpcEndpointId"), type=found.get("VpcEndpointType"), state=found.get("State")
+        )
+        if "private_dns" in expected:
+            observed["private_dns"] = bool(found.get("PrivateDnsEnabled"))
+        if observed["type"] != kind or observed.get("private_dns", True) != expected.get("private_dns", True):
+            return fail(f"VPC endpoint {observed['id']} for {endpoint.name} differs from the state: {observed}")
+        if observed["state"] not in ("available", "Available"):
+            return fail(f"VPC endpoint {observed['id']} for {endpoint.name} is {observed['state']}", drift=False)
+        return ok(f"{observed['id']} {observed['type']} available")
+
+    return ctx.check(ENDPOINT, endpoint.name, endpoint.urn, expected, body)
+
+
+def _default_sg(ctx: AuditContext, group: Declared) -> CheckResult | None:
+    if group.prop("ingress") or group.prop("egress"):
+        return None  # the state declares rules on purpose; nothing to hold the account to here
+    vpc_id = str(group.prop("vpcId"))
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        ctx.require("vpc", vpc_id, f"VPC {vpc_id}")
+        answer = ctx.call(
+            "ec2",
+            "describe_security_groups",
+            Filters=[*_vpc_filter(vpc_id), {"Name": "group-name", "Values": ["default"]}],
+        )
+        groups = answer.get("SecurityGroups", [])
+        if not groups:
+            return fail(f"VPC {vpc_id} has no default security group", drift=False)
+        live = groups[0]
+        observed.update(
+            id=live.get("GroupId"),
+            ingress_rules=len(live.get("IpPermissions", [])),
+            egress_rules=len(live.get("IpPermissionsEgress", [])),
+        )
+        if observed["ingress_rules"] or observed["egress_rules"]:
+            return fail(
+                f"default security group {observed['id']} of {vpc_id} has {observed['ingress_rules']} ingress and "
+                f"{observed['egress_rules']} egress rules; the state declares none"
+            )
+        return ok(f"{observed['id']} has no rules")
+
+    return ctx.check(DEFAULT_SG, vpc_id, group.urn, {"ingress_rules": 0, "egress_rules": 0}, body)
+
+
+def run(ctx: AuditContext) -> Iterator[CheckResult]:
+    for vpc in ctx.expected.vpcs:
+        yield from _vpc(ctx, vpc)
+    for flow in ctx.expected.flow_logs:
+        yield _flow_log(ctx, flow)
+    for endpoint in ctx.expected.endpoints:
+        yield _endpoint(ctx, endpoint)
+    for group in ctx.expected.default_security_groups:
+        result = _default_sg(ctx, group)
+        if result is not None:
+            yield result

@@ -1,0 +1,189 @@
+"""Detective services: AWS Config recording, GuardDuty, Security Hub with its standards, IAM Access Analyzer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from glz.audit.compare import as_bool, same_key
+from glz.audit.context import AuditContext
+from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+
+RECORDER = CheckSpec("config.recorder", "Config recorder records all resource types incl. global", ("config_recorder",))
+RECORDING = CheckSpec("config.recording", "Config recorder is recording", ("config_recorder",))
+DELIVERY = CheckSpec("config.delivery-channel", "Config delivers to the declared bucket and key", ("config_recorder",))
+DETECTOR = CheckSpec("guardduty.detector", "GuardDuty detector is enabled", ("guardduty",))
+FEATURE = CheckSpec("guardduty.feature", "GuardDuty protection feature is enabled", ("guardduty",))
+HUB = CheckSpec("securityhub.hub", "Security Hub is enabled", ("security_hub",))
+STANDARD = CheckSpec("securityhub.standard", "Security Hub standard is enabled", ("security_hub",))
+ANALYZER = CheckSpec("accessanalyzer.analyzer", "IAM Access Analyzer is active", ("access_analyzer",))
+
+
+def _config(ctx: AuditContext) -> Iterator[CheckResult]:
+    for recorder in ctx.expected.config_recorders:
+        group = recorder.prop("recordingGroup") or {}
+        expected = {
+            "all_supported": as_bool(group.get("allSupported", True)),
+            "include_global": as_bool(group.get("includeGlobalResourceTypes", False)),
+        }
+
+        def body(observed: dict[str, Any], name: str = recorder.name, expected=expected) -> Verdict:
+            answer = ctx.call_or_none(
+                "config",
+                "describe_configuration_recorders",
+                ("NoSuchConfigurationRecorderException",),
+                ConfigurationRecorderNames=[name],
+            )
+            found = (answer or {}).get("ConfigurationRecorders", [])
+            if not found:
+                ctx.absent.add(("config-recorder", name))
+                observed["exists"] = False
+                return fail(f"AWS Config recorder {name} is declared but does not exist in {ctx.region}")
+            live = found[0].get("recordingGroup") or {}
+            observed.update(
+                all_supported=bool(live.get("allSupported")), include_global=bool(live.get("includeGlobalResourceTypes"))
+            )
+            narrower = [k for k, want in expected.items() if want and not observed[k]]
+            if narrower:
+                return fail(f"AWS Config recorder {name} records less than declared: {', '.join(narrower)} off")
+            return ok("all supported resource types, including global")
+
+        yield ctx.check(RECORDER, recorder.name, recorder.urn, expected, body)
+
+    for status in ctx.expected.recorder_statuses:
+        if not as_bool(status.prop("isEnabled", True)):
+            continue
+
+        def recording(observed: dict[str, Any], name: str = status.name) -> Verdict:
+            ctx.require("config-recorder", name, f"AWS Config recorder {name}")
+            answer = ctx.call_or_none(
+                "config",
+                "describe_configuration_recorder_status",
+                ("NoSuchConfigurationRecorderException",),
+                ConfigurationRecorderNames=[name],
+            )
+            found = (answer or {}).get("ConfigurationRecordersStatus", [])
+            observed["recording"] = bool(found and found[0].get("recording"))
+            if found and found[0].get("lastStatus"):
+                observed["last_status"] = found[0]["lastStatus"]
+            if not observed["recording"]:
+                return fail(f"AWS Config recorder {name} is not recording (stopped)")
+            if observed.get("last_status") == "FAILURE":
+                return fail(f"AWS Config recorder {name} is recording but its last delivery failed", drift=False)
+            return ok("recording")
+
+        yield ctx.check(RECORDING, status.name, status.urn, {"recording": True}, recording)
+
+    for channel in ctx.expected.delivery_channels:
+        expected = {"s3_bucket": channel.prop("s3BucketName"), "kms_key": channel.prop("s3KmsKeyArn")}
+
+        def delivery(observed: dict[str, Any], name: str = channel.name, expected=expected) -> Verdict:
+            answer = ctx.call_or_none(
+                "config", "describe_delivery_channels", ("NoSuchDeliveryChannelException",), DeliveryChannelNames=[name]
+            )
+            found = (answer or {}).get("DeliveryChannels", [])
+            if not found:
+                observed["exists"] = False
+                return fail(f"AWS Config delivery channel {name} is declared but does not exist")
+            observed.update(s3_bucket=found[0].get("s3BucketName"), kms_key=found[0].get("s3KmsKeyArn"))
+            if observed["s3_bucket"] != expected["s3_bucket"] or (
+                expected["kms_key"] and not same_key(observed["kms_key"], expected["kms_key"])
+            ):
+                return fail(f"AWS Config delivery channel {name} delivers to {observed}; declared {expected}")
+            return ok(f"to s3://{observed['s3_bucket']}")
+
+        yield ctx.check(DELIVERY, channel.name, channel.urn, expected, delivery)
+
+
+def _detector(ctx: AuditContext) -> dict[str, Any] | None:
+    ids = ctx.call("guardduty", "list_detectors").get("DetectorIds", [])
+    if not ids:
+        return None
+    return {"id": ids[0], **ctx.call("guardduty", "get_detector", DetectorId=ids[0])}
+
+
+def _guardduty(ctx: AuditContext) -> Iterator[CheckResult]:
+    for detector in ctx.expected.guardduty_detectors:
+        if not as_bool(detector.prop("enable", True)):
+            continue
+
+        def body(observed: dict[str, Any], detector=detector) -> Verdict:
+            live = _detector(ctx)
+            if live is None:
+                observed["exists"] = False
+                return fail(f"no GuardDuty detector in {ctx.region}; the state declares one ({detector.urn})")
+            observed.update(id=live["id"], status=live.get("Status"))
+            if observed["status"] != "ENABLED":
+                return fail(f"GuardDuty detector {live['id']} in {ctx.region} is {observed['status']}")
+            return ok(f"detector {live['id']} ENABLED")
+
+        yield ctx.check(DETECTOR, ctx.region, detector.urn, {"status": "ENABLED"}, body)
+
+    for feature in ctx.expected.guardduty_features:
+        want = feature.prop("status", "ENABLED")
+
+        def feature_body(observed: dict[str, Any], name: str = feature.name, want: str = want) -> Verdict:
+            live = _detector(ctx)
+            if live is None:
+                return fail(f"no GuardDuty detector in {ctx.region}, so {name} is not enabled")
+            status = next((f.get("Status") for f in live.get("Features", []) if f.get("Name") == name), None)
+            observed["status"] = status
+            if status != want:
+                return fail(f"GuardDuty feature {name} is {status or 'absent'}; declared {want}")
+            return ok(f"{name} {status}")
+
+        yield ctx.check(FEATURE, feature.name, feature.urn, {"status": want}, feature_body)
+
+
+def _security_hub(ctx: AuditContext) -> Iterator[CheckResult]:
+    hub = ctx.expected.security_hub
+    if hub is None:
+        return
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        answer = ctx.call_or_none("securityhub", "describe_hub", ("InvalidAccessException", "ResourceNotFoundException"))
+        observed["enabled"] = answer is not None
+        if answer is None:
+            return fail(f"Security Hub is not enabled in {ctx.region} (declared {hub.urn})")
+        observed["hub_arn"] = answer.get("HubArn")
+        return ok(str(observed["hub_arn"]))
+
+    yield ctx.check(HUB, ctx.region, hub.urn, {"enabled": True}, body)
+
+    for standard in ctx.expected.security_hub_standards:
+
+        def standard_body(observed: dict[str, Any], arn: str = standard.name) -> Verdict:
+            answer = ctx.call("securityhub", "get_enabled_standards")
+            live = {s["StandardsArn"]: s.get("StandardsStatus") for s in answer.get("StandardsSubscriptions", [])}
+            observed["status"] = live.get(arn)
+            if observed["status"] is None:
+                return fail(f"Security Hub standard {arn} is not enabled")
+            if observed["status"] in ("FAILED", "DELETING"):
+                return fail(f"Security Hub standard {arn} is {observed['status']}", drift=False)
+            return ok(str(observed["status"]))
+
+        yield ctx.check(STANDARD, standard.name, standard.urn, {"status": "READY"}, standard_body)
+
+
+def _access_analyzer(ctx: AuditContext) -> Iterator[CheckResult]:
+    for analyzer in ctx.expected.analyzers:
+        kind = analyzer.prop("type", "ACCOUNT")
+
+        def body(observed: dict[str, Any], name: str = analyzer.name, kind: str = kind) -> Verdict:
+            answer = ctx.call("accessanalyzer", "list_analyzers", type=kind)
+            live = {a["name"]: a.get("status") for a in answer.get("analyzers", [])}
+            observed["status"] = live.get(name)
+            if observed["status"] is None:
+                return fail(f"IAM Access Analyzer {name} ({kind}) does not exist in {ctx.region}")
+            if observed["status"] != "ACTIVE":
+                return fail(f"IAM Access Analyzer {name} is {observed['status']}", drift=False)
+            return ok("ACTIVE")
+
+        yield ctx.check(ANALYZER, analyzer.name, analyzer.urn, {"status": "ACTIVE", "type": kind}, body)
+
+
+def run(ctx: AuditContext) -> Iterator[CheckResult]:
+    yield from _config(ctx)
+    yield from _guardduty(ctx)
+    yield from _security_hub(ctx)
+    yield from _access_analyzer(ctx)

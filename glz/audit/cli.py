@@ -1,0 +1,50 @@
+"""`glz audit`: the subcommand's arguments and what it does with them."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    audit = commands.add_parser(
+        "audit",
+        help="read the deployed account (read-only) and check it against the stack state; writes audit-evidence.json",
+    )
+    source = audit.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="synthesize Pulumi.<stack>.yaml offline for what is expected")
+    source.add_argument("--state", help="a `pulumi stack export` file of the deployed stack (recommended)")
+    audit.add_argument("--region", help="region to read (default: the profile's, else the state's)")
+    audit.add_argument("--profile", help="AWS profile of the security-auditor role (docs/audit-permissions.json)")
+    audit.add_argument("--endpoint-url", help="AWS endpoint override (e.g. a moto server for tests)")
+    audit.add_argument("--out", help="evidence directory (default: build/<stack>)")
+    audit.add_argument("--strict", action="store_true", help="exit 1 when any check is not verifiable")
+    audit.set_defaults(func=cmd_audit)
+    return audit
+
+
+def _base_dir(args: argparse.Namespace) -> Path:
+    """The project directory when there is one, else the current directory (audit of a bare state file)."""
+    path = Path(args.project_dir).resolve()
+    return path if (path / "Pulumi.yaml").exists() else Path.cwd()
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from glz.audit import evidence, report
+    from glz.audit.expected import from_state
+    from glz.audit.runner import run_audit
+    from glz.audit.session import AuditSession
+    from glz.cli import _project_dir, _state_and_stack
+
+    project_dir = _project_dir(args.project_dir) if args.stack else _base_dir(args)
+    state, stack = _state_and_stack(args, project_dir)
+    declared = from_state(state, stack)
+    session = AuditSession.open(
+        profile=args.profile, region=args.region, endpoint_url=args.endpoint_url, default_region=declared.region
+    )
+    run = run_audit(state, session, stack)
+    out_dir = Path(args.out) if args.out else project_dir / "build" / stack
+    path = evidence.write(run, out_dir)
+    print(report.table(run))
+    print(f"Evidence: {path}")
+    return run.exit_code(strict=args.strict)

@@ -1,0 +1,317 @@
+"""What the stack state declares, indexed the way the audit looks resources up in the account.
+
+Everything the audit expects comes from here (names, ids, ARNs, settings), so the same audit works for
+any stack of the project; a resource type the state does not declare is simply not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from glz.errors import UserInputError
+from glz.state import Resource, SecretValue, StackState, decode_json
+
+# Bucket settings are separate resources in pulumi-aws; the key names the check that reads them.
+BUCKET_SETTING_TYPES = {
+    "aws:s3/bucketServerSideEncryptionConfiguration": "encryption",
+    "aws:s3/bucketVersioning": "versioning",
+    "aws:s3/bucketPublicAccessBlock": "public_access_block",
+    "aws:s3/bucketPolicy": "policy",
+    "aws:s3/bucketLifecycleConfiguration": "lifecycle",
+    "aws:s3/bucketLogging": "logging",
+    "aws:s3/bucketOwnershipControls": "ownership",
+    "aws:s3/bucketObjectLockConfiguration": "object_lock",
+}
+
+
+def _module_type(resource: Resource) -> str:
+    """'aws:s3/bucketVersioningV2:BucketVersioningV2' -> 'aws:s3/bucketVersioning' (V1 and V2 alike)."""
+    module = resource.type.rsplit(":", 1)[0]
+    return module[:-2] if module.endswith("V2") else module
+
+
+@dataclass(frozen=True)
+class Declared:
+    """One declared resource: the name or id to find it by in the account, and its state entry."""
+
+    name: str
+    resource: Resource
+
+    @property
+    def urn(self) -> str:
+        return self.resource.urn
+
+    def prop(self, key: str, default: Any = None) -> Any:
+        return self.resource.prop(key, default)
+
+
+@dataclass(frozen=True)
+class DeclaredBucket:
+    name: str
+    resource: Resource
+    settings: dict[str, Resource] = field(default_factory=dict)
+
+    @property
+    def urn(self) -> str:
+        return self.resource.urn
+
+
+@dataclass(frozen=True)
+class DeclaredKey:
+    key_id: str
+    arn: str
+    resource: Resource
+    aliases: tuple[str, ...]
+
+    @property
+    def urn(self) -> str:
+        return self.resource.urn
+
+
+@dataclass(frozen=True)
+class DeclaredRole:
+    """A human-assumable role: collaborators (cross-account) or operators (this account)."""
+
+    name: str
+    kind: str  # "collaborator" | "operator"
+    resource: Resource
+    trust: dict[str, Any] | None  # None when the state holds the trust policy only as a secret
+    tags: dict[str, str]
+
+    @property
+    def urn(self) -> str:
+        return self.resource.urn
+
+
+@dataclass
+class Expected:
+    stack: str
+    source: str
+    account: str
+    region: str
+    egress: str
+    buckets: list[DeclaredBucket]
+    keys: list[DeclaredKey]
+    trails: list[Declared]
+    log_groups: list[Declared]
+    vpcs: list[Declared]
+    flow_logs: list[Declared]
+    endpoints: list[Declared]
+    default_security_groups: list[Declared]
+    internet_gateways: list[Declared]
+    nat_gateways: list[Declared]
+    account_public_access_block: Declared | None
+    ebs_encryption_by_default: Declared | None
+    ebs_default_key: Declared | None
+    config_recorders: list[Declared]
+    recorder_statuses: list[Declared]
+    delivery_channels: list[Declared]
+    guardduty_detectors: list[Declared]
+    guardduty_features: list[Declared]
+    security_hub: Declared | None
+    security_hub_standards: list[Declared]
+    analyzers: list[Declared]
+    password_policy: Declared | None
+    roles: list[DeclaredRole]
+    compute_environments: list[Declared]
+    launch_templates: dict[str, Declared]
+
+    @property
+    def data_event_buckets(self) -> dict[str, list[str]]:
+        """Per trail name: the buckets whose object-level events its selectors declare."""
+        return {t.name: declared_data_event_buckets(t.resource) for t in self.trails}
+
+
+def _one(resources: list[Resource]) -> Resource | None:
+    return resources[0] if resources else None
+
+
+def _json_list(value: Any) -> list[str]:
+    value = decode_json(value)
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value or []]
+
+
+def _account_and_region(state: StackState) -> tuple[str, str]:
+    outputs = state.stack_outputs()
+    accounts: list[str] = []
+    regions: list[str] = []
+    for provider in state.of_type("pulumi:providers:aws"):
+        accounts += _json_list(provider.prop("allowedAccountIds"))
+        if provider.prop("region"):
+            regions.append(str(provider.prop("region")))
+    account = str(outputs.get("accountId") or "") or (accounts[0] if len(set(accounts)) == 1 else "")
+    region = str(outputs.get("region") or "") or (regions[0] if regions else "")
+    if not account:
+        raise UserInputError(
+            f"{state.source}: the state does not say which AWS account it was deployed to (no stack output "
+            "'accountId' and no single aws provider 'allowedAccountIds'); the audit will not guess"
+        )
+    if not region:
+        raise UserInputError(
+            f"{state.source}: the state does not say which region it was deployed to (no stack output 'region' "
+            "and no aws provider 'region')"
+        )
+    return account, region
+
+
+def _physical(resource: Resource, *keys: str) -> str:
+    for key in keys:
+        value = resource.prop(key)
+        if value and not isinstance(value, SecretValue):
+            return str(value)
+    return str(resource.id or resource.name)
+
+
+def _declared(state: StackState, typ: str, *keys: str) -> list[Declared]:
+    return [Declared(_physical(r, *keys), r) for r in state.of_type(typ)]
+
+
+def _buckets(state: StackState) -> list[DeclaredBucket]:
+    settings: dict[str, dict[str, Resource]] = {}
+    for resource in state.resources:
+        kind = BUCKET_SETTING_TYPES.get(_module_type(resource))
+        if kind and resource.prop("bucket"):
+            settings.setdefault(str(resource.prop("bucket")), {})[kind] = resource
+    buckets = [r for r in state.resources if _module_type(r) == "aws:s3/bucket"]
+    declared = []
+    for bucket in buckets:
+        name = _physical(bucket, "bucket")
+        declared.append(DeclaredBucket(name, bucket, settings.get(name, {})))
+    return declared
+
+
+def _keys(state: StackState) -> list[DeclaredKey]:
+    aliases: dict[str, list[str]] = {}
+    for alias in state.of_type("aws:kms/alias:Alias"):
+        target = str(alias.prop("targetKeyId") or "")
+        aliases.setdefault(target.rsplit("/", 1)[-1], []).append(str(alias.prop("name") or alias.id))
+    keys = []
+    for key in state.of_type("aws:kms/key:Key"):
+        key_id = str(key.outputs.get("keyId") or key.id or "")
+        arn = str(key.outputs.get("arn") or key_id)
+        keys.append(DeclaredKey(key_id, arn, key, tuple(sorted(aliases.get(key_id, [])))))
+    return keys
+
+
+def _roles(state: StackState) -> list[DeclaredRole]:
+    outputs = state.stack_outputs()
+    collaborator_arns = set((outputs.get("collaboratorRoles") or {}).values())
+    operator_arns = {outputs.get("adminRoleArn"), outputs.get("auditorRoleArn")} - {None}
+    roles = []
+    for role in state.of_type("aws:iam/role:Role"):
+        tags = {str(k): str(v) for k, v in (role.prop("tags") or {}).items()}
+        arn = role.outputs.get("arn")
+        if "Collaborator" in tags or arn in collaborator_arns:
+            kind = "collaborator"
+        elif "OperatorRole" in tags or arn in operator_arns:
+            kind = "operator"
+        else:
+            continue
+        trust = decode_json(role.prop("assumeRolePolicy"))
+        roles.append(
+            DeclaredRole(
+                name=_physical(role, "name"),
+                kind=kind,
+                resource=role,
+                trust=trust if isinstance(trust, dict) else None,
+                tags=tags,
+            )
+        )
+    return roles
+
+
+def declared_data_event_buckets(trail: Resource) -> list[str]:
+    """Bucket names named by the trail's S3 object data-event selectors (advanced or basic)."""
+    names: list[str] = []
+    for selector in trail.prop("advancedEventSelectors") or []:
+        fields = {f.get("field"): f for f in selector.get("fieldSelectors") or []}
+        if "Data" not in (fields.get("eventCategory") or {}).get("equals", []):
+            continue
+        if "AWS::S3::Object" not in (fields.get("resources.type") or {}).get("equals", []):
+            continue
+        arn_field = fields.get("resources.ARN") or {}
+        for value in [*arn_field.get("startsWiths", []), *arn_field.get("equals", [])]:
+            names.append(bucket_of_arn(value))
+    for selector in trail.prop("eventSelectors") or []:
+        for data in selector.get("dataResources") or []:
+            if data.get("type") == "AWS::S3::Object":
+                names += [bucket_of_arn(v) for v in data.get("values") or []]
+    return sorted({n for n in names if n})
+
+
+def bucket_of_arn(value: str) -> str:
+    """'arn:aws:s3:::bucket/prefix' -> 'bucket' ('' for the all-buckets ARN)."""
+    return value.split(":::", 1)[-1].split("/", 1)[0] if ":::" in value else ""
+
+
+def _stack_name(state: StackState, stack: str) -> str:
+    return stack or next((r.urn.split(":")[2] for r in state.resources if r.type == "pulumi:pulumi:Stack"), "")
+
+
+def from_state(state: StackState, stack: str = "") -> Expected:
+    """Read the declared landing zone out of a stack state (as `glz synth` or `pulumi stack export` wrote it)."""
+    account, region = _account_and_region(state)
+    outputs = state.stack_outputs()
+
+    def of(typ: str, *keys: str) -> list[Declared]:
+        return _declared(state, typ, *keys)
+
+    def single(typ: str, *keys: str) -> Declared | None:
+        found = of(typ, *keys)
+        return found[0] if found else None
+
+    launch_templates = {d.resource.id or d.name: d for d in of("aws:ec2/launchTemplate:LaunchTemplate", "name")}
+    return Expected(
+        stack=_stack_name(state, stack),
+        source=state.source,
+        account=account,
+        region=region,
+        egress=str(outputs.get("egress") or "none"),
+        buckets=_buckets(state),
+        keys=_keys(state),
+        trails=of("aws:cloudtrail/trail:Trail", "name"),
+        log_groups=of("aws:cloudwatch/logGroup:LogGroup", "name"),
+        vpcs=[Declared(str(r.id), r) for r in state.of_type("aws:ec2/vpc:Vpc")],
+        flow_logs=[Declared(str(r.id), r) for r in state.of_type("aws:ec2/flowLog:FlowLog")],
+        endpoints=of("aws:ec2/vpcEndpoint:VpcEndpoint", "serviceName"),
+        default_security_groups=[
+            Declared(str(r.id), r) for r in state.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+        ],
+        internet_gateways=[Declared(str(r.id), r) for r in state.of_type("aws:ec2/internetGateway:InternetGateway")],
+        nat_gateways=[Declared(str(r.id), r) for r in state.of_type("aws:ec2/natGateway:NatGateway")],
+        account_public_access_block=single("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"),
+        ebs_encryption_by_default=single("aws:ebs/encryptionByDefault:EncryptionByDefault"),
+        ebs_default_key=single("aws:ebs/defaultKmsKey:DefaultKmsKey"),
+        config_recorders=of("aws:cfg/recorder:Recorder", "name"),
+        recorder_statuses=of("aws:cfg/recorderStatus:RecorderStatus", "name"),
+        delivery_channels=of("aws:cfg/deliveryChannel:DeliveryChannel", "name"),
+        guardduty_detectors=[Declared(str(r.id), r) for r in state.of_type("aws:guardduty/detector:Detector")],
+        guardduty_features=of("aws:guardduty/detectorFeature:DetectorFeature", "name"),
+        security_hub=single("aws:securityhub/account:Account"),
+        security_hub_standards=of("aws:securityhub/standardsSubscription:StandardsSubscription", "standardsArn"),
+        analyzers=of("aws:accessanalyzer/analyzer:Analyzer", "analyzerName"),
+        password_policy=single("aws:iam/accountPasswordPolicy:AccountPasswordPolicy"),
+        roles=_roles(state),
+        compute_environments=of(
+            "aws:batch/computeEnvironment:ComputeEnvironment", "name", "computeEnvironmentName"
+        ),
+        launch_templates=launch_templates,
+    )
+
+
+def describe(expected: Expected) -> str:
+    """One line for the report header: how much the state declares."""
+    counts: Iterable[tuple[str, int]] = (
+        ("buckets", len(expected.buckets)),
+        ("keys", len(expected.keys)),
+        ("trails", len(expected.trails)),
+        ("endpoints", len(expected.endpoints)),
+        ("roles", len(expected.roles)),
+        ("compute environments", len(expected.compute_environments)),
+    )
+    return ", ".join(f"{n} {what}" for what, n in counts)
+

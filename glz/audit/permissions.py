@@ -1,0 +1,57 @@
+"""The IAM action behind every API call the audit makes, for docs/audit-permissions.json and its test.
+
+Most actions are `<service prefix>:<Operation>`, but not all (S3 especially), so the table is explicit:
+a call the audit starts making without an entry here fails the permissions test.
+"""
+
+from __future__ import annotations
+
+# (botocore service name, API operation name) -> IAM action
+IAM_ACTIONS: dict[tuple[str, str], str] = {
+    ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
+    ("s3", "HeadBucket"): "s3:ListBucket",
+    ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
+    ("s3", "GetBucketVersioning"): "s3:GetBucketVersioning",
+    ("s3", "GetPublicAccessBlock"): "s3:GetBucketPublicAccessBlock",
+    ("s3", "GetBucketPolicy"): "s3:GetBucketPolicy",
+    ("s3", "GetBucketLifecycleConfiguration"): "s3:GetLifecycleConfiguration",
+    ("s3", "GetBucketLogging"): "s3:GetBucketLogging",
+    ("s3", "GetBucketOwnershipControls"): "s3:GetBucketOwnershipControls",
+    ("s3", "GetObjectLockConfiguration"): "s3:GetBucketObjectLockConfiguration",
+    ("s3control", "GetPublicAccessBlock"): "s3:GetAccountPublicAccessBlock",
+    ("kms", "DescribeKey"): "kms:DescribeKey",
+    ("kms", "GetKeyRotationStatus"): "kms:GetKeyRotationStatus",
+    ("kms", "ListAliases"): "kms:ListAliases",
+    ("cloudtrail", "GetTrail"): "cloudtrail:GetTrail",
+    ("cloudtrail", "GetTrailStatus"): "cloudtrail:GetTrailStatus",
+    ("cloudtrail", "GetEventSelectors"): "cloudtrail:GetEventSelectors",
+    ("logs", "DescribeLogGroups"): "logs:DescribeLogGroups",
+    ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",
+    ("ec2", "DescribeInternetGateways"): "ec2:DescribeInternetGateways",
+    ("ec2", "DescribeNatGateways"): "ec2:DescribeNatGateways",
+    ("ec2", "DescribeFlowLogs"): "ec2:DescribeFlowLogs",
+    ("ec2", "DescribeVpcEndpoints"): "ec2:DescribeVpcEndpoints",
+    ("ec2", "DescribeSecurityGroups"): "ec2:DescribeSecurityGroups",
+    ("ec2", "GetEbsEncryptionByDefault"): "ec2:GetEbsEncryptionByDefault",
+    ("ec2", "GetEbsDefaultKmsKeyId"): "ec2:GetEbsDefaultKmsKeyId",
+    ("ec2", "DescribeLaunchTemplateVersions"): "ec2:DescribeLaunchTemplateVersions",
+    ("config", "DescribeConfigurationRecorders"): "config:DescribeConfigurationRecorders",
+    ("config", "DescribeConfigurationRecorderStatus"): "config:DescribeConfigurationRecorderStatus",
+    ("config", "DescribeDeliveryChannels"): "config:DescribeDeliveryChannels",
+    ("guardduty", "ListDetectors"): "guardduty:ListDetectors",
+    ("guardduty", "GetDetector"): "guardduty:GetDetector",
+    ("securityhub", "DescribeHub"): "securityhub:DescribeHub",
+    ("securityhub", "GetEnabledStandards"): "securityhub:GetEnabledStandards",
+    ("accessanalyzer", "ListAnalyzers"): "access-analyzer:ListAnalyzers",
+    ("iam", "GetAccountPasswordPolicy"): "iam:GetAccountPasswordPolicy",
+    ("iam", "GetRole"): "iam:GetRole",
+    ("batch", "DescribeComputeEnvironments"): "batch:DescribeComputeEnvironments",
+}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action an API call needs; KeyError names the call when the table lacks it."""
+    try:
+        return IAM_ACTIONS[(service, operation)]
+    except KeyError:
+        raise KeyError(f"no IAM action recorded for {service}:{operation}; add it to IAM_ACTIONS") from None

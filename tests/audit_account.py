@@ -1,0 +1,477 @@
+"""Build an AWS account (moto) that matches a stack state, the way `pulumi up` would have, for the audit tests.
+
+`provision` creates every resource the audit checks from the state's own declarations and returns the
+state as it would read after deployment: AWS assigns ids (KMS keys, VPC, endpoints, flow log, launch
+template...) that the synthesized state can only guess, so those ids are substituted throughout.
+What moto cannot create is left out and listed in MOTO_GAPS (the audit must report those checks as
+not verifiable, never as passed).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+from glz.audit.runner import AuditRun, run_audit
+from glz.audit.session import AuditSession
+from glz.state import StackState
+
+Client = Callable[[str], Any]
+
+# Calls moto 5.2 does not implement, found by running them (in-process they raise NotImplementedError or
+# answer HTTP 404 "Not yet implemented"); the checks that need them are not verifiable against moto.
+MOTO_GAPS = {
+    "accessanalyzer.analyzer": "moto has no IAM Access Analyzer backend: ListAnalyzers answers 404 Not yet implemented",
+    "securityhub.standard": "moto implements neither BatchEnableStandards nor GetEnabledStandards (404 Not yet implemented)",
+    "ec2.ebs-default-key": "moto implements ModifyEbsDefaultKmsKeyId but not GetEbsDefaultKmsKeyId (NotImplementedError)",
+    "s3.sse-c-blocked": "moto drops BlockedEncryptionTypes from PutBucketEncryption, so GetBucketEncryption never reports it",
+}
+
+BATCH_SERVICE_ROLE = "glz-test-batch-service"
+REGION = "us-east-1"
+# Fake credentials and moto settings; the demo state expects account 111122223333.
+MOTO_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "MOTO_ACCOUNT_ID": "111122223333",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # 2,600 default AMIs cost a second per account
+}
+
+
+@functools.cache
+def shared_boto() -> boto3.Session:
+    """One boto3 session for the whole test run: service models load once, clients are cheap."""
+    return boto3.Session(
+        region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing", aws_session_token="testing"
+    )
+
+
+@functools.cache
+def shared_client(service: str) -> Any:
+    """Clients are reusable across mock_aws contexts (moto intercepts every client created after its import)."""
+    return shared_boto().client(service, region_name=REGION)
+
+
+@functools.cache
+def shared_session() -> AuditSession:
+    """The audit's session for in-process runs; it keeps only clients, so tests can share it."""
+    return AuditSession(boto=shared_boto(), region=REGION)
+
+
+class MotoAccount:
+    """A provisioned moto account and the deployed state that describes it."""
+
+    def __init__(self, document: dict[str, Any]):
+        self.deployed = provision(document, shared_client)
+        self.state = StackState(self.deployed, "deployed-state.json")
+
+    @staticmethod
+    def client(service: str) -> Any:
+        return shared_client(service)
+
+    def audit(self, session: AuditSession | None = None) -> AuditRun:
+        return run_audit(self.state, session or shared_session(), "demo")
+
+    def output(self, *path: str) -> Any:
+        value: Any = self.state.stack_outputs()
+        for key in path:
+            value = value[key]
+        return value
+
+    def physical(self, typ: str, name: str) -> Any:
+        """The id of a declared resource by its logical name (e.g. the flow log's)."""
+        return next(r.id for r in self.state.of_type(typ) if r.name == name)
+
+
+def _pascal(key: str) -> str:
+    return key[:1].upper() + key[1:]
+
+
+class _Ids:
+    """Ids the synthesized state guessed -> ids the account assigned; substitution for later inputs."""
+
+    def __init__(self) -> None:
+        self.map: dict[str, str] = {}
+
+    def add(self, old: Any, new: str) -> None:
+        if old and str(old) != new:
+            self.map[str(old)] = new
+
+    def sub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for old, new in self.map.items():
+                value = value.replace(old, new)
+            return value
+        if isinstance(value, dict):
+            return {k: self.sub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.sub(v) for v in value]
+        return value
+
+
+def _bool(value: Any) -> bool:
+    return value.lower() == "true" if isinstance(value, str) else bool(value)
+
+
+def _keys(state: StackState, client: Client, ids: _Ids) -> None:
+    kms = client("kms")
+    for key in state.of_type("aws:kms/key:Key"):
+        new = kms.create_key(Description=key.prop("description", ""))["KeyMetadata"]["KeyId"]
+        ids.add(key.id, new)
+        if _bool(key.prop("enableKeyRotation")):
+            kms.enable_key_rotation(KeyId=new, RotationPeriodInDays=int(key.prop("rotationPeriodInDays", 365)))
+    for alias in state.of_type("aws:kms/alias:Alias"):
+        kms.create_alias(AliasName=alias.prop("name"), TargetKeyId=ids.sub(alias.prop("targetKeyId")))
+
+
+def _iam(state: StackState, client: Client, ids: _Ids) -> None:
+    iam = client("iam")
+    for policy in state.of_type("aws:iam/policy:Policy"):
+        iam.create_policy(PolicyName=policy.prop("name"), PolicyDocument=ids.sub(policy.prop("policy")))
+    for role in state.of_type("aws:iam/role:Role"):
+        params: dict[str, Any] = {
+            "RoleName": role.prop("name"),
+            "AssumeRolePolicyDocument": ids.sub(role.prop("assumeRolePolicy")),
+        }
+        if role.prop("maxSessionDuration"):
+            params["MaxSessionDuration"] = int(role.prop("maxSessionDuration"))
+        if role.prop("permissionsBoundary"):
+            params["PermissionsBoundary"] = role.prop("permissionsBoundary")
+        iam.create_role(**params)
+    for profile in state.of_type("aws:iam/instanceProfile:InstanceProfile"):
+        iam.create_instance_profile(InstanceProfileName=profile.prop("name"))
+        iam.add_role_to_instance_profile(InstanceProfileName=profile.prop("name"), RoleName=profile.prop("role"))
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "batch.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=BATCH_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
+    policy = state.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
+    if policy:
+        settings = {
+            _pascal(k): (_bool(v) if isinstance(v, bool | str) else int(v))
+            for k, v in policy[0].inputs.items()
+        }
+        iam.update_account_password_policy(**settings)
+
+
+def _log_groups(state: StackState, client: Client, ids: _Ids) -> None:
+    logs = client("logs")
+    for group in state.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        logs.create_log_group(logGroupName=group.prop("name"), kmsKeyId=ids.sub(group.prop("kmsKeyId")))
+        if group.prop("retentionInDays"):
+            logs.put_retention_policy(logGroupName=group.prop("name"), retentionInDays=int(group.prop("retentionInDays")))
+
+
+def _network(state: StackState, client: Client, ids: _Ids) -> None:
+    ec2 = client("ec2")
+    for vpc in state.of_type("aws:ec2/vpc:Vpc"):
+        new = ec2.create_vpc(CidrBlock=vpc.prop("cidrBlock"))["Vpc"]["VpcId"]
+        ids.add(vpc.id, new)
+        groups = ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [new]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"]
+        ids.add(vpc.outputs.get("defaultSecurityGroupId"), groups[0]["GroupId"])
+    for subnet in state.of_type("aws:ec2/subnet:Subnet"):
+        new = ec2.create_subnet(
+            VpcId=ids.sub(subnet.prop("vpcId")),
+            CidrBlock=subnet.prop("cidrBlock"),
+            AvailabilityZone=subnet.prop("availabilityZone"),
+        )["Subnet"]["SubnetId"]
+        ids.add(subnet.id, new)
+    for table in state.of_type("aws:ec2/routeTable:RouteTable"):
+        ids.add(table.id, ec2.create_route_table(VpcId=ids.sub(table.prop("vpcId")))["RouteTable"]["RouteTableId"])
+    for group in state.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        new = ec2.create_security_group(
+            GroupName=group.prop("name"), Description=group.prop("description"), VpcId=ids.sub(group.prop("vpcId"))
+        )["GroupId"]
+        ids.add(group.id, new)
+    for default in state.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
+        live = ec2.describe_security_groups(
+            Filters=[
+                {"Name": "vpc-id", "Values": [ids.sub(default.prop("vpcId"))]},
+                {"Name": "group-name", "Values": ["default"]},
+            ]
+        )["SecurityGroups"][0]
+        ids.add(default.id, live["GroupId"])
+        if not default.prop("egress") and live["IpPermissionsEgress"]:
+            ec2.revoke_security_group_egress(GroupId=live["GroupId"], IpPermissions=live["IpPermissionsEgress"])
+        if not default.prop("ingress") and live["IpPermissions"]:
+            ec2.revoke_security_group_ingress(GroupId=live["GroupId"], IpPermissions=live["IpPermissions"])
+    for endpoint in state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        params: dict[str, Any] = {
+            "VpcId": ids.sub(endpoint.prop("vpcId")),
+            "ServiceName": endpoint.prop("serviceName"),
+            "VpcEndpointType": endpoint.prop("vpcEndpointType"),
+        }
+        for state_key, api_key in (("subnetIds", "SubnetIds"), ("securityGroupIds", "SecurityGroupIds"),
+                                   ("routeTableIds", "RouteTableIds")):
+            if endpoint.prop(state_key):
+                params[api_key] = ids.sub(endpoint.prop(state_key))
+        if endpoint.prop("privateDnsEnabled") is not None:
+            params["PrivateDnsEnabled"] = _bool(endpoint.prop("privateDnsEnabled"))
+        ids.add(endpoint.id, ec2.create_vpc_endpoint(**params)["VpcEndpoint"]["VpcEndpointId"])
+    for flow in state.of_type("aws:ec2/flowLog:FlowLog"):
+        answer = ec2.create_flow_logs(
+            ResourceIds=[ids.sub(flow.prop("vpcId"))],
+            ResourceType="VPC",
+            TrafficType=flow.prop("trafficType"),
+            **flow_log_destination(flow.prop("logDestinationType"), flow.prop("logDestination")),
+            DeliverLogsPermissionArn=flow.prop("iamRoleArn"),
+            MaxAggregationInterval=int(flow.prop("maxAggregationInterval", 600)),
+        )
+        ids.add(flow.id, answer["FlowLogIds"][0])
+    if state.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault"):
+        ec2.enable_ebs_encryption_by_default()
+    for key in state.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey"):
+        ec2.modify_ebs_default_kms_key_id(KmsKeyId=ids.sub(key.prop("keyArn")))
+
+
+def flow_log_destination(kind: str, destination: str) -> dict[str, str]:
+    """CloudWatch Logs destinations by group name (moto checks the group exists only when given its name)."""
+    if kind == "cloud-watch-logs":
+        return {"LogDestinationType": kind, "LogGroupName": destination.split(":log-group:", 1)[1].removesuffix(":*")}
+    return {"LogDestinationType": kind, "LogDestination": destination}
+
+
+def lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """State lifecycle rules (camelCase) -> PutBucketLifecycleConfiguration rules."""
+    converted = []
+    for rule in rules:
+        out: dict[str, Any] = {"ID": rule["id"], "Status": rule["status"], "Filter": {"Prefix": rule["filter"]["prefix"]}}
+        if "abortIncompleteMultipartUpload" in rule:
+            out["AbortIncompleteMultipartUpload"] = {
+                "DaysAfterInitiation": int(rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"])
+            }
+        if "expiration" in rule:
+            expiration = rule["expiration"]
+            out["Expiration"] = (
+                {"Days": int(expiration["days"])} if "days" in expiration
+                else {"ExpiredObjectDeleteMarker": _bool(expiration["expiredObjectDeleteMarker"])}
+            )
+        if "noncurrentVersionExpiration" in rule:
+            out["NoncurrentVersionExpiration"] = {
+                "NoncurrentDays": int(rule["noncurrentVersionExpiration"]["noncurrentDays"])
+            }
+        if "transitions" in rule:
+            out["Transitions"] = [{"Days": int(t["days"]), "StorageClass": t["storageClass"]} for t in rule["transitions"]]
+        converted.append(out)
+    return converted
+
+
+def _buckets(state: StackState, client: Client, ids: _Ids, account: str) -> None:
+    s3 = client("s3")
+    for bucket in state.of_type("aws:s3/bucket:Bucket"):
+        s3.create_bucket(Bucket=bucket.prop("bucket"), ObjectLockEnabledForBucket=_bool(bucket.prop("objectLockEnabled")))
+
+    def each(typ: str) -> list[Any]:
+        return state.of_type(typ)
+
+    for policy in each("aws:s3/bucketPolicy:BucketPolicy"):
+        s3.put_bucket_policy(Bucket=policy.prop("bucket"), Policy=ids.sub(policy.prop("policy")))
+    for block in each("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+        s3.put_public_access_block(
+            Bucket=block.prop("bucket"),
+            PublicAccessBlockConfiguration={
+                _pascal(k): _bool(block.prop(k))
+                for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+            },
+        )
+    for ownership in each("aws:s3/bucketOwnershipControls:BucketOwnershipControls"):
+        s3.put_bucket_ownership_controls(
+            Bucket=ownership.prop("bucket"),
+            OwnershipControls={"Rules": [{"ObjectOwnership": ownership.prop("rule")["objectOwnership"]}]},
+        )
+    for encryption in each("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"):
+        rules = []
+        for rule in encryption.prop("rules"):
+            default = rule["applyServerSideEncryptionByDefault"]
+            converted: dict[str, Any] = {
+                "ApplyServerSideEncryptionByDefault": {
+                    "SSEAlgorithm": default["sseAlgorithm"], "KMSMasterKeyID": ids.sub(default["kmsMasterKeyId"])
+                },
+                "BucketKeyEnabled": _bool(rule.get("bucketKeyEnabled")),
+            }
+            if rule.get("blockedEncryptionTypes"):
+                converted["BlockedEncryptionTypes"] = {"EncryptionType": rule["blockedEncryptionTypes"]}
+            rules.append(converted)
+        s3.put_bucket_encryption(
+            Bucket=encryption.prop("bucket"), ServerSideEncryptionConfiguration={"Rules": rules}
+        )
+    for versioning in each("aws:s3/bucketVersioning:BucketVersioning"):
+        s3.put_bucket_versioning(
+            Bucket=versioning.prop("bucket"),
+            VersioningConfiguration={"Status": versioning.prop("versioningConfiguration")["status"]},
+        )
+    for lifecycle in each("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"):
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=lifecycle.prop("bucket"), LifecycleConfiguration={"Rules": lifecycle_rules(lifecycle.prop("rules"))}
+        )
+    for lock in each("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"):
+        retention = lock.prop("rule")["defaultRetention"]
+        s3.put_object_lock_configuration(
+            Bucket=lock.prop("bucket"),
+            ObjectLockConfiguration={
+                "ObjectLockEnabled": "Enabled",
+                "Rule": {"DefaultRetention": {"Mode": retention["mode"], "Days": int(retention["days"])}},
+            },
+        )
+    for logging in each("aws:s3/bucketLogging:BucketLogging"):
+        s3.put_bucket_logging(
+            Bucket=logging.prop("bucket"),
+            BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": logging.prop("targetBucket"), "TargetPrefix": logging.prop("targetPrefix")}
+            },
+        )
+    for block in each("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"):
+        client("s3control").put_public_access_block(
+            AccountId=account,
+            PublicAccessBlockConfiguration={
+                _pascal(k): _bool(block.prop(k))
+                for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+            },
+        )
+
+
+FIELD_OPERATORS = {"equals": "Equals", "startsWiths": "StartsWith", "endsWiths": "EndsWith", "notEquals": "NotEquals",
+                   "notStartsWiths": "NotStartsWith", "notEndsWiths": "NotEndsWith"}
+
+
+def advanced_selectors(selectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """State advancedEventSelectors -> PutEventSelectors AdvancedEventSelectors."""
+    return [
+        {
+            "Name": s["name"],
+            "FieldSelectors": [
+                {"Field": f["field"], **{FIELD_OPERATORS[k]: v for k, v in f.items() if k in FIELD_OPERATORS}}
+                for f in s["fieldSelectors"]
+            ],
+        }
+        for s in selectors
+    ]
+
+
+def _trail(state: StackState, client: Client, ids: _Ids) -> None:
+    cloudtrail = client("cloudtrail")
+    for trail in state.of_type("aws:cloudtrail/trail:Trail"):
+        cloudtrail.create_trail(
+            Name=trail.prop("name"),
+            S3BucketName=trail.prop("s3BucketName"),
+            IsMultiRegionTrail=_bool(trail.prop("isMultiRegionTrail")),
+            EnableLogFileValidation=_bool(trail.prop("enableLogFileValidation")),
+            IncludeGlobalServiceEvents=_bool(trail.prop("includeGlobalServiceEvents")),
+            KmsKeyId=ids.sub(trail.prop("kmsKeyId")),
+            CloudWatchLogsLogGroupArn=trail.prop("cloudWatchLogsGroupArn"),
+            CloudWatchLogsRoleArn=trail.prop("cloudWatchLogsRoleArn"),
+        )
+        cloudtrail.put_event_selectors(
+            TrailName=trail.prop("name"), AdvancedEventSelectors=advanced_selectors(trail.prop("advancedEventSelectors"))
+        )
+        if _bool(trail.prop("enableLogging", True)):
+            cloudtrail.start_logging(Name=trail.prop("name"))
+
+
+def _security_services(state: StackState, client: Client, ids: _Ids) -> None:
+    config = client("config")
+    for recorder in state.of_type("aws:cfg/recorder:Recorder"):
+        group = recorder.prop("recordingGroup")
+        config.put_configuration_recorder(
+            ConfigurationRecorder={
+                "name": recorder.prop("name"),
+                "roleARN": recorder.prop("roleArn"),
+                "recordingGroup": {
+                    "allSupported": _bool(group["allSupported"]),
+                    "includeGlobalResourceTypes": _bool(group["includeGlobalResourceTypes"]),
+                },
+            }
+        )
+    for channel in state.of_type("aws:cfg/deliveryChannel:DeliveryChannel"):
+        config.put_delivery_channel(
+            DeliveryChannel={
+                "name": channel.prop("name"),
+                "s3BucketName": channel.prop("s3BucketName"),
+                "s3KeyPrefix": channel.prop("s3KeyPrefix"),
+                "s3KmsKeyArn": ids.sub(channel.prop("s3KmsKeyArn")),
+            }
+        )
+    for status in state.of_type("aws:cfg/recorderStatus:RecorderStatus"):
+        if _bool(status.prop("isEnabled")):
+            config.start_configuration_recorder(ConfigurationRecorderName=status.prop("name"))
+    features = [{"Name": f.prop("name"), "Status": f.prop("status")}
+                for f in state.of_type("aws:guardduty/detectorFeature:DetectorFeature")]
+    for detector in state.of_type("aws:guardduty/detector:Detector"):
+        new = client("guardduty").create_detector(
+            Enable=_bool(detector.prop("enable")),
+            FindingPublishingFrequency=detector.prop("findingPublishingFrequency"),
+            Features=features,
+        )["DetectorId"]
+        ids.add(detector.id, new)
+    if state.of_type("aws:securityhub/account:Account"):
+        client("securityhub").enable_security_hub(EnableDefaultStandards=False)
+        # Standards subscriptions: moto has no BatchEnableStandards (see MOTO_GAPS).
+
+
+def _compute(state: StackState, client: Client, ids: _Ids, account: str) -> None:
+    ec2 = client("ec2")
+    for template in state.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        options = template.prop("metadataOptions")
+        data = {
+            "MetadataOptions": {
+                "HttpTokens": options["httpTokens"],
+                "HttpPutResponseHopLimit": int(options["httpPutResponseHopLimit"]),
+                "HttpEndpoint": options["httpEndpoint"],
+            },
+            "BlockDeviceMappings": [
+                {
+                    "DeviceName": m["deviceName"],
+                    "Ebs": {
+                        "Encrypted": _bool(m["ebs"]["encrypted"]),
+                        "KmsKeyId": ids.sub(m["ebs"]["kmsKeyId"]),
+                        "VolumeSize": int(m["ebs"]["volumeSize"]),
+                        "VolumeType": m["ebs"]["volumeType"],
+                        "DeleteOnTermination": _bool(m["ebs"]["deleteOnTermination"]),
+                    },
+                }
+                for m in template.prop("blockDeviceMappings")
+            ],
+        }
+        answer = ec2.create_launch_template(LaunchTemplateName=template.prop("name"), LaunchTemplateData=data)
+        ids.add(template.id, answer["LaunchTemplate"]["LaunchTemplateId"])
+    batch = client("batch")
+    for environment in state.of_type("aws:batch/computeEnvironment:ComputeEnvironment"):
+        batch.create_compute_environment(**compute_environment_request(environment.inputs, ids.sub, account))
+
+
+def compute_environment_request(inputs: dict[str, Any], sub: Callable[[Any], Any], account: str) -> dict[str, Any]:
+    """State compute environment inputs -> CreateComputeEnvironment parameters."""
+    resources = sub(inputs["computeResources"])
+    renamed = {"maxVcpus": "maxvCpus", "minVcpus": "minvCpus", "desiredVcpus": "desiredvCpus"}
+    request = {renamed.get(k, k): v for k, v in resources.items() if k not in ("ec2Configurations", "placementGroup")}
+    request["ec2Configuration"] = resources.get("ec2Configurations", [])
+    return {
+        "computeEnvironmentName": inputs["name"],
+        "type": inputs["type"],
+        "state": inputs["state"],
+        "serviceRole": f"arn:aws:iam::{account}:role/{BATCH_SERVICE_ROLE}",
+        "computeResources": request,
+    }
+
+
+def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
+    """Create the declared landing zone; return the state document with the account's real ids."""
+    state = StackState(document, "<demo state>")
+    account = state.stack_outputs()["accountId"]
+    ids = _Ids()
+    _keys(state, client, ids)
+    _iam(state, client, ids)
+    _log_groups(state, client, ids)
+    _network(state, client, ids)
+    _buckets(state, client, ids, account)
+    _trail(state, client, ids)
+    _security_services(state, client, ids)
+    _compute(state, client, ids, account)
+    return json.loads(ids.sub(json.dumps(document)))

@@ -1,0 +1,516 @@
+"""Drift: each change made to a compliant (moto) account behind the state's back fails exactly the checks
+that look at what changed, with drift=true and a reason naming the resource; nothing else fails."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from glz.audit.expected import from_state
+from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS
+from glz.audit.runner import TargetMismatchError, run_audit
+from glz.audit.session import AuditSession
+from glz.errors import UserInputError
+from glz.state import SECRET_SIG, SECRET_SIG_KEY, StackState
+from tests.audit_account import MOTO_ENV, REGION, MotoAccount, shared_session
+
+Expected = set[tuple[str, str]]
+
+
+@pytest.fixture
+def moto_env(monkeypatch):
+    for key, value in MOTO_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture
+def account(demo_state_document, moto_env):
+    with mock_aws():
+        yield MotoAccount(demo_state_document)
+
+
+def bucket(a: MotoAccount, tier: str) -> str:
+    return a.output("dataBuckets", tier)
+
+
+def key(a: MotoAccount, purpose: str) -> str:
+    return a.output("kmsKeys", purpose)
+
+
+COLLABORATOR = "glz-demo-collab-broad-variant-lab"
+ADMIN = "glz-demo-admin"
+TRAIL = "glz-demo-trail"
+
+
+def _trust(a: MotoAccount, role: str) -> dict:
+    return a.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+
+
+def _set_trust(a: MotoAccount, role: str, document: dict) -> None:
+    a.client("iam").update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(document))
+
+
+def widen_collaborator_trust(a: MotoAccount) -> None:
+    document = _trust(a, COLLABORATOR)
+    document["Statement"][0]["Principal"]["AWS"] = ["arn:aws:iam::444455556666:role/variant-analysts",
+                                                    "arn:aws:iam::999999999999:root"]
+    _set_trust(a, COLLABORATOR, document)
+
+
+def drop_mfa(a: MotoAccount) -> None:
+    document = _trust(a, COLLABORATOR)
+    del document["Statement"][0]["Condition"]["Bool"]
+    _set_trust(a, COLLABORATOR, document)
+
+
+def change_external_id(a: MotoAccount) -> None:
+    document = _trust(a, COLLABORATOR)
+    document["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] = "guessable"
+    _set_trust(a, COLLABORATOR, document)
+
+
+def widen_admin_trust(a: MotoAccount) -> None:
+    document = _trust(a, ADMIN)
+    document["Statement"][0]["Principal"] = {"AWS": "*"}
+    _set_trust(a, ADMIN, document)
+
+
+def remove_tls_statement(a: MotoAccount) -> None:
+    s3 = a.client("s3")
+    name = bucket(a, "variants")
+    policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "DenyInsecureTransport"]
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+
+def change_lifecycle(a: MotoAccount) -> None:
+    s3 = a.client("s3")
+    name = bucket(a, "fastq")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+    for rule in rules:
+        if rule["ID"] == "tiering":
+            rule["Expiration"] = {"Days": 3650}
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})
+
+
+def narrow_data_events(a: MotoAccount) -> None:
+    cloudtrail = a.client("cloudtrail")
+    selectors = cloudtrail.get_event_selectors(TrailName=TRAIL)["AdvancedEventSelectors"]
+    for selector in selectors:
+        for field in selector["FieldSelectors"]:
+            if field["Field"] == "resources.ARN":
+                field["StartsWith"] = [v for v in field["StartsWith"] if "-bcl-" not in v]
+    cloudtrail.put_event_selectors(TrailName=TRAIL, AdvancedEventSelectors=selectors)
+
+
+def delete_bucket(a: MotoAccount) -> None:
+    a.client("s3").delete_bucket(Bucket=bucket(a, "variants"))
+
+
+def delete_endpoint(a: MotoAccount, service: str) -> None:
+    ec2 = a.client("ec2")
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "service-name", "Values": [service]}])["VpcEndpoints"]
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"] for e in endpoints])
+
+
+def attach_internet_gateway(a: MotoAccount) -> None:
+    ec2 = a.client("ec2")
+    gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=a.output("vpcId"))
+
+
+def open_default_sg(a: MotoAccount) -> None:
+    ec2 = a.client("ec2")
+    group = ec2.describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [a.output("vpcId")]}, {"Name": "group-name", "Values": ["default"]}]
+    )["SecurityGroups"][0]
+    ec2.authorize_security_group_ingress(
+        GroupId=group["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+                                                 "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+
+
+def detector_id(a: MotoAccount) -> str:
+    return a.client("guardduty").list_detectors()["DetectorIds"][0]
+
+
+def replace_compute_environment(a: MotoAccount, name: str, data: dict) -> None:
+    """Recreate a compute environment on a new launch template version, as a hand fix in the console would."""
+    from tests.audit_account import compute_environment_request
+
+    ec2, batch = a.client("ec2"), a.client("batch")
+    template = a.physical("aws:ec2/launchTemplate:LaunchTemplate", "compute-launch-template")
+    current = ec2.describe_launch_template_versions(LaunchTemplateId=template, Versions=["1"])
+    merged = {**current["LaunchTemplateVersions"][0]["LaunchTemplateData"], **data}
+    version = ec2.create_launch_template_version(LaunchTemplateId=template, LaunchTemplateData=merged)
+    number = str(version["LaunchTemplateVersion"]["VersionNumber"])
+    environment = next(r for r in a.state.of_type("aws:batch/computeEnvironment:ComputeEnvironment")
+                       if r.prop("name") == name)
+    batch.update_compute_environment(computeEnvironment=name, state="DISABLED")
+    batch.delete_compute_environment(computeEnvironment=name)
+    request = compute_environment_request(environment.inputs, lambda v: v, a.output("accountId"))
+    request["computeResources"]["launchTemplate"] = {"launchTemplateId": template, "version": number}
+    batch.create_compute_environment(**request)
+
+
+def imdsv1(a: MotoAccount) -> None:
+    replace_compute_environment(
+        a, "glz-demo-batch-spot", {"MetadataOptions": {"HttpTokens": "optional", "HttpPutResponseHopLimit": 1}}
+    )
+
+
+def unencrypted_scratch(a: MotoAccount) -> None:
+    replace_compute_environment(
+        a,
+        "glz-demo-batch-on-demand",
+        {"BlockDeviceMappings": [
+            {"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "KmsKeyId": key(a, "compute"), "VolumeSize": 50}},
+            {"DeviceName": "/dev/xvdb", "Ebs": {"Encrypted": False, "VolumeSize": 500}},
+        ]},
+    )
+
+
+@dataclass(frozen=True)
+class Drift:
+    name: str
+    apply: Callable[[MotoAccount], None]
+    failing: Callable[[MotoAccount], Expected]
+
+
+DRIFTS = [
+    Drift(
+        "bucket encryption removed",
+        lambda a: a.client("s3").delete_bucket_encryption(Bucket=bucket(a, "bcl")),
+        # With no encryption configuration, nothing blocks SSE-C uploads either.
+        lambda a: {("s3.default-encryption", bucket(a, "bcl")), ("s3.sse-c-blocked", bucket(a, "bcl"))},
+    ),
+    Drift(
+        "bucket encryption downgraded to SSE-S3",
+        lambda a: a.client("s3").put_bucket_encryption(
+            Bucket=bucket(a, "fastq"),
+            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+        ),
+        lambda a: {("s3.default-encryption", bucket(a, "fastq"))},
+    ),
+    Drift(
+        "versioning suspended",
+        lambda a: a.client("s3").put_bucket_versioning(
+            Bucket=bucket(a, "alignments"), VersioningConfiguration={"Status": "Suspended"}
+        ),
+        lambda a: {("s3.versioning", bucket(a, "alignments"))},
+    ),
+    Drift(
+        "public access block removed",
+        lambda a: a.client("s3").delete_public_access_block(Bucket=bucket(a, "results")),
+        lambda a: {("s3.public-access-block", bucket(a, "results"))},
+    ),
+    Drift(
+        "TLS-only statement removed",
+        remove_tls_statement,
+        lambda a: {("s3.tls-only", bucket(a, "variants"))},
+    ),
+    Drift(
+        "access logging removed",
+        lambda a: a.client("s3").put_bucket_logging(Bucket=bucket(a, "fastq"), BucketLoggingStatus={}),
+        lambda a: {("s3.access-logging", bucket(a, "fastq"))},
+    ),
+    Drift(
+        "lifecycle removed",
+        lambda a: a.client("s3").delete_bucket_lifecycle(Bucket=bucket(a, "bcl")),
+        lambda a: {("s3.lifecycle", bucket(a, "bcl"))},
+    ),
+    Drift(
+        "bucket deleted",
+        delete_bucket,
+        lambda a: {("s3.bucket-exists", bucket(a, "variants"))},
+    ),
+    Drift(
+        "trail stopped",
+        lambda a: a.client("cloudtrail").stop_logging(Name=TRAIL),
+        lambda a: {("cloudtrail.logging", TRAIL)},
+    ),
+    Drift(
+        "data events dropped for the BCL bucket",
+        narrow_data_events,
+        lambda a: {("cloudtrail.data-events", TRAIL)},
+    ),
+    Drift(
+        "key rotation disabled",
+        lambda a: a.client("kms").disable_key_rotation(KeyId=key(a, "data")),
+        lambda a: {("kms.rotation", key(a, "data"))},
+    ),
+    Drift(
+        "flow log deleted",
+        lambda a: a.client("ec2").delete_flow_logs(
+            FlowLogIds=[a.physical("aws:ec2/flowLog:FlowLog", "network-flow-log")]
+        ),
+        lambda a: {("ec2.flow-logs", a.output("vpcId"))},
+    ),
+    Drift(
+        "STS interface endpoint deleted",
+        lambda a: delete_endpoint(a, "com.amazonaws.us-east-1.sts"),
+        lambda a: {("ec2.vpc-endpoint", "com.amazonaws.us-east-1.sts")},
+    ),
+    Drift(
+        "GuardDuty disabled",
+        lambda a: a.client("guardduty").update_detector(DetectorId=detector_id(a), Enable=False),
+        lambda a: {("guardduty.detector", "us-east-1")},
+    ),
+    Drift(
+        "Config recorder stopped",
+        lambda a: a.client("config").stop_configuration_recorder(ConfigurationRecorderName="glz-demo-config"),
+        lambda a: {("config.recording", "glz-demo-config")},
+    ),
+    Drift(
+        "password policy weakened",
+        lambda a: a.client("iam").update_account_password_policy(
+            MinimumPasswordLength=8, RequireSymbols=True, RequireNumbers=True, RequireUppercaseCharacters=True,
+            RequireLowercaseCharacters=True, AllowUsersToChangePassword=True, MaxPasswordAge=90,
+            PasswordReusePrevention=24,
+        ),
+        lambda a: {("iam.password-policy", "111122223333")},
+    ),
+    Drift(
+        "collaborator trust widened to another account",
+        widen_collaborator_trust,
+        lambda a: {("iam.collaborator-trust", COLLABORATOR)},
+    ),
+    Drift(
+        "admin role trusts everyone",
+        widen_admin_trust,
+        lambda a: {("iam.operator-trust", ADMIN)},
+    ),
+    Drift(
+        "launch template allows IMDSv1",
+        imdsv1,
+        # The environment now points at another template version than the state (drift), and that version
+        # accepts IMDSv1.
+        lambda a: {("batch.compute-environment", "glz-demo-batch-spot"), ("batch.imdsv2", "glz-demo-batch-spot")},
+    ),
+]
+
+# Checks whose failure paths are covered together, in one account: the drifts touch disjoint resources,
+# so the failing set must be exactly the union of what each drift fails.
+MORE_DRIFTS = [
+    Drift(
+        "bucket encrypted with another key",
+        lambda a: a.client("s3").put_bucket_encryption(
+            Bucket=bucket(a, "results"),
+            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {
+                "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key(a, "logs")}, "BucketKeyEnabled": True}]},
+        ),
+        lambda a: {("s3.default-encryption", bucket(a, "results"))},
+    ),
+    Drift(
+        "bucket policy deleted",
+        lambda a: a.client("s3").delete_bucket_policy(Bucket=bucket(a, "reference")),
+        lambda a: {("s3.tls-only", bucket(a, "reference")), ("s3.endpoint-only", bucket(a, "reference"))},
+    ),
+    Drift(
+        "ACLs re-enabled",
+        lambda a: a.client("s3").put_bucket_ownership_controls(
+            Bucket=bucket(a, "results"), OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        ),
+        lambda a: {("s3.ownership-enforced", bucket(a, "results"))},
+    ),
+    Drift(
+        "account public access block removed",
+        lambda a: a.client("s3control").delete_public_access_block(AccountId=a.output("accountId")),
+        lambda a: {("s3.account-public-access-block", a.output("accountId"))},
+    ),
+    Drift(
+        "log file validation off",
+        lambda a: a.client("cloudtrail").update_trail(Name=TRAIL, EnableLogFileValidation=False),
+        lambda a: {("cloudtrail.log-validation", TRAIL)},
+    ),
+    Drift(
+        "key disabled",
+        lambda a: a.client("kms").disable_key(KeyId=key(a, "compute").rsplit("/", 1)[1]),  # moto wants the id
+        lambda a: {("kms.key-enabled", key(a, "compute"))},
+    ),
+    Drift(
+        "key alias deleted",
+        lambda a: a.client("kms").delete_alias(AliasName="alias/glz-demo-logs"),
+        lambda a: {("kms.aliases", key(a, "logs"))},
+    ),
+    Drift(
+        "log group retention shortened",
+        lambda a: a.client("logs").put_retention_policy(logGroupName="/glz/demo/cloudtrail", retentionInDays=7),
+        lambda a: {("logs.log-group", "/glz/demo/cloudtrail")},
+    ),
+    Drift(
+        "default security group opened",
+        open_default_sg,
+        lambda a: {("ec2.default-sg-closed", a.output("vpcId"))},
+    ),
+    Drift(
+        "EBS encryption by default turned off",
+        lambda a: a.client("ec2").disable_ebs_encryption_by_default(),
+        lambda a: {("ec2.ebs-encryption-by-default", "111122223333/us-east-1")},
+    ),
+    Drift(
+        "GuardDuty detector deleted",
+        lambda a: a.client("guardduty").delete_detector(DetectorId=detector_id(a)),
+        lambda a: {("guardduty.detector", "us-east-1"), ("guardduty.feature", "S3_DATA_EVENTS"),
+                   ("guardduty.feature", "EBS_MALWARE_PROTECTION")},
+    ),
+    Drift(
+        "collaborator permissions boundary removed",
+        lambda a: a.client("iam").delete_role_permissions_boundary(RoleName=COLLABORATOR),
+        lambda a: {("iam.permissions-boundary", COLLABORATOR)},
+    ),
+    Drift(
+        "compute environment disabled",
+        lambda a: a.client("batch").update_compute_environment(computeEnvironment="glz-demo-batch-fpga",
+                                                               state="DISABLED"),
+        lambda a: {("batch.compute-environment", "glz-demo-batch-fpga")},
+    ),
+    Drift(
+        "launch template scratch volume unencrypted",
+        unencrypted_scratch,
+        lambda a: {("batch.compute-environment", "glz-demo-batch-on-demand"),
+                   ("batch.encrypted-volumes", "glz-demo-batch-on-demand")},
+    ),
+    Drift(
+        "FASTQ expiry stretched to ten years",
+        change_lifecycle,
+        lambda a: {("s3.lifecycle", bucket(a, "fastq"))},
+    ),
+    Drift(
+        "trail made single-region",
+        lambda a: a.client("cloudtrail").update_trail(Name=TRAIL, IsMultiRegionTrail=False),
+        lambda a: {("cloudtrail.multi-region", TRAIL)},
+    ),
+    Drift(
+        "internet gateway attached",
+        attach_internet_gateway,
+        lambda a: {("ec2.no-internet-path", a.output("vpcId"))},
+    ),
+    Drift(
+        "Security Hub disabled",
+        lambda a: a.client("securityhub").disable_security_hub(),
+        lambda a: {("securityhub.hub", "us-east-1")},
+    ),
+    Drift(
+        "password policy deleted",
+        lambda a: a.client("iam").delete_account_password_policy(),
+        lambda a: {("iam.password-policy", "111122223333")},
+    ),
+    Drift(
+        "collaborator MFA condition removed",
+        drop_mfa,
+        lambda a: {("iam.collaborator-trust", COLLABORATOR)},
+    ),
+]
+
+
+@pytest.mark.parametrize("drift", DRIFTS, ids=[d.name for d in DRIFTS])
+def test_drift_fails_exactly_the_checks_that_read_it(account, drift):
+    drift.apply(account)
+    run = account.audit()
+    failed = [r for r in run.results if r.result == FAIL]
+    assert {(r.id, r.resource) for r in failed} == drift.failing(account)
+    for result in failed:
+        assert result.drift, result
+        assert result.resource in result.reason, result.reason
+    assert run.exit_code() == 1
+
+
+def test_a_deleted_bucket_leaves_its_other_checks_not_verifiable_not_passed(account):
+    delete_bucket(account)
+    name = bucket(account, "variants")
+    others = [r for r in account.audit().results if r.resource == name and r.id != "s3.bucket-exists"]
+    assert {r.id for r in others} >= {"s3.default-encryption", "s3.versioning", "s3.tls-only", "s3.lifecycle"}
+    for result in others:
+        assert result.result == NOT_VERIFIABLE
+        assert "does not exist" in result.reason
+
+
+def test_a_deleted_trail_fails_its_existence_check_and_leaves_the_rest_not_verifiable(account):
+    account.client("cloudtrail").delete_trail(Name=TRAIL)
+    run = account.audit()
+    assert {(r.id, r.resource) for r in run.results if r.result == FAIL} == {("cloudtrail.trail-exists", TRAIL)}
+    others = [r for r in run.results if r.resource == TRAIL and r.id != "cloudtrail.trail-exists"]
+    assert len(others) == 7
+    assert all(r.result == NOT_VERIFIABLE and f"trail {TRAIL}" in r.reason for r in others)
+
+
+def test_a_changed_external_id_fails_the_trust_check_without_leaking_either_value(account):
+    change_external_id(account)
+    run = account.audit()
+    assert {(r.id, r.resource) for r in run.results if r.result == FAIL} == {("iam.collaborator-trust", COLLABORATOR)}
+    trust = next(r for r in run.results if r.id == "iam.collaborator-trust" and r.resource == COLLABORATOR)
+    assert trust.drift
+    text = json.dumps(trust.to_json())
+    assert "guessable" not in text and "offline-placeholder" not in text
+    assert "sts:ExternalId has a different value than declared" in trust.reason
+
+
+def test_more_drifts_at_once_fail_exactly_the_union_of_their_checks(account):
+    for drift in MORE_DRIFTS:
+        drift.apply(account)
+    expected = set().union(*(drift.failing(account) for drift in MORE_DRIFTS))
+    failed = [r for r in account.audit().results if r.result == FAIL]
+    assert {(r.id, r.resource) for r in failed} == expected
+    assert all(r.drift and r.resource in r.reason for r in failed)
+
+
+def test_a_wrong_account_stops_the_audit_before_any_check(demo_state_document, moto_env, monkeypatch):
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "123456789012")
+    session = AuditSession(boto=boto3.Session(region_name=REGION), region=REGION)
+    calls: list[str] = []
+    session.events.register("before-call", lambda model, **_: calls.append(model.name))
+    with mock_aws(), pytest.raises(TargetMismatchError) as caught:
+        run_audit(StackState(demo_state_document, "state.json"), session, "demo")
+    message = str(caught.value)
+    assert "account 123456789012" in message and "deployed to account 111122223333" in message
+    assert caught.value.exit_code == 2
+    assert calls == ["GetCallerIdentity"]
+
+
+def test_a_wrong_region_stops_the_audit_before_any_check(demo_state_document, moto_env):
+    session = AuditSession(boto=boto3.Session(region_name="eu-west-1"), region="eu-west-1")
+    with mock_aws(), pytest.raises(TargetMismatchError, match="pass --region us-east-1"):
+        run_audit(StackState(demo_state_document, "state.json"), session, "demo")
+
+
+def test_a_state_that_does_not_name_its_account_is_rejected(demo_state_document):
+    document = json.loads(json.dumps(demo_state_document))
+    for entry in document["deployment"]["resources"]:
+        if entry["type"] == "pulumi:pulumi:Stack":
+            entry["outputs"].pop("accountId")
+        if entry["type"] == "pulumi:providers:aws":
+            for part in ("inputs", "outputs"):
+                entry.get(part, {}).pop("allowedAccountIds", None)
+    with pytest.raises(UserInputError, match="does not say which AWS account"):
+        from_state(StackState(document, "bare.json"))
+
+
+def _hide_trust_policies(document: dict) -> dict:
+    """What `pulumi stack export` without --show-secrets gives when a trust policy embeds a secret."""
+    document = json.loads(json.dumps(document))
+    for entry in document["deployment"]["resources"]:
+        if entry["type"] == "aws:iam/role:Role" and "Collaborator" in (entry["inputs"].get("tags") or {}):
+            for part in ("inputs", "outputs"):
+                entry[part]["assumeRolePolicy"] = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "AAAA"}
+    return document
+
+
+def test_a_secret_trust_policy_is_checked_against_the_declared_partner_account(account):
+    hidden = StackState(_hide_trust_policies(account.deployed), "exported.json")
+    run = run_audit(hidden, shared_session(), "demo")
+    trust = [r for r in run.results if r.id == "iam.collaborator-trust"]
+    assert len(trust) == 2 and all(r.result == PASS for r in trust)
+    role = "glz-demo-collab-pharmaco-analytics"
+    iam_client = account.client("iam")
+    document = iam_client.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    document["Statement"][0]["Principal"]["AWS"] = "arn:aws:iam::999999999999:root"
+    iam_client.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(document))
+    failed = [r for r in run_audit(hidden, shared_session(), "demo").results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("iam.collaborator-trust", role)]
+    assert "999999999999" in failed[0].reason and "777788889999" in failed[0].reason
