@@ -209,8 +209,8 @@ class GenomicsCompute(pulumi.ComponentResource):
     # ---- instances -------------------------------------------------------------------------------
 
     def _launch_template(self, name: str, compute_key: aws.kms.Key) -> None:
-        """IMDSv2 only, hop limit 2 so containers behind the docker bridge still reach it; root and
-        scratch gp3 volumes encrypted with the compute key. No network interfaces here: Batch sets
+        """IMDSv2 only, hop limit 1 so containers cannot reach the instance role (they get task-role
+        credentials from ECS); root and scratch gp3 volumes encrypted with the compute key. No network interfaces here: Batch sets
         subnets and security groups from the compute environment, and the private subnets assign
         no public IP (a launch template network interface conflicts with Batch's own)."""
         settings, stack = self._settings, self._stack

@@ -58,8 +58,9 @@ def _state_and_stack(args: argparse.Namespace, project_dir: Path):
 
 
 def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path):
-    """The policy gate as `glz check` runs it: own rules with suppressions, then checkov unless --no-checkov."""
-    from glz.gate import run_rules
+    """The policy gate as `glz check` runs it: own rules with suppressions, cfn-lint on the conformance
+    pack, then checkov unless --no-checkov."""
+    from glz.gate import add_cfn_lint, run_rules
     from policies import suppressions as suppression_file
     from policies.rules import ALL_RULES, RULES_BY_ID
 
@@ -69,6 +70,7 @@ def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path)
     except suppression_file.SuppressionError as error:
         raise UserInputError(str(error)) from None
     result = run_rules(state, ALL_RULES, suppressions)
+    add_cfn_lint(result, state)
     if not args.no_checkov:
         from glz.gate import add_checkov
 

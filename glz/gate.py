@@ -19,7 +19,7 @@ class Finding:
     urn: str
     resource_type: str
     message: str
-    source: str = "glz"  # glz | checkov
+    source: str = "glz"  # glz | checkov | cfn-lint
     enforcement: str = "mandatory"
     suppressed_reason: str | None = None
 
@@ -138,4 +138,38 @@ def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_di
     result.notes.append(
         f"checkov {scan.checkov_version}: {len(scan.passed)} passed, {len(scan.failed)} failed, "
         f"{len(scan.skipped)} checks skipped with a reason ({scan.duration_seconds:.1f} s)"
+    )
+
+
+CONFORMANCE_PACK_TYPE = "aws:cfg/conformancePack:ConformancePack"
+CFN_LINT_CHECK = "CFN-LINT"
+
+
+def add_cfn_lint(result: GateResult, state: StackState) -> None:
+    """Lint every conformance pack template the stack deploys with cfn-lint: errors, warnings and
+    informational matches all block, because AWS Config rejects a broken pack only at deploy time."""
+    from importlib.metadata import version
+
+    from controls.conformance_pack import lint_template
+    from controls.matrix import stack_facts
+
+    region = stack_facts(state, "").region
+    regions = (region,) if region != "unknown" else ("us-east-1",)
+    packs = [r for r in state.resources if r.type == CONFORMANCE_PACK_TYPE]
+    problems_total = 0
+    for pack in packs:
+        body = pack.inputs.get("templateBody") or pack.outputs.get("templateBody")
+        if not isinstance(body, str) or not body.strip():
+            continue  # GLZ-ACC-008 reports a pack without a template body
+        problems = lint_template(body, regions=regions)
+        result.checked.append((CFN_LINT_CHECK, pack.urn, not problems))
+        problems_total += len(problems)
+        for problem in problems:
+            result.findings.append(
+                Finding(
+                    CFN_LINT_CHECK, "high", pack.urn, pack.type, f"conformance pack template: {problem}", "cfn-lint"
+                )
+            )
+    result.notes.append(
+        f"cfn-lint {version('cfn-lint')}: {len(packs)} conformance pack template(s), {problems_total} problem(s)"
     )

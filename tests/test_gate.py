@@ -216,3 +216,33 @@ def test_docs_rules_table_is_current():
     text = (ROOT / "docs" / "policy-gate.md").read_text()
     table = text.split("<!-- rules:start -->\n", 1)[1].split("\n<!-- rules:end -->", 1)[0]
     assert table.strip() == rules_markdown().strip(), "regenerate with `glz rules --markdown`"
+
+
+def test_gate_lints_the_deployed_conformance_pack(demo_state_document):
+    """`glz check` runs cfn-lint on the pack the stack deploys: clean on the demo, blocking when broken."""
+    import copy
+
+    import yaml
+
+    from glz.gate import CFN_LINT_CHECK, CONFORMANCE_PACK_TYPE, add_cfn_lint
+    from tests.mutations import find
+
+    clean = run_rules(StackState(demo_state_document), [], [])
+    add_cfn_lint(clean, StackState(demo_state_document))
+    assert [c for c in clean.checked if c[0] == CFN_LINT_CHECK and c[2]], "the demo pack was not linted"
+    assert clean.passed and not clean.findings
+
+    broken = copy.deepcopy(demo_state_document)
+    pack = find(broken, CONFORMANCE_PACK_TYPE)[0]
+    template = yaml.safe_load(pack["inputs"]["templateBody"])
+    first_rule = next(iter(template["Resources"].values()))
+    first_rule["Properties"]["EvaluationCadence"] = "hourly"  # not a ConfigRule property
+    for section in ("inputs", "outputs"):
+        if "templateBody" in pack.get(section, {}):
+            pack[section]["templateBody"] = yaml.safe_dump(template, sort_keys=False)
+    result = run_rules(StackState(broken), [], [])
+    add_cfn_lint(result, StackState(broken))
+    assert not result.passed
+    [finding] = result.findings
+    assert finding.source == "cfn-lint" and finding.blocking
+    assert "E3002" in finding.message and "EvaluationCadence" in finding.message
