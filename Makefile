@@ -49,6 +49,7 @@ check: install checkov-env  ## the CI gate: synthesize, run the policy rules and
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install checkov-env browser lint  ## ruff, then the whole test suite
 	$(BIN)/python -m pytest -n auto -q

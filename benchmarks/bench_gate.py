@@ -43,7 +43,12 @@ def scaled_project(tmp: Path) -> Path:
     config["genomics-landing-zone:availabilityZoneCount"] = 6
     template = config["genomics-landing-zone:collaborators"][0]
     config["genomics-landing-zone:collaborators"] = [
-        {**template, "name": f"lab-{i:02d}", "accountId": f"{500000000000 + i}", "principalArns": [f"arn:aws:iam::{500000000000 + i}:role/analysts"]}
+        {
+            **template,
+            "name": f"lab-{i:02d}",
+            "accountId": f"{500000000000 + i}",
+            "principalArns": [f"arn:aws:iam::{500000000000 + i}:role/analysts"],
+        }
         for i in range(50)
     ]
     (tmp / "Pulumi.scaled.yaml").write_text(yaml.safe_dump(stack, sort_keys=False))

@@ -105,7 +105,9 @@ def _parse_rule(index: int, raw: object, references: Mapping[str, str]) -> Confi
     if not isinstance(description, str) or not description.strip() or "\n" in description.strip():
         raise _catalog_problem(where, f"description = {description!r}: must be one non-empty line")
     if len(description.strip()) > MAX_DESCRIPTION_LENGTH:
-        raise _catalog_problem(where, f"description is {len(description.strip())} characters; at most {MAX_DESCRIPTION_LENGTH}")
+        raise _catalog_problem(
+            where, f"description is {len(description.strip())} characters; at most {MAX_DESCRIPTION_LENGTH}"
+        )
     trigger = raw.get("trigger")
     if trigger not in TRIGGERS:
         raise _catalog_problem(where, f"trigger = {trigger!r}: allowed {', '.join(TRIGGERS)}")
@@ -121,7 +123,9 @@ def _parse_rule(index: int, raw: object, references: Mapping[str, str]) -> Confi
     for key, value in parameters.items():
         # CloudFormation hands InputParameters to AWS Config as strings; YAML `true` or `90` would not be.
         if not isinstance(key, str) or not isinstance(value, str) or not value:
-            raise _catalog_problem(where, f"parameters: {key!r} = {value!r}: names and values must be non-empty strings")
+            raise _catalog_problem(
+                where, f"parameters: {key!r} = {value!r}: names and values must be non-empty strings"
+            )
     scope = raw.get("scope") or []
     if not isinstance(scope, list) or not all(isinstance(s, str) and RESOURCE_TYPE.match(s) for s in scope):
         raise _catalog_problem(where, f"scope = {scope!r}: must be a list of AWS::Service::Resource types")
@@ -155,8 +159,11 @@ def load_config_rule_catalog(path: Path = CATALOG_FILE) -> Mapping[str, ConfigRu
     logical_ids: dict[str, str] = {}
     for index, raw in enumerate(data["rules"]):
         rule = _parse_rule(index, raw, references)
-        for seen, key, label in ((rules, rule.identifier, "identifier"), (names, rule.name, "name"),
-                                 (logical_ids, rule.logical_id, "logical ID")):
+        for seen, key, label in (
+            (rules, rule.identifier, "identifier"),
+            (names, rule.name, "name"),
+            (logical_ids, rule.logical_id, "logical ID"),
+        ):
             if key in seen:
                 raise _catalog_problem(f"rules[{index}] ({rule.identifier})", f"duplicate {label} {key!r}")
         rules[rule.identifier] = rule

@@ -107,9 +107,7 @@ def _validate(record: MappingRecord, problems: list[str]) -> None:
                 f"{where}: config_rules: {identifier!r} conflicts with the design: {CONFLICTING_CONFIG_RULES[identifier]}"
             )
         elif identifier not in known_config:
-            problems.append(
-                f"{where}: config_rules: {identifier!r} is not in controls/mapping/config_rules.yaml"
-            )
+            problems.append(f"{where}: config_rules: {identifier!r} is not in controls/mapping/config_rules.yaml")
 
 
 def _records(framework: str, path: Path) -> list[MappingRecord]:

@@ -120,7 +120,10 @@ def _row(
     gaps = [f"{p.name}: {p.summary}" for p in probes if not p.satisfied]
     gaps += [f"{o.rule_id} failed: {'; '.join(o.messages)}" for o in outcomes if o.outcome == "failed"]
     deviations = [
-        f"{o.rule_id} suppressed: {reason}" for o in outcomes if o.outcome == "suppressed" for reason in o.suppression_reasons
+        f"{o.rule_id} suppressed: {reason}"
+        for o in outcomes
+        if o.outcome == "suppressed"
+        for reason in o.suppression_reasons
     ]
     return Row(
         framework=req.framework,

@@ -130,7 +130,9 @@ def _kms_keys(state: StackState):
     for key in keys:
         alias = aliases.get(str(key.id)) or aliases.get(str(key.prop("keyId"))) or key.name
         window = key.prop("deletionWindowInDays")
-        described.append(f"{alias} ({(key.prop('tags') or {}).get('Purpose', 'general')}, deletion window {window} days)")
+        described.append(
+            f"{alias} ({(key.prop('tags') or {}).get('Purpose', 'general')}, deletion window {window} days)"
+        )
     summary = (
         f"{len(keys)} customer-managed KMS keys: {'; '.join(described)}." if keys else "No customer-managed KMS keys."
     )
@@ -169,8 +171,9 @@ def _bucket_encryption(state: StackState):
         for c in good
         for r in (c.prop("rules") or [])
     }
-    summary = _coverage("SSE-KMS default encryption with a customer-managed key (bucket keys on, SSE-C blocked)", good,
-                        missing, total)
+    summary = _coverage(
+        "SSE-KMS default encryption with a customer-managed key (bucket keys on, SSE-C blocked)", good, missing, total
+    )
     return satisfied, summary, good, {"key": _list(keys)}
 
 
@@ -199,7 +202,8 @@ def _bucket_public_access_block(state: StackState):
 
 def _account_public_access_block(state: StackState):
     blocks = [
-        r for r in state.of_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
+        r
+        for r in state.of_type("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock")
         if all(_yes(r.prop(k)) for k in _PAB)
     ]
     summary = (
@@ -233,7 +237,12 @@ def _bucket_tls_only(state: StackState):
         "aws:s3/bucketPolicy:BucketPolicy",
         lambda p: _denies_condition(p, "aws:SecureTransport") and _denies_condition(p, "s3:TlsVersion"),
     )
-    return satisfied, _coverage("The bucket policy denies non-TLS requests and TLS below 1.2", good, missing, total), good, {}
+    return (
+        satisfied,
+        _coverage("The bucket policy denies non-TLS requests and TLS below 1.2", good, missing, total),
+        good,
+        {},
+    )
 
 
 def _bucket_endpoint_only(state: StackState):
@@ -298,8 +307,9 @@ def _data_lifecycle(state: StackState):
         texts = [t for t in (_rule_text(r) for r in config.prop("rules") or []) if t]
         if texts:
             tiering.append(f"{config.prop('bucket')} ({'; '.join(texts)})")
-    summary = _coverage("Lifecycle rules abort incomplete uploads and expire noncurrent versions", good, missing,
-                        len(data)).replace("buckets", "data buckets")
+    summary = _coverage(
+        "Lifecycle rules abort incomplete uploads and expire noncurrent versions", good, missing, len(data)
+    ).replace("buckets", "data buckets")
     if tiering:
         summary += " Tiering: " + "; ".join(sorted(tiering)) + "."
     return satisfied, summary, good, {}
@@ -307,12 +317,17 @@ def _data_lifecycle(state: StackState):
 
 def _audit_log_immutability(state: StackState):
     locks = [
-        r for r in state.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+        r
+        for r in state.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
         if ((r.prop("rule") or {}).get("defaultRetention") or {}).get("mode")
     ]
     if not locks:
-        return False, "No S3 Object Lock default retention on any bucket: audit logs are not immutable.", [], {
-            "mode": "none", "days": "0"}
+        return (
+            False,
+            "No S3 Object Lock default retention on any bucket: audit logs are not immutable.",
+            [],
+            {"mode": "none", "days": "0"},
+        )
     retention = (locks[0].prop("rule") or {}).get("defaultRetention") or {}
     days = retention.get("days") or (int(retention.get("years") or 0) * 365)
     summary = (
@@ -376,7 +391,9 @@ def _flow_logs(state: StackState):
 
 def _vpc_endpoints(state: StackState):
     endpoints = state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
-    services = [".".join(str(e.prop("serviceName")).split(".")[3:]) for e in endpoints]  # com.amazonaws.<region>.<service>
+    services = [
+        ".".join(str(e.prop("serviceName")).split(".")[3:]) for e in endpoints
+    ]  # com.amazonaws.<region>.<service>
     gateways = [s for e, s in zip(endpoints, services, strict=True) if e.prop("vpcEndpointType") == "Gateway"]
     interfaces = [s for e, s in zip(endpoints, services, strict=True) if e.prop("vpcEndpointType") != "Gateway"]
     summary = (
@@ -391,7 +408,8 @@ def _vpc_endpoints(state: StackState):
 
 def _default_sg_closed(state: StackState):
     groups = [
-        g for g in state.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+        g
+        for g in state.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
         if not g.prop("ingress") and not g.prop("egress")
     ]
     summary = (
@@ -403,9 +421,12 @@ def _default_sg_closed(state: StackState):
 
 
 def _endpoint_security_group(state: StackState):
-    endpoint_sgs = {sg for e in state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") for sg in e.prop("securityGroupIds") or []}
+    endpoint_sgs = {
+        sg for e in state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") for sg in e.prop("securityGroupIds") or []
+    }
     rules = [
-        r for r in state.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        r
+        for r in state.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if str(r.prop("securityGroupId")) in endpoint_sgs
     ]
     groups = [g for g in state.of_type("aws:ec2/securityGroup:SecurityGroup") if g.id in endpoint_sgs]
@@ -429,8 +450,12 @@ def _trails(state: StackState) -> list[Resource]:
 def _trail(state: StackState):
     trails = _trails(state)
     if not trails:
-        return False, "No CloudTrail trail in the stack.", [], {
-            "name": "none", "multi_region": "no", "validation": "no", "kms_key": "none"}
+        return (
+            False,
+            "No CloudTrail trail in the stack.",
+            [],
+            {"name": "none", "multi_region": "no", "validation": "no", "kms_key": "none"},
+        )
     trail = trails[0]
     multi = _yes(trail.prop("isMultiRegionTrail"))
     validation = _yes(trail.prop("enableLogFileValidation"))
@@ -442,8 +467,12 @@ def _trail(state: StackState):
         f"log file validation {'yes' if validation else 'NO'}, encrypted with {key}, delivered to "
         f"{trail.prop('s3BucketName')} and CloudWatch Logs {str(trail.prop('cloudWatchLogsGroupArn') or 'none').split(':log-group:')[-1].rstrip(':*')}."
     )
-    fields = {"name": name, "multi_region": "yes" if multi else "no", "validation": "yes" if validation else "no",
-              "kms_key": key}
+    fields = {
+        "name": name,
+        "multi_region": "yes" if multi else "no",
+        "validation": "yes" if validation else "no",
+        "kms_key": key,
+    }
     return multi and validation and logging and key != "none", summary, trails, fields
 
 
@@ -456,7 +485,9 @@ def _trail_data_events(state: StackState):
             if any(f.get("field") == "eventCategory" and "Data" in (f.get("equals") or []) for f in fields):
                 for f in fields:
                     if f.get("field") == "resources.ARN":
-                        covered += [str(a).removeprefix("arn:aws:s3:::").rstrip("/") for a in f.get("startsWiths") or []]
+                        covered += [
+                            str(a).removeprefix("arn:aws:s3:::").rstrip("/") for a in f.get("startsWiths") or []
+                        ]
         for selector in trail.prop("eventSelectors") or []:
             for resource in selector.get("dataResources") or []:
                 covered += [str(v).removeprefix("arn:aws:s3:::").rstrip("/") for v in resource.get("values") or []]
@@ -495,13 +526,18 @@ def _security_alarms(state: StackState):
         if alarms
         else "No CloudWatch security alarms."
     )
-    return bool(alarms) and bool(topics), summary, [*filters, *alarms, *topics], {
-        "topic": _list(physical_name(t) for t in topics)}
+    return (
+        bool(alarms) and bool(topics),
+        summary,
+        [*filters, *alarms, *topics],
+        {"topic": _list(physical_name(t) for t in topics)},
+    )
 
 
 def _config_recorder(state: StackState):
     recorders = [
-        r for r in state.of_type("aws:cfg/recorder:Recorder")
+        r
+        for r in state.of_type("aws:cfg/recorder:Recorder")
         if _yes((r.prop("recordingGroup") or {}).get("allSupported"))
     ]
     enabled = [s for s in state.of_type("aws:cfg/recorderStatus:RecorderStatus") if _yes(s.prop("isEnabled"))]
@@ -564,13 +600,19 @@ def _access_analyzer(state: StackState):
 def _password_policy(state: StackState):
     policies = state.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
     if not policies:
-        return False, "No IAM account password policy in the stack.", [], {
-            "min_length": "none", "reuse": "none", "max_age": "none"}
+        return (
+            False,
+            "No IAM account password policy in the stack.",
+            [],
+            {"min_length": "none", "reuse": "none", "max_age": "none"},
+        )
     p = policies[0]
     length, reuse, age = p.prop("minimumPasswordLength"), p.prop("passwordReusePrevention"), p.prop("maxPasswordAge")
-    classes = [k.removeprefix("require").removesuffix("Characters").lower()
-               for k in ("requireUppercaseCharacters", "requireLowercaseCharacters", "requireNumbers", "requireSymbols")
-               if _yes(p.prop(k))]
+    classes = [
+        k.removeprefix("require").removesuffix("Characters").lower()
+        for k in ("requireUppercaseCharacters", "requireLowercaseCharacters", "requireNumbers", "requireSymbols")
+        if _yes(p.prop(k))
+    ]
     summary = (
         f"IAM password policy: at least {length} characters with {', '.join(classes) or 'no character classes'}, "
         f"the last {reuse} passwords cannot be reused, maximum age {age} days."
@@ -612,7 +654,9 @@ def _collaborator_roles(state: StackState):
     roles = _roles(state, "Collaborator")
     accounts = _list(str((r.prop("tags") or {}).get("CollaboratorAccount")) for r in roles)
     sessions = _list(str(r.prop("maxSessionDuration") or 3600) for r in roles)
-    guarded = [r for r in roles if _has_condition(r, "sts:ExternalId") and _has_condition(r, "aws:MultiFactorAuthPresent")]
+    guarded = [
+        r for r in roles if _has_condition(r, "sts:ExternalId") and _has_condition(r, "aws:MultiFactorAuthPresent")
+    ]
     summary = (
         f"{len(roles)} collaborator roles ({_list(physical_name(r) for r in roles)}) trust only the partner accounts "
         f"{accounts}; {len(guarded)} require ExternalId and MFA; maximum session {sessions} seconds."
@@ -638,8 +682,11 @@ def _operator_roles(state: StackState):
     roles = _roles(state, "OperatorRole")
     kinds = {str((r.prop("tags") or {})["OperatorRole"]) for r in roles}
     guardrail = [
-        p for p in state.of_type("aws:iam/rolePolicy:RolePolicy")
-        if any(str(p.prop("role")) == physical_name(r) for r in roles if (r.prop("tags") or {})["OperatorRole"] == "admin")
+        p
+        for p in state.of_type("aws:iam/rolePolicy:RolePolicy")
+        if any(
+            str(p.prop("role")) == physical_name(r) for r in roles if (r.prop("tags") or {})["OperatorRole"] == "admin"
+        )
         and any(s.get("Effect") == "Deny" for s in _policy_statements(p))
     ]
     summary = (
@@ -673,9 +720,14 @@ def _least_privilege_jobs(state: StackState):
     names = {physical_name(r) for r in roles}
     policies = [p for p in state.of_type("aws:iam/rolePolicy:RolePolicy") if str(p.prop("role")) in names]
     wildcard = [
-        p.name for p in policies for s in _policy_statements(p)
-        if s.get("Effect") == "Allow" and any(str(a) == "*" or str(a).endswith(":*") for a in
-                                              (s.get("Action") if isinstance(s.get("Action"), list) else [s.get("Action")]))
+        p.name
+        for p in policies
+        for s in _policy_statements(p)
+        if s.get("Effect") == "Allow"
+        and any(
+            str(a) == "*" or str(a).endswith(":*")
+            for a in (s.get("Action") if isinstance(s.get("Action"), list) else [s.get("Action")])
+        )
     ]
     summary = (
         f"{len(roles)} Batch job roles ({_list(names)}) with inline policies scoped to their tiers' buckets"
@@ -693,7 +745,8 @@ def _launch_templates(state: StackState) -> list[Resource]:
 def _compute_imdsv2(state: StackState):
     templates = _launch_templates(state)
     good = [
-        t for t in templates
+        t
+        for t in templates
         if (t.prop("metadataOptions") or {}).get("httpTokens") == "required"
         and int((t.prop("metadataOptions") or {}).get("httpPutResponseHopLimit") or 1) == 1
     ]
@@ -724,7 +777,8 @@ def _compute_isolation(state: StackState):
     group_ids = {g for e in environments for g in (e.prop("computeResources") or {}).get("securityGroupIds") or []}
     groups = [g for g in state.of_type("aws:ec2/securityGroup:SecurityGroup") if g.id in group_ids]
     ingress = [
-        r for r in state.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        r
+        for r in state.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if str(r.prop("securityGroupId")) in group_ids
     ] + [rule for g in groups for rule in g.prop("ingress") or []]
     summary = (
@@ -760,8 +814,11 @@ def _reference_efs(state: StackState):
         # EFS is optional: without it reference genomes are read from the encrypted S3 reference tier.
         return True, "No EFS file system: reference data is read from the S3 reference tier.", [], {}
     systems = [f for f in every if _yes(f.prop("encrypted")) and f.prop("kmsKeyId")]
-    backups = [b for b in state.of_type("aws:efs/backupPolicy:BackupPolicy")
-               if (b.prop("backupPolicy") or {}).get("status") == "ENABLED"]
+    backups = [
+        b
+        for b in state.of_type("aws:efs/backupPolicy:BackupPolicy")
+        if (b.prop("backupPolicy") or {}).get("status") == "ENABLED"
+    ]
     points = state.of_type("aws:efs/accessPoint:AccessPoint")
     summary = (
         f"EFS {_list(physical_name(f) for f in every)}: {len(systems)} of {len(every)} encrypted with a customer "
@@ -773,78 +830,200 @@ def _reference_efs(state: StackState):
 PROBES: dict[str, ProbeSpec] = {
     spec.name: spec
     for spec in (
-        ProbeSpec("kms_keys", "customer-managed KMS keys with aliases and deletion window", ("aliases",),
-                  ("GLZ-KMS-002", "GLZ-KMS-003", "GLZ-KMS-004"), _kms_keys),
-        ProbeSpec("key_rotation", "automatic rotation on every customer-managed key", ("period_days",),
-                  ("GLZ-KMS-001",), _key_rotation),
-        ProbeSpec("bucket_encryption", "SSE-KMS default encryption with a customer key on every bucket", ("key",),
-                  ("GLZ-S3-001", "GLZ-S3-006"), _bucket_encryption),
+        ProbeSpec(
+            "kms_keys",
+            "customer-managed KMS keys with aliases and deletion window",
+            ("aliases",),
+            ("GLZ-KMS-002", "GLZ-KMS-003", "GLZ-KMS-004"),
+            _kms_keys,
+        ),
+        ProbeSpec(
+            "key_rotation",
+            "automatic rotation on every customer-managed key",
+            ("period_days",),
+            ("GLZ-KMS-001",),
+            _key_rotation,
+        ),
+        ProbeSpec(
+            "bucket_encryption",
+            "SSE-KMS default encryption with a customer key on every bucket",
+            ("key",),
+            ("GLZ-S3-001", "GLZ-S3-006"),
+            _bucket_encryption,
+        ),
         ProbeSpec("bucket_versioning", "versioning on every bucket", (), ("GLZ-S3-002",), _bucket_versioning),
-        ProbeSpec("bucket_public_access_block", "all four public access block settings on every bucket", (),
-                  ("GLZ-S3-003", "GLZ-S3-007"), _bucket_public_access_block),
-        ProbeSpec("account_public_access_block", "account-level S3 public access block", (), ("GLZ-ACC-007",),
-                  _account_public_access_block),
-        ProbeSpec("bucket_tls_only", "bucket policies deny non-TLS and TLS < 1.2", (), ("GLZ-S3-005",),
-                  _bucket_tls_only),
-        ProbeSpec("bucket_endpoint_only", "data buckets reachable only through the VPC endpoint", ("exempt",),
-                  ("GLZ-S3-012",), _bucket_endpoint_only),
-        ProbeSpec("bucket_access_logging", "server access logging of every data bucket", ("target",),
-                  ("GLZ-S3-008",), _bucket_access_logging),
-        ProbeSpec("bucket_ownership_enforced", "ACLs disabled on every bucket", (), ("GLZ-S3-004",),
-                  _bucket_ownership),
-        ProbeSpec("data_lifecycle", "lifecycle tiering and housekeeping per data tier", (),
-                  ("GLZ-S3-009", "GLZ-S3-010", "GLZ-S3-011"), _data_lifecycle),
-        ProbeSpec("audit_log_immutability", "S3 Object Lock on the audit bucket", ("mode", "days"),
-                  ("GLZ-LOG-006",), _audit_log_immutability),
-        ProbeSpec("data_classification", "DataClassification default tag on every resource", ("classification",),
-                  (), _data_classification),
-        ProbeSpec("private_network", "private subnets only; no internet path unless egress is set",
-                  ("cidr", "egress"), ("GLZ-NET-004", "GLZ-NET-007"), _private_network),
+        ProbeSpec(
+            "bucket_public_access_block",
+            "all four public access block settings on every bucket",
+            (),
+            ("GLZ-S3-003", "GLZ-S3-007"),
+            _bucket_public_access_block,
+        ),
+        ProbeSpec(
+            "account_public_access_block",
+            "account-level S3 public access block",
+            (),
+            ("GLZ-ACC-007",),
+            _account_public_access_block,
+        ),
+        ProbeSpec(
+            "bucket_tls_only", "bucket policies deny non-TLS and TLS < 1.2", (), ("GLZ-S3-005",), _bucket_tls_only
+        ),
+        ProbeSpec(
+            "bucket_endpoint_only",
+            "data buckets reachable only through the VPC endpoint",
+            ("exempt",),
+            ("GLZ-S3-012",),
+            _bucket_endpoint_only,
+        ),
+        ProbeSpec(
+            "bucket_access_logging",
+            "server access logging of every data bucket",
+            ("target",),
+            ("GLZ-S3-008",),
+            _bucket_access_logging,
+        ),
+        ProbeSpec("bucket_ownership_enforced", "ACLs disabled on every bucket", (), ("GLZ-S3-004",), _bucket_ownership),
+        ProbeSpec(
+            "data_lifecycle",
+            "lifecycle tiering and housekeeping per data tier",
+            (),
+            ("GLZ-S3-009", "GLZ-S3-010", "GLZ-S3-011"),
+            _data_lifecycle,
+        ),
+        ProbeSpec(
+            "audit_log_immutability",
+            "S3 Object Lock on the audit bucket",
+            ("mode", "days"),
+            ("GLZ-LOG-006",),
+            _audit_log_immutability,
+        ),
+        ProbeSpec(
+            "data_classification",
+            "DataClassification default tag on every resource",
+            ("classification",),
+            (),
+            _data_classification,
+        ),
+        ProbeSpec(
+            "private_network",
+            "private subnets only; no internet path unless egress is set",
+            ("cidr", "egress"),
+            ("GLZ-NET-004", "GLZ-NET-007"),
+            _private_network,
+        ),
         ProbeSpec("flow_logs", "VPC flow logs of ALL traffic", ("retention_days",), ("GLZ-NET-001",), _flow_logs),
-        ProbeSpec("vpc_endpoints", "gateway and interface VPC endpoints", ("services",),
-                  ("GLZ-NET-005", "GLZ-NET-006"), _vpc_endpoints),
-        ProbeSpec("default_sg_closed", "the default security group has no rules", (), ("GLZ-NET-002",),
-                  _default_sg_closed),
-        ProbeSpec("endpoint_security_group", "interface endpoints accept only HTTPS from the VPC", (),
-                  ("GLZ-NET-003",), _endpoint_security_group),
-        ProbeSpec("trail", "CloudTrail: logging, multi-region, validated, KMS-encrypted",
-                  ("name", "multi_region", "validation", "kms_key"),
-                  ("GLZ-LOG-001", "GLZ-LOG-002", "GLZ-LOG-003"), _trail),
-        ProbeSpec("trail_data_events", "CloudTrail S3 data events on the data buckets", ("buckets",),
-                  ("GLZ-LOG-004",), _trail_data_events),
-        ProbeSpec("log_encryption", "CloudWatch log groups encrypted and retained", ("retention_days",),
-                  ("GLZ-LOG-005",), _log_encryption),
-        ProbeSpec("security_alarms", "CIS metric filters and alarms to an encrypted SNS topic", ("topic",),
-                  ("GLZ-LOG-007", "GLZ-LOG-008"), _security_alarms),
-        ProbeSpec("config_recorder", "AWS Config recording all resource types", (), ("GLZ-ACC-002",),
-                  _config_recorder),
-        ProbeSpec("conformance_pack", "AWS Config conformance pack of the mapped managed rules", ("rule_count",),
-                  (), _conformance_pack),
-        ProbeSpec("guardduty", "GuardDuty with S3 and malware protection", ("features",), ("GLZ-ACC-003",),
-                  _guardduty),
+        ProbeSpec(
+            "vpc_endpoints",
+            "gateway and interface VPC endpoints",
+            ("services",),
+            ("GLZ-NET-005", "GLZ-NET-006"),
+            _vpc_endpoints,
+        ),
+        ProbeSpec(
+            "default_sg_closed", "the default security group has no rules", (), ("GLZ-NET-002",), _default_sg_closed
+        ),
+        ProbeSpec(
+            "endpoint_security_group",
+            "interface endpoints accept only HTTPS from the VPC",
+            (),
+            ("GLZ-NET-003",),
+            _endpoint_security_group,
+        ),
+        ProbeSpec(
+            "trail",
+            "CloudTrail: logging, multi-region, validated, KMS-encrypted",
+            ("name", "multi_region", "validation", "kms_key"),
+            ("GLZ-LOG-001", "GLZ-LOG-002", "GLZ-LOG-003"),
+            _trail,
+        ),
+        ProbeSpec(
+            "trail_data_events",
+            "CloudTrail S3 data events on the data buckets",
+            ("buckets",),
+            ("GLZ-LOG-004",),
+            _trail_data_events,
+        ),
+        ProbeSpec(
+            "log_encryption",
+            "CloudWatch log groups encrypted and retained",
+            ("retention_days",),
+            ("GLZ-LOG-005",),
+            _log_encryption,
+        ),
+        ProbeSpec(
+            "security_alarms",
+            "CIS metric filters and alarms to an encrypted SNS topic",
+            ("topic",),
+            ("GLZ-LOG-007", "GLZ-LOG-008"),
+            _security_alarms,
+        ),
+        ProbeSpec("config_recorder", "AWS Config recording all resource types", (), ("GLZ-ACC-002",), _config_recorder),
+        ProbeSpec(
+            "conformance_pack",
+            "AWS Config conformance pack of the mapped managed rules",
+            ("rule_count",),
+            (),
+            _conformance_pack,
+        ),
+        ProbeSpec("guardduty", "GuardDuty with S3 and malware protection", ("features",), ("GLZ-ACC-003",), _guardduty),
         ProbeSpec("security_hub", "Security Hub with standards", ("standards",), ("GLZ-ACC-004",), _security_hub),
         ProbeSpec("access_analyzer", "IAM Access Analyzer", (), ("GLZ-ACC-005",), _access_analyzer),
-        ProbeSpec("password_policy", "IAM account password policy", ("min_length", "reuse", "max_age"),
-                  ("GLZ-ACC-001",), _password_policy),
-        ProbeSpec("ebs_default_encryption", "EBS encryption by default", (), ("GLZ-ACC-006",),
-                  _ebs_default_encryption),
-        ProbeSpec("collaborator_roles", "collaborator roles trusting only the partner, with ExternalId and MFA",
-                  ("accounts", "max_session"), ("GLZ-IAM-001", "GLZ-IAM-002", "GLZ-IAM-004", "GLZ-IAM-008"),
-                  _collaborator_roles),
-        ProbeSpec("permission_boundaries", "permissions boundary on every collaborator role", (),
-                  ("GLZ-IAM-007",), _permission_boundaries),
-        ProbeSpec("operator_roles", "separate admin and security-auditor roles", (), ("GLZ-IAM-005", "GLZ-IAM-006"),
-                  _operator_roles),
+        ProbeSpec(
+            "password_policy",
+            "IAM account password policy",
+            ("min_length", "reuse", "max_age"),
+            ("GLZ-ACC-001",),
+            _password_policy,
+        ),
+        ProbeSpec("ebs_default_encryption", "EBS encryption by default", (), ("GLZ-ACC-006",), _ebs_default_encryption),
+        ProbeSpec(
+            "collaborator_roles",
+            "collaborator roles trusting only the partner, with ExternalId and MFA",
+            ("accounts", "max_session"),
+            ("GLZ-IAM-001", "GLZ-IAM-002", "GLZ-IAM-004", "GLZ-IAM-008"),
+            _collaborator_roles,
+        ),
+        ProbeSpec(
+            "permission_boundaries",
+            "permissions boundary on every collaborator role",
+            (),
+            ("GLZ-IAM-007",),
+            _permission_boundaries,
+        ),
+        ProbeSpec(
+            "operator_roles",
+            "separate admin and security-auditor roles",
+            (),
+            ("GLZ-IAM-005", "GLZ-IAM-006"),
+            _operator_roles,
+        ),
         ProbeSpec("mfa_required", "MFA in every human-assumable role's trust", (), ("GLZ-IAM-003",), _mfa_required),
-        ProbeSpec("least_privilege_jobs", "Batch job roles scoped to their tiers", (), ("GLZ-IAM-005", "GLZ-IAM-006"),
-                  _least_privilege_jobs),
+        ProbeSpec(
+            "least_privilege_jobs",
+            "Batch job roles scoped to their tiers",
+            (),
+            ("GLZ-IAM-005", "GLZ-IAM-006"),
+            _least_privilege_jobs,
+        ),
         ProbeSpec("compute_imdsv2", "IMDSv2 required on compute", (), ("GLZ-CMP-001",), _compute_imdsv2),
-        ProbeSpec("compute_encrypted_volumes", "encrypted compute volumes", (), ("GLZ-CMP-002",),
-                  _compute_encrypted_volumes),
-        ProbeSpec("compute_isolation", "compute in private subnets without ingress", (),
-                  ("GLZ-CMP-003", "GLZ-NET-003"), _compute_isolation),
-        ProbeSpec("container_image_provenance", "job images from the private ECR, pinned", (),
-                  ("GLZ-CMP-006", "GLZ-CMP-007"), _container_image_provenance),
+        ProbeSpec(
+            "compute_encrypted_volumes", "encrypted compute volumes", (), ("GLZ-CMP-002",), _compute_encrypted_volumes
+        ),
+        ProbeSpec(
+            "compute_isolation",
+            "compute in private subnets without ingress",
+            (),
+            ("GLZ-CMP-003", "GLZ-NET-003"),
+            _compute_isolation,
+        ),
+        ProbeSpec(
+            "container_image_provenance",
+            "job images from the private ECR, pinned",
+            (),
+            ("GLZ-CMP-006", "GLZ-CMP-007"),
+            _container_image_provenance,
+        ),
         ProbeSpec("reference_efs", "encrypted, backed-up EFS reference data", (), ("GLZ-CMP-008",), _reference_efs),
     )
 }

@@ -114,8 +114,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     except MappingError as error:
         raise UserInputError(str(error)) from None
     written = write_matrix(matrix, out_dir)
-    print(f"Control matrix for stack '{stack}' (account {matrix.info.account}, {matrix.info.region}); "
-          f"policy gate {matrix.info.gate_summary}")
+    print(
+        f"Control matrix for stack '{stack}' (account {matrix.info.account}, {matrix.info.region}); "
+        f"policy gate {matrix.info.gate_summary}"
+    )
     width = max(len(s) for s in STATUSES)
     for framework, rows in matrix.rows.items():
         counts = matrix.status_counts(framework)
@@ -124,8 +126,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
             if counts[status]:
                 print(f"    {status:<{width}}  {counts[status]}")
     sprs = matrix.sprs
-    print(f"  Estimated SPRS score: {sprs.upper} of {sprs.maximum} with every customer action done; "
-          f"{sprs.lower} counting only what the stack fully evidences or AWS provides")
+    print(
+        f"  Estimated SPRS score: {sprs.upper} of {sprs.maximum} with every customer action done; "
+        f"{sprs.lower} counting only what the stack fully evidences or AWS provides"
+    )
     if evidence is not None:
         verified = sum(1 for row in matrix.all_rows() if row.verified and row.verified.result == "verified")
         print(f"  Verified in account {evidence.account}: {verified} rows (evidence {evidence.source})")

@@ -148,13 +148,14 @@ def _iam(state: StackState, client: Client, ids: _Ids) -> None:
     for profile in state.of_type("aws:iam/instanceProfile:InstanceProfile"):
         iam.create_instance_profile(InstanceProfileName=profile.prop("name"))
         iam.add_role_to_instance_profile(InstanceProfileName=profile.prop("name"), RoleName=profile.prop("role"))
-    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "batch.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "batch.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
     iam.create_role(RoleName=BATCH_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     policy = state.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
     if policy:
         settings = {
-            _pascal(k): (_bool(v) if isinstance(v, bool | str) else int(v))
-            for k, v in policy[0].inputs.items()
+            _pascal(k): (_bool(v) if isinstance(v, bool | str) else int(v)) for k, v in policy[0].inputs.items()
         }
         iam.update_account_password_policy(**settings)
 
@@ -164,7 +165,9 @@ def _log_groups(state: StackState, client: Client, ids: _Ids) -> None:
     for group in state.of_type("aws:cloudwatch/logGroup:LogGroup"):
         logs.create_log_group(logGroupName=group.prop("name"), kmsKeyId=ids.sub(group.prop("kmsKeyId")))
         if group.prop("retentionInDays"):
-            logs.put_retention_policy(logGroupName=group.prop("name"), retentionInDays=int(group.prop("retentionInDays")))
+            logs.put_retention_policy(
+                logGroupName=group.prop("name"), retentionInDays=int(group.prop("retentionInDays"))
+            )
 
 
 def _network(state: StackState, client: Client, ids: _Ids) -> None:
@@ -208,8 +211,11 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             "ServiceName": endpoint.prop("serviceName"),
             "VpcEndpointType": endpoint.prop("vpcEndpointType"),
         }
-        for state_key, api_key in (("subnetIds", "SubnetIds"), ("securityGroupIds", "SecurityGroupIds"),
-                                   ("routeTableIds", "RouteTableIds")):
+        for state_key, api_key in (
+            ("subnetIds", "SubnetIds"),
+            ("securityGroupIds", "SecurityGroupIds"),
+            ("routeTableIds", "RouteTableIds"),
+        ):
             if endpoint.prop(state_key):
                 params[api_key] = ids.sub(endpoint.prop(state_key))
         if endpoint.prop("privateDnsEnabled") is not None:
@@ -242,7 +248,11 @@ def lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """State lifecycle rules (camelCase) -> PutBucketLifecycleConfiguration rules."""
     converted = []
     for rule in rules:
-        out: dict[str, Any] = {"ID": rule["id"], "Status": rule["status"], "Filter": {"Prefix": rule["filter"]["prefix"]}}
+        out: dict[str, Any] = {
+            "ID": rule["id"],
+            "Status": rule["status"],
+            "Filter": {"Prefix": rule["filter"]["prefix"]},
+        }
         if "abortIncompleteMultipartUpload" in rule:
             out["AbortIncompleteMultipartUpload"] = {
                 "DaysAfterInitiation": int(rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"])
@@ -250,7 +260,8 @@ def lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if "expiration" in rule:
             expiration = rule["expiration"]
             out["Expiration"] = (
-                {"Days": int(expiration["days"])} if "days" in expiration
+                {"Days": int(expiration["days"])}
+                if "days" in expiration
                 else {"ExpiredObjectDeleteMarker": _bool(expiration["expiredObjectDeleteMarker"])}
             )
         if "noncurrentVersionExpiration" in rule:
@@ -258,7 +269,9 @@ def lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "NoncurrentDays": int(rule["noncurrentVersionExpiration"]["noncurrentDays"])
             }
         if "transitions" in rule:
-            out["Transitions"] = [{"Days": int(t["days"]), "StorageClass": t["storageClass"]} for t in rule["transitions"]]
+            out["Transitions"] = [
+                {"Days": int(t["days"]), "StorageClass": t["storageClass"]} for t in rule["transitions"]
+            ]
         converted.append(out)
     return converted
 
@@ -266,7 +279,9 @@ def lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _buckets(state: StackState, client: Client, ids: _Ids, account: str) -> None:
     s3 = client("s3")
     for bucket in state.of_type("aws:s3/bucket:Bucket"):
-        s3.create_bucket(Bucket=bucket.prop("bucket"), ObjectLockEnabledForBucket=_bool(bucket.prop("objectLockEnabled")))
+        s3.create_bucket(
+            Bucket=bucket.prop("bucket"), ObjectLockEnabledForBucket=_bool(bucket.prop("objectLockEnabled"))
+        )
 
     def each(typ: str) -> list[Any]:
         return state.of_type(typ)
@@ -292,16 +307,15 @@ def _buckets(state: StackState, client: Client, ids: _Ids, account: str) -> None
             default = rule["applyServerSideEncryptionByDefault"]
             converted: dict[str, Any] = {
                 "ApplyServerSideEncryptionByDefault": {
-                    "SSEAlgorithm": default["sseAlgorithm"], "KMSMasterKeyID": ids.sub(default["kmsMasterKeyId"])
+                    "SSEAlgorithm": default["sseAlgorithm"],
+                    "KMSMasterKeyID": ids.sub(default["kmsMasterKeyId"]),
                 },
                 "BucketKeyEnabled": _bool(rule.get("bucketKeyEnabled")),
             }
             if rule.get("blockedEncryptionTypes"):
                 converted["BlockedEncryptionTypes"] = {"EncryptionType": rule["blockedEncryptionTypes"]}
             rules.append(converted)
-        s3.put_bucket_encryption(
-            Bucket=encryption.prop("bucket"), ServerSideEncryptionConfiguration={"Rules": rules}
-        )
+        s3.put_bucket_encryption(Bucket=encryption.prop("bucket"), ServerSideEncryptionConfiguration={"Rules": rules})
     for versioning in each("aws:s3/bucketVersioning:BucketVersioning"):
         s3.put_bucket_versioning(
             Bucket=versioning.prop("bucket"),
@@ -324,7 +338,10 @@ def _buckets(state: StackState, client: Client, ids: _Ids, account: str) -> None
         s3.put_bucket_logging(
             Bucket=logging.prop("bucket"),
             BucketLoggingStatus={
-                "LoggingEnabled": {"TargetBucket": logging.prop("targetBucket"), "TargetPrefix": logging.prop("targetPrefix")}
+                "LoggingEnabled": {
+                    "TargetBucket": logging.prop("targetBucket"),
+                    "TargetPrefix": logging.prop("targetPrefix"),
+                }
             },
         )
     for block in each("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"):
@@ -337,8 +354,14 @@ def _buckets(state: StackState, client: Client, ids: _Ids, account: str) -> None
         )
 
 
-FIELD_OPERATORS = {"equals": "Equals", "startsWiths": "StartsWith", "endsWiths": "EndsWith", "notEquals": "NotEquals",
-                   "notStartsWiths": "NotStartsWith", "notEndsWiths": "NotEndsWith"}
+FIELD_OPERATORS = {
+    "equals": "Equals",
+    "startsWiths": "StartsWith",
+    "endsWiths": "EndsWith",
+    "notEquals": "NotEquals",
+    "notStartsWiths": "NotStartsWith",
+    "notEndsWiths": "NotEndsWith",
+}
 
 
 def advanced_selectors(selectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -369,7 +392,8 @@ def _trail(state: StackState, client: Client, ids: _Ids) -> None:
             CloudWatchLogsRoleArn=trail.prop("cloudWatchLogsRoleArn"),
         )
         cloudtrail.put_event_selectors(
-            TrailName=trail.prop("name"), AdvancedEventSelectors=advanced_selectors(trail.prop("advancedEventSelectors"))
+            TrailName=trail.prop("name"),
+            AdvancedEventSelectors=advanced_selectors(trail.prop("advancedEventSelectors")),
         )
         if _bool(trail.prop("enableLogging", True)):
             cloudtrail.start_logging(Name=trail.prop("name"))
@@ -401,8 +425,10 @@ def _security_services(state: StackState, client: Client, ids: _Ids) -> None:
     for status in state.of_type("aws:cfg/recorderStatus:RecorderStatus"):
         if _bool(status.prop("isEnabled")):
             config.start_configuration_recorder(ConfigurationRecorderName=status.prop("name"))
-    features = [{"Name": f.prop("name"), "Status": f.prop("status")}
-                for f in state.of_type("aws:guardduty/detectorFeature:DetectorFeature")]
+    features = [
+        {"Name": f.prop("name"), "Status": f.prop("status")}
+        for f in state.of_type("aws:guardduty/detectorFeature:DetectorFeature")
+    ]
     for detector in state.of_type("aws:guardduty/detector:Detector"):
         new = client("guardduty").create_detector(
             Enable=_bool(detector.prop("enable")),

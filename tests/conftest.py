@@ -18,7 +18,10 @@ def demo_state_document(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("demo-state")
     result = subprocess.run(
         [sys.executable, "-m", "glz.cli", "synth", "--stack", "demo", "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     return json.loads((out / "state.json").read_text())

@@ -35,7 +35,11 @@ def _env(**extra: str) -> dict[str, str]:
 def _glz(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "glz.cli", "--project-dir", str(ROOT), *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -44,7 +48,9 @@ def moto_server():
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -114,8 +120,19 @@ def test_a_wrong_account_is_reported_first_with_exit_2(moto_server, server_accou
             entry["outputs"]["accountId"] = "210987654321"
     other = tmp_path / "other.json"
     other.write_text(json.dumps(document))
-    result = _glz("audit", "--state", str(other), "--endpoint-url", moto_server, "--region", REGION,
-                  "--out", str(tmp_path / "x"), env=_env(), cwd=tmp_path)
+    result = _glz(
+        "audit",
+        "--state",
+        str(other),
+        "--endpoint-url",
+        moto_server,
+        "--region",
+        REGION,
+        "--out",
+        str(tmp_path / "x"),
+        env=_env(),
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert "error: wrong target, no checks were run" in result.stderr
     assert "account 111122223333" in result.stderr and "account 210987654321" in result.stderr
@@ -126,8 +143,11 @@ def test_a_wrong_account_is_reported_first_with_exit_2(moto_server, server_accou
 @pytest.mark.parametrize(
     ("extra_args", "env_change", "message"),
     [
-        ((), {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""},
-         "no AWS credentials found"),
+        (
+            (),
+            {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": ""},
+            "no AWS credentials found",
+        ),
         (("--endpoint-url", "http://127.0.0.1:{closed}"), {}, "cannot reach http://127.0.0.1:"),
         (("--endpoint-url", "localhost:5000"), {}, "--endpoint-url 'localhost:5000': expected an http(s) URL"),
         (("--profile", "nobody"), {}, "--profile 'nobody': no such profile"),

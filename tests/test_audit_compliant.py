@@ -27,7 +27,47 @@ ALL_SPECS = {
 }
 # The probe names of the evidence contract (docs: /tmp/glz/common.md, controls/probes.py).
 CONTRACT_PROBES = set(
-    ["kms_keys", "key_rotation", "bucket_encryption", "bucket_versioning", "bucket_public_access_block", "account_public_access_block", "bucket_tls_only", "bucket_endpoint_only", "bucket_access_logging", "bucket_ownership_enforced", "data_lifecycle", "audit_log_immutability", "data_classification", "private_network", "flow_logs", "vpc_endpoints", "default_sg_closed", "endpoint_security_group", "trail", "trail_data_events", "log_encryption", "security_alarms", "config_recorder", "conformance_pack", "guardduty", "security_hub", "access_analyzer", "password_policy", "ebs_default_encryption", "collaborator_roles", "permission_boundaries", "operator_roles", "mfa_required", "least_privilege_jobs", "compute_imdsv2", "compute_encrypted_volumes", "compute_isolation", "container_image_provenance", "reference_efs"]
+    [
+        "kms_keys",
+        "key_rotation",
+        "bucket_encryption",
+        "bucket_versioning",
+        "bucket_public_access_block",
+        "account_public_access_block",
+        "bucket_tls_only",
+        "bucket_endpoint_only",
+        "bucket_access_logging",
+        "bucket_ownership_enforced",
+        "data_lifecycle",
+        "audit_log_immutability",
+        "data_classification",
+        "private_network",
+        "flow_logs",
+        "vpc_endpoints",
+        "default_sg_closed",
+        "endpoint_security_group",
+        "trail",
+        "trail_data_events",
+        "log_encryption",
+        "security_alarms",
+        "config_recorder",
+        "conformance_pack",
+        "guardduty",
+        "security_hub",
+        "access_analyzer",
+        "password_policy",
+        "ebs_default_encryption",
+        "collaborator_roles",
+        "permission_boundaries",
+        "operator_roles",
+        "mfa_required",
+        "least_privilege_jobs",
+        "compute_imdsv2",
+        "compute_encrypted_volumes",
+        "compute_isolation",
+        "container_image_provenance",
+        "reference_efs",
+    ]
 )
 
 

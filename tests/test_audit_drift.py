@@ -57,8 +57,10 @@ def _set_trust(a: MotoAccount, role: str, document: dict) -> None:
 
 def widen_collaborator_trust(a: MotoAccount) -> None:
     document = _trust(a, COLLABORATOR)
-    document["Statement"][0]["Principal"]["AWS"] = ["arn:aws:iam::444455556666:role/variant-analysts",
-                                                    "arn:aws:iam::999999999999:root"]
+    document["Statement"][0]["Principal"]["AWS"] = [
+        "arn:aws:iam::444455556666:role/variant-analysts",
+        "arn:aws:iam::999999999999:root",
+    ]
     _set_trust(a, COLLABORATOR, document)
 
 
@@ -130,8 +132,8 @@ def open_default_sg(a: MotoAccount) -> None:
         Filters=[{"Name": "vpc-id", "Values": [a.output("vpcId")]}, {"Name": "group-name", "Values": ["default"]}]
     )["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(
-        GroupId=group["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                                                 "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
     )
 
 
@@ -149,8 +151,9 @@ def replace_compute_environment(a: MotoAccount, name: str, data: dict) -> None:
     merged = {**current["LaunchTemplateVersions"][0]["LaunchTemplateData"], **data}
     version = ec2.create_launch_template_version(LaunchTemplateId=template, LaunchTemplateData=merged)
     number = str(version["LaunchTemplateVersion"]["VersionNumber"])
-    environment = next(r for r in a.state.of_type("aws:batch/computeEnvironment:ComputeEnvironment")
-                       if r.prop("name") == name)
+    environment = next(
+        r for r in a.state.of_type("aws:batch/computeEnvironment:ComputeEnvironment") if r.prop("name") == name
+    )
     batch.update_compute_environment(computeEnvironment=name, state="DISABLED")
     batch.delete_compute_environment(computeEnvironment=name)
     request = compute_environment_request(environment.inputs, lambda v: v, a.output("accountId"))
@@ -168,10 +171,15 @@ def unencrypted_scratch(a: MotoAccount) -> None:
     replace_compute_environment(
         a,
         "glz-demo-batch-on-demand",
-        {"BlockDeviceMappings": [
-            {"DeviceName": "/dev/xvda", "Ebs": {"Encrypted": True, "KmsKeyId": key(a, "compute"), "VolumeSize": 50}},
-            {"DeviceName": "/dev/xvdb", "Ebs": {"Encrypted": False, "VolumeSize": 500}},
-        ]},
+        {
+            "BlockDeviceMappings": [
+                {
+                    "DeviceName": "/dev/xvda",
+                    "Ebs": {"Encrypted": True, "KmsKeyId": key(a, "compute"), "VolumeSize": 50},
+                },
+                {"DeviceName": "/dev/xvdb", "Ebs": {"Encrypted": False, "VolumeSize": 500}},
+            ]
+        },
     )
 
 
@@ -193,7 +201,9 @@ DRIFTS = [
         "bucket encryption downgraded to SSE-S3",
         lambda a: a.client("s3").put_bucket_encryption(
             Bucket=bucket(a, "fastq"),
-            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            ServerSideEncryptionConfiguration={
+                "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+            },
         ),
         lambda a: {("s3.default-encryption", bucket(a, "fastq"))},
     ),
@@ -269,8 +279,13 @@ DRIFTS = [
     Drift(
         "password policy weakened",
         lambda a: a.client("iam").update_account_password_policy(
-            MinimumPasswordLength=8, RequireSymbols=True, RequireNumbers=True, RequireUppercaseCharacters=True,
-            RequireLowercaseCharacters=True, AllowUsersToChangePassword=True, MaxPasswordAge=90,
+            MinimumPasswordLength=8,
+            RequireSymbols=True,
+            RequireNumbers=True,
+            RequireUppercaseCharacters=True,
+            RequireLowercaseCharacters=True,
+            AllowUsersToChangePassword=True,
+            MaxPasswordAge=90,
             PasswordReusePrevention=24,
         ),
         lambda a: {("iam.password-policy", "111122223333")},
@@ -301,8 +316,17 @@ MORE_DRIFTS = [
         "bucket encrypted with another key",
         lambda a: a.client("s3").put_bucket_encryption(
             Bucket=bucket(a, "results"),
-            ServerSideEncryptionConfiguration={"Rules": [{"ApplyServerSideEncryptionByDefault": {
-                "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key(a, "logs")}, "BucketKeyEnabled": True}]},
+            ServerSideEncryptionConfiguration={
+                "Rules": [
+                    {
+                        "ApplyServerSideEncryptionByDefault": {
+                            "SSEAlgorithm": "aws:kms",
+                            "KMSMasterKeyID": key(a, "logs"),
+                        },
+                        "BucketKeyEnabled": True,
+                    }
+                ]
+            },
         ),
         lambda a: {("s3.default-encryption", bucket(a, "results"))},
     ),
@@ -356,8 +380,11 @@ MORE_DRIFTS = [
     Drift(
         "GuardDuty detector deleted",
         lambda a: a.client("guardduty").delete_detector(DetectorId=detector_id(a)),
-        lambda a: {("guardduty.detector", "us-east-1"), ("guardduty.feature", "S3_DATA_EVENTS"),
-                   ("guardduty.feature", "EBS_MALWARE_PROTECTION")},
+        lambda a: {
+            ("guardduty.detector", "us-east-1"),
+            ("guardduty.feature", "S3_DATA_EVENTS"),
+            ("guardduty.feature", "EBS_MALWARE_PROTECTION"),
+        },
     ),
     Drift(
         "collaborator permissions boundary removed",
@@ -366,15 +393,18 @@ MORE_DRIFTS = [
     ),
     Drift(
         "compute environment disabled",
-        lambda a: a.client("batch").update_compute_environment(computeEnvironment="glz-demo-batch-fpga",
-                                                               state="DISABLED"),
+        lambda a: a.client("batch").update_compute_environment(
+            computeEnvironment="glz-demo-batch-fpga", state="DISABLED"
+        ),
         lambda a: {("batch.compute-environment", "glz-demo-batch-fpga")},
     ),
     Drift(
         "launch template scratch volume unencrypted",
         unencrypted_scratch,
-        lambda a: {("batch.compute-environment", "glz-demo-batch-on-demand"),
-                   ("batch.encrypted-volumes", "glz-demo-batch-on-demand")},
+        lambda a: {
+            ("batch.compute-environment", "glz-demo-batch-on-demand"),
+            ("batch.encrypted-volumes", "glz-demo-batch-on-demand"),
+        },
     ),
     Drift(
         "FASTQ expiry stretched to ten years",

@@ -64,8 +64,9 @@ def test_the_audit_only_reads(recorded_calls):
 
 def test_every_call_the_audit_makes_is_allowed_by_the_policy(recorded_calls):
     patterns = allowed_actions(policy())
-    missing = sorted(f"{s}:{op} -> {iam_action(s, op)}" for s, op in recorded_calls
-                     if not is_allowed(iam_action(s, op), patterns))
+    missing = sorted(
+        f"{s}:{op} -> {iam_action(s, op)}" for s, op in recorded_calls if not is_allowed(iam_action(s, op), patterns)
+    )
     assert missing == []
 
 

@@ -46,8 +46,11 @@ def _fake_catalog(count: int) -> dict[str, ConfigRule]:
     for n in range(count):
         word = "".join(chr(ord("a") + int(d)) for d in f"{n:03d}")  # 0 -> aaa: keeps logical IDs unique
         rules[f"FAKE_{word.upper()}"] = ConfigRule(
-            identifier=f"FAKE_{word.upper()}", name=f"fake-{word}", description="Test rule.",
-            trigger="configuration-change", source="test",
+            identifier=f"FAKE_{word.upper()}",
+            name=f"fake-{word}",
+            description="Test rule.",
+            trigger="configuration-change",
+            source="test",
         )
     return rules
 
@@ -85,7 +88,9 @@ def test_parameters_agree_with_what_the_stack_deploys(catalog):
     assert password["MinimumPasswordLength"] == str(security_services.MINIMUM_PASSWORD_LENGTH)
     assert password["PasswordReusePrevention"] == str(security_services.PASSWORD_REUSE_PREVENTION)
     assert catalog["VPC_FLOW_LOGS_ENABLED"].parameters == {"trafficType": "ALL"}
-    assert int(catalog["CW_LOGGROUP_RETENTION_PERIOD_CHECK"].parameters["MinRetentionTime"]) in CLOUDWATCH_RETENTION_DAYS
+    assert (
+        int(catalog["CW_LOGGROUP_RETENTION_PERIOD_CHECK"].parameters["MinRetentionTime"]) in CLOUDWATCH_RETENTION_DAYS
+    )
 
 
 def test_periodic_rules_have_no_scope_and_every_source_is_named(catalog):
@@ -197,7 +202,9 @@ def test_subset_contains_exactly_the_requested_rules(catalog):
 def test_prefix_is_prepended_to_every_rule_name_and_validated(catalog):
     resources = _resources(conformance_pack_template(["CLOUD_TRAIL_ENABLED", "ENCRYPTED_VOLUMES"], prefix="glz-demo-"))
     assert sorted(r["Properties"]["ConfigRuleName"] for r in resources.values()) == [
-        "glz-demo-cloudtrail-enabled", "glz-demo-encrypted-volumes"]
+        "glz-demo-cloudtrail-enabled",
+        "glz-demo-encrypted-volumes",
+    ]
     with pytest.raises(ConformancePackError, match=r"prefix = 'Bad Prefix'"):
         conformance_pack_template(["CLOUD_TRAIL_ENABLED"], prefix="Bad Prefix")
     with pytest.raises(ConformancePackError, match="128 characters"):
@@ -218,7 +225,9 @@ def test_unknown_identifier_is_an_error_naming_it(catalog):
 
 def test_more_than_130_rules_is_an_error():
     fake = _fake_catalog(MAX_RULES_PER_PACK + 1)
-    with pytest.raises(ConformancePackError, match=rf"{MAX_RULES_PER_PACK + 1} AWS Config rules.*at most {MAX_RULES_PER_PACK}"):
+    with pytest.raises(
+        ConformancePackError, match=rf"{MAX_RULES_PER_PACK + 1} AWS Config rules.*at most {MAX_RULES_PER_PACK}"
+    ):
         conformance_pack_template(fake, catalog=fake)
 
 
@@ -236,9 +245,14 @@ def test_empty_pack_is_an_error():
 def test_template_body_size_limit(catalog):
     rule = catalog["CLOUD_TRAIL_ENABLED"]
     big = {
-        f"FAKE_{n}": ConfigRule(identifier=f"FAKE_{n}", name=f"fake-{chr(97 + n // 26)}{chr(97 + n % 26)}",
-                                description="x" * 250, trigger=rule.trigger, source="test",
-                                parameters={f"p{i}": "y" * 200 for i in range(3)})
+        f"FAKE_{n}": ConfigRule(
+            identifier=f"FAKE_{n}",
+            name=f"fake-{chr(97 + n // 26)}{chr(97 + n % 26)}",
+            description="x" * 250,
+            trigger=rule.trigger,
+            source="test",
+            parameters={f"p{i}": "y" * 200 for i in range(3)},
+        )
         for n in range(MAX_RULES_PER_PACK)
     }
     with pytest.raises(ConformancePackError, match=rf"at most {MAX_TEMPLATE_BODY_BYTES} bytes"):

@@ -80,10 +80,15 @@ def test_removing_the_trail_drops_audit_rows_from_implemented(demo_state_documen
         assert after[requirement].status in (PARTIAL, NOT_IMPLEMENTED)
         assert any("trail" in gap.lower() for gap in after[requirement].gaps)
     # Every row that cites the trail probe changed; no row without it did.
-    changed = {r.id for r in matrix.all_rows() if r.status != IMPLEMENTED and r.responsibility in ("landing-zone", "shared")}
+    changed = {
+        r.id for r in matrix.all_rows() if r.status != IMPLEMENTED and r.responsibility in ("landing-zone", "shared")
+    }
     citing = {r.id for r in matrix.all_rows() if any(p.name in ("trail", "trail_data_events") for p in r.probes)}
-    citing |= {r.id for r in matrix.all_rows() if any(o.rule_id.startswith("GLZ-LOG-00") and o.outcome == "failed"
-                                                       for o in r.rules)}
+    citing |= {
+        r.id
+        for r in matrix.all_rows()
+        if any(o.rule_id.startswith("GLZ-LOG-00") and o.outcome == "failed" for o in r.rules)
+    }
     assert changed == citing
 
 
@@ -91,11 +96,13 @@ def test_disabling_key_rotation_changes_exactly_the_rows_that_rely_on_it(demo_st
     weakened = apply(demo_state_document, set_input("aws:kms/key:Key", "keys-data", ["enableKeyRotation"], False))
     matrix = matrix_of(weakened)
     changed = {
-        (r.framework, r.id) for r, before in zip(matrix.all_rows(), demo_matrix.all_rows(), strict=True)
+        (r.framework, r.id)
+        for r, before in zip(matrix.all_rows(), demo_matrix.all_rows(), strict=True)
         if r.status != before.status
     }
     relying = {
-        (r.framework, r.id) for r in matrix.all_rows()
+        (r.framework, r.id)
+        for r in matrix.all_rows()
         if any(p.name == "key_rotation" for p in r.probes) or any(o.rule_id == "GLZ-KMS-001" for o in r.rules)
     }
     assert changed and changed == relying
@@ -166,20 +173,38 @@ def test_resources_sheet_links_resources_to_requirements(demo_matrix):
 
 def evidence_file(tmp_path, checks, account="111122223333"):
     path = tmp_path / "evidence.json"
-    path.write_text(json.dumps({
-        "schema": "glz-audit-evidence/1", "generated_at": "2026-11-23T12:00:00Z", "account": account,
-        "region": "us-east-1", "checks": checks,
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "schema": "glz-audit-evidence/1",
+                "generated_at": "2026-11-23T12:00:00Z",
+                "account": account,
+                "region": "us-east-1",
+                "checks": checks,
+            }
+        )
+    )
     return path
 
 
 def test_evidence_adds_the_verified_column(tmp_path, demo_state_document):
     checks = [
-        {"id": "cloudtrail.logging", "resource": "glz-demo-trail", "probes": ["trail"], "result": "fail",
-         "reason": "trail is not logging", "drift": True},
+        {
+            "id": "cloudtrail.logging",
+            "resource": "glz-demo-trail",
+            "probes": ["trail"],
+            "result": "fail",
+            "reason": "trail is not logging",
+            "drift": True,
+        },
         {"id": "kms.rotation", "resource": "alias/glz-demo-data", "probes": ["key_rotation"], "result": "pass"},
-        {"id": "guardduty.enabled", "resource": "detector", "probes": ["guardduty"], "result": "not-verifiable",
-         "reason": "AccessDenied on guardduty:ListDetectors"},
+        {
+            "id": "guardduty.enabled",
+            "resource": "detector",
+            "probes": ["guardduty"],
+            "result": "not-verifiable",
+            "reason": "AccessDenied on guardduty:ListDetectors",
+        },
     ]
     evidence = load_evidence(evidence_file(tmp_path, checks), "111122223333")
     matrix = matrix_of(demo_state_document, evidence=evidence)
@@ -244,8 +269,9 @@ def test_technical_rows_are_backed_by_automated_checks(demo_matrix):
 
 
 def run_glz(*args):
-    return subprocess.run([sys.executable, "-m", "glz.cli", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "glz.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -260,11 +286,17 @@ def matrix_outputs(tmp_path_factory, demo_state_document):
 
 def test_glz_matrix_writes_every_output(matrix_outputs):
     out, stdout = matrix_outputs
-    for name in ("control-matrix.xlsx", "control-matrix.csv", "control-matrix.md", "control-matrix.html",
-                 "conformance-pack.yaml"):
+    for name in (
+        "control-matrix.xlsx",
+        "control-matrix.csv",
+        "control-matrix.md",
+        "control-matrix.html",
+        "conformance-pack.yaml",
+    ):
         assert (out / name).stat().st_size > 1000, name
     assert sorted(p.name for p in out.glob("control-matrix-ssp-*.json")) == [
-        "control-matrix-ssp-hipaa.json", "control-matrix-ssp-nist-800-171-r2.json",
+        "control-matrix-ssp-hipaa.json",
+        "control-matrix-ssp-nist-800-171-r2.json",
         "control-matrix-ssp-nist-800-171-r3.json",
     ]
     assert "Estimated SPRS score" in stdout
@@ -272,8 +304,15 @@ def test_glz_matrix_writes_every_output(matrix_outputs):
 
 def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_matrix):
     workbook = load_workbook(matrix_outputs[0] / "control-matrix.xlsx")
-    assert workbook.sheetnames == ["Summary", "NIST 800-171 r2", "NIST 800-171 r3", "HIPAA", "Resources", "Findings",
-                                   "Suppressions"]
+    assert workbook.sheetnames == [
+        "Summary",
+        "NIST 800-171 r2",
+        "NIST 800-171 r3",
+        "HIPAA",
+        "Resources",
+        "Findings",
+        "Suppressions",
+    ]
     for title, count in (("NIST 800-171 r2", 110), ("NIST 800-171 r3", 97), ("HIPAA", 68)):
         sheet = workbook[title]
         assert sheet.max_row == count + 1
@@ -303,8 +342,9 @@ def test_glz_matrix_bad_evidence_exits_2_without_traceback(tmp_path, matrix_outp
     out = matrix_outputs[0]
     bad = tmp_path / "evidence.json"
     bad.write_text("{not json")
-    result = run_glz("matrix", "--state", str(out / "state.json"), "--no-checkov", "--out", str(tmp_path),
-                     "--evidence", str(bad))
+    result = run_glz(
+        "matrix", "--state", str(out / "state.json"), "--no-checkov", "--out", str(tmp_path), "--evidence", str(bad)
+    )
     assert result.returncode == 2
     assert "--evidence" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "control-matrix.xlsx").exists()

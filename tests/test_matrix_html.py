@@ -80,8 +80,13 @@ def _row(req: catalog.Requirement, i: int, verified: bool) -> Row:
         [
             RuleOutcome("GLZ-S3-001", "Buckets encrypt with a customer key", "passed", 8, 0),
             RuleOutcome(
-                "GLZ-S3-004", "Buckets deny plain HTTP", "failed" if status == NOT_IMPLEMENTED else "suppressed",
-                8, 1, ("glz-demo-results: no TLS-only statement",), ("Accepted: scratch bucket, ticket SEC-12",),
+                "GLZ-S3-004",
+                "Buckets deny plain HTTP",
+                "failed" if status == NOT_IMPLEMENTED else "suppressed",
+                8,
+                1,
+                ("glz-demo-results: no TLS-only statement",),
+                ("Accepted: scratch bucket, ticket SEC-12",),
             ),
         ]
         if technical
@@ -122,10 +127,18 @@ def _matrix(verified: bool = True) -> Matrix:
     loaders = {R2: catalog.load_r2, R3: catalog.load_r3, HIPAA: catalog.load_hipaa}
     return Matrix(
         info=StackInfo(
-            stack="demo", project="genomics-landing-zone", account="111122223333", region="us-east-1",
-            classification="phi", state_source="build/demo/state.json", state_sha256="ab" * 32,
-            generated_at="2026-11-23T19:40:00Z", tool_version="0.1.0", gate_passed=True,
-            gate_summary="54 rules, 0 failed, 2 suppressed", evidence_source="build/demo/evidence.json",
+            stack="demo",
+            project="genomics-landing-zone",
+            account="111122223333",
+            region="us-east-1",
+            classification="phi",
+            state_source="build/demo/state.json",
+            state_sha256="ab" * 32,
+            generated_at="2026-11-23T19:40:00Z",
+            tool_version="0.1.0",
+            gate_passed=True,
+            gate_summary="54 rules, 0 failed, 2 suppressed",
+            evidence_source="build/demo/evidence.json",
         ),
         rows={fw: [_row(req, i, verified) for i, req in enumerate(load())] for fw, load in loaders.items()},
         resources=[],
@@ -202,9 +215,14 @@ def test_text_is_escaped() -> None:
     base = _matrix()
     row = base.rows[R2][0]
     base.rows[R2][0] = replace(
-        row, title=HOSTILE, statement=HOSTILE, customer_actions=HOSTILE, gaps=[HOSTILE],
+        row,
+        title=HOSTILE,
+        statement=HOSTILE,
+        customer_actions=HOSTILE,
+        gaps=[HOSTILE],
         probes=[replace(row.probes[0], names=(HOSTILE,), summary=HOSTILE)],
-        rules=[replace(row.rules[0], rule_id=HOSTILE, messages=(HOSTILE,))], config_rules=[HOSTILE],
+        rules=[replace(row.rules[0], rule_id=HOSTILE, messages=(HOSTILE,))],
+        config_rules=[HOSTILE],
     )
     base.info = replace(base.info, stack=HOSTILE, gate_summary=HOSTILE)
     document = render_html(base)
@@ -265,16 +283,25 @@ def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage", "--hide-scrollbars", f"--window-size={VIEWPORT[0]},{VIEWPORT[1] + 200}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--hide-scrollbars",
+        f"--window-size={VIEWPORT[0]},{VIEWPORT[1] + 200}",
         f"--user-data-dir={profile}",
     ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     width, height = VIEWPORT
     driver.execute_cdp_cmd(  # the window size includes browser chrome; the viewport is what a screenshot covers
-        "Emulation.setDeviceMetricsOverride", {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
     )
     try:
         yield driver

@@ -165,7 +165,11 @@ MUTATIONS = [
     Mutation("access logging removed", remove(LOGGING, "data-variants-logging"), "GLZ-S3-008"),
     Mutation("lifecycle removed", remove(LIFECYCLE, "data-results-lifecycle"), "GLZ-S3-009"),
     Mutation("VCF expiry rule added", _add_vcf_expiry, "GLZ-S3-010"),
-    Mutation("endpoint-only deny removed", edit_json(POLICY, "data-alignments-policy", "policy", drop_statement("DenyAccessOutsideVpcEndpoint")), "GLZ-S3-012"),
+    Mutation(
+        "endpoint-only deny removed",
+        edit_json(POLICY, "data-alignments-policy", "policy", drop_statement("DenyAccessOutsideVpcEndpoint")),
+        "GLZ-S3-012",
+    ),
     Mutation("trail single-region", set_input(TRAIL, "audit", ["isMultiRegionTrail"], False), "GLZ-LOG-001"),
     Mutation("trail removed", remove(TRAIL, "audit"), "GLZ-LOG-001"),
     Mutation("log file validation off", set_input(TRAIL, "audit", ["enableLogFileValidation"], False), "GLZ-LOG-002"),

@@ -57,14 +57,21 @@ def _hand_built_matrix(tmp_path) -> Matrix:
     evidence = tmp_path / "evidence.json"
     evidence.write_text('{"schema": "glz-audit-evidence/1"}\n')
     trail = ProbeResult(
-        name="trail", description="CloudTrail trail", satisfied=True,
+        name="trail",
+        description="CloudTrail trail",
+        satisfied=True,
         summary="Trail glz-demo-trail logs all regions with log file validation.",
         resources=("urn:pulumi:demo::genomics-landing-zone::aws:cloudtrail/trail:Trail::audit-trail",),
-        names=("glz-demo-trail",), components=("AuditTrail audit",),
+        names=("glz-demo-trail",),
+        components=("AuditTrail audit",),
     )
     rotation = ProbeResult(
-        name="key_rotation", description="KMS key rotation", satisfied=False,
-        summary="Rotation is off on key glz-demo-data.", names=("glz-demo-data",), components=("EncryptionKeys keys",),
+        name="key_rotation",
+        description="KMS key rotation",
+        satisfied=False,
+        summary="Rotation is off on key glz-demo-data.",
+        names=("glz-demo-data",),
+        components=("EncryptionKeys keys",),
     )
     rule = RuleOutcome(rule_id="GLZ-LOG-001", title="Trail is multi-region", outcome="passed", checked=1, failed=0)
     rows: dict[str, list[Row]] = {}
@@ -74,36 +81,65 @@ def _hand_built_matrix(tmp_path) -> Matrix:
             status = STATUSES[i % len(STATUSES)]
             responsibility = RESPONSIBILITY_BY_STATUS[status]
             technical = responsibility in ("landing-zone", "shared")
-            rows[framework].append(Row(
-                framework=framework, id=req.id, family_id=req.family_id, family=req.family, title=req.title,
-                text=req.text, kind=req.kind, responsibility=responsibility, status=status,
-                statement=f"Statement for {req.id}.",
-                customer_actions="Train staff yearly; keep records 6 years." if responsibility in ("shared", "customer")
-                else "",
-                justification="AWS data centers (SOC 2)." if responsibility in ("inherited", "not-applicable") else "",
-                probes=[trail, rotation] if technical else [],
-                rules=[rule] if technical else [],
-                config_rules=["CLOUD_TRAIL_ENABLED"] if technical else [],
-                gaps=["key_rotation not satisfied"] if status == "Partially implemented" else [],
-                deviations=[],
-                verified=AccountVerification("verified", "trail observed", ("cloudtrail.logging",)) if i % 4 == 0
-                else None,
-                dod_points=int(req.extra["dod_points"]) if framework == R2 else None,
-                hipaa_status=req.extra.get("status") if framework == HIPAA else None,
-            ))
+            rows[framework].append(
+                Row(
+                    framework=framework,
+                    id=req.id,
+                    family_id=req.family_id,
+                    family=req.family,
+                    title=req.title,
+                    text=req.text,
+                    kind=req.kind,
+                    responsibility=responsibility,
+                    status=status,
+                    statement=f"Statement for {req.id}.",
+                    customer_actions="Train staff yearly; keep records 6 years."
+                    if responsibility in ("shared", "customer")
+                    else "",
+                    justification="AWS data centers (SOC 2)."
+                    if responsibility in ("inherited", "not-applicable")
+                    else "",
+                    probes=[trail, rotation] if technical else [],
+                    rules=[rule] if technical else [],
+                    config_rules=["CLOUD_TRAIL_ENABLED"] if technical else [],
+                    gaps=["key_rotation not satisfied"] if status == "Partially implemented" else [],
+                    deviations=[],
+                    verified=AccountVerification("verified", "trail observed", ("cloudtrail.logging",))
+                    if i % 4 == 0
+                    else None,
+                    dod_points=int(req.extra["dod_points"]) if framework == R2 else None,
+                    hipaa_status=req.extra.get("status") if framework == HIPAA else None,
+                )
+            )
     info = StackInfo(
-        stack="demo", project="genomics-landing-zone", account="111122223333", region="us-east-1",
-        classification="phi", state_source="build/demo/state.json", state_sha256="ab" * 32,
-        generated_at="2026-11-23T19:40:00Z", tool_version="0.1.0", gate_passed=True, gate_summary="54 rules passed",
+        stack="demo",
+        project="genomics-landing-zone",
+        account="111122223333",
+        region="us-east-1",
+        classification="phi",
+        state_source="build/demo/state.json",
+        state_sha256="ab" * 32,
+        generated_at="2026-11-23T19:40:00Z",
+        tool_version="0.1.0",
+        gate_passed=True,
+        gate_summary="54 rules passed",
         evidence_source=str(evidence),
     )
     resources = [
-        ResourceEntry(urn="urn:pulumi:demo::genomics-landing-zone::aws:cloudtrail/trail:Trail::audit-trail",
-                      type="aws:cloudtrail/trail:Trail", name="glz-demo-trail", component="AuditTrail audit",
-                      requirements=("nist-800-171-r2:3.3.1",)),
-        ResourceEntry(urn="urn:pulumi:demo::genomics-landing-zone::aws:iam/role:Role::operators-admin",
-                      type="aws:iam/role:Role", name="glz-demo-admin", component="OperatorRoles operators",
-                      requirements=()),
+        ResourceEntry(
+            urn="urn:pulumi:demo::genomics-landing-zone::aws:cloudtrail/trail:Trail::audit-trail",
+            type="aws:cloudtrail/trail:Trail",
+            name="glz-demo-trail",
+            component="AuditTrail audit",
+            requirements=("nist-800-171-r2:3.3.1",),
+        ),
+        ResourceEntry(
+            urn="urn:pulumi:demo::genomics-landing-zone::aws:iam/role:Role::operators-admin",
+            type="aws:iam/role:Role",
+            name="glz-demo-admin",
+            component="OperatorRoles operators",
+            requirements=(),
+        ),
     ]
     sprs = SprsEstimate(maximum=110, lower=0, upper=110, deductions_lower=(), deductions_upper=())
     return Matrix(info=info, rows=rows, resources=resources, findings=[], sprs=sprs, config_rules=[])
@@ -211,7 +247,9 @@ def test_requirement_content_reaches_the_ssp(hand_matrix):
         assert _prop(req, "aws-config-rule") == row.config_rules
         assert _prop(req, "account-verification") == ([row.verified.result] if row.verified else [])
         if row.probes:
-            keys = next(b for b in req["by-components"] if components[b["component-uuid"]]["title"] == "EncryptionKeys keys")
+            keys = next(
+                b for b in req["by-components"] if components[b["component-uuid"]]["title"] == "EncryptionKeys keys"
+            )
             assert keys["implementation-status"]["state"] == "planned"  # its only probe is not satisfied
     assert ssp["metadata"]["last-modified"] == hand_matrix.info.generated_at
     assert ssp["metadata"]["oscal-version"] == OSCAL_VERSION
@@ -231,7 +269,8 @@ def test_requirement_content_reaches_the_ssp(hand_matrix):
 
 def test_import_profile_per_framework(hand_matrix):
     assert render_ssp(hand_matrix, R3)["system-security-plan"]["import-profile"]["href"].endswith(
-        "nist.gov/SP800-171/rev3/json/NIST_SP800-171_rev3_catalog.json")
+        "nist.gov/SP800-171/rev3/json/NIST_SP800-171_rev3_catalog.json"
+    )
     for framework in (R2, HIPAA):
         profile = render_ssp(hand_matrix, framework)["system-security-plan"]["import-profile"]
         assert profile["href"].startswith("https://") and "No official OSCAL" in profile["remarks"]
@@ -259,16 +298,19 @@ def _break(document: dict, how: str) -> dict:
     return broken
 
 
-@pytest.mark.parametrize(("how", "field"), [
-    ("missing system-characteristics", "system-characteristics"),
-    ("bad uuid", "implemented-requirements.3.uuid"),
-    ("control-id not a token", "control-id"),
-    ("unknown field", "colour"),
-    ("duplicate uuid", "implemented-requirements.1.uuid"),
-    ("bad datetime", "last-modified"),
-    ("undefined component", "component-uuid"),
-    ("undefined role", "role-id"),
-])
+@pytest.mark.parametrize(
+    ("how", "field"),
+    [
+        ("missing system-characteristics", "system-characteristics"),
+        ("bad uuid", "implemented-requirements.3.uuid"),
+        ("control-id not a token", "control-id"),
+        ("unknown field", "colour"),
+        ("duplicate uuid", "implemented-requirements.1.uuid"),
+        ("bad datetime", "last-modified"),
+        ("undefined component", "component-uuid"),
+        ("undefined role", "role-id"),
+    ],
+)
 def test_broken_ssp_fails_validation_naming_the_field(hand_matrix, how, field):
     document = render_ssp(hand_matrix, R2)
     validate_ssp(document)  # the unbroken one passes

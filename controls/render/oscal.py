@@ -226,8 +226,9 @@ def _system_characteristics(matrix: Matrix, framework: str, ids: _Ids) -> dict[s
         "description": f"AWS landing zone for genomic data built by the {info.project} Pulumi stack {info.stack}"
         f" in AWS account {info.account}, region {info.region}, data classification {info.classification}.",
         "props": [_prop("data-classification", info.classification)],
-        "security-sensitivity-level": max((conf, integ, avail), key=("fips-199-low", "fips-199-moderate",
-                                                                      "fips-199-high").index),
+        "security-sensitivity-level": max(
+            (conf, integ, avail), key=("fips-199-low", "fips-199-moderate", "fips-199-high").index
+        ),
         "system-information": {
             "information-types": [
                 {
@@ -259,7 +260,8 @@ def _system_characteristics(matrix: Matrix, framework: str, ids: _Ids) -> dict[s
 
 def _iam_roles(matrix: Matrix, marker: str) -> list[str]:
     return sorted(
-        r.name for r in matrix.resources
+        r.name
+        for r in matrix.resources
         if r.type == "aws:iam/role:Role" and (marker in r.name or r.component.lower().startswith(marker))
     )
 
@@ -370,8 +372,12 @@ def _status_remarks(row: Row) -> str:
 
 def _probe_props(probes: list[ProbeResult]) -> list[dict[str, Any]]:
     return [
-        _prop("probe", p.name, cls="satisfied" if p.satisfied else "not-satisfied",
-              remarks=p.summary + (f"\n\nResources: {', '.join(p.names)}" if p.names else ""))
+        _prop(
+            "probe",
+            p.name,
+            cls="satisfied" if p.satisfied else "not-satisfied",
+            remarks=p.summary + (f"\n\nResources: {', '.join(p.names)}" if p.names else ""),
+        )
         for p in probes
     ]
 
@@ -396,47 +402,57 @@ def _by_components(row: Row, framework: str, ids: _Ids, lz: dict[str, str]) -> l
     statement = row.statement.strip() or row.justification.strip() or row.title
     out: list[dict[str, Any]] = []
     if row.responsibility == "inherited":
-        out.append({
-            "component-uuid": aws,
-            "uuid": ids("by-component", framework, row.id, "aws"),
-            "description": statement,
-            "implementation-status": {"state": state, "remarks": remarks},
-            "inherited": [{
-                "uuid": ids("inherited", framework, row.id),
-                "description": row.justification.strip() or statement,
+        out.append(
+            {
+                "component-uuid": aws,
+                "uuid": ids("by-component", framework, row.id, "aws"),
+                "description": statement,
+                "implementation-status": {"state": state, "remarks": remarks},
+                "inherited": [
+                    {
+                        "uuid": ids("inherited", framework, row.id),
+                        "description": row.justification.strip() or statement,
+                        "responsible-roles": [{"role-id": "provider"}],
+                    }
+                ],
                 "responsible-roles": [{"role-id": "provider"}],
-            }],
-            "responsible-roles": [{"role-id": "provider"}],
-        })
+            }
+        )
     elif row.responsibility == "customer":
         actions = row.customer_actions.strip()
-        out.append({
-            "component-uuid": org,
-            "uuid": ids("by-component", framework, row.id, "organization"),
-            "description": statement + (f"\n\nCustomer actions: {actions}" if actions else ""),
-            "implementation-status": {"state": state, "remarks": remarks},
-            "responsible-roles": [{"role-id": "system-owner"}],
-        })
-    else:
-        out.append({
-            "component-uuid": this_system,
-            "uuid": ids("by-component", framework, row.id, "this-system"),
-            "description": statement,
-            "implementation-status": {"state": state, "remarks": remarks},
-            "responsible-roles": [{"role-id": "maintainer"}],
-        })
-        out += [_component_by(row, name, lz[name], ids, framework) for name in row.components]
-        if row.customer_actions.strip():
-            out.append({
+        out.append(
+            {
                 "component-uuid": org,
                 "uuid": ids("by-component", framework, row.id, "organization"),
-                "description": f"Customer actions: {row.customer_actions.strip()}",
-                "implementation-status": {
-                    "state": "planned",
-                    "remarks": "The organization's part: to be performed and evidenced by the system owner.",
-                },
+                "description": statement + (f"\n\nCustomer actions: {actions}" if actions else ""),
+                "implementation-status": {"state": state, "remarks": remarks},
                 "responsible-roles": [{"role-id": "system-owner"}],
-            })
+            }
+        )
+    else:
+        out.append(
+            {
+                "component-uuid": this_system,
+                "uuid": ids("by-component", framework, row.id, "this-system"),
+                "description": statement,
+                "implementation-status": {"state": state, "remarks": remarks},
+                "responsible-roles": [{"role-id": "maintainer"}],
+            }
+        )
+        out += [_component_by(row, name, lz[name], ids, framework) for name in row.components]
+        if row.customer_actions.strip():
+            out.append(
+                {
+                    "component-uuid": org,
+                    "uuid": ids("by-component", framework, row.id, "organization"),
+                    "description": f"Customer actions: {row.customer_actions.strip()}",
+                    "implementation-status": {
+                        "state": "planned",
+                        "remarks": "The organization's part: to be performed and evidenced by the system owner.",
+                    },
+                    "responsible-roles": [{"role-id": "system-owner"}],
+                }
+            )
     return out
 
 
@@ -499,8 +515,13 @@ def _back_matter(matrix: Matrix, framework: str, ids: _Ids) -> tuple[dict[str, A
             "uuid": refs["state"],
             "title": "Pulumi stack state",
             "description": f"State of stack {info.stack} the control matrix was computed from.",
-            "rlinks": [{"href": info.state_source, "media-type": "application/json",
-                        "hashes": [{"algorithm": "SHA-256", "value": info.state_sha256}]}],
+            "rlinks": [
+                {
+                    "href": info.state_source,
+                    "media-type": "application/json",
+                    "hashes": [{"algorithm": "SHA-256", "value": info.state_sha256}],
+                }
+            ],
         },
         {
             "uuid": refs["framework"],
@@ -514,12 +535,14 @@ def _back_matter(matrix: Matrix, framework: str, ids: _Ids) -> tuple[dict[str, A
         rlink: dict[str, Any] = {"href": info.evidence_source, "media-type": "application/json"}
         if digest:
             rlink["hashes"] = [{"algorithm": "SHA-256", "value": digest}]
-        resources.append({
-            "uuid": refs["evidence"],
-            "title": "glz audit evidence",
-            "description": "What `glz audit` observed in the AWS account, joined to the rows by probe.",
-            "rlinks": [rlink],
-        })
+        resources.append(
+            {
+                "uuid": refs["evidence"],
+                "title": "glz audit evidence",
+                "description": "What `glz audit` observed in the AWS account, joined to the rows by probe.",
+                "rlinks": [rlink],
+            }
+        )
     return {"resources": resources}, refs
 
 
@@ -595,7 +618,9 @@ def _check_references(ssp: dict[str, Any]) -> None:
 def validate_ssp(document: dict[str, Any]) -> SystemSecurityPlan:
     """Validate an SSP document with trestle's OSCAL models; raises OscalValidationError naming the field."""
     if set(document) != {"system-security-plan"}:
-        raise OscalValidationError(f"(document): expected the single key 'system-security-plan', got {sorted(document)}")
+        raise OscalValidationError(
+            f"(document): expected the single key 'system-security-plan', got {sorted(document)}"
+        )
     try:
         model = SystemSecurityPlan.model_validate(document["system-security-plan"])
     except ValidationError as exc:

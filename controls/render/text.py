@@ -51,8 +51,13 @@ def render_markdown(matrix: Matrix) -> str:
         lines.append(f"| {name} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |")
     for framework, rows in matrix.rows.items():
         meta = catalog.FRAMEWORKS[framework]
-        lines += ["", f"## {meta.name} {meta.version}", "",
-                  "| ID | Status | Responsibility | Implementation statement | Evidence |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"## {meta.name} {meta.version}",
+            "",
+            "| ID | Status | Responsibility | Implementation statement | Evidence |",
+            "|---|---|---|---|---|",
+        ]
         for row in rows:
             evidence = [rule_text(o) for o in row.rules] + row.config_rules
             if row.gaps:

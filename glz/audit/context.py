@@ -104,7 +104,9 @@ class AuditContext:
     def require(self, kind: str, name: str, what: str) -> None:
         """Stop a dependent check when an existence check already found the resource missing."""
         if (kind, name) in self.absent:
-            raise DependencyMissingError(f"{what} does not exist (see the {kind} existence check), so this cannot be read")
+            raise DependencyMissingError(
+                f"{what} does not exist (see the {kind} existence check), so this cannot be read"
+            )
 
     def check(
         self,

@@ -296,9 +296,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         analyzers=of("aws:accessanalyzer/analyzer:Analyzer", "analyzerName"),
         password_policy=single("aws:iam/accountPasswordPolicy:AccountPasswordPolicy"),
         roles=_roles(state),
-        compute_environments=of(
-            "aws:batch/computeEnvironment:ComputeEnvironment", "name", "computeEnvironmentName"
-        ),
+        compute_environments=of("aws:batch/computeEnvironment:ComputeEnvironment", "name", "computeEnvironmentName"),
         launch_templates=launch_templates,
     )
 
@@ -314,4 +312,3 @@ def describe(expected: Expected) -> str:
         ("compute environments", len(expected.compute_environments)),
     )
     return ", ".join(f"{n} {what}" for what, n in counts)
-

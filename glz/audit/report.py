@@ -28,7 +28,7 @@ def table(run: AuditRun) -> str:
     ]
     for r in rows:
         note = r.reason if len(r.reason) <= NOTE_WIDTH else r.reason[: NOTE_WIDTH - 3] + "..."
-        resource = r.resource if len(r.resource) <= resource_width else "..." + r.resource[-(resource_width - 3):]
+        resource = r.resource if len(r.resource) <= resource_width else "..." + r.resource[-(resource_width - 3) :]
         lines.append(f"{_label(r.result, r.drift):<15} {r.id:<{id_width}} {resource:<{resource_width}} {note}")
     s = run.summary()
     lines += [

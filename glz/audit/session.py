@@ -63,9 +63,7 @@ def _endpoint(value: str | None) -> str | None:
         return None
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise UserInputError(
-            f"--endpoint-url {value!r}: expected an http(s) URL such as http://127.0.0.1:5000"
-        )
+        raise UserInputError(f"--endpoint-url {value!r}: expected an http(s) URL such as http://127.0.0.1:5000")
     return value
 
 

@@ -9,8 +9,9 @@ from glz.audit.compare import as_bool, as_int, same_key
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
-PASSWORD_POLICY = CheckSpec("iam.password-policy", "Account password policy is at least as strict as declared",
-                            ("password_policy",))
+PASSWORD_POLICY = CheckSpec(
+    "iam.password-policy", "Account password policy is at least as strict as declared", ("password_policy",)
+)
 EBS_DEFAULT = CheckSpec("ec2.ebs-encryption-by-default", "EBS encryption by default is on", ("ebs_default_encryption",))
 EBS_KEY = CheckSpec("ec2.ebs-default-key", "EBS default encryption uses the declared key", ("ebs_default_encryption",))
 
@@ -58,7 +59,9 @@ def _password_policy(ctx: AuditContext) -> Iterator[CheckResult]:
         ]
         if weaker:
             return fail(f"password policy of account {ctx.account} is weaker than declared: " + "; ".join(weaker))
-        return ok(f"minimum length {observed.get('minimumPasswordLength')}, reuse {observed.get('passwordReusePrevention')}")
+        return ok(
+            f"minimum length {observed.get('minimumPasswordLength')}, reuse {observed.get('passwordReusePrevention')}"
+        )
 
     yield ctx.check(PASSWORD_POLICY, ctx.account, declared.urn, expected, body)
 
@@ -81,7 +84,9 @@ def _ebs(ctx: AuditContext) -> Iterator[CheckResult]:
         def key_body(observed: dict[str, Any]) -> Verdict:
             observed["kms_key"] = ctx.call("ec2", "get_ebs_default_kms_key_id").get("KmsKeyId")
             if not same_key(observed["kms_key"], want):
-                return fail(f"EBS default encryption in {ctx.account}/{ctx.region} uses {observed['kms_key']}; declared {want}")
+                return fail(
+                    f"EBS default encryption in {ctx.account}/{ctx.region} uses {observed['kms_key']}; declared {want}"
+                )
             return ok(str(observed["kms_key"]))
 
         yield ctx.check(EBS_KEY, f"{ctx.account}/{ctx.region}", key.urn, {"kms_key": want}, key_body)

@@ -12,12 +12,16 @@ from glz.audit.expected import Declared
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
 ENVIRONMENT = CheckSpec(
-    "batch.compute-environment", "Compute environment is VALID, in its declared state, subnets and security groups",
+    "batch.compute-environment",
+    "Compute environment is VALID, in its declared state, subnets and security groups",
     ("compute_isolation",),
 )
 IMDSV2 = CheckSpec("batch.imdsv2", "Launch template requires IMDSv2 (HttpTokens required)", ("compute_imdsv2",))
-VOLUMES = CheckSpec("batch.encrypted-volumes", "Launch template encrypts every EBS volume with the declared key",
-                    ("compute_encrypted_volumes",))
+VOLUMES = CheckSpec(
+    "batch.encrypted-volumes",
+    "Launch template encrypts every EBS volume with the declared key",
+    ("compute_encrypted_volumes",),
+)
 
 
 def _environments(ctx: AuditContext) -> dict[str, dict[str, Any]]:
@@ -45,8 +49,11 @@ def _template_version(ctx: AuditContext, environment: dict[str, Any]) -> dict[st
     answer = ctx.call_or_none(
         "ec2",
         "describe_launch_template_versions",
-        ("InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateName.NotFoundException",
-         "InvalidLaunchTemplateId.VersionNotFound"),
+        (
+            "InvalidLaunchTemplateId.NotFound",
+            "InvalidLaunchTemplateName.NotFoundException",
+            "InvalidLaunchTemplateId.VersionNotFound",
+        ),
         **params,
     )
     versions = (answer or {}).get("LaunchTemplateVersions", [])
@@ -82,8 +89,9 @@ def _environment(ctx: AuditContext, environment: Declared) -> CheckResult:
         "state": environment.prop("state", "ENABLED"),
         "subnets": sorted(as_list(resources.get("subnets"))),
         "security_groups": sorted(as_list(resources.get("securityGroupIds"))),
-        "launch_template": {k: reference.get(k) for k in ("launchTemplateId", "launchTemplateName", "version")
-                            if reference.get(k)},
+        "launch_template": {
+            k: reference.get(k) for k in ("launchTemplateId", "launchTemplateName", "version") if reference.get(k)
+        },
     }
 
     def body(observed: dict[str, Any]) -> Verdict:
@@ -132,11 +140,15 @@ def _imdsv2(ctx: AuditContext, environment: Declared) -> CheckResult:
         live = template["data"].get("MetadataOptions") or {}
         observed.update(http_tokens=live.get("HttpTokens", "optional"), hop_limit=live.get("HttpPutResponseHopLimit"))
         if observed["http_tokens"] != "required":
-            return fail(f"launch template {observed['launch_template']} of {environment.name} allows IMDSv1 "
-                        f"(HttpTokens {observed['http_tokens']})")
+            return fail(
+                f"launch template {observed['launch_template']} of {environment.name} allows IMDSv1 "
+                f"(HttpTokens {observed['http_tokens']})"
+            )
         if hop_limit and (observed["hop_limit"] or 1) > hop_limit:
-            return fail(f"launch template {observed['launch_template']} hop limit {observed['hop_limit']} exceeds "
-                        f"the declared {hop_limit}")
+            return fail(
+                f"launch template {observed['launch_template']} hop limit {observed['hop_limit']} exceeds "
+                f"the declared {hop_limit}"
+            )
         return ok(f"{observed['launch_template']}: HttpTokens required")
 
     urn = declared.urn if declared else environment.urn
@@ -148,9 +160,7 @@ def _volumes(ctx: AuditContext, environment: Declared) -> CheckResult | None:
     mappings = as_list(declared.prop("blockDeviceMappings")) if declared else []
     if not mappings:
         return None
-    expected_devices = {
-        m.get("deviceName"): (m.get("ebs") or {}).get("kmsKeyId") for m in mappings if m.get("ebs")
-    }
+    expected_devices = {m.get("deviceName"): (m.get("ebs") or {}).get("kmsKeyId") for m in mappings if m.get("ebs")}
     expected = {"encrypted": True, "devices": expected_devices}
 
     def body(observed: dict[str, Any]) -> Verdict:
@@ -159,10 +169,13 @@ def _volumes(ctx: AuditContext, environment: Declared) -> CheckResult | None:
         if template["data"] is None:
             return _no_template(environment.name, template)
         live = {
-            m.get("DeviceName"): m.get("Ebs") or {} for m in template["data"].get("BlockDeviceMappings", []) if "Ebs" in m
+            m.get("DeviceName"): m.get("Ebs") or {}
+            for m in template["data"].get("BlockDeviceMappings", [])
+            if "Ebs" in m
         }
         observed["devices"] = {
-            name: {"encrypted": bool(ebs.get("Encrypted")), "kms_key": ebs.get("KmsKeyId")} for name, ebs in live.items()
+            name: {"encrypted": bool(ebs.get("Encrypted")), "kms_key": ebs.get("KmsKeyId")}
+            for name, ebs in live.items()
         }
         problems = [f"{name} not encrypted" for name, ebs in observed["devices"].items() if not ebs["encrypted"]]
         for name, key in expected_devices.items():

@@ -78,8 +78,9 @@ def _coverage(answer: dict[str, Any], buckets: list[str]) -> dict[str, Any]:
             values = data.get("Values", [])
 
             def covers(bucket: str, values=values) -> bool:
-                return any(v in ("arn:aws:s3", "arn:aws:s3:::") or f"arn:aws:s3:::{bucket}/".startswith(v)
-                           for v in values)
+                return any(
+                    v in ("arn:aws:s3", "arn:aws:s3:::") or f"arn:aws:s3:::{bucket}/".startswith(v) for v in values
+                )
 
             add(covers, read_only)
     return {"management": management, "read": sorted(read), "write": sorted(write)}
@@ -124,8 +125,10 @@ def _trail_checks(ctx: AuditContext, trail: Declared) -> Iterator[CheckResult]:
         def body(observed: dict[str, Any]) -> Verdict:
             observed[state_field] = bool(get().get(api_field))
             if observed[state_field] != want:
-                return fail(f"trail {name}: {what} is {'on' if observed[state_field] else 'off'}; declared "
-                            f"{'on' if want else 'off'}")
+                return fail(
+                    f"trail {name}: {what} is {'on' if observed[state_field] else 'off'}; declared "
+                    f"{'on' if want else 'off'}"
+                )
             return ok(f"{what} {'on' if want else 'off'}")
 
         return ctx.check(spec, name, trail.urn, {state_field: want}, body)
@@ -140,8 +143,10 @@ def _trail_checks(ctx: AuditContext, trail: Declared) -> Iterator[CheckResult]:
         def kms(observed: dict[str, Any]) -> Verdict:
             observed["kms_key"] = get().get("KmsKeyId")
             if not same_key(observed["kms_key"], declared_key, aliases.get(str(declared_key).rsplit("/", 1)[-1], ())):
-                return fail(f"trail {name} logs are encrypted with {observed['kms_key'] or 'SSE-S3 only'}; declared "
-                            f"{declared_key}")
+                return fail(
+                    f"trail {name} logs are encrypted with {observed['kms_key'] or 'SSE-S3 only'}; declared "
+                    f"{declared_key}"
+                )
             return ok(str(observed["kms_key"]))
 
         yield ctx.check(KMS, name, trail.urn, {"kms_key": declared_key}, kms)
@@ -180,8 +185,11 @@ def _trail_checks(ctx: AuditContext, trail: Declared) -> Iterator[CheckResult]:
         def data_events(observed: dict[str, Any]) -> Verdict:
             coverage = selectors()
             observed.update(read=coverage["read"], write=coverage["write"])
-            gaps = [f"{b} ({'/'.join(w for w in ('read', 'write') if b not in coverage[w])})"
-                    for b in buckets if b not in coverage["read"] or b not in coverage["write"]]
+            gaps = [
+                f"{b} ({'/'.join(w for w in ('read', 'write') if b not in coverage[w])})"
+                for b in buckets
+                if b not in coverage["read"] or b not in coverage["write"]
+            ]
             if gaps:
                 return fail(f"trail {name} does not record S3 object events on: " + ", ".join(gaps))
             return ok(f"object reads and writes on {len(buckets)} buckets")
@@ -192,4 +200,3 @@ def _trail_checks(ctx: AuditContext, trail: Declared) -> Iterator[CheckResult]:
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     for trail in ctx.expected.trails:
         yield from _trail_checks(ctx, trail)
-

@@ -19,10 +19,13 @@ COLLABORATOR_TRUST = CheckSpec(
     ("collaborator_roles", "mfa_required"),
 )
 OPERATOR_TRUST = CheckSpec(
-    "iam.operator-trust", "Operator role trusts only the declared principals, with MFA", ("operator_roles", "mfa_required")
+    "iam.operator-trust",
+    "Operator role trusts only the declared principals, with MFA",
+    ("operator_roles", "mfa_required"),
 )
-BOUNDARY = CheckSpec("iam.permissions-boundary", "Collaborator role has the declared permissions boundary",
-                     ("permission_boundaries",))
+BOUNDARY = CheckSpec(
+    "iam.permissions-boundary", "Collaborator role has the declared permissions boundary", ("permission_boundaries",)
+)
 
 ANY_VALUE = None  # a required condition whose value the state does not reveal (secret trust policy)
 NUMERIC_AT_MOST = {"NumericLessThan", "NumericLessThanEquals"}

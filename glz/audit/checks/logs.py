@@ -10,7 +10,9 @@ from glz.audit.context import AuditContext
 from glz.audit.expected import Declared
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
-LOG_GROUP = CheckSpec("logs.log-group", "Log group exists, KMS-encrypted, with the declared retention", ("log_encryption",))
+LOG_GROUP = CheckSpec(
+    "logs.log-group", "Log group exists, KMS-encrypted, with the declared retention", ("log_encryption",)
+)
 
 
 def _log_group(ctx: AuditContext, group: Declared) -> CheckResult:

@@ -22,15 +22,23 @@ BUCKET_PROBES = (
     "data_lifecycle",
 )
 EXISTS = CheckSpec("s3.bucket-exists", "Declared bucket exists", BUCKET_PROBES)
-ENCRYPTION = CheckSpec("s3.default-encryption", "Default encryption is SSE-KMS with the declared key", ("bucket_encryption",))
+ENCRYPTION = CheckSpec(
+    "s3.default-encryption", "Default encryption is SSE-KMS with the declared key", ("bucket_encryption",)
+)
 SSE_C = CheckSpec("s3.sse-c-blocked", "Uploads with customer-provided keys (SSE-C) are blocked", ("bucket_encryption",))
 VERSIONING = CheckSpec("s3.versioning", "Versioning is enabled", ("bucket_versioning",))
-PAB = CheckSpec("s3.public-access-block", "All four public access block settings are on", ("bucket_public_access_block",))
+PAB = CheckSpec(
+    "s3.public-access-block", "All four public access block settings are on", ("bucket_public_access_block",)
+)
 TLS = CheckSpec("s3.tls-only", "Bucket policy denies requests without TLS (and TLS < 1.2)", ("bucket_tls_only",))
-ENDPOINT = CheckSpec("s3.endpoint-only", "Bucket policy denies access outside the VPC endpoint", ("bucket_endpoint_only",))
+ENDPOINT = CheckSpec(
+    "s3.endpoint-only", "Bucket policy denies access outside the VPC endpoint", ("bucket_endpoint_only",)
+)
 LIFECYCLE = CheckSpec("s3.lifecycle", "Lifecycle rules are the declared ones", ("data_lifecycle",))
 LOGGING = CheckSpec("s3.access-logging", "Server access logging to the declared target", ("bucket_access_logging",))
-OWNERSHIP = CheckSpec("s3.ownership-enforced", "ACLs are disabled (object ownership enforced)", ("bucket_ownership_enforced",))
+OWNERSHIP = CheckSpec(
+    "s3.ownership-enforced", "ACLs are disabled (object ownership enforced)", ("bucket_ownership_enforced",)
+)
 OBJECT_LOCK = CheckSpec("s3.object-lock", "Object Lock default retention as declared", ("audit_log_immutability",))
 ACCOUNT_PAB = CheckSpec(
     "s3.account-public-access-block", "Account-level S3 public access block is on", ("account_public_access_block",)
@@ -51,7 +59,9 @@ def _exists(ctx: AuditContext, bucket: DeclaredBucket) -> CheckResult:
         observed["exists"] = answer is not None
         if answer is None:
             ctx.absent.add(("bucket", bucket.name))
-            return fail(f"bucket {bucket.name} is declared in the state ({bucket.urn}) but does not exist in the account")
+            return fail(
+                f"bucket {bucket.name} is declared in the state ({bucket.urn}) but does not exist in the account"
+            )
         if answer.get("BucketRegion"):
             observed["region"] = answer["BucketRegion"]
         return ok(f"bucket {bucket.name} exists")
@@ -276,9 +286,7 @@ def normalize_rule(rule: dict[str, Any]) -> dict[str, Any]:
         "id": rule.get("id"),
         "status": rule.get("status"),
         "prefix": prefix,
-        "transitions": sorted(
-            (as_int(t.get("days")), t.get("storageClass")) for t in as_list(rule.get("transitions"))
-        ),
+        "transitions": sorted((as_int(t.get("days")), t.get("storageClass")) for t in as_list(rule.get("transitions"))),
         "expiration_days": as_int(expiration.get("days")),
         "expire_delete_markers": as_bool(expiration.get("expiredObjectDeleteMarker")),
         "noncurrent_days": as_int(noncurrent.get("noncurrentDays")),

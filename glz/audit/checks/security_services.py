@@ -41,7 +41,8 @@ def _config(ctx: AuditContext) -> Iterator[CheckResult]:
                 return fail(f"AWS Config recorder {name} is declared but does not exist in {ctx.region}")
             live = found[0].get("recordingGroup") or {}
             observed.update(
-                all_supported=bool(live.get("allSupported")), include_global=bool(live.get("includeGlobalResourceTypes"))
+                all_supported=bool(live.get("allSupported")),
+                include_global=bool(live.get("includeGlobalResourceTypes")),
             )
             narrower = [k for k, want in expected.items() if want and not observed[k]]
             if narrower:
@@ -141,7 +142,9 @@ def _security_hub(ctx: AuditContext) -> Iterator[CheckResult]:
         return
 
     def body(observed: dict[str, Any]) -> Verdict:
-        answer = ctx.call_or_none("securityhub", "describe_hub", ("InvalidAccessException", "ResourceNotFoundException"))
+        answer = ctx.call_or_none(
+            "securityhub", "describe_hub", ("InvalidAccessException", "ResourceNotFoundException")
+        )
         observed["enabled"] = answer is not None
         if answer is None:
             return fail(f"Security Hub is not enabled in {ctx.region} (declared {hub.urn})")
