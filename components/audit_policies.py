@@ -220,6 +220,13 @@ SECURITY_ALARMS: tuple[SecurityAlarm, ...] = (
         "{ " + _any_event("CreateTrail", "UpdateTrail", "DeleteTrail", "StartLogging", "StopLogging") + " }",
     ),
     SecurityAlarm(
+        "console-authentication-failures",
+        "ConsoleAuthenticationFailures",
+        "4.6",
+        "a console sign-in failed authentication (password guessing against IAM users or the root user)",
+        '{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }',
+    ),
+    SecurityAlarm(
         "kms-key-disabled-or-deleted",
         "KmsKeyDisabledOrScheduledDeletion",
         "4.7",
@@ -289,6 +296,22 @@ SECURITY_ALARMS: tuple[SecurityAlarm, ...] = (
         + " }",
     ),
     SecurityAlarm(
+        "network-gateway-changes",
+        "NetworkGatewayChanges",
+        "4.12",
+        "an internet or customer gateway was created, attached, detached or deleted (the VPC has none by design)",
+        "{ "
+        + _any_event(
+            "CreateCustomerGateway",
+            "DeleteCustomerGateway",
+            "AttachInternetGateway",
+            "CreateInternetGateway",
+            "DeleteInternetGateway",
+            "DetachInternetGateway",
+        )
+        + " }",
+    ),
+    SecurityAlarm(
         "route-table-changes",
         "RouteTableChanges",
         "4.13",
@@ -325,5 +348,33 @@ SECURITY_ALARMS: tuple[SecurityAlarm, ...] = (
             "EnableVpcClassicLink",
         )
         + " }",
+    ),
+    SecurityAlarm(
+        "organizations-changes",
+        "OrganizationsChanges",
+        "4.15",
+        "the account's AWS Organizations membership, organizational units or policies (SCPs) changed",
+        "{ ($.eventSource = organizations.amazonaws.com) && ("
+        + _any_event(
+            "AcceptHandshake",
+            "AttachPolicy",
+            "CreateAccount",
+            "CreateOrganizationalUnit",
+            "CreatePolicy",
+            "DeclineHandshake",
+            "DeleteOrganization",
+            "DeleteOrganizationalUnit",
+            "DeletePolicy",
+            "DetachPolicy",
+            "DisablePolicyType",
+            "EnablePolicyType",
+            "InviteAccountToOrganization",
+            "LeaveOrganization",
+            "MoveAccount",
+            "RemoveAccountFromOrganization",
+            "UpdatePolicy",
+            "UpdateOrganizationalUnit",
+        )
+        + ") }",
     ),
 )

@@ -16,6 +16,7 @@ from typing import Any
 
 from controls.model import ProbeResult
 from glz.state import Resource, StackState
+from policies.rules.audit import ALARM_SIGNATURES
 
 COMPONENT_PREFIX = "glz:"
 DATA_TIER_EXCLUDED = {"audit", "access-logs"}
@@ -526,11 +527,13 @@ def _security_alarms(state: StackState):
         if alarms
         else "No CloudWatch security alarms."
     )
+    patterns = " ".join(str(f.prop("pattern") or "") for f in filters)
+    watched = [event for event, token in ALARM_SIGNATURES.items() if token in patterns]
     return (
         bool(alarms) and bool(topics),
         summary,
         [*filters, *alarms, *topics],
-        {"topic": _list(physical_name(t) for t in topics)},
+        {"topic": _list(physical_name(t) for t in topics), "watches": _list(watched) if watched else "nothing"},
     )
 
 
@@ -954,7 +957,7 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec(
             "security_alarms",
             "CIS metric filters and alarms to an encrypted SNS topic",
-            ("topic",),
+            ("topic", "watches"),
             ("GLZ-LOG-007", "GLZ-LOG-008"),
             _security_alarms,
         ),

@@ -1,5 +1,5 @@
 """AuditTrail: multi-region validated trail into an Object-Locked audit bucket and an encrypted log group,
-S3 data events for controlled/PHI data, and the twelve CIS alarms publishing to an encrypted topic."""
+S3 data events for controlled/PHI data, and the fifteen CIS alarms publishing to an encrypted topic."""
 
 from __future__ import annotations
 
@@ -44,6 +44,9 @@ EXPECTED_ALARMS = {
     "route-table-changes": "CreateRoute",
     "vpc-changes": "ModifyVpcAttribute",
     "aws-config-changes": "StopConfigurationRecorder",
+    "console-authentication-failures": '$.errorMessage = "Failed authentication"',
+    "network-gateway-changes": "AttachInternetGateway",
+    "organizations-changes": "LeaveOrganization",
 }
 
 
@@ -334,7 +337,7 @@ def test_data_events_required_but_no_buckets_is_an_error():
 # ---- alarms -----------------------------------------------------------------------------------
 
 
-def test_twelve_cis_alarms_defined():
+def test_fifteen_cis_alarms_defined():
     assert {a.key for a in SECURITY_ALARMS} == set(EXPECTED_ALARMS)
     assert len({a.metric for a in SECURITY_ALARMS}) == len(SECURITY_ALARMS)
 
@@ -363,7 +366,7 @@ def test_each_alarm_has_a_metric_filter_on_the_trail_log_group(phi, key):
 
 def test_alarms_exist_for_public_data_too(public):
     _, state, _ = public
-    assert len(state.of_type(ALARM)) == len(state.of_type(FILTER)) == 12
+    assert len(state.of_type(ALARM)) == len(state.of_type(FILTER)) == len(SECURITY_ALARMS) == 15
 
 
 def test_cis_filter_patterns_are_balanced():

@@ -184,6 +184,11 @@ MUTATIONS = [
     ),
     Mutation("alarm metric filters removed", remove("aws:cloudwatch/logMetricFilter:LogMetricFilter"), "GLZ-LOG-007"),
     Mutation(
+        "failed console sign-in filter removed",
+        remove("aws:cloudwatch/logMetricFilter:LogMetricFilter", "console-authentication-failures"),
+        "GLZ-LOG-007",
+    ),
+    Mutation(
         "alarm topic unencrypted",
         set_input("aws:sns/topic:Topic", "audit-alarms", ["kmsMasterKeyId"], None),
         "GLZ-LOG-008",

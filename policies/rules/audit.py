@@ -35,6 +35,9 @@ ALARM_SIGNATURES = {
     "route table changes": "CreateRoute",
     "VPC changes": "CreateVpc",
     "AWS Config changes": "StopConfigurationRecorder",
+    "console authentication failures": "Failed authentication",
+    "network gateway changes": "CreateInternetGateway",
+    "AWS Organizations changes": "organizations.amazonaws.com",
 }
 
 
