@@ -193,6 +193,7 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             GroupName=group.prop("name"), Description=group.prop("description"), VpcId=ids.sub(group.prop("vpcId"))
         )["GroupId"]
         ids.add(group.id, new)
+    _security_group_rules(state, ec2, ids)
     for default in state.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
         live = ec2.describe_security_groups(
             Filters=[
@@ -235,6 +236,52 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
         ec2.enable_ebs_encryption_by_default()
     for key in state.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey"):
         ec2.modify_ebs_default_kms_key_id(KmsKeyId=ids.sub(key.prop("keyArn")))
+
+
+def _permission(rule: dict[str, Any], group_id: str) -> dict[str, Any]:
+    """A state rule (inline block, aws:vpc or aws:ec2 rule resource, ids substituted) -> an IpPermission."""
+    protocol = str(rule.get("ipProtocol", rule.get("protocol")))
+    permission: dict[str, Any] = {"IpProtocol": "-1" if protocol in ("-1", "all") else protocol}
+    if permission["IpProtocol"] != "-1":
+        permission.update(FromPort=int(rule["fromPort"]), ToPort=int(rule["toPort"]))
+    described = {"Description": rule["description"]} if rule.get("description") else {}
+    cidrs = [*(rule.get("cidrBlocks") or []), *([rule["cidrIpv4"]] if rule.get("cidrIpv4") else [])]
+    groups = [*(rule.get("securityGroups") or [])]
+    for key in ("referencedSecurityGroupId", "sourceSecurityGroupId"):
+        if rule.get(key):
+            groups.append(rule[key])
+    if _bool(rule.get("self", False)):
+        groups.append(group_id)
+    if cidrs:
+        permission["IpRanges"] = [{"CidrIp": c, **described} for c in cidrs]
+    if groups:
+        permission["UserIdGroupPairs"] = [{"GroupId": g, **described} for g in groups]
+    return permission
+
+
+def _security_group_rules(state: StackState, ec2: Any, ids: _Ids) -> None:
+    """Rules as `pulumi up` leaves them: AWS's default allow-all egress removed (the provider does that for
+    every group it creates), then the inline blocks and the stand-alone rule resources."""
+    for group in state.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        group_id = ids.sub(group.id)
+        live = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
+        if live["IpPermissionsEgress"]:
+            ec2.revoke_security_group_egress(GroupId=group_id, IpPermissions=live["IpPermissionsEgress"])
+        for rule in ids.sub(group.prop("ingress") or []):
+            ec2.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[_permission(rule, group_id)])
+        for rule in ids.sub(group.prop("egress") or []):
+            ec2.authorize_security_group_egress(GroupId=group_id, IpPermissions=[_permission(rule, group_id)])
+    rules = [
+        *(("ingress", r) for r in state.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")),
+        *(("egress", r) for r in state.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")),
+        *((r.prop("type"), r) for r in state.of_type("aws:ec2/securityGroupRule:SecurityGroupRule")),
+    ]
+    for direction, resource in rules:
+        rule = ids.sub(resource.inputs)
+        authorize = (
+            ec2.authorize_security_group_ingress if direction == "ingress" else ec2.authorize_security_group_egress
+        )
+        authorize(GroupId=rule["securityGroupId"], IpPermissions=[_permission(rule, rule["securityGroupId"])])
 
 
 def flow_log_destination(kind: str, destination: str) -> dict[str, str]:
@@ -399,6 +446,79 @@ def _trail(state: StackState, client: Client, ids: _Ids) -> None:
             cloudtrail.start_logging(Name=trail.prop("name"))
 
 
+# LogMetricFilter / MetricAlarm state keys -> PutMetricAlarm parameters, passed when the state declares them.
+ALARM_PARAMETERS = {
+    "alarmDescription": "AlarmDescription",
+    "actionsEnabled": "ActionsEnabled",
+    "alarmActions": "AlarmActions",
+    "okActions": "OKActions",
+    "insufficientDataActions": "InsufficientDataActions",
+    "metricName": "MetricName",
+    "namespace": "Namespace",
+    "statistic": "Statistic",
+    "period": "Period",
+    "evaluationPeriods": "EvaluationPeriods",
+    "threshold": "Threshold",
+    "comparisonOperator": "ComparisonOperator",
+    "treatMissingData": "TreatMissingData",
+}
+
+
+def _alarms(state: StackState, client: Client, ids: _Ids) -> None:
+    sns = client("sns")
+    for topic in state.of_type("aws:sns/topic:Topic"):
+        attributes = {"KmsMasterKeyId": ids.sub(topic.prop("kmsMasterKeyId"))} if topic.prop("kmsMasterKeyId") else {}
+        ids.add(topic.id, sns.create_topic(Name=topic.prop("name"), Attributes=attributes)["TopicArn"])
+    logs = client("logs")
+    for metric_filter in state.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
+        transformation = metric_filter.prop("metricTransformation")
+        logs.put_metric_filter(
+            logGroupName=metric_filter.prop("logGroupName"),
+            filterName=metric_filter.prop("name"),
+            filterPattern=metric_filter.prop("pattern"),
+            metricTransformations=[
+                {
+                    "metricName": transformation["name"],
+                    "metricNamespace": transformation["namespace"],
+                    "metricValue": str(transformation["value"]),
+                }
+            ],
+        )
+    cloudwatch = client("cloudwatch")
+    for alarm in state.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+        params = {api: ids.sub(alarm.prop(key)) for key, api in ALARM_PARAMETERS.items() if alarm.prop(key) is not None}
+        for key in ("Period", "EvaluationPeriods"):
+            if key in params:
+                params[key] = int(params[key])
+        if "Threshold" in params:
+            params["Threshold"] = float(params["Threshold"])
+        if "ActionsEnabled" in params:
+            params["ActionsEnabled"] = _bool(params["ActionsEnabled"])
+        cloudwatch.put_metric_alarm(AlarmName=alarm.prop("name"), **params)
+
+
+def _reference_data(state: StackState, client: Client, ids: _Ids) -> None:
+    efs = client("efs")
+    backups = {
+        str(policy.prop("fileSystemId"))
+        for policy in state.of_type("aws:efs/backupPolicy:BackupPolicy")
+        if (policy.prop("backupPolicy") or {}).get("status") == "ENABLED"
+    }
+    for system in state.of_type("aws:efs/fileSystem:FileSystem"):
+        params: dict[str, Any] = {
+            "CreationToken": system.prop("creationToken"),
+            "Encrypted": _bool(system.prop("encrypted")),
+            "PerformanceMode": system.prop("performanceMode", "generalPurpose"),
+            "ThroughputMode": system.prop("throughputMode", "bursting"),
+            # moto has no PutBackupPolicy (NotImplementedError), which is how Pulumi's BackupPolicy resource
+            # turns backups on; CreateFileSystem's Backup=True enables the same automatic backup policy.
+            "Backup": system.id in backups,
+        }
+        if system.prop("kmsKeyId"):
+            params["KmsKeyId"] = ids.sub(system.prop("kmsKeyId"))
+        ids.add(system.id, efs.create_file_system(**params)["FileSystemId"])
+
+
 def _security_services(state: StackState, client: Client, ids: _Ids) -> None:
     config = client("config")
     for recorder in state.of_type("aws:cfg/recorder:Recorder"):
@@ -495,7 +615,9 @@ def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     _keys(state, client, ids)
     _iam(state, client, ids)
     _log_groups(state, client, ids)
+    _alarms(state, client, ids)
     _network(state, client, ids)
+    _reference_data(state, client, ids)
     _buckets(state, client, ids, account)
     _trail(state, client, ids)
     _security_services(state, client, ids)

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from glz.audit import evidence, report
-from glz.audit.checks import account, batch, cloudtrail, iam, kms, logs, network, s3, security_services
+from glz.audit.checks import account, alarms, batch, cloudtrail, efs, iam, kms, logs, network, s3, security_services
 from glz.audit.expected import from_state
 from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS, CheckSpec
 from glz.audit.session import AuditSession
@@ -21,7 +21,7 @@ from tests.audit_account import MOTO_ENV, MOTO_GAPS, REGION, MotoAccount
 
 ALL_SPECS = {
     value.id: value
-    for module in (account, batch, cloudtrail, iam, kms, logs, network, s3, security_services)
+    for module in (account, alarms, batch, cloudtrail, efs, iam, kms, logs, network, s3, security_services)
     for value in vars(module).values()
     if isinstance(value, CheckSpec)
 }
@@ -119,6 +119,20 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
     )
     assert len(declared) == 8 + 3 + 1 + 16 + 4 + 3 + 3
     assert set(declared) <= resources
+    # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
+    assert len(expected.metric_filters) == len(expected.alarms) >= 12
+    assert len(expected.alarm_topics) == len(expected.endpoint_security_groups) == len(expected.file_systems) == 1
+    assert len(expected.efs_backup_policies) == 1
+    new_kinds = {
+        "logs.metric-filter": [f.name for f in expected.metric_filters],
+        "cloudwatch.alarm": [a.name for a in expected.alarms],
+        "sns.topic-encryption": [t.name for t in expected.alarm_topics],
+        "ec2.endpoint-security-group": [g.name for g in expected.endpoint_security_groups],
+        "efs.encryption": [f.name for f in expected.file_systems],
+        "efs.backup": [b.name for b in expected.efs_backup_policies],
+    }
+    for check, names in new_kinds.items():
+        assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
 
 
 def test_checks_name_contract_probes_and_the_state_resources_they_read(compliant_run, deployed):
@@ -164,6 +178,17 @@ def test_observed_values_are_recorded_for_passing_checks(compliant_run):
     assert rotation.observed == {"enabled": True}
     imds = by_key[("batch.imdsv2", "glz-demo-batch-spot")]
     assert imds.observed["http_tokens"] == "required" and imds.observed["hop_limit"] == 1
+    alarm = by_key[("cloudwatch.alarm", "glz-demo-root-account-usage")]
+    assert alarm.observed["actions_enabled"] is True
+    assert (
+        alarm.observed["alarm_actions"]
+        == alarm.expected["alarm_actions"]
+        == ["arn:aws:sns:us-east-1:111122223333:glz-demo-security-alarms"]
+    )
+    sg = next(r for r in compliant_run.results if r.id == "ec2.endpoint-security-group")
+    assert sg.observed["ingress"] == sg.expected["ingress"] == ["tcp 443-443 from 10.40.0.0/16"]
+    backup = next(r for r in compliant_run.results if r.id == "efs.backup")
+    assert backup.observed == {"status": "ENABLED"}
 
 
 def test_the_table_lists_every_check_with_a_summary(compliant_run):

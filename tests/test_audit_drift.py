@@ -137,6 +137,81 @@ def open_default_sg(a: MotoAccount) -> None:
     )
 
 
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def metric_filter(a: MotoAccount, logical: str) -> str:
+    return a.physical(METRIC_FILTER, logical)
+
+
+def alarm(a: MotoAccount, logical: str) -> str:
+    return a.physical(ALARM, logical)
+
+
+def alarm_topic(a: MotoAccount) -> str:
+    return a.physical("aws:sns/topic:Topic", "audit-alarms")
+
+
+def endpoint_sg(a: MotoAccount) -> str:
+    return a.physical("aws:ec2/securityGroup:SecurityGroup", "network-endpoints")
+
+
+def file_system(a: MotoAccount) -> str:
+    return a.output("referenceFileSystemId")
+
+
+def weaken_metric_filter(a: MotoAccount) -> None:
+    """Root usage counted only when it comes from the console: API calls as root go unnoticed."""
+    logs = a.client("logs")
+    declared = next(r for r in a.state.of_type(METRIC_FILTER) if r.name == "audit-root-account-usage")
+    live = logs.describe_metric_filters(
+        logGroupName=declared.prop("logGroupName"), filterNamePrefix=declared.prop("name")
+    )["metricFilters"][0]
+    # AWS's PutMetricFilter replaces a filter of the same name; moto 5.2 adds a second one, so delete first.
+    logs.delete_metric_filter(logGroupName=live["logGroupName"], filterName=live["filterName"])
+    logs.put_metric_filter(
+        logGroupName=live["logGroupName"],
+        filterName=live["filterName"],
+        filterPattern='{ $.userIdentity.type = "Root" && $.eventType = "AwsConsoleSignIn" }',
+        metricTransformations=live["metricTransformations"],
+    )
+
+
+def remove_alarm_notification(a: MotoAccount) -> None:
+    """The alarm re-put without its SNS action: it still changes state, but nobody hears of it."""
+    cloudwatch = a.client("cloudwatch")
+    live = cloudwatch.describe_alarms(AlarmNames=[alarm(a, "audit-iam-policy-changes")])["MetricAlarms"][0]
+    keys = ("AlarmName", "ActionsEnabled", "MetricName", "Namespace", "Statistic", "Period", "EvaluationPeriods")
+    cloudwatch.put_metric_alarm(
+        **{k: live[k] for k in keys},
+        Threshold=live["Threshold"],
+        ComparisonOperator=live["ComparisonOperator"],
+        AlarmActions=[],
+    )
+
+
+def open_endpoint_sg(a: MotoAccount) -> None:
+    a.client("ec2").authorize_security_group_ingress(
+        GroupId=endpoint_sg(a),
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
+
+
+def close_endpoint_https(a: MotoAccount) -> None:
+    ec2 = a.client("ec2")
+    group = ec2.describe_security_groups(GroupIds=[endpoint_sg(a)])["SecurityGroups"][0]
+    ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=group["IpPermissions"])
+
+
+def disable_efs_backups(a: MotoAccount) -> None:
+    """moto has no PutBackupPolicy (NotImplementedError), so the file system's backup flag is cleared in
+    moto's backend directly: DescribeBackupPolicy then answers as for a file system without backups."""
+    from moto.efs.models import efs_backends
+
+    efs_backends[a.output("accountId")][REGION].file_systems_by_id[file_system(a)]._backup = False
+
+
 def detector_id(a: MotoAccount) -> str:
     return a.client("guardduty").list_detectors()["DetectorIds"][0]
 
@@ -301,6 +376,40 @@ DRIFTS = [
         lambda a: {("iam.operator-trust", ADMIN)},
     ),
     Drift(
+        "security metric filter deleted",
+        lambda a: a.client("logs").delete_metric_filter(
+            logGroupName="/glz/demo/cloudtrail", filterName=metric_filter(a, "audit-cloudtrail-changes")
+        ),
+        lambda a: {("logs.metric-filter", metric_filter(a, "audit-cloudtrail-changes"))},
+    ),
+    Drift(
+        "metric filter pattern narrowed",
+        weaken_metric_filter,
+        lambda a: {("logs.metric-filter", metric_filter(a, "audit-root-account-usage"))},
+    ),
+    Drift(
+        "alarm actions disabled",
+        lambda a: a.client("cloudwatch").disable_alarm_actions(AlarmNames=[alarm(a, "audit-root-account-usage")]),
+        lambda a: {("cloudwatch.alarm", alarm(a, "audit-root-account-usage"))},
+    ),
+    Drift(
+        "alarm topic KMS key removed",
+        lambda a: a.client("sns").set_topic_attributes(
+            TopicArn=alarm_topic(a), AttributeName="KmsMasterKeyId", AttributeValue=""
+        ),
+        lambda a: {("sns.topic-encryption", alarm_topic(a))},
+    ),
+    Drift(
+        "endpoint security group opened to SSH from anywhere",
+        open_endpoint_sg,
+        lambda a: {("ec2.endpoint-security-group", endpoint_sg(a))},
+    ),
+    Drift(
+        "EFS backups disabled",
+        disable_efs_backups,
+        lambda a: {("efs.backup", file_system(a))},
+    ),
+    Drift(
         "launch template allows IMDSv1",
         imdsv1,
         # The environment now points at another template version than the state (drift), and that version
@@ -436,6 +545,37 @@ MORE_DRIFTS = [
         drop_mfa,
         lambda a: {("iam.collaborator-trust", COLLABORATOR)},
     ),
+    Drift(
+        "alarm no longer notifies the SNS topic",
+        remove_alarm_notification,
+        lambda a: {("cloudwatch.alarm", alarm(a, "audit-iam-policy-changes"))},
+    ),
+    Drift(
+        "alarm deleted",
+        lambda a: a.client("cloudwatch").delete_alarms(AlarmNames=[alarm(a, "audit-vpc-changes")]),
+        lambda a: {("cloudwatch.alarm", alarm(a, "audit-vpc-changes"))},
+    ),
+    Drift(
+        "alarm threshold raised",
+        lambda a: a.client("cloudwatch").put_metric_alarm(
+            AlarmName=alarm(a, "audit-security-group-changes"),
+            ActionsEnabled=True,
+            AlarmActions=[alarm_topic(a)],
+            MetricName="SecurityGroupChanges",
+            Namespace="GLZ/Security",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=50.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        ),
+        lambda a: {("cloudwatch.alarm", alarm(a, "audit-security-group-changes"))},
+    ),
+    Drift(
+        "endpoint security group lost its HTTPS rule",
+        close_endpoint_https,
+        lambda a: {("ec2.endpoint-security-group", endpoint_sg(a))},
+    ),
 ]
 
 
@@ -468,6 +608,53 @@ def test_a_deleted_trail_fails_its_existence_check_and_leaves_the_rest_not_verif
     others = [r for r in run.results if r.resource == TRAIL and r.id != "cloudtrail.trail-exists"]
     assert len(others) == 7
     assert all(r.result == NOT_VERIFIABLE and f"trail {TRAIL}" in r.reason for r in others)
+
+
+def test_a_deleted_log_group_leaves_its_metric_filters_not_verifiable(account):
+    account.client("logs").delete_log_group(logGroupName="/glz/demo/cloudtrail")
+    run = account.audit()
+    assert {(r.id, r.resource) for r in run.results if r.result == FAIL} == {("logs.log-group", "/glz/demo/cloudtrail")}
+    filters = [r for r in run.results if r.id == "logs.metric-filter"]
+    assert len(filters) == len(account.state.of_type(METRIC_FILTER))
+    assert all(r.result == NOT_VERIFIABLE and "log group /glz/demo/cloudtrail" in r.reason for r in filters)
+
+
+def test_a_deleted_file_system_fails_once_and_leaves_its_backup_check_not_verifiable(account):
+    account.client("efs").delete_file_system(FileSystemId=file_system(account))
+    run = account.audit()
+    name = file_system(account)
+    assert {(r.id, r.resource) for r in run.results if r.result == FAIL} == {("efs.encryption", name)}
+    backup = next(r for r in run.results if r.id == "efs.backup")
+    assert backup.result == NOT_VERIFIABLE and f"EFS file system {name}" in backup.reason
+
+
+def _redeclare_file_system_key(document: dict, key_arn: str) -> dict:
+    document = json.loads(json.dumps(document))
+    for entry in document["deployment"]["resources"]:
+        if entry["type"] == "aws:efs/fileSystem:FileSystem":
+            for part in ("inputs", "outputs"):
+                entry[part]["kmsKeyId"] = key_arn
+    return document
+
+
+def test_a_file_system_on_another_key_than_declared_fails_only_efs_encryption(account):
+    # An EFS key cannot change in place, so the account and the state disagree the other way round: the
+    # state declares the logs key for the file system created with the data key.
+    state = StackState(_redeclare_file_system_key(account.deployed, key(account, "logs")), "state.json")
+    run = run_audit(state, shared_session(), "demo")
+    failed = [r for r in run.results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("efs.encryption", file_system(account))]
+    assert failed[0].drift and key(account, "data") in failed[0].reason
+
+
+def test_a_state_without_a_file_system_has_no_efs_checks(account):
+    document = json.loads(json.dumps(account.deployed))
+    document["deployment"]["resources"] = [
+        e for e in document["deployment"]["resources"] if not e["type"].startswith("aws:efs/")
+    ]
+    run = run_audit(StackState(document, "state.json"), shared_session(), "demo")
+    assert [r for r in run.results if r.id.startswith("efs.")] == []
+    assert [r for r in run.results if r.result == FAIL] == []
 
 
 def test_a_changed_external_id_fails_the_trust_check_without_leaking_either_value(account):

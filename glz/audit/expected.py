@@ -117,6 +117,18 @@ class Expected:
     roles: list[DeclaredRole]
     compute_environments: list[Declared]
     launch_templates: dict[str, Declared]
+    metric_filters: list[Declared] = field(default_factory=list)
+    alarms: list[Declared] = field(default_factory=list)
+    alarm_topics: list[Declared] = field(default_factory=list)
+    endpoint_security_groups: list[Declared] = field(default_factory=list)
+    ingress_rules: list[Declared] = field(default_factory=list)
+    file_systems: list[Declared] = field(default_factory=list)
+    efs_backup_policies: list[Declared] = field(default_factory=list)
+
+    def aliases_of(self, key: Any) -> tuple[str, ...]:
+        """The declared aliases of a declared key named by id or ARN (none for another key)."""
+        wanted = str(key or "").rsplit("key/", 1)[-1]
+        return next((k.aliases for k in self.keys if k.key_id == wanted), ())
 
     @property
     def data_event_buckets(self) -> dict[str, list[str]]:
@@ -224,6 +236,43 @@ def _roles(state: StackState) -> list[DeclaredRole]:
     return roles
 
 
+ALARM_ACTION_KEYS = ("alarmActions", "okActions", "insufficientDataActions")
+INGRESS_RULE_TYPES = (
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:ec2/securityGroupRule:SecurityGroupRule",
+)
+
+
+def _alarm_topics(state: StackState, alarms: list[Declared]) -> list[Declared]:
+    """The declared SNS topics that a declared alarm notifies (by ARN)."""
+    actions = {str(a) for alarm in alarms for key in ALARM_ACTION_KEYS for a in alarm.prop(key) or []}
+    topics = [Declared(_physical(t, "arn"), t) for t in state.of_type("aws:sns/topic:Topic")]
+    return [t for t in topics if t.name in actions]
+
+
+def _endpoint_security_groups(state: StackState) -> list[Declared]:
+    """The declared security groups attached to interface VPC endpoints."""
+    attached = {
+        str(sg)
+        for endpoint in state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+        if endpoint.prop("vpcEndpointType", "Gateway") == "Interface"
+        for sg in endpoint.prop("securityGroupIds") or []
+    }
+    groups = [Declared(_physical(g, "id"), g) for g in state.of_type("aws:ec2/securityGroup:SecurityGroup")]
+    return [g for g in groups if g.name in attached]
+
+
+def _ingress_rules(state: StackState) -> list[Declared]:
+    """Stand-alone ingress rule resources, each under the id of the group it belongs to."""
+    rules = []
+    for typ in INGRESS_RULE_TYPES:
+        for rule in state.of_type(typ):
+            if typ.startswith("aws:ec2/") and rule.prop("type") != "ingress":
+                continue
+            rules.append(Declared(str(rule.prop("securityGroupId") or ""), rule))
+    return rules
+
+
 def declared_data_event_buckets(trail: Resource) -> list[str]:
     """Bucket names named by the trail's S3 object data-event selectors (advanced or basic)."""
     names: list[str] = []
@@ -265,6 +314,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         return found[0] if found else None
 
     launch_templates = {d.resource.id or d.name: d for d in of("aws:ec2/launchTemplate:LaunchTemplate", "name")}
+    alarms = of("aws:cloudwatch/metricAlarm:MetricAlarm", "name")
     return Expected(
         stack=_stack_name(state, stack),
         source=state.source,
@@ -298,6 +348,13 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         roles=_roles(state),
         compute_environments=of("aws:batch/computeEnvironment:ComputeEnvironment", "name", "computeEnvironmentName"),
         launch_templates=launch_templates,
+        metric_filters=of("aws:cloudwatch/logMetricFilter:LogMetricFilter", "name"),
+        alarms=alarms,
+        alarm_topics=_alarm_topics(state, alarms),
+        endpoint_security_groups=_endpoint_security_groups(state),
+        ingress_rules=_ingress_rules(state),
+        file_systems=[Declared(str(r.id), r) for r in state.of_type("aws:efs/fileSystem:FileSystem")],
+        efs_backup_policies=of("aws:efs/backupPolicy:BackupPolicy", "fileSystemId"),
     )
 
 

@@ -26,12 +26,16 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("cloudtrail", "GetTrailStatus"): "cloudtrail:GetTrailStatus",
     ("cloudtrail", "GetEventSelectors"): "cloudtrail:GetEventSelectors",
     ("logs", "DescribeLogGroups"): "logs:DescribeLogGroups",
+    ("logs", "DescribeMetricFilters"): "logs:DescribeMetricFilters",
+    ("cloudwatch", "DescribeAlarms"): "cloudwatch:DescribeAlarms",
+    ("sns", "GetTopicAttributes"): "sns:GetTopicAttributes",
     ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",
     ("ec2", "DescribeInternetGateways"): "ec2:DescribeInternetGateways",
     ("ec2", "DescribeNatGateways"): "ec2:DescribeNatGateways",
     ("ec2", "DescribeFlowLogs"): "ec2:DescribeFlowLogs",
     ("ec2", "DescribeVpcEndpoints"): "ec2:DescribeVpcEndpoints",
     ("ec2", "DescribeSecurityGroups"): "ec2:DescribeSecurityGroups",
+    ("ec2", "DescribeSecurityGroupRules"): "ec2:DescribeSecurityGroupRules",
     ("ec2", "GetEbsEncryptionByDefault"): "ec2:GetEbsEncryptionByDefault",
     ("ec2", "GetEbsDefaultKmsKeyId"): "ec2:GetEbsDefaultKmsKeyId",
     ("ec2", "DescribeLaunchTemplateVersions"): "ec2:DescribeLaunchTemplateVersions",
@@ -46,6 +50,8 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("iam", "GetAccountPasswordPolicy"): "iam:GetAccountPasswordPolicy",
     ("iam", "GetRole"): "iam:GetRole",
     ("batch", "DescribeComputeEnvironments"): "batch:DescribeComputeEnvironments",
+    ("efs", "DescribeFileSystems"): "elasticfilesystem:DescribeFileSystems",
+    ("efs", "DescribeBackupPolicy"): "elasticfilesystem:DescribeBackupPolicy",
 }
 
 

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from glz.audit.checks import account, batch, cloudtrail, iam, kms, logs, network, s3, security_services
+from glz.audit.checks import (
+    account,
+    alarms,
+    batch,
+    cloudtrail,
+    efs,
+    iam,
+    kms,
+    logs,
+    network,
+    s3,
+    security_services,
+)
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult
 
@@ -13,9 +25,11 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     s3.run,
     cloudtrail.run,
     logs.run,
+    alarms.run,
     network.run,
     security_services.run,
     account.run,
     iam.run,
     batch.run,
+    efs.run,
 )

@@ -22,6 +22,7 @@ def _log_group(ctx: AuditContext, group: Declared) -> CheckResult:
         answer = ctx.call("logs", "describe_log_groups", logGroupNamePrefix=group.name)
         live = next((g for g in answer.get("logGroups", []) if g.get("logGroupName") == group.name), None)
         if live is None:
+            ctx.absent.add(("log-group", group.name))
             observed["exists"] = False
             return fail(f"log group {group.name} is declared in the state but does not exist")
         observed.update(kms_key=live.get("kmsKeyId"), retention_days=live.get("retentionInDays"))

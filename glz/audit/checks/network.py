@@ -1,12 +1,13 @@
 """Network: the declared VPC exists without undeclared internet paths, its flow logs are active, every
-declared VPC endpoint is present, and the default security group has no rules."""
+declared VPC endpoint is present, the default security group has no rules, and the interface endpoints'
+security group allows exactly the declared ingress."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from glz.audit.compare import as_bool
+from glz.audit.compare import as_bool, as_int, as_list
 from glz.audit.context import AuditContext
 from glz.audit.expected import Declared
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
@@ -16,6 +17,11 @@ INTERNET = CheckSpec("ec2.no-internet-path", "No undeclared internet or NAT gate
 FLOW_LOGS = CheckSpec("ec2.flow-logs", "VPC flow logs are active to the declared destination", ("flow_logs",))
 ENDPOINT = CheckSpec("ec2.vpc-endpoint", "Declared VPC endpoint is present and available", ("vpc_endpoints",))
 DEFAULT_SG = CheckSpec("ec2.default-sg-closed", "The VPC's default security group has no rules", ("default_sg_closed",))
+ENDPOINT_SG = CheckSpec(
+    "ec2.endpoint-security-group",
+    "Interface endpoint security group allows only the declared ingress",
+    ("endpoint_security_group",),
+)
 
 GONE_STATES = {"deleted", "deleting", "Deleted", "Deleting"}
 
@@ -194,6 +200,96 @@ def _default_sg(ctx: AuditContext, group: Declared) -> CheckResult | None:
     return ctx.check(DEFAULT_SG, vpc_id, group.urn, {"ingress_rules": 0, "egress_rules": 0}, body)
 
 
+PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1", "-1": "-1"}
+
+
+def rule_text(protocol: Any, from_port: Any, to_port: Any, source: str) -> str:
+    """One ingress permission as text, the same for the state's and the API's spelling: 'tcp 443-443 from X'."""
+    proto = PROTOCOLS.get(str(protocol).lower(), str(protocol).lower())
+    if proto == "-1":
+        return f"all traffic from {source}"
+    return f"{proto} {as_int(from_port)}-{as_int(to_port)} from {source}"
+
+
+def _sources(rule: dict[str, Any], group_id: str) -> list[str]:
+    """The sources of an inline ingress block or an aws:ec2 SecurityGroupRule (state spelling)."""
+    found = [str(c) for c in as_list(rule.get("cidrBlocks"))]
+    found += [str(c) for c in as_list(rule.get("ipv6CidrBlocks"))]
+    found += [str(p) for p in as_list(rule.get("prefixListIds"))]
+    found += [str(g) for g in as_list(rule.get("securityGroups"))]
+    if rule.get("sourceSecurityGroupId"):
+        found.append(str(rule["sourceSecurityGroupId"]))
+    if as_bool(rule.get("self", False)):
+        found.append(group_id)
+    return found
+
+
+def declared_ingress(ctx: AuditContext, group: Declared) -> list[str]:
+    """Every ingress permission the state declares for a group: inline blocks and stand-alone rules."""
+    rules = []
+    for block in group.prop("ingress") or []:
+        for source in _sources(block, group.name):
+            rules.append(rule_text(block.get("protocol"), block.get("fromPort"), block.get("toPort"), source))
+    for declared in ctx.expected.ingress_rules:
+        if declared.name != group.name:
+            continue
+        rule = {**declared.resource.outputs, **declared.resource.inputs}
+        protocol = rule.get("ipProtocol", rule.get("protocol"))
+        sources = [
+            str(rule[k]) for k in ("cidrIpv4", "cidrIpv6", "prefixListId", "referencedSecurityGroupId") if rule.get(k)
+        ]
+        for source in sources or _sources(rule, group.name):
+            rules.append(rule_text(protocol, rule.get("fromPort"), rule.get("toPort"), source))
+    return sorted(set(rules))
+
+
+def _live_ingress(rule: dict[str, Any]) -> str:
+    source = (
+        rule.get("CidrIpv4")
+        or rule.get("CidrIpv6")
+        or rule.get("PrefixListId")
+        or (rule.get("ReferencedGroupInfo") or {}).get("GroupId")
+        or "?"
+    )
+    return rule_text(rule.get("IpProtocol"), rule.get("FromPort"), rule.get("ToPort"), str(source))
+
+
+def _endpoint_sg(ctx: AuditContext, group: Declared) -> CheckResult:
+    vpc_id = str(group.prop("vpcId"))
+    expected = {"ingress": declared_ingress(ctx, group)}
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        ctx.require("vpc", vpc_id, f"VPC {vpc_id}")
+        answer = ctx.call_or_none(
+            "ec2",
+            "describe_security_groups",
+            ("InvalidGroup.NotFound", "InvalidGroupId.NotFound"),
+            GroupIds=[group.name],
+        )
+        if not (answer or {}).get("SecurityGroups"):
+            observed["exists"] = False
+            return fail(f"security group {group.name} of the interface endpoints is declared but does not exist")
+        rules = ctx.call("ec2", "describe_security_group_rules", Filters=[{"Name": "group-id", "Values": [group.name]}])
+        live = {
+            r.get("SecurityGroupRuleId", ""): _live_ingress(r)
+            for r in rules.get("SecurityGroupRules", [])
+            if not r.get("IsEgress") and r.get("GroupId", group.name) == group.name
+        }
+        observed.update(exists=True, ingress=sorted(set(live.values())))
+        extra = sorted(f"{text} ({rule_id})" for rule_id, text in live.items() if text not in expected["ingress"])
+        missing = sorted(set(expected["ingress"]) - set(observed["ingress"]))
+        problems = []
+        if extra:
+            problems.append(f"allows undeclared ingress {', '.join(extra)}")
+        if missing:
+            problems.append(f"lacks the declared ingress {', '.join(missing)}")
+        if problems:
+            return fail(f"security group {group.name} of the interface endpoints " + "; ".join(problems))
+        return ok(", ".join(observed["ingress"]) or "no ingress, as declared")
+
+    return ctx.check(ENDPOINT_SG, group.name, group.urn, expected, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     for vpc in ctx.expected.vpcs:
         yield from _vpc(ctx, vpc)
@@ -205,3 +301,5 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
         result = _default_sg(ctx, group)
         if result is not None:
             yield result
+    for group in ctx.expected.endpoint_security_groups:
+        yield _endpoint_sg(ctx, group)

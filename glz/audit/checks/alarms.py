@@ -1,0 +1,168 @@
+"""Security alarms (CIS AWS Foundations): every declared metric filter is on its log group with the declared
+pattern and metric, every declared alarm watches that metric and notifies the declared topic, and the alarm
+topic is encrypted with the declared key. The alarms are read from the state, whatever their number."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from glz.audit.compare import as_bool, as_int, same_key
+from glz.audit.context import AuditContext
+from glz.audit.expected import Declared
+from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+
+METRIC_FILTER = CheckSpec(
+    "logs.metric-filter",
+    "Metric filter is on the declared log group with the declared pattern and metric",
+    ("security_alarms",),
+)
+ALARM = CheckSpec(
+    "cloudwatch.alarm",
+    "Alarm watches the declared metric and notifies the declared topic, actions enabled",
+    ("security_alarms",),
+)
+TOPIC = CheckSpec(
+    "sns.topic-encryption", "Alarm topic exists, KMS-encrypted with the declared key", ("security_alarms",)
+)
+
+
+def normalised_pattern(pattern: Any) -> str:
+    """Filter patterns compared without regard to runs of whitespace."""
+    return " ".join(str(pattern or "").split())
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _metric_filter(ctx: AuditContext, declared: Declared) -> CheckResult:
+    group = str(declared.prop("logGroupName") or "")
+    transformation = declared.prop("metricTransformation") or {}
+    if isinstance(transformation, list):  # older schemas keep a one-element list
+        transformation = transformation[0] if transformation else {}
+    expected = {
+        "log_group": group,
+        "pattern": normalised_pattern(declared.prop("pattern")),
+        "metric": transformation.get("name"),
+        "namespace": transformation.get("namespace"),
+    }
+    if transformation.get("value") is not None:
+        expected["value"] = str(transformation["value"])
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        ctx.require("log-group", group, f"log group {group}")
+        answer = ctx.call_or_none("logs", "describe_metric_filters", ("ResourceNotFoundException",), logGroupName=group)
+        if answer is None:
+            observed["log_group_exists"] = False
+            return fail(f"metric filter {declared.name}: its log group {group} does not exist")
+        live = next((f for f in answer.get("metricFilters", []) if f.get("filterName") == declared.name), None)
+        if live is None:
+            observed["exists"] = False
+            return fail(f"metric filter {declared.name} is declared on {group} ({declared.urn}) but does not exist")
+        metric = (live.get("metricTransformations") or [{}])[0]
+        observed.update(
+            exists=True,
+            pattern=normalised_pattern(live.get("filterPattern")),
+            metric=metric.get("metricName"),
+            namespace=metric.get("metricNamespace"),
+        )
+        if "value" in expected:
+            observed["value"] = str(metric.get("metricValue"))
+        differs = [
+            k for k in ("pattern", "metric", "namespace", "value") if k in observed and observed[k] != expected[k]
+        ]
+        if differs:
+            detail = "; ".join(f"{k} {observed[k]!r}, declared {expected[k]!r}" for k in differs)
+            return fail(f"metric filter {declared.name} on {group} differs from the state: {detail}")
+        return ok(f"on {group}, counts {observed['namespace']}/{observed['metric']}")
+
+    return ctx.check(METRIC_FILTER, declared.name, declared.urn, expected, body)
+
+
+# (state key, DescribeAlarms key, conversion) of the settings compared when the state declares them.
+ALARM_SETTINGS = (
+    ("metricName", "MetricName", str),
+    ("namespace", "Namespace", str),
+    ("statistic", "Statistic", str),
+    ("period", "Period", as_int),
+    ("evaluationPeriods", "EvaluationPeriods", as_int),
+    ("threshold", "Threshold", _as_float),
+    ("comparisonOperator", "ComparisonOperator", str),
+)
+
+
+def _alarm(ctx: AuditContext, declared: Declared) -> CheckResult:
+    expected: dict[str, Any] = {
+        "actions_enabled": as_bool(declared.prop("actionsEnabled", True)),
+        "alarm_actions": sorted(str(a) for a in declared.prop("alarmActions") or []),
+    }
+    for state_key, _, convert in ALARM_SETTINGS:
+        if declared.prop(state_key) is not None:
+            expected[state_key] = convert(declared.prop(state_key))
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        answer = ctx.call("cloudwatch", "describe_alarms", AlarmNames=[declared.name])
+        live = next((a for a in answer.get("MetricAlarms", []) if a.get("AlarmName") == declared.name), None)
+        if live is None:
+            observed["exists"] = False
+            return fail(f"alarm {declared.name} is declared ({declared.urn}) but does not exist in {ctx.region}")
+        observed.update(
+            exists=True,
+            actions_enabled=bool(live.get("ActionsEnabled")),
+            alarm_actions=sorted(live.get("AlarmActions") or []),
+        )
+        for state_key, api_key, convert in ALARM_SETTINGS:
+            if state_key in expected:
+                observed[state_key] = convert(live.get(api_key)) if live.get(api_key) is not None else None
+        problems = []
+        if expected["actions_enabled"] and not observed["actions_enabled"]:
+            problems.append("its actions are disabled")
+        missing = sorted(set(expected["alarm_actions"]) - set(observed["alarm_actions"]))
+        if missing:
+            problems.append(f"it no longer notifies {', '.join(missing)}")
+        problems += [
+            f"{key} {observed[key]!r}, declared {expected[key]!r}"
+            for key, _, _ in ALARM_SETTINGS
+            if key in expected and observed[key] != expected[key]
+        ]
+        if problems:
+            return fail(f"alarm {declared.name} differs from the state: " + "; ".join(problems))
+        return ok(f"{observed.get('namespace')}/{observed.get('metricName')} -> {', '.join(observed['alarm_actions'])}")
+
+    return ctx.check(ALARM, declared.name, declared.urn, expected, body)
+
+
+def _topic(ctx: AuditContext, declared: Declared) -> CheckResult:
+    key = declared.prop("kmsMasterKeyId")
+    expected = {"exists": True, "kms_key": key}
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        answer = ctx.call_or_none(
+            "sns", "get_topic_attributes", ("NotFound", "NotFoundException"), TopicArn=declared.name
+        )
+        if answer is None:
+            observed["exists"] = False
+            return fail(f"SNS topic {declared.name} is declared ({declared.urn}) but does not exist")
+        observed.update(exists=True, kms_key=(answer.get("Attributes") or {}).get("KmsMasterKeyId") or None)
+        if not key:
+            return ok(f"exists; the state declares no KMS key (encrypted with {observed['kms_key'] or 'none'})")
+        if not same_key(observed["kms_key"], key, ctx.expected.aliases_of(key)):
+            return fail(
+                f"SNS topic {declared.name} is encrypted with {observed['kms_key'] or 'no KMS key'}; declared {key}"
+            )
+        return ok(f"encrypted with {observed['kms_key']}")
+
+    return ctx.check(TOPIC, declared.name, declared.urn, expected, body)
+
+
+def run(ctx: AuditContext) -> Iterator[CheckResult]:
+    for declared in ctx.expected.metric_filters:
+        yield _metric_filter(ctx, declared)
+    for declared in ctx.expected.alarms:
+        yield _alarm(ctx, declared)
+    for declared in ctx.expected.alarm_topics:
+        yield _topic(ctx, declared)
