@@ -1,6 +1,7 @@
 """AccountSecurity: the account-wide detective and preventive services a NIST 800-171 / HIPAA
-environment relies on — AWS Config, GuardDuty, Security Hub, IAM Access Analyzer, the IAM
-password policy, EBS encryption by default and the account-level S3 public access block.
+environment relies on — AWS Config, GuardDuty, Security Hub, IAM Access Analyzer, Amazon Inspector
+vulnerability scanning, the IAM password policy, EBS encryption by default and the account-level S3
+public access block.
 
 Every service is on by default. Each one can be turned off only through its own setting under
 ``securityServices`` (for an organization that runs it centrally), and what is on or off is
@@ -121,6 +122,15 @@ def choose_standards(settings: Settings) -> list[StandardChoice]:
     return choices
 
 
+# ---- Amazon Inspector (NIST 800-171 3.11.2, 3.14.1) ------------------------------------------
+
+INSPECTOR_RESOURCE_TYPES: tuple[str, ...] = ("EC2", "ECR")
+"""What Inspector scans for software vulnerabilities (CVEs): the Batch hosts (EC2) and the pipeline
+images in the account's private ECR, which are the only places this landing zone runs code. LAMBDA
+and LAMBDA_CODE are left out: the stack deploys no Lambda functions, and switching on a paid scan of
+functions other teams own is their account owner's decision, not this stack's."""
+
+
 # ---- IAM password policy (NIST 800-171 3.5.7-3.5.8, CIS 1.8-1.9) ---------------------------
 
 MINIMUM_PASSWORD_LENGTH = 14
@@ -131,6 +141,7 @@ SERVICE_KEYS: dict[str, str] = {
     "guard_duty": "guardDuty",
     "security_hub": "securityHub",
     "access_analyzer": "accessAnalyzer",
+    "inspector": "inspector",
     "password_policy": "passwordPolicy",
     "ebs_encryption_by_default": "ebsEncryptionByDefault",
     "s3_account_public_access_block": "s3AccountPublicAccessBlock",
@@ -142,6 +153,7 @@ class AccountSecurity(pulumi.ComponentResource):
     """Account-wide security services for one region, each on unless its setting turns it off.
 
     Attributes for other components and stack outputs: ``enabled`` (config key -> on/off),
+    ``inspector_resource_types`` (what Amazon Inspector scans; empty when it is off),
     ``security_hub_standard_arns`` (ARNs actually subscribed), ``security_hub_substitutions``
     (requested standard -> fallback used in this region), ``malware_protection`` and the
     resources themselves (None when their service is off).
@@ -154,6 +166,7 @@ class AccountSecurity(pulumi.ComponentResource):
     detector: aws.guardduty.Detector | None = None
     security_hub: aws.securityhub.Account | None = None
     access_analyzer: aws.accessanalyzer.Analyzer | None = None
+    inspector: aws.inspector2.Enabler | None = None
     password_policy: aws.iam.AccountPasswordPolicy | None = None
     ebs_encryption: aws.ebs.EncryptionByDefault | None = None
     ebs_default_key: aws.ebs.DefaultKmsKey | None = None
@@ -181,6 +194,7 @@ class AccountSecurity(pulumi.ComponentResource):
         self.security_hub_standard_arns: list[str] = []
         self.security_hub_substitutions: dict[str, str] = {}
         self.malware_protection = False
+        self.inspector_resource_types: list[str] = list(INSPECTOR_RESOURCE_TYPES) if services.inspector else []
 
         if services.aws_config:
             self._config(audit_bucket_name, log_key)
@@ -193,6 +207,17 @@ class AccountSecurity(pulumi.ComponentResource):
                 f"{name}-access-analyzer",
                 analyzer_name=base_name(settings, stack, "access-analyzer"),
                 type="ACCOUNT",
+                opts=self._child(),
+            )
+        if services.inspector:
+            # ECR enhanced scanning: images on push and again when a new CVE affects them. EC2: running
+            # instances; the Batch hosts are SSM-managed (AmazonSSMManagedInstanceCore and the ssm
+            # endpoints), which agent-based scanning needs, but they are short-lived, so their coverage
+            # is worth a look in Inspector. Findings reach Security Hub when both are on in the account.
+            self.inspector = aws.inspector2.Enabler(
+                f"{name}-inspector",
+                account_ids=[settings.account_id],
+                resource_types=list(INSPECTOR_RESOURCE_TYPES),
                 opts=self._child(),
             )
         if services.password_policy:
@@ -236,6 +261,7 @@ class AccountSecurity(pulumi.ComponentResource):
                 "configRecorderName": self.recorder.name if self.recorder else None,
                 "guardDutyDetectorId": self.detector.id if self.detector else None,
                 "accessAnalyzerArn": self.access_analyzer.arn if self.access_analyzer else None,
+                "inspectorResourceTypes": self.inspector_resource_types,
             }
         )
 

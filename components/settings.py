@@ -326,6 +326,7 @@ class SecurityServices(_Model):
     guard_duty: bool = True
     security_hub: bool = True
     access_analyzer: bool = True
+    inspector: bool = True
     password_policy: bool = True
     ebs_encryption_by_default: bool = True
     s3_account_public_access_block: bool = True

@@ -600,6 +600,38 @@ def _access_analyzer(state: StackState):
     return bool(analyzers), summary, analyzers, {}
 
 
+INSPECTOR_TYPES = ("EC2", "ECR")
+INSPECTOR_SCOPE = {
+    "EC2": "EC2 (instances while they run)",
+    "ECR": "ECR (images in the account's private registry, on push)",
+    "LAMBDA": "Lambda functions",
+    "LAMBDA_CODE": "Lambda function code",
+    "CODE_REPOSITORY": "code repositories",
+}
+
+
+def _inspector(state: StackState):
+    enablers = state.of_type("aws:inspector2/enabler:Enabler")
+    accounts = sorted({str(a) for e in enablers for a in _json(e.prop("accountIds")) or []})
+    types = {str(t) for e in enablers for t in _json(e.prop("resourceTypes")) or []}
+    resource_types = ", ".join(sorted(types)) if types else "none"
+    missing = [t for t in INSPECTOR_TYPES if t not in types]
+    if not enablers:
+        summary = (
+            "Amazon Inspector is not enabled by the stack: instances and container images are not scanned for "
+            "software vulnerabilities."
+        )
+    else:
+        scope = " and ".join(INSPECTOR_SCOPE.get(t, t) for t in sorted(types)) or "nothing"
+        summary = (
+            f"Amazon Inspector scans {scope} of account {_list(accounts)} for known software vulnerabilities "
+            "(CVEs) and rescans when new CVEs are published"
+            + (f"; {', '.join(missing)} not covered." if missing else ".")
+        )
+    fields = {"resource_types": resource_types, "accounts": _list(accounts)}
+    return bool(enablers) and not missing, summary, enablers, fields
+
+
 def _password_policy(state: StackState):
     policies = state.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
     if not policies:
@@ -972,6 +1004,13 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec("guardduty", "GuardDuty with S3 and malware protection", ("features",), ("GLZ-ACC-003",), _guardduty),
         ProbeSpec("security_hub", "Security Hub with standards", ("standards",), ("GLZ-ACC-004",), _security_hub),
         ProbeSpec("access_analyzer", "IAM Access Analyzer", (), ("GLZ-ACC-005",), _access_analyzer),
+        ProbeSpec(
+            "inspector",
+            "Amazon Inspector vulnerability scanning of EC2 and ECR",
+            ("resource_types", "accounts"),
+            ("GLZ-ACC-009",),
+            _inspector,
+        ),
         ProbeSpec(
             "password_policy",
             "IAM account password policy",

@@ -51,6 +51,7 @@ HANDLERS = {
     "aws:accessanalyzer/analyzer:Analyzer": "_analyzer",
     "aws:securityhub/account:Account": "_security_hub",
     "aws:securityhub/standardsSubscription:StandardsSubscription": "_standards_subscription",
+    "aws:inspector2/enabler:Enabler": "_inspector_enabler",
 }
 
 NAME_INPUTS = ("name", "bucket", "functionName", "roleName", "topicName")
@@ -221,3 +222,9 @@ class OutputFactory:
     def _standards_subscription(self, out: dict[str, Any], physical: str, seed: str) -> str:
         standard = str(out.get("standardsArn", "")).split("::", 1)[-1].removeprefix("standards/")
         return self.arn("securityhub", f"subscription/{standard}")
+
+    def _inspector_enabler(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        """The provider's id: sorted account ids and resource types, e.g. `111122223333-EC2:ECR` (no ARN)."""
+        accounts = ":".join(sorted(str(a) for a in out.get("accountIds") or []))
+        types = ":".join(sorted(str(t) for t in out.get("resourceTypes") or []))
+        return f"{accounts}-{types}"

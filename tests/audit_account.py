@@ -559,6 +559,11 @@ def _security_services(state: StackState, client: Client, ids: _Ids) -> None:
     if state.of_type("aws:securityhub/account:Account"):
         client("securityhub").enable_security_hub(EnableDefaultStandards=False)
         # Standards subscriptions: moto has no BatchEnableStandards (see MOTO_GAPS).
+    for enabler in state.of_type("aws:inspector2/enabler:Enabler"):
+        client("inspector2").enable(
+            accountIds=[str(a) for a in enabler.prop("accountIds")],
+            resourceTypes=[str(t) for t in enabler.prop("resourceTypes")],
+        )
 
 
 def _compute(state: StackState, client: Client, ids: _Ids, account: str) -> None:

@@ -55,6 +55,7 @@ CONTRACT_PROBES = set(
         "guardduty",
         "security_hub",
         "access_analyzer",
+        "inspector",
         "password_policy",
         "ebs_default_encryption",
         "collaborator_roles",
@@ -189,6 +190,10 @@ def test_observed_values_are_recorded_for_passing_checks(compliant_run):
     assert sg.observed["ingress"] == sg.expected["ingress"] == ["tcp 443-443 from 10.40.0.0/16"]
     backup = next(r for r in compliant_run.results if r.id == "efs.backup")
     assert backup.observed == {"status": "ENABLED"}
+    inspector = by_key[("inspector.enabled", "111122223333/us-east-1")]
+    assert inspector.result == PASS
+    assert inspector.expected == {"ec2": "ENABLED", "ecr": "ENABLED"}
+    assert inspector.observed == {"account": "ENABLED", "ec2": "ENABLED", "ecr": "ENABLED"}
 
 
 def test_the_table_lists_every_check_with_a_summary(compliant_run):
@@ -243,3 +248,40 @@ def test_the_auditor_guide_describes_every_check():
     assert [spec for spec in sorted(ALL_SPECS) if f"`{spec}`" not in section] == []
     for gap in MOTO_GAPS:
         assert f"`{gap}`" in section.split("### Limits", 1)[1]
+
+
+def _rewrite_inspector_answer(rewrite):
+    """An after-call hook that edits BatchGetAccountStatus's parsed answer (moto cannot produce these states)."""
+
+    def handler(parsed, **_):
+        rewrite(parsed)
+
+    return handler
+
+
+def test_inspector_states_moto_cannot_produce(deployed):
+    """A failed account entry is not verifiable; ENABLING fails without drift; SUSPENDED is drift."""
+
+    def failed(parsed):
+        parsed["accounts"] = []
+        parsed["failedAccounts"] = [
+            {"accountId": "111122223333", "errorCode": "ACCESS_DENIED", "errorMessage": "not for you"}
+        ]
+
+    def status(value):
+        def edit(parsed):
+            parsed["accounts"][0]["resourceState"]["ecr"]["status"] = value
+
+        return edit
+
+    outcomes = {}
+    for name, rewrite in (("failed", failed), ("enabling", status("ENABLING")), ("suspended", status("SUSPENDED"))):
+        session = _fresh_session()
+        session.events.register("after-call.inspector2.BatchGetAccountStatus", _rewrite_inspector_answer(rewrite))
+        (result,) = [r for r in deployed.audit(session).results if r.id == "inspector.enabled"]
+        outcomes[name] = result
+    assert outcomes["failed"].result == NOT_VERIFIABLE and "ACCESS_DENIED: not for you" in outcomes["failed"].reason
+    assert outcomes["enabling"].result == FAIL and outcomes["enabling"].drift is False
+    assert "ecr ENABLING" in outcomes["enabling"].reason
+    assert outcomes["suspended"].result == FAIL and outcomes["suspended"].drift is True
+    assert "111122223333/us-east-1" in outcomes["suspended"].reason and "ecr SUSPENDED" in outcomes["suspended"].reason

@@ -347,6 +347,11 @@ DRIFTS = [
         lambda a: {("guardduty.detector", "us-east-1")},
     ),
     Drift(
+        "Inspector disabled for ECR",
+        lambda a: a.client("inspector2").disable(accountIds=[a.output("accountId")], resourceTypes=["ECR"]),
+        lambda a: {("inspector.enabled", "111122223333/us-east-1")},
+    ),
+    Drift(
         "Config recorder stopped",
         lambda a: a.client("config").stop_configuration_recorder(ConfigurationRecorderName="glz-demo-config"),
         lambda a: {("config.recording", "glz-demo-config")},

@@ -17,7 +17,9 @@ from glz.audit.session import AuditSession
 from tests.audit_account import MOTO_ENV, REGION, MotoAccount
 
 POLICY_PATH = Path(__file__).resolve().parent.parent / "docs" / "audit-permissions.json"
-READ_VERBS = ("Get", "List", "Describe")
+# BatchGet* reads several items at once (IAM access level Read), e.g. inspector2:BatchGetAccountStatus; no AWS
+# write operation starts with it.
+READ_VERBS = ("Get", "List", "Describe", "BatchGet")
 
 
 def policy() -> dict:

@@ -188,6 +188,60 @@ def test_crossguard_stack_policy_joins_split_bucket_resources():
     assert reported == [("GLZ-S3-002: bucket b1: versioning is Suspended", "urn:b1")]
 
 
+def _acc_009_failures(document):
+    return [f.message for f in gate(document).findings if f.rule_id == "GLZ-ACC-009" and f.status == "failed"]
+
+
+def test_inspector_is_required_only_where_the_stack_runs_batch_compute(demo_state_document):
+    from tests.mutations import remove
+
+    inspector = "aws:inspector2/enabler:Enabler"
+    compute = "aws:batch/computeEnvironment:ComputeEnvironment"
+    assert _acc_009_failures(demo_state_document) == []
+    assert _acc_009_failures(apply(demo_state_document, remove(inspector))) == [
+        "Amazon Inspector is not part of the stack, but it runs Batch compute"
+    ]
+    assert _acc_009_failures(apply(demo_state_document, remove(inspector), remove(compute))) == []
+    lambda_only = set_input(inspector, "security-inspector", ["resourceTypes"], ["LAMBDA"])
+    assert _acc_009_failures(apply(demo_state_document, lambda_only)) == [
+        "Amazon Inspector does not scan EC2, ECR for the stack's account"
+    ]
+
+
+def test_crossguard_stack_policy_checks_inspector_coverage():
+    from pulumi_policy import PolicyResource, PolicyResourceOptions, StackValidationArgs
+
+    from policies.crossguard import build_policies
+
+    (policy,) = build_policies([RULES_BY_ID["GLZ-ACC-009"]])
+    options = PolicyResourceOptions(False, [], None, [], None, [])
+
+    def resource(typ, props, urn):
+        return PolicyResource(typ, props, urn, urn, options, None, None, [], {})
+
+    provider = resource("pulumi:providers:aws", {"allowedAccountIds": '["111122223333"]'}, "urn:provider")
+    compute = resource("aws:batch/computeEnvironment:ComputeEnvironment", {"name": "ce"}, "urn:ce")
+    enabler = resource(
+        "aws:inspector2/enabler:Enabler", {"accountIds": ["111122223333"], "resourceTypes": ["EC2"]}, "urn:inspector"
+    )
+    reported = []
+    policy.validate(
+        StackValidationArgs([provider, compute, enabler]), lambda message, urn=None: reported.append((message, urn))
+    )
+    assert reported == [("GLZ-ACC-009: Amazon Inspector does not scan ECR for the stack's account", "urn:inspector")]
+    other = resource(
+        "aws:inspector2/enabler:Enabler", {"accountIds": ["999999999999"], "resourceTypes": ["EC2", "ECR"]}, "urn:o"
+    )
+    reported.clear()
+    policy.validate(
+        StackValidationArgs([provider, compute, other]), lambda message, urn=None: reported.append((message, urn))
+    )
+    assert (
+        "GLZ-ACC-009: Inspector enabler names accounts ['999999999999'], not the stack's 111122223333",
+        "urn:o",
+    ) in (reported)
+
+
 def test_check_cli_runs_checkov_and_fails_on_its_findings(demo_state_document, tmp_path):
     """An unencrypted bucket fails both the project's rule and checkov's, in one gate run."""
     from tests.mutations import remove

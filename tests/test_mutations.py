@@ -31,6 +31,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LT = "aws:ec2/launchTemplate:LaunchTemplate"
 CE = "aws:batch/computeEnvironment:ComputeEnvironment"
 JOB = "aws:batch/jobDefinition:JobDefinition"
+INSPECTOR = "aws:inspector2/enabler:Enabler"
 
 
 @dataclass(frozen=True)
@@ -358,6 +359,17 @@ MUTATIONS = [
         "conformance pack emptied",
         set_input("aws:cfg/conformancePack:ConformancePack", "security", ["templateBody"], "Resources: {}\n"),
         "GLZ-ACC-008",
+    ),
+    Mutation("Inspector removed", remove(INSPECTOR), "GLZ-ACC-009"),
+    Mutation(
+        "Inspector without ECR",
+        set_input(INSPECTOR, "security-inspector", ["resourceTypes"], ["EC2"]),
+        "GLZ-ACC-009",
+    ),
+    Mutation(
+        "Inspector enabled for another account",
+        set_input(INSPECTOR, "security-inspector", ["accountIds"], ["999999999999"]),
+        "GLZ-ACC-009",
     ),
 ]
 

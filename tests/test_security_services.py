@@ -1,4 +1,4 @@
-"""AccountSecurity: Config, GuardDuty, Security Hub, Access Analyzer, password policy, EBS default
+"""AccountSecurity: Config, GuardDuty, Security Hub, Access Analyzer, Inspector, password policy, EBS default
 encryption and the account S3 public access block — all on by default, each off only by its flag."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
 HUB = "aws:securityhub/account:Account"
 STANDARD = "aws:securityhub/standardsSubscription:StandardsSubscription"
 ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
+INSPECTOR = "aws:inspector2/enabler:Enabler"
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 EBS_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
@@ -35,6 +36,7 @@ SERVICE_TYPES: dict[str, set[str]] = {
     "guardDuty": {DETECTOR, FEATURE},
     "securityHub": {HUB, STANDARD},
     "accessAnalyzer": {ANALYZER},
+    "inspector": {INSPECTOR},
     "passwordPolicy": {PASSWORD},
     "ebsEncryptionByDefault": {EBS_DEFAULT, EBS_KEY},
     "s3AccountPublicAccessBlock": {S3_BLOCK},
@@ -270,6 +272,19 @@ def test_access_analyzer_covers_the_account(state):
     assert analyzer.inputs["analyzerName"] == f"glz-{STACK}-access-analyzer"
 
 
+def test_inspector_scans_ec2_and_ecr_of_this_account(state, default):
+    enabler = one(state, INSPECTOR).inputs
+    assert enabler["accountIds"] == [ACCOUNT]
+    assert sorted(enabler["resourceTypes"]) == ["EC2", "ECR"]
+    assert "LAMBDA" not in enabler["resourceTypes"]  # the stack deploys no Lambda functions
+    assert default[1].inspector_resource_types == ["EC2", "ECR"]
+    assert one(state, COMPONENT).outputs["inspectorResourceTypes"] == ["EC2", "ECR"]
+
+
+def test_inspector_id_follows_the_provider_format(state):
+    assert one(state, INSPECTOR).id == f"{ACCOUNT}-EC2:ECR"
+
+
 def test_password_policy_values(state):
     policy = one(state, PASSWORD).inputs
     assert policy["minimumPasswordLength"] == 14
@@ -315,6 +330,14 @@ def test_security_hub_off_exposes_no_standards():
     state, security = build(make_settings(securityServices={"securityHub": False}))
     assert security.security_hub_standard_arns == []
     assert one(state, COMPONENT).outputs["securityHubStandardArns"] == []
+
+
+def test_inspector_off_reports_no_resource_types():
+    state, security = build(make_settings(securityServices={"inspector": False}))
+    assert security.inspector is None
+    assert security.inspector_resource_types == []
+    assert one(state, COMPONENT).outputs["inspectorResourceTypes"] == []
+    assert one(state, COMPONENT).outputs["enabled"]["inspector"] is False
 
 
 def test_guard_duty_off_reports_no_malware_protection():

@@ -56,6 +56,7 @@ P = "urn:pulumi:test::genomics-landing-zone::"
         ("aws:guardduty/detectorFeature:DetectorFeature", "aws_guardduty_detector_feature"),
         ("aws:ebs/encryptionByDefault:EncryptionByDefault", "aws_ebs_encryption_by_default"),
         ("aws:efs/fileSystem:FileSystem", "aws_efs_file_system"),
+        ("aws:inspector2/enabler:Enabler", "aws_inspector2_enabler"),
     ],
 )
 def test_type_mapping(pulumi_type, tf_type):

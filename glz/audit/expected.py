@@ -124,6 +124,7 @@ class Expected:
     ingress_rules: list[Declared] = field(default_factory=list)
     file_systems: list[Declared] = field(default_factory=list)
     efs_backup_policies: list[Declared] = field(default_factory=list)
+    inspector_enablers: list[Declared] = field(default_factory=list)
 
     def aliases_of(self, key: Any) -> tuple[str, ...]:
         """The declared aliases of a declared key named by id or ARN (none for another key)."""
@@ -355,6 +356,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         ingress_rules=_ingress_rules(state),
         file_systems=[Declared(str(r.id), r) for r in state.of_type("aws:efs/fileSystem:FileSystem")],
         efs_backup_policies=of("aws:efs/backupPolicy:BackupPolicy", "fileSystemId"),
+        inspector_enablers=[Declared(str(r.id), r) for r in state.of_type("aws:inspector2/enabler:Enabler")],
     )
 
 

@@ -47,6 +47,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("securityhub", "DescribeHub"): "securityhub:DescribeHub",
     ("securityhub", "GetEnabledStandards"): "securityhub:GetEnabledStandards",
     ("accessanalyzer", "ListAnalyzers"): "access-analyzer:ListAnalyzers",
+    ("inspector2", "BatchGetAccountStatus"): "inspector2:BatchGetAccountStatus",
     ("iam", "GetAccountPasswordPolicy"): "iam:GetAccountPasswordPolicy",
     ("iam", "GetRole"): "iam:GetRole",
     ("batch", "DescribeComputeEnvironments"): "batch:DescribeComputeEnvironments",

@@ -1,6 +1,6 @@
-"""Account security services: password policy, Config, GuardDuty, Security Hub, Access Analyzer, EBS and
-S3 account defaults. A service turned off in the settings shows up here, to be suppressed with a reason
-where an organization runs it centrally."""
+"""Account security services: password policy, Config, GuardDuty, Security Hub, Access Analyzer, Inspector,
+EBS and S3 account defaults. A service turned off in the settings shows up here, to be suppressed with a
+reason where an organization runs it centrally."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import yaml
 
-from policies.framework import Requirements, StackView, Violation, stack_rule
+from policies.framework import Requirements, StackView, Violation, as_list, parse_json, stack_rule
 
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 
@@ -186,3 +186,39 @@ def conformance_pack(stack: StackView) -> Iterator[Violation]:
             yield Violation(pack.urn, "conformance pack template has no AWS Config rules")
         elif any(owner != "AWS" for owner in owners):
             yield Violation(pack.urn, "conformance pack contains rules not owned by AWS (custom code to review)")
+
+
+INSPECTOR = "aws:inspector2/enabler:Enabler"
+COMPUTE_ENVIRONMENT = "aws:batch/computeEnvironment:ComputeEnvironment"
+INSPECTOR_REQUIRED_TYPES = ("EC2", "ECR")
+"""What the Batch compute runs on (EC2 hosts) and from (private ECR images)."""
+
+
+@stack_rule(
+    "GLZ-ACC-009",
+    "inspector-vulnerability-scanning",
+    "high",
+    Requirements(r2=("3.11.2", "3.14.1"), r3=("03.11.02", "03.14.01"), hipaa=("164.308(a)(1)(ii)(A)",)),
+    "Enable Amazon Inspector (aws.inspector2.Enabler) for the stack's account with resource types EC2 and ECR.",
+)
+def inspector(stack: StackView) -> Iterator[Violation]:
+    """Where the stack runs Batch compute, Amazon Inspector scans its EC2 hosts and ECR images for known CVEs."""
+    if not stack.of_type(COMPUTE_ENVIRONMENT):
+        return  # no hosts or pipeline images to scan
+    enablers = stack.of_type(INSPECTOR)
+    if not enablers:
+        yield Violation(stack.anchor, "Amazon Inspector is not part of the stack, but it runs Batch compute")
+        return
+    account = stack.account_id
+    covered: set[str] = set()
+    for enabler in enablers:
+        accounts = {str(a) for a in as_list(parse_json(enabler.get("accountIds")))}
+        if account is not None and account not in accounts:
+            yield Violation(
+                enabler.urn, f"Inspector enabler names accounts {sorted(accounts)}, not the stack's {account}"
+            )
+            continue
+        covered |= {str(t) for t in as_list(parse_json(enabler.get("resourceTypes")))}
+    missing = [t for t in INSPECTOR_REQUIRED_TYPES if t not in covered]
+    if missing:
+        yield Violation(enablers[0].urn, f"Amazon Inspector does not scan {', '.join(missing)} for the stack's account")

@@ -1,13 +1,14 @@
-"""Detective services: AWS Config recording, GuardDuty, Security Hub with its standards, IAM Access Analyzer."""
+"""Detective services: AWS Config recording, GuardDuty, Security Hub with its standards, IAM Access Analyzer,
+Amazon Inspector scanning."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from glz.audit.compare import as_bool, same_key
+from glz.audit.compare import as_bool, as_list, same_key
 from glz.audit.context import AuditContext
-from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok, unverifiable
 
 RECORDER = CheckSpec("config.recorder", "Config recorder records all resource types incl. global", ("config_recorder",))
 RECORDING = CheckSpec("config.recording", "Config recorder is recording", ("config_recorder",))
@@ -17,6 +18,18 @@ FEATURE = CheckSpec("guardduty.feature", "GuardDuty protection feature is enable
 HUB = CheckSpec("securityhub.hub", "Security Hub is enabled", ("security_hub",))
 STANDARD = CheckSpec("securityhub.standard", "Security Hub standard is enabled", ("security_hub",))
 ANALYZER = CheckSpec("accessanalyzer.analyzer", "IAM Access Analyzer is active", ("access_analyzer",))
+INSPECTOR = CheckSpec(
+    "inspector.enabled", "Amazon Inspector scans the declared resource types for the account", ("inspector",)
+)
+
+# Enabler resource type -> key of BatchGetAccountStatus accounts[].resourceState.
+INSPECTOR_STATE_KEYS = {
+    "EC2": "ec2",
+    "ECR": "ecr",
+    "LAMBDA": "lambda",
+    "LAMBDA_CODE": "lambdaCode",
+    "CODE_REPOSITORY": "codeRepository",
+}
 
 
 def _config(ctx: AuditContext) -> Iterator[CheckResult]:
@@ -185,8 +198,48 @@ def _access_analyzer(ctx: AuditContext) -> Iterator[CheckResult]:
         yield ctx.check(ANALYZER, analyzer.name, analyzer.urn, {"status": "ACTIVE", "type": kind}, body)
 
 
+def _inspector_status(ctx: AuditContext, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(account state, failed-account entry) of one account from BatchGetAccountStatus."""
+    answer = ctx.call("inspector2", "batch_get_account_status", accountIds=[account])
+    state = next((a for a in answer.get("accounts", []) if a.get("accountId") == account), None)
+    failed = next((a for a in answer.get("failedAccounts", []) if a.get("accountId") == account), None)
+    return state, failed
+
+
+def _inspector(ctx: AuditContext) -> Iterator[CheckResult]:
+    for enabler in ctx.expected.inspector_enablers:
+        types = sorted({str(t) for t in as_list(enabler.prop("resourceTypes"))})
+        for account in sorted({str(a) for a in as_list(enabler.prop("accountIds"))}):
+            where = f"{account}/{ctx.region}"
+            expected = {INSPECTOR_STATE_KEYS.get(t, t): "ENABLED" for t in types}
+
+            def body(
+                observed: dict[str, Any], account: str = account, where: str = where, expected=expected
+            ) -> Verdict:
+                state, failed = _inspector_status(ctx, account)
+                if state is None and failed is not None:
+                    observed["error"] = failed.get("errorCode")
+                    return unverifiable(
+                        f"Inspector did not report the status of {where}: "
+                        f"{failed.get('errorCode')}: {failed.get('errorMessage', '')}".rstrip(": ")
+                    )
+                resources = (state or {}).get("resourceState") or {}
+                observed["account"] = ((state or {}).get("state") or {}).get("status", "DISABLED")
+                observed.update({key: (resources.get(key) or {}).get("status", "DISABLED") for key in expected})
+                off = [key for key in expected if observed[key] != "ENABLED"]
+                if not off:
+                    return ok(", ".join(f"{key} ENABLED" for key in expected))
+                described = ", ".join(f"{key} {observed[key]}" for key in off)
+                if all(observed[key] == "ENABLING" for key in off):
+                    return fail(f"Amazon Inspector for {where} is still enabling: {described}", drift=False)
+                return fail(f"Amazon Inspector for {where} does not scan as declared: {described}")
+
+            yield ctx.check(INSPECTOR, where, enabler.urn, expected, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     yield from _config(ctx)
     yield from _guardduty(ctx)
     yield from _security_hub(ctx)
     yield from _access_analyzer(ctx)
+    yield from _inspector(ctx)
