@@ -40,6 +40,24 @@ def aws_owned_bucket_object_arns(settings: Settings) -> list[str]:
         f"arn:{partition}:s3:::al2023-repos-{region}-*/*",
         # Amazon Linux 2 package repositories (yum), for AL2-based images and AMIs.
         f"arn:{partition}:s3:::amazonlinux-2-repos-{region}/*",
+        *ssm_agent_bucket_object_arns(settings),
+    ]
+
+
+def ssm_agent_bucket_object_arns(settings: Settings) -> list[str]:
+    """The AWS-managed buckets SSM Agent reads through a VPC endpoint: its own updates and SSM documents
+    (aws-ssm-, amazon-ssm-), and Distributor packages (document attachments and the distribution
+    service), which is how Amazon Inspector installs its scanning plugin on the Batch hosts."""
+    partition, region = settings.partition, settings.region
+    # Systems Manager User Guide, "SSM Agent communications with AWS managed S3 buckets". Distributor's
+    # bucket is aws-ssm-distributor-file-<region> in af-south-1 and eu-south-1, which settings do not
+    # support yet; add that case with those regions.
+    distribution = f"{region}-birdwatcher-prod"
+    return [
+        f"arn:{partition}:s3:::aws-ssm-{region}/*",
+        f"arn:{partition}:s3:::amazon-ssm-{region}/*",
+        f"arn:{partition}:s3:::aws-ssm-document-attachments-{region}/*",
+        f"arn:{partition}:s3:::{distribution}/*",
     ]
 
 

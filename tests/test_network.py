@@ -296,6 +296,10 @@ def test_s3_endpoint_policy_limited_to_landing_zone_and_aws_owned_buckets(defaul
             f"arn:aws:s3:::prod-{REGION}-starport-layer-bucket/*",
             f"arn:aws:s3:::al2023-repos-{REGION}-*/*",
             f"arn:aws:s3:::amazonlinux-2-repos-{REGION}/*",
+            f"arn:aws:s3:::aws-ssm-{REGION}/*",
+            f"arn:aws:s3:::amazon-ssm-{REGION}/*",
+            f"arn:aws:s3:::aws-ssm-document-attachments-{REGION}/*",
+            f"arn:aws:s3:::{REGION}-birdwatcher-prod/*",
         ]
     )
     for statement in (own, aws_owned):
@@ -449,3 +453,12 @@ def test_vpc_endpoint_only_statement_fits_the_data_lake_hook():
     for policy in tier_policies:
         sids = [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]]
         assert "DenyAccessOutsideVpcEndpoint" in sids
+
+
+def test_ssm_agent_buckets_follow_the_region():
+    """Inspector's SSM plugin comes through Distributor; every SSM bucket is the region's own."""
+    from components.network_policies import ssm_agent_bucket_object_arns
+
+    arns = ssm_agent_bucket_object_arns(make_settings(region="eu-west-1"))
+    assert "arn:aws:s3:::eu-west-1-birdwatcher-prod/*" in arns
+    assert len(arns) == 4 and all("eu-west-1" in arn for arn in arns)
