@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import bucket_policies
+from components import bucket_policies, malware_policies
 from components.naming import bucket_name
 from components.settings import STORAGE_CLASS_BY_KEY, TIERS, Settings, TierLifecycle
 
@@ -224,6 +224,11 @@ class GenomicsDataLake(pulumi.ComponentResource):
         )
         self.tiers: dict[str, SecureBucket] = {}
         for tier in TIERS:
+            intake_tags = (
+                {malware_policies.INTAKE_TAG: malware_policies.INTAKE_TAG_VALUE}
+                if tier in settings.intake_tiers
+                else {}
+            )
             self.tiers[tier] = SecureBucket(
                 f"{name}-{tier}",
                 physical_name=tier_names[tier],
@@ -232,7 +237,7 @@ class GenomicsDataLake(pulumi.ComponentResource):
                 log_bucket=self.access_logs.bucket,
                 log_prefix=f"{tier}/",
                 extra_statements=extra_statements,
-                tags={"DataTier": tier},
+                tags={"DataTier": tier, **intake_tags},
                 opts=pulumi.ResourceOptions(parent=self),
             )
         self.register_outputs(
@@ -244,3 +249,7 @@ class GenomicsDataLake(pulumi.ComponentResource):
 
     def bucket_arns(self) -> dict[str, pulumi.Output[str]]:
         return {tier: b.bucket.arn for tier, b in self.tiers.items()}
+
+    def intake(self, settings: Settings) -> dict[str, SecureBucket]:
+        """The buckets where files from outside the landing zone land (Settings.intake_tiers)."""
+        return {tier: self.tiers[tier] for tier in settings.intake_tiers}

@@ -36,7 +36,12 @@ def _source_account(settings: Settings) -> dict[str, Any]:
 
 def data_key_policy(settings: Settings) -> dict[str, Any]:
     """Genomic data tiers. S3 and EFS use the caller's own grants; S3 log delivery needs the key
-    because the access-log bucket is encrypted with it too."""
+    because the access-log bucket is encrypted with it too.
+
+    The GuardDuty malware-scan roles of the intake buckets get in through the account statement: their IAM
+    policies grant kms:Decrypt/GenerateDataKey on this key only via S3 for their bucket
+    (malware_policies.role_policy). Naming them here would fail the deployment: KMS rejects a key policy
+    whose principal does not exist yet, and this key is created before the roles."""
     return _document(
         [
             _account_admin(settings),

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import naming
+from components import malware_policies, naming
 from components.access import CollaboratorAccess, OperatorRoles
 from components.audit_trail import AuditTrail
 from components.compute import GenomicsCompute
@@ -17,7 +17,7 @@ from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
 from components.reference_data import ReferenceData
 from components.security_services import AccountSecurity
-from components.settings import PROJECT, Settings
+from components.settings import PROJECT, TIERS, Settings
 
 
 def provider_for(settings: Settings, stack: str) -> aws.Provider:
@@ -41,16 +41,37 @@ def provider_for(settings: Settings, stack: str) -> aws.Provider:
     )
 
 
-def endpoint_exempt_principals(settings: Settings, stack: str) -> list[str]:
+def scans_uploads(settings: Settings, tier: str | None) -> bool:
+    """Whether GuardDuty Malware Protection for S3 scans this tier's bucket."""
+    return settings.security_services.malware_protection_s3 and tier in settings.intake_tiers
+
+
+def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None = None) -> list[str]:
     """Principals that reach the data buckets from outside the VPC, each named: operators
-    (console and break-glass work), collaborators (their own accounts) and the deployer roles
-    that run `pulumi up` (without them a deployment locks itself out of the buckets' settings)."""
+    (console and break-glass work), collaborators (their own accounts), the deployer roles
+    that run `pulumi up` (without them a deployment locks itself out of the buckets' settings) and,
+    on a scanned intake bucket only, that bucket's GuardDuty malware-scan role (GuardDuty reads and
+    tags the objects from its own network, never through this VPC)."""
     roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE] + [
         naming.collaborator_role_suffix(c.name) for c in settings.collaborators
     ]
-    return sorted(
-        {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
-    )
+    exempt = {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
+    if tier is not None and scans_uploads(settings, tier):
+        exempt.add(malware_policies.scan_role_arn(settings, stack, tier))
+    return sorted(exempt)
+
+
+def data_bucket_statements(settings: Settings, stack: str, tier: str | None, bucket_arn: str, vpce_id: str) -> list:
+    """The landing zone's own statements of a data-tier bucket policy: the VPC-endpoint-only deny and,
+    on a scanned intake bucket, the guards that make GuardDuty's scan-status tag trustworthy."""
+    statements = [vpc_endpoint_only_statement(bucket_arn, vpce_id, endpoint_exempt_principals(settings, stack, tier))]
+    if tier is not None and scans_uploads(settings, tier):
+        statements += malware_policies.intake_bucket_statements(
+            bucket_arn,
+            malware_policies.scan_role_arn(settings, stack, tier),
+            [naming.role_arn(settings, stack, naming.ADMIN_ROLE)],
+        )
+    return statements
 
 
 class LandingZone:
@@ -63,14 +84,17 @@ class LandingZone:
         opts = pulumi.ResourceOptions(providers={"aws": provider})
         self.keys = EncryptionKeys("keys", settings, stack, opts=opts)
         self.network = SecureNetwork("network", settings, stack, self.keys.logs, opts=opts)
-        exempt = endpoint_exempt_principals(settings, stack)
         vpce_id = self.network.s3_endpoint.id
+        # Bucket names are fixed by the settings, so each policy's ARN says which tier it guards.
+        tier_of = {f"arn:{settings.partition}:s3:::{naming.bucket_name(settings, stack, t)}": t for t in TIERS}
         self.data_lake = GenomicsDataLake(
             "data",
             settings,
             stack,
             self.keys.data,
-            extra_statements=lambda arn: vpce_id.apply(lambda vpce: [vpc_endpoint_only_statement(arn, vpce, exempt)]),
+            extra_statements=lambda arn: vpce_id.apply(
+                lambda vpce: data_bucket_statements(settings, stack, tier_of.get(arn), arn, vpce)
+            ),
             opts=opts,
         )
         bucket_arns = self.data_lake.bucket_arns()
@@ -90,6 +114,8 @@ class LandingZone:
             audit_bucket_name=self.audit.audit_bucket.bucket,
             log_key=self.keys.logs,
             compute_key=self.keys.compute,
+            intake_buckets=self.data_lake.intake(settings),
+            data_key=self.keys.data,
             opts=opts,
         )
         self.collaborators = CollaboratorAccess(
@@ -139,6 +165,7 @@ class LandingZone:
             "egress": self.network.egress_mode,
             "securityServices": self.security.enabled,
             "securityHubStandards": self.security.security_hub_standard_arns,
+            "malwareScanBuckets": self.security.malware_scan_buckets,
             "collaboratorRoles": {name: role.arn for name, role in self.collaborators.roles.items()},
             "adminRoleArn": self.operators.admin_role.arn,
             "auditorRoleArn": self.operators.auditor_role.arn,

@@ -1,7 +1,7 @@
 """AccountSecurity: the account-wide detective and preventive services a NIST 800-171 / HIPAA
 environment relies on — AWS Config, GuardDuty, Security Hub, IAM Access Analyzer, Amazon Inspector
-vulnerability scanning, the IAM password policy, EBS encryption by default and the account-level S3
-public access block.
+vulnerability scanning, GuardDuty Malware Protection for S3 on the intake buckets, the IAM password
+policy, EBS encryption by default and the account-level S3 public access block.
 
 Every service is on by default. Each one can be turned off only through its own setting under
 ``securityServices`` (for an organization that runs it centrally), and what is on or off is
@@ -10,12 +10,16 @@ exposed as ``enabled`` so the stack outputs and the control matrix show it.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.naming import base_name
+from components import malware_policies
+from components.data_lake import SecureBucket
+from components.naming import base_name, role_name
 from components.settings import SecurityServices, Settings
 from controls.conformance_pack import conformance_pack_template
 from controls.mapping import mapped_config_rules
@@ -131,6 +135,14 @@ and LAMBDA_CODE are left out: the stack deploys no Lambda functions, and switchi
 functions other teams own is their account owner's decision, not this stack's."""
 
 
+# ---- GuardDuty Malware Protection for S3 (NIST 800-171 3.14.2, 3.14.5) ---------------------
+
+MALWARE_SCAN_POLICY_NAME = "guardduty-malware-protection-s3"
+TAGGING_ENABLED = "ENABLED"
+"""GuardDuty tags every scanned object GuardDutyMalwareScanStatus=<result>; the bucket policies and
+downstream jobs act on that tag, so tagging is always on."""
+
+
 # ---- IAM password policy (NIST 800-171 3.5.7-3.5.8, CIS 1.8-1.9) ---------------------------
 
 MINIMUM_PASSWORD_LENGTH = 14
@@ -145,6 +157,7 @@ SERVICE_KEYS: dict[str, str] = {
     "password_policy": "passwordPolicy",
     "ebs_encryption_by_default": "ebsEncryptionByDefault",
     "s3_account_public_access_block": "s3AccountPublicAccessBlock",
+    "malware_protection_s3": "malwareProtectionS3",
 }
 """Service field -> the config key under ``securityServices`` (also the key in ``enabled``)."""
 
@@ -155,8 +168,9 @@ class AccountSecurity(pulumi.ComponentResource):
     Attributes for other components and stack outputs: ``enabled`` (config key -> on/off),
     ``inspector_resource_types`` (what Amazon Inspector scans; empty when it is off),
     ``security_hub_standard_arns`` (ARNs actually subscribed), ``security_hub_substitutions``
-    (requested standard -> fallback used in this region), ``malware_protection`` and the
-    resources themselves (None when their service is off).
+    (requested standard -> fallback used in this region), ``malware_protection`` (EBS malware scans),
+    ``malware_scan_buckets`` (tier -> bucket name with a Malware Protection for S3 plan) and the
+    resources themselves (None or empty when their service is off).
     """
 
     recorder: aws.cfg.Recorder | None = None
@@ -181,6 +195,8 @@ class AccountSecurity(pulumi.ComponentResource):
         audit_bucket_name: pulumi.Input[str],
         log_key: aws.kms.Key,
         compute_key: aws.kms.Key,
+        intake_buckets: Mapping[str, SecureBucket] | None = None,
+        data_key: aws.kms.Key | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("glz:security:AccountSecurity", name, None, opts)
@@ -195,6 +211,10 @@ class AccountSecurity(pulumi.ComponentResource):
         self.security_hub_substitutions: dict[str, str] = {}
         self.malware_protection = False
         self.inspector_resource_types: list[str] = list(INSPECTOR_RESOURCE_TYPES) if services.inspector else []
+        self.malware_scan_roles: dict[str, aws.iam.Role] = {}
+        self.malware_scan_role_policies: dict[str, aws.iam.RolePolicy] = {}
+        self.malware_protection_plans: dict[str, aws.guardduty.MalwareProtectionPlan] = {}
+        self.malware_scan_buckets: dict[str, pulumi.Output[str]] = {}
 
         if services.aws_config:
             self._config(audit_bucket_name, log_key)
@@ -220,6 +240,13 @@ class AccountSecurity(pulumi.ComponentResource):
                 resource_types=list(INSPECTOR_RESOURCE_TYPES),
                 opts=self._child(),
             )
+        if services.malware_protection_s3:
+            if intake_buckets is None or data_key is None:
+                raise ValueError(
+                    "securityServices.malwareProtectionS3 is on: AccountSecurity needs the intake buckets "
+                    "(intake_buckets) and the data key they are encrypted with (data_key)"
+                )
+            self._malware_protection_s3(intake_buckets, data_key)
         if services.password_policy:
             self.password_policy = aws.iam.AccountPasswordPolicy(
                 f"{name}-password-policy",
@@ -262,6 +289,7 @@ class AccountSecurity(pulumi.ComponentResource):
                 "guardDutyDetectorId": self.detector.id if self.detector else None,
                 "accessAnalyzerArn": self.access_analyzer.arn if self.access_analyzer else None,
                 "inspectorResourceTypes": self.inspector_resource_types,
+                "malwareScanBuckets": self.malware_scan_buckets,
             }
         )
 
@@ -334,6 +362,62 @@ class AccountSecurity(pulumi.ComponentResource):
                 status="ENABLED",
                 opts=self._child(),
             )
+
+    def _malware_protection_s3(self, intake_buckets: Mapping[str, SecureBucket], data_key: aws.kms.Key) -> None:
+        """One Malware Protection for S3 plan per intake bucket, with object tagging on, and a scan role per
+        bucket whose policy names only that bucket and the data key.
+
+        Independent of the GuardDuty detector: the plans scan and tag with or without it; with it (the
+        default) each threat found is also a GuardDuty finding in Security Hub. The data key's policy lets
+        the role in through the account statement (IAM policies decide), so the key policy does not name
+        the role: KMS rejects a key policy naming a role that does not exist yet, and the key comes first.
+        """
+        settings, name, stack = self._settings, self._name, self._stack
+        trust = json.dumps(malware_policies.trust_policy(settings), sort_keys=True)
+        for tier, secure_bucket in intake_buckets.items():
+            bucket = secure_bucket.bucket
+            role = aws.iam.Role(
+                f"{name}-malware-scan-{tier}",
+                name=role_name(settings, stack, malware_policies.scan_role_suffix(tier)),
+                description=f"GuardDuty Malware Protection for S3: scans and tags new objects of the {tier} bucket",
+                assume_role_policy=trust,
+                max_session_duration=3600,
+                force_detach_policies=True,
+                tags={"MalwareScanTier": tier},
+                opts=self._child(),
+            )
+            policy = aws.iam.RolePolicy(
+                f"{name}-malware-scan-{tier}-policy",
+                name=MALWARE_SCAN_POLICY_NAME,
+                role=role.name,
+                policy=pulumi.Output.all(bucket.arn, data_key.arn).apply(
+                    lambda args: json.dumps(malware_policies.role_policy(settings, args[0], args[1]), sort_keys=True)
+                ),
+                opts=self._child(),
+            )
+            # GuardDuty checks its access when the plan is created (it writes the validation object), so
+            # the plan waits for the role's policy and for the bucket policy that exempts the role from
+            # the VPC-endpoint-only deny.
+            waits_for: list[pulumi.Resource] = [policy, secure_bucket.policy]
+            self.malware_protection_plans[tier] = aws.guardduty.MalwareProtectionPlan(
+                f"{name}-malware-scan-{tier}-plan",
+                role=role.arn,
+                protected_resource=aws.guardduty.MalwareProtectionPlanProtectedResourceArgs(
+                    s3_bucket=aws.guardduty.MalwareProtectionPlanProtectedResourceS3BucketArgs(
+                        bucket_name=bucket.bucket
+                    )
+                ),
+                actions=[
+                    aws.guardduty.MalwareProtectionPlanActionArgs(
+                        taggings=[aws.guardduty.MalwareProtectionPlanActionTaggingArgs(status=TAGGING_ENABLED)]
+                    )
+                ],
+                tags={"Name": base_name(settings, stack, f"malware-scan-{tier}"), "DataTier": tier},
+                opts=self._child(waits_for),
+            )
+            self.malware_scan_roles[tier] = role
+            self.malware_scan_role_policies[tier] = policy
+            self.malware_scan_buckets[tier] = bucket.bucket
 
     def _security_hub(self) -> None:
         """Security Hub with consolidated control findings and only the configured standards

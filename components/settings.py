@@ -319,6 +319,13 @@ class Collaborator(_Model):
         return self
 
 
+DEFAULT_MALWARE_SCAN_TIERS: tuple[str, ...] = ("bcl", "fastq", "reference")
+"""Tiers where files from outside the landing zone land: BCL run folders uploaded from the sequencers,
+FASTQ delivered by sequencing providers and collaborators, and reference genomes downloaded from public
+repositories. Alignments and variants are written by the landing zone's own jobs from those; results
+are too, unless a read-write collaborator uploads there (Settings.intake_tiers adds such tiers)."""
+
+
 class SecurityServices(_Model):
     """Account security services; turn one off only where an organization runs it centrally."""
 
@@ -330,6 +337,23 @@ class SecurityServices(_Model):
     password_policy: bool = True
     ebs_encryption_by_default: bool = True
     s3_account_public_access_block: bool = True
+    malware_protection_s3: bool = True
+    malware_scan_tiers: list[str] = Field(default_factory=lambda: list(DEFAULT_MALWARE_SCAN_TIERS))
+
+    @field_validator("malware_scan_tiers")
+    @classmethod
+    def _scan_tiers(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(
+                f"must name at least one tier from {', '.join(TIERS)}; to scan none, set "
+                "securityServices.malwareProtectionS3 to false (the policy gate then reports it)"
+            )
+        unknown = [t for t in value if t not in TIERS]
+        if unknown:
+            raise ValueError(f"unknown tier(s) {unknown}; allowed: {', '.join(TIERS)}")
+        if len(set(value)) != len(value):
+            raise ValueError(f"lists a tier twice; allowed: {', '.join(TIERS)}, each once")
+        return value
 
 
 class ComputeImages(_Model):
@@ -597,6 +621,18 @@ class Settings(_Model):
     @property
     def partition(self) -> str:
         return "aws-us-gov" if self.region.startswith("us-gov-") else "aws"
+
+    @property
+    def intake_tiers(self) -> list[str]:
+        """Tiers that receive files from outside the landing zone, in TIERS order: the configured
+        securityServices.malwareScanTiers plus every tier a read-write collaborator uploads to (a
+        collaborator's files are external by definition). These buckets carry the MalwareScan tag and,
+        with securityServices.malwareProtectionS3 on, a GuardDuty Malware Protection plan."""
+        wanted = set(self.security_services.malware_scan_tiers)
+        for collaborator in self.collaborators:
+            if collaborator.access == "read-write":
+                wanted |= set(collaborator.tiers)
+        return [tier for tier in TIERS if tier in wanted]
 
     @property
     def requires_data_events(self) -> bool:

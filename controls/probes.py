@@ -632,6 +632,85 @@ def _inspector(state: StackState):
     return bool(enablers) and not missing, summary, enablers, fields
 
 
+MALWARE_PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
+INTAKE_TAG, INTAKE_TAG_VALUE = "MalwareScan", "on-upload"
+DEFAULT_INTAKE_TIERS = ("bcl", "fastq", "reference")
+SCAN_STATUS_TAG = "GuardDutyMalwareScanStatus"
+
+
+def _intake_buckets(state: StackState) -> list[Resource]:
+    """Buckets tagged MalwareScan=on-upload (the default intake tiers when no bucket carries the tag),
+    the same choice as policy rule GLZ-ACC-010."""
+    data = _data_buckets(state)
+    tags = [(b.prop("tags") or {}) for b in data]
+    if any(INTAKE_TAG in t for t in tags):
+        return [b for b, t in zip(data, tags, strict=True) if t.get(INTAKE_TAG) == INTAKE_TAG_VALUE]
+    return [b for b in data if _tier(b) in DEFAULT_INTAKE_TIERS]
+
+
+def _plan_tagging(plan: Resource) -> str:
+    for action in _json(plan.prop("actions")) or []:
+        for tagging in (action or {}).get("taggings") or (action or {}).get("tagging") or []:
+            if tagging.get("status"):
+                return str(tagging["status"])
+    return "DISABLED"
+
+
+def _s3_malware_protection(state: StackState):
+    intake = _intake_buckets(state)
+    plans = {
+        str(((p.prop("protectedResource") or {}).get("s3Bucket") or {}).get("bucketName")): p
+        for p in state.of_type(MALWARE_PLAN)
+    }
+    roles = {str(r.prop("arn") or r.outputs.get("arn")): r for r in state.of_type("aws:iam/role:Role")}
+    policies = _siblings(state, "aws:s3/bucketPolicy:BucketPolicy")
+    scanned, unscanned, used_plans, used_roles, tiers = [], [], [], [], []
+    for bucket in intake:
+        name = _bucket_name(bucket)
+        plan = plans.get(name)
+        prefixes = (
+            ((plan.prop("protectedResource") or {}).get("s3Bucket") or {}).get("objectPrefixes") if plan else None
+        )
+        if plan is None or _plan_tagging(plan) != "ENABLED" or not plan.prop("role") or prefixes:
+            unscanned.append(name)
+            continue
+        scanned.append(name)
+        tiers.append(_tier(bucket))
+        used_plans.append(plan)
+        if str(plan.prop("role")) in roles:
+            used_roles.append(roles[str(plan.prop("role"))])
+    guarded = [
+        n
+        for n in scanned
+        if n in policies and _denies_condition(policies[n], f"s3:ExistingObjectTag/{SCAN_STATUS_TAG}")
+    ]
+    findings = bool(state.of_type("aws:guardduty/detector:Detector"))
+    if not intake:
+        summary = "No data bucket is marked as receiving external files, so no upload is scanned for malware."
+    elif not scanned:
+        summary = (
+            f"Files entering the landing zone ({_list(_bucket_name(b) for b in intake)}) are not scanned for "
+            "malware by the stack."
+        )
+    else:
+        summary = (
+            f"GuardDuty Malware Protection for S3 scans every object and object version uploaded to the buckets "
+            f"where external files enter ({_list(scanned)}) as it arrives, and tags it {SCAN_STATUS_TAG} with the "
+            "result (NO_THREATS_FOUND, THREATS_FOUND, UNSUPPORTED, ACCESS_DENIED or FAILED)"
+            + ("; each threat found is also a GuardDuty finding." if findings else ".")
+        )
+        if guarded:
+            which = "these buckets" if guarded == scanned else _list(guarded)
+            summary += (
+                f" The policies of {which} refuse reads of objects tagged THREATS_FOUND (except by the admin role) "
+                "and let only GuardDuty set or change the tag."
+            )
+        if unscanned:
+            summary += f" Not scanned: {_list(unscanned)}."
+    fields = {"buckets": _list(scanned), "tiers": _list(tiers), "unscanned": _list(unscanned)}
+    return bool(intake) and not unscanned, summary, [*used_plans, *used_roles], fields
+
+
 def _password_policy(state: StackState):
     policies = state.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
     if not policies:
@@ -1010,6 +1089,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("resource_types", "accounts"),
             ("GLZ-ACC-009",),
             _inspector,
+        ),
+        ProbeSpec(
+            "s3_malware_protection",
+            "GuardDuty Malware Protection for S3 on the buckets where external files enter",
+            ("buckets", "tiers", "unscanned"),
+            ("GLZ-ACC-010",),
+            _s3_malware_protection,
         ),
         ProbeSpec(
             "password_policy",

@@ -52,6 +52,7 @@ HANDLERS = {
     "aws:securityhub/account:Account": "_security_hub",
     "aws:securityhub/standardsSubscription:StandardsSubscription": "_standards_subscription",
     "aws:inspector2/enabler:Enabler": "_inspector_enabler",
+    "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": "_malware_protection_plan",
 }
 
 NAME_INPUTS = ("name", "bucket", "functionName", "roleName", "topicName")
@@ -228,3 +229,9 @@ class OutputFactory:
         accounts = ":".join(sorted(str(a) for a in out.get("accountIds") or []))
         types = ":".join(sorted(str(t) for t in out.get("resourceTypes") or []))
         return f"{accounts}-{types}"
+
+    def _malware_protection_plan(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        """A plan ID like AWS's (20 hex characters), its ARN and the ACTIVE status of a working plan."""
+        plan_id = digest(seed, 20)
+        out.update(arn=self.arn("guardduty", f"malware-protection-plan/{plan_id}"), status="ACTIVE")
+        return plan_id

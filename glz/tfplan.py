@@ -100,6 +100,12 @@ PLURAL_BLOCKS = frozenset(
     }
 )
 
+# Top-level blocks that are plural in Terraform for one resource type only (elsewhere Pulumi's "actions"
+# is Terraform's "action", e.g. aws_lb_listener_rule).
+TYPE_PLURAL_BLOCKS: dict[str, frozenset[str]] = {
+    "aws_guardduty_malware_protection_plan": frozenset({"actions"}),
+}
+
 # Lists of primitives that Pulumi pluralized (snake_case Pulumi name -> Terraform name).
 PRIMITIVE_LIST_RENAMES: dict[str, str] = {
     "instance_types": "instance_type",
@@ -153,12 +159,12 @@ def _is_list_of_dicts(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
 
 
-def attribute_name(key: str, value: Any) -> str:
+def attribute_name(key: str, value: Any, tf_type: str | None = None) -> str:
     """The Terraform attribute name of a Pulumi property, given its value (its shape says whether
-    the bridge pluralized it)."""
+    the bridge pluralized it) and, for a top-level property, the resource's Terraform type."""
     name = snake(key)
     if _is_list_of_dicts(value):
-        return singular(name)
+        return name if name in TYPE_PLURAL_BLOCKS.get(tf_type or "", frozenset()) else singular(name)
     if isinstance(value, list):
         return PRIMITIVE_LIST_RENAMES.get(name, name)
     return name
@@ -183,13 +189,14 @@ def convert_value(key: str, value: Any) -> Any:
     return _number(value)
 
 
-def convert_values(props: dict[str, Any]) -> dict[str, Any]:
-    """Pulumi properties (camelCase, objects for single blocks) -> Terraform values."""
+def convert_values(props: dict[str, Any], tf_type: str | None = None) -> dict[str, Any]:
+    """Pulumi properties (camelCase, objects for single blocks) -> Terraform values (``tf_type`` for a
+    resource's top-level properties)."""
     values: dict[str, Any] = {}
     for key, value in props.items():
         if key.startswith("__"):  # engine bookkeeping such as __meta, not a provider attribute
             continue
-        name = attribute_name(key, value)
+        name = attribute_name(key, value, tf_type)
         values[name] = convert_value(name, value)
     return values
 
@@ -306,7 +313,7 @@ def _expressions(
     expressions: dict[str, Any] = {}
     props = {**resource.outputs, **resource.inputs}
     for prop, dependency_urns in sorted(resource.property_dependencies.items()):
-        attribute = attribute_name(prop, props.get(prop))
+        attribute = attribute_name(prop, props.get(prop), terraform_type(resource.type))
         for urn in dependency_urns:
             address = addresses.get(urn)
             dependency = state.by_urn.get(urn)
@@ -337,7 +344,7 @@ def state_to_plan(state: StackState) -> dict[str, Any]:
             continue
         tf_type, name = address.split(".", 1)
         # Inputs are what the program asked for; outputs add computed attributes (arn, id).
-        values = convert_values({**resource.outputs, **resource.inputs})
+        values = convert_values({**resource.outputs, **resource.inputs}, tf_type)
         if "tags" in values and "tags_all" not in values:
             values["tags_all"] = {**_default_tags(_provider_for(resource, providers)), **(values["tags"] or {})}
         planned.append(

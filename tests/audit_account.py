@@ -29,6 +29,10 @@ MOTO_GAPS = {
     "securityhub.standard": "moto implements neither BatchEnableStandards nor GetEnabledStandards (404 Not yet implemented)",
     "ec2.ebs-default-key": "moto implements ModifyEbsDefaultKmsKeyId but not GetEbsDefaultKmsKeyId (NotImplementedError)",
     "s3.sse-c-blocked": "moto drops BlockedEncryptionTypes from PutBucketEncryption, so GetBucketEncryption never reports it",
+    "guardduty.s3-malware-protection": (
+        "moto has no GuardDuty Malware Protection for S3: Create-, List- and GetMalwareProtectionPlan answer "
+        "404 Not yet implemented"
+    ),
 }
 
 BATCH_SERVICE_ROLE = "glz-test-batch-service"
@@ -559,6 +563,8 @@ def _security_services(state: StackState, client: Client, ids: _Ids) -> None:
     if state.of_type("aws:securityhub/account:Account"):
         client("securityhub").enable_security_hub(EnableDefaultStandards=False)
         # Standards subscriptions: moto has no BatchEnableStandards (see MOTO_GAPS).
+    # Malware Protection for S3 plans: moto has no CreateMalwareProtectionPlan (see MOTO_GAPS); their scan
+    # roles are created by _iam with the other roles. answer_malware_protection_plans stands in for the API.
     for enabler in state.of_type("aws:inspector2/enabler:Enabler"):
         client("inspector2").enable(
             accountIds=[str(a) for a in enabler.prop("accountIds")],
@@ -610,6 +616,60 @@ def compute_environment_request(inputs: dict[str, Any], sub: Callable[[Any], Any
         "serviceRole": f"arn:aws:iam::{account}:role/{BATCH_SERVICE_ROLE}",
         "computeResources": request,
     }
+
+
+MALWARE_PLAN_OPERATIONS = ("ListMalwareProtectionPlans", "GetMalwareProtectionPlan")
+
+
+def declared_malware_plans(state: StackState) -> list[dict[str, Any]]:
+    """GetMalwareProtectionPlan answers for the plans the state declares, as GuardDuty would give them for a
+    working deployment (ACTIVE, the declared role, bucket and tagging)."""
+    plans = []
+    for plan in state.of_type("aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"):
+        s3_bucket = (plan.prop("protectedResource") or {}).get("s3Bucket") or {}
+        status = plan.prop("actions")[0]["taggings"][0]["status"]
+        plans.append(
+            {
+                "MalwareProtectionPlanId": str(plan.id),
+                "Arn": plan.prop("arn"),
+                "Role": plan.prop("role"),
+                "ProtectedResource": {
+                    "S3Bucket": {
+                        "BucketName": s3_bucket["bucketName"],
+                        "ObjectPrefixes": s3_bucket.get("objectPrefixes") or [],
+                    }
+                },
+                "Actions": {"Tagging": {"Status": status}},
+                "Status": "ACTIVE",
+            }
+        )
+    return plans
+
+
+def answer_malware_protection_plans(session: AuditSession, plans: list[dict[str, Any]]) -> None:
+    """Answer ListMalwareProtectionPlans and GetMalwareProtectionPlan, which moto lacks, from ``plans``
+    (GetMalwareProtectionPlan answers plus their MalwareProtectionPlanId) before the request is sent.
+
+    Registered on the generic before-call event, so handlers registered before it (the permissions test's
+    call recorder) still see each call; an unknown plan ID answers 404 like GuardDuty's ResourceNotFound."""
+    from botocore.awsrequest import AWSResponse
+
+    by_id = {p["MalwareProtectionPlanId"]: p for p in plans}
+
+    def handler(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        if model.service_model.service_name != "guardduty" or model.name not in MALWARE_PLAN_OPERATIONS:
+            return None
+        if model.name == "ListMalwareProtectionPlans":
+            listed = [{"MalwareProtectionPlanId": plan_id} for plan_id in by_id]
+            return AWSResponse("https://guardduty", 200, {}, None), {"MalwareProtectionPlans": listed}
+        plan_id = str(params.get("url_path", "")).rsplit("/", 1)[-1]
+        if plan_id not in by_id:
+            error = {"Error": {"Code": "ResourceNotFoundException", "Message": f"no plan {plan_id}"}}
+            return AWSResponse("https://guardduty", 404, {}, None), error
+        answer = {k: v for k, v in by_id[plan_id].items() if k != "MalwareProtectionPlanId"}
+        return AWSResponse("https://guardduty", 200, {}, None), answer
+
+    session.events.register("before-call", handler)
 
 
 def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:

@@ -17,7 +17,14 @@ from glz.audit.checks import account, alarms, batch, cloudtrail, efs, iam, kms, 
 from glz.audit.expected import from_state
 from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS, CheckSpec
 from glz.audit.session import AuditSession
-from tests.audit_account import MOTO_ENV, MOTO_GAPS, REGION, MotoAccount
+from tests.audit_account import (
+    MOTO_ENV,
+    MOTO_GAPS,
+    REGION,
+    MotoAccount,
+    answer_malware_protection_plans,
+    declared_malware_plans,
+)
 
 ALL_SPECS = {
     value.id: value
@@ -53,6 +60,7 @@ CONTRACT_PROBES = set(
         "config_recorder",
         "conformance_pack",
         "guardduty",
+        "s3_malware_protection",
         "security_hub",
         "access_analyzer",
         "inspector",
@@ -97,6 +105,7 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
         "securityhub.standard": "GetEnabledStandards failed: 404: Not yet implemented",
         "ec2.ebs-default-key": "does not implement this call: The get_ebs_default_kms_key_id action",
         "s3.sse-c-blocked": "did not report BlockedEncryptionTypes",
+        "guardduty.s3-malware-protection": "ListMalwareProtectionPlans failed: 404: Not yet implemented",
     }
     for result in unverifiable:
         assert reasons[result.id] in result.reason
@@ -285,3 +294,64 @@ def test_inspector_states_moto_cannot_produce(deployed):
     assert "ecr ENABLING" in outcomes["enabling"].reason
     assert outcomes["suspended"].result == FAIL and outcomes["suspended"].drift is True
     assert "111122223333/us-east-1" in outcomes["suspended"].reason and "ecr SUSPENDED" in outcomes["suspended"].reason
+
+
+# ---- GuardDuty Malware Protection for S3 (not in moto: its answers are stood in for) ----------------------
+
+
+def _malware_results(deployed, plans):
+    session = _fresh_session()
+    answer_malware_protection_plans(session, plans)
+    return {r.resource: r for r in deployed.audit(session).results if r.id == "guardduty.s3-malware-protection"}
+
+
+def test_malware_protection_is_never_passed_without_the_api(compliant_run, deployed):
+    """Against plain moto every declared plan is not verifiable (moto has no such API), never passed."""
+    results = [r for r in compliant_run.results if r.id == "guardduty.s3-malware-protection"]
+    declared = sorted(p.name for p in from_state(deployed.state).malware_protection_plans)
+    assert sorted(r.resource for r in results) == declared == sorted(deployed.output("malwareScanBuckets").values())
+    assert all(r.result == NOT_VERIFIABLE and r.drift is False for r in results)
+
+
+def test_malware_protection_passes_when_every_declared_plan_is_active_and_tagging(deployed):
+    results = _malware_results(deployed, declared_malware_plans(deployed.state))
+    assert len(results) == 4 and all(r.result == PASS for r in results.values())
+    fastq = results[deployed.output("dataBuckets", "fastq")]
+    assert fastq.expected == {
+        "status": "ACTIVE",
+        "tagging": "ENABLED",
+        "role": "arn:aws:iam::111122223333:role/glz-demo-malware-scan-fastq",
+        "object_prefixes": [],
+    }
+    assert {k: fastq.observed[k] for k in fastq.expected} == fastq.expected
+
+
+def test_malware_protection_drift_and_faults(deployed):
+    """A missing plan, tagging turned off, a narrowed plan or another role is drift; a WARNING plan is a fault."""
+    plans = {p["ProtectedResource"]["S3Bucket"]["BucketName"]: p for p in declared_malware_plans(deployed.state)}
+    bcl, fastq, reference, results_ = (
+        deployed.output("dataBuckets", t) for t in ("bcl", "fastq", "reference", "results")
+    )
+    plans[fastq]["Actions"]["Tagging"]["Status"] = "DISABLED"
+    plans[reference]["Status"] = "WARNING"
+    plans[reference]["StatusReasons"] = [{"Code": "ROLE_PERMISSIONS_MISSING", "Message": "cannot tag"}]
+    plans[bcl]["ProtectedResource"]["S3Bucket"]["ObjectPrefixes"] = ["incoming/"]
+    del plans[results_]
+    outcome = _malware_results(deployed, list(plans.values()))
+    assert outcome[fastq].result == FAIL and outcome[fastq].drift is True
+    assert "tagging DISABLED instead of ENABLED" in outcome[fastq].reason
+    assert outcome[reference].result == FAIL and outcome[reference].drift is False
+    assert "is WARNING (ROLE_PERMISSIONS_MISSING: cannot tag)" in outcome[reference].reason
+    assert outcome[bcl].result == FAIL and outcome[bcl].drift is True
+    assert "object_prefixes ['incoming/'] instead of none" in outcome[bcl].reason
+    assert outcome[results_].result == FAIL and outcome[results_].drift is True
+    assert f"no GuardDuty Malware Protection plan protects bucket {results_}" in outcome[results_].reason
+
+
+def test_malware_protection_with_another_role_is_drift(deployed):
+    plans = declared_malware_plans(deployed.state)
+    plans[0]["Role"] = "arn:aws:iam::111122223333:role/someone-else"
+    outcome = _malware_results(deployed, plans)
+    changed = outcome[plans[0]["ProtectedResource"]["S3Bucket"]["BucketName"]]
+    assert changed.result == FAIL and changed.drift is True
+    assert "role arn:aws:iam::111122223333:role/someone-else instead of" in changed.reason

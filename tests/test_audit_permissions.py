@@ -14,7 +14,13 @@ from moto import mock_aws
 
 from glz.audit.permissions import IAM_ACTIONS, iam_action
 from glz.audit.session import AuditSession
-from tests.audit_account import MOTO_ENV, REGION, MotoAccount
+from tests.audit_account import (
+    MOTO_ENV,
+    REGION,
+    MotoAccount,
+    answer_malware_protection_plans,
+    declared_malware_plans,
+)
 
 POLICY_PATH = Path(__file__).resolve().parent.parent / "docs" / "audit-permissions.json"
 # BatchGet* reads several items at once (IAM access level Read), e.g. inspector2:BatchGetAccountStatus; no AWS
@@ -54,6 +60,9 @@ def recorded_calls(demo_state_document) -> set[tuple[str, str]]:
             session.events.register(
                 "before-call", lambda model, **_: calls.add((model.service_model.service_name, model.name))
             )
+            # moto has no Malware Protection for S3; stand in for it (after the recorder, which still sees the
+            # calls), so GetMalwareProtectionPlan is reached as it is in a real account.
+            answer_malware_protection_plans(session, declared_malware_plans(account.state))
             account.audit(session)
     return calls
 

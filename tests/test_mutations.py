@@ -32,6 +32,7 @@ LT = "aws:ec2/launchTemplate:LaunchTemplate"
 CE = "aws:batch/computeEnvironment:ComputeEnvironment"
 JOB = "aws:batch/jobDefinition:JobDefinition"
 INSPECTOR = "aws:inspector2/enabler:Enabler"
+MALWARE_PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
 
 
 @dataclass(frozen=True)
@@ -370,6 +371,23 @@ MUTATIONS = [
         "Inspector enabled for another account",
         set_input(INSPECTOR, "security-inspector", ["accountIds"], ["999999999999"]),
         "GLZ-ACC-009",
+    ),
+    Mutation(
+        "malware protection plan removed from the fastq bucket",
+        remove(MALWARE_PLAN, "malware-scan-fastq"),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "malware scan tagging disabled",
+        set_input(MALWARE_PLAN, "malware-scan-bcl", ["actions", 0, "taggings", 0, "status"], "DISABLED"),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "malware scan narrowed to a prefix",
+        set_input(
+            MALWARE_PLAN, "malware-scan-reference", ["protectedResource", "s3Bucket", "objectPrefixes"], ["incoming/"]
+        ),
+        "GLZ-ACC-010",
     ),
 ]
 

@@ -3,9 +3,14 @@ encryption and the account S3 public access block — all on by default, each of
 
 from __future__ import annotations
 
+import json
+
 import pulumi_aws as aws
 import pytest
 
+from components import malware_policies
+from components.data_lake import SecureBucket
+from components.naming import bucket_name
 from components.security_services import (
     SERVICE_KEYS,
     AccountSecurity,
@@ -29,6 +34,10 @@ PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 EBS_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
 S3_BLOCK = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 COMPONENT = "glz:security:AccountSecurity"
 
 SERVICE_TYPES: dict[str, set[str]] = {
@@ -40,17 +49,31 @@ SERVICE_TYPES: dict[str, set[str]] = {
     "passwordPolicy": {PASSWORD},
     "ebsEncryptionByDefault": {EBS_DEFAULT, EBS_KEY},
     "s3AccountPublicAccessBlock": {S3_BLOCK},
+    "malwareProtectionS3": {PLAN, ROLE, ROLE_POLICY},
 }
 ALL_TYPES = set().union(*SERVICE_TYPES.values())
 
 
 def build(settings):
-    """Synthesize keys + AccountSecurity; return (state, component) so tests can read attributes."""
+    """Synthesize keys, the intake buckets and AccountSecurity; return (state, component) so tests can read
+    attributes."""
     built: dict[str, AccountSecurity] = {}
 
     def program():
         log_key = aws.kms.Key("logs", description="audit logs")
         compute_key = aws.kms.Key("compute", description="compute volumes")
+        data_key = aws.kms.Key("data", description="genomic data")
+        intake = {
+            tier: SecureBucket(
+                f"data-{tier}",
+                physical_name=bucket_name(settings, STACK, tier),
+                kms_key=data_key,
+                rules=[],
+                log_bucket=None,
+                log_prefix="",
+            )
+            for tier in settings.intake_tiers
+        }
         built["security"] = AccountSecurity(
             "security",
             settings,
@@ -58,6 +81,8 @@ def build(settings):
             audit_bucket_name=AUDIT_BUCKET,
             log_key=log_key,
             compute_key=compute_key,
+            intake_buckets=intake,
+            data_key=data_key,
         )
 
     state = synthesize(program, settings)
@@ -172,6 +197,114 @@ def test_malware_protection_skipped_where_region_lacks_it(region):
     assert found["S3_DATA_EVENTS"].inputs["status"] == "ENABLED"
     assert security.malware_protection is False
     assert one(state, COMPONENT).outputs["malwareProtection"] is False
+
+
+# ---- GuardDuty Malware Protection for S3 -------------------------------------------------------
+
+INTAKE = ("bcl", "fastq", "reference")
+
+
+def plans(state):
+    return {r.inputs["protectedResource"]["s3Bucket"]["bucketName"]: r for r in state.of_type(PLAN)}
+
+
+def scan_role(state, tier):
+    return next(r for r in state.of_type(ROLE) if r.inputs["name"] == f"glz-{STACK}-malware-scan-{tier}")
+
+
+def test_one_plan_per_intake_bucket_with_tagging_and_no_prefixes(state, default):
+    found = plans(state)
+    assert sorted(found) == sorted(bucket_name(make_settings(), STACK, t) for t in INTAKE)
+    for tier in INTAKE:
+        plan = found[bucket_name(make_settings(), STACK, tier)]
+        assert plan.inputs["actions"] == [{"taggings": [{"status": "ENABLED"}]}]
+        assert "objectPrefixes" not in plan.inputs["protectedResource"]["s3Bucket"]
+        assert plan.inputs["role"] == scan_role(state, tier).outputs["arn"]
+        assert plan.inputs["role"] == f"arn:aws:iam::{ACCOUNT}:role/glz-{STACK}-malware-scan-{tier}"
+        assert plan.inputs["tags"]["DataTier"] == tier
+    assert sorted(default[1].malware_scan_buckets) == sorted(INTAKE)
+
+
+def test_each_plan_waits_for_its_role_policy_and_bucket_policy(state):
+    """GuardDuty tests its access when the plan is created; both policies must be in place by then."""
+    role_policies = {r.inputs["role"]: r for r in state.of_type(ROLE_POLICY)}
+    bucket_policies = {r.inputs["bucket"]: r for r in state.of_type(BUCKET_POLICY)}
+    for bucket, plan in plans(state).items():
+        role = next(r for r in state.of_type(ROLE) if r.outputs["arn"] == plan.inputs["role"])
+        assert role_policies[role.inputs["name"]].urn in plan.dependencies
+        assert bucket_policies[bucket].urn in plan.dependencies
+
+
+def test_scan_role_trusts_only_guardduty_malware_protection_plans_of_this_account(state):
+    for tier in INTAKE:
+        role = scan_role(state, tier)
+        assert json.loads(role.inputs["assumeRolePolicy"]) == malware_policies.trust_policy(make_settings())
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Service": "malware-protection-plan.guardduty.amazonaws.com"}
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT},
+            "ArnLike": {"aws:SourceArn": f"arn:aws:guardduty:us-east-1:{ACCOUNT}:malware-protection-plan/*"},
+        }
+
+
+def test_scan_role_policy_names_only_its_bucket_and_the_data_key(state):
+    data_key = key_arn(state, "data")
+    for tier in INTAKE:
+        role = scan_role(state, tier)
+        (policy,) = [p for p in state.of_type(ROLE_POLICY) if p.inputs["role"] == role.inputs["name"]]
+        document = json.loads(policy.inputs["policy"])
+        bucket = f"arn:aws:s3:::{bucket_name(make_settings(), STACK, tier)}"
+        assert document == malware_policies.role_policy(make_settings(), bucket, data_key)
+        for statement in document["Statement"]:
+            assert statement["Effect"] == "Allow"
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            assert "*" not in resources
+            for resource in resources:
+                assert resource in (bucket, f"{bucket}/*", data_key) or resource.endswith(
+                    (
+                        ":rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3*",
+                        "/malware-protection-resource-validation-object",
+                    )
+                ), resource
+
+
+def test_guardduty_off_keeps_the_malware_protection_plans():
+    """Malware Protection for S3 works without a detector (tags, no findings); it has its own switch."""
+    state, security = build(make_settings(securityServices={"guardDuty": False}))
+    assert not state.of_type(DETECTOR)
+    assert len(state.of_type(PLAN)) == 3 and security.enabled["malwareProtectionS3"] is True
+
+
+def test_malware_scan_tiers_setting_and_read_write_collaborators_choose_the_buckets():
+    writer = {
+        "name": "lab-w",
+        "accountId": "444455556666",
+        "externalId": "a-long-external-id-0123456789",
+        "access": "read-write",
+        "tiers": ["results"],
+    }
+    settings = make_settings(securityServices={"malwareScanTiers": ["fastq"]}, collaborators=[writer])
+    state, security = build(settings)
+    assert sorted(plans(state)) == sorted(bucket_name(settings, STACK, t) for t in ("fastq", "results"))
+    assert sorted(security.malware_scan_buckets) == ["fastq", "results"]
+
+
+def test_malware_protection_off_creates_no_plan_role_or_policy():
+    state, security = build(make_settings(securityServices={"malwareProtectionS3": False}))
+    assert not state.of_type(PLAN) and not state.of_type(ROLE) and not state.of_type(ROLE_POLICY)
+    assert security.malware_scan_buckets == {} and security.enabled["malwareProtectionS3"] is False
+    assert one(state, COMPONENT).outputs["malwareScanBuckets"] == {}
+
+
+def test_malware_protection_needs_the_intake_buckets_and_the_data_key():
+    settings = make_settings()
+
+    def program():
+        key = aws.kms.Key("k", description="k")
+        AccountSecurity("security", settings, STACK, audit_bucket_name=AUDIT_BUCKET, log_key=key, compute_key=key)
+
+    with pytest.raises(ValueError, match="malwareProtectionS3 is on: AccountSecurity needs the intake buckets"):
+        synthesize(program, settings)
 
 
 # ---- Security Hub ----------------------------------------------------------------------------
@@ -351,3 +484,4 @@ def test_component_outputs_published(state, default):
     assert outputs["securityHubStandardArns"] == default[1].security_hub_standard_arns
     assert outputs["configRecorderName"] == f"glz-{STACK}-config"
     assert outputs["guardDutyDetectorId"] == one(state, DETECTOR).id
+    assert outputs["malwareScanBuckets"] == {t: bucket_name(make_settings(), STACK, t) for t in INTAKE}

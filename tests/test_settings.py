@@ -107,6 +107,26 @@ BAD_INPUTS = [
         "collaborator's own account 444455556666",
     ),
     ({"securityHubStandards": ["pci"]}, "securityHubStandards", "allowed: nist-800-171"),
+    (
+        {"securityServices": {"malwareScanTiers": ["bcl", "raw"]}},
+        f"{P}securityServices.malwareScanTiers = ['bcl', 'raw']",
+        "unknown tier(s) ['raw']; allowed: bcl, fastq, alignments, variants, reference, results",
+    ),
+    (
+        {"securityServices": {"malwareScanTiers": []}},
+        f"{P}securityServices.malwareScanTiers = []",
+        "set securityServices.malwareProtectionS3 to false",
+    ),
+    (
+        {"securityServices": {"malwareScanTiers": ["fastq", "fastq"]}},
+        f"{P}securityServices.malwareScanTiers = ['fastq', 'fastq']",
+        "lists a tier twice",
+    ),
+    (
+        {"securityServices": {"malwareProtectionS3": "sometimes"}},
+        f"{P}securityServices.malwareProtectionS3 = 'sometimes'",
+        "valid boolean",
+    ),
     ({"alarmEmail": "nobody"}, "alarmEmail = 'nobody'", "email address"),
     ({"tags": {"aws:owner": "x"}}, "tags", "reserved 'aws:' prefix"),
     ({"namePrefix": "GLZ"}, "namePrefix = 'GLZ'", "lowercase"),
@@ -188,3 +208,28 @@ def test_every_setting_is_declared_in_pulumi_yaml():
         alias = field.alias or name
         if alias in declared and field.is_required() is False:
             assert "default" in declared[alias], f"{alias}: optional settings need a default in Pulumi.yaml"
+
+
+def test_every_security_service_key_is_described_in_pulumi_yaml():
+    """securityServices is one object in Pulumi.yaml; its description names each key the model reads."""
+    import pathlib
+
+    import yaml
+
+    from components.settings import SecurityServices
+
+    description = yaml.safe_load(pathlib.Path("Pulumi.yaml").read_text())["config"]["securityServices"]["description"]
+    keys = [field.alias or name for name, field in SecurityServices.model_fields.items()]
+    assert [k for k in keys if k not in description] == []
+
+
+def test_intake_tiers_default_and_read_write_collaborators():
+    from components.settings import DEFAULT_MALWARE_SCAN_TIERS
+
+    assert make_settings().intake_tiers == ["bcl", "fastq", "reference"] == list(DEFAULT_MALWARE_SCAN_TIERS)
+    assert make_settings().security_services.malware_protection_s3 is True
+    writer = collaborator(name="lab-w", access="read-write", tiers=["results", "bcl"])
+    reader = collaborator(name="lab-r", tiers=["variants"])
+    settings = make_settings(collaborators=[writer, reader], securityServices={"malwareScanTiers": ["fastq"]})
+    # TIERS order; the read-only collaborator's tier is not an intake tier
+    assert settings.intake_tiers == ["bcl", "fastq", "results"]

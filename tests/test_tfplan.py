@@ -57,6 +57,7 @@ P = "urn:pulumi:test::genomics-landing-zone::"
         ("aws:ebs/encryptionByDefault:EncryptionByDefault", "aws_ebs_encryption_by_default"),
         ("aws:efs/fileSystem:FileSystem", "aws_efs_file_system"),
         ("aws:inspector2/enabler:Enabler", "aws_inspector2_enabler"),
+        ("aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan", "aws_guardduty_malware_protection_plan"),
     ],
 )
 def test_type_mapping(pulumi_type, tf_type):
@@ -299,3 +300,16 @@ def test_data_lake_encryption_values_in_terraform_shape(lake_plan):
         (default,) = rule["apply_server_side_encryption_by_default"]
         assert default["sse_algorithm"] == "aws:kms"
         assert default["kms_master_key_id"].startswith("arn:aws:kms:")
+
+
+def test_malware_protection_plan_blocks_keep_terraforms_names():
+    """Terraform's block is `actions` (plural) holding `tagging`; Pulumi v7 calls them actions/taggings."""
+    props = {
+        "actions": [{"taggings": [{"status": "ENABLED"}]}],
+        "protectedResource": {"s3Bucket": {"bucketName": "b"}},
+        "role": "arn:aws:iam::111122223333:role/scan",
+    }
+    values = convert_values(props, "aws_guardduty_malware_protection_plan")
+    assert values["actions"] == [{"tagging": [{"status": "ENABLED"}]}]
+    assert values["protected_resource"] == [{"s3_bucket": [{"bucket_name": "b"}]}]
+    assert attribute_name("actions", [{"type": "forward"}], "aws_lb_listener_rule") == "action"

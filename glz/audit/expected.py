@@ -125,6 +125,7 @@ class Expected:
     file_systems: list[Declared] = field(default_factory=list)
     efs_backup_policies: list[Declared] = field(default_factory=list)
     inspector_enablers: list[Declared] = field(default_factory=list)
+    malware_protection_plans: list[Declared] = field(default_factory=list)
 
     def aliases_of(self, key: Any) -> tuple[str, ...]:
         """The declared aliases of a declared key named by id or ARN (none for another key)."""
@@ -298,6 +299,19 @@ def bucket_of_arn(value: str) -> str:
     return value.split(":::", 1)[-1].split("/", 1)[0] if ":::" in value else ""
 
 
+MALWARE_PROTECTION_PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
+
+
+def _malware_protection_plans(state: StackState) -> list[Declared]:
+    """Declared Malware Protection for S3 plans, each under the name of the bucket it protects (plan IDs are
+    assigned by GuardDuty, and the audit finds a plan by its bucket)."""
+    plans = []
+    for plan in state.of_type(MALWARE_PROTECTION_PLAN):
+        bucket = ((plan.prop("protectedResource") or {}).get("s3Bucket") or {}).get("bucketName")
+        plans.append(Declared(str(bucket or plan.id or plan.name), plan))
+    return plans
+
+
 def _stack_name(state: StackState, stack: str) -> str:
     return stack or next((r.urn.split(":")[2] for r in state.resources if r.type == "pulumi:pulumi:Stack"), "")
 
@@ -357,6 +371,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         file_systems=[Declared(str(r.id), r) for r in state.of_type("aws:efs/fileSystem:FileSystem")],
         efs_backup_policies=of("aws:efs/backupPolicy:BackupPolicy", "fileSystemId"),
         inspector_enablers=[Declared(str(r.id), r) for r in state.of_type("aws:inspector2/enabler:Enabler")],
+        malware_protection_plans=_malware_protection_plans(state),
     )
 
 

@@ -44,6 +44,8 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("config", "DescribeDeliveryChannels"): "config:DescribeDeliveryChannels",
     ("guardduty", "ListDetectors"): "guardduty:ListDetectors",
     ("guardduty", "GetDetector"): "guardduty:GetDetector",
+    ("guardduty", "ListMalwareProtectionPlans"): "guardduty:ListMalwareProtectionPlans",
+    ("guardduty", "GetMalwareProtectionPlan"): "guardduty:GetMalwareProtectionPlan",
     ("securityhub", "DescribeHub"): "securityhub:DescribeHub",
     ("securityhub", "GetEnabledStandards"): "securityhub:GetEnabledStandards",
     ("accessanalyzer", "ListAnalyzers"): "access-analyzer:ListAnalyzers",

@@ -1,5 +1,5 @@
 """Account security services: password policy, Config, GuardDuty, Security Hub, Access Analyzer, Inspector,
-EBS and S3 account defaults. A service turned off in the settings shows up here, to be suppressed with a
+GuardDuty Malware Protection for S3, EBS and S3 account defaults. A service turned off in the settings shows up here, to be suppressed with a
 reason where an organization runs it centrally."""
 
 from __future__ import annotations
@@ -8,7 +8,18 @@ from collections.abc import Iterator
 
 import yaml
 
-from policies.framework import Requirements, StackView, Violation, as_list, parse_json, stack_rule
+from policies.framework import (
+    Requirements,
+    StackView,
+    View,
+    Violation,
+    as_list,
+    parse_json,
+    principals,
+    stack_rule,
+    statements,
+)
+from policies.rules import s3_support as s3
 
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 
@@ -222,3 +233,84 @@ def inspector(stack: StackView) -> Iterator[Violation]:
     missing = [t for t in INSPECTOR_REQUIRED_TYPES if t not in covered]
     if missing:
         yield Violation(enablers[0].urn, f"Amazon Inspector does not scan {', '.join(missing)} for the stack's account")
+
+
+MALWARE_PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
+ROLE = "aws:iam/role:Role"
+MALWARE_SCAN_SERVICE = "malware-protection-plan.guardduty.amazonaws.com"
+INTAKE_TAG, INTAKE_TAG_VALUE = "MalwareScan", "on-upload"
+DEFAULT_INTAKE_TIERS = ("bcl", "fastq", "reference")
+"""Where external files land when no bucket says so by tag (a state written before the tag existed)."""
+
+
+def intake_buckets(stack: StackView) -> list[View]:
+    """Data buckets that receive files from outside the landing zone: those tagged MalwareScan=on-upload
+    (GenomicsDataLake tags Settings.intake_tiers); when no data bucket carries the tag at all, the default
+    intake tiers."""
+    data = s3.data_buckets(stack)
+    if any(INTAKE_TAG in b.tags for b in data):
+        return [b for b in data if b.tags.get(INTAKE_TAG) == INTAKE_TAG_VALUE]
+    return [b for b in data if s3.tier_of(b) in DEFAULT_INTAKE_TIERS]
+
+
+def plan_bucket(plan: View) -> str | None:
+    return ((plan.get("protectedResource") or {}).get("s3Bucket") or {}).get("bucketName")
+
+
+def plan_tagging(plan: View) -> str:
+    """ENABLED or DISABLED (the API's default when no tagging action is given)."""
+    for action in as_list(plan.get("actions")):
+        for tagging in as_list(action.get("taggings") or action.get("tagging")):
+            if tagging.get("status"):
+                return str(tagging["status"])
+    return "DISABLED"
+
+
+def plans_for(stack: StackView, bucket: View) -> list[View]:
+    """Plans protecting ``bucket``: linked by property dependency (a preview) or by bucket name (any export)."""
+    name = s3.bucket_name(bucket)
+    return [
+        p
+        for p in stack.of_type(MALWARE_PLAN)
+        if bucket.urn in (p.property_dependencies.get("protectedResource") or []) or plan_bucket(p) == name
+    ]
+
+
+def _role_of(stack: StackView, plan: View) -> View | None:
+    linked = plan.property_dependencies.get("role") or []
+    return next((r for r in stack.of_type(ROLE) if r.urn in linked or r.get("arn") == plan.get("role")), None)
+
+
+@stack_rule(
+    "GLZ-ACC-010",
+    "s3-malware-protection-on-intake-buckets",
+    "high",
+    Requirements(r2=("3.14.2", "3.14.5"), r3=("03.14.02",), hipaa=("164.308(a)(5)(ii)(B)",)),
+    "Keep securityServices.malwareProtectionS3 on: AccountSecurity gives every intake bucket (tag MalwareScan="
+    "on-upload) a GuardDuty Malware Protection plan with object tagging ENABLED, no object prefixes, and a scan "
+    "role trusted by malware-protection-plan.guardduty.amazonaws.com.",
+)
+def s3_malware_protection(stack: StackView) -> Iterator[Violation]:
+    """Buckets where external files enter have GuardDuty scan every upload for malware and tag it with the result."""
+    for bucket in intake_buckets(stack):
+        name = s3.bucket_name(bucket)
+        plans = plans_for(stack, bucket)
+        if not plans:
+            yield Violation(
+                bucket.urn, f"bucket {name} receives external files but has no GuardDuty Malware Protection plan"
+            )
+            continue
+        for plan in plans:
+            where = f"Malware Protection plan for bucket {name}"
+            if plan_tagging(plan) != "ENABLED":
+                yield Violation(plan.urn, f"{where} does not tag scanned objects (tagging {plan_tagging(plan)})")
+            prefixes = as_list((plan.get("protectedResource") or {}).get("s3Bucket", {}).get("objectPrefixes"))
+            if prefixes:
+                yield Violation(plan.urn, f"{where} scans only the prefixes {sorted(prefixes)}, not every upload")
+            if not plan.get("role") and not plan.property_dependencies.get("role"):
+                yield Violation(plan.urn, f"{where} has no IAM role to scan and tag with")
+                continue
+            role = _role_of(stack, plan)
+            trusted = [p for s in statements(role.json("assumeRolePolicy")) for p in principals(s)] if role else []
+            if role is not None and f"Service:{MALWARE_SCAN_SERVICE}" not in trusted:
+                yield Violation(plan.urn, f"{where} uses role {role.name}, which {MALWARE_SCAN_SERVICE} cannot assume")

@@ -1,5 +1,5 @@
-"""Detective services: AWS Config recording, GuardDuty, Security Hub with its standards, IAM Access Analyzer,
-Amazon Inspector scanning."""
+"""Detective services: AWS Config recording, GuardDuty (with Malware Protection for S3), Security Hub with its
+standards, IAM Access Analyzer, Amazon Inspector scanning."""
 
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ RECORDING = CheckSpec("config.recording", "Config recorder is recording", ("conf
 DELIVERY = CheckSpec("config.delivery-channel", "Config delivers to the declared bucket and key", ("config_recorder",))
 DETECTOR = CheckSpec("guardduty.detector", "GuardDuty detector is enabled", ("guardduty",))
 FEATURE = CheckSpec("guardduty.feature", "GuardDuty protection feature is enabled", ("guardduty",))
+S3_MALWARE = CheckSpec(
+    "guardduty.s3-malware-protection",
+    "GuardDuty Malware Protection for S3 scans and tags uploads to the declared bucket",
+    ("s3_malware_protection",),
+)
 HUB = CheckSpec("securityhub.hub", "Security Hub is enabled", ("security_hub",))
 STANDARD = CheckSpec("securityhub.standard", "Security Hub standard is enabled", ("security_hub",))
 ANALYZER = CheckSpec("accessanalyzer.analyzer", "IAM Access Analyzer is active", ("access_analyzer",))
@@ -149,6 +154,77 @@ def _guardduty(ctx: AuditContext) -> Iterator[CheckResult]:
         yield ctx.check(FEATURE, feature.name, feature.urn, {"status": want}, feature_body)
 
 
+def _live_malware_plans(ctx: AuditContext) -> dict[str, list[dict[str, Any]]]:
+    """Bucket name -> the account's Malware Protection plans for it (GetMalwareProtectionPlan answers)."""
+    plans: dict[str, list[dict[str, Any]]] = {}
+    for item in ctx.call("guardduty", "list_malware_protection_plans").get("MalwareProtectionPlans", []):
+        plan_id = item.get("MalwareProtectionPlanId")
+        answer = ctx.call("guardduty", "get_malware_protection_plan", MalwareProtectionPlanId=plan_id)
+        bucket = ((answer.get("ProtectedResource") or {}).get("S3Bucket") or {}).get("BucketName")
+        plans.setdefault(str(bucket), []).append({"id": plan_id, **answer})
+    return plans
+
+
+def _declared_tagging(plan: Any) -> str:
+    for action in as_list(plan.prop("actions")):
+        for tagging in as_list(action.get("taggings") or action.get("tagging")):
+            if tagging.get("status"):
+                return str(tagging["status"])
+    return "DISABLED"
+
+
+def _s3_malware_protection(ctx: AuditContext) -> Iterator[CheckResult]:
+    for plan in ctx.expected.malware_protection_plans:
+        s3_bucket = (plan.prop("protectedResource") or {}).get("s3Bucket") or {}
+        expected = {
+            "status": "ACTIVE",
+            "tagging": _declared_tagging(plan),
+            "role": plan.prop("role"),
+            "object_prefixes": sorted(str(p) for p in as_list(s3_bucket.get("objectPrefixes"))),
+        }
+
+        def body(observed: dict[str, Any], bucket: str = plan.name, expected=expected, urn=plan.urn) -> Verdict:
+            found = _live_malware_plans(ctx).get(bucket, [])
+            observed["plans"] = len(found)
+            if not found:
+                return fail(
+                    f"no GuardDuty Malware Protection plan protects bucket {bucket} in {ctx.region}; the state "
+                    f"declares one ({urn})"
+                )
+            live = found[0]
+            live_bucket = (live.get("ProtectedResource") or {}).get("S3Bucket") or {}
+            observed.update(
+                id=live["id"],
+                status=live.get("Status"),
+                tagging=((live.get("Actions") or {}).get("Tagging") or {}).get("Status", "DISABLED"),
+                role=live.get("Role"),
+                object_prefixes=sorted(str(p) for p in live_bucket.get("ObjectPrefixes") or []),
+            )
+            differs = [k for k in ("tagging", "role", "object_prefixes") if observed[k] != expected[k]]
+            if differs:
+                described = "; ".join(
+                    f"{k} {observed[k] or 'none'} instead of {expected[k] or 'none'}" for k in differs
+                )
+                return fail(
+                    f"Malware Protection plan {live['id']} for bucket {bucket} differs from the state: {described}"
+                )
+            if observed["status"] != "ACTIVE":
+                reasons = "; ".join(
+                    f"{r.get('Code')}: {r.get('Message')}"
+                    for r in live.get("StatusReasons") or []
+                    if isinstance(r, dict)
+                )
+                return fail(
+                    f"Malware Protection plan {live['id']} for bucket {bucket} is {observed['status']}"
+                    + (f" ({reasons})" if reasons else "")
+                    + "; uploads may not be scanned",
+                    drift=False,
+                )
+            return ok(f"plan {live['id']} ACTIVE, tagging {observed['tagging']}")
+
+        yield ctx.check(S3_MALWARE, plan.name, plan.urn, expected, body)
+
+
 def _security_hub(ctx: AuditContext) -> Iterator[CheckResult]:
     hub = ctx.expected.security_hub
     if hub is None:
@@ -240,6 +316,7 @@ def _inspector(ctx: AuditContext) -> Iterator[CheckResult]:
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     yield from _config(ctx)
     yield from _guardduty(ctx)
+    yield from _s3_malware_protection(ctx)
     yield from _security_hub(ctx)
     yield from _access_analyzer(ctx)
     yield from _inspector(ctx)
