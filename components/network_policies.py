@@ -154,9 +154,13 @@ def vpc_endpoint_only_statement(bucket_arn: str, vpce_id: str, exempt_principal_
         raise ValueError(f"bucket_arn must be a bucket ARN like arn:aws:s3:::name, got {bucket_arn!r}")
     if not vpce_id.startswith("vpce-"):
         raise ValueError(f"vpce_id must be a VPC endpoint ID like vpce-0123456789abcdef0, got {vpce_id!r}")
-    wildcard = [arn for arn in exempt_principal_arns if arn.strip() in ("*", "arn:*") or not arn.startswith("arn:")]
+    # ArnNotLike treats * and ? as wildcards: a pattern would exempt every principal it matches, including
+    # ones created later (another bucket's malware-scan role, a job role), so only full ARNs are accepted.
+    wildcard = [arn for arn in exempt_principal_arns if "*" in arn or "?" in arn or not arn.startswith("arn:")]
     if wildcard:
-        raise ValueError(f"exempt_principal_arns must be principal ARNs; {wildcard} would switch the guard off")
+        raise ValueError(
+            f"exempt_principal_arns must be full principal ARNs; {wildcard} would exempt more than named principals"
+        )
     condition: dict[str, Any] = {
         "StringNotEquals": {"aws:SourceVpce": vpce_id},
         "Bool": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},

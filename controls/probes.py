@@ -1094,7 +1094,7 @@ PROBES: dict[str, ProbeSpec] = {
             "s3_malware_protection",
             "GuardDuty Malware Protection for S3 on the buckets where external files enter",
             ("buckets", "tiers", "unscanned"),
-            ("GLZ-ACC-010",),
+            ("GLZ-ACC-010", "GLZ-ACC-011"),
             _s3_malware_protection,
         ),
         ProbeSpec(

@@ -101,6 +101,51 @@ def _wildcard_key_principal(document):
     )(document)
 
 
+ACCOUNT = "111122223333"
+FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def _statement(typ, name, key, sid, change):
+    """Change the statement ``sid`` of a JSON policy property in place."""
+
+    def edit(document):
+        (statement,) = [s for s in document["Statement"] if s.get("Sid") == sid]
+        change(statement)
+
+    return edit_json(typ, name, key, edit)
+
+
+def _condition(operator, key, value):
+    """Set Condition[operator][key] of a statement."""
+    return lambda statement: statement["Condition"].setdefault(operator, {}).update({key: value})
+
+
+def _rename_operator(old, new):
+    return lambda statement: statement["Condition"].update({new: statement["Condition"].pop(old)})
+
+
+def _replace_exemption(old, new):
+    def change(statement):
+        exempt = statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+        statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"] = [new if a == old else a for a in exempt]
+        assert old in exempt, f"{old} is not exempt"
+
+    return change
+
+
+def _scan_role(tier):
+    return f"arn:aws:iam::{ACCOUNT}:role/glz-demo-malware-scan-{tier}"
+
+
+def _add_actions(*actions):
+    return lambda statement: statement.update(Action=[*statement["Action"], *actions])
+
+
+def _add_resources(*resources):
+    return lambda statement: statement.update(Resource=[*statement["Resource"], *resources])
+
+
 MUTATIONS = [
     Mutation("key rotation off", set_input(KEY, "keys-data", ["enableKeyRotation"], False), "GLZ-KMS-001"),
     Mutation("rotation period 2 years", set_input(KEY, "keys-logs", ["rotationPeriodInDays"], 730), "GLZ-KMS-001"),
@@ -389,6 +434,240 @@ MUTATIONS = [
         ),
         "GLZ-ACC-010",
     ),
+    Mutation(
+        "scan role trust without aws:SourceArn",
+        edit_json(ROLE, "malware-scan-fastq", "assumeRolePolicy", drop_condition("aws:SourceArn")),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "scan role trust without aws:SourceAccount",
+        edit_json(ROLE, "malware-scan-bcl", "assumeRolePolicy", drop_condition("aws:SourceAccount")),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "scan role trusts plans of any account",
+        _statement(
+            ROLE,
+            "malware-scan-reference",
+            "assumeRolePolicy",
+            "GuardDutyMalwareProtectionPlansOnly",
+            _condition("ArnLike", "aws:SourceArn", "arn:aws:guardduty:*:*:malware-protection-plan/*"),
+        ),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "scan role trusted by EC2",
+        _statement(
+            ROLE,
+            "malware-scan-results",
+            "assumeRolePolicy",
+            "GuardDutyMalwareProtectionPlansOnly",
+            lambda s: s.update(Principal={"Service": "ec2.amazonaws.com"}),
+        ),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "scan role reads every object (Resource *)",
+        _statement(
+            ROLE_POLICY, "malware-scan-bcl-policy", "policy", "AllowMalwareScan", lambda s: s.update(Resource="*")
+        ),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "scan role tags objects of every bucket",
+        _statement(
+            ROLE_POLICY,
+            "malware-scan-fastq-policy",
+            "policy",
+            "AllowPostScanTag",
+            lambda s: s.update(Resource="arn:aws:s3:::*/*"),
+        ),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "scan role uses any KMS key",
+        _statement(
+            ROLE_POLICY,
+            "malware-scan-reference-policy",
+            "policy",
+            "AllowDecryptForMalwareScan",
+            lambda s: s.update(Resource="*"),
+        ),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "scan role may delete objects",
+        _statement(
+            ROLE_POLICY, "malware-scan-results-policy", "policy", "AllowMalwareScan", _add_actions("s3:DeleteObject")
+        ),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "fastq scan role exempt from the endpoint deny on the variants bucket",
+        _statement(
+            POLICY,
+            "data-variants-policy",
+            "policy",
+            "DenyAccessOutsideVpcEndpoint",
+            lambda s: s["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(_scan_role("fastq")),
+        ),
+        "GLZ-ACC-010",
+    ),
+    Mutation(
+        "endpoint deny exempts every malware-scan role by pattern",
+        _statement(
+            POLICY,
+            "data-fastq-policy",
+            "policy",
+            "DenyAccessOutsideVpcEndpoint",
+            _replace_exemption(_scan_role("fastq"), f"arn:aws:iam::{ACCOUNT}:role/glz-demo-malware-scan-*"),
+        ),
+        "GLZ-S3-012",
+    ),
+    Mutation(
+        "reads of THREATS_FOUND objects allowed",
+        edit_json(POLICY, "data-fastq-policy", "policy", drop_statement("DenyReadingObjectsWithThreats")),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "anyone may set the scan-status tag",
+        edit_json(POLICY, "data-bcl-policy", "policy", drop_statement("DenyScanStatusTagFromAnyoneButGuardDuty")),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "anyone may strip the scan-status tag",
+        edit_json(POLICY, "data-reference-policy", "policy", drop_statement("DenyRetaggingScannedObjects")),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "tag-setting deny with ForAllValues (a second tag slips through)",
+        _statement(
+            POLICY,
+            "data-results-policy",
+            "policy",
+            "DenyScanStatusTagFromAnyoneButGuardDuty",
+            _rename_operator("ForAnyValue:StringEqualsIgnoreCase", "ForAllValues:StringEqualsIgnoreCase"),
+        ),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "tag-setting deny compares the key case-sensitively",
+        _statement(
+            POLICY,
+            "data-fastq-policy",
+            "policy",
+            "DenyScanStatusTagFromAnyoneButGuardDuty",
+            _rename_operator("ForAnyValue:StringEqualsIgnoreCase", "ForAnyValue:StringEquals"),
+        ),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "tag-setting deny exempts the admin role",
+        _statement(
+            POLICY,
+            "data-bcl-policy",
+            "policy",
+            "DenyScanStatusTagFromAnyoneButGuardDuty",
+            lambda s: s["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(
+                f"arn:aws:iam::{ACCOUNT}:role/glz-demo-admin"
+            ),
+        ),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "THREATS_FOUND read deny exempts every role",
+        _statement(
+            POLICY,
+            "data-fastq-policy",
+            "policy",
+            "DenyReadingObjectsWithThreats",
+            _replace_exemption(f"arn:aws:iam::{ACCOUNT}:role/glz-demo-admin", f"arn:aws:iam::{ACCOUNT}:role/*"),
+        ),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "THREATS_FOUND read deny misses object versions",
+        _statement(
+            POLICY,
+            "data-bcl-policy",
+            "policy",
+            "DenyReadingObjectsWithThreats",
+            lambda s: s.update(Action=["s3:GetObject"]),
+        ),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "retag deny exempts a collaborator",
+        _statement(
+            POLICY,
+            "data-results-policy",
+            "policy",
+            "DenyRetaggingScannedObjects",
+            lambda s: s["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(
+                f"arn:aws:iam::{ACCOUNT}:role/glz-demo-collab-pharmaco-analytics"
+            ),
+        ),
+        "GLZ-ACC-011",
+    ),
+    Mutation(
+        "S3 endpoint lets anyone write to the AWS-owned buckets",
+        _statement(
+            ENDPOINT,
+            "network-s3-gateway",
+            "policy",
+            "AwsOwnedPackageAndImageLayerBuckets",
+            lambda s: s.update(Action=["s3:GetObject", "s3:PutObject"]),
+        ),
+        "GLZ-NET-005",
+    ),
+    Mutation(
+        "S3 endpoint reads objects of every bucket",
+        _statement(
+            ENDPOINT,
+            "network-s3-gateway",
+            "policy",
+            "AwsOwnedPackageAndImageLayerBuckets",
+            _add_resources("arn:aws:s3:::*/*"),
+        ),
+        "GLZ-NET-005",
+    ),
+    Mutation(
+        "S3 endpoint names SSM buckets by pattern",
+        _statement(
+            ENDPOINT,
+            "network-s3-gateway",
+            "policy",
+            "AwsOwnedPackageAndImageLayerBuckets",
+            _add_resources("arn:aws:s3:::aws-ssm-*/*"),
+        ),
+        "GLZ-NET-005",
+    ),
+    Mutation(
+        "S3 endpoint names the AL2023 repositories of every region",
+        _statement(
+            ENDPOINT,
+            "network-s3-gateway",
+            "policy",
+            "AwsOwnedPackageAndImageLayerBuckets",
+            _add_resources("arn:aws:s3:::al2023-repos-*/*"),
+        ),
+        "GLZ-NET-005",
+    ),
+    Mutation(
+        "S3 endpoint allows s3:* on a bucket outside the landing zone",
+        _statement(
+            ENDPOINT,
+            "network-s3-gateway",
+            "policy",
+            "LandingZoneBucketsOnly",
+            _add_resources("arn:aws:s3:::exfil-drop-bucket", "arn:aws:s3:::exfil-drop-bucket/*"),
+        ),
+        "GLZ-NET-005",
+    ),
+    Mutation("network gateway filter removed", remove(FILTER, "network-gateway-changes"), "GLZ-LOG-007"),
+    Mutation("Organizations filter removed", remove(FILTER, "organizations-changes"), "GLZ-LOG-007"),
+    Mutation("Organizations alarm removed", remove(ALARM, "organizations-changes"), "GLZ-LOG-007"),
+    Mutation("console sign-in failure alarm removed", remove(ALARM, "console-authentication-failures"), "GLZ-LOG-007"),
 ]
 
 

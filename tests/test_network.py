@@ -421,6 +421,8 @@ def test_vpc_endpoint_only_statement_deduplicates_exemptions():
     [
         (BUCKET, "vpce-1", ["*"]),
         (BUCKET, "vpce-1", ["someone"]),
+        (BUCKET, "vpce-1", ["arn:aws:iam::111122223333:role/glz-demo-malware-scan-*"]),
+        (BUCKET, "vpce-1", ["arn:aws:iam::111122223333:role/glz-demo-admin?"]),
         (BUCKET, "vpc-1", []),
         (f"{BUCKET}/*", "vpce-1", []),
         ("my-bucket", "vpce-1", []),

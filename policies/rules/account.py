@@ -4,6 +4,8 @@ reason where an organization runs it centrally."""
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Iterator
 
 import yaml
@@ -14,6 +16,8 @@ from policies.framework import (
     View,
     Violation,
     as_list,
+    condition_values,
+    names_anyone,
     parse_json,
     principals,
     stack_rule,
@@ -281,6 +285,148 @@ def _role_of(stack: StackView, plan: View) -> View | None:
     return next((r for r in stack.of_type(ROLE) if r.urn in linked or r.get("arn") == plan.get("role")), None)
 
 
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+KMS_KEY = "aws:kms/key:Key"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+PLAN_SOURCE_ARN = re.compile(r"^arn:aws[\w-]*:guardduty:[a-z0-9-]+:(\d{12}):malware-protection-plan/")
+MANAGED_RULE_NAME = "rule/DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3"
+VALIDATION_OBJECT = "malware-protection-resource-validation-object"
+SCAN_ROLE_ACTIONS = frozenset(
+    {
+        "events:putrule",
+        "events:deleterule",
+        "events:puttargets",
+        "events:removetargets",
+        "events:describerule",
+        "events:listtargetsbyrule",
+        "s3:getobject",
+        "s3:getobjectversion",
+        "s3:getobjecttagging",
+        "s3:getobjectversiontagging",
+        "s3:putobjecttagging",
+        "s3:putobjectversiontagging",
+        "s3:getbucketnotification",
+        "s3:putbucketnotification",
+        "s3:listbucket",
+        "s3:putobject",
+        "kms:decrypt",
+        "kms:generatedatakey",
+    }
+)
+"""What AWS documents for a Malware Protection for S3 role (lower case: IAM compares actions ignoring case)."""
+
+
+def _names_role(entry: str, role: View) -> bool:
+    """Whether a principal ARN in a policy is ``role`` (by ARN, or by name where the ARN is not known yet)."""
+    if role.get("arn"):
+        return entry == role.get("arn")
+    return bool(entry and role.get("name")) and entry.endswith(f":role/{role.get('name')}")
+
+
+def _trust_problems(role: View, account: str | None) -> list[str]:
+    """What is missing from the scan role's trust: the service itself, then the confused-deputy guard
+    (aws:SourceAccount = the stack's account, aws:SourceArn = Malware Protection plans of that account)."""
+    allows = [
+        s
+        for s in statements(role.json("assumeRolePolicy"))
+        if s.get("Effect") == "Allow" and f"Service:{MALWARE_SCAN_SERVICE}" in principals(s)
+    ]
+    if not allows:
+        return [f"which {MALWARE_SCAN_SERVICE} cannot assume"]
+    problems = []
+    for statement in allows:
+        accounts = [str(a) for a in condition_values(statement, "StringEquals", "aws:SourceAccount")]
+        arns = [
+            str(a)
+            for operator in ("ArnLike", "ArnEquals")
+            for a in condition_values(statement, operator, "aws:SourceArn")
+        ]
+        if not accounts or any(not a.isdigit() or (account and a != account) for a in accounts):
+            problems.append(f"whose trust does not require aws:SourceAccount = {account or 'the stack account'}")
+        matches = [PLAN_SOURCE_ARN.match(a) for a in arns]
+        if not arns or any(m is None or (account and m.group(1) != account) for m in matches):
+            problems.append(
+                "whose trust does not limit aws:SourceArn to Malware Protection plans of "
+                f"{account or 'the stack account'}"
+            )
+    return sorted(set(problems))
+
+
+def _bucket_of(resource: str) -> tuple[str, str] | None:
+    """(bucket, key pattern) of an S3 ARN; None for anything else."""
+    if ":s3:::" not in resource:
+        return None
+    bucket, _, key = resource.split(":s3:::", 1)[1].partition("/")
+    return bucket, key
+
+
+def _scope_problems(stack: StackView, role: View, bucket_name: str) -> list[str]:
+    """How the scan role's permissions reach beyond what GuardDuty needs for ``bucket_name``."""
+    problems = []
+    data_keys = {str(k.get("arn")) for k in stack.of_type(KMS_KEY) if k.tags.get("Purpose") == "data" and k.get("arn")}
+    linked = [
+        p
+        for p in stack.of_type(ROLE_POLICY)
+        if role.urn in (p.property_dependencies.get("role") or [])
+        or (p.get("role") and p.get("role") == role.get("name"))
+    ]
+    for attachment in stack.of_type(ROLE_POLICY_ATTACHMENT):
+        if role.urn in (attachment.property_dependencies.get("role") or []) or (
+            attachment.get("role") and attachment.get("role") == role.get("name")
+        ):
+            problems.append(f"has the managed policy {attachment.get('policyArn')} attached")
+    for policy in linked:
+        for statement in statements(policy.json("policy")):
+            if statement.get("Effect") != "Allow":
+                continue
+            sid = statement.get("Sid", "?")
+            if statement.get("NotAction") or statement.get("NotResource"):
+                problems.append(f"statement {sid} uses NotAction or NotResource")
+                continue
+            actions = [str(a).lower() for a in as_list(statement.get("Action"))]
+            extra = sorted(a for a in actions if a not in SCAN_ROLE_ACTIONS)
+            if extra:
+                problems.append(f"statement {sid} allows {', '.join(extra)}, which scanning does not need")
+            for resource in (str(r) for r in as_list(statement.get("Resource"))):
+                s3_resource = _bucket_of(resource)
+                if s3_resource is not None:
+                    bucket, key = s3_resource
+                    if bucket != bucket_name:
+                        problems.append(f"statement {sid} reaches S3 resource {resource}, beyond bucket {bucket_name}")
+                    elif "s3:putobject" in actions and key != VALIDATION_OBJECT:
+                        problems.append(f"statement {sid} lets it write {resource}, not only the validation object")
+                elif ":kms:" in resource and ":key/" in resource and "*" not in resource:
+                    if data_keys and resource not in data_keys:
+                        problems.append(f"statement {sid} uses the key {resource}, not the data key")
+                    if not condition_values(statement, "StringEquals", "kms:ViaService"):
+                        problems.append(f"statement {sid} uses the key {resource} outside S3 (no kms:ViaService)")
+                elif ":events:" in resource and f":{MANAGED_RULE_NAME}" in resource:
+                    continue
+                else:
+                    problems.append(f"statement {sid} reaches {resource}, beyond bucket {bucket_name} and its key")
+    return problems
+
+
+def _exempt_elsewhere(stack: StackView, role: View, scanned: set[str]) -> Iterator[str]:
+    """Data buckets, other than the ones the role scans, whose policy names the scan role."""
+    for bucket in s3.data_buckets(stack):
+        name = s3.bucket_name(bucket)
+        policy = s3.sibling(stack, bucket, s3.POLICY)
+        if name in scanned or policy is None:
+            continue
+        named = {
+            str(p)
+            for statement in statements(policy.json("policy"))
+            for p in [
+                *as_list(((statement.get("Condition") or {}).get("ArnNotLike") or {}).get("aws:PrincipalArn")),
+                *as_list(((statement.get("Condition") or {}).get("ArnNotEquals") or {}).get("aws:PrincipalArn")),
+                *[q.partition(":")[2] for q in principals(statement)],
+            ]
+        }
+        if any(_names_role(p, role) for p in named):
+            yield name
+
+
 @stack_rule(
     "GLZ-ACC-010",
     "s3-malware-protection-on-intake-buckets",
@@ -288,10 +434,14 @@ def _role_of(stack: StackView, plan: View) -> View | None:
     Requirements(r2=("3.14.2", "3.14.5"), r3=("03.14.02",), hipaa=("164.308(a)(5)(ii)(B)",)),
     "Keep securityServices.malwareProtectionS3 on: AccountSecurity gives every intake bucket (tag MalwareScan="
     "on-upload) a GuardDuty Malware Protection plan with object tagging ENABLED, no object prefixes, and a scan "
-    "role trusted by malware-protection-plan.guardduty.amazonaws.com.",
+    "role trusted only by malware-protection-plan.guardduty.amazonaws.com for plans of the stack's account "
+    "(aws:SourceAccount, aws:SourceArn), whose policy (components/malware_policies.role_policy) reaches only "
+    "that bucket, the data key through S3 and GuardDuty's managed EventBridge rule, and which only that "
+    "bucket's policy exempts from the VPC-endpoint deny.",
 )
 def s3_malware_protection(stack: StackView) -> Iterator[Violation]:
-    """Buckets where external files enter have GuardDuty scan every upload for malware and tag it with the result."""
+    """Buckets where external files enter have GuardDuty scan and tag every upload, with a role scoped to that bucket."""
+    account = stack.account_id
     for bucket in intake_buckets(stack):
         name = s3.bucket_name(bucket)
         plans = plans_for(stack, bucket)
@@ -311,6 +461,157 @@ def s3_malware_protection(stack: StackView) -> Iterator[Violation]:
                 yield Violation(plan.urn, f"{where} has no IAM role to scan and tag with")
                 continue
             role = _role_of(stack, plan)
-            trusted = [p for s in statements(role.json("assumeRolePolicy")) for p in principals(s)] if role else []
-            if role is not None and f"Service:{MALWARE_SCAN_SERVICE}" not in trusted:
-                yield Violation(plan.urn, f"{where} uses role {role.name}, which {MALWARE_SCAN_SERVICE} cannot assume")
+            if role is None:
+                if plan.get("role"):
+                    yield Violation(
+                        plan.urn,
+                        f"{where} uses role {plan.get('role')}, which the stack does not define (its trust and "
+                        "permissions go unchecked)",
+                    )
+                continue
+            for problem in _trust_problems(role, account):
+                yield Violation(plan.urn, f"{where} uses role {role.name}, {problem}")
+            for problem in _scope_problems(stack, role, name):
+                yield Violation(role.urn, f"scan role {role.name} of bucket {name}: {problem}")
+            scanned = {
+                plan_bucket(p) or ""
+                for p in stack.of_type(MALWARE_PLAN)
+                if (other_role := _role_of(stack, p)) is not None and other_role.urn == role.urn
+            }
+            for other in _exempt_elsewhere(stack, role, scanned | {name}):
+                yield Violation(
+                    role.urn, f"scan role {role.name} of bucket {name} is also named in the policy of bucket {other}"
+                )
+
+
+SCAN_STATUS_TAG = "GuardDutyMalwareScanStatus"
+EXISTING_SCAN_TAG = f"s3:ExistingObjectTag/{SCAN_STATUS_TAG}".lower()
+INFECTED = "THREATS_FOUND"
+READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+SET_TAG_ACTIONS = ("s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging")
+RETAG_ACTIONS = (
+    "s3:DeleteObjectTagging",
+    "s3:DeleteObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+)
+EXEMPTION_OPERATORS = ("ArnNotLike", "ArnNotEquals")
+
+
+def _covers(statement: dict, actions: tuple[str, ...], bucket_name: str) -> bool:
+    """A Deny for everyone that covers ``actions`` on every object of the bucket."""
+    if statement.get("Effect") != "Deny" or not names_anyone(statement) or statement.get("NotAction"):
+        return False
+    patterns = [str(a).lower() for a in as_list(statement.get("Action"))]
+    resources = [str(r) for r in as_list(statement.get("Resource"))]
+    on_objects = any(
+        r == "*" or fnmatch.fnmatchcase(f"{bucket_name}/any-object", r.split(":s3:::", 1)[-1]) for r in resources
+    )
+    return on_objects and all(any(fnmatch.fnmatchcase(a.lower(), p) for p in patterns) for a in actions)
+
+
+def _split_condition(statement: dict) -> tuple[list[str], dict[str, dict[str, list[str]]]]:
+    """(principal ARNs exempted through aws:PrincipalArn, every other condition as operator -> key -> values)."""
+    exempt: list[str] = []
+    other: dict[str, dict[str, list[str]]] = {}
+    for operator, body in (statement.get("Condition") or {}).items():
+        for key, value in (body or {}).items():
+            values = [str(v) for v in as_list(value)]
+            if operator in EXEMPTION_OPERATORS and key.lower() == "aws:principalarn":
+                exempt += values
+            else:
+                other.setdefault(operator, {})[key.lower()] = values
+    return exempt, other
+
+
+def _exemption_problem(exempt: list[str], allowed: list[View], what: str) -> str | None:
+    loose = sorted(e for e in exempt if "*" in e or "?" in e or not any(_names_role(e, r) for r in allowed))
+    if loose:
+        return f"{what} exempts {', '.join(loose)}"
+    return None
+
+
+def _only(other: dict[str, dict[str, list[str]]], operator: str, key: str) -> list[str] | None:
+    """The values of the statement's single non-exemption condition, if it is ``operator`` on ``key``."""
+    if list(other) == [operator] and list(other[operator]) == [key]:
+        return other[operator][key]
+    return None
+
+
+def _is_read_guard(other: dict[str, dict[str, list[str]]]) -> bool:
+    return INFECTED in (_only(other, "StringEquals", EXISTING_SCAN_TAG) or [])
+
+
+def _is_set_guard(other: dict[str, dict[str, list[str]]]) -> bool:
+    # ForAnyValue: a request without tags has no keys and passes; one naming the key in any case is refused.
+    keys = _only(other, "ForAnyValue:StringEqualsIgnoreCase", "s3:requestobjecttagkeys") or []
+    return SCAN_STATUS_TAG.lower() in [k.lower() for k in keys]
+
+
+def _is_retag_guard(other: dict[str, dict[str, list[str]]]) -> bool:
+    return _only(other, "StringLike", EXISTING_SCAN_TAG) == ["*"] or _only(other, "Null", EXISTING_SCAN_TAG) == [
+        "false"
+    ]
+
+
+def _guard_problems(stack: StackView, bucket: View, scanners: list[View]) -> list[str]:
+    name = s3.bucket_name(bucket)
+    policy = s3.sibling(stack, bucket, s3.POLICY)
+    if policy is None:
+        return ["is missing, so nothing guards the scan-status tag"]
+    if policy.get("policy") is None:
+        return []  # not known yet (a preview before the bucket exists)
+    investigators = [r for r in stack.of_type(ROLE) if r.tags.get("OperatorRole") == "admin"]
+    guards = {
+        "read": (READ_ACTIONS, _is_read_guard, scanners + investigators),
+        "set": (SET_TAG_ACTIONS, _is_set_guard, scanners),
+        "retag": (RETAG_ACTIONS, _is_retag_guard, scanners + investigators),
+    }
+    missing = {
+        "read": f"does not deny reading objects tagged {SCAN_STATUS_TAG}={INFECTED} ({', '.join(READ_ACTIONS)})",
+        "set": (
+            f"does not deny uploads and retags that set the {SCAN_STATUS_TAG} tag (ForAnyValue:StringEqualsIgnoreCase "
+            f"on s3:RequestObjectTagKeys; {', '.join(SET_TAG_ACTIONS)})"
+        ),
+        "retag": f"does not deny changing or removing the tags of scanned objects ({', '.join(RETAG_ACTIONS)})",
+    }
+    policy_statements = statements(policy.json("policy"))
+    problems = []
+    for guard, (actions, matches, allowed) in guards.items():
+        candidates = [
+            (statement, exempt)
+            for statement in policy_statements
+            for exempt, other in [_split_condition(statement)]
+            if _covers(statement, actions, name) and matches(other)
+        ]
+        verdicts = [
+            _exemption_problem(exempt, allowed, f"statement {s.get('Sid', '?')} ({guard} guard)")
+            for s, exempt in candidates
+        ]
+        if not candidates:
+            problems.append(missing[guard])
+        elif all(verdicts):  # every statement that would guard exempts more than the roles it may
+            problems.append(str(verdicts[0]))
+    return problems
+
+
+@stack_rule(
+    "GLZ-ACC-011",
+    "malware-scan-tag-guards-on-intake-buckets",
+    "high",
+    Requirements(r2=("3.14.2", "3.14.5"), r3=("03.14.02",), hipaa=("164.308(a)(5)(ii)(B)", "164.312(c)(1)")),
+    "Keep the intake bucket statements of components/malware_policies.intake_bucket_statements: Deny "
+    "s3:GetObject/GetObjectVersion of objects tagged GuardDutyMalwareScanStatus=THREATS_FOUND (except the scan "
+    "role and the admin role), Deny uploads and retags whose tag keys include GuardDutyMalwareScanStatus "
+    "(ForAnyValue:StringEqualsIgnoreCase, except the scan role), and Deny changing or removing the tags of "
+    "scanned objects (except the scan role and the admin role); exempt named roles only, never a pattern.",
+)
+def malware_scan_tag_guards(stack: StackView) -> Iterator[Violation]:
+    """Only GuardDuty sets the scan tag, only it or investigators change it; THREATS_FOUND objects are unreadable."""
+    for bucket in intake_buckets(stack):
+        plans = plans_for(stack, bucket)
+        if not plans:
+            continue  # GLZ-ACC-010 reports the missing plan; without scans there is no tag to guard
+        scanners = [r for r in (_role_of(stack, p) for p in plans) if r is not None]
+        for problem in _guard_problems(stack, bucket, scanners):
+            yield Violation(bucket.urn, f"intake bucket {s3.bucket_name(bucket)}: bucket policy {problem}")

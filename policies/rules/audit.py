@@ -196,13 +196,26 @@ def alarms(stack: StackView) -> Iterator[Violation]:
     """Metric filters and alarms watch the trail for the CIS monitoring events and notify the security topic."""
     if not stack.of_type(TRAIL):
         return
-    patterns = " ".join(
-        str(f.get("pattern", "")) for f in stack.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
-    )
+    filters = stack.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    alarms = stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    patterns = " ".join(str(f.get("pattern", "")) for f in filters)
     missing = [name for name, token in ALARM_SIGNATURES.items() if token not in patterns]
     if missing:
         yield Violation(stack.anchor, f"no metric filter for: {', '.join(missing)}")
-    for alarm in stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+    # A filter only counts: without an alarm on its metric (with an action) nobody hears of the event.
+    watched = {(a.get("metricName"), a.get("namespace")) for a in alarms if as_list(a.get("alarmActions"))}
+    unalarmed = []
+    for name, token in ALARM_SIGNATURES.items():
+        matching = [f for f in filters if token in str(f.get("pattern", ""))]
+        metrics = [
+            ((f.get("metricTransformation") or {}).get("name"), (f.get("metricTransformation") or {}).get("namespace"))
+            for f in matching
+        ]
+        if matching and not any(m in watched for m in metrics):
+            unalarmed.append(name)
+    if unalarmed:
+        yield Violation(stack.anchor, f"no alarm with an action on the metric filter for: {', '.join(unalarmed)}")
+    for alarm in alarms:
         if not as_list(alarm.get("alarmActions")):
             yield Violation(alarm.urn, "alarm notifies nobody (no alarm action)")
 

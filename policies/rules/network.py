@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from policies.framework import (
@@ -19,6 +20,7 @@ from policies.framework import (
 VPC = "aws:ec2/vpc:Vpc"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+BUCKET = "aws:s3/bucket:Bucket"
 BOUNDARY = Requirements(r2=("3.13.1", "3.13.5"), r3=("03.13.01",), hipaa=("164.312(e)(1)",))
 DENY_DEFAULT = Requirements(r2=("3.13.6",), r3=("03.13.06",), hipaa=("164.312(e)(1)",))
 MONITORING = Requirements(r2=("3.3.1", "3.13.1"), r3=("03.03.01", "03.13.01"), hipaa=("164.312(b)",))
@@ -103,15 +105,32 @@ def private_subnets(resource: View, stack: StackView) -> Iterator[str]:
         yield "subnet maps public IPs on launch"
 
 
+READ_ONLY_OBJECT_ACTIONS = frozenset({"s3:getobject", "s3:getobjectversion"})
+"""What the S3 endpoint may allow on buckets the landing zone does not own (compared ignoring case, as IAM does)."""
+AWS_OWNED_SUFFIXED_BUCKET = re.compile(r"^al2023-repos-[a-z]{2}(-gov)?-[a-z]+-\d-\*$")
+"""The one AWS-owned bucket the endpoint names by pattern: the Amazon Linux 2023 repository bucket of a
+region, whose name ends in a suffix AWS chooses (al2023-repos-<region>-*)."""
+
+
+def _bucket_and_key(resource: str) -> tuple[str, str | None]:
+    """(bucket, key or None) of an S3 ARN; ('*', None) for '*' and ARNs of other services."""
+    if ":s3:::" not in resource:
+        return "*", None
+    bucket, slash, key = resource.split(":s3:::", 1)[1].partition("/")
+    return bucket, key if slash else None
+
+
 @stack_rule(
     "GLZ-NET-005",
     "s3-gateway-endpoint-restricted",
     "high",
     FLOW_CONTROL,
-    "Give every VPC an S3 gateway endpoint whose policy lists this landing zone's buckets, not '*'.",
+    "Give every VPC an S3 gateway endpoint whose policy lists this landing zone's buckets, not '*', and allows "
+    "other buckets only read-only (s3:GetObject) by exact name (components/network_policies.s3_endpoint_policy).",
 )
 def s3_endpoint(stack: StackView) -> Iterator[Violation]:
-    """Each VPC reaches S3 through a gateway endpoint whose policy names buckets instead of allowing '*'."""
+    """Each VPC's S3 gateway endpoint names buckets, not '*'; other owners' buckets are read-only, by exact name."""
+    own = {str(b.get("bucket") or b.get("id") or "") for b in stack.of_type(BUCKET)} - {""}
     for vpc in stack.of_type(VPC):
         endpoints = [
             e
@@ -126,16 +145,43 @@ def s3_endpoint(stack: StackView) -> Iterator[Violation]:
             if not allows:
                 yield Violation(endpoint.urn, "S3 endpoint has no restrictive policy (defaults to full access)")
             for statement in allows:
-                if "*" in as_list(statement.get("Resource")) or "arn:aws:s3:::*" in as_list(statement.get("Resource")):
-                    yield Violation(
-                        endpoint.urn, f"S3 endpoint statement {statement.get('Sid', '?')} allows every bucket"
-                    )
+                sid = statement.get("Sid", "?")
+                resources = [str(r) for r in as_list(statement.get("Resource"))]
+                if statement.get("NotResource") or statement.get("NotAction"):
+                    yield Violation(endpoint.urn, f"S3 endpoint statement {sid} uses NotResource or NotAction")
+                if any(_bucket_and_key(r)[0] in ("*", "") for r in resources):
+                    yield Violation(endpoint.urn, f"S3 endpoint statement {sid} allows every bucket")
+                    continue
                 if (
                     "*" in principals(statement)
                     and statement.get("Action") in ("*", "s3:*")
                     and not statement.get("Resource")
                 ):
                     yield Violation(endpoint.urn, "S3 endpoint allows everything")
+                # Buckets of others: a compromised job must not be able to write (or list) there, and a
+                # pattern would match buckets anyone can create, e.g. to receive data in request keys.
+                foreign = [r for r in resources if _bucket_and_key(r)[0] not in own]
+                if not foreign or not own:
+                    continue
+                actions = {str(a).lower() for a in as_list(statement.get("Action"))}
+                if not actions <= READ_ONLY_OBJECT_ACTIONS:
+                    yield Violation(
+                        endpoint.urn,
+                        f"S3 endpoint statement {sid} allows {', '.join(sorted(actions - READ_ONLY_OBJECT_ACTIONS))} "
+                        f"on buckets outside the landing zone ({', '.join(foreign)}); allow only s3:GetObject there",
+                    )
+                for resource in foreign:
+                    bucket, key = _bucket_and_key(resource)
+                    if key is None:
+                        yield Violation(
+                            endpoint.urn, f"S3 endpoint statement {sid} names the bucket {resource}, not its objects"
+                        )
+                    if ("*" in bucket or "?" in bucket) and not AWS_OWNED_SUFFIXED_BUCKET.match(bucket):
+                        yield Violation(
+                            endpoint.urn,
+                            f"S3 endpoint statement {sid} names buckets by the pattern {bucket}, which matches "
+                            "buckets anyone can create",
+                        )
 
 
 @stack_rule(

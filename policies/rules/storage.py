@@ -282,7 +282,7 @@ def tiering_present(stack: StackView) -> Iterator[Violation]:
     "high",
     Requirements(r2=("3.1.3", "3.13.1"), r3=("03.01.03", "03.13.01"), hipaa=("164.312(e)(1)", "164.312(a)(1)")),
     "Add the endpoint-only Deny (components/network_policies.vpc_endpoint_only_statement) to every data bucket, "
-    "naming each principal that must reach it from outside the VPC.",
+    "naming each principal that must reach it from outside the VPC (full ARNs, no wildcards).",
 )
 def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
     """Data-tier buckets refuse requests that do not come through the landing zone's S3 VPC endpoint,
@@ -294,9 +294,17 @@ def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
             vpce = (conditions.get("StringNotEquals") or {}).get("aws:SourceVpce") or (
                 conditions.get("StringNotEqualsIfExists") or {}
             ).get("aws:SourceVpce")
-            exempt = as_list((conditions.get("ArnNotLike") or {}).get("aws:PrincipalArn"))
+            exempt = [str(a) for a in as_list((conditions.get("ArnNotLike") or {}).get("aws:PrincipalArn"))]
             if _denies(statement, "s3:*") and vpce and "*" not in exempt:
                 guarded = True
+                # A pattern exempts every principal it matches, including ones created later (another
+                # bucket's scan role, a job role): only named principals may skip the endpoint.
+                for pattern in sorted(a for a in exempt if "*" in a or "?" in a):
+                    yield Violation(
+                        bucket.urn,
+                        f"bucket {s3.bucket_name(bucket)}: the VPC-endpoint deny exempts the pattern {pattern}, "
+                        "not a named principal",
+                    )
         if not guarded:
             yield Violation(
                 bucket.urn, f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied"
