@@ -140,7 +140,10 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         "ec2.endpoint-security-group": [g.name for g in expected.endpoint_security_groups],
         "efs.encryption": [f.name for f in expected.file_systems],
         "efs.backup": [b.name for b in expected.efs_backup_policies],
+        "iam.role-permissions": [r.name for r in expected.roles + expected.service_roles],
+        "iam.service-role-trust": [r.name for r in expected.service_roles],
     }
+    assert len(expected.service_roles) == 9  # log delivery (2), Batch instance and jobs (3), malware scans (4)
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
 
@@ -199,6 +202,24 @@ def test_observed_values_are_recorded_for_passing_checks(compliant_run):
     assert sg.observed["ingress"] == sg.expected["ingress"] == ["tcp 443-443 from 10.40.0.0/16"]
     backup = next(r for r in compliant_run.results if r.id == "efs.backup")
     assert backup.observed == {"status": "ENABLED"}
+    job = by_key[("iam.role-permissions", "glz-demo-batch-job-alignment")]
+    assert (
+        job.observed["inline_policies"] == job.expected["inline_policies"] and len(job.expected["inline_policies"]) == 1
+    )
+    assert job.observed["managed_policies"] == job.expected["managed_policies"] == []
+    instance = by_key[("iam.role-permissions", "glz-demo-batch-instance")]
+    assert instance.observed["managed_policies"] == [
+        "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role",
+    ]
+    admin = by_key[("iam.role-permissions", "glz-demo-admin")]
+    assert admin.observed == {
+        "inline_policies": ["separation-of-duties"],
+        "managed_policies": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+    }
+    scan = by_key[("iam.service-role-trust", "glz-demo-malware-scan-bcl")]
+    assert scan.observed["trust_policy"] == scan.expected["trust_policy"]
+    assert scan.probes == ("s3_malware_protection",)
     inspector = by_key[("inspector.enabled", "111122223333/us-east-1")]
     assert inspector.result == PASS
     assert inspector.expected == {"ec2": "ENABLED", "ecr": "ENABLED"}

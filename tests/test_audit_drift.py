@@ -82,6 +82,44 @@ def widen_admin_trust(a: MotoAccount) -> None:
     _set_trust(a, ADMIN, document)
 
 
+JOB_ROLE = "glz-demo-batch-job-alignment"
+INSTANCE_ROLE = "glz-demo-batch-instance"
+SCAN_ROLE = "glz-demo-malware-scan-bcl"
+FLOW_LOG_ROLE = "glz-demo-vpc-flow-logs"
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def _inline_policies(a: MotoAccount, role: str) -> dict[str, dict]:
+    iam = a.client("iam")
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    return {n: iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in names}
+
+
+def widen_job_policy(a: MotoAccount) -> None:
+    """A 'temporary' console fix: the alignment job may now do anything to any bucket."""
+    ((name, document),) = _inline_policies(a, JOB_ROLE).items()
+    document["Statement"].append({"Sid": "Debug", "Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    a.client("iam").put_role_policy(RoleName=JOB_ROLE, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+def add_instance_role_policy(a: MotoAccount) -> None:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::*/*"}],
+    }
+    a.client("iam").put_role_policy(
+        RoleName=INSTANCE_ROLE, PolicyName="debug-data-access", PolicyDocument=json.dumps(document)
+    )
+
+
+def trust_account_root(a: MotoAccount, role: str) -> None:
+    document = _trust(a, role)
+    document["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}
+    )
+    _set_trust(a, role, document)
+
+
 def remove_tls_statement(a: MotoAccount) -> None:
     s3 = a.client("s3")
     name = bucket(a, "variants")
@@ -381,6 +419,31 @@ DRIFTS = [
         lambda a: {("iam.operator-trust", ADMIN)},
     ),
     Drift(
+        "job role's inline policy widened to s3:* on *",
+        widen_job_policy,
+        lambda a: {("iam.role-permissions", JOB_ROLE)},
+    ),
+    Drift(
+        "AdministratorAccess attached to a collaborator role",
+        lambda a: a.client("iam").attach_role_policy(RoleName=COLLABORATOR, PolicyArn=ADMINISTRATOR_ACCESS),
+        lambda a: {("iam.role-permissions", COLLABORATOR)},
+    ),
+    Drift(
+        "undeclared inline policy on the Batch instance role",
+        add_instance_role_policy,
+        lambda a: {("iam.role-permissions", INSTANCE_ROLE)},
+    ),
+    Drift(
+        "admin role's separation-of-duties deny deleted",
+        lambda a: a.client("iam").delete_role_policy(RoleName=ADMIN, PolicyName="separation-of-duties"),
+        lambda a: {("iam.role-permissions", ADMIN)},
+    ),
+    Drift(
+        "malware scan role trusts the account root",
+        lambda a: trust_account_root(a, SCAN_ROLE),
+        lambda a: {("iam.service-role-trust", SCAN_ROLE)},
+    ),
+    Drift(
         "security metric filter deleted",
         lambda a: a.client("logs").delete_metric_filter(
             logGroupName="/glz/demo/cloudtrail", filterName=metric_filter(a, "audit-cloudtrail-changes")
@@ -581,6 +644,25 @@ MORE_DRIFTS = [
         close_endpoint_https,
         lambda a: {("ec2.endpoint-security-group", endpoint_sg(a))},
     ),
+    Drift(
+        "Batch instance role's SSM managed policy detached",
+        lambda a: a.client("iam").detach_role_policy(
+            RoleName=INSTANCE_ROLE, PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+        ),
+        lambda a: {("iam.role-permissions", INSTANCE_ROLE)},
+    ),
+    Drift(
+        "flow-log role trusts the account root",
+        lambda a: trust_account_root(a, FLOW_LOG_ROLE),
+        lambda a: {("iam.service-role-trust", FLOW_LOG_ROLE)},
+    ),
+    Drift(
+        "auditor role also gets AdministratorAccess",
+        lambda a: a.client("iam").attach_role_policy(
+            RoleName="glz-demo-security-auditor", PolicyArn=ADMINISTRATOR_ACCESS
+        ),
+        lambda a: {("iam.role-permissions", "glz-demo-security-auditor")},
+    ),
 ]
 
 
@@ -736,3 +818,126 @@ def test_a_secret_trust_policy_is_checked_against_the_declared_partner_account(a
     failed = [r for r in run_audit(hidden, shared_session(), "demo").results if r.result == FAIL]
     assert [(r.id, r.resource) for r in failed] == [("iam.collaborator-trust", role)]
     assert "999999999999" in failed[0].reason and "777788889999" in failed[0].reason
+
+
+# ---- role permissions and service-role trust --------------------------------------------------------------
+
+
+def _result(run, check: str, resource: str):
+    return next(r for r in run.results if r.id == check and r.resource == resource)
+
+
+def test_role_permission_drift_is_named_in_the_reason_and_the_observed_values(account):
+    widen_job_policy(account)
+    account.client("iam").attach_role_policy(RoleName=COLLABORATOR, PolicyArn=ADMINISTRATOR_ACCESS)
+    add_instance_role_policy(account)
+    account.client("iam").delete_role_policy(RoleName=ADMIN, PolicyName="separation-of-duties")
+    run = account.audit()
+    job = _result(run, "iam.role-permissions", JOB_ROLE)
+    assert job.probes == ("least_privilege_jobs",)
+    assert "inline policy compute-job-alignment-policy-" in job.reason and "adds Allow s3:* on *" in job.reason
+    assert list(job.observed["changed_inline"].values()) == [{"adds": ["Allow s3:* on *"]}]
+    collaborator = _result(run, "iam.role-permissions", COLLABORATOR)
+    assert f"undeclared managed policy {ADMINISTRATOR_ACCESS} attached" in collaborator.reason
+    assert collaborator.observed["undeclared_managed"] == [ADMINISTRATOR_ACCESS]
+    assert collaborator.probes == ("collaborator_roles",)
+    instance = _result(run, "iam.role-permissions", INSTANCE_ROLE)
+    assert "undeclared inline policy debug-data-access (Allow s3:GetObject,s3:PutObject on arn:aws:s3:::*/*)" in (
+        instance.reason
+    )
+    assert list(instance.observed["undeclared_inline"]) == ["debug-data-access"]
+    admin = _result(run, "iam.role-permissions", ADMIN)
+    assert "declared inline policy separation-of-duties is missing" in admin.reason
+    assert admin.observed["missing_inline"] == ["separation-of-duties"] and admin.probes == ("operator_roles",)
+
+
+def test_a_widened_service_trust_names_the_new_principal(account):
+    trust_account_root(account, SCAN_ROLE)
+    trust = _result(account.audit(), "iam.service-role-trust", SCAN_ROLE)
+    assert trust.result == FAIL and trust.drift and trust.probes == ("s3_malware_protection",)
+    assert "adds Allow sts:AssumeRole for AWS:arn:aws:iam::111122223333:root" in trust.reason
+
+
+def _respell(document: dict, upper_actions: bool = True) -> dict:
+    """The same grants spelled differently: statements reversed, one-element lists as strings (and a single
+    statement as a dict), Sids renamed, action names in another case (moto refuses that in trust policies)."""
+    statements = []
+    for statement in reversed(document["Statement"]):
+        statement = dict(statement)
+        for key in ("Action", "Resource"):
+            if isinstance(statement.get(key), list):
+                values = list(reversed(statement[key]))
+                statement[key] = values[0] if len(values) == 1 else values
+        if upper_actions and isinstance(statement.get("Action"), str):
+            statement["Action"] = statement["Action"].upper()
+        if "Sid" in statement:
+            statement["Sid"] = "Respelled" + str(len(statements))
+        statements.append(statement)
+    return {**document, "Statement": statements[0] if len(statements) == 1 else statements}
+
+
+def test_a_policy_spelled_differently_but_meaning_the_same_passes(account):
+    iam = account.client("iam")
+    for role in [ADMIN, COLLABORATOR, JOB_ROLE, INSTANCE_ROLE, SCAN_ROLE, FLOW_LOG_ROLE]:
+        for name, document in _inline_policies(account, role).items():
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(_respell(document)))
+    _set_trust(account, JOB_ROLE, _respell(_trust(account, JOB_ROLE), upper_actions=False))
+    run = account.audit()
+    assert [r for r in run.results if r.result == FAIL] == []
+    assert _result(run, "iam.service-role-trust", JOB_ROLE).result == PASS
+
+
+def test_a_deleted_service_role_fails_once_and_leaves_its_trust_not_verifiable(account):
+    iam = account.client("iam")
+    for name in _inline_policies(account, JOB_ROLE):
+        iam.delete_role_policy(RoleName=JOB_ROLE, PolicyName=name)
+    iam.delete_role(RoleName=JOB_ROLE)
+    run = account.audit()
+    failed = [r for r in run.results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("iam.role-permissions", JOB_ROLE)]
+    assert "does not exist" in failed[0].reason and failed[0].drift
+    trust = _result(run, "iam.service-role-trust", JOB_ROLE)
+    assert trust.result == NOT_VERIFIABLE and f"role {JOB_ROLE} does not exist" in trust.reason
+
+
+def test_a_deleted_collaborator_role_fails_only_its_trust_check(account):
+    iam = account.client("iam")
+    role = "glz-demo-collab-pharmaco-analytics"
+    for name in _inline_policies(account, role):
+        iam.delete_role_policy(RoleName=role, PolicyName=name)
+    iam.delete_role(RoleName=role)
+    run = account.audit()
+    assert {(r.id, r.resource) for r in run.results if r.result == FAIL} == {("iam.collaborator-trust", role)}
+    for check in ("iam.permissions-boundary", "iam.role-permissions"):
+        assert _result(run, check, role).result == NOT_VERIFIABLE
+
+
+def _hide_service_secrets(document: dict) -> dict:
+    """An export where the scan role's trust policy and the alignment job's policy are ciphertext only."""
+    document = json.loads(json.dumps(document))
+    hidden = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "AAAA"}
+    for entry in document["deployment"]["resources"]:
+        if entry["type"] == "aws:iam/role:Role" and entry["inputs"].get("name") == SCAN_ROLE:
+            for part in ("inputs", "outputs"):
+                entry[part]["assumeRolePolicy"] = hidden
+        if entry["type"] == "aws:iam/rolePolicy:RolePolicy" and entry["inputs"].get("role") == JOB_ROLE:
+            for part in ("inputs", "outputs"):
+                entry[part]["policy"] = hidden
+    return document
+
+
+def test_secret_service_policies_are_not_compared_and_never_passed_as_compared(account):
+    hidden = StackState(_hide_service_secrets(account.deployed), "exported.json")
+    run = run_audit(hidden, shared_session(), "demo")
+    assert [r for r in run.results if r.result == FAIL] == []
+    # Nothing to compare the scan role's live trust with: no result rather than a pass that verified nothing.
+    assert [r for r in run.results if r.id == "iam.service-role-trust" and r.resource == SCAN_ROLE] == []
+    assert _result(run, "iam.role-permissions", SCAN_ROLE).result == PASS
+    job = _result(run, "iam.role-permissions", JOB_ROLE)
+    assert job.result == PASS and "not compared (a secret in the state)" in job.reason
+    assert job.expected["documents_not_compared"] == job.expected["inline_policies"]
+    # The policy's name is still compared: an extra one is drift even when the declared document is secret.
+    widen = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    account.client("iam").put_role_policy(RoleName=JOB_ROLE, PolicyName="extra", PolicyDocument=json.dumps(widen))
+    failed = [r for r in run_audit(hidden, shared_session(), "demo").results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("iam.role-permissions", JOB_ROLE)]

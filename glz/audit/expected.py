@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from glz.audit import policy_docs
 from glz.errors import UserInputError
 from glz.state import Resource, SecretValue, StackState, decode_json
 
@@ -72,13 +73,18 @@ class DeclaredKey:
 
 @dataclass(frozen=True)
 class DeclaredRole:
-    """A human-assumable role: collaborators (cross-account) or operators (this account)."""
+    """A declared IAM role: people assume collaborator (cross-account) and operator (this account) roles; AWS
+    services assume the others (kind "service": Batch jobs and instances, malware scans, log delivery...)."""
 
     name: str
-    kind: str  # "collaborator" | "operator"
+    kind: str  # "collaborator" | "operator" | "service"
     resource: Resource
     trust: dict[str, Any] | None  # None when the state holds the trust policy only as a secret
     tags: dict[str, str]
+    purpose: str = ""  # what the role is for (ROLE_PURPOSES values, or the kind); names the probes its checks verify
+    # Inline policies by name -> document (None when the state holds the document only as a secret).
+    inline_policies: dict[str, Any] = field(default_factory=dict)
+    managed_policies: tuple[str, ...] = ()  # ARNs of the managed policies attached to it
 
     @property
     def urn(self) -> str:
@@ -114,7 +120,7 @@ class Expected:
     security_hub_standards: list[Declared]
     analyzers: list[Declared]
     password_policy: Declared | None
-    roles: list[DeclaredRole]
+    roles: list[DeclaredRole]  # the human-assumable ones (collaborators, operators)
     compute_environments: list[Declared]
     launch_templates: dict[str, Declared]
     metric_filters: list[Declared] = field(default_factory=list)
@@ -126,6 +132,7 @@ class Expected:
     efs_backup_policies: list[Declared] = field(default_factory=list)
     inspector_enablers: list[Declared] = field(default_factory=list)
     malware_protection_plans: list[Declared] = field(default_factory=list)
+    service_roles: list[DeclaredRole] = field(default_factory=list)  # every other declared role
 
     def aliases_of(self, key: Any) -> tuple[str, ...]:
         """The declared aliases of a declared key named by id or ARN (none for another key)."""
@@ -211,10 +218,79 @@ def _keys(state: StackState) -> list[DeclaredKey]:
     return keys
 
 
-def _roles(state: StackState) -> list[DeclaredRole]:
+# The service a role trusts -> what the role is for (a role's purpose names the probes its checks verify).
+ROLE_PURPOSES = {
+    "ecs-tasks.amazonaws.com": "batch-job",
+    "ec2.amazonaws.com": "batch-instance",
+    "batch.amazonaws.com": "batch-service",
+    "malware-protection-plan.guardduty.amazonaws.com": "malware-scan",
+    "vpc-flow-logs.amazonaws.com": "flow-logs",
+    "cloudtrail.amazonaws.com": "cloudtrail-logs",
+    "config.amazonaws.com": "config",
+}
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
+
+
+def _role_name(value: Any) -> str:
+    """A role reference ('name' or 'arn:aws:iam::a:role/path/name') -> the role name."""
+    text = str(value or "")
+    return text.rsplit("/", 1)[-1] if text.startswith("arn:") else text
+
+
+def _policy_document(value: Any) -> dict[str, Any] | None:
+    """A declared policy document as a dict; None when the state holds it only as a secret."""
+    if isinstance(value, SecretValue):
+        return None
+    document = decode_json(value)
+    return document if isinstance(document, dict) else None
+
+
+def _role_policy_name(policy: Resource, role: str) -> str:
+    """The inline policy's name: its `name`, else its id (pulumi-aws ids are 'role:name'; an auto-named policy
+    has the generated name as id)."""
+    name = policy.prop("name")
+    if name and not isinstance(name, SecretValue):
+        return str(name)
+    ident = str(policy.id or policy.name)
+    return ident.split(":", 1)[1] if ident.startswith(f"{role}:") else ident
+
+
+def _role_permissions(state: StackState) -> dict[str, tuple[dict[str, Any], set[str]]]:
+    """Per role name: its declared inline policies (name -> document) and managed policy ARNs, from the
+    stand-alone resources (RolePolicy, RolePolicyAttachment, PolicyAttachment)."""
+    found: dict[str, tuple[dict[str, Any], set[str]]] = {}
+
+    def of(role: str) -> tuple[dict[str, Any], set[str]]:
+        return found.setdefault(role, ({}, set()))
+
+    for policy in state.of_type(ROLE_POLICY):
+        role = _role_name(policy.prop("role"))
+        of(role)[0][_role_policy_name(policy, role)] = _policy_document(policy.prop("policy"))
+    for attachment in state.of_type(ROLE_POLICY_ATTACHMENT):
+        of(_role_name(attachment.prop("role")))[1].add(str(attachment.prop("policyArn")))
+    for attachment in state.of_type(POLICY_ATTACHMENT):
+        for role in attachment.prop("roles") or []:
+            of(_role_name(role))[1].add(str(attachment.prop("policyArn")))
+    return found
+
+
+def _purpose(kind: str, tags: dict[str, str], trust: dict[str, Any] | None) -> str:
+    if kind != "service":
+        return kind
+    if "MalwareScanTier" in tags:
+        return "malware-scan"
+    trusted = [p for s in policy_docs.statements(trust or {}) for p in policy_docs.principals(s)]
+    services = [p.split(":", 1)[1] for p in trusted if p.startswith("Service:")]
+    return next((ROLE_PURPOSES[s] for s in services if s in ROLE_PURPOSES), "service")
+
+
+def _all_roles(state: StackState) -> list[DeclaredRole]:
     outputs = state.stack_outputs()
     collaborator_arns = set((outputs.get("collaboratorRoles") or {}).values())
     operator_arns = {outputs.get("adminRoleArn"), outputs.get("auditorRoleArn")} - {None}
+    permissions = _role_permissions(state)
     roles = []
     for role in state.of_type("aws:iam/role:Role"):
         tags = {str(k): str(v) for k, v in (role.prop("tags") or {}).items()}
@@ -224,15 +300,27 @@ def _roles(state: StackState) -> list[DeclaredRole]:
         elif "OperatorRole" in tags or arn in operator_arns:
             kind = "operator"
         else:
-            continue
-        trust = decode_json(role.prop("assumeRolePolicy"))
+            kind = "service"
+        name = _physical(role, "name")
+        trust = _policy_document(role.prop("assumeRolePolicy"))
+        inline, managed = permissions.get(name, ({}, set()))
+        inline = dict(inline)
+        # Policies declared on the role itself; a refreshed export may repeat the stand-alone ones here, and an
+        # empty entry (no name) is the provider's placeholder for "none".
+        for entry in role.prop("inlinePolicies") or []:
+            if isinstance(entry, dict) and entry.get("name") and not isinstance(entry["name"], SecretValue):
+                inline.setdefault(str(entry["name"]), _policy_document(entry.get("policy")))
+        managed = managed | {str(a) for a in role.prop("managedPolicyArns") or [] if a}
         roles.append(
             DeclaredRole(
-                name=_physical(role, "name"),
+                name=name,
                 kind=kind,
                 resource=role,
-                trust=trust if isinstance(trust, dict) else None,
+                trust=trust,
                 tags=tags,
+                purpose=_purpose(kind, tags, trust),
+                inline_policies=inline,
+                managed_policies=tuple(sorted(managed)),
             )
         )
     return roles
@@ -330,6 +418,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
 
     launch_templates = {d.resource.id or d.name: d for d in of("aws:ec2/launchTemplate:LaunchTemplate", "name")}
     alarms = of("aws:cloudwatch/metricAlarm:MetricAlarm", "name")
+    roles = _all_roles(state)
     return Expected(
         stack=_stack_name(state, stack),
         source=state.source,
@@ -360,7 +449,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         security_hub_standards=of("aws:securityhub/standardsSubscription:StandardsSubscription", "standardsArn"),
         analyzers=of("aws:accessanalyzer/analyzer:Analyzer", "analyzerName"),
         password_policy=single("aws:iam/accountPasswordPolicy:AccountPasswordPolicy"),
-        roles=_roles(state),
+        roles=[r for r in roles if r.kind != "service"],
         compute_environments=of("aws:batch/computeEnvironment:ComputeEnvironment", "name", "computeEnvironmentName"),
         launch_templates=launch_templates,
         metric_filters=of("aws:cloudwatch/logMetricFilter:LogMetricFilter", "name"),
@@ -372,6 +461,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         efs_backup_policies=of("aws:efs/backupPolicy:BackupPolicy", "fileSystemId"),
         inspector_enablers=[Declared(str(r.id), r) for r in state.of_type("aws:inspector2/enabler:Enabler")],
         malware_protection_plans=_malware_protection_plans(state),
+        service_roles=[r for r in roles if r.kind == "service"],
     )
 
 
@@ -382,7 +472,7 @@ def describe(expected: Expected) -> str:
         ("keys", len(expected.keys)),
         ("trails", len(expected.trails)),
         ("endpoints", len(expected.endpoints)),
-        ("roles", len(expected.roles)),
+        ("roles", len(expected.roles) + len(expected.service_roles)),
         ("compute environments", len(expected.compute_environments)),
     )
     return ", ".join(f"{n} {what}" for what, n in counts)

@@ -1,10 +1,13 @@
-"""IAM roles people assume: the trust policy in the account names only the declared principals and keeps
-every declared condition (ExternalId, MFA, MFA age, principal account); session length and the
-permissions boundary are as declared. ExternalId values never reach the evidence."""
+"""IAM roles. Roles people assume: the trust policy in the account names only the declared principals and keeps
+every declared condition (ExternalId, MFA, MFA age, principal account); session length and the permissions
+boundary are as declared. ExternalId values never reach the evidence. Every declared role: its inline policies
+and attached managed policies are exactly the declared ones, the inline documents meaning the same as declared;
+roles AWS services assume keep exactly their declared trust policy."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from glz.audit import policy_docs
@@ -26,6 +29,33 @@ OPERATOR_TRUST = CheckSpec(
 BOUNDARY = CheckSpec(
     "iam.permissions-boundary", "Collaborator role has the declared permissions boundary", ("permission_boundaries",)
 )
+# The probes of these two depend on the role's purpose (PURPOSE_PROBES); the spec's own are the fallback.
+ROLE_PERMISSIONS = CheckSpec(
+    "iam.role-permissions",
+    "Role has exactly the declared inline policies (same meaning) and attached managed policies",
+    ("least_privilege_jobs",),
+)
+SERVICE_ROLE_TRUST = CheckSpec(
+    "iam.service-role-trust",
+    "Service role's trust policy means the same as the declared one",
+    ("least_privilege_jobs",),
+)
+
+# What a role is for (expected.ROLE_PURPOSES) -> the matrix probes its permissions and trust bear on. Batch
+# instance and service roles, and roles of no known purpose, fall under least_privilege_jobs: the probe of the
+# rows saying every role the stack creates gets only what its function needs (3.1.5, 3.5.1, 164.308(a)(4)(i)).
+PURPOSE_PROBES: dict[str, tuple[str, ...]] = {
+    "collaborator": ("collaborator_roles",),
+    "operator": ("operator_roles",),
+    "batch-job": ("least_privilege_jobs",),
+    "batch-instance": ("least_privilege_jobs",),
+    "batch-service": ("least_privilege_jobs",),
+    "malware-scan": ("s3_malware_protection",),
+    "flow-logs": ("flow_logs",),
+    "cloudtrail-logs": ("trail",),
+    "config": ("config_recorder",),
+}
+NO_SUCH_ENTITY = ("NoSuchEntity", "NoSuchEntityException")
 
 ANY_VALUE = None  # a required condition whose value the state does not reveal (secret trust policy)
 NUMERIC_AT_MOST = {"NumericLessThan", "NumericLessThanEquals"}
@@ -78,6 +108,21 @@ def _condition_gaps(required: Requirement, present: dict[tuple[str, str], list[s
     return gaps
 
 
+def _existing_role(ctx: AuditContext, role: DeclaredRole, observed: dict[str, Any]) -> dict[str, Any] | None:
+    """GetRole for the role's first check; a missing role is recorded, so its other checks say why they cannot
+    read it (ctx.require) instead of failing again."""
+    answer = ctx.call_or_none("iam", "get_role", NO_SUCH_ENTITY, RoleName=role.name)
+    if answer is None:
+        ctx.absent.add(("role", role.name))
+        observed["exists"] = False
+        return None
+    return answer["Role"]
+
+
+def _missing(role: DeclaredRole) -> Verdict:
+    return fail(f"role {role.name} is declared in the state ({role.urn}) but does not exist")
+
+
 def _trust(ctx: AuditContext, role: DeclaredRole) -> CheckResult:
     grants, accounts = _declared_grants(role)
     max_session = as_int(role.resource.prop("maxSessionDuration"))
@@ -97,12 +142,9 @@ def _trust(ctx: AuditContext, role: DeclaredRole) -> CheckResult:
         return None
 
     def body(observed: dict[str, Any]) -> Verdict:
-        answer = ctx.call_or_none("iam", "get_role", ("NoSuchEntity", "NoSuchEntityException"), RoleName=role.name)
-        if answer is None:
-            ctx.absent.add(("role", role.name))
-            observed["exists"] = False
-            return fail(f"role {role.name} is declared in the state ({role.urn}) but does not exist")
-        live = answer["Role"]
+        live = _existing_role(ctx, role, observed)
+        if live is None:
+            return _missing(role)
         document = policy_docs.parse(live.get("AssumeRolePolicyDocument"))
         observed["max_session_seconds"] = live.get("MaxSessionDuration")
         observed["trust_policy"] = policy_docs.redacted(document)
@@ -147,6 +189,114 @@ def _boundary(ctx: AuditContext, role: DeclaredRole) -> CheckResult | None:
     return ctx.check(BOUNDARY, role.name, role.urn, {"boundary": want}, body)
 
 
+def _spec_for(spec: CheckSpec, role: DeclaredRole) -> CheckSpec:
+    return replace(spec, probes=PURPOSE_PROBES.get(role.purpose, spec.probes))
+
+
+def _short(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _permissions(ctx: AuditContext, role: DeclaredRole) -> CheckResult:
+    """The role's inline and attached managed policies. For a service role this is its first check, so it is
+    the one that finds the role missing; a person's role was already looked up by its trust check."""
+    declared_inline = role.inline_policies
+    expected: dict[str, Any] = {
+        "inline_policies": sorted(declared_inline),
+        "managed_policies": list(role.managed_policies),
+    }
+    secret = sorted(name for name, document in declared_inline.items() if document is None)
+    if secret:
+        expected["documents_not_compared"] = secret
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        if role.kind == "service":
+            if _existing_role(ctx, role, observed) is None:
+                return _missing(role)
+        else:
+            ctx.require("role", role.name, f"role {role.name}")
+        names = sorted(ctx.call("iam", "list_role_policies", RoleName=role.name).get("PolicyNames", []))
+        live = {
+            name: policy_docs.parse(
+                ctx.call("iam", "get_role_policy", RoleName=role.name, PolicyName=name).get("PolicyDocument")
+            )
+            for name in names
+        }
+        attached = sorted(
+            str(p.get("PolicyArn"))
+            for p in ctx.call("iam", "list_attached_role_policies", RoleName=role.name).get("AttachedPolicies", [])
+        )
+        observed.update(inline_policies=names, managed_policies=attached)
+        problems: list[str] = []
+        extra = [n for n in names if n not in declared_inline]
+        if extra:
+            observed["undeclared_inline"] = {
+                n: [policy_docs.summary(s) for s in policy_docs.statements(live[n])] for n in extra
+            }
+            problems += [
+                f"undeclared inline policy {n} ({'; '.join(observed['undeclared_inline'][n]) or 'empty'})"
+                for n in extra
+            ]
+        missing = sorted(set(declared_inline) - set(names))
+        if missing:
+            observed["missing_inline"] = missing
+            problems += [f"declared inline policy {n} is missing" for n in missing]
+        changed = {
+            n: policy_docs.differences(declared_inline[n], live[n])
+            for n in names
+            if n in declared_inline and declared_inline[n] is not None
+        }
+        changed = {n: found for n, found in changed.items() if found}
+        if changed:
+            observed["changed_inline"] = changed
+            problems += [
+                f"inline policy {n} differs from the declared document: {policy_docs.describe_differences(found)}"
+                for n, found in changed.items()
+            ]
+        extra_attached = [a for a in attached if a not in role.managed_policies]
+        if extra_attached:
+            observed["undeclared_managed"] = extra_attached
+            problems += [f"undeclared managed policy {a} attached" for a in extra_attached]
+        detached = [a for a in role.managed_policies if a not in attached]
+        if detached:
+            observed["missing_managed"] = detached
+            problems += [f"declared managed policy {a} is not attached" for a in detached]
+        if problems:
+            return fail(f"role {role.name}: " + "; ".join(problems))
+        note = f"; document of {', '.join(secret)} not compared (a secret in the state)" if secret else ""
+        inline_text = ", ".join(names) or "none"
+        managed_text = ", ".join(_short(a) for a in attached) or "none"
+        return ok(f"inline {inline_text}; managed {managed_text}; as declared{note}")
+
+    return ctx.check(_spec_for(ROLE_PERMISSIONS, role), role.name, role.urn, expected, body)
+
+
+def _service_trust(ctx: AuditContext, role: DeclaredRole) -> CheckResult | None:
+    """The live trust policy of a service role means the same as the declared one. A trust policy the state
+    holds only as a secret leaves nothing to compare, so no result (rather than a pass that verified nothing)."""
+    if role.trust is None:
+        return None
+    declared = role.trust
+    expected = {"trust_policy": policy_docs.redacted(declared)}
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        ctx.require("role", role.name, f"role {role.name}")
+        live = ctx.call("iam", "get_role", RoleName=role.name)["Role"]
+        document = policy_docs.parse(live.get("AssumeRolePolicyDocument"))
+        observed["trust_policy"] = policy_docs.redacted(document)
+        found = policy_docs.differences(declared, document)
+        if found:
+            observed["differences"] = found
+            return fail(
+                f"role {role.name}: trust policy differs from the declared one: "
+                + policy_docs.describe_differences(found)
+            )
+        trusted = sorted({p for s in policy_docs.statements(document) for p in policy_docs.principals(s)})
+        return ok(f"trusts {', '.join(trusted) or 'no principal'} as declared")
+
+    return ctx.check(_spec_for(SERVICE_ROLE_TRUST, role), role.name, role.urn, expected, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     for role in ctx.expected.roles:
         yield _trust(ctx, role)
@@ -154,3 +304,9 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
             result = _boundary(ctx, role)
             if result is not None:
                 yield result
+        yield _permissions(ctx, role)
+    for role in ctx.expected.service_roles:
+        yield _permissions(ctx, role)
+        trust = _service_trust(ctx, role)
+        if trust is not None:
+            yield trust
