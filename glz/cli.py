@@ -54,7 +54,11 @@ def _state_and_stack(args: argparse.Namespace, project_dir: Path):
     from glz.synth import synthesize
 
     result = synthesize(project_dir, args.stack, project_dir / "build" / args.stack)
-    return StackState(result.state, str(result.path)), args.stack
+    # Reports name the state relative to the project, so a matrix built on one machine does not carry
+    # that machine's directory layout to the auditor.
+    path = result.path.resolve()
+    source = path.relative_to(project_dir.resolve()) if path.is_relative_to(project_dir.resolve()) else path
+    return StackState(result.state, source.as_posix()), args.stack
 
 
 def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path):

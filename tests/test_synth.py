@@ -144,3 +144,16 @@ def test_missing_argument_is_usage_error():
     result = glz("synth")
     assert result.returncode == 2
     assert "--stack" in result.stderr
+
+
+def test_synthesized_state_is_named_relative_to_the_project(project_copy):
+    """Reports cite the state as build/<stack>/state.json, not the generating machine's absolute path."""
+    import argparse
+
+    from glz.cli import _state_and_stack
+
+    shutil.copy(ROOT / "Pulumi.demo.yaml", project_copy / "Pulumi.demo.yaml")
+    state, stack = _state_and_stack(argparse.Namespace(state=None, stack="demo"), project_copy)
+    assert stack == "demo"
+    assert state.source == "build/demo/state.json"
+    assert (project_copy / state.source).is_file()
