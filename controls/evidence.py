@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,8 @@ if TYPE_CHECKING:
 
 SCHEMA = "glz-audit-evidence/1"
 RESULTS = ("pass", "fail", "not-verifiable")
+# Evidence older than this, counted back from the matrix's generated_at, gets a note: the account may have changed.
+STALE_AFTER_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,11 @@ class Evidence:
     account: str
     region: str
     checks: tuple[EvidenceCheck, ...]
+    state_sha256: str | None = None  # None in files written before glz recorded it
 
 
-def load_evidence(path: Path, expected_account: str | None = None) -> Evidence:
-    """Read an evidence file; refuse one from another account than the stack's, or of an unknown shape."""
+def load_evidence(path: Path, expected_account: str | None = None, expected_region: str | None = None) -> Evidence:
+    """Read an evidence file; refuse one from another account or region than the stack's, or of an unknown shape."""
     where = f"--evidence {path}"
     try:
         document: Any = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -70,13 +74,52 @@ def load_evidence(path: Path, expected_account: str | None = None) -> Evidence:
             f"{where}: account = {account!r}: the stack is pinned to account {expected_account!r}; "
             "give evidence collected from that account"
         )
+    region = str(document.get("region", ""))
+    if expected_region and region and region != expected_region:
+        raise UserInputError(
+            f"{where}: region = {region!r}: the stack is deployed to region {expected_region!r}; "
+            "give evidence collected from that region"
+        )
+    state_sha256 = document.get("state_sha256")
     return Evidence(
         source=str(path),
         generated_at=str(document.get("generated_at", "")),
         account=account,
-        region=str(document.get("region", "")),
+        region=region,
         checks=tuple(checks),
+        state_sha256=str(state_sha256) if state_sha256 else None,
     )
+
+
+def _parse_time(text: str) -> dt.datetime | None:
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def evidence_notes(evidence: Evidence, state_sha256: str, generated_at: dt.datetime) -> tuple[str, ...]:
+    """What an auditor must know before trusting the evidence for this matrix: not errors, the matrix is written.
+
+    The evidence may have been collected against another version of the state (resources added, renamed or
+    removed since), long before the matrix, or by a glz that did not record the state's hash.
+    """
+    notes = []
+    if not evidence.state_sha256:
+        notes.append("the evidence has no state hash (written by an older glz)")
+    elif evidence.state_sha256 != state_sha256:
+        notes.append(
+            f"collected against a different state (SHA-256 {evidence.state_sha256[:12]}… vs "
+            f"{state_sha256[:12]}… of this matrix's state): resources may have changed since"
+        )
+    collected = _parse_time(evidence.generated_at)
+    if collected is None:
+        notes.append(f"the evidence does not say when it was collected (generated_at = {evidence.generated_at!r})")
+    elif generated_at - collected > dt.timedelta(days=STALE_AFTER_DAYS):
+        days = (generated_at - collected).days
+        notes.append(f"collected {days} days before the matrix was generated")
+    return tuple(notes)
 
 
 def verification_for(row: Row, evidence: Evidence) -> AccountVerification:

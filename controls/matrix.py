@@ -8,14 +8,12 @@ every row that cites the `trail` probe or a CloudTrail rule changes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from controls import catalog
-from controls.evidence import Evidence, verification_for
+from controls.evidence import Evidence, evidence_notes, verification_for
 from controls.mapping import MappingRecord, load_all, mapped_config_rules
 from controls.model import (
     CUSTOMER,
@@ -247,10 +245,6 @@ def stack_facts(state: StackState, stack: str) -> StackFacts:
     )
 
 
-def _sha256(state: StackState) -> str:
-    return hashlib.sha256(json.dumps(state.document, sort_keys=True).encode()).hexdigest()
-
-
 def _tool_version() -> str:
     try:
         return version("genomics-landing-zone")
@@ -279,6 +273,7 @@ def build_matrix(
     when = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     blocking = sum(1 for f in gate.findings if f.blocking)
     suppressed = sum(1 for f in gate.findings if f.status == "suppressed")
+    state_sha256 = state.sha256()
     info = StackInfo(
         stack=facts.stack,
         project=facts.project,
@@ -286,7 +281,7 @@ def build_matrix(
         region=facts.region,
         classification=facts.classification,
         state_source=state.source,
-        state_sha256=_sha256(state),
+        state_sha256=state_sha256,
         generated_at=when.isoformat().replace("+00:00", "Z"),
         tool_version=_tool_version(),
         gate_passed=gate.passed,
@@ -295,6 +290,8 @@ def build_matrix(
             f"{suppressed} suppressed"
         ),
         evidence_source=evidence.source if evidence else None,
+        evidence_generated_at=evidence.generated_at if evidence else None,
+        evidence_notes=evidence_notes(evidence, state_sha256, when) if evidence else (),
     )
     all_rows = [row for framework_rows in rows.values() for row in framework_rows]
     return Matrix(

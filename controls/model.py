@@ -155,6 +155,8 @@ class StackInfo:
     gate_passed: bool
     gate_summary: str
     evidence_source: str | None = None
+    evidence_generated_at: str | None = None  # when `glz audit` collected the evidence, as the file says
+    evidence_notes: tuple[str, ...] = ()  # sentences on stale or mismatched evidence (controls.evidence)
 
 
 @dataclass

@@ -111,7 +111,9 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
     evidence = None
     if args.evidence:
-        evidence = load_evidence(Path(args.evidence), stack_facts(state, stack).account)
+        facts = stack_facts(state, stack)
+        known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
+        evidence = load_evidence(Path(args.evidence), *known)
     gate = _run_gate(args, project_dir, state, out_dir)
     try:
         matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence)
@@ -137,6 +139,8 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     if evidence is not None:
         verified = sum(1 for row in matrix.all_rows() if row.verified and row.verified.result == "verified")
         print(f"  Verified in account {evidence.account}: {verified} rows (evidence {evidence.source})")
+        for note in matrix.info.evidence_notes:
+            print(f"warning: evidence {evidence.source}: {note}", file=sys.stderr)
     print("Wrote " + ", ".join(str(p) for p in written))
     return 0
 

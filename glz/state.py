@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,6 +104,10 @@ class StackState:
         except json.JSONDecodeError as error:
             raise UserInputError(f"--state {path}: not valid JSON ({error})") from None
         return cls(document, str(path))
+
+    def sha256(self) -> str:
+        """The state's fingerprint: what the matrix records and `glz audit` writes, to tell whether they match."""
+        return hashlib.sha256(json.dumps(self.document, sort_keys=True).encode()).hexdigest()
 
     def of_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]

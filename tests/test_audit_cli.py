@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from glz.audit.session import single_host
+from glz.state import StackState
 from tests.audit_account import MOTO_ENV, MOTO_GAPS, REGION, provision
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,6 +97,7 @@ def test_end_to_end_pass_then_drift(moto_server, server_account, tmp_path):
     assert "Traceback" not in passed.stderr
     document = json.loads((out / "audit-evidence.json").read_text())
     assert document["account"] == "111122223333" and document["endpoint_url"] == moto_server
+    assert document["state_sha256"] == StackState.load(state).sha256()
     assert document["summary"]["fail"] == 0 and document["summary"]["drift"] == 0
     assert {c["id"] for c in document["checks"] if c["result"] == "not-verifiable"} == set(MOTO_GAPS)
     assert document["summary"]["pass"] == len(document["checks"]) - document["summary"]["not-verifiable"]

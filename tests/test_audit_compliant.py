@@ -25,6 +25,7 @@ from tests.audit_account import (
     answer_malware_protection_plans,
     declared_malware_plans,
 )
+from tests.conftest import matrix_of
 
 ALL_SPECS = {
     value.id: value
@@ -158,7 +159,7 @@ def test_checks_name_contract_probes_and_the_state_resources_they_read(compliant
         assert result.urn in urns, result
 
 
-def test_the_evidence_file_follows_the_contract(compliant_run, tmp_path):
+def test_the_evidence_file_follows_the_contract(compliant_run, deployed, tmp_path):
     path = evidence.write(compliant_run, tmp_path)
     assert path.name == "audit-evidence.json"
     document = json.loads(path.read_text())
@@ -169,6 +170,9 @@ def test_the_evidence_file_follows_the_contract(compliant_run, tmp_path):
     assert document["expected"] == {"account": "111122223333", "region": REGION}
     assert document["caller_arn"].startswith("arn:aws:sts::111122223333:") or ":111122223333:" in document["caller_arn"]
     assert document["state_source"] == "deployed-state.json"
+    # The control matrix of the same state records the same hash, so it can tell evidence of another state.
+    assert document["state_sha256"] == matrix_of(deployed.state.document).info.state_sha256
+    assert re.fullmatch(r"[0-9a-f]{64}", document["state_sha256"])
     fields = {"id", "title", "resource", "urn", "probes", "result", "drift", "reason", "expected", "observed"}
     for check in document["checks"]:
         assert set(check) == fields

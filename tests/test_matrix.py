@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -26,7 +27,12 @@ from controls.model import (
     STATUSES,
 )
 from controls.probes import PROBES
+from controls.render.html import render_html
+from controls.render.oscal import control_id, render_ssp, validate_ssp
+from controls.render.text import render_markdown
+from controls.render.xlsx import write_xlsx
 from glz.errors import UserInputError
+from glz.state import StackState
 from policies.suppressions import parse
 from tests.conftest import ROOT, matrix_of
 from tests.mutations import apply, remove, set_input
@@ -171,16 +177,19 @@ def test_resources_sheet_links_resources_to_requirements(demo_matrix):
     assert all(r.requirements for r in by_type["aws:kms/key:Key"])
 
 
-def evidence_file(tmp_path, checks, account="111122223333"):
+def evidence_file(
+    tmp_path, checks, account="111122223333", region="us-east-1", generated_at="2026-11-23T12:00:00Z", **extra
+):
     path = tmp_path / "evidence.json"
     path.write_text(
         json.dumps(
             {
                 "schema": "glz-audit-evidence/1",
-                "generated_at": "2026-11-23T12:00:00Z",
+                "generated_at": generated_at,
                 "account": account,
-                "region": "us-east-1",
+                "region": region,
                 "checks": checks,
+                **extra,
             }
         )
     )
@@ -235,6 +244,110 @@ def test_bad_evidence_is_refused_with_the_key_and_value(tmp_path, content, messa
     path.write_text(json.dumps(content))
     with pytest.raises(UserInputError, match=message.replace("[", r"\[").replace("]", r"\]")):
         load_evidence(path, "111122223333")
+
+
+def test_evidence_from_another_region_is_refused(tmp_path):
+    path = evidence_file(tmp_path, [], region="eu-west-1")
+    with pytest.raises(UserInputError) as error:
+        load_evidence(path, "111122223333", "us-east-1")
+    assert str(error.value) == (
+        f"--evidence {path}: region = 'eu-west-1': the stack is deployed to region 'us-east-1'; "
+        "give evidence collected from that region"
+    )
+    assert load_evidence(path, "111122223333").region == "eu-west-1"  # no region to compare with: loaded
+
+
+KEY_ROTATION_CHECK = {
+    "id": "kms.rotation",
+    "resource": "alias/glz-demo-data",
+    "probes": ["key_rotation"],
+    "result": "pass",
+}
+
+
+def _state_sha256(document):
+    return StackState(document, "demo-state.json").sha256()
+
+
+def _matrix_with_evidence(tmp_path, document, **fields):
+    evidence = load_evidence(evidence_file(tmp_path, [KEY_ROTATION_CHECK], **fields), "111122223333", "us-east-1")
+    return matrix_of(document, evidence=evidence)
+
+
+def _summary_sheet(matrix, tmp_path):
+    path = write_xlsx(matrix, tmp_path / "control-matrix.xlsx")
+    sheet = load_workbook(path)["Summary"]
+    return {row[0]: row[1] for row in sheet.iter_rows(values_only=True) if row and row[0]}, sheet
+
+
+def test_fresh_evidence_of_the_same_state_has_no_notes(tmp_path, demo_state_document):
+    sha = _state_sha256(demo_state_document)
+    for collected in ("2026-11-23T11:00:00Z", "2026-10-24T12:00:00Z"):  # an hour and exactly 30 days before
+        matrix = _matrix_with_evidence(tmp_path, demo_state_document, state_sha256=sha, generated_at=collected)
+        assert matrix.info.state_sha256 == sha
+        assert matrix.info.evidence_notes == ()
+    facts, _ = _summary_sheet(matrix, tmp_path)
+    assert facts["Live evidence"] == f"{tmp_path / 'evidence.json'} (collected 2026-10-24T12:00:00Z)"
+    assert facts["Live evidence notes"].startswith("none: collected against this state")
+    assert "Notes on the live evidence" not in render_markdown(matrix)
+    assert 'id="evidence-notes"' not in render_html(matrix)
+    ssp = render_ssp(matrix, catalog.R2)["system-security-plan"]
+    assert "Note on the live evidence" not in json.dumps(ssp)
+
+
+def test_evidence_of_another_state_is_noted_wherever_the_evidence_is_summarised(tmp_path, demo_state_document):
+    sha = _state_sha256(demo_state_document)
+    other = "0123456789ab" + "f" * 52
+    matrix = _matrix_with_evidence(tmp_path, demo_state_document, state_sha256=other)
+    note = (
+        f"collected against a different state (SHA-256 0123456789ab… vs {sha[:12]}… of this matrix's state): "
+        "resources may have changed since"
+    )
+    assert matrix.info.evidence_notes == (note,)
+    verified = [row for row in matrix.rows[catalog.R2] if row.verified.result == "verified"]
+    assert verified  # a note, not an error: the rows the evidence covers are still verified
+
+    facts, sheet = _summary_sheet(matrix, tmp_path)
+    assert facts["Live evidence notes"] == f"• {note}"
+    notes_cell = next(row[1] for row in sheet.iter_rows() if row[0].value == "Live evidence notes")
+    assert notes_cell.fill.fgColor.rgb.endswith("FFEB9C")
+
+    markdown = render_markdown(matrix)
+    header = markdown.split("\n## ", 1)[0]
+    assert f"Live evidence: `{tmp_path / 'evidence.json'}`, collected 2026-11-23T12:00:00Z" in header
+    assert f"- {note}" in header
+
+    html = render_html(matrix)
+    notes_html = html.split('id="evidence-notes"', 1)[1].split("</div>", 1)[0]
+    assert "<li>collected against a different state (SHA-256 0123456789ab… vs " in notes_html
+    assert html.index('id="evidence-notes"') < html.index("</header>")
+
+    ssp = render_ssp(matrix, catalog.R2)
+    validate_ssp(ssp)
+    resources = {r["title"]: r for r in ssp["system-security-plan"]["back-matter"]["resources"]}
+    assert resources["glz audit evidence"]["remarks"] == f"Note on the live evidence: {note}."
+    requirement = next(
+        r
+        for r in ssp["system-security-plan"]["control-implementation"]["implemented-requirements"]
+        if r["control-id"] == control_id(catalog.R2, verified[0].id)
+    )
+    verification = next(p for p in requirement["props"] if p["name"] == "account-verification")
+    assert verification["remarks"].endswith(f"Note on the live evidence: {note}.")
+
+
+def test_old_evidence_and_evidence_without_a_state_hash_are_noted(tmp_path, demo_state_document):
+    sha = _state_sha256(demo_state_document)
+    old = _matrix_with_evidence(tmp_path, demo_state_document, state_sha256=sha, generated_at="2026-10-09T12:00:00Z")
+    assert old.info.evidence_notes == ("collected 45 days before the matrix was generated",)
+    assert "- collected 45 days before the matrix was generated" in render_markdown(old)
+
+    unhashed = _matrix_with_evidence(tmp_path, demo_state_document)
+    assert unhashed.info.evidence_notes == ("the evidence has no state hash (written by an older glz)",)
+    html = render_html(unhashed)
+    assert "<li>the evidence has no state hash (written by an older glz)</li>" in html
+
+    undated = _matrix_with_evidence(tmp_path, demo_state_document, state_sha256=sha, generated_at="")
+    assert undated.info.evidence_notes == ("the evidence does not say when it was collected (generated_at = '')",)
 
 
 def test_mapping_covers_every_requirement_once():
@@ -348,6 +461,46 @@ def test_glz_matrix_bad_evidence_exits_2_without_traceback(tmp_path, matrix_outp
     assert result.returncode == 2
     assert "--evidence" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "control-matrix.xlsx").exists()
+
+
+def test_glz_matrix_refuses_evidence_from_another_region_with_exit_2(tmp_path, matrix_outputs):
+    out = matrix_outputs[0]
+    evidence = evidence_file(tmp_path, [], region="eu-west-1")
+    result = run_glz(
+        "matrix",
+        "--state",
+        str(out / "state.json"),
+        "--no-checkov",
+        "--out",
+        str(tmp_path),
+        "--evidence",
+        str(evidence),
+    )
+    assert result.returncode == 2
+    assert f"--evidence {evidence}: region = 'eu-west-1': the stack is deployed to region 'us-east-1'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "control-matrix.xlsx").exists()
+
+
+def test_glz_matrix_warns_about_stale_evidence_and_still_writes(tmp_path, matrix_outputs, demo_state_document):
+    out = matrix_outputs[0]
+    evidence = evidence_file(tmp_path, [KEY_ROTATION_CHECK], generated_at="2020-01-01T00:00:00Z")
+    result = run_glz(
+        "matrix",
+        "--state",
+        str(out / "state.json"),
+        "--no-checkov",
+        "--out",
+        str(tmp_path),
+        "--evidence",
+        str(evidence),
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith(f"warning: evidence {evidence}: ")]
+    assert len(warnings) == 2
+    assert warnings[0].endswith("the evidence has no state hash (written by an older glz)")
+    assert re.search(r"collected \d+ days before the matrix was generated$", warnings[1])
+    assert "the evidence has no state hash" in (tmp_path / "control-matrix.md").read_text()
 
 
 def test_matrix_is_deterministic_apart_from_the_timestamp(demo_state_document):

@@ -224,9 +224,10 @@ def test_text_is_escaped() -> None:
         rules=[replace(row.rules[0], rule_id=HOSTILE, messages=(HOSTILE,))],
         config_rules=[HOSTILE],
     )
-    base.info = replace(base.info, stack=HOSTILE, gate_summary=HOSTILE)
+    base.info = replace(base.info, stack=HOSTILE, gate_summary=HOSTILE, evidence_notes=(HOSTILE,))
     document = render_html(base)
     assert HOSTILE not in document
+    assert 'id="evidence-notes"' in document
     assert "<img" not in document and 'alert("x")</script>' not in document
     assert document.count("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;") >= 8
     assert [t for t, _ in _tags(document)].count("script") == 1

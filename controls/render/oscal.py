@@ -465,7 +465,9 @@ _RESPONSIBLE = {
 }
 
 
-def _requirement(row: Row, framework: str, ids: _Ids, lz: dict[str, str], refs: dict[str, str]) -> dict[str, Any]:
+def _requirement(
+    row: Row, framework: str, ids: _Ids, lz: dict[str, str], refs: dict[str, str], notes: tuple[str, ...] = ()
+) -> dict[str, Any]:
     props = [
         _prop("requirement-id", row.id),
         _prop("status", row.status),
@@ -485,7 +487,8 @@ def _requirement(row: Row, framework: str, ids: _Ids, lz: dict[str, str], refs: 
     props += [_prop("aws-config-rule", rule) for rule in row.config_rules]
     links = [{"href": f"#{refs['state']}", "rel": "evidence", "text": "Stack state the matrix was computed from"}]
     if row.verified is not None:
-        props.append(_prop("account-verification", row.verified.result, remarks=row.verified.detail))
+        remarks = row.verified.detail + _evidence_remarks(notes)
+        props.append(_prop("account-verification", row.verified.result, remarks=remarks))
         props += [_prop("audit-check", check) for check in row.verified.check_ids]
         if "evidence" in refs:
             links.append({"href": f"#{refs['evidence']}", "rel": "evidence", "text": "glz audit evidence"})
@@ -498,6 +501,11 @@ def _requirement(row: Row, framework: str, ids: _Ids, lz: dict[str, str], refs: 
         "by-components": _by_components(row, framework, ids, lz),
         "remarks": _line(row.title),
     }
+
+
+def _evidence_remarks(notes: tuple[str, ...]) -> str:
+    """The matrix's notes on the live evidence (stale, other state, no hash) as markup paragraphs, or ''."""
+    return "".join(f"\n\nNote on the live evidence: {note}." for note in notes)
 
 
 def _sha256(path: Path) -> str | None:
@@ -535,14 +543,15 @@ def _back_matter(matrix: Matrix, framework: str, ids: _Ids) -> tuple[dict[str, A
         rlink: dict[str, Any] = {"href": info.evidence_source, "media-type": "application/json"}
         if digest:
             rlink["hashes"] = [{"algorithm": "SHA-256", "value": digest}]
-        resources.append(
-            {
-                "uuid": refs["evidence"],
-                "title": "glz audit evidence",
-                "description": "What `glz audit` observed in the AWS account, joined to the rows by probe.",
-                "rlinks": [rlink],
-            }
-        )
+        resource: dict[str, Any] = {
+            "uuid": refs["evidence"],
+            "title": "glz audit evidence",
+            "description": "What `glz audit` observed in the AWS account, joined to the rows by probe.",
+            "rlinks": [rlink],
+        }
+        if info.evidence_notes:
+            resource["remarks"] = _evidence_remarks(info.evidence_notes).strip()
+        resources.append(resource)
     return {"resources": resources}, refs
 
 
@@ -566,7 +575,8 @@ def render_ssp(matrix: Matrix, framework: str) -> dict[str, Any]:
                 " the stack state and the policy gate (see the back-matter). Statuses: prop `status` in namespace"
                 f" {NS} and implementation-status on each requirement's first by-component.",
                 "implemented-requirements": [
-                    _requirement(row, framework, ids, lz, refs) for row in matrix.rows[framework]
+                    _requirement(row, framework, ids, lz, refs, matrix.info.evidence_notes)
+                    for row in matrix.rows[framework]
                 ],
             },
             "back-matter": back_matter,

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from controls import catalog
-from controls.model import STATUSES, Matrix
+from controls.model import STATUSES, Matrix, StackInfo
 from controls.render.tabular import ROW_COLUMNS, VERIFIED_COLUMN, framework_records, has_evidence, rule_text
 
 
@@ -29,6 +29,25 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", "<br>")
 
 
+def _live_evidence(info: StackInfo) -> list[str]:
+    """The evidence paragraph of the header, with its notes (stale or mismatched evidence) as a list."""
+    if not info.evidence_source:
+        return []
+    lines = [
+        f"Live evidence: `{info.evidence_source}`, collected {info.evidence_generated_at or 'at an unknown time'} "
+        "(column “Verified in account”).",
+        "",
+    ]
+    if info.evidence_notes:
+        lines += [
+            "**Notes on the live evidence** (re-run `glz audit` against the current state to clear them):",
+            "",
+            *(f"- {note}" for note in info.evidence_notes),
+            "",
+        ]
+    return lines
+
+
 def render_markdown(matrix: Matrix) -> str:
     info, sprs = matrix.info, matrix.sprs
     lines = [
@@ -38,6 +57,7 @@ def render_markdown(matrix: Matrix) -> str:
         f"(SHA-256 `{info.state_sha256[:16]}…`). Account {info.account}, region {info.region}, "
         f"classification `{info.classification}`. Policy gate: {info.gate_summary}.",
         "",
+        *_live_evidence(info),
         f"Estimated SPRS score (NIST 800-171 r2, DoD Assessment Methodology): **{sprs.upper}** of {sprs.maximum} "
         f"if every customer action is done; **{sprs.lower}** counting only what this stack fully evidences or AWS "
         "provides.",

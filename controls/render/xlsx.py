@@ -10,14 +10,16 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from controls import catalog
+from controls.evidence import STALE_AFTER_DAYS
 from controls.matrix import summary_by_family
-from controls.model import STATUSES, Matrix
+from controls.model import STATUSES, Matrix, StackInfo
 from controls.render.tabular import framework_records
 
 SHEET_TITLES = {catalog.R2: "NIST 800-171 r2", catalog.R3: "NIST 800-171 r3", catalog.HIPAA: "HIPAA"}
 SHEETS = ("Summary", *SHEET_TITLES.values(), "Resources", "Findings", "Suppressions")
 HEADER_FILL = PatternFill("solid", fgColor="1F3864")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
+NOTE_FILL = PatternFill("solid", fgColor="FFEB9C")  # evidence notes: stale or mismatched live evidence
 STATUS_FILLS = {
     "Implemented": "C6EFCE",
     "Partially implemented": "FFEB9C",
@@ -82,6 +84,18 @@ def _table(sheet: Worksheet, columns: tuple[str, ...], records: list[dict]) -> N
                 cell.fill = PatternFill("solid", fgColor=STATUS_FILLS[cell.value])
 
 
+def _live_evidence(info: StackInfo) -> str:
+    if not info.evidence_source:
+        return "none (run `glz audit`, then `glz matrix --evidence FILE`)"
+    return f"{info.evidence_source} (collected {info.evidence_generated_at or 'at an unknown time'})"
+
+
+def _evidence_notes(info: StackInfo) -> str:
+    if not info.evidence_notes:
+        return f"none: collected against this state, within {STALE_AFTER_DAYS} days of the matrix"
+    return "\n".join(f"• {note}" for note in info.evidence_notes)
+
+
 def _summary(sheet: Worksheet, matrix: Matrix) -> None:
     info, sprs = matrix.info, matrix.sprs
     facts = [
@@ -95,7 +109,8 @@ def _summary(sheet: Worksheet, matrix: Matrix) -> None:
         ("Stack state", info.state_source),
         ("State SHA-256", info.state_sha256),
         ("Policy gate", info.gate_summary),
-        ("Live evidence", info.evidence_source or "none (run `glz audit`, then `glz matrix --evidence FILE`)"),
+        ("Live evidence", _live_evidence(info)),
+        *([("Live evidence notes", _evidence_notes(info))] if info.evidence_source else []),
         ("AWS Config conformance pack", f"{len(matrix.config_rules)} managed rules"),
         ("Estimated SPRS score (upper)", f"{sprs.upper} of {sprs.maximum}: every customer action assumed done"),
         (
@@ -108,6 +123,8 @@ def _summary(sheet: Worksheet, matrix: Matrix) -> None:
     for key, value in facts:
         sheet.append([key, value])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+        if key == "Live evidence notes" and info.evidence_notes:
+            sheet.cell(sheet.max_row, 2).fill = NOTE_FILL
     sheet.append([])
     header = ["Framework", "Family", "Requirements", *STATUSES]
     for framework, title in SHEET_TITLES.items():

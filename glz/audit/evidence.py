@@ -27,6 +27,7 @@ def document(run: AuditRun) -> dict[str, Any]:
         "tool": {"name": "glz", "version": _tool_version()},
         "stack": run.expected.stack,
         "state_source": run.expected.source,
+        "state_sha256": run.expected.state_sha256,
         "account": run.identity.account,
         "region": run.region,
         "caller_arn": run.identity.arn,

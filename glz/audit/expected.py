@@ -133,6 +133,7 @@ class Expected:
     inspector_enablers: list[Declared] = field(default_factory=list)
     malware_protection_plans: list[Declared] = field(default_factory=list)
     service_roles: list[DeclaredRole] = field(default_factory=list)  # every other declared role
+    state_sha256: str = ""  # StackState.sha256(): the control matrix of the same state records the same hash
 
     def aliases_of(self, key: Any) -> tuple[str, ...]:
         """The declared aliases of a declared key named by id or ARN (none for another key)."""
@@ -462,6 +463,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         inspector_enablers=[Declared(str(r.id), r) for r in state.of_type("aws:inspector2/enabler:Enabler")],
         malware_protection_plans=_malware_protection_plans(state),
         service_roles=[r for r in roles if r.kind == "service"],
+        state_sha256=state.sha256(),
     )
 
 
