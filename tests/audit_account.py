@@ -623,6 +623,30 @@ def _compute(state: StackState, client: Client, ids: _Ids, account: str) -> None
     batch = client("batch")
     for environment in state.of_type("aws:batch/computeEnvironment:ComputeEnvironment"):
         batch.create_compute_environment(**compute_environment_request(environment.inputs, ids.sub, account))
+    for definition in state.of_type("aws:batch/jobDefinition:JobDefinition"):
+        batch.register_job_definition(**job_definition_request(ids.sub(definition.inputs)))
+
+
+def job_definition_request(inputs: dict[str, Any]) -> dict[str, Any]:
+    """State job definition inputs -> RegisterJobDefinition parameters (containerProperties is a JSON string in
+    the state; the provider's `evaluateOnExits` is the API's `evaluateOnExit`)."""
+    request: dict[str, Any] = {"jobDefinitionName": inputs["name"], "type": inputs["type"]}
+    if inputs.get("containerProperties"):
+        request["containerProperties"] = json.loads(inputs["containerProperties"])
+    for key in ("platformCapabilities", "tags"):
+        if inputs.get(key):
+            request[key] = inputs[key]
+    if inputs.get("propagateTags") is not None:
+        request["propagateTags"] = _bool(inputs["propagateTags"])
+    if inputs.get("timeout"):
+        request["timeout"] = {"attemptDurationSeconds": int(inputs["timeout"]["attemptDurationSeconds"])}
+    strategy = inputs.get("retryStrategy")
+    if strategy:
+        request["retryStrategy"] = {
+            "attempts": int(strategy["attempts"]),
+            "evaluateOnExit": strategy.get("evaluateOnExits") or [],
+        }
+    return request
 
 
 def compute_environment_request(inputs: dict[str, Any], sub: Callable[[Any], Any], account: str) -> dict[str, Any]:

@@ -143,7 +143,11 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         "efs.backup": [b.name for b in expected.efs_backup_policies],
         "iam.role-permissions": [r.name for r in expected.roles + expected.service_roles],
         "iam.service-role-trust": [r.name for r in expected.service_roles],
+        "iam.managed-policy": [p.name for p in expected.policies],
+        "batch.job-definition": [d.name for d in expected.job_definitions],
     }
+    assert len(expected.policies) == 2  # the collaborators' permissions boundaries
+    assert len(expected.job_definitions) == 2  # alignment, variant calling
     assert len(expected.service_roles) == 9  # log delivery (2), Batch instance and jobs (3), malware scans (4)
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
@@ -224,6 +228,29 @@ def test_observed_values_are_recorded_for_passing_checks(compliant_run):
     scan = by_key[("iam.service-role-trust", "glz-demo-malware-scan-bcl")]
     assert scan.observed["trust_policy"] == scan.expected["trust_policy"]
     assert scan.probes == ("s3_malware_protection",)
+    boundary = by_key[("iam.managed-policy", "glz-demo-collab-broad-variant-lab-boundary")]
+    assert boundary.probes == ("permission_boundaries",)
+    assert (
+        boundary.observed["default_version"] == "v1" and boundary.observed["document"] == boundary.expected["document"]
+    )
+    alignment = by_key[("batch.job-definition", "glz-demo-alignment")]
+    assert alignment.probes == ("container_image_provenance", "least_privilege_jobs")
+    assert alignment.expected == {
+        "image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/genomics/bwa-mem2:2.2.1",
+        "job_role": "arn:aws:iam::111122223333:role/glz-demo-batch-job-alignment",
+        "privileged": False,
+        "readonly_root_filesystem": True,
+        "timeout_seconds": 86400,
+        "retry": {
+            "attempts": 3,
+            "evaluate_on_exit": [
+                {"action": "RETRY", "onStatusReason": "Host EC2*"},
+                {"action": "EXIT", "onReason": "*"},
+            ],
+        },
+    }
+    assert {k: alignment.observed[k] for k in alignment.expected} == alignment.expected
+    assert alignment.observed["revision"] == 1
     inspector = by_key[("inspector.enabled", "111122223333/us-east-1")]
     assert inspector.result == PASS
     assert inspector.expected == {"ec2": "ENABLED", "ecr": "ENABLED"}

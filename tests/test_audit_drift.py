@@ -296,6 +296,49 @@ def unencrypted_scratch(a: MotoAccount) -> None:
     )
 
 
+BOUNDARY_POLICY = "glz-demo-collab-broad-variant-lab-boundary"
+JOB_DEFINITION = "glz-demo-alignment"
+OTHER_JOB_ROLE = "arn:aws:iam::111122223333:role/glz-demo-batch-job-variant-calling"
+
+
+def policy_arn(a: MotoAccount, name: str) -> str:
+    return f"arn:aws:iam::{a.output('accountId')}:policy/{name}"
+
+
+def default_document(a: MotoAccount, name: str) -> dict:
+    iam = a.client("iam")
+    version = iam.get_policy(PolicyArn=policy_arn(a, name))["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=policy_arn(a, name), VersionId=version)["PolicyVersion"]["Document"]
+
+
+def new_default_version(a: MotoAccount, name: str, document: dict) -> None:
+    a.client("iam").create_policy_version(
+        PolicyArn=policy_arn(a, name), PolicyDocument=json.dumps(document), SetAsDefault=True
+    )
+
+
+def widen_boundary(a: MotoAccount) -> None:
+    """A new default version of the collaborator's boundary that lets the role do anything to any bucket."""
+    document = default_document(a, BOUNDARY_POLICY)
+    document["Statement"].append({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    new_default_version(a, BOUNDARY_POLICY, document)
+
+
+def latest_job_definition(a: MotoAccount, name: str) -> dict:
+    active = a.client("batch").describe_job_definitions(jobDefinitionName=name, status="ACTIVE")["jobDefinitions"]
+    return max(active, key=lambda d: d["revision"])
+
+
+def register_revision(a: MotoAccount, name: str, **container: object) -> int:
+    """A new revision registered outside Pulumi (console's "create revision"): the latest one, some container
+    properties changed."""
+    latest = latest_job_definition(a, name)
+    keys = ("jobDefinitionName", "type", "platformCapabilities", "propagateTags", "retryStrategy", "timeout", "tags")
+    request = {k: latest[k] for k in keys if k in latest}
+    request["containerProperties"] = {**latest["containerProperties"], **container}
+    return a.client("batch").register_job_definition(**request)["revision"]
+
+
 @dataclass(frozen=True)
 class Drift:
     name: str
@@ -476,6 +519,26 @@ DRIFTS = [
         "EFS backups disabled",
         disable_efs_backups,
         lambda a: {("efs.backup", file_system(a))},
+    ),
+    Drift(
+        "collaborator boundary's new default version allows s3:* on *",
+        widen_boundary,
+        lambda a: {("iam.managed-policy", BOUNDARY_POLICY)},
+    ),
+    Drift(
+        "job definition revision with another image",
+        lambda a: register_revision(a, JOB_DEFINITION, image="docker.io/someone/bwa-mem2:latest"),
+        lambda a: {("batch.job-definition", JOB_DEFINITION)},
+    ),
+    Drift(
+        "job definition revision running privileged",
+        lambda a: register_revision(a, JOB_DEFINITION, privileged=True),
+        lambda a: {("batch.job-definition", JOB_DEFINITION)},
+    ),
+    Drift(
+        "job definition revision with another pipeline's job role",
+        lambda a: register_revision(a, JOB_DEFINITION, jobRoleArn=OTHER_JOB_ROLE),
+        lambda a: {("batch.job-definition", JOB_DEFINITION)},
     ),
     Drift(
         "launch template allows IMDSv1",
@@ -941,3 +1004,130 @@ def test_secret_service_policies_are_not_compared_and_never_passed_as_compared(a
     account.client("iam").put_role_policy(RoleName=JOB_ROLE, PolicyName="extra", PolicyDocument=json.dumps(widen))
     failed = [r for r in run_audit(hidden, shared_session(), "demo").results if r.result == FAIL]
     assert [(r.id, r.resource) for r in failed] == [("iam.role-permissions", JOB_ROLE)]
+
+
+# ---- customer-managed policies and job definitions ---------------------------------------------------------
+
+
+def test_a_widened_boundary_names_the_added_statement(account):
+    widen_boundary(account)
+    result = _result(account.audit(), "iam.managed-policy", BOUNDARY_POLICY)
+    assert result.result == FAIL and result.drift and result.probes == ("permission_boundaries",)
+    assert "default version v2 differs from the declared document: adds Allow s3:* on *" in result.reason
+    assert result.observed["default_version"] == "v2"
+    assert result.observed["differences"] == {"adds": ["Allow s3:* on *"]}
+
+
+def test_a_reworded_boundary_version_meaning_the_same_passes(account):
+    for policy in from_state(account.state).policies:
+        new_default_version(account, policy.name, _respell(default_document(account, policy.name)))
+    run = account.audit()
+    assert [r for r in run.results if r.result == FAIL] == []
+    results = [r for r in run.results if r.id == "iam.managed-policy"]
+    assert len(results) == 2 and all(r.result == PASS and r.observed["default_version"] == "v2" for r in results)
+
+
+def test_a_url_encoded_policy_version_is_read_as_iam_sends_it(account):
+    """IAM sends the document URL-encoded; boto3 decodes it, other clients may not: either way it compares."""
+    from urllib.parse import quote
+
+    def encode(parsed, **_):
+        parsed["PolicyVersion"]["Document"] = quote(json.dumps(parsed["PolicyVersion"]["Document"]))
+
+    session = AuditSession(boto=boto3.Session(region_name=REGION), region=REGION)
+    session.events.register("after-call.iam.GetPolicyVersion", encode)
+    results = [r for r in account.audit(session).results if r.id == "iam.managed-policy"]
+    assert len(results) == 2 and all(r.result == PASS for r in results)
+    widen_boundary(account)
+    session = AuditSession(boto=boto3.Session(region_name=REGION), region=REGION)
+    session.events.register("after-call.iam.GetPolicyVersion", encode)
+    failed = [r for r in account.audit(session).results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("iam.managed-policy", BOUNDARY_POLICY)]
+
+
+def test_a_deleted_boundary_policy_fails_its_check_and_the_boundary_check(account):
+    iam = account.client("iam")
+    iam.delete_role_permissions_boundary(RoleName=COLLABORATOR)
+    iam.delete_policy(PolicyArn=policy_arn(account, BOUNDARY_POLICY))
+    run = account.audit()
+    failed = {(r.id, r.resource): r for r in run.results if r.result == FAIL}
+    assert set(failed) == {("iam.managed-policy", BOUNDARY_POLICY), ("iam.permissions-boundary", COLLABORATOR)}
+    assert "does not exist" in failed[("iam.managed-policy", BOUNDARY_POLICY)].reason
+
+
+def _hide_policy_documents(document: dict) -> dict:
+    document = json.loads(json.dumps(document))
+    for entry in document["deployment"]["resources"]:
+        if entry["type"] == "aws:iam/policy:Policy":
+            for part in ("inputs", "outputs"):
+                entry[part]["policy"] = {SECRET_SIG_KEY: SECRET_SIG, "ciphertext": "AAAA"}
+    return document
+
+
+def test_a_secret_policy_document_is_not_compared_but_its_existence_is(account):
+    widen_boundary(account)
+    hidden = StackState(_hide_policy_documents(account.deployed), "exported.json")
+    result = _result(run_audit(hidden, shared_session(), "demo"), "iam.managed-policy", BOUNDARY_POLICY)
+    assert result.result == PASS and "document not compared (a secret in the state)" in result.reason
+    assert result.expected["document_not_compared"] is True and "document" not in result.expected
+
+
+def test_job_definition_drift_is_reported_by_field(account):
+    revision = register_revision(
+        account, JOB_DEFINITION, image="docker.io/someone/bwa-mem2:latest", privileged=True, jobRoleArn=OTHER_JOB_ROLE
+    )
+    result = _result(account.audit(), "batch.job-definition", JOB_DEFINITION)
+    assert result.result == FAIL and result.drift
+    assert result.probes == ("container_image_provenance", "least_privilege_jobs")
+    assert f"revision {revision} (the state records revision 1) differs from the state in:" in result.reason
+    assert "image 'docker.io/someone/bwa-mem2:latest' (declared '111122223333.dkr.ecr." in result.reason
+    assert "privileged True (declared False)" in result.reason
+    assert f"job_role '{OTHER_JOB_ROLE}'" in result.reason
+    assert result.observed["revision"] == revision and result.observed["privileged"] is True
+    assert "timeout_seconds" not in result.reason and "retry" not in result.reason
+
+
+def test_only_the_latest_active_revision_counts(account):
+    batch = account.client("batch")
+    revision = register_revision(account, JOB_DEFINITION, privileged=True)
+    batch.deregister_job_definition(jobDefinition=f"{JOB_DEFINITION}:{revision}")
+    result = _result(account.audit(), "batch.job-definition", JOB_DEFINITION)
+    assert result.result == PASS and result.observed["revision"] == 1
+    batch.deregister_job_definition(jobDefinition=f"{JOB_DEFINITION}:1")
+    run = account.audit()
+    failed = [r for r in run.results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("batch.job-definition", JOB_DEFINITION)]
+    assert "has no ACTIVE revision" in failed[0].reason and failed[0].drift
+
+
+def test_more_retries_or_no_timeout_is_drift(account):
+    batch = account.client("batch")
+    latest = latest_job_definition(account, JOB_DEFINITION)
+    keys = ("jobDefinitionName", "type", "containerProperties", "platformCapabilities", "propagateTags", "tags")
+    batch.register_job_definition(**{k: latest[k] for k in keys}, retryStrategy={"attempts": 10, "evaluateOnExit": []})
+    result = _result(account.audit(), "batch.job-definition", JOB_DEFINITION)
+    assert result.result == FAIL
+    assert "timeout_seconds None (declared 86400)" in result.reason
+    assert "retry {'attempts': 10, 'evaluate_on_exit': []}" in result.reason
+
+
+def _declare_job_user(document: dict, name: str, user: str) -> dict:
+    document = json.loads(json.dumps(document))
+    for entry in document["deployment"]["resources"]:
+        if entry["type"] == "aws:batch/jobDefinition:JobDefinition" and entry["inputs"]["name"] == name:
+            for part in ("inputs", "outputs"):
+                container = json.loads(entry[part]["containerProperties"])
+                entry[part]["containerProperties"] = json.dumps({**container, "user": user})
+    return document
+
+
+def test_a_declared_user_is_compared_only_when_declared(account):
+    state = StackState(_declare_job_user(account.deployed, JOB_DEFINITION, "1000"), "state.json")
+    failed = [r for r in run_audit(state, shared_session(), "demo").results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("batch.job-definition", JOB_DEFINITION)]
+    assert "user None (declared '1000')" in failed[0].reason
+    register_revision(account, JOB_DEFINITION, user="1000")
+    result = _result(run_audit(state, shared_session(), "demo"), "batch.job-definition", JOB_DEFINITION)
+    assert result.result == PASS and result.observed["user"] == "1000"
+    # The demo state declares no user: another revision's user is not compared.
+    assert _result(account.audit(), "batch.job-definition", JOB_DEFINITION).result == PASS

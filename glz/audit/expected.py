@@ -91,6 +91,36 @@ class DeclaredRole:
         return self.resource.urn
 
 
+@dataclass(frozen=True)
+class DeclaredPolicy:
+    """A declared customer-managed IAM policy (aws:iam/policy:Policy), e.g. a collaborator's permissions boundary."""
+
+    name: str
+    arn: str
+    resource: Resource
+    document: dict[str, Any] | None  # None when the state holds the document only as a secret
+
+    @property
+    def urn(self) -> str:
+        return self.resource.urn
+
+
+@dataclass(frozen=True)
+class DeclaredJobDefinition:
+    """A declared AWS Batch job definition, by name; its container properties parsed from the state's JSON."""
+
+    name: str
+    resource: Resource
+    container: dict[str, Any] | None  # None when not declared (or held only as a secret)
+
+    @property
+    def urn(self) -> str:
+        return self.resource.urn
+
+    def prop(self, key: str, default: Any = None) -> Any:
+        return self.resource.prop(key, default)
+
+
 @dataclass
 class Expected:
     stack: str
@@ -133,6 +163,8 @@ class Expected:
     inspector_enablers: list[Declared] = field(default_factory=list)
     malware_protection_plans: list[Declared] = field(default_factory=list)
     service_roles: list[DeclaredRole] = field(default_factory=list)  # every other declared role
+    policies: list[DeclaredPolicy] = field(default_factory=list)  # customer-managed policies
+    job_definitions: list[DeclaredJobDefinition] = field(default_factory=list)
     state_sha256: str = ""  # StackState.sha256(): the control matrix of the same state records the same hash
 
     def aliases_of(self, key: Any) -> tuple[str, ...]:
@@ -327,6 +359,31 @@ def _all_roles(state: StackState) -> list[DeclaredRole]:
     return roles
 
 
+def _policies(state: StackState, account: str) -> list[DeclaredPolicy]:
+    policies = []
+    for policy in state.of_type("aws:iam/policy:Policy"):
+        name = _physical(policy, "name")
+        arn = policy.outputs.get("arn") or policy.id
+        if not (isinstance(arn, str) and arn.startswith("arn:")):
+            path = str(policy.prop("path") or "/")
+            arn = f"arn:aws:iam::{account}:policy{path}{name}"
+        policies.append(DeclaredPolicy(name, str(arn), policy, _policy_document(policy.prop("policy"))))
+    return policies
+
+
+def _job_definitions(state: StackState) -> list[DeclaredJobDefinition]:
+    definitions = []
+    for definition in state.of_type("aws:batch/jobDefinition:JobDefinition"):
+        container = definition.prop("containerProperties")
+        container = None if isinstance(container, SecretValue) else decode_json(container)
+        definitions.append(
+            DeclaredJobDefinition(
+                _physical(definition, "name"), definition, container if isinstance(container, dict) else None
+            )
+        )
+    return definitions
+
+
 ALARM_ACTION_KEYS = ("alarmActions", "okActions", "insufficientDataActions")
 INGRESS_RULE_TYPES = (
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
@@ -463,6 +520,8 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         inspector_enablers=[Declared(str(r.id), r) for r in state.of_type("aws:inspector2/enabler:Enabler")],
         malware_protection_plans=_malware_protection_plans(state),
         service_roles=[r for r in roles if r.kind == "service"],
+        policies=_policies(state, account),
+        job_definitions=_job_definitions(state),
         state_sha256=state.sha256(),
     )
 

@@ -55,7 +55,10 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("iam", "ListRolePolicies"): "iam:ListRolePolicies",
     ("iam", "GetRolePolicy"): "iam:GetRolePolicy",
     ("iam", "ListAttachedRolePolicies"): "iam:ListAttachedRolePolicies",
+    ("iam", "GetPolicy"): "iam:GetPolicy",
+    ("iam", "GetPolicyVersion"): "iam:GetPolicyVersion",
     ("batch", "DescribeComputeEnvironments"): "batch:DescribeComputeEnvironments",
+    ("batch", "DescribeJobDefinitions"): "batch:DescribeJobDefinitions",
     ("efs", "DescribeFileSystems"): "elasticfilesystem:DescribeFileSystems",
     ("efs", "DescribeBackupPolicy"): "elasticfilesystem:DescribeBackupPolicy",
 }

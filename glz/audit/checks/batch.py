@@ -1,5 +1,7 @@
 """AWS Batch: every declared compute environment is VALID and in its declared state, subnets and security
-groups; the launch template version it actually uses requires IMDSv2 and encrypts every EBS volume."""
+groups; the launch template version it actually uses requires IMDSv2 and encrypts every EBS volume. Every declared
+job definition's latest ACTIVE revision runs the declared image, as the declared job role, unprivileged, with the
+declared root filesystem, user, timeout and retry strategy."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 
 from glz.audit.compare import as_bool, as_int, as_list, same_key
 from glz.audit.context import AuditContext
-from glz.audit.expected import Declared
+from glz.audit.expected import Declared, DeclaredJobDefinition
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
 ENVIRONMENT = CheckSpec(
@@ -21,6 +23,12 @@ VOLUMES = CheckSpec(
     "batch.encrypted-volumes",
     "Launch template encrypts every EBS volume with the declared key",
     ("compute_encrypted_volumes",),
+)
+
+JOB_DEFINITION = CheckSpec(
+    "batch.job-definition",
+    "Latest ACTIVE job definition revision has the declared image, job role, privileges, user, timeout and retries",
+    ("container_image_provenance", "least_privilege_jobs"),
 )
 
 
@@ -191,6 +199,83 @@ def _volumes(ctx: AuditContext, environment: Declared) -> CheckResult | None:
     return ctx.check(VOLUMES, environment.name, urn, expected, body)
 
 
+def _retry(strategy: Any, exits_key: str) -> dict[str, Any] | None:
+    """A retry strategy (the state's `evaluateOnExits` or the API's `evaluateOnExit`) in one spelling; the order
+    of the exit conditions matters (the first match decides), the case of their action does not."""
+    if not isinstance(strategy, dict) or not strategy:
+        return None
+    exits = []
+    for condition in as_list(strategy.get(exits_key)):
+        if isinstance(condition, dict):
+            exits.append({k: (str(v).upper() if k == "action" else str(v)) for k, v in condition.items() if v})
+    return {"attempts": as_int(strategy.get("attempts")), "evaluate_on_exit": exits}
+
+
+def _timeout(timeout: Any) -> int | None:
+    return as_int((timeout or {}).get("attemptDurationSeconds")) if isinstance(timeout, dict) else None
+
+
+def _job_settings(container: dict[str, Any] | None, timeout: Any, retry: dict[str, Any] | None) -> dict[str, Any]:
+    """The security-relevant settings of a job definition, the same way for the state and the API."""
+    settings: dict[str, Any] = {}
+    if container is not None:
+        settings.update(
+            image=container.get("image"),
+            job_role=container.get("jobRoleArn") or None,
+            privileged=as_bool(container.get("privileged", False)),
+            readonly_root_filesystem=as_bool(container.get("readonlyRootFilesystem", False)),
+            user=container.get("user") or None,
+        )
+    return {**settings, "timeout_seconds": _timeout(timeout), "retry": retry}
+
+
+def _job_definition(ctx: AuditContext, definition: DeclaredJobDefinition) -> CheckResult:
+    container = definition.container
+    declared = _job_settings(
+        container, definition.prop("timeout"), _retry(definition.prop("retryStrategy"), "evaluateOnExits")
+    )
+    # The root filesystem and user are compared only when the state declares them.
+    compared = [
+        k
+        for k in declared
+        if not (k == "readonly_root_filesystem" and "readonlyRootFilesystem" not in (container or {}))
+        and not (k == "user" and not (container or {}).get("user"))
+    ]
+    expected = {k: declared[k] for k in compared}
+    if container is None:
+        expected["container_not_compared"] = True
+    declared_revision = as_int(definition.resource.outputs.get("revision"))
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        answer = ctx.call("batch", "describe_job_definitions", jobDefinitionName=definition.name, status="ACTIVE").get(
+            "jobDefinitions", []
+        )
+        active = [d for d in answer if d.get("jobDefinitionName") == definition.name and d.get("status") == "ACTIVE"]
+        if not active:
+            observed["active_revisions"] = 0
+            return fail(f"job definition {definition.name} is declared ({definition.urn}) but has no ACTIVE revision")
+        latest = max(active, key=lambda d: as_int(d.get("revision")) or 0)
+        revision = as_int(latest.get("revision"))
+        live = _job_settings(
+            latest.get("containerProperties") if container is not None else None,
+            latest.get("timeout"),
+            _retry(latest.get("retryStrategy"), "evaluateOnExit"),
+        )
+        observed.update(revision=revision, arn=latest.get("jobDefinitionArn"))
+        observed.update({k: live.get(k) for k in compared})
+        differing = [k for k in compared if observed[k] != expected[k]]
+        of_revision = f"job definition {definition.name} revision {revision}"
+        if declared_revision and revision != declared_revision:
+            of_revision += f" (the state records revision {declared_revision})"
+        if differing:
+            shown = "; ".join(f"{k} {observed[k]!r} (declared {expected[k]!r})" for k in differing)
+            return fail(f"{of_revision} differs from the state in: {shown}")
+        note = "; container properties not compared (not declared)" if container is None else ""
+        return ok(f"{of_revision}: {expected.get('image') or 'settings'} as declared{note}")
+
+    return ctx.check(JOB_DEFINITION, definition.name, definition.urn, expected, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     for environment in ctx.expected.compute_environments:
         yield _environment(ctx, environment)
@@ -199,3 +284,5 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
             volumes = _volumes(ctx, environment)
             if volumes is not None:
                 yield volumes
+    for definition in ctx.expected.job_definitions:
+        yield _job_definition(ctx, definition)

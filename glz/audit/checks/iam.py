@@ -2,7 +2,8 @@
 every declared condition (ExternalId, MFA, MFA age, principal account); session length and the permissions
 boundary are as declared. ExternalId values never reach the evidence. Every declared role: its inline policies
 and attached managed policies are exactly the declared ones, the inline documents meaning the same as declared;
-roles AWS services assume keep exactly their declared trust policy."""
+roles AWS services assume keep exactly their declared trust policy. Every declared customer-managed policy (the
+collaborators' permissions boundaries) exists and its default version means the same as the declared document."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 from glz.audit import policy_docs
 from glz.audit.compare import as_bool, as_int
 from glz.audit.context import AuditContext
-from glz.audit.expected import DeclaredRole
+from glz.audit.expected import DeclaredPolicy, DeclaredRole
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
 COLLABORATOR_TRUST = CheckSpec(
@@ -38,6 +39,12 @@ ROLE_PERMISSIONS = CheckSpec(
 SERVICE_ROLE_TRUST = CheckSpec(
     "iam.service-role-trust",
     "Service role's trust policy means the same as the declared one",
+    ("least_privilege_jobs",),
+)
+# Its probes depend on how the declared roles use the policy (_policy_probes); the spec's own are the fallback.
+MANAGED_POLICY = CheckSpec(
+    "iam.managed-policy",
+    "Customer-managed policy exists and its default version means the same as the declared document",
     ("least_privilege_jobs",),
 )
 
@@ -297,6 +304,54 @@ def _service_trust(ctx: AuditContext, role: DeclaredRole) -> CheckResult | None:
     return ctx.check(_spec_for(SERVICE_ROLE_TRUST, role), role.name, role.urn, expected, body)
 
 
+def _policy_probes(ctx: AuditContext, policy: DeclaredPolicy) -> tuple[str, ...]:
+    """A policy bears on what it limits or grants: permission_boundaries when a declared role has it as its
+    boundary; the probes of the roles it is attached to (by their purpose); else the spec's fallback."""
+    roles = ctx.expected.roles + ctx.expected.service_roles
+    probes: list[str] = []
+    if any(r.resource.prop("permissionsBoundary") == policy.arn for r in roles):
+        probes.append("permission_boundaries")
+    for role in roles:
+        if policy.arn in role.managed_policies:
+            probes += PURPOSE_PROBES.get(role.purpose, ROLE_PERMISSIONS.probes)
+    return tuple(dict.fromkeys(probes)) or MANAGED_POLICY.probes
+
+
+def _managed_policy(ctx: AuditContext, policy: DeclaredPolicy) -> CheckResult:
+    """GetPolicy for the default version's id, GetPolicyVersion for its document (IAM returns it URL-encoded;
+    policy_docs.parse reads it either way), compared by meaning. Other versions grant nothing until made the
+    default, so only the default is compared."""
+    expected: dict[str, Any] = {"arn": policy.arn}
+    if policy.document is None:
+        expected["document_not_compared"] = True
+    else:
+        expected["document"] = policy_docs.redacted(policy.document)
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        answer = ctx.call_or_none("iam", "get_policy", NO_SUCH_ENTITY, PolicyArn=policy.arn)
+        if answer is None:
+            observed["exists"] = False
+            return fail(f"policy {policy.name} is declared in the state ({policy.urn}) but {policy.arn} does not exist")
+        version = str(answer["Policy"].get("DefaultVersionId") or "")
+        observed["default_version"] = version
+        live = ctx.call("iam", "get_policy_version", PolicyArn=policy.arn, VersionId=version)["PolicyVersion"]
+        document = policy_docs.parse(live.get("Document"))
+        observed["document"] = policy_docs.redacted(document)
+        if policy.document is None:
+            return ok(f"{policy.arn} exists (default version {version}); document not compared (a secret in the state)")
+        found = policy_docs.differences(policy.document, document)
+        if found:
+            observed["differences"] = found
+            return fail(
+                f"policy {policy.name}: default version {version} differs from the declared document: "
+                + policy_docs.describe_differences(found)
+            )
+        return ok(f"default version {version} means the same as declared")
+
+    spec = replace(MANAGED_POLICY, probes=_policy_probes(ctx, policy))
+    return ctx.check(spec, policy.name, policy.urn, expected, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     for role in ctx.expected.roles:
         yield _trust(ctx, role)
@@ -310,3 +365,5 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
         trust = _service_trust(ctx, role)
         if trust is not None:
             yield trust
+    for policy in ctx.expected.policies:
+        yield _managed_policy(ctx, policy)
