@@ -115,3 +115,35 @@ def test_the_checks_themselves_can_fail():
     assert not is_allowed("s3:PutBucketPolicy", patterns)
     assert is_allowed("s3:getbucketpolicy", patterns)
     assert is_allowed("s3:GetBucketPolicy", ["s3:Get*"]) and not is_allowed("s3:ListBucket", ["s3:Get*"])
+
+
+# Needs no permission at all: AWS answers GetCallerIdentity for any valid credentials.
+NO_PERMISSION_NEEDED = {"sts:GetCallerIdentity"}
+
+
+def test_aws_managed_security_audit_policy_allows_every_audit_action():
+    """The guide tells operators an existing SecurityAudit role is enough; check that against the copy of
+    the AWS managed policy moto ships (refreshed with each moto release), with IAM's wildcard matching."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    security_audit = json.loads(aws_managed_policies_data)["SecurityAudit"]["Document"]
+    statements = security_audit["Statement"]
+    statements = statements if isinstance(statements, list) else [statements]
+    assert not [s for s in statements if s.get("Effect") != "Allow"], "SecurityAudit gained a Deny: re-read it"
+    patterns = [
+        pattern.lower()
+        for statement in statements
+        for pattern in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    ]
+    policy = json.loads(POLICY_PATH.read_text())
+    needed = {
+        action
+        for statement in policy["Statement"]
+        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
+    }
+    not_allowed = sorted(
+        action
+        for action in needed - NO_PERMISSION_NEEDED
+        if not any(fnmatch.fnmatchcase(action.lower(), pattern) for pattern in patterns)
+    )
+    assert not_allowed == [], f"SecurityAudit does not allow {not_allowed}: say so in docs/auditor-guide.md"
