@@ -7,13 +7,9 @@ documents never use a wildcard action and never pair ``Resource: "*"`` with a no
 
 from __future__ import annotations
 
-from typing import Any
-
 from components.data_access import RUN_TAG_KEY, run_tag_read_statement
+from components.policy_document import Document, Statement, document
 from components.settings import Collaborator
-
-Statement = dict[str, Any]
-Document = dict[str, Any]
 
 MFA_MAX_AGE_SECONDS = 3600
 """A session may only be started within an hour of the MFA sign-in it rests on."""
@@ -68,10 +64,6 @@ OPERATOR_ROLE_TAMPER_ACTIONS = (
     "iam:UpdateRole",
 )
 DATA_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
-
-
-def document(statements: list[Statement]) -> Document:
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _principal_list(arns: list[str]) -> str | list[str]:

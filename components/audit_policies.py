@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components.policy_document import Statement, document
 from components.security_services import CONFIG_KEY_PREFIX
 from components.settings import Settings
 
-Statement = dict[str, Any]
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 CONFIG = "config.amazonaws.com"
 CLOUDWATCH = "cloudwatch.amazonaws.com"
@@ -26,10 +26,6 @@ DESTRUCTIVE_ACTIONS = (
     "s3:PutLifecycleConfiguration",
 )
 """Nobody, the account root included, deletes audit records or adds a lifecycle rule that would."""
-
-
-def document(statements: list[Statement]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def trail_arn(settings: Settings, trail_name: str) -> str:

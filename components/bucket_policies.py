@@ -6,9 +6,7 @@ one definition of "TLS-only" and "only the expected KMS key".
 
 from __future__ import annotations
 
-from typing import Any
-
-Statement = dict[str, Any]
+from components.policy_document import Statement
 
 SSE_HEADER = "s3:x-amz-server-side-encryption"
 SSE_KEY_HEADER = "s3:x-amz-server-side-encryption-aws-kms-key-id"
@@ -78,7 +76,3 @@ def allow_access_log_delivery(log_bucket_arn: str, source_bucket_arns: list[str]
             "StringEquals": {"aws:SourceAccount": account_id},
         },
     }
-
-
-def document(statements: list[Statement]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": statements}

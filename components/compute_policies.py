@@ -11,7 +11,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-Statement = dict[str, Any]
+from components.policy_document import Statement, document
 
 INSTANCE_ROLE_SUFFIX = "batch-instance"
 """Role name suffix (naming.role_name) of the EC2 instance role of every Batch compute environment."""
@@ -65,10 +65,6 @@ JOB_SPECS: tuple[JobSpec, ...] = (
 
 IMAGE_SETTING = {"alignment": "alignment", "variant-calling": "variant_calling"}
 """JobSpec.key -> field of settings.compute.images."""
-
-
-def document(statements: list[Statement]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def ec2_trust_policy() -> dict[str, Any]:

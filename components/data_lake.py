@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import bucket_policies, malware_policies
+from components import bucket_policies, malware_policies, policy_document
 from components.naming import bucket_name
 from components.settings import STORAGE_CLASS_BY_KEY, TIERS, Settings, TierLifecycle
 
@@ -169,7 +169,7 @@ class SecureBucket(pulumi.ComponentResource):
             bucket=self.bucket.id,
             policy=pulumi.Output.all(self.bucket.arn, kms_key.arn, extra).apply(
                 lambda args: json.dumps(
-                    bucket_policies.document(
+                    policy_document.document(
                         bucket_policies.deny_insecure_transport(args[0])
                         + bucket_policies.deny_unexpected_encryption(args[0], args[1])
                         + list(args[2])

@@ -9,14 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from components.naming import account_root
+from components.policy_document import Statement, document
 from components.settings import Settings
 
-Statement = dict[str, Any]
 AUTOSCALING_SLR = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
-
-
-def _document(statements: list[Statement]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def _account_admin(settings: Settings) -> Statement:
@@ -42,7 +38,7 @@ def data_key_policy(settings: Settings) -> dict[str, Any]:
     policies grant kms:Decrypt/GenerateDataKey on this key only via S3 for their bucket
     (malware_policies.role_policy). Naming them here would fail the deployment: KMS rejects a key policy
     whose principal does not exist yet, and this key is created before the roles."""
-    return _document(
+    return document(
         [
             _account_admin(settings),
             {
@@ -61,7 +57,7 @@ def log_key_policy(settings: Settings) -> dict[str, Any]:
     """Audit logs: CloudTrail writes, CloudWatch Logs stores, alarms publish to the encrypted
     topic, AWS Config delivers snapshots to the audit bucket."""
     partition, region, account = settings.partition, settings.region, settings.account_id
-    return _document(
+    return document(
         [
             _account_admin(settings),
             {
@@ -121,7 +117,7 @@ def compute_key_policy(settings: Settings) -> dict[str, Any]:
     """Compute volumes: the EC2 Auto Scaling service-linked role launches Batch instances with
     encrypted EBS volumes and needs the key and a grant on it, or jobs sit in RUNNABLE."""
     slr = f"arn:{settings.partition}:iam::{settings.account_id}:role/{AUTOSCALING_SLR}"
-    return _document(
+    return document(
         [
             _account_admin(settings),
             {

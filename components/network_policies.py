@@ -10,17 +10,13 @@ from typing import Any
 
 from components.data_lake import LOG_TIER
 from components.naming import bucket_name
+from components.policy_document import Statement, document
 from components.settings import TIERS, Settings
 
-Statement = dict[str, Any]
 AUDIT_TIER = "audit"
 """Suffix of the audit bucket's name (naming.bucket_name(settings, stack, AUDIT_TIER))."""
 
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
-
-
-def document(statements: list[Statement]) -> dict[str, Any]:
-    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def landing_zone_bucket_names(settings: Settings, stack: str) -> list[str]:

@@ -451,13 +451,16 @@ def test_csv_and_markdown_hold_every_row(matrix_outputs):
     assert markdown.count("\n| 3.") >= 110 and "| 164.312(b) |" in markdown
 
 
+def matrix_with_evidence(state, out, evidence):
+    """`glz matrix` on a state file with an evidence file, gate without checkov."""
+    return run_glz("matrix", "--state", str(state), "--no-checkov", "--out", str(out), "--evidence", str(evidence))
+
+
 def test_glz_matrix_bad_evidence_exits_2_without_traceback(tmp_path, matrix_outputs):
     out = matrix_outputs[0]
     bad = tmp_path / "evidence.json"
     bad.write_text("{not json")
-    result = run_glz(
-        "matrix", "--state", str(out / "state.json"), "--no-checkov", "--out", str(tmp_path), "--evidence", str(bad)
-    )
+    result = matrix_with_evidence(out / "state.json", tmp_path, bad)
     assert result.returncode == 2
     assert "--evidence" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "control-matrix.xlsx").exists()
@@ -466,16 +469,7 @@ def test_glz_matrix_bad_evidence_exits_2_without_traceback(tmp_path, matrix_outp
 def test_glz_matrix_refuses_evidence_from_another_region_with_exit_2(tmp_path, matrix_outputs):
     out = matrix_outputs[0]
     evidence = evidence_file(tmp_path, [], region="eu-west-1")
-    result = run_glz(
-        "matrix",
-        "--state",
-        str(out / "state.json"),
-        "--no-checkov",
-        "--out",
-        str(tmp_path),
-        "--evidence",
-        str(evidence),
-    )
+    result = matrix_with_evidence(out / "state.json", tmp_path, evidence)
     assert result.returncode == 2
     assert f"--evidence {evidence}: region = 'eu-west-1': the stack is deployed to region 'us-east-1'" in result.stderr
     assert "Traceback" not in result.stderr
@@ -485,16 +479,7 @@ def test_glz_matrix_refuses_evidence_from_another_region_with_exit_2(tmp_path, m
 def test_glz_matrix_warns_about_stale_evidence_and_still_writes(tmp_path, matrix_outputs, demo_state_document):
     out = matrix_outputs[0]
     evidence = evidence_file(tmp_path, [KEY_ROTATION_CHECK], generated_at="2020-01-01T00:00:00Z")
-    result = run_glz(
-        "matrix",
-        "--state",
-        str(out / "state.json"),
-        "--no-checkov",
-        "--out",
-        str(tmp_path),
-        "--evidence",
-        str(evidence),
-    )
+    result = matrix_with_evidence(out / "state.json", tmp_path, evidence)
     assert result.returncode == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith(f"warning: evidence {evidence}: ")]
     assert len(warnings) == 2

@@ -8,7 +8,7 @@ import re
 from typing import Any
 from urllib.parse import unquote
 
-from glz.audit.compare import as_list
+from policies.framework import as_list
 
 
 def parse(document: Any) -> dict[str, Any]:

@@ -360,22 +360,23 @@ def _bucket_of(resource: str) -> tuple[str, str] | None:
     return bucket, key
 
 
+def _attached_to(stack: StackView, typ: str, role: View) -> list[View]:
+    """Resources of ``typ`` on ``role``: linked by property dependency (a preview) or by role name (any export)."""
+    return [
+        r
+        for r in stack.of_type(typ)
+        if role.urn in (r.property_dependencies.get("role") or [])
+        or (r.get("role") and r.get("role") == role.get("name"))
+    ]
+
+
 def _scope_problems(stack: StackView, role: View, bucket_name: str) -> list[str]:
     """How the scan role's permissions reach beyond what GuardDuty needs for ``bucket_name``."""
     problems = []
     data_keys = {str(k.get("arn")) for k in stack.of_type(KMS_KEY) if k.tags.get("Purpose") == "data" and k.get("arn")}
-    linked = [
-        p
-        for p in stack.of_type(ROLE_POLICY)
-        if role.urn in (p.property_dependencies.get("role") or [])
-        or (p.get("role") and p.get("role") == role.get("name"))
-    ]
-    for attachment in stack.of_type(ROLE_POLICY_ATTACHMENT):
-        if role.urn in (attachment.property_dependencies.get("role") or []) or (
-            attachment.get("role") and attachment.get("role") == role.get("name")
-        ):
-            problems.append(f"has the managed policy {attachment.get('policyArn')} attached")
-    for policy in linked:
+    for attachment in _attached_to(stack, ROLE_POLICY_ATTACHMENT, role):
+        problems.append(f"has the managed policy {attachment.get('policyArn')} attached")
+    for policy in _attached_to(stack, ROLE_POLICY, role):
         for statement in statements(policy.json("policy")):
             if statement.get("Effect") != "Allow":
                 continue
@@ -418,8 +419,8 @@ def _exempt_elsewhere(stack: StackView, role: View, scanned: set[str]) -> Iterat
             str(p)
             for statement in statements(policy.json("policy"))
             for p in [
-                *as_list(((statement.get("Condition") or {}).get("ArnNotLike") or {}).get("aws:PrincipalArn")),
-                *as_list(((statement.get("Condition") or {}).get("ArnNotEquals") or {}).get("aws:PrincipalArn")),
+                *condition_values(statement, "ArnNotLike", "aws:PrincipalArn"),
+                *condition_values(statement, "ArnNotEquals", "aws:PrincipalArn"),
                 *[q.partition(":")[2] for q in principals(statement)],
             ]
         }

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from glz.audit.compare import as_bool, as_int, as_list, same_key
+from glz.audit.compare import as_bool, as_int, same_key
 from glz.audit.context import AuditContext
 from glz.audit.expected import Declared, DeclaredJobDefinition
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+from policies.framework import as_list
 
 ENVIRONMENT = CheckSpec(
     "batch.compute-environment",

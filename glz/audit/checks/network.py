@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from glz.audit.compare import as_bool, as_int, as_list
+from glz.audit.compare import as_bool, as_int
 from glz.audit.context import AuditContext
 from glz.audit.expected import Declared
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+from policies.framework import as_list
 
 VPC = CheckSpec("ec2.vpc-exists", "Declared VPC exists with the declared CIDR", ("private_network",))
 INTERNET = CheckSpec("ec2.no-internet-path", "No undeclared internet or NAT gateway on the VPC", ("private_network",))

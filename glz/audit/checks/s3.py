@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from glz.audit import policy_docs
-from glz.audit.compare import as_bool, as_int, as_list, same_key
+from glz.audit.compare import as_bool, as_int, same_key
 from glz.audit.context import AuditContext
 from glz.audit.expected import DeclaredBucket
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok, unverifiable
 from glz.state import Resource
+from policies.framework import as_list
 
 BUCKET_PROBES = (
     "bucket_encryption",

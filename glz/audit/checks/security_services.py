@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from glz.audit.compare import as_bool, as_list, same_key
+from glz.audit.compare import as_bool, same_key
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok, unverifiable
+from policies.framework import as_list
 
 RECORDER = CheckSpec("config.recorder", "Config recorder records all resource types incl. global", ("config_recorder",))
 RECORDING = CheckSpec("config.recording", "Config recorder is recording", ("config_recorder",))
