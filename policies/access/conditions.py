@@ -29,7 +29,28 @@ NEGATED = {
 }
 
 
+class PartialArn(str):
+    """A principal ARN known only by its account (someone in another account): an ARN condition can still
+    be decided when every pattern names a different account."""
+
+    account: str = ""
+
+    @classmethod
+    def of(cls, account: str) -> PartialArn:
+        value = cls(f"arn:aws:iam::{account}:*")
+        value.account = account
+        return value
+
+
 def _match(base: str, actual: str, expected: str) -> bool | None:
+    if isinstance(actual, PartialArn):
+        parts = expected.split(":")
+        named = parts[4] if len(parts) > 5 else ""
+        if named.isdigit() and named != actual.account:
+            return False
+        if base.startswith("String") and expected.isdigit():
+            return None
+        return None
     if base in ("StringEquals", "StringNotEquals", "BinaryEquals"):
         return actual == expected
     if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
@@ -80,7 +101,7 @@ def _key(base: str, qualifier: str, if_exists: bool, actual: object, expected: l
             return True
         return negated
     values = actual if isinstance(actual, list) else [actual]
-    results = [[_match(base, str(a), e) for e in expected] for a in values]
+    results = [[_match(base, a if isinstance(a, PartialArn) else str(a), e) for e in expected] for a in values]
     if any(r is None for row in results for r in row):
         return None
     hits = [any(row) for row in results]

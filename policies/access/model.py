@@ -119,6 +119,8 @@ class AccessModel:
     def __init__(self, stack: Any):
         self.stack = stack
         self.account: str | None = stack.account_id
+        provider = next(iter(stack.of_type("pulumi:providers:aws")), None)
+        self.region: str = str((provider.get("region") if provider else None) or "us-east-1")
         self.principals: dict[str, Principal] = {}  # ARN -> principal of the stack
         self.by_urn: dict[str, Principal] = {}
         self.resource_policies: dict[str, list[Statement]] = defaultdict(list)  # resource key -> statements
@@ -129,6 +131,7 @@ class AccessModel:
         self.mentioned_accounts: set[str] = set()
         self.mentioned_federated: set[str] = set()
         self.mentioned_services: set[str] = set()
+        self.pattern_probes: dict[str, Actor] = {}
         self._build()
 
     # ---- building -------------------------------------------------------------------------------
@@ -302,8 +305,17 @@ class AccessModel:
             s for policy in self.resource_policies.values() for s in policy
         ]
         for statement in everything:
+            for body in statement.conditions.values():
+                for key, values in body.items():
+                    if key.lower() in ("aws:principalarn", "aws:principalaccount"):
+                        for value in values:
+                            self._pattern_probe(value)
+                            account = account_of(value)
+                            if account and account != self.account:
+                                self.mentioned_accounts.add(account)
             for principal in statement.principals + statement.not_principals:
                 if principal.kind == "AWS":
+                    self._pattern_probe(principal.value)
                     account = account_of(principal.value)
                     if account and account != self.account:
                         self.mentioned_accounts.add(account)
@@ -311,6 +323,16 @@ class AccessModel:
                     self.mentioned_federated.add(principal.value)
                 elif principal.kind == "Service":
                     self.mentioned_services.add(principal.value)
+
+    def _pattern_probe(self, value: str) -> None:
+        """A principal a wildcard ARN would also match, though the stack never defines it (one created later)."""
+        if ("*" not in value and "?" not in value) or not value.startswith("arn:"):
+            return
+        arn = value.replace("*", "glz-probe").replace("?", "x")
+        account = account_of(arn)
+        kind = USER if ":user/" in arn else ROLE
+        if arn not in self.principals and account:
+            self.pattern_probes[arn] = Actor(kind, arn, account)
 
     # ---- actors ---------------------------------------------------------------------------------
 
@@ -334,8 +356,11 @@ class AccessModel:
         if actor.kind in (ROLE, USER):
             context["aws:principalarn"] = actor.name
             context["aws:principalaccount"] = actor.account or cond.MISSING
+            context["kms:calleraccount"] = actor.account or cond.MISSING
         elif actor.kind == ACCOUNT:
+            context["aws:principalarn"] = cond.PartialArn.of(actor.account or AN_UNKNOWN_ACCOUNT)
             context["aws:principalaccount"] = actor.account or cond.MISSING
+            context["kms:calleraccount"] = actor.account or cond.MISSING
         elif actor.kind in (ANONYMOUS, SERVICE):
             context["aws:principalarn"] = cond.MISSING
             context["aws:principalaccount"] = cond.MISSING
@@ -440,6 +465,26 @@ class AccessModel:
         if grants and (own is None or identity_ok):
             return Decision(True, all(c for _, c in grants), tuple(s.label() for s, _ in grants))
         return DENIED
+
+    def resource_denies(
+        self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None = None
+    ) -> list[Statement]:
+        """The resource-policy Deny statements that surely refuse this request (guardrails such as TLS-only,
+        endpoint-only and encryption denies are judged by this: present is not enough, they must apply)."""
+        context = self.context_of(actor, scenario)
+        denies, _ = self._collect(self.resource_statements(resource)[0], actor, action, resource, context)
+        return denies
+
+    def probe_actors(self) -> list[Actor]:
+        """One of each kind of requester a guardrail must stop: a principal of this account that the stack
+        does not define, an account nobody named, and an anonymous caller."""
+        own = self.account or "111111111111"
+        return [
+            Actor(ROLE, f"arn:aws:iam::{own}:role/glz-probe-any-principal", own),
+            Actor(ACCOUNT, AN_UNKNOWN_ACCOUNT, AN_UNKNOWN_ACCOUNT),
+            Actor(ANONYMOUS, "anonymous"),
+            *self.pattern_probes.values(),
+        ]
 
     # ---- role assumption ------------------------------------------------------------------------
 

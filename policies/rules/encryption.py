@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.framework import Requirements, StackView, View, names_anyone, resource_rule, statements
+from policies.access.model import model_of
+from policies.framework import Requirements, StackView, View, resource_rule
 
 KEY = ("aws:kms/key:Key",)
+KEY_ACTIONS = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:CreateGrant",
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:DisableKey",
+)
 KEY_MANAGEMENT = Requirements(r2=("3.13.10",), r3=("03.13.10",), hipaa=("164.312(a)(2)(iv)",))
 
 
@@ -48,15 +59,19 @@ def deletion_window(resource: View, stack: StackView) -> Iterator[str]:
     KEY,
     "critical",
     Requirements(r2=("3.1.1", "3.13.10"), r3=("03.01.01", "03.13.10"), hipaa=("164.312(a)(1)",)),
-    "Name the account root and the exact service principals that need the key; never Principal '*'.",
+    "Name the account root and the exact service principals that need the key; never Principal '*', "
+    "another account, or a grant to a principal outside the account.",
 )
 def key_policy_principals(resource: View, stack: StackView) -> Iterator[str]:
-    """Key policies allow only named principals: no Principal '*' (or AWS '*') on an Allow statement."""
-    for statement in statements(resource.json("policy")):
-        if statement.get("Effect") != "Allow":
-            continue
-        if names_anyone(statement):
-            yield f"statement {statement.get('Sid', '?')} allows Principal '*'"
+    """No one outside the account can use or manage the key: its key policy and grants admit only this
+    account's principals and named AWS services, in whatever principal form they are written."""
+    model = model_of(stack)
+    arn = str(resource.get("arn") or resource.urn)
+    for actor in model.external_actors():
+        usable = [a for a in KEY_ACTIONS if model.decide(actor, a, arn)]
+        if usable:
+            decision = model.decide(actor, usable[0], arn)
+            yield f"{actor.label()} can {', '.join(usable)} ({'; '.join(decision.because)})"
 
 
 @resource_rule(

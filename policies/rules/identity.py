@@ -1,21 +1,21 @@
-"""Identity: cross-account trust (account, ExternalId, MFA), no wildcard principals or actions."""
+"""Identity: who may assume each role, and what the stack's own policy documents grant, judged by meaning.
+
+Trust statements are read in every form IAM accepts (`*`, `{"AWS": ["*"]}`, account ids, root ARNs, role,
+user and assumed-role session ARNs, federated and web identities, NotPrincipal, NotAction); conditions are
+evaluated (policies/access/conditions.py), so "requires an ExternalId" means "the statement cannot match a
+request without the agreed ExternalId", not "some key of that name appears".
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
-from policies.framework import (
-    Requirements,
-    StackView,
-    View,
-    as_list,
-    condition_values,
-    names_anyone,
-    principals,
-    resource_rule,
-    statements,
-)
+from policies.access import catalog
+from policies.access import conditions as cond
+from policies.access.actors import ACCOUNT, AN_UNKNOWN_ACCOUNT, Actor, account_of, external_values
+from policies.access.document import Statement, statements
+from policies.access.model import ASSUME_ACTIONS, model_of
+from policies.framework import Requirements, StackView, View, resource_rule
 
 ROLE = ("aws:iam/role:Role",)
 POLICIES = (
@@ -31,24 +31,68 @@ AUTHN = Requirements(r2=("3.5.3", "3.5.2"), r3=("03.05.03",), hipaa=("164.312(d)
 LEAST_PRIVILEGE = Requirements(
     r2=("3.1.5", "3.1.7"), r3=("03.01.05", "03.01.07"), hipaa=("164.308(a)(3)(ii)(A)", "164.308(a)(4)(ii)(B)")
 )
-ACCOUNT_IN_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):")
+# Object data and key use: what "data actions" means for GLZ-IAM-006.
+DATA_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:RestoreObject",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+    "kms:ReEncryptFrom",
+    "kms:CreateGrant",
+)
+SERVICE_ONLY = "Service"
 
 
-def _trust(role: View) -> list[dict]:
-    return [s for s in statements(role.json("assumeRolePolicy")) if s.get("Effect") == "Allow"]
+def trust_statements(role: View) -> list[Statement]:
+    return [s for s in statements(role.get("assumeRolePolicy"), "trust policy") if s.allow and _assumes(s)]
 
 
-def _external_accounts(statement: dict, own: str | None) -> set[str]:
-    accounts = set()
-    for principal in principals(statement):
-        kind, _, value = principal.partition(":")
-        if kind != "AWS":
+def _assumes(statement: Statement) -> bool:
+    return any(statement.covers_action(a) for a in ASSUME_ACTIONS) or statement.covers_action("sts:TagSession")
+
+
+def _holds_without(statement: Statement, **request: object) -> bool | None:
+    """Could the statement still match a request carrying ``request`` (keys with ':' as '__')?"""
+    context = {k.replace("__", ":").lower(): v for k, v in request.items()}
+    return cond.evaluate(statement.conditions, context)
+
+
+def requires_external_id(statement: Statement) -> bool:
+    return _holds_without(statement, sts__ExternalId=cond.MISSING) is False and (
+        _holds_without(statement, sts__ExternalId="glz-guess-of-an-attacker") is not True
+    )
+
+
+def requires_mfa(statement: Statement) -> bool:
+    return (
+        _holds_without(statement, aws__MultiFactorAuthPresent=cond.MISSING) is False
+        and _holds_without(statement, aws__MultiFactorAuthPresent="false") is False
+    )
+
+
+def _people(statement: Statement, stack: StackView) -> list[str]:
+    """Principals of a trust statement that are people or other accounts (not AWS services, and not roles
+    of this stack that only services assume)."""
+    model = model_of(stack)
+    found = []
+    if statement.not_principals:
+        return ["NotPrincipal (everyone except the named)"]
+    for principal in statement.principals:
+        if principal.kind == SERVICE_ONLY:
             continue
-        match = ACCOUNT_IN_ARN.match(value)
-        account = match.group(1) if match else value if value.isdigit() else None
-        if account and account != own:
-            accounts.add(account)
-    return accounts
+        own = model.principals.get(principal.value)
+        if (
+            own is not None
+            and own.trust
+            and all(p.kind == SERVICE_ONLY for s in own.trust for p in s.principals if s.allow)
+        ):
+            continue  # a workload role of this stack (job, service role) chaining into another
+        found.append(f"{principal.kind}:{principal.value}" if principal.kind != "*" else "*")
+    return found
 
 
 @resource_rule(
@@ -57,13 +101,19 @@ def _external_accounts(statement: dict, own: str | None) -> set[str]:
     ROLE,
     "critical",
     ACCESS,
-    "Trust exactly the accounts or principals that need the role; never Principal '*'.",
+    "Trust exactly the accounts or principals that need the role; never Principal '*', {'AWS': '*'}, an "
+    "account wildcard or NotPrincipal.",
 )
 def no_wildcard_trust(resource: View, stack: StackView) -> Iterator[str]:
-    """No role can be assumed by anyone ('*')."""
-    for statement in _trust(resource):
-        if names_anyone(statement):
-            yield f"trust statement {statement.get('Sid', '?')} admits Principal '*'"
+    """No role can be assumed by anyone: no principal form that admits accounts nobody named."""
+    model = model_of(stack)
+    role = model.principal(resource.urn)
+    if role is None:
+        return
+    for stranger in (Actor(ACCOUNT, AN_UNKNOWN_ACCOUNT, AN_UNKNOWN_ACCOUNT),):
+        decision = model.can_assume(stranger, role)
+        if decision:
+            yield f"any AWS account can assume the role ({', '.join(decision.because)})"
 
 
 @resource_rule(
@@ -72,15 +122,21 @@ def no_wildcard_trust(resource: View, stack: StackView) -> Iterator[str]:
     ROLE,
     "critical",
     ACCESS,
-    "Add Condition StringEquals sts:ExternalId to cross-account trust statements (CollaboratorAccess does this).",
+    "Add Condition StringEquals sts:ExternalId to every statement trusting another account "
+    "(CollaboratorAccess does this); federated and web identities cannot carry one: admit outside people "
+    "through collaborator roles only.",
 )
 def external_id(resource: View, stack: StackView) -> Iterator[str]:
-    """Roles trusted by other accounts require the agreed sts:ExternalId (confused-deputy protection)."""
-    for statement in _trust(resource):
-        if _external_accounts(statement, stack.account_id) and not condition_values(
-            statement, "StringEquals", "sts:ExternalId"
-        ):
-            yield "cross-account trust without an sts:ExternalId condition"
+    """Every statement trusting principals outside the account (any form) requires the agreed sts:ExternalId."""
+    for statement in trust_statements(resource):
+        outside = external_values(statement, stack.account_id)
+        if not outside:
+            continue
+        federated = [v for v in outside if v.startswith(("Federated:", "CanonicalUser:"))]
+        if federated:
+            yield f"trust statement {statement.sid} admits {', '.join(federated)}: an identity provider's users, no ExternalId"
+        elif not requires_external_id(statement):
+            yield f"trust statement {statement.sid} admits {', '.join(outside)} without requiring the sts:ExternalId"
 
 
 @resource_rule(
@@ -89,18 +145,16 @@ def external_id(resource: View, stack: StackView) -> Iterator[str]:
     ROLE,
     "high",
     AUTHN,
-    "Add Condition Bool aws:MultiFactorAuthPresent true to trust statements for people.",
+    "Add Condition Bool aws:MultiFactorAuthPresent true to trust statements for people (requireMfa in the "
+    "collaborator or operator settings).",
 )
 def mfa(resource: View, stack: StackView) -> Iterator[str]:
-    """Roles assumed by people (collaborators, operators) require MFA."""
+    """Roles assumed by people or other accounts require MFA in every trust statement that admits them."""
     # requireMfa: false on a collaborator is an explicit weakening: it fails here and needs a suppression.
-    human = "OperatorRole" in resource.tags or "Collaborator" in resource.tags
-    for statement in _trust(resource):
-        cross = _external_accounts(statement, stack.account_id)
-        if (human or cross) and [
-            v for v in condition_values(statement, "Bool", "aws:MultiFactorAuthPresent") if str(v).lower() == "true"
-        ] == []:
-            yield "trust statement does not require MFA"
+    for statement in trust_statements(resource):
+        people = _people(statement, stack)
+        if people and not requires_mfa(statement):
+            yield f"trust statement {statement.sid} admits {', '.join(people)} without MFA"
 
 
 @resource_rule(
@@ -112,59 +166,106 @@ def mfa(resource: View, stack: StackView) -> Iterator[str]:
     "Trust only the collaborator's account (or principals in it) named in the settings.",
 )
 def one_account(resource: View, stack: StackView) -> Iterator[str]:
-    """A collaborator role is trusted by exactly one other account."""
-    accounts = set()
-    for statement in _trust(resource):
-        accounts |= _external_accounts(statement, stack.account_id)
+    """A role is trusted by at most one other account, in whatever form its principals are written."""
+    accounts: set[str] = set()
+    for statement in trust_statements(resource):
+        for value in external_values(statement, stack.account_id):
+            account = account_of(value.removeprefix("AWS:"))
+            accounts.add(account or value)
     if len(accounts) > 1:
-        yield f"role is trusted by several accounts: {', '.join(sorted(accounts))}"
+        yield f"role is trusted by several accounts or open principals: {', '.join(sorted(accounts))}"
     expected = resource.tags.get("CollaboratorAccount")
     if expected and accounts and accounts != {expected}:
         yield f"role is trusted by {', '.join(sorted(accounts))}, not the collaborator's account {expected}"
 
 
-def _allow_statements(view: View) -> list[dict]:
-    return [s for s in statements(view.json("policy")) if s.get("Effect") == "Allow"]
+def written_documents(resource: View) -> list[Statement]:
+    """The identity policy documents a resource writes: its `policy`, or a role's inline policies."""
+    if resource.type == ROLE[0]:
+        found = []
+        for inline in resource.get("inlinePolicies") or []:
+            if isinstance(inline, dict):
+                found += statements(inline.get("policy"), f"inline policy {inline.get('name', '?')}")
+        return found
+    return statements(resource.get("policy"))
 
 
 @resource_rule(
     "GLZ-IAM-005",
     "no-wildcard-actions",
-    POLICIES,
+    (*POLICIES, *ROLE),
     "critical",
     LEAST_PRIVILEGE,
-    "Name the actions the principal needs; never '*' or '<service>:*'.",
+    "Name the actions the principal needs; never a pattern that grants a whole service ('*', 's3:*', "
+    "'s?:*') and never Allow with NotAction.",
 )
 def no_wildcard_actions(resource: View, stack: StackView) -> Iterator[str]:
-    """IAM policies name their actions: no '*' and no '<service>:*'."""
-    for statement in _allow_statements(resource):
-        for action in as_list(statement.get("Action")):
-            if action == "*" or str(action).endswith(":*"):
-                yield f"statement {statement.get('Sid', '?')} allows {action}"
-        if statement.get("NotAction"):
-            yield f"statement {statement.get('Sid', '?')} uses NotAction with Allow"
+    """IAM policies name their actions: no pattern granting every action of a service, no NotAction allow."""
+    for statement in written_documents(resource):
+        if not statement.allow:
+            continue
+        if statement.not_actions:
+            yield f"statement {statement.sid} allows everything except {', '.join(statement.not_actions)} (NotAction)"
+            continue
+        for action in statement.actions:
+            services = catalog.whole_services(action)
+            if services:
+                shown = f"every action of {len(services)} services" if len(services) > 3 else ", ".join(services)
+                yield f"statement {statement.sid} allows {action} ({shown})"
+
+
+def _outside_probes(stack: StackView) -> dict[str, str]:
+    """Resources that are certainly not the stack's: a statement covering them is not scoped to it."""
+    region = model_of(stack).region
+    account = stack.account_id or "111111111111"
+    return {
+        "s3": "arn:aws:s3:::glz-probe-bucket-outside-the-stack/any-object",
+        "kms": f"arn:aws:kms:{region}:{account}:key/00000000-0000-0000-0000-glzprobe0000",
+    }
 
 
 @resource_rule(
     "GLZ-IAM-006",
     "no-data-actions-on-every-resource",
-    POLICIES,
+    (*POLICIES, *ROLE),
     "high",
     LEAST_PRIVILEGE,
-    "Scope S3 and KMS data actions to named buckets and keys.",
+    "Scope S3 object and KMS key actions to the stack's named buckets, prefixes and keys (no '*', "
+    "'arn:aws:s3:::*', '*/*' or NotResource).",
 )
 def scoped_resources(resource: View, stack: StackView) -> Iterator[str]:
-    """Data actions (S3 objects, KMS decrypt) are scoped to named resources, not Resource '*'."""
-    for statement in _allow_statements(resource):
-        if "*" not in as_list(statement.get("Resource")):
+    """Data actions (S3 objects, KMS key use) reach only named resources: the statement must not cover a
+    bucket or key outside the stack, whatever wildcard form or NotResource it uses."""
+    probes = _outside_probes(stack)
+    for statement in written_documents(resource):
+        if not statement.allow:
             continue
-        risky = [
-            a
-            for a in as_list(statement.get("Action"))
-            if str(a).startswith(("s3:", "kms:Decrypt", "kms:GenerateDataKey"))
-        ]
-        if risky:
-            yield f"statement {statement.get('Sid', '?')} allows {', '.join(risky)} on Resource '*'"
+        risky = sorted({a for a in DATA_ACTIONS if statement.covers_action(a)})
+        reached = [a for a in risky if statement.covers_resource(probes[a.split(":")[0]])]
+        if reached:
+            yield f"statement {statement.sid} allows {', '.join(reached)} on resources outside the stack"
+
+
+def _boundary_leaks(boundary: list[Statement], stack: StackView) -> list[str]:
+    probes = _outside_probes(stack)
+    account = stack.account_id or "111111111111"
+    asks = [
+        ("s3:GetObject", probes["s3"]),
+        ("s3:PutObject", probes["s3"]),
+        ("kms:Decrypt", probes["kms"]),
+        ("iam:PassRole", f"arn:aws:iam::{account}:role/glz-probe-any-role"),
+        ("iam:CreateAccessKey", f"arn:aws:iam::{account}:user/glz-probe-any-user"),
+        ("sts:AssumeRole", f"arn:aws:iam::{account}:role/glz-probe-any-role"),
+        ("cloudtrail:StopLogging", "*"),
+        ("ec2:RunInstances", "*"),
+    ]
+    leaks = []
+    for action, arn in asks:
+        allowed = [s for s in boundary if s.allow and s.covers_action(action) and s.covers_resource(arn)]
+        denied = [s for s in boundary if s.deny and s.covers_action(action) and s.covers_resource(arn)]
+        if allowed and not denied:
+            leaks.append(action)
+    return leaks
 
 
 @resource_rule(
@@ -173,12 +274,25 @@ def scoped_resources(resource: View, stack: StackView) -> Iterator[str]:
     ROLE,
     "medium",
     LEAST_PRIVILEGE,
-    "Attach the landing zone's permissions boundary to every collaborator role.",
+    "Attach the landing zone's permissions boundary (the collaborator's tiers only) to every role another "
+    "account can assume; an AWS managed or allow-all policy is not a boundary.",
 )
 def boundary(resource: View, stack: StackView) -> Iterator[str]:
-    """Collaborator roles carry a permissions boundary capping what any attached policy can grant."""
-    if "Collaborator" in resource.tags and not resource.get("permissionsBoundary"):
-        yield "collaborator role has no permissions boundary"
+    """Roles other accounts assume carry a permissions boundary that really caps them to the stack's data."""
+    model = model_of(stack)
+    role = model.principal(resource.urn)
+    cross = any(external_values(s, stack.account_id) for s in trust_statements(resource))
+    if role is None or not (cross or "Collaborator" in resource.tags):
+        return
+    if role.boundary is None:
+        yield "role assumed from another account has no permissions boundary"
+        return
+    if not role.boundary and role.unresolved:
+        yield f"permissions boundary {resource.get('permissionsBoundary')} is not a policy the gate can read"
+        return
+    leaks = _boundary_leaks(role.boundary, stack)
+    if leaks:
+        yield f"permissions boundary {resource.get('permissionsBoundary')} does not cap {', '.join(leaks)}"
 
 
 @resource_rule(

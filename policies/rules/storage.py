@@ -8,7 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.framework import Requirements, StackView, View, Violation, as_list, names_anyone, stack_rule, statements
+from policies.access.actors import AN_UNKNOWN_ACCOUNT
+from policies.access.conditions import MISSING
+from policies.access.document import statements as normalized
+from policies.access.model import model_of
+from policies.framework import Requirements, StackView, View, Violation, as_list, stack_rule, statements
 from policies.rules import s3_support as s3
 
 AT_REST = Requirements(r2=("3.13.16", "3.8.9"), r3=("03.13.08",), hipaa=("164.312(a)(2)(iv)", "164.312(e)(2)(ii)"))
@@ -26,7 +30,18 @@ def _each_bucket(stack: StackView, check) -> Iterator[Violation]:
 
 
 def _data_key_arns(stack: StackView) -> set[str]:
-    return {k.get("arn") for k in stack.of_type("aws:kms/key:Key") if k.tags.get("Purpose") == "data" and k.get("arn")}
+    """The data key, known by the EncryptionKeys component that owns it (`<keys>-data`); the Purpose tag
+    only for a key no component owns."""
+    found = set()
+    for key in stack.of_type("aws:kms/key:Key"):
+        owner = stack.by_urn.get(key.parent or "")
+        if owner is not None and owner.type == "glz:security:EncryptionKeys":
+            is_data = key.name == f"{owner.name}-data"
+        else:
+            is_data = key.tags.get("Purpose") == "data"
+        if is_data and key.get("arn"):
+            found.add(key.get("arn"))
+    return found
 
 
 @stack_rule(
@@ -40,6 +55,7 @@ def _data_key_arns(stack: StackView) -> set[str]:
 def sse_kms(stack: StackView) -> Iterator[Violation]:
     """Every bucket encrypts by default with SSE-KMS under a customer-managed key, with S3 bucket keys."""
     data_keys = _data_key_arns(stack)
+    tiers = s3.classify(stack)
 
     def check(bucket: View) -> Iterator[str]:
         config = s3.sibling(stack, bucket, s3.ENCRYPTION)
@@ -55,7 +71,7 @@ def sse_kms(stack: StackView) -> Iterator[Violation]:
                 yield f"default encryption is {default.get('sseAlgorithm')!r}, not SSE-KMS"
             elif not default.get("kmsMasterKeyId"):
                 yield "SSE-KMS without a customer-managed key (uses the AWS-managed aws/s3 key)"
-            elif s3.tier_of(bucket) in s3.DATA_TIERS and data_keys and default["kmsMasterKeyId"] not in data_keys:
+            elif tiers.get(bucket.urn) in s3.DATA_TIERS and data_keys and default["kmsMasterKeyId"] not in data_keys:
                 yield "data tier is not encrypted with the landing zone's data key"
             if rule.get("bucketKeyEnabled") is not True:
                 yield "S3 bucket keys are off"
@@ -131,9 +147,34 @@ def _policy_statements(stack: StackView, bucket: View) -> list[dict]:
     return statements(policy.json("policy")) if policy else []
 
 
-def _denies(statement: dict, action_fragment: str) -> bool:
-    actions = as_list(statement.get("Action"))
-    return statement.get("Effect") == "Deny" and any(a in ("s3:*", "*") or action_fragment in a for a in actions)
+OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+BUCKET_ACTIONS = ("s3:ListBucket", "s3:PutBucketPolicy")
+DIRECT_TLS = {"aws:securetransport": "true", "aws:viaawsservice": "false"}
+
+
+def _requests(bucket: View) -> list[tuple[str, str]]:
+    """(action, ARN) pairs that stand for everything one can do to a bucket and its objects."""
+    name = s3.bucket_name(bucket)
+    objects = f"arn:aws:s3:::{name}/glz-probe/object"
+    return [(a, objects) for a in OBJECT_ACTIONS] + [(a, f"arn:aws:s3:::{name}") for a in BUCKET_ACTIONS]
+
+
+def _unguarded(
+    stack: StackView, bucket: View, scenario: dict, requests: list[tuple[str, str]], actors=None
+) -> list[str]:
+    """Requests (by probe and stack principals) that no Deny of the bucket policy surely refuses."""
+    model = model_of(stack)
+    gaps = []
+    for actor in actors if actors is not None else model.probe_actors() + model.stack_actors():
+        missed = [a for a, arn in requests if not model.resource_denies(actor, a, arn, scenario)]
+        if missed:
+            gaps.append(f"{actor.label()} ({', '.join(missed)})")
+    return gaps
+
+
+def _shown(gaps: list[str], limit: int = 3) -> str:
+    more = f" and {len(gaps) - limit} more" if len(gaps) > limit else ""
+    return "; ".join(gaps[:limit]) + more
 
 
 @stack_rule(
@@ -141,17 +182,16 @@ def _denies(statement: dict, action_fragment: str) -> bool:
     "s3-bucket-tls-only",
     "high",
     IN_TRANSIT,
-    "Add a Deny s3:* statement with Condition Bool aws:SecureTransport false to the bucket policy.",
+    "Add a Deny s3:* statement for every principal on the bucket and its objects with Condition Bool "
+    "aws:SecureTransport false (SecureBucket does this).",
 )
 def tls_only(stack: StackView) -> Iterator[Violation]:
-    """Every bucket policy denies requests that do not use TLS."""
+    """Every bucket policy refuses requests without TLS, from every principal, on the bucket and its objects."""
 
     def check(bucket: View) -> Iterator[str]:
-        for statement in _policy_statements(stack, bucket):
-            condition = (statement.get("Condition") or {}).get("Bool") or {}
-            if _denies(statement, "s3:*") and str(condition.get("aws:SecureTransport")).lower() == "false":
-                return
-        yield "bucket policy does not deny non-TLS requests"
+        gaps = _unguarded(stack, bucket, {"aws:securetransport": "false"}, _requests(bucket))
+        if gaps:
+            yield f"requests without TLS are not denied for {_shown(gaps)}"
 
     yield from _each_bucket(stack, check)
 
@@ -165,18 +205,23 @@ def tls_only(stack: StackView) -> Iterator[Violation]:
     "KMS key IDs (see components/bucket_policies.py).",
 )
 def expected_encryption(stack: StackView) -> Iterator[Violation]:
-    """Every bucket policy refuses uploads that ask for another algorithm or another KMS key."""
+    """Every bucket policy refuses uploads that ask for another algorithm or another KMS key, from anyone."""
+    model = model_of(stack)
+    other_key = f"arn:aws:kms:{model.region}:{AN_UNKNOWN_ACCOUNT}:key/00000000-0000-0000-0000-glzotherkey0"
+    cases = {
+        "SSE-S3 (AES256)": {"s3:x-amz-server-side-encryption": "AES256"},
+        "another KMS key": {
+            "s3:x-amz-server-side-encryption": "aws:kms",
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": other_key,
+        },
+    }
 
     def check(bucket: View) -> Iterator[str]:
-        headers = set()
-        for statement in _policy_statements(stack, bucket):
-            if _denies(statement, "PutObject"):
-                for operator in (statement.get("Condition") or {}).values():
-                    headers |= set(operator)
-        if "s3:x-amz-server-side-encryption" not in headers:
-            yield "bucket policy does not deny uploads with a non-KMS encryption header"
-        if "s3:x-amz-server-side-encryption-aws-kms-key-id" not in headers:
-            yield "bucket policy does not deny uploads naming another KMS key"
+        put = [("s3:PutObject", f"arn:aws:s3:::{s3.bucket_name(bucket)}/glz-probe/object")]
+        for what, headers in cases.items():
+            gaps = _unguarded(stack, bucket, {**DIRECT_TLS, **headers}, put)
+            if gaps:
+                yield f"uploads asking for {what} are not denied for {_shown(gaps)}"
 
     yield from _each_bucket(stack, check)
 
@@ -186,17 +231,35 @@ def expected_encryption(stack: StackView) -> Iterator[Violation]:
     "s3-bucket-no-public-grants",
     "critical",
     PUBLIC,
-    "Remove Allow statements with Principal '*' from the bucket policy.",
+    "Remove bucket-policy statements that grant anyone, another account or a federated identity; outside "
+    "people reach data through collaborator roles only.",
 )
 def no_public_grants(stack: StackView) -> Iterator[Violation]:
-    """No bucket policy allows anyone ('*') to do anything."""
+    """No bucket policy lets anyone outside the account in: not '*', not another account, in any form."""
+    model = model_of(stack)
 
     def check(bucket: View) -> Iterator[str]:
-        for statement in _policy_statements(stack, bucket):
-            if statement.get("Effect") == "Allow" and names_anyone(statement):
-                yield f"statement {statement.get('Sid', '?')} allows Principal '*'"
+        requests = _requests(bucket) + [(a, arn) for a, arn in _granted_requests(stack, bucket)]
+        for actor in model.external_actors():
+            allowed = sorted({a for a, arn in requests if model.decide(actor, a, arn, DIRECT_TLS)})
+            if allowed:
+                yield f"{actor.label()} can {', '.join(allowed)}"
 
     yield from _each_bucket(stack, check)
+
+
+def _granted_requests(stack: StackView, bucket: View) -> list[tuple[str, str]]:
+    """Object ARNs the bucket policy itself names (prefix-scoped grants), instantiated as probes."""
+    name = s3.bucket_name(bucket)
+    found = []
+    for statement in normalized(
+        s3.sibling(stack, bucket, s3.POLICY).get("policy") if s3.sibling(stack, bucket, s3.POLICY) else None
+    ):
+        for pattern in statement.resources:
+            if pattern.startswith(f"arn:aws:s3:::{name}/"):
+                arn = pattern.replace("*", "glz-probe").replace("?", "x")
+                found += [(a, arn) for a in OBJECT_ACTIONS]
+    return found
 
 
 @stack_rule(
@@ -282,30 +345,24 @@ def tiering_present(stack: StackView) -> Iterator[Violation]:
     "high",
     Requirements(r2=("3.1.3", "3.13.1"), r3=("03.01.03", "03.13.01"), hipaa=("164.312(e)(1)", "164.312(a)(1)")),
     "Add the endpoint-only Deny (components/network_policies.vpc_endpoint_only_statement) to every data bucket, "
-    "naming each principal that must reach it from outside the VPC (full ARNs, no wildcards).",
+    "naming each principal that must reach it from outside the VPC (full ARNs in this account, no wildcards).",
 )
 def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
-    """Data-tier buckets refuse requests that do not come through the landing zone's S3 VPC endpoint,
-    except for named principals and AWS services."""
+    """Data-tier buckets refuse requests that do not come through the landing zone's S3 VPC endpoint, from
+    every principal except named ones of this account: any other principal of the account, another account
+    and an anonymous caller are all refused on the bucket and its objects."""
+    model = model_of(stack)
+    outside = {**DIRECT_TLS, "aws:sourcevpce": MISSING, "aws:sourcevpc": MISSING, "aws:principalisawsservice": "false"}
     for bucket in s3.data_buckets(stack):
-        guarded = False
-        for statement in _policy_statements(stack, bucket):
-            conditions = statement.get("Condition") or {}
-            vpce = (conditions.get("StringNotEquals") or {}).get("aws:SourceVpce") or (
-                conditions.get("StringNotEqualsIfExists") or {}
-            ).get("aws:SourceVpce")
-            exempt = [str(a) for a in as_list((conditions.get("ArnNotLike") or {}).get("aws:PrincipalArn"))]
-            if _denies(statement, "s3:*") and vpce and "*" not in exempt:
-                guarded = True
-                # A pattern exempts every principal it matches, including ones created later (another
-                # bucket's scan role, a job role): only named principals may skip the endpoint.
-                for pattern in sorted(a for a in exempt if "*" in a or "?" in a):
-                    yield Violation(
-                        bucket.urn,
-                        f"bucket {s3.bucket_name(bucket)}: the VPC-endpoint deny exempts the pattern {pattern}, "
-                        "not a named principal",
-                    )
-        if not guarded:
+        gaps = _unguarded(stack, bucket, outside, _requests(bucket), actors=model.probe_actors())
+        for actor in model.external_actors():
+            if actor.name not in {a.name for a in model.probe_actors()}:
+                missed = [a for a, arn in _requests(bucket) if not model.resource_denies(actor, a, arn, outside)]
+                if missed:
+                    gaps.append(f"{actor.label()} ({', '.join(missed)})")
+        if gaps:
             yield Violation(
-                bucket.urn, f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied"
+                bucket.urn,
+                f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied for "
+                f"{_shown(gaps)}",
             )
