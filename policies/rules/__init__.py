@@ -6,7 +6,7 @@ from importlib import import_module
 
 from policies.framework import Rule
 
-DOMAINS = ("encryption", "storage", "network", "audit", "identity", "compute", "account")
+DOMAINS = ("encryption", "storage", "network", "audit", "identity", "compute", "account", "eligibility")
 
 
 def _collect() -> list[Rule]:
