@@ -157,6 +157,7 @@ class OperatorRoles(pulumi.ComponentResource):
         log_key_arn: pulumi.Input[str],
         data_key_arn: pulumi.Input[str],
         data_bucket_arns: list[pulumi.Input[str]],
+        access_log_bucket_arn: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("glz:access:OperatorRoles", name, None, opts)
@@ -185,8 +186,10 @@ class OperatorRoles(pulumi.ComponentResource):
             f"{name}-admin-guardrails",
             name=GUARDRAIL_POLICY_NAME,
             role=self.admin_role.name,
-            policy=pulumi.Output.all(audit_bucket_arn, log_key_arn, data_key_arn).apply(
-                lambda args: _json(access_policies.admin_guardrail_policy(args[0], args[1], args[2], operator_arns))
+            policy=pulumi.Output.all(log_key_arn, data_key_arn, audit_bucket_arn, access_log_bucket_arn).apply(
+                lambda args: _json(
+                    access_policies.admin_guardrail_policy([a for a in args[2:] if a], args[0], args[1], operator_arns)
+                )
             ),
             opts=child,
         )

@@ -46,6 +46,55 @@ AUDIT_BUCKET_TAMPER_ACTIONS = (
     "s3:PutObjectLegalHold",
     "s3:PutObjectRetention",
 )
+# Everything else that silences the audit plane, as IAM patterns (the gate's GLZ-IAM-010 expands its own list
+# from the IAM action catalog and checks these denies by evaluation, not by comparing lists).
+AUDIT_PLANE_TAMPER_ACTIONS = (
+    "cloudtrail:Delete*",
+    "cloudtrail:Deregister*",
+    "cloudtrail:Put*",
+    "cloudtrail:Remove*",
+    "cloudtrail:Stop*",
+    "cloudtrail:Update*",
+    "config:Delete*",
+    "config:Put*",
+    "config:Stop*",
+    "guardduty:Archive*",
+    "guardduty:Delete*",
+    "guardduty:Disable*",
+    "guardduty:Disassociate*",
+    "guardduty:Stop*",
+    "guardduty:Update*",
+    "securityhub:BatchDisable*",
+    "securityhub:Delete*",
+    "securityhub:Disable*",
+    "securityhub:Disassociate*",
+    "securityhub:UpdateSecurityHubConfiguration",
+    "securityhub:UpdateStandardsControl",
+    "inspector2:Delete*",
+    "inspector2:Disable*",
+    "inspector2:Disassociate*",
+    "access-analyzer:ApplyArchiveRule",
+    "access-analyzer:CreateArchiveRule",
+    "access-analyzer:Delete*",
+    "access-analyzer:UpdateArchiveRule",
+    "ec2:DeleteFlowLogs",
+    "logs:DeleteLogGroup",
+    "logs:DeleteLogStream",
+    "logs:DeleteMetricFilter",
+    "logs:DeleteRetentionPolicy",
+    "logs:DeleteSubscriptionFilter",
+    "logs:DisassociateKmsKey",
+    "logs:PutMetricFilter",
+    "logs:PutRetentionPolicy",
+    "logs:PutSubscriptionFilter",
+    "cloudwatch:DeleteAlarms",
+    "cloudwatch:DisableAlarmActions",
+    "cloudwatch:PutMetricAlarm",
+    "sns:AddPermission",
+    "sns:DeleteTopic",
+    "sns:RemovePermission",
+    "sns:SetTopicAttributes",
+)
 KEY_TAMPER_ACTIONS = (
     "kms:DisableKey",
     "kms:DisableKeyRotation",
@@ -244,18 +293,26 @@ def operator_trust_policy(principal_arns: list[str], account_id: str, partition:
 
 
 def admin_guardrail_policy(
-    audit_bucket_arn: str, log_key_arn: str, data_key_arn: str, operator_role_arns: list[str]
+    audit_bucket_arns: list[str], log_key_arn: str, data_key_arn: str, operator_role_arns: list[str]
 ) -> Document:
-    """Explicit denies that hold over any allow: the administrator cannot blind the audit trail,
-    destroy or rewrite the audit bucket, disable the keys, or loosen the operator roles."""
+    """Explicit denies that hold over any allow: the administrator cannot blind the audit trail or any other
+    part of the audit plane (Config, GuardDuty, Security Hub, Inspector, Access Analyzer, flow logs, log
+    groups, metric filters, alarms and their topic), destroy or rewrite the audit and access-log buckets,
+    disable the keys, or loosen the operator roles."""
     return document(
         [
             {"Sid": "DenyTrailTampering", "Effect": "Deny", "Action": list(TRAIL_TAMPER_ACTIONS), "Resource": "*"},
             {
+                "Sid": "DenyAuditPlaneTampering",
+                "Effect": "Deny",
+                "Action": list(AUDIT_PLANE_TAMPER_ACTIONS),
+                "Resource": "*",
+            },
+            {
                 "Sid": "DenyAuditBucketTampering",
                 "Effect": "Deny",
                 "Action": list(AUDIT_BUCKET_TAMPER_ACTIONS),
-                "Resource": [audit_bucket_arn, f"{audit_bucket_arn}/*"],
+                "Resource": sorted(arn for bucket in audit_bucket_arns for arn in (bucket, f"{bucket}/*")),
             },
             {
                 "Sid": "DenyKeyDestruction",

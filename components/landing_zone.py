@@ -129,6 +129,7 @@ class LandingZone:
             log_key_arn=self.keys.logs.arn,
             data_key_arn=self.keys.data.arn,
             data_bucket_arns=[*bucket_arns.values(), self.data_lake.access_logs.bucket.arn],
+            access_log_bucket_arn=self.data_lake.access_logs.bucket.arn,
             opts=opts,
         )
         self.compute: GenomicsCompute | None = None

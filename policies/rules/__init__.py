@@ -6,7 +6,7 @@ from importlib import import_module
 
 from policies.framework import Rule
 
-DOMAINS = ("encryption", "storage", "network", "audit", "identity", "compute", "account", "eligibility")
+DOMAINS = ("encryption", "storage", "network", "audit", "identity", "compute", "account", "eligibility", "data_access")
 
 
 def _collect() -> list[Rule]:

@@ -1,0 +1,338 @@
+"""Questions over the access model: who outside reaches the data, who can blind the audit plane, who can
+change IAM, and how far the compute roles reach.
+
+Each rule asks the model (policies/access) what the stack's policies allow, so a weakening counts however it
+is written: an AWS managed policy attached, an inline policy on the Role, NotAction, a wildcard ARN, a
+deny narrowed to one principal. Actions are expanded from the IAM action catalog where a rule names a
+family ("every Delete, Stop and Update action of CloudTrail").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.access import catalog
+from policies.access.actors import ROLE, Actor
+from policies.access.document import statements
+from policies.access.model import AccessModel, Principal, model_of
+from policies.framework import Requirements, StackView, Violation, stack_rule
+from policies.rules import s3_support as s3
+from policies.rules.identity import requires_external_id, requires_mfa, trust_statements
+
+OUTSIDE = Requirements(
+    r2=("3.1.1", "3.1.2", "3.1.20"),
+    r3=("03.01.01", "03.01.02", "03.01.20"),
+    hipaa=("164.312(a)(1)", "164.308(a)(4)(ii)(B)"),
+)
+AUDIT_PLANE = Requirements(
+    r2=("3.3.8", "3.3.9", "3.3.1"), r3=("03.03.08", "03.03.03"), hipaa=("164.312(b)", "164.312(c)(1)")
+)
+PRIVILEGE = Requirements(
+    r2=("3.1.5", "3.1.6", "3.1.7"), r3=("03.01.05", "03.01.06", "03.01.07"), hipaa=("164.308(a)(3)(ii)(A)",)
+)
+LEAST_PRIVILEGE = Requirements(
+    r2=("3.1.5", "3.1.7", "3.1.3"), r3=("03.01.05", "03.01.07", "03.01.03"), hipaa=("164.308(a)(4)(ii)(B)",)
+)
+DIRECT = {"aws:securetransport": "true", "aws:viaawsservice": "false"}
+OBJECT_DATA = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
+
+# Service -> the action-name prefixes that stop, delete, redirect or loosen that part of the audit plane.
+# Expanded from the IAM action catalog, so a new "Delete..." action is covered the day AWS adds it.
+AUDIT_PLANE_FAMILIES: dict[str, tuple[str, ...]] = {
+    "cloudtrail": ("Delete", "Stop", "Update", "Put", "Remove", "Deregister"),
+    "config": ("Delete", "Stop", "Put"),
+    "guardduty": ("Delete", "Disable", "Disassociate", "Update", "Archive", "Stop"),
+    "securityhub": ("Disable", "Delete", "BatchDisable", "Disassociate", "UpdateStandardsControl", "UpdateSecurityHub"),
+    "inspector2": ("Disable", "Disassociate", "Delete"),
+    "access-analyzer": ("Delete", "CreateArchiveRule", "UpdateArchiveRule", "ApplyArchiveRule"),
+}
+AUDIT_PLANE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "ec2": ("ec2:DeleteFlowLogs",),
+    "logs": (
+        "logs:DeleteLogGroup",
+        "logs:DeleteLogStream",
+        "logs:PutRetentionPolicy",
+        "logs:DeleteRetentionPolicy",
+        "logs:DeleteMetricFilter",
+        "logs:PutMetricFilter",
+        "logs:DisassociateKmsKey",
+        "logs:DeleteSubscriptionFilter",
+        "logs:PutSubscriptionFilter",
+    ),
+    "cloudwatch": ("cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricAlarm"),
+    "sns": ("sns:DeleteTopic", "sns:SetTopicAttributes", "sns:RemovePermission", "sns:AddPermission"),
+    "kms": ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy", "kms:DisableKeyRotation"),
+    "s3": (
+        "s3:PutBucketPolicy",
+        "s3:DeleteBucketPolicy",
+        "s3:PutLifecycleConfiguration",
+        "s3:PutBucketVersioning",
+        "s3:PutBucketObjectLockConfiguration",
+        "s3:PutEncryptionConfiguration",
+        "s3:DeleteBucket",
+        "s3:DeleteObject",
+        "s3:DeleteObjectVersion",
+        "s3:BypassGovernanceRetention",
+        "s3:PutObjectRetention",
+    ),
+}
+# Types whose ARNs are the audit plane's resources, per service of the actions above.
+AUDIT_PLANE_TYPES: dict[str, tuple[str, ...]] = {
+    "cloudtrail": ("aws:cloudtrail/trail:Trail",),
+    "guardduty": ("aws:guardduty/detector:Detector", "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"),
+    "access-analyzer": ("aws:accessanalyzer/analyzer:Analyzer",),
+    "ec2": ("aws:ec2/flowLog:FlowLog",),
+    "logs": ("aws:cloudwatch/logGroup:LogGroup",),
+    "cloudwatch": ("aws:cloudwatch/metricAlarm:MetricAlarm",),
+    "sns": ("aws:sns/topic:Topic",),
+}
+IAM_PROBE_NAMES = ("role/glz-probe-new-role", "user/glz-probe-new-user", "policy/glz-probe-new-policy")
+
+
+def audit_plane_actions() -> dict[str, list[str]]:
+    """Service -> concrete actions that tamper with the audit plane (catalog-expanded)."""
+    found = {svc: catalog.actions_where(svc, prefixes=prefixes) for svc, prefixes in AUDIT_PLANE_FAMILIES.items()}
+    found.update({svc: list(actions) for svc, actions in AUDIT_PLANE_ACTIONS.items()})
+    return found
+
+
+def _audit_buckets(stack: StackView) -> list[str]:
+    tiers = s3.classify(stack)
+    return [s3.bucket_name(b) for b in stack.of_type(s3.BUCKET) if tiers.get(b.urn) in (s3.AUDIT_TIER, s3.LOG_TIER)]
+
+
+def audit_plane_targets(stack: StackView) -> dict[str, list[str]]:
+    """Service -> the ARNs of the stack's audit-plane resources ('*' where the service has no resource ARN)."""
+    targets: dict[str, list[str]] = {}
+    for service in audit_plane_actions():
+        arns = []
+        for typ in AUDIT_PLANE_TYPES.get(service, ()):
+            arns += [str(r.get("arn")) for r in stack.of_type(typ) if r.get("arn")]
+        if service == "kms":
+            arns += _log_keys(stack)
+        if service == "s3":
+            for name in _audit_buckets(stack):
+                arns += [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/AWSLogs/glz-probe"]
+        targets[service] = arns or ["*"]
+    return targets
+
+
+def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]]) -> list[str]:
+    return sorted({action for action, arn in asks if model.decide(actor, action, arn, DIRECT)})
+
+
+def _summary(actions: list[str], limit: int = 4) -> str:
+    more = f" and {len(actions) - limit} more" if len(actions) > limit else ""
+    return ", ".join(actions[:limit]) + more
+
+
+@stack_rule(
+    "GLZ-IAM-009",
+    "no-outside-path-to-data",
+    "critical",
+    OUTSIDE,
+    "Remove grants to other accounts, anyone or federated identities from bucket and key policies and KMS "
+    "grants; admit outside people only through collaborator roles (ExternalId and MFA in the trust).",
+)
+def outside_paths(stack: StackView) -> Iterator[Violation]:
+    """Nobody outside the account reads, writes or deletes data-tier objects except through a role whose
+    trust requires the agreed ExternalId and MFA; nobody outside deletes object versions at all."""
+    model = model_of(stack)
+    outsiders = model.external_actors()
+    for bucket in s3.data_buckets(stack):
+        name = s3.bucket_name(bucket)
+        asks = [(a, arn) for arn in _object_probes(stack, model, name) for a in OBJECT_DATA]
+        problems = []
+        for actor in outsiders:
+            for path in model.paths(actor):
+                reached = _first(model, path.actor, asks)
+                if not reached:
+                    continue
+                if not path.via:
+                    problems.append(f"{actor.label()} directly: {_summary(reached)}")
+                elif not _guarded_entry(model, actor, path.via[0]):
+                    problems.append(f"{path.label()} without ExternalId and MFA: {_summary(reached)}")
+                elif "s3:DeleteObjectVersion" in reached:
+                    problems.append(f"{path.label()} can permanently delete object versions")
+        if problems:
+            yield Violation(bucket.urn, f"bucket {name}: reached from outside the account by {'; '.join(problems)}")
+
+
+def _object_probes(stack: StackView, model: AccessModel, bucket: str) -> list[str]:
+    """The generic object of a bucket plus every prefix any policy of the stack grants in it."""
+    probes = {f"arn:aws:s3:::{bucket}/glz-probe/object"}
+    every = [s for p in model.principals.values() for s in p.identity + p.trust]
+    every += [s for policy in model.resource_policies.values() for s in policy]
+    for statement in every:
+        for pattern in statement.resources:
+            if pattern.startswith(f"arn:aws:s3:::{bucket}/"):
+                probes.add(pattern.replace("*", "glz-probe").replace("?", "x"))
+    return sorted(probes)
+
+
+def _guarded_entry(model: AccessModel, actor: Actor, role_arn: str) -> bool:
+    role = model.principals.get(role_arn)
+    if role is None:
+        return False
+    view = model.stack.by_urn.get(role.actor.urn or "")
+    admitting = [s for s in trust_statements(view) if model.can_assume(actor, _only(role, s))]
+    return bool(admitting) and all(requires_external_id(s) and requires_mfa(s) for s in admitting)
+
+
+def _only(role: Principal, statement) -> Principal:
+    return Principal(role.actor, role.identity, role.boundary, [statement])
+
+
+def is_operator(stack: StackView, role: Principal) -> bool:
+    """A role only people of this account assume, with MFA: every trust statement names principals of this
+    account alone (no service, no other account) and cannot match without MFA."""
+    view = stack.by_urn.get(role.actor.urn or "")
+    if view is None or role.actor.kind != ROLE:
+        return False
+    trust = trust_statements(view)
+    own = stack.account_id
+    for statement in trust:
+        if statement.not_principals or not statement.principals:
+            return False
+        for principal in statement.principals:
+            if principal.kind != "AWS" or not principal.value.startswith((f"arn:aws:iam::{own}:", own or "-")):
+                return False
+        if not requires_mfa(statement):
+            return False
+    return bool(trust)
+
+
+@stack_rule(
+    "GLZ-IAM-010",
+    "audit-plane-cannot-be-silenced",
+    "critical",
+    AUDIT_PLANE,
+    "Deny the audit-plane actions (components/access_policies.AUDIT_PLANE_TAMPER_ACTIONS) to every role the "
+    "stack defines, the administrator included; changes go through the deployment pipeline.",
+)
+def audit_plane(stack: StackView) -> Iterator[Violation]:
+    """No principal of the stack (or anyone who can assume one) can stop, delete, redirect or loosen any part
+    of the audit plane: trail and its selectors, Config recorder and delivery, GuardDuty and its features,
+    Security Hub and its standards, Inspector, Access Analyzer, flow logs, log groups, metric filters,
+    alarms and their topic, the keys, and the audit and access-log buckets."""
+    model = model_of(stack)
+    targets = audit_plane_targets(stack)
+    asks = [
+        (action, arn) for svc, actions in audit_plane_actions().items() for action in actions for arn in targets[svc]
+    ]
+    for principal in model.principals.values():
+        reached = _first(model, principal.actor, asks)
+        if reached:
+            yield Violation(
+                principal.actor.urn or stack.anchor,
+                f"{principal.actor.name} can tamper with the audit plane: {_summary(reached, 6)}",
+            )
+
+
+def iam_write_actions() -> list[str]:
+    """Every IAM action that writes identities or permissions (catalog: Write and Permissions management)."""
+    return catalog.actions_where("iam", levels=("Write", "Permissions management"))
+
+
+@stack_rule(
+    "GLZ-IAM-011",
+    "no-privilege-escalation",
+    "critical",
+    PRIVILEGE,
+    "Only the operator roles (people of this account, with MFA) may change IAM; remove IAM write actions and "
+    "AWS managed policies that grant them from workload, service and collaborator roles.",
+)
+def escalation(stack: StackView) -> Iterator[Violation]:
+    """Only operator roles (assumed by people of this account with MFA) can change IAM: no workload, service
+    or collaborator role can create, edit or pass roles, users or policies, and so escalate."""
+    model = model_of(stack)
+    account = stack.account_id or "111111111111"
+    probes = [f"arn:aws:iam::{account}:{name}" for name in IAM_PROBE_NAMES]
+    probes += [p.actor.name for p in model.principals.values()]
+    asks = [(action, arn) for action in iam_write_actions() for arn in probes]
+    asks += [("sts:AssumeRole", f"arn:aws:iam::{account}:role/glz-probe-new-role")]
+    for principal in model.principals.values():
+        if is_operator(stack, principal):
+            continue
+        reached = _first(model, principal.actor, asks)
+        if reached:
+            yield Violation(
+                principal.actor.urn or stack.anchor,
+                f"{principal.actor.name} is not an operator role but can {_summary(reached, 6)}",
+            )
+
+
+COMPUTE_SERVICES = (
+    "ecs-tasks.amazonaws.com",
+    "ec2.amazonaws.com",
+    "batch.amazonaws.com",
+    "lambda.amazonaws.com",
+    "states.amazonaws.com",
+)
+
+
+def workload_roles(stack: StackView, model: AccessModel) -> list[Principal]:
+    """Roles that compute assumes (containers, instances, functions, workflows): known by their trust."""
+    found = []
+    for principal in model.principals.values():
+        view = stack.by_urn.get(principal.actor.urn or "")
+        if view is None or principal.actor.kind != ROLE:
+            continue
+        services = {p.value for s in trust_statements(view) for p in s.principals if p.kind == "Service"}
+        if services & set(COMPUTE_SERVICES):
+            found.append(principal)
+    return found
+
+
+@stack_rule(
+    "GLZ-IAM-012",
+    "compute-roles-cannot-destroy-or-exfiltrate",
+    "high",
+    LEAST_PRIVILEGE,
+    "Keep job and instance roles to their stage's tiers: no permanent deletes or bucket-configuration "
+    "changes on data tiers, no reads of audit or access logs, no use of the log key, no writes outside the stack.",
+)
+def compute_reach(stack: StackView) -> Iterator[Violation]:
+    """Roles compute assumes can neither destroy data (delete versions, rewrite bucket policy, lifecycle or
+    versioning), nor read the audit and access logs, nor use the log key, nor write to buckets outside the stack."""
+    model = model_of(stack)
+    asks: list[tuple[str, str]] = []
+    for bucket in s3.data_buckets(stack):
+        name = s3.bucket_name(bucket)
+        asks += [("s3:DeleteObjectVersion", f"arn:aws:s3:::{name}/glz-probe/object")]
+        asks += [
+            (a, f"arn:aws:s3:::{name}")
+            for a in (
+                "s3:PutBucketPolicy",
+                "s3:DeleteBucketPolicy",
+                "s3:PutLifecycleConfiguration",
+                "s3:PutBucketVersioning",
+            )
+        ]
+    for name in _audit_buckets(stack):
+        asks += [("s3:GetObject", f"arn:aws:s3:::{name}/AWSLogs/glz-probe")]
+    for key in _log_keys(stack):
+        asks += [("kms:Decrypt", key)]
+    asks += [("s3:PutObject", "arn:aws:s3:::glz-probe-bucket-outside-the-stack/any-object")]
+    for principal in workload_roles(stack, model):
+        reached = sorted(
+            {f"{a} on {arn.rsplit(':', 1)[-1]}" for a, arn in asks if model.decide(principal.actor, a, arn, DIRECT)}
+        )
+        if reached:
+            yield Violation(principal.actor.urn or stack.anchor, f"{principal.actor.name} can {_summary(reached, 5)}")
+
+
+def _log_keys(stack: StackView) -> list[str]:
+    """The log key: the key the trail encrypts with (by reference), else the EncryptionKeys `<keys>-logs` key."""
+    found = set()
+    for trail in stack.of_type("aws:cloudtrail/trail:Trail"):
+        if trail.get("kmsKeyId"):
+            found.add(str(trail.get("kmsKeyId")))
+    for key in stack.of_type("aws:kms/key:Key"):
+        owner = stack.by_urn.get(key.parent or "")
+        if owner is not None and key.name == f"{owner.name}-logs" and key.get("arn"):
+            found.add(str(key.get("arn")))
+    return sorted(found)
+
+
+__all__ = ["audit_plane_actions", "audit_plane_targets", "is_operator", "statements", "workload_roles"]
