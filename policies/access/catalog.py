@@ -45,6 +45,18 @@ def matches(pattern: str, action: str) -> bool:
     return pattern == ALL or glob(pattern).fullmatch(action) is not None
 
 
+@lru_cache(maxsize=8192)
+def _union(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{glob(p).pattern})" for p in patterns), re.DOTALL | re.IGNORECASE)
+
+
+def any_matches(patterns: tuple[str, ...], action: str) -> bool:
+    """Does any of ``patterns`` match ``action`` (one compiled alternation per pattern set)?"""
+    if not patterns:
+        return False
+    return "*" in patterns or _union(tuple(patterns)).fullmatch(action) is not None
+
+
 def split(pattern: str) -> tuple[str, str]:
     service, _, action = str(pattern).partition(":")
     return (service, action) if action else (ALL, ALL) if service == ALL else (service, "")
@@ -70,6 +82,9 @@ def whole_services(pattern: str) -> list[str]:
     covered = []
     for service in services():
         if not glob(service_pattern).fullmatch(service):
+            continue
+        if set(action_pattern) == {"*"}:
+            covered.append(service)  # '*' matches every name: no need to read the service's actions
             continue
         actions = service_actions(service)
         if actions and all(glob(action_pattern).fullmatch(a) for a in actions):

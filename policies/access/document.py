@@ -60,6 +60,7 @@ class Statement:
     conditions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sid: str = "?"
     source: str = ""  # where it lives: "bucket policy of x", "inline policy y of role z", ...
+    _memo: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def allow(self) -> bool:
@@ -70,9 +71,13 @@ class Statement:
         return self.effect == "Deny"
 
     def covers_action(self, action: str) -> bool:
-        if self.not_actions:
-            return not any(catalog.matches(p, action) for p in self.not_actions)
-        return any(catalog.matches(p, action) for p in self.actions)
+        """Memoized per statement: rules ask the same few hundred actions of every statement."""
+        known = self._memo.get(action)
+        if known is None:
+            patterns = self.not_actions or self.actions
+            hit = catalog.any_matches(patterns, action)
+            known = self._memo[action] = (not hit) if self.not_actions else hit
+        return known
 
     def covers_resource(self, arn: str) -> bool:
         """Resource patterns match case-sensitively except the service and partition parts (IAM's rule

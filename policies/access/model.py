@@ -95,6 +95,14 @@ class Principal:
     trust: list[Statement] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # attached policy ARNs whose document is unknown
     props: dict[str, Any] = field(default_factory=dict)
+    _may: dict[str, bool] = field(default_factory=dict, repr=False)
+
+    def may(self, action: str) -> bool:
+        """Could any identity statement allow ``action`` at all (a cheap filter before full evaluation)?"""
+        known = self._may.get(action)
+        if known is None:
+            known = self._may[action] = any(s.allow and s.covers_action(action) for s in self.identity)
+        return known
 
 
 @dataclass(frozen=True)
@@ -415,9 +423,11 @@ class AccessModel:
         self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None = None
     ) -> Decision:
         """Can ``actor`` perform ``action`` on ``resource`` (an ARN), by the stack's policies alone?"""
-        context = self.context_of(actor, scenario)
         own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
         res_statements, owner = self.resource_statements(resource)
+        if own is not None and not own.may(action) and not any(s.allow for s in res_statements):
+            return DENIED  # nothing in its own policies and no resource policy could grant it
+        context = self.context_of(actor, scenario)
         r_denies, r_allows = self._collect(res_statements, actor, action, resource, context)
         if own is not None:
             i_denies, i_allows = self._collect(own.identity, None, action, resource, context)
