@@ -4,20 +4,25 @@ checkov pins old boto3 and `packaging<24`, which would drag pulumi back, so it l
 environment (`.venv-checkov`, made by `make checkov-env` from `checkov-requirements.txt`) and is
 called as a subprocess. Its JSON report is parsed into findings that point back at Pulumi URNs.
 
-Checks that do not apply to this landing zone are listed, each with a written reason, in
-`policies/checkov-skips.yaml`, and reported as skipped with the reason, never silently dropped:
+Checks that do not apply to this landing zone are listed, each with a written reason and an expiry,
+in `policies/checkov-skips.yaml`, and reported as skipped with the reason, never silently dropped:
 
-    CKV_AWS_144: A reason, at least one full sentence.      # the check applies nowhere: --skip-check
-    CKV_AWS_274:                                            # only on these resources: checkov still
-      reason: A reason, at least one full sentence.         # runs it; matching failures become
-      resources: [operators-admin-administrator-access]     # skipped, any other failure stays
+    CKV_AWS_274:
+      reason: A reason, a real sentence of its own (policies.suppressions.reason_problem).
+      expires: 2027-11-30                                   # required, at most one year ahead
+      resources: [operators-admin-administrator-access]     # optional: fnmatch patterns
+      type: aws:iam/rolePolicyAttachment:RolePolicyAttachment  # optional: a Pulumi resource type
 
-`resources` are fnmatch patterns on the Pulumi resource name, its URN or the Terraform address; a
-scoped entry keeps the check guarding every other resource, which a global skip would not.
+`resources` are fnmatch patterns on the Pulumi resource name, its URN or the Terraform address; `type`
+restricts the skip to resources of that Pulumi type. Without `resources`, or with patterns that match
+every resource, the skip is a *blanket* skip: it must name a `type`, and every report lists it. checkov
+always runs every check; a failure is skipped only when a skip covers its resource, so a check keeps
+guarding every resource its skip does not name. An expired skip no longer applies and fails the gate.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import json
 import os
@@ -28,10 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from glz.errors import UserInputError
-from policies.suppressions import SENTENCE
+from glz.errors import UserInputError, load_yaml
+from glz.state import urn_type
+from policies.suppressions import (
+    REASON_RULES,
+    BlanketSuppression,
+    check_expires,
+    check_type,
+    matches_every_resource,
+    reason_key,
+    reason_problem,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DEFAULT_SKIP_FILE = PROJECT_DIR / "policies" / "checkov-skips.yaml"
@@ -59,9 +71,8 @@ class CheckovFinding:
 
 @dataclass(frozen=True)
 class SkippedCheck:
-    """A check skipped on purpose, with the skip file's reason. `addresses`: for a skip everywhere,
-    every resource of the check's types (checkov did not run it); for a scoped skip, the named
-    resources that failed it."""
+    """A check skipped on purpose, with the skip file's reason. `addresses`: the resources that failed
+    it and that the skip covers."""
 
     check_id: str
     check_name: str
@@ -81,6 +92,7 @@ class CheckovResult:
     resource_count: int
     duration_seconds: float
     command: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)  # check ids whose skip expired (not applied)
 
     @property
     def ok(self) -> bool:
@@ -116,66 +128,107 @@ def find_checkov(project_dir: Path = PROJECT_DIR) -> Path:
 @dataclass(frozen=True)
 class Skip:
     reason: str
-    resources: tuple[str, ...] | None = None  # None: everywhere; else fnmatch patterns
+    resources: tuple[str, ...] | None = None  # None: every resource (of `type`); else fnmatch patterns
+    expires: dt.date | None = None
+    type: str | None = None  # a Pulumi resource type: only resources of that type are covered
+    blanket: bool = False  # covers every resource (of `type`)
 
     def covers(self, address: str, urn: str | None) -> bool:
+        if self.type is not None and (urn is None or urn_type(urn) != self.type):
+            return False
         if self.resources is None:
             return True
-        names = [address] + ([urn, urn.rsplit("::", 1)[-1]] if urn else [])
-        return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in self.resources)
+        return _patterns_cover(self.resources, address, urn)
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and self.expires < today
+
+    def as_blanket(self, check_id: str) -> BlanketSuppression:
+        resource = ", ".join(self.resources) if self.resources else "*"
+        return BlanketSuppression("checkov-skips", check_id, self.type or "*", resource, self.reason, self.expires)
 
 
-def _reason_problem(path: Path, check_id: str, reason: Any) -> str | None:
-    if isinstance(reason, str) and SENTENCE.match(reason.strip()):
-        return None
-    return (
-        f"{path}: {check_id}: reason {reason!r}: a reason is required, at least one full sentence "
-        "(20+ characters, capital first letter, ending with a period)"
-    )
+def _patterns_cover(patterns: tuple[str, ...], address: str, urn: str | None) -> bool:
+    names = [address] + ([urn, urn.rsplit("::", 1)[-1]] if urn else [])
+    return any(fnmatch.fnmatchcase(n, pattern) for n in names for pattern in patterns)
 
 
-def load_skips(path: Path) -> dict[str, Skip]:
-    """check id -> Skip from the skip file, every problem reported at once. Ids are checked against
-    checkov's catalog by run_checkov."""
-    try:
-        document = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: skip file not found") from None
-    except yaml.YAMLError as error:
-        raise UserInputError(f"{path}: not valid YAML ({error})") from None
+SKIP_KEYS = ("reason", "expires", "type", "resources")
+
+
+def load_skips(path: Path, today: dt.date | None = None) -> dict[str, Skip]:
+    """check id -> Skip from the skip file, every problem reported at once (naming the file, the entry's
+    index and check id, the key, the value and what is allowed). The rules are the suppressions' rules
+    (policies/suppressions.py): a real reason, an expiry at most a year ahead, a `type` for a blanket
+    skip. Ids are checked against checkov's catalog by run_checkov."""
+    today = today or dt.date.today()
+    document = load_yaml(path, "checkov skip file")
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise UserInputError(f"{path}: expected a mapping of checkov check id -> reason")
+        raise UserInputError(f"{path}: expected a mapping of checkov check id -> {{reason, expires, ...}}")
     problems: list[str] = []
     skips: dict[str, Skip] = {}
-    for check_id, entry in document.items():
+    reasons: dict[str, str] = {}  # reason -> first check id giving it
+    for index, (check_id, entry) in enumerate(document.items()):
+        where = f"{path}: {check_id} (entry {index})"
         if not isinstance(check_id, str) or not CHECK_ID.match(check_id):
-            problems.append(f"{path}: {check_id!r} is not a checkov check id (like CKV_AWS_144 or CKV2_AWS_62)")
+            problems.append(f"{path}: entry {index}: {check_id!r} is not a checkov check id (like CKV_AWS_144)")
             continue
+        if not isinstance(entry, dict):
+            problems.append(
+                f"{where} = {_short(entry)}: expected a mapping with {', '.join(SKIP_KEYS)} "
+                "(reason and expires required; a bare reason cannot carry the expiry)"
+            )
+            continue
+        before = len(problems)
+        unknown = sorted(set(map(str, entry)) - set(SKIP_KEYS))
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {unknown}; allowed: {', '.join(SKIP_KEYS)}")
         resources: tuple[str, ...] | None = None
-        reason = entry
-        if isinstance(entry, dict):
-            unknown = sorted(set(entry) - {"reason", "resources"})
-            if unknown:
-                problems.append(f"{path}: {check_id}: unknown key(s) {unknown}; allowed: reason, resources")
-            reason = entry.get("reason")
+        if "resources" in entry:
             patterns = entry.get("resources")
             if not isinstance(patterns, list) or not patterns or not all(isinstance(p, str) and p for p in patterns):
                 problems.append(
-                    f"{path}: {check_id}: resources {patterns!r}: a non-empty list of patterns on the Pulumi "
-                    "resource name, URN or Terraform address (or write the reason alone to skip everywhere)"
+                    f"{where}.resources = {_short(patterns)}: a non-empty list of patterns on the Pulumi "
+                    "resource name, URN or Terraform address (or leave it out, with a `type`, for every resource "
+                    "of that type)"
                 )
             else:
                 resources = tuple(patterns)
-        problem = _reason_problem(path, check_id, reason)
+        typ = entry.get("type")
+        if typ is not None and check_type(typ):
+            problems.append(f"{where}.type = {_short(typ)}: allowed: {check_type(typ)}")
+        blanket = resources is None or matches_every_resource(
+            resources, lambda urn, _name, address, patterns=resources: _patterns_cover(patterns, address, urn)
+        )
+        if blanket and typ is None and len(problems) == before:
+            shown = "(left out)" if resources is None else repr(list(resources))
+            problems.append(
+                f"{where}.resources = {shown}: covers every resource; allowed only together with `type:` "
+                "(a Pulumi resource type such as aws:s3/bucket:Bucket) that restricts the skip"
+            )
+        reason = entry.get("reason")
+        problem = reason_problem(reason)
         if problem:
-            problems.append(problem)
-            continue
-        skips[check_id] = Skip(" ".join(str(reason).split()), resources)
+            problems.append(f"{where}.reason = {_short(reason)}: {problem}; {REASON_RULES}")
+        else:
+            first = reasons.setdefault(reason_key(reason), check_id)
+            if first != check_id:
+                problems.append(f"{where}.reason: the same reason as {first}; each check needs a reason of its own")
+        expires, expiry_problem = check_expires(entry.get("expires"), today)
+        if expiry_problem:
+            problems.append(f"{where}.expires = {_short(entry.get('expires'))}: {expiry_problem}")
+        if len(problems) == before:
+            skips[check_id] = Skip(" ".join(reason.split()), resources, expires, typ, blanket)
     if problems:
         raise UserInputError("\n".join(problems))
     return skips
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
 def _run(command: list[str]) -> subprocess.Popen[str]:
@@ -223,9 +276,13 @@ def _report(stdout: str, stderr: str) -> dict[str, Any]:
 
 
 def run_checkov(
-    plan_path: Path, skip_file: Path | None = DEFAULT_SKIP_FILE, checkov: Path | None = None
+    plan_path: Path,
+    skip_file: Path | None = DEFAULT_SKIP_FILE,
+    checkov: Path | None = None,
+    today: dt.date | None = None,
 ) -> CheckovResult:
-    """Run checkov's terraform_plan framework on a plan written by glz.tfplan and parse the result."""
+    """Run checkov's terraform_plan framework on a plan written by glz.tfplan and parse the result.
+    Skips apply to the failures they cover; expired skips apply to nothing (and are listed)."""
     plan_path = Path(plan_path)
     try:
         plan = json.loads(plan_path.read_text())
@@ -234,14 +291,13 @@ def run_checkov(
     except json.JSONDecodeError as error:
         raise UserInputError(f"{plan_path}: not valid JSON ({error})") from None
     urns: dict[str, str] = plan.get("glz", {}).get("addresses", {})
-    skips = load_skips(skip_file) if skip_file is not None else {}
+    today = today or dt.date.today()
+    all_skips = load_skips(skip_file, today) if skip_file is not None else {}
+    skips = {check_id: skip for check_id, skip in all_skips.items() if not skip.expired(today)}
     executable = str(checkov or find_checkov())
 
     command = [executable, "-f", str(plan_path), "--framework", "terraform_plan", "-o", "json", "--compact"]
     command += ["--skip-download"]
-    everywhere = sorted(check_id for check_id, skip in skips.items() if skip.resources is None)
-    if everywhere:
-        command += ["--skip-check", ",".join(everywhere)]
     started = time.monotonic()
     # The catalog (names, resource types, source links) comes from `--list`: run alongside the
     # scan the first time, then remembered for this executable.
@@ -257,7 +313,7 @@ def run_checkov(
         _CATALOGS[executable] = _parse_catalog(list_out)
     duration = time.monotonic() - started
     catalog = _CATALOGS[executable]
-    unknown = sorted(set(skips) - set(catalog))
+    unknown = sorted(set(all_skips) - set(catalog))
     if unknown:
         raise UserInputError(
             f"{skip_file}: unknown checkov check id(s) {', '.join(unknown)}: not in checkov's Terraform catalog "
@@ -280,21 +336,19 @@ def run_checkov(
             guideline=entry.get("guideline") or (known.link if known else None),
         )
 
-    addresses_by_type: dict[str, list[str]] = {}
-    for resource in plan.get("planned_values", {}).get("root_module", {}).get("resources", []):
-        addresses_by_type.setdefault(resource["type"], []).append(resource["address"])
     failed = [finding(e) for e in results.get("failed_checks", [])]
     skipped = []
     for check_id, skip in sorted(skips.items()):
-        entry = catalog[check_id]
-        if skip.resources is None:  # checkov did not run it: it covers every resource of its types
-            covered = sorted(a for t in entry.resource_types for a in addresses_by_type.get(t, []))
-        else:  # checkov ran it: the failures on the named resources are the ones skipped
-            covered = sorted(f.address for f in failed if f.check_id == check_id and skip.covers(f.address, f.urn))
-            failed = [f for f in failed if not (f.check_id == check_id and f.address in covered)]
+        # checkov ran the check everywhere: the failures on resources the skip covers are skipped
+        covered = sorted(f.address for f in failed if f.check_id == check_id and skip.covers(f.address, f.urn))
+        failed = [f for f in failed if not (f.check_id == check_id and f.address in covered)]
         skipped.append(
             SkippedCheck(
-                check_id, entry.name, skip.reason, tuple(covered), tuple(urns[a] for a in covered if a in urns)
+                check_id,
+                catalog[check_id].name,
+                skip.reason,
+                tuple(covered),
+                tuple(urns[a] for a in covered if a in urns),
             )
         )
     summary = document.get("summary", document)
@@ -306,6 +360,7 @@ def run_checkov(
         resource_count=int(summary.get("resource_count", 0)),
         duration_seconds=round(duration, 2),
         command=command,
+        expired=sorted(check_id for check_id, skip in all_skips.items() if skip.expired(today)),
     )
 
 

@@ -1,17 +1,27 @@
 """`glz`: synthesize, check and document the landing zone from the command line.
 
-Exit codes: 0 success, 1 the job ran and found a problem (or failed internally), 2 bad input.
+Exit codes: 0 success, 1 the job ran and found a problem (violations), 2 bad input (a message naming
+the key or file, the value and what is allowed), 3 internal error (a bug: the traceback goes to
+build/glz-error.log, never to the terminal). Output cut short by a closed pipe (`glz rules | head -1`)
+ends quietly with 141, as a process killed by SIGPIPE would.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import datetime as dt
+import os
+import re
 import sys
+import tempfile
 import traceback
 from pathlib import Path
 
-from glz.errors import UserInputError
+from glz.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, UserInputError
+
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
+ERROR_LOG = Path("build") / "glz-error.log"
 
 
 def _project_dir(value: str) -> Path:
@@ -44,13 +54,24 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def _state_and_stack(args: argparse.Namespace, project_dir: Path):
     """--stack synthesizes offline; --state reads any `pulumi stack export` file."""
+    from glz.stack_files import STACK_NAME
     from glz.state import StackState
 
     if args.state:
         state = StackState.load(Path(args.state))
+        state.require_plaintext()  # a gate over ciphertext would pass what it cannot read
         stack_urn = next((r.urn for r in state.resources if r.type == "pulumi:pulumi:Stack"), "")
-        stack = stack_urn.split(":")[2] if stack_urn.count(":") > 2 else Path(args.state).stem
-        return state, stack.split("::")[0]
+        # The stack name becomes the report directory build/<stack>: it must not leave build/.
+        if stack_urn:
+            stack = stack_urn.split(":")[2]
+        else:  # no Stack resource: name the reports after the file
+            stack = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(args.state).stem).strip(".-")[:100] or "state"
+        if not STACK_NAME.match(stack) or stack in (".", ".."):
+            raise UserInputError(
+                f"--state {args.state}: stack name {stack!r} in the stack's URN is not a Pulumi stack name; "
+                "allowed: letters, digits, '-', '_' and '.' (1-100 characters)"
+            )
+        return state, stack
     from glz.synth import synthesize
 
     result = synthesize(project_dir, args.stack, project_dir / "build" / args.stack)
@@ -63,23 +84,34 @@ def _state_and_stack(args: argparse.Namespace, project_dir: Path):
 
 def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path):
     """The policy gate as `glz check` runs it: own rules with suppressions, cfn-lint on the conformance
-    pack, then checkov unless --no-checkov."""
+    pack, then checkov unless --no-checkov. Returns the result and the blanket suppressions (and
+    checkov skips) every report lists; an expired checkov skip fails the gate like an expired
+    suppression."""
+    from glz.checkov_runner import load_skips
     from glz.gate import add_cfn_lint, run_rules
     from policies import suppressions as suppression_file
     from policies.rules import ALL_RULES, RULES_BY_ID
 
+    today = dt.date.today()
     path = Path(args.suppressions) if args.suppressions else project_dir / "policies" / "suppressions.yaml"
-    try:
-        suppressions = suppression_file.load(path, set(RULES_BY_ID))
-    except suppression_file.SuppressionError as error:
-        raise UserInputError(str(error)) from None
-    result = run_rules(state, ALL_RULES, suppressions)
+    suppressions = suppression_file.load(path, set(RULES_BY_ID), today, required=bool(args.suppressions))
+    blanket = [s.as_blanket() for s in suppressions if s.blanket]
+    skips = {} if args.no_checkov else load_skips(project_dir / "policies" / "checkov-skips.yaml", today)
+    blanket += [skip.as_blanket(check_id) for check_id, skip in sorted(skips.items()) if skip.blanket]
+    result = run_rules(state, ALL_RULES, suppressions, today)
     add_cfn_lint(result, state)
     if not args.no_checkov:
         from glz.gate import add_checkov
 
         add_checkov(result, state, out_dir, project_dir)
-    return result
+        result.expired += [
+            suppression_file.Suppression(
+                check_id, ", ".join(skip.resources or ("*",)), skip.reason, skip.expires, skip.type, skip.blanket
+            )
+            for check_id, skip in sorted(skips.items())
+            if skip.expired(today)
+        ]
+    return result, blanket
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -91,9 +123,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     project_dir = _project_dir(args.project_dir)
     state, stack = _state_and_stack(args, project_dir)
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
-    result = _run_gate(args, project_dir, state, out_dir)
-    written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"))
-    print(table(result, stack))
+    result, blanket = _run_gate(args, project_dir, state, out_dir)
+    written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
+    print(table(result, stack, blanket))
     print("Reports: " + ", ".join(str(p) for p in written))
     return 0 if result.passed else 1
 
@@ -114,7 +146,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         facts = stack_facts(state, stack)
         known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
         evidence = load_evidence(Path(args.evidence), *known)
-    gate = _run_gate(args, project_dir, state, out_dir)
+    gate, _blanket = _run_gate(args, project_dir, state, out_dir)
     try:
         matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence)
     except MappingError as error:
@@ -209,22 +241,57 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _write_error_log(args: argparse.Namespace | None) -> Path | None:
+    """The traceback of an internal error, in <project-dir>/build/glz-error.log (else the temp dir)."""
+    project_dir = Path(getattr(args, "project_dir", None) or ".")
+    for log in (project_dir / ERROR_LOG, Path(tempfile.gettempdir()) / ERROR_LOG.name):
+        try:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(traceback.format_exc())
+            return log
+        except OSError:
+            continue
+    return None
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at /dev/null so the interpreter's final flush stays quiet."""
     try:
-        return args.func(args)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command. Exit codes: 0 success, 1 violations, 2 bad input, 3 internal error (see the
+    module docstring); never a traceback on the terminal."""
+    args = None
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        code = args.func(args)
+        sys.stdout.flush()
+        return code
     except UserInputError as error:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exit_:  # argparse: --help (0) and usage errors (2)
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
     except Exception as error:
-        log = Path("build") / "glz-error.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(traceback.format_exc())
-        print(f"error: {type(error).__name__}: {error} (details in {log})", file=sys.stderr)
-        return 1
+        log = _write_error_log(args)
+        where = f"the traceback is in {log}" if log else "the traceback could not be written to a log file"
+        print(
+            f"internal error: {type(error).__name__}: {error}\n"
+            f"This is a bug in glz, not a problem with the input; {where}. Exit code {EXIT_INTERNAL}.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

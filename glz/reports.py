@@ -1,15 +1,22 @@
-"""Gate reports: a readable table, JSON, SARIF 2.1.0 (code-scanning UIs) and JUnit XML (CI test views)."""
+"""Gate reports: a readable table, JSON, SARIF 2.1.0 (code-scanning UIs) and JUnit XML (CI test views).
+
+Every report's summary lists the blanket suppressions (suppressions and checkov skips on every resource
+of a type), with rule, type and reason, whether or not they matched a finding: they are the entries
+that could hide the most, so nobody should have to go looking for them.
+"""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from glz.gate import Finding, GateResult
 from policies.framework import Rule
+from policies.suppressions import BlanketSuppression
 
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
@@ -19,7 +26,7 @@ def _short(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
-def table(result: GateResult, stack: str) -> str:
+def table(result: GateResult, stack: str, blanket: Sequence[BlanketSuppression] = ()) -> str:
     failed = [f for f in result.findings if f.status == "failed"]
     suppressed = [f for f in result.findings if f.status == "suppressed"]
     lines = []
@@ -39,11 +46,16 @@ def table(result: GateResult, stack: str) -> str:
         )
     for note in result.notes:
         lines.append(f"note: {note}")
+    for entry in blanket:
+        lines.append(
+            f"blanket {'suppression' if entry.source == 'suppressions' else 'checkov skip'}: {entry.describe()}"
+        )
     rules = len({rule for rule, _, _ in result.checked})
     verdict = "PASSED" if result.passed else "FAILED"
     lines.append(
         f"{verdict}: stack '{stack}': {rules} rules, {len(result.checked)} checks, {len(failed)} failed, "
-        f"{len(suppressed)} suppressed, {len(result.expired)} expired suppressions (* = advisory)"
+        f"{len(suppressed)} suppressed, {len(result.expired)} expired suppressions, "
+        f"{len(blanket)} blanket suppressions (* = advisory)"
     )
     return "\n".join(lines)
 
@@ -62,7 +74,9 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
     }
 
 
-def to_json(result: GateResult, stack: str, rules: list[Rule]) -> dict[str, Any]:
+def to_json(
+    result: GateResult, stack: str, rules: list[Rule], blanket: Sequence[BlanketSuppression] = ()
+) -> dict[str, Any]:
     return {
         "stack": stack,
         "passed": result.passed,
@@ -72,17 +86,24 @@ def to_json(result: GateResult, stack: str, rules: list[Rule]) -> dict[str, Any]
             "failed": sum(1 for f in result.findings if f.status == "failed"),
             "suppressed": sum(1 for f in result.findings if f.status == "suppressed"),
             "expiredSuppressions": len(result.expired),
+            "blanketSuppressions": [entry.to_json() for entry in blanket],
         },
         "findings": [_finding_json(f) for f in result.findings],
         "expiredSuppressions": [
-            {"rule": s.rule, "resource": s.resource, "reason": s.reason, "expires": str(s.expires)}
+            {"rule": s.rule, "resource": s.resource, "type": s.type, "reason": s.reason, "expires": str(s.expires)}
             for s in result.expired
         ],
         "notes": result.notes,
     }
 
 
-def to_sarif(result: GateResult, rules: list[Rule], stack_file: str, version: str) -> dict[str, Any]:
+def to_sarif(
+    result: GateResult,
+    rules: list[Rule],
+    stack_file: str,
+    version: str,
+    blanket: Sequence[BlanketSuppression] = (),
+) -> dict[str, Any]:
     described = {r.id: r for r in rules}
     extra_ids = sorted({f.rule_id for f in result.findings} - set(described))
     driver_rules = [
@@ -135,12 +156,13 @@ def to_sarif(result: GateResult, rules: list[Rule], stack_file: str, version: st
                     }
                 },
                 "results": results,
+                "properties": {"blanketSuppressions": [entry.to_json() for entry in blanket]},
             }
         ],
     }
 
 
-def to_junit(result: GateResult, stack: str) -> str:
+def to_junit(result: GateResult, stack: str, blanket: Sequence[BlanketSuppression] = ()) -> str:
     findings: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for finding in result.findings:
         findings[(finding.rule_id, finding.urn)].append(finding)
@@ -154,6 +176,10 @@ def to_junit(result: GateResult, stack: str) -> str:
         if (rule_id, urn) not in seen:  # stack rules report on many resources under one check
             cases.append((rule_id, urn, fs))
     suite = ET.Element("testsuite", name=f"glz policy gate: {stack}")
+    if blanket:
+        properties = ET.SubElement(suite, "properties")
+        for entry in blanket:
+            ET.SubElement(properties, "property", name=f"blanket-{entry.source}", value=entry.describe())
     failures = skipped = 0
     for rule_id, subject, related in cases:
         case = ET.SubElement(suite, "testcase", classname=rule_id, name=_short(subject))
@@ -182,13 +208,21 @@ def to_junit(result: GateResult, stack: str) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def write_all(result: GateResult, rules: list[Rule], stack: str, out_dir: Path, version: str) -> list[Path]:
+def write_all(
+    result: GateResult,
+    rules: list[Rule],
+    stack: str,
+    out_dir: Path,
+    version: str,
+    blanket: Sequence[BlanketSuppression] = (),
+) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    sarif = to_sarif(result, rules, f"Pulumi.{stack}.yaml", version, blanket)
     paths = {
-        "policy-report.txt": table(result, stack) + "\n",
-        "policy-report.json": json.dumps(to_json(result, stack, rules), indent=2, sort_keys=True) + "\n",
-        "policy-report.sarif": json.dumps(to_sarif(result, rules, f"Pulumi.{stack}.yaml", version), indent=2) + "\n",
-        "policy-report.junit.xml": to_junit(result, stack),
+        "policy-report.txt": table(result, stack, blanket) + "\n",
+        "policy-report.json": json.dumps(to_json(result, stack, rules, blanket), indent=2, sort_keys=True) + "\n",
+        "policy-report.sarif": json.dumps(sarif, indent=2) + "\n",
+        "policy-report.junit.xml": to_junit(result, stack, blanket),
     }
     written = []
     for name, text in paths.items():

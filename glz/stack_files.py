@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.settings import PROJECT, SECRET_PLACEHOLDER_PREFIX
-from glz.errors import UserInputError
+from glz.errors import UserInputError, load_yaml
 
 STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
@@ -61,13 +59,9 @@ def _encode(value: Any) -> str:
     return str(value)
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: file not found") from None
-    except yaml.YAMLError as error:
-        raise UserInputError(f"{path}: not valid YAML ({error})") from None
+def _load_yaml(path: Path, what: str) -> Any:
+    """Bounded and safe (glz.errors.load_yaml): at most 1 MiB, UTF-8, no alias bombs; C parser if available."""
+    return load_yaml(path, what)
 
 
 def _replace_secrets(value: Any, path: str, found: list[str]) -> Any:
@@ -95,8 +89,17 @@ def project_defaults(project_file: dict[str, Any]) -> dict[str, Any]:
 def read_stack_config(project_dir: Path, stack: str) -> StackConfig:
     if not STACK_NAME.match(stack):
         raise UserInputError(f"--stack {stack!r}: stack names use letters, digits, '-', '_' and '.' (1-100 characters)")
-    project_file = _load_yaml(project_dir / "Pulumi.yaml") or {}
+    project_path = project_dir / "Pulumi.yaml"
+    project_file = _load_yaml(project_path, "project file") or {}
+    if not isinstance(project_file, dict):
+        raise UserInputError(f"project file {project_path}: expected a mapping with 'name:' and 'config:'")
+    if not isinstance(project_file.get("config") or {}, dict):
+        raise UserInputError(f"project file {project_path}: 'config' must be a mapping of key: declaration")
     project = project_file.get("name", PROJECT)
+    if not isinstance(project, str) or not STACK_NAME.match(project):
+        raise UserInputError(
+            f"project file {project_path}: name = {project!r}: a project name of letters, digits, '-', '_' and '.'"
+        )
     stack_path = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_path.exists():
         available = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
@@ -104,7 +107,7 @@ def read_stack_config(project_dir: Path, stack: str) -> StackConfig:
             f"--stack {stack!r}: no stack file {stack_path.name} in {project_dir}; "
             f"available stacks: {', '.join(available) or 'none'}"
         )
-    stack_file = _load_yaml(stack_path) or {}
+    stack_file = _load_yaml(stack_path, "stack config") or {}
     if not isinstance(stack_file, dict):
         raise UserInputError(f"{stack_path.name}: expected a mapping with a 'config:' block")
     config = stack_file.get("config") or {}

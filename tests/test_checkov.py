@@ -6,6 +6,7 @@ These tests fail, never skip, when the checkov environment is missing: `make che
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -83,8 +84,8 @@ def test_skipped_checks_are_reported_with_reasons_and_resources(demo_result):
         assert len(skipped.urns) == len(skipped.addresses)
     # A scoped skip covers exactly the named resource; the check still guards all other roles.
     assert by_id["CKV_AWS_274"].addresses == ("aws_iam_role_policy_attachment.operators_admin_administrator_access",)
-    assert "--skip-check" in demo_result.command
-    assert "CKV_AWS_274" not in demo_result.command[demo_result.command.index("--skip-check") + 1]
+    # checkov runs every check; skips apply to the failures they cover, never to the check as a whole.
+    assert "--skip-check" not in demo_result.command
 
 
 @pytest.mark.parametrize(
@@ -162,32 +163,37 @@ def test_unversioned_bucket_fails_the_versioning_check(demo_state_document, tmp_
 
 def test_unknown_skip_id_is_an_error(demo_state_document, tmp_path, checkov):
     skip_file = tmp_path / "skips.yaml"
-    skip_file.write_text("CKV_AWS_99999: This check does not exist in any checkov release.\n")
+    expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    skip_file.write_text(
+        "CKV_AWS_99999:\n  reason: This check does not exist in any checkov release we know of.\n"
+        f"  expires: {expires}\n  type: aws:s3/bucket:Bucket\n"
+    )
     with pytest.raises(UserInputError, match=r"unknown checkov check id\(s\) CKV_AWS_99999"):
         _scan(demo_state_document, tmp_path, checkov, skip_file)
 
 
 def test_malformed_skip_file_reports_every_problem(tmp_path):
     skip_file = tmp_path / "skips.yaml"
+    reason = "The admin role needs AdministratorAccess to deploy the whole landing zone."
     skip_file.write_text(
         json.dumps(
             {
-                "not-a-check": "This entry names something that is not a checkov id.",
+                "not-a-check": {"reason": reason, "expires": "2027-01-31"},
                 "CKV_AWS_144": "n/a",
-                "CKV_AWS_145": None,
-                "CKV_AWS_274": {"reason": "The admin role needs it by design.", "resources": []},
-                "CKV_AWS_61": {"reason": "The collaborator trust is constrained.", "resources": ["x"], "until": 1},
+                "CKV_AWS_145": {"reason": None, "expires": "2027-01-31", "type": "aws:s3/bucket:Bucket"},
+                "CKV_AWS_274": {"reason": reason, "expires": "2027-01-31", "resources": []},
+                "CKV_AWS_61": {"reason": reason + " Really.", "resources": ["x"], "until": 1, "expires": "2027-01-31"},
             }
         )
     )
     with pytest.raises(UserInputError) as error:
-        load_skips(skip_file)
+        load_skips(skip_file, today=dt.date(2026, 12, 4))
     message = str(error.value)
-    assert "'not-a-check' is not a checkov check id" in message
-    assert "CKV_AWS_144: reason 'n/a'" in message
-    assert "CKV_AWS_145: reason None" in message
-    assert "CKV_AWS_274: resources []" in message
-    assert "CKV_AWS_61: unknown key(s) ['until']" in message
+    assert "entry 0: 'not-a-check' is not a checkov check id" in message
+    assert "CKV_AWS_144 (entry 1) = 'n/a': expected a mapping" in message
+    assert "CKV_AWS_145 (entry 2).reason = None: required" in message
+    assert "CKV_AWS_274 (entry 3).resources = []" in message
+    assert "CKV_AWS_61 (entry 4): unknown key(s) ['until']" in message
 
 
 def test_checked_in_skip_file_is_valid():

@@ -44,12 +44,13 @@ def rotation_off(document):
 
 
 def suppression(
-    rule="GLZ-KMS-001", resource="keys-data", reason="Rotation is handled by an external HSM process.", expires=None
+    rule="GLZ-KMS-001",
+    resource="keys-data",
+    reason="Rotation is handled by an external HSM process.",
+    expires="2027-06-30",
 ):
-    entry = {"rule": rule, "resource": resource, "reason": reason}
-    if expires:
-        entry["expires"] = expires
-    return parse([entry], set(RULES_BY_ID))
+    entry = {"rule": rule, "resource": resource, "reason": reason, "expires": expires}
+    return parse([entry], set(RULES_BY_ID), today=dt.date(2026, 11, 23))
 
 
 def test_suppressed_finding_is_reported_with_reason_and_does_not_fail(demo_state_document):
