@@ -372,6 +372,10 @@ class AccessModel:
         elif actor.kind in (ANONYMOUS, SERVICE):
             context["aws:principalarn"] = cond.MISSING
             context["aws:principalaccount"] = cond.MISSING
+        if actor.kind != SERVICE:
+            # set only when a service acts for a resource (IAM global condition keys reference)
+            context["aws:sourceaccount"] = cond.MISSING
+            context["aws:sourcearn"] = cond.MISSING
         for key, value in (scenario or {}).items():
             context[key.lower()] = value
         return context

@@ -56,9 +56,14 @@ def _assumes(statement: Statement) -> bool:
 
 
 def _holds_without(statement: Statement, **request: object) -> bool | None:
-    """Could the statement still match a request carrying ``request`` (keys with ':' as '__')?"""
+    """Could the statement's conditions on these keys (':' written '__') match a request carrying ``request``?
+    Only the named keys are judged, so an unrelated unknown key does not hide the answer."""
     context = {k.replace("__", ":").lower(): v for k, v in request.items()}
-    return cond.evaluate(statement.conditions, context)
+    only = {
+        operator: {key: values for key, values in body.items() if key.lower() in context}
+        for operator, body in statement.conditions.items()
+    }
+    return cond.evaluate({op: body for op, body in only.items() if body}, context)
 
 
 def requires_external_id(statement: Statement) -> bool:
@@ -129,7 +134,7 @@ def no_wildcard_trust(resource: View, stack: StackView) -> Iterator[str]:
 def external_id(resource: View, stack: StackView) -> Iterator[str]:
     """Every statement trusting principals outside the account (any form) requires the agreed sts:ExternalId."""
     for statement in trust_statements(resource):
-        outside = external_values(statement, stack.account_id)
+        outside = _admits_outsiders(statement, stack)
         if not outside:
             continue
         federated = [v for v in outside if v.startswith(("Federated:", "CanonicalUser:"))]
@@ -137,6 +142,20 @@ def external_id(resource: View, stack: StackView) -> Iterator[str]:
             yield f"trust statement {statement.sid} admits {', '.join(federated)}: an identity provider's users, no ExternalId"
         elif not requires_external_id(statement):
             yield f"trust statement {statement.sid} admits {', '.join(outside)} without requiring the sts:ExternalId"
+
+
+def _admits_outsiders(statement: Statement, stack: StackView) -> list[str]:
+    """Principal values of a trust statement that reach outside the account, unless its conditions already
+    keep every outsider out (e.g. '*' pinned to this account with aws:PrincipalAccount)."""
+    outside = external_values(statement, stack.account_id)
+    if not outside:
+        return []
+    model = model_of(stack)
+    context_free = [s for s in outside if s.startswith(("Federated:", "CanonicalUser:"))]
+    for actor in model.external_actors():
+        if cond.evaluate(statement.conditions, model.context_of(actor)) is not False:
+            return outside
+    return context_free
 
 
 @resource_rule(

@@ -366,3 +366,24 @@ def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
                 f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied for "
                 f"{_shown(gaps)}",
             )
+
+
+@stack_rule(
+    "GLZ-S3-013",
+    "s3-every-bucket-classified",
+    "high",
+    Requirements(r2=("3.8.4", "3.1.22"), r3=("03.08.04",), hipaa=("164.308(a)(1)(ii)(A)",)),
+    "Create buckets through GenomicsDataLake or SecureBucket so the gate knows what they hold; a bucket "
+    "nothing classifies is assumed to hold the stack's most sensitive data.",
+)
+def every_bucket_classified(stack: StackView) -> Iterator[Violation]:
+    """In a phi or controlled stack every bucket is known by what points at it (data lake tier, audit trail,
+    access logs); a bucket the gate cannot classify is a finding, not a silent pass."""
+    if stack.classification == "public":
+        return
+    for bucket in s3.unclassified_buckets(stack):
+        yield Violation(
+            bucket.urn,
+            f"bucket {s3.bucket_name(bucket)}: no component of the landing zone owns it, so the gate cannot "
+            "tell which data it holds",
+        )
