@@ -7,6 +7,7 @@ name or a missing requirement fails loudly instead of producing a quietly wrong 
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,11 @@ MAPPING_FILES = {
     catalog.HIPAA: "hipaa.yaml",
 }
 TECHNICAL = ("landing-zone", "shared")
+CHECKOV_FILE = "checkov.yaml"
+CHECKOV_CHECK_ID = re.compile(r"^CKV2?_AWS_\d+$")
+CHECKOV_FRAMEWORK_KEYS = {"r2": catalog.R2, "r3": catalog.R3, "hipaa": catalog.HIPAA}
+CHECKOV_WHY = re.compile(r"^[A-Z].{39,}[.)]$", re.S)
+"""A reason: a sentence of its own, 40 characters or more, starting with a capital, ending with a period."""
 
 # Real managed rules that would report this landing zone's own design as non-compliant forever. An
 # always-red rule teaches people to ignore red, so the mapping may not name them; the policy rule in
@@ -168,3 +174,97 @@ def load_all() -> dict[str, dict[str, MappingRecord]]:
 def mapped_config_rules() -> list[str]:
     """Every AWS Config managed rule the mapping names: the conformance pack's content."""
     return sorted({c for records in load_all().values() for r in records.values() for c in r.config_rules})
+
+
+@dataclass(frozen=True)
+class CheckovMapping:
+    """A checkov check and the requirements its outcome evidences (controls/mapping/checkov.yaml)."""
+
+    check_id: str
+    name: str  # checkov's own title of the check
+    requirements: dict[str, tuple[str, ...]]  # framework -> requirement ids
+    why: str
+
+    def tags(self) -> list[str]:
+        return [f"{framework}:{rid}" for framework, ids in self.requirements.items() for rid in ids]
+
+
+@dataclass(frozen=True)
+class CheckovMappingFile:
+    checks: dict[str, CheckovMapping]
+    not_mapped: dict[str, str]  # check id -> why its outcome evidences no requirement
+
+    def for_requirement(self, framework: str, requirement_id: str) -> list[str]:
+        return [c.check_id for c in self.checks.values() if requirement_id in c.requirements.get(framework, ())]
+
+
+def load_checkov_mapping(directory: Path = MAPPING_DIR) -> CheckovMappingFile:
+    """checkov check id -> the requirements it evidences, validated against the catalogs and the
+    requirement mapping: every requirement exists and is one the landing zone (or it and the
+    organization) implements, so the check's outcome shows on a row that reports rule outcomes."""
+    path = directory / CHECKOV_FILE
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise MappingError(f"{path}: mapping file missing") from None
+    except yaml.YAMLError as error:
+        raise MappingError(f"{path}: not valid YAML ({error})") from None
+    problems: list[str] = []
+    unknown = sorted(set(document) - {"checks", "not_mapped"})
+    if unknown:
+        problems.append(f"{path}: unknown key(s) {unknown}; allowed: checks, not_mapped")
+    records = load_all() if directory == MAPPING_DIR else {fw: load_framework(fw, directory) for fw in MAPPING_FILES}
+    checks: dict[str, CheckovMapping] = {}
+    for check_id, body in (document.get("checks") or {}).items():
+        where = f"{path}: checks: {check_id}"
+        if not isinstance(check_id, str) or not CHECKOV_CHECK_ID.match(check_id):
+            problems.append(f"{where}: not a checkov AWS check id (like CKV_AWS_145 or CKV2_AWS_6)")
+            continue
+        body = body if isinstance(body, dict) else {}
+        extra = sorted(set(body) - {"name", "why", *CHECKOV_FRAMEWORK_KEYS})
+        if extra:
+            problems.append(f"{where}: unknown key(s) {extra}; allowed: name, r2, r3, hipaa, why")
+        name, why = _text(body.get("name")), _text(body.get("why"))
+        if not name:
+            problems.append(f"{where}: name is required (checkov's title of the check)")
+        if not CHECKOV_WHY.match(why):
+            problems.append(f"{where}: why {why!r}: a sentence saying why the check evidences these requirements")
+        requirements: dict[str, tuple[str, ...]] = {}
+        for key, framework in CHECKOV_FRAMEWORK_KEYS.items():
+            ids = body.get(key) or []
+            if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+                problems.append(f"{where}: {key} = {ids!r}: a list of quoted requirement ids")
+                continue
+            for rid in ids:
+                record = records[framework].get(rid)
+                if record is None:
+                    problems.append(f"{where}: {key}: {rid!r} is not a requirement of {framework}")
+                elif record.responsibility not in TECHNICAL:
+                    problems.append(
+                        f"{where}: {key}: {rid} is a {record.responsibility} requirement; its row shows no "
+                        "check outcomes, so map the check to a landing-zone or shared requirement"
+                    )
+            requirements[framework] = tuple(ids)
+        if not any(requirements.values()):
+            problems.append(f"{where}: names no requirement; list it under not_mapped with the reason instead")
+        checks[check_id] = CheckovMapping(check_id, name, requirements, why)
+    not_mapped: dict[str, str] = {}
+    for check_id, reason in (document.get("not_mapped") or {}).items():
+        where = f"{path}: not_mapped: {check_id}"
+        if not isinstance(check_id, str) or not CHECKOV_CHECK_ID.match(check_id):
+            problems.append(f"{where}: not a checkov AWS check id (like CKV_AWS_145 or CKV2_AWS_6)")
+            continue
+        if check_id in checks:
+            problems.append(f"{where}: also mapped under checks; a check is either mapped or not")
+        reason = _text(reason)
+        if not CHECKOV_WHY.match(reason):
+            problems.append(f"{where}: reason {reason!r}: a sentence saying why the check evidences no requirement")
+        not_mapped[check_id] = reason
+    if problems:
+        raise MappingError(f"{path}: {len(problems)} problems:\n  " + "\n  ".join(problems))
+    return CheckovMappingFile(checks, not_mapped)
+
+
+@cache
+def checkov_mapping() -> CheckovMappingFile:
+    return load_checkov_mapping()

@@ -1,8 +1,9 @@
 """Compute the control matrix from a stack state, the policy gate's results and (optionally) live evidence.
 
 Nothing here is typed per requirement: a row's status follows from its mapping record (responsibility,
-probes, rules), the probes' view of the state and the gate's findings. Remove the trail from a state and
-every row that cites the `trail` probe or a CloudTrail rule changes.
+probes, rules), the probes' view of the state and the gate's findings, checkov's included (its checks
+reach rows through controls/mapping/checkov.yaml). Remove the trail from a state and every row that
+cites the `trail` probe or a CloudTrail rule changes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from controls import catalog
 from controls.evidence import Evidence, evidence_notes, verification_for
-from controls.mapping import MappingRecord, load_all, mapped_config_rules
+from controls.mapping import CheckovMappingFile, MappingRecord, checkov_mapping, load_all, mapped_config_rules
 from controls.model import (
     CUSTOMER,
     IMPLEMENTED,
@@ -51,7 +52,7 @@ def _requirement_ids(rule: Rule, framework: str) -> tuple[str, ...]:
     return {catalog.R2: req.r2, catalog.R3: req.r3, catalog.HIPAA: req.hipaa}[framework]
 
 
-def _rule_outcomes(rule_ids: list[str], rules: dict[str, Rule], gate: GateResult) -> list[RuleOutcome]:
+def _rule_outcomes(rule_ids: list[str], titles: dict[str, str], gate: GateResult) -> list[RuleOutcome]:
     outcomes = []
     for rule_id in rule_ids:
         checked = [c for c in gate.checked if c[0] == rule_id]
@@ -69,7 +70,7 @@ def _rule_outcomes(rule_ids: list[str], rules: dict[str, Rule], gate: GateResult
         outcomes.append(
             RuleOutcome(
                 rule_id=rule_id,
-                title=rules[rule_id].name,
+                title=titles[rule_id],
                 outcome=outcome,
                 checked=len(checked),
                 failed=len(failed),
@@ -100,21 +101,35 @@ def _render(template: str, probes: dict[str, ProbeResult]) -> str:
     return template.format_map({name: _Fields(result.fields) for name, result in probes.items()})
 
 
+def checkov_ran(gate: GateResult) -> bool:
+    """Whether the gate includes checkov's results (not with `--no-checkov`)."""
+    return any(f.source == "checkov" for f in gate.findings) or any(
+        rule_id.startswith(("CKV_", "CKV2_")) for rule_id, _, _ in gate.checked
+    )
+
+
 def _row(
     req: catalog.Requirement,
     record: MappingRecord,
     probe_results: dict[str, ProbeResult],
     rules: dict[str, Rule],
     gate: GateResult,
+    checkov: CheckovMappingFile | None = None,
 ) -> Row:
+    """One requirement's row. `checkov`: the checkov check mapping when the gate ran checkov, so the
+    checks that evidence the requirement count like the landing zone's own rules."""
     technical = record.responsibility not in FIXED_STATUS
     probes = [probe_results[name] for name in record.probes] if technical else []
     rule_ids: list[str] = []
+    titles = {rule_id: rule.name for rule_id, rule in rules.items()}
     if technical:
         rule_ids += [rule_id for rule_id, rule in rules.items() if req.id in _requirement_ids(rule, req.framework)]
         rule_ids += list(record.rules)
         rule_ids += [rule_id for name in record.probes for rule_id in PROBES[name].rules]
-    outcomes = _rule_outcomes(list(dict.fromkeys(rule_ids)), rules, gate)
+        if checkov is not None:
+            rule_ids += checkov.for_requirement(req.framework, req.id)
+            titles.update({check_id: f"checkov: {c.name}" for check_id, c in checkov.checks.items()})
+    outcomes = _rule_outcomes(list(dict.fromkeys(rule_ids)), titles, gate)
     gaps = [f"{p.name}: {p.summary}" for p in probes if not p.satisfied]
     gaps += [f"{o.rule_id} failed: {'; '.join(o.messages)}" for o in outcomes if o.outcome == "failed"]
     deviations = [
@@ -169,16 +184,23 @@ def sprs_estimate(rows: list[Row]) -> SprsEstimate:
     )
 
 
-def _resources(state: StackState, rows: list[Row], rules: dict[str, Rule], gate: GateResult) -> list[ResourceEntry]:
+def _resources(
+    state: StackState, rows: list[Row], rules: dict[str, Rule], gate: GateResult, checkov: CheckovMappingFile
+) -> list[ResourceEntry]:
     serves: dict[str, set[str]] = {}
     for row in rows:
         for probe in row.probes:
             for urn in probe.resources:
                 serves.setdefault(urn, set()).add(f"{row.framework}:{row.id}")
     for rule_id, urn, _passed in gate.checked:
-        rule = rules.get(rule_id)
-        if rule is not None and urn in state.by_urn:
-            serves.setdefault(urn, set()).update(rule.requirements.tags())
+        if rule_id in rules:
+            tags = rules[rule_id].requirements.tags()
+        elif rule_id in checkov.checks:
+            tags = checkov.checks[rule_id].tags()
+        else:
+            continue
+        if urn in state.by_urn:
+            serves.setdefault(urn, set()).update(tags)
     order = {fw: {r.id: i for i, r in enumerate(catalog.load(fw))} for fw in catalog.FRAMEWORKS}
 
     def sort_key(tag: str) -> tuple[int, int]:
@@ -198,10 +220,18 @@ def _resources(state: StackState, rows: list[Row], rules: dict[str, Rule], gate:
     ]
 
 
-def _findings(gate: GateResult, rules: dict[str, Rule], state: StackState) -> list[FindingEntry]:
+def _findings(
+    gate: GateResult, rules: dict[str, Rule], state: StackState, checkov: CheckovMappingFile
+) -> list[FindingEntry]:
     out = []
     for f in gate.findings:
         resource = state.by_urn.get(f.urn)
+        if f.rule_id in rules:
+            requirements = tuple(rules[f.rule_id].requirements.tags())
+        elif f.source == "checkov" and f.rule_id in checkov.checks:
+            requirements = tuple(checkov.checks[f.rule_id].tags())
+        else:
+            requirements = ()
         out.append(
             FindingEntry(
                 rule_id=f.rule_id,
@@ -212,7 +242,7 @@ def _findings(gate: GateResult, rules: dict[str, Rule], state: StackState) -> li
                 message=f.message,
                 status=f.status,
                 reason=f.suppressed_reason or "",
-                requirements=tuple(rules[f.rule_id].requirements.tags()) if f.rule_id in rules else (),
+                requirements=requirements,
             )
         )
     return out
@@ -262,10 +292,12 @@ def build_matrix(
 ) -> Matrix:
     by_id = {rule.id: rule for rule in rules}
     probe_results = run_all(state)
+    checkov = checkov_mapping()
+    row_checkov = checkov if checkov_ran(gate) else None
     rows: dict[str, list[Row]] = {}
     for framework, records in load_all().items():
         reqs = catalog.load(framework)
-        rows[framework] = [_row(req, records[req.id], probe_results, by_id, gate) for req in reqs]
+        rows[framework] = [_row(req, records[req.id], probe_results, by_id, gate, row_checkov) for req in reqs]
     if evidence is not None:
         for row in (row for framework_rows in rows.values() for row in framework_rows):
             row.verified = verification_for(row, evidence)
@@ -297,8 +329,8 @@ def build_matrix(
     return Matrix(
         info=info,
         rows=rows,
-        resources=_resources(state, all_rows, by_id, gate),
-        findings=_findings(gate, by_id, state),
+        resources=_resources(state, all_rows, by_id, gate, checkov),
+        findings=_findings(gate, by_id, state, checkov),
         sprs=sprs_estimate(rows[catalog.R2]),
         config_rules=mapped_config_rules(),
     )

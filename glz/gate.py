@@ -99,7 +99,10 @@ def run_rules(
 
 def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_dir: Path) -> None:
     """Run checkov on the same state (exported as a Terraform plan) and fold its results into the gate:
-    an unskipped failure blocks, a skipped check is reported as suppressed with its reason."""
+    an unskipped failure blocks, a skipped check is reported as suppressed with its reason. The notes
+    name every resource type checkov does not see (no Terraform type in its catalog), so a resource
+    that escapes checkov is never silent."""
+    from glz.checkov_registry import CheckovRegistryError, coverage, finish_registry, start_registry
     from glz.checkov_runner import CheckovError, find_checkov, run_checkov
     from glz.tfplan import write_plan
 
@@ -107,10 +110,19 @@ def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_di
     plan = out_dir / "plan.json"
     out_dir.mkdir(parents=True, exist_ok=True)
     write_plan(state, plan)
+    registry_process = start_registry(checkov)  # read checkov's catalog while it scans
     try:
         scan = run_checkov(plan, project_dir / "policies" / "checkov-skips.yaml", checkov)
-    except CheckovError as error:
-        raise UserInputError(f"checkov could not scan {plan}: {error}") from None
+    except BaseException as error:
+        registry_process.kill()
+        registry_process.communicate()
+        if isinstance(error, CheckovError):
+            raise UserInputError(f"checkov could not scan {plan}: {error}") from None
+        raise
+    try:
+        registry = finish_registry(registry_process)
+    except CheckovRegistryError as error:
+        raise UserInputError(f"checkov at {checkov}: {error}") from None
     types = {r.urn: r.type for r in state.resources}
     for finding in scan.passed:
         result.checked.append((finding.check_id, finding.urn or finding.address, True))
@@ -139,6 +151,7 @@ def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_di
         f"checkov {scan.checkov_version}: {len(scan.passed)} passed, {len(scan.failed)} failed, "
         f"{len(scan.skipped)} checks skipped with a reason ({scan.duration_seconds:.1f} s)"
     )
+    result.notes.extend(coverage((r.type for r in state.resources if r.custom), registry).notes())
 
 
 CONFORMANCE_PACK_TYPE = "aws:cfg/conformancePack:ConformancePack"

@@ -30,51 +30,82 @@ FORMAT_VERSION = "1.2"
 TERRAFORM_VERSION = "1.9.8"
 PROVIDER_NAME = "registry.terraform.io/hashicorp/aws"
 
-# Pulumi types whose Terraform name does not follow aws_<module>_<resource> (from pulumi-aws's
-# bridge metadata, `renames.resources`). Types not listed map by the generic rule.
-TYPE_OVERRIDES: dict[str, str] = {
-    "aws:cloudtrail/trail:Trail": "aws_cloudtrail",
-    "aws:cfg/recorder:Recorder": "aws_config_configuration_recorder",
-    "aws:cfg/recorderStatus:RecorderStatus": "aws_config_configuration_recorder_status",
-    "aws:cfg/rule:Rule": "aws_config_config_rule",
-    "aws:ec2/dedicatedHost:DedicatedHost": "aws_ec2_host",
-    "aws:ec2/securityGroupAssociation:SecurityGroupAssociation": "aws_vpc_endpoint_security_group_association",
-    "aws:ec2/networkInterfaceSecurityGroupAttachment:NetworkInterfaceSecurityGroupAttachment": (
-        "aws_network_interface_sg_attachment"
-    ),
-    "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions": "aws_vpc_peering_connection_options",
-    "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple": (
-        "aws_vpc_endpoint_service_allowed_principal"
-    ),
-    "aws:guardduty/iPSet:IPSet": "aws_guardduty_ipset",
-    "aws:guardduty/threatIntelSet:ThreatIntelSet": "aws_guardduty_threatintelset",
-    "aws:iam/sshKey:SshKey": "aws_iam_user_ssh_key",
-    "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
-    "aws:s3/inventory:Inventory": "aws_s3_bucket_inventory",
-    "aws:s3/analyticsConfiguration:AnalyticsConfiguration": "aws_s3_bucket_analytics_configuration",
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
-    "aws:sns/dataProtectionPolicy:DataProtectionPolicy": "aws_sns_topic_data_protection_policy",
-    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "aws_sqs_queue_redrive_allow_policy",
-    "aws:sqs/redrivePolicy:RedrivePolicy": "aws_sqs_queue_redrive_policy",
+# How pulumi-aws names a Terraform resource (provider/tokens.go, `moduleMap` and the token strategy):
+# `aws_<prefix><rest>` becomes `aws:<module>/<camel(rest)>:<Camel(rest)>`, where <prefix> is a key of
+# `moduleMap` matched as plain text. Undoing it needs the Terraform prefix of each Pulumi module
+# (below, where the two differ), the sub-services glued to that prefix without an underscore
+# (`aws_bedrockagent_agent` -> `aws:bedrock/agentAgent`), and the resources pulumi-aws names by hand
+# (TYPE_OVERRIDES). tests/test_checkov_coverage.py checks every resource type of the installed
+# pulumi_aws against checkov's catalog of Terraform types.
+
+# Pulumi module -> Terraform type prefix after "aws_", where the two differ.
+MODULE_PREFIXES: dict[str, str] = {
+    "amp": "prometheus",
+    "apigateway": "api_gateway",
+    "bcmdata": "bcmdataexports",
+    "bedrockfoundation": "bedrock_foundation",
+    "bedrockmodel": "bedrock_model",
+    "cfg": "config",
+    "cloudcontrol": "cloudcontrolapi",
+    "cloudhsmv2": "cloudhsm_v2",
+    "costexplorer": "ce",
+    "directconnect": "dx",
+    "directoryservice": "directory_service",
+    "ec2clientvpn": "ec2_client_vpn",
+    "ec2transitgateway": "ec2_transit_gateway",
+    "elasticbeanstalk": "elastic_beanstalk",
+    "mediaconvert": "media_convert",
+    "mediapackage": "media_package",
+    "mediapackagev2": "media_packagev2",
+    "mediastore": "media_store",
+    "opensearchingest": "osis",
+    "resourceexplorer": "resourceexplorer2",
+    "route53recoverycontrol": "route53recoverycontrolconfig",
+    "serverlessrepository": "serverlessapplicationrepository",
+    "servicediscovery": "service_discovery",
 }
 
-# Pulumi module -> Terraform type prefix after "aws_", where the two differ. Most of ec2 drops the
-# prefix (aws:ec2/vpc:Vpc -> aws_vpc, aws:ec2/flowLog:FlowLog -> aws_flow_log); cfg is "config".
-MODULE_PREFIXES: dict[str, str] = {"ec2": "", "cfg": "config"}
+# Terraform services whose prefix is the Pulumi module's with a suffix glued on, so the first word of
+# the Pulumi name joins the prefix: aws_bedrockagentcore_gateway -> aws:bedrock/agentcoreGateway.
+GLUED_SUBSERVICES: dict[str, tuple[str, ...]] = {
+    "bedrock": ("agentcore", "agent"),
+    "chime": ("sdkvoice",),
+    "cloudfront": ("keyvaluestore",),
+    "docdb": ("elastic",),
+    "lex": ("v2models",),
+    "notifications": ("contacts",),
+    "opensearch": ("serverless",),
+    "pinpoint": ("smsvoicev2",),
+    "resiliencehub": ("v2",),
+    "route53": ("profiles",),
+    "s3": ("files", "vectors"),
+    "servicecatalog": ("appregistry",),
+    "ssm": ("contacts", "incidents", "quicksetup"),
+}
 
-# ec2 resources that keep the aws_ec2_ prefix in Terraform.
+# ec2 resources named by hand in pulumi-aws drop the prefix (aws:ec2/vpc:Vpc -> aws_vpc); these keep it.
 EC2_KEEPS_PREFIX = frozenset(
     {
+        "allowedImagesSettings",
         "availabilityZoneGroup",
+        "capacityBlockReservation",
         "capacityReservation",
         "carrierGateway",
+        "defaultCreditSpecification",
         "fleet",
+        "imageBlockPublicAccess",
+        "instanceMetadataDefaults",
         "localGatewayRoute",
+        "localGatewayRouteTable",
+        "localGatewayRouteTableVirtualInterfaceGroupAssociation",
         "localGatewayRouteTableVpcAssociation",
         "managedPrefixList",
         "managedPrefixListEntry",
+        "networkInsightsAccessScope",
         "networkInsightsAnalysis",
         "networkInsightsPath",
+        "secondaryNetwork",
+        "secondarySubnet",
         "serialConsoleAccess",
         "subnetCidrReservation",
         "tag",
@@ -84,6 +115,142 @@ EC2_KEEPS_PREFIX = frozenset(
         "trafficMirrorTarget",
     }
 )
+
+# rds resources whose Terraform name starts with aws_db_ (the others keep aws_rds_).
+RDS_DB_PREFIX = frozenset(
+    {
+        "clusterSnapshot",
+        "eventSubscription",
+        "instance",
+        "instanceAutomatedBackupsReplication",
+        "optionGroup",
+        "parameterGroup",
+        "proxy",
+        "proxyDefaultTargetGroup",
+        "proxyEndpoint",
+        "proxyTarget",
+        "snapshot",
+        "snapshotCopy",
+        "subnetGroup",
+    }
+)
+
+# Resources pulumi-aws names by hand (its resource overrides; bridge metadata `renames.resources`),
+# and aliases: a deprecated Pulumi class for the same Terraform resource maps to that resource.
+TYPE_OVERRIDES: dict[str, str] = {
+    "aws:account/alternativeContact:AlternativeContact": "aws_account_alternate_contact",
+    "aws:alb/loadBalancer:LoadBalancer": "aws_alb",
+    "aws:apigateway/response:Response": "aws_api_gateway_gateway_response",
+    "aws:appconfig/eventIntegration:EventIntegration": "aws_appintegrations_event_integration",
+    "aws:appsync/dataSource:DataSource": "aws_appsync_datasource",
+    "aws:appsync/graphQLApi:GraphQLApi": "aws_appsync_graphql_api",
+    "aws:autoscaling/tag:Tag": "aws_autoscaling_group_tag",
+    "aws:cloudformation/cloudFormationType:CloudFormationType": "aws_cloudformation_type",
+    "aws:cloudtrail/trail:Trail": "aws_cloudtrail",
+    "aws:cloudwatch/internetMonitor:InternetMonitor": "aws_internetmonitor_monitor",
+    "aws:cfg/recorder:Recorder": "aws_config_configuration_recorder",
+    "aws:cfg/recorderStatus:RecorderStatus": "aws_config_configuration_recorder_status",
+    "aws:cfg/rule:Rule": "aws_config_config_rule",
+    "aws:codeartifact/domainPermissions:DomainPermissions": "aws_codeartifact_domain_permissions_policy",
+    "aws:codedeploy/application:Application": "aws_codedeploy_app",
+    "aws:codepipeline/pipeline:Pipeline": "aws_codepipeline",
+    "aws:cognito/identityPoolRoleAttachment:IdentityPoolRoleAttachment": "aws_cognito_identity_pool_roles_attachment",
+    "aws:controltower/controlTowerControl:ControlTowerControl": "aws_controltower_control",
+    "aws:datasync/efsLocation:EfsLocation": "aws_datasync_location_efs",
+    "aws:datasync/fsxOpenZfsFileSystem:FsxOpenZfsFileSystem": "aws_datasync_location_fsx_openzfs_file_system",
+    "aws:datasync/locationFsxLustre:LocationFsxLustre": "aws_datasync_location_fsx_lustre_file_system",
+    "aws:datasync/locationFsxWindows:LocationFsxWindows": "aws_datasync_location_fsx_windows_file_system",
+    "aws:datasync/nfsLocation:NfsLocation": "aws_datasync_location_nfs",
+    "aws:datasync/s3Location:S3Location": "aws_datasync_location_s3",
+    "aws:directconnect/hostedTransitVirtualInterfaceAcceptor:HostedTransitVirtualInterfaceAcceptor": (
+        "aws_dx_hosted_transit_virtual_interface_accepter"
+    ),
+    "aws:directconnect/linkAggregationGroup:LinkAggregationGroup": "aws_dx_lag",
+    "aws:directoryservice/serviceRegion:ServiceRegion": "aws_directory_service_region",
+    "aws:ec2/dedicatedHost:DedicatedHost": "aws_ec2_host",
+    "aws:ec2/networkInterfaceSecurityGroupAttachment:NetworkInterfaceSecurityGroupAttachment": (
+        "aws_network_interface_sg_attachment"
+    ),
+    "aws:ec2/peeringConnectionOptions:PeeringConnectionOptions": "aws_vpc_peering_connection_options",
+    "aws:ec2/securityGroupAssociation:SecurityGroupAssociation": "aws_vpc_endpoint_security_group_association",
+    "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple": (
+        "aws_vpc_endpoint_service_allowed_principal"
+    ),
+    "aws:ec2transitgateway/instanceConnectEndpoint:InstanceConnectEndpoint": "aws_ec2_instance_connect_endpoint",
+    "aws:ec2transitgateway/instanceState:InstanceState": "aws_ec2_instance_state",
+    "aws:ec2transitgateway/transitGateway:TransitGateway": "aws_ec2_transit_gateway",
+    "aws:elb/appCookieStickinessPolicy:AppCookieStickinessPolicy": "aws_app_cookie_stickiness_policy",
+    "aws:elb/listenerPolicy:ListenerPolicy": "aws_load_balancer_listener_policy",
+    "aws:elb/loadBalancer:LoadBalancer": "aws_elb",
+    "aws:elb/loadBalancerBackendServerPolicy:LoadBalancerBackendServerPolicy": "aws_load_balancer_backend_server_policy",
+    "aws:elb/loadBalancerCookieStickinessPolicy:LoadBalancerCookieStickinessPolicy": "aws_lb_cookie_stickiness_policy",
+    "aws:elb/loadBalancerPolicy:LoadBalancerPolicy": "aws_load_balancer_policy",
+    "aws:elb/sslNegotiationPolicy:SslNegotiationPolicy": "aws_lb_ssl_negotiation_policy",
+    "aws:fsx/openZfsFileSystem:OpenZfsFileSystem": "aws_fsx_openzfs_file_system",
+    "aws:fsx/openZfsSnapshot:OpenZfsSnapshot": "aws_fsx_openzfs_snapshot",
+    "aws:fsx/openZfsVolume:OpenZfsVolume": "aws_fsx_openzfs_volume",
+    "aws:glue/mLTransform:MLTransform": "aws_glue_ml_transform",
+    "aws:guardduty/iPSet:IPSet": "aws_guardduty_ipset",
+    "aws:guardduty/threatIntelSet:ThreatIntelSet": "aws_guardduty_threatintelset",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "aws_iam_openid_connect_provider",
+    "aws:iam/sshKey:SshKey": "aws_iam_user_ssh_key",
+    "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
+    "aws:licensemanager/licenseGrant:LicenseGrant": "aws_licensemanager_grant",
+    "aws:licensemanager/licenseGrantAccepter:LicenseGrantAccepter": "aws_licensemanager_grant_accepter",
+    "aws:location/routeCalculation:RouteCalculation": "aws_location_route_calculator",
+    "aws:macie/customDataIdentifier:CustomDataIdentifier": "aws_macie2_custom_data_identifier",
+    "aws:macie/findingsFilter:FindingsFilter": "aws_macie2_findings_filter",
+    "aws:rds/instanceDesiredState:InstanceDesiredState": "aws_rds_instance_state",
+    "aws:rds/roleAssociation:RoleAssociation": "aws_db_instance_role_association",
+    "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec": "aws_route53_hosted_zone_dnssec",
+    "aws:route53/resolverDnsSecConfig:ResolverDnsSecConfig": "aws_route53_resolver_dnssec_config",
+    "aws:s3/analyticsConfiguration:AnalyticsConfiguration": "aws_s3_bucket_analytics_configuration",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
+    "aws:s3/inventory:Inventory": "aws_s3_bucket_inventory",
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": (
+        "aws_serverlessapplicationrepository_cloudformation_stack"
+    ),
+    "aws:ses/mailFrom:MailFrom": "aws_ses_domain_mail_from",
+    "aws:sns/dataProtectionPolicy:DataProtectionPolicy": "aws_sns_topic_data_protection_policy",
+    "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": "aws_sqs_queue_redrive_allow_policy",
+    "aws:sqs/redrivePolicy:RedrivePolicy": "aws_sqs_queue_redrive_policy",
+    "aws:storagegateway/cachesIscsiVolume:CachesIscsiVolume": "aws_storagegateway_cached_iscsi_volume",
+    "aws:waf/ipSet:IpSet": "aws_waf_ipset",
+    "aws:wafregional/ipSet:IpSet": "aws_wafregional_ipset",
+}
+
+# Deprecated Pulumi classes for the same Terraform resource as their replacement (the class's own
+# deprecation message names it; tests/test_checkov_coverage.py reads those messages): alias -> replacement.
+TYPE_ALIASES: dict[str, str] = {
+    "aws:ec2/encryptionControl:EncryptionControl": "aws:ec2/vpcEncryptionControl:VpcEncryptionControl",
+    "aws:lambda/microvmsImage:MicrovmsImage": "aws:lambdamicrovms/image:Image",
+    "aws:s3/bucketAccelerateConfigurationV2:BucketAccelerateConfigurationV2": (
+        "aws:s3/bucketAccelerateConfiguration:BucketAccelerateConfiguration"
+    ),
+    "aws:s3/bucketAclV2:BucketAclV2": "aws:s3/bucketAcl:BucketAcl",
+    "aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2": (
+        "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
+    ),
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2": (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    ),
+    "aws:s3/bucketLoggingV2:BucketLoggingV2": "aws:s3/bucketLogging:BucketLogging",
+    "aws:s3/bucketObjectLockConfigurationV2:BucketObjectLockConfigurationV2": (
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+    ),
+    "aws:s3/bucketRequestPaymentConfigurationV2:BucketRequestPaymentConfigurationV2": (
+        "aws:s3/bucketRequestPaymentConfiguration:BucketRequestPaymentConfiguration"
+    ),
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2": (
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    ),
+    "aws:s3/bucketV2:BucketV2": "aws:s3/bucket:Bucket",
+    "aws:s3/bucketVersioningV2:BucketVersioningV2": "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:s3/bucketWebsiteConfigurationV2:BucketWebsiteConfigurationV2": (
+        "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration"
+    ),
+}
 
 # Attributes whose Terraform type is a map: keys are data (tag names, variable names), kept
 # verbatim and not turned into blocks.
@@ -143,6 +310,7 @@ def singular(name: str) -> str:
 def terraform_type(pulumi_type: str) -> str | None:
     """`aws:s3/bucketVersioning:BucketVersioning` -> `aws_s3_bucket_versioning`; None for non-AWS
     types (providers, components, the stack), which have no Terraform counterpart."""
+    pulumi_type = TYPE_ALIASES.get(pulumi_type, pulumi_type)
     if pulumi_type in TYPE_OVERRIDES:
         return TYPE_OVERRIDES[pulumi_type]
     parts = pulumi_type.split(":")
@@ -150,9 +318,15 @@ def terraform_type(pulumi_type: str) -> str | None:
         return None
     module, member = parts[1].split("/", 1)
     prefix = MODULE_PREFIXES.get(module, module)
-    if module == "ec2" and member in EC2_KEEPS_PREFIX:
-        prefix = "ec2"
-    return "_".join(p for p in ("aws", prefix, snake(member)) if p)
+    if module == "ec2":
+        prefix = "ec2" if member in EC2_KEEPS_PREFIX else ""
+    elif module == "rds" and member in RDS_DB_PREFIX:
+        prefix = "db"
+    name = snake(member)
+    for subservice in GLUED_SUBSERVICES.get(module, ()):
+        if name.startswith(subservice + "_"):
+            return f"aws_{prefix}{name}"
+    return "_".join(p for p in ("aws", prefix, name) if p)
 
 
 def _is_list_of_dicts(value: Any) -> bool:

@@ -58,9 +58,33 @@ P = "urn:pulumi:test::genomics-landing-zone::"
         ("aws:efs/fileSystem:FileSystem", "aws_efs_file_system"),
         ("aws:inspector2/enabler:Enabler", "aws_inspector2_enabler"),
         ("aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan", "aws_guardduty_malware_protection_plan"),
+        # rds: the older resources are aws_db_*, the rest aws_rds_*
+        ("aws:rds/instance:Instance", "aws_db_instance"),
+        ("aws:rds/subnetGroup:SubnetGroup", "aws_db_subnet_group"),
+        ("aws:rds/cluster:Cluster", "aws_rds_cluster"),
+        # modules whose Terraform prefix differs
+        ("aws:apigateway/restApi:RestApi", "aws_api_gateway_rest_api"),
+        ("aws:directconnect/gateway:Gateway", "aws_dx_gateway"),
+        ("aws:costexplorer/costCategory:CostCategory", "aws_ce_cost_category"),
+        ("aws:amp/workspace:Workspace", "aws_prometheus_workspace"),
+        ("aws:cfg/conformancePack:ConformancePack", "aws_config_conformance_pack"),
+        # sub-services glued to the prefix
+        ("aws:bedrock/agentAgent:AgentAgent", "aws_bedrockagent_agent"),
+        ("aws:opensearch/serverlessCollection:ServerlessCollection", "aws_opensearchserverless_collection"),
+        ("aws:bedrock/guardrail:Guardrail", "aws_bedrock_guardrail"),
+        # named by hand in pulumi-aws
+        ("aws:lb/loadBalancer:LoadBalancer", "aws_lb"),
+        ("aws:alb/loadBalancer:LoadBalancer", "aws_alb"),
+        ("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws_iam_openid_connect_provider"),
+        ("aws:ec2transitgateway/transitGateway:TransitGateway", "aws_ec2_transit_gateway"),
+        # deprecated aliases map like the class replacing them
+        ("aws:s3/bucketV2:BucketV2", "aws_s3_bucket"),
+        ("aws:s3/bucketVersioningV2:BucketVersioningV2", "aws_s3_bucket_versioning"),
     ],
 )
 def test_type_mapping(pulumi_type, tf_type):
+    """Examples of each naming rule; tests/test_checkov_coverage.py checks every pulumi-aws type
+    against checkov's catalog."""
     assert terraform_type(pulumi_type) == tf_type
 
 
