@@ -132,6 +132,7 @@ class AccessModel:
         self.principals: dict[str, Principal] = {}  # ARN -> principal of the stack
         self.by_urn: dict[str, Principal] = {}
         self.resource_policies: dict[str, list[Statement]] = defaultdict(list)  # resource key -> statements
+        self.policy_owners: dict[str, str] = {}  # resource key -> URN of the resource that holds the policy
         self.bucket_names: dict[str, str] = {}  # bucket name -> URN
         self.key_arns: dict[str, str] = {}  # key ARN or id -> URN
         self.grants: list[tuple[str, Actor | None, str, list[str]]] = []  # key ARN, grantee, value, ops
@@ -267,14 +268,17 @@ class AccessModel:
             self.resource_policies[f"kms:{view.urn}"] = statements(view.get("policy"), f"key policy of {view.name}")
         for view in stack.of_type(TOPIC_T, QUEUE_T):
             if view.get("policy"):
-                self.resource_policies[str(view.get("arn") or view.urn)] += statements(
-                    view.get("policy"), f"policy of {view.name}"
-                )
+                key = str(view.get("arn") or view.urn)
+                self.resource_policies[key] += statements(view.get("policy"), f"policy of {view.name}")
+                self.policy_owners[key] = view.urn
         for view in stack.of_type(TOPIC_POLICY_T):
-            self.resource_policies[str(view.get("arn"))] += statements(view.get("policy"), f"topic policy {view.name}")
+            key = str(view.get("arn"))
+            self.resource_policies[key] += statements(view.get("policy"), f"topic policy {view.name}")
+            self.policy_owners[key] = view.urn
         for view in stack.of_type(QUEUE_POLICY_T, REPOSITORY_POLICY_T, EFS_POLICY_T, SECRET_POLICY_T):
             target = view.get("queueUrl") or view.get("repository") or view.get("fileSystemId") or view.get("secretArn")
             self.resource_policies[str(target)] += statements(view.get("policy"), f"resource policy {view.name}")
+            self.policy_owners[str(target)] = view.urn
         for view in stack.of_type(LAMBDA_PERMISSION_T):
             principal = str(view.get("principal") or "")
             kind = "Service" if principal.endswith(".amazonaws.com") else "AWS"
@@ -290,6 +294,7 @@ class AccessModel:
                 ]
             }
             self.resource_policies[str(view.get("function"))] += statements(document, f"lambda permission {view.name}")
+            self.policy_owners.setdefault(str(view.get("function")), view.urn)
         for view in stack.of_type(GRANT_T):
             key = str(view.get("keyId") or "")
             linked = (view.property_dependencies.get("keyId") or [None])[0]

@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.access import catalog
-from policies.access.actors import ROLE, Actor
+from policies.access import conditions as cond
+from policies.access.actors import ROLE, Actor, statement_names
 from policies.access.document import statements
 from policies.access.model import AccessModel, Principal, model_of
 from policies.framework import Requirements, StackView, Violation, stack_rule
@@ -260,6 +261,38 @@ def escalation(stack: StackView) -> Iterator[Violation]:
                 principal.actor.urn or stack.anchor,
                 f"{principal.actor.name} is not an operator role but can {_summary(reached, 6)}",
             )
+
+
+@stack_rule(
+    "GLZ-IAM-013",
+    "resource-policies-closed-to-outsiders",
+    "critical",
+    OUTSIDE,
+    "Name only this account's principals and AWS services (with aws:SourceAccount) in topic, queue, "
+    "repository, file-system, function and secret policies; never '*', another account or a federated identity.",
+)
+def resource_policies_closed(stack: StackView) -> Iterator[Violation]:
+    """No resource policy of the stack (SNS, SQS, ECR, EFS, Lambda, Secrets Manager; S3 and KMS have their
+    own rules) admits anyone outside the account, in any principal form, unless its conditions keep them out."""
+    model = model_of(stack)
+    for key, policy in model.resource_policies.items():
+        if key.startswith(("s3:", "kms:")):
+            continue
+        for statement in policy:
+            if not statement.allow:
+                continue
+            admitted = [
+                actor.label()
+                for actor in model.external_actors()
+                if statement_names(statement, actor)
+                and cond.evaluate(statement.conditions, model.context_of(actor, DIRECT)) is not False
+            ]
+            if admitted:
+                yield Violation(
+                    model.policy_owners.get(key, stack.anchor),
+                    f"{statement.label()} lets {', '.join(admitted)} "
+                    f"{', '.join(statement.actions or statement.not_actions)}",
+                )
 
 
 COMPUTE_SERVICES = (

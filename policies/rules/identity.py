@@ -43,6 +43,8 @@ DATA_ACTIONS = (
     "kms:GenerateDataKey",
     "kms:ReEncryptFrom",
     "kms:CreateGrant",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
 )
 SERVICE_ONLY = "Service"
 
@@ -239,8 +241,15 @@ def _outside_probes(stack: StackView) -> dict[str, str]:
     account = stack.account_id or "111111111111"
     return {
         "s3": "arn:aws:s3:::glz-probe-bucket-outside-the-stack/any-object",
+        "s3-bucket": "arn:aws:s3:::glz-probe-bucket-outside-the-stack",
         "kms": f"arn:aws:kms:{region}:{account}:key/00000000-0000-0000-0000-glzprobe0000",
     }
+
+
+def _probe_for(action: str, probes: dict[str, str]) -> str:
+    if action.startswith("s3:List"):
+        return probes["s3-bucket"]
+    return probes[action.split(":")[0]]
 
 
 @resource_rule(
@@ -253,14 +262,14 @@ def _outside_probes(stack: StackView) -> dict[str, str]:
     "'arn:aws:s3:::*', '*/*' or NotResource).",
 )
 def scoped_resources(resource: View, stack: StackView) -> Iterator[str]:
-    """Data actions (S3 objects, KMS key use) reach only named resources: the statement must not cover a
+    """Data actions (S3 objects and listings, KMS key use) reach only named resources: the statement must not cover a
     bucket or key outside the stack, whatever wildcard form or NotResource it uses."""
     probes = _outside_probes(stack)
     for statement in written_documents(resource):
         if not statement.allow:
             continue
         risky = sorted({a for a in DATA_ACTIONS if statement.covers_action(a)})
-        reached = [a for a in risky if statement.covers_resource(probes[a.split(":")[0]])]
+        reached = [a for a in risky if statement.covers_resource(_probe_for(a, probes))]
         if reached:
             yield f"statement {statement.sid} allows {', '.join(reached)} on resources outside the stack"
 

@@ -149,7 +149,8 @@ def _policy_statements(stack: StackView, bucket: View) -> list[dict]:
 
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:PutBucketPolicy")
-DIRECT_TLS = {"aws:securetransport": "true", "aws:viaawsservice": "false"}
+DIRECT_TLS = {"aws:securetransport": "true", "aws:viaawsservice": "false", "s3:tlsversion": "1.3"}
+OUTDATED_TLS = ("1.0", "1.1")
 
 
 def _requests(bucket: View) -> list[tuple[str, str]]:
@@ -165,7 +166,8 @@ def _unguarded(
     """Requests (by probe and stack principals) that no Deny of the bucket policy surely refuses."""
     model = model_of(stack)
     gaps = []
-    for actor in actors if actors is not None else model.probe_actors() + model.stack_actors():
+    everyone = {a.name: a for a in model.probe_actors() + model.external_actors() + model.stack_actors()}
+    for actor in actors if actors is not None else everyone.values():
         missed = [a for a, arn in requests if not model.resource_denies(actor, a, arn, scenario)]
         if missed:
             gaps.append(f"{actor.label()} ({', '.join(missed)})")
@@ -186,12 +188,18 @@ def _shown(gaps: list[str], limit: int = 3) -> str:
     "aws:SecureTransport false (SecureBucket does this).",
 )
 def tls_only(stack: StackView) -> Iterator[Violation]:
-    """Every bucket policy refuses requests without TLS, from every principal, on the bucket and its objects."""
+    """Every bucket policy refuses requests without TLS or over TLS older than 1.2, from every principal, on
+    the bucket and its objects."""
 
     def check(bucket: View) -> Iterator[str]:
         gaps = _unguarded(stack, bucket, {"aws:securetransport": "false"}, _requests(bucket))
         if gaps:
             yield f"requests without TLS are not denied for {_shown(gaps)}"
+        for version in OUTDATED_TLS:
+            gaps = _unguarded(stack, bucket, {**DIRECT_TLS, "s3:tlsversion": version}, _requests(bucket))
+            if gaps:
+                yield f"requests over TLS {version} are not denied for {_shown(gaps)}"
+                break
 
     yield from _each_bucket(stack, check)
 
@@ -267,13 +275,30 @@ def _granted_requests(stack: StackView, bucket: View) -> list[tuple[str, str]]:
     "s3-data-bucket-access-logging",
     "medium",
     AUDIT,
-    "Add a BucketLogging to the access-log bucket for every data tier.",
+    "Add a BucketLogging to the access-log bucket for every data tier; keep forceDestroy false.",
 )
 def access_logging(stack: StackView) -> Iterator[Violation]:
-    """Every data-tier bucket writes server access logs to the access-log bucket."""
+    """Every data-tier bucket writes server access logs to the landing zone's access-log bucket (known by
+    reference), and cannot be emptied by a stack destroy (forceDestroy off)."""
+    tiers = s3.classify(stack)
+    log_buckets = {s3.bucket_name(b) for b in stack.of_type(s3.BUCKET) if tiers.get(b.urn) == s3.LOG_TIER}
+    log_urns = {b.urn for b in stack.of_type(s3.BUCKET) if tiers.get(b.urn) == s3.LOG_TIER}
     for bucket in s3.data_buckets(stack):
-        if not s3.siblings(stack, bucket, s3.LOGGING):
+        configs = s3.siblings(stack, bucket, s3.LOGGING)
+        if not configs:
             yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: server access logging is off")
+        for config in configs:
+            linked = set(config.property_dependencies.get("targetBucket") or [])
+            if not (linked & log_urns or config.get("targetBucket") in log_buckets):
+                yield Violation(
+                    bucket.urn,
+                    f"bucket {s3.bucket_name(bucket)}: access logs go to {config.get('targetBucket')}, not the "
+                    "landing zone's access-log bucket",
+                )
+        if str(bucket.get("forceDestroy")).lower() == "true":
+            yield Violation(
+                bucket.urn, f"bucket {s3.bucket_name(bucket)}: forceDestroy empties it, versions included, on destroy"
+            )
 
 
 def _rules(stack: StackView, bucket: View) -> list[dict]:
@@ -353,8 +378,14 @@ def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
     and an anonymous caller are all refused on the bucket and its objects."""
     model = model_of(stack)
     outside = {**DIRECT_TLS, "aws:sourcevpce": MISSING, "aws:sourcevpc": MISSING, "aws:principalisawsservice": "false"}
+    # through an endpoint that is not the landing zone's (another VPC, another account's)
+    elsewhere = {**outside, "aws:sourcevpce": "vpce-0glzprobe0elsewhere", "aws:sourcevpc": "vpc-0glzprobe0elsewhere"}
     for bucket in s3.data_buckets(stack):
         gaps = _unguarded(stack, bucket, outside, _requests(bucket), actors=model.probe_actors())
+        gaps += [
+            f"{g} via another VPC endpoint"
+            for g in _unguarded(stack, bucket, elsewhere, _requests(bucket), actors=model.probe_actors())
+        ]
         for actor in model.external_actors():
             if actor.name not in {a.name for a in model.probe_actors()}:
                 missed = [a for a, arn in _requests(bucket) if not model.resource_denies(actor, a, arn, outside)]
@@ -387,3 +418,35 @@ def every_bucket_classified(stack: StackView) -> Iterator[Violation]:
             f"bucket {s3.bucket_name(bucket)}: no component of the landing zone owns it, so the gate cannot "
             "tell which data it holds",
         )
+
+
+AUDIT_DESTRUCTION = (
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:BypassGovernanceRetention",
+    "s3:PutLifecycleConfiguration",
+    "s3:DeleteBucket",
+)
+
+
+@stack_rule(
+    "GLZ-S3-014",
+    "s3-audit-records-indestructible",
+    "high",
+    Requirements(r2=("3.3.8", "3.3.1"), r3=("03.03.08", "03.03.03"), hipaa=("164.312(c)(1)", "164.316(b)(2)(i)")),
+    "Keep the audit bucket's DenyAuditRecordDestruction statement (AuditTrail): Deny to every principal, on "
+    "the bucket and its objects, without conditions.",
+)
+def audit_records_indestructible(stack: StackView) -> Iterator[Violation]:
+    """The audit bucket's own policy refuses deleting records or versions, bypassing retention, shortening
+    lifecycle and deleting the bucket to every principal: administrators in or outside the stack included."""
+    tiers = s3.classify(stack)
+    for bucket in stack.of_type(s3.BUCKET):
+        if tiers.get(bucket.urn) != s3.AUDIT_TIER:
+            continue
+        name = s3.bucket_name(bucket)
+        requests = [(a, f"arn:aws:s3:::{name}/AWSLogs/glz-probe") for a in AUDIT_DESTRUCTION[:3]]
+        requests += [(a, f"arn:aws:s3:::{name}") for a in AUDIT_DESTRUCTION[3:]]
+        gaps = _unguarded(stack, bucket, DIRECT_TLS, requests)
+        if gaps:
+            yield Violation(bucket.urn, f"bucket {name}: audit records can be destroyed by {_shown(gaps)}")
