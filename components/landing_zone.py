@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import malware_policies, naming
+from components import access_policies, malware_policies, naming
 from components.access import CollaboratorAccess, OperatorRoles
 from components.audit_trail import AuditTrail
 from components.compute import GenomicsCompute
@@ -168,6 +168,20 @@ class LandingZone:
             "securityHubStandards": self.security.security_hub_standard_arns,
             "malwareScanBuckets": self.security.malware_scan_buckets,
             "collaboratorRoles": {name: role.arn for name, role in self.collaborators.roles.items()},
+            # What each collaborator was granted in the settings: the gate (GLZ-IAM-014) compares the role's
+            # effective reach with it, so a widened policy or trust is caught, however it is written.
+            "collaboratorGrants": {
+                c.name: {
+                    "account": c.account_id,
+                    "access": c.access,
+                    "tiers": list(c.tiers),
+                    "prefixes": list(c.prefixes),
+                    "runTags": list(c.run_tags),
+                    "principals": access_policies.collaborator_principals(c, settings.partition),
+                    "requireMfa": c.require_mfa,
+                }
+                for c in settings.collaborators
+            },
             "adminRoleArn": self.operators.admin_role.arn,
             "auditorRoleArn": self.operators.auditor_role.arn,
             "auditBucketName": naming.bucket_name(settings, self.stack, AUDIT_TIER),

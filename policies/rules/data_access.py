@@ -244,22 +244,25 @@ def iam_write_actions() -> list[str]:
     "AWS managed policies that grant them from workload, service and collaborator roles.",
 )
 def escalation(stack: StackView) -> Iterator[Violation]:
-    """Only operator roles (assumed by people of this account with MFA) can change IAM: no workload, service
-    or collaborator role can create, edit or pass roles, users or policies, and so escalate."""
+    """Only the administrator role (assumed by people of this account with MFA) can change IAM: no auditor,
+    workload, service or collaborator role can create, edit or pass roles, users or policies, and so escalate."""
     model = model_of(stack)
     account = stack.account_id or "111111111111"
     probes = [f"arn:aws:iam::{account}:{name}" for name in IAM_PROBE_NAMES]
     probes += [p.actor.name for p in model.principals.values()]
     asks = [(action, arn) for action in iam_write_actions() for arn in probes]
     asks += [("sts:AssumeRole", f"arn:aws:iam::{account}:role/glz-probe-new-role")]
+    admin = stack_outputs(stack).get("adminRoleArn")
     for principal in model.principals.values():
-        if is_operator(stack, principal):
+        # the administrator role the stack declares (its adminRoleArn output), and only while people of this
+        # account assume it with MFA; without that output (a preview), any such operator role
+        if is_operator(stack, principal) and (not admin or principal.actor.name == admin):
             continue
         reached = _first(model, principal.actor, asks)
         if reached:
             yield Violation(
                 principal.actor.urn or stack.anchor,
-                f"{principal.actor.name} is not an operator role but can {_summary(reached, 6)}",
+                f"{principal.actor.name} is not the administrator role but can {_summary(reached, 6)}",
             )
 
 
@@ -293,6 +296,143 @@ def resource_policies_closed(stack: StackView) -> Iterator[Violation]:
                     f"{statement.label()} lets {', '.join(admitted)} "
                     f"{', '.join(statement.actions or statement.not_actions)}",
                 )
+
+
+RUN_TAG_KEY = "s3:existingobjecttag/sequencingrun"
+
+
+def stack_outputs(stack: StackView) -> dict:
+    return next((dict(r.props) for r in stack.of_type("pulumi:pulumi:Stack")), {})
+
+
+def _collaborator_gaps(stack: StackView, model: AccessModel, grant: dict, role: Principal) -> list[str]:
+    """What a collaborator role reaches beyond its grant: other tiers, other prefixes, other runs, writes
+    for a read-only grant, listings without the prefix condition, principals beyond the named ones."""
+    gaps: list[str] = []
+    buckets = {s3.tier_of(b): s3.bucket_name(b) for b in s3.data_buckets(stack)}
+    tiers, prefixes = set(grant.get("tiers") or ()), [p for p in grant.get("prefixes") or [""]]
+    runs = list(grant.get("runTags") or ())
+    whole_tier = "" in prefixes
+    actor = role.actor
+    shared_run = {RUN_TAG_KEY: runs[0] if runs else "glz-probe-run"}
+    for tier, bucket in sorted(buckets.items()):
+        inside = f"arn:aws:s3:::{bucket}/{prefixes[0]}glz-probe/object"
+        if tier not in tiers:
+            if model.decide(actor, "s3:GetObject", inside, {**DIRECT, **shared_run}) or model.decide(
+                actor, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {**DIRECT, "s3:prefix": prefixes[0]}
+            ):
+                gaps.append(f"tier {tier} is not granted but is reachable")
+            continue
+        if not whole_tier:
+            outside = f"arn:aws:s3:::{bucket}/glz-probe-outside-the-grant/object"
+            if model.decide(actor, "s3:GetObject", outside, {**DIRECT, RUN_TAG_KEY: runs[0] if runs else "x"}):
+                gaps.append(f"{tier}: objects outside the granted prefixes are readable")
+            if model.decide(actor, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {**DIRECT, "s3:prefix": "glz-probe/"}):
+                gaps.append(f"{tier}: keys outside the granted prefixes can be listed")
+            if model.decide(actor, "s3:PutObject", outside, DIRECT):
+                gaps.append(f"{tier}: objects outside the granted prefixes can be written")
+        if runs and model.decide(actor, "s3:GetObject", inside, {**DIRECT, RUN_TAG_KEY: "glz-probe-other-run"}):
+            gaps.append(f"{tier}: objects of runs not shared with it are readable")
+        if grant.get("access") == "read":
+            writes = [a for a in ("s3:PutObject", "s3:DeleteObject") if model.decide(actor, a, inside, DIRECT)]
+            if writes:
+                gaps.append(f"{tier}: a read-only grant can {', '.join(writes)}")
+    declared = set(grant.get("principals") or ())
+    view = stack.by_urn.get(actor.urn or "")
+    named = (
+        {p.value for st in trust_statements(view) for p in st.principals if p.kind in ("AWS", "*")} if view else set()
+    )
+    extra = sorted(named - declared)
+    if extra:
+        gaps.append(f"trusted principals beyond the named ones: {', '.join(extra)}")
+    return gaps
+
+
+@stack_rule(
+    "GLZ-IAM-014",
+    "collaborator-reach-matches-grant",
+    "high",
+    Requirements(
+        r2=("3.1.1", "3.1.2", "3.1.3"),
+        r3=("03.01.01", "03.01.02", "03.01.03"),
+        hipaa=("164.308(a)(4)(ii)(B)", "164.312(a)(1)"),
+    ),
+    "Let CollaboratorAccess write the role's policy, boundary and trust from the collaborator's settings "
+    "(tiers, prefixes, runTags, access, principalArns); do not widen them by hand or attach other policies.",
+)
+def collaborator_reach(stack: StackView) -> Iterator[Violation]:
+    """Each collaborator role reaches exactly what its settings grant (the stack's collaboratorGrants output):
+    no other tier, prefix or sequencing run, no writes for a read-only grant, and no trusted principal
+    beyond the named ones, whichever policy, boundary or attachment would widen it."""
+    outputs = stack_outputs(stack)
+    grants, roles = outputs.get("collaboratorGrants"), outputs.get("collaboratorRoles")
+    if not isinstance(grants, dict) or not isinstance(roles, dict):
+        return
+    model = model_of(stack)
+    for name, grant in sorted(grants.items()):
+        role = model.principals.get(str(roles.get(name)))
+        if role is None or not isinstance(grant, dict):
+            yield Violation(stack.anchor, f"collaborator {name}: its role {roles.get(name)} is not in the stack")
+            continue
+        gaps = _collaborator_gaps(stack, model, grant, role)
+        if gaps:
+            yield Violation(role.actor.urn or stack.anchor, f"collaborator {name}: {'; '.join(gaps)}")
+
+
+DATA_READS = ("s3:GetObject", "s3:GetObjectVersion")
+
+
+@stack_rule(
+    "GLZ-IAM-015",
+    "auditor-never-reads-genomic-data",
+    "high",
+    Requirements(
+        r2=("3.1.4", "3.1.5"), r3=("03.01.04", "03.01.05"), hipaa=("164.308(a)(3)(ii)(A)", "164.308(a)(4)(ii)(B)")
+    ),
+    "Keep the auditor's explicit denies on reading data-tier objects and decrypting with the data key "
+    "(OperatorRoles), covering every tier and the data key.",
+)
+def auditor_separation(stack: StackView) -> Iterator[Violation]:
+    """Separation of duties: the security auditor cannot read genomic data or decrypt it, and this holds even
+    if someone later grants it broad read access (its denies are checked against an allow-everything-read)."""
+    auditor_arn = stack_outputs(stack).get("auditorRoleArn")
+    model = model_of(stack)
+    auditor = model.principals.get(str(auditor_arn)) if auditor_arn else None
+    if auditor is None:
+        return
+    broad = statements({"Statement": [{"Effect": "Allow", "Action": ["s3:Get*", "kms:Decrypt"], "Resource": "*"}]})
+    probe = Principal(auditor.actor, auditor.identity + broad, auditor.boundary, auditor.trust)
+    saved = model.principals[auditor.actor.name]
+    model.principals[auditor.actor.name] = probe
+    try:
+        reached = [
+            f"{action} on {s3.bucket_name(b)}"
+            for b in s3.data_buckets(stack)
+            for action in DATA_READS
+            if model.decide(auditor.actor, action, f"arn:aws:s3:::{s3.bucket_name(b)}/glz-probe/object", DIRECT)
+        ]
+        reached += [
+            f"kms:Decrypt with {key.rsplit('/', 1)[-1]}"
+            for key in _data_keys(stack)
+            if model.decide(auditor.actor, "kms:Decrypt", key, {**DIRECT, "kms:viaservice": "s3.amazonaws.com"})
+        ]
+    finally:
+        model.principals[auditor.actor.name] = saved
+    if reached:
+        yield Violation(
+            auditor.actor.urn or stack.anchor,
+            f"given read access, the auditor could {_summary(reached, 5)}: its denies do not cover them",
+        )
+
+
+def _data_keys(stack: StackView) -> list[str]:
+    outputs = stack_outputs(stack).get("kmsKeys") or {}
+    found = {str(outputs["data"])} if isinstance(outputs, dict) and outputs.get("data") else set()
+    for key in stack.of_type("aws:kms/key:Key"):
+        owner = stack.by_urn.get(key.parent or "")
+        if owner is not None and key.name == f"{owner.name}-data" and key.get("arn"):
+            found.add(str(key.get("arn")))
+    return sorted(found)
 
 
 COMPUTE_SERVICES = (
