@@ -132,6 +132,7 @@ class AccessModel:
         self.principals: dict[str, Principal] = {}  # ARN -> principal of the stack
         self.by_urn: dict[str, Principal] = {}
         self.resource_policies: dict[str, list[Statement]] = defaultdict(list)  # resource key -> statements
+        self.aliases: dict[str, str] = {}  # resource ARN -> the key its policy is stored under
         self.policy_owners: dict[str, str] = {}  # resource key -> URN of the resource that holds the policy
         self.bucket_names: dict[str, str] = {}  # bucket name -> URN
         self.key_arns: dict[str, str] = {}  # key ARN or id -> URN
@@ -279,6 +280,9 @@ class AccessModel:
             target = view.get("queueUrl") or view.get("repository") or view.get("fileSystemId") or view.get("secretArn")
             self.resource_policies[str(target)] += statements(view.get("policy"), f"resource policy {view.name}")
             self.policy_owners[str(target)] = view.urn
+        for view in stack.of_type("aws:efs/fileSystem:FileSystem"):
+            if view.get("arn") and view.get("id"):
+                self.aliases[str(view.get("arn"))] = str(view.get("id"))
         for view in stack.of_type(LAMBDA_PERMISSION_T):
             principal = str(view.get("principal") or "")
             kind = "Service" if principal.endswith(".amazonaws.com") else "AWS"
@@ -396,7 +400,8 @@ class AccessModel:
         if ":kms:" in resource:
             urn = self.key_arns.get(resource) or self.key_arns.get(resource.rsplit("/", 1)[-1])
             return self.resource_policies.get(f"kms:{urn or resource}", []), _arn_account(resource)
-        return self.resource_policies.get(resource, []), _arn_account(resource)
+        key = self.aliases.get(resource, resource)
+        return self.resource_policies.get(key, []), _arn_account(resource)
 
     @staticmethod
     def _applies(statement: Statement, action: str, resource: str, context: Mapping[str, object]) -> tuple[bool, bool]:

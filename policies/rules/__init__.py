@@ -6,7 +6,7 @@ from importlib import import_module
 
 from policies.framework import Rule
 
-DOMAINS = ("encryption", "storage", "network", "audit", "identity", "compute", "account", "eligibility", "data_access")
+DOMAINS = ("encryption", "storage", "network", "audit", "identity", "compute", "account", "eligibility", "data_access", "markings", "datastores")
 
 
 def _collect() -> list[Rule]:

@@ -435,6 +435,39 @@ def _data_keys(stack: StackView) -> list[str]:
     return sorted(found)
 
 
+EFS_WRITES = ("elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess")
+
+
+@stack_rule(
+    "GLZ-IAM-016",
+    "reference-file-system-read-only",
+    "high",
+    Requirements(r2=("3.1.5", "3.14.1"), r3=("03.01.05",), hipaa=("164.312(c)(1)",)),
+    "Keep ReferenceData's file-system policy (ClientMount through the read-only access point, TLS only) and "
+    "access point (non-root POSIX user); grant no ClientWrite or ClientRootAccess to jobs or the account.",
+)
+def reference_read_only(stack: StackView) -> Iterator[Violation]:
+    """Jobs read reference genomes and cannot change them: the file-system policy grants no write or root
+    access to anyone, no compute role can write or act as root on it, and its access points never map to root."""
+    model = model_of(stack)
+    roles = workload_roles(stack, model)
+    for fs in stack.of_type("aws:efs/fileSystem:FileSystem"):
+        arn = str(fs.get("arn") or "")
+        policy = model.resource_statements(arn)[0]
+        for statement in policy:
+            granted = [a for a in EFS_WRITES if statement.allow and statement.covers_action(a)]
+            if granted:
+                yield Violation(fs.urn, f"{statement.label()} grants {', '.join(granted)}")
+        for principal in roles:
+            reached = [a for a in EFS_WRITES if model.decide(principal.actor, a, arn, DIRECT)]
+            if reached:
+                yield Violation(fs.urn, f"{principal.actor.name} can {', '.join(reached)} on {fs.name}")
+    for point in stack.of_type("aws:efs/accessPoint:AccessPoint"):
+        user = point.get("posixUser") or {}
+        if not user or str(user.get("uid")) in ("0", "0.0") or str(user.get("gid")) in ("0", "0.0"):
+            yield Violation(point.urn, f"access point {point.name} maps clients to root (posixUser {user or 'unset'})")
+
+
 COMPUTE_SERVICES = (
     "ecs-tasks.amazonaws.com",
     "ec2.amazonaws.com",

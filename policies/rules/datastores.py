@@ -1,0 +1,67 @@
+"""Data stores added beside the buckets (RDS, DynamoDB, EFS): encrypted with a customer-managed key, never
+public, recoverable. The landing zone builds none but EFS, so these catch what is added from outside."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from policies.framework import Requirements, StackView, View, resource_rule
+
+DATABASES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
+AT_REST = Requirements(
+    r2=("3.13.16", "3.13.1"), r3=("03.13.08", "03.13.01"), hipaa=("164.312(a)(2)(iv)", "164.312(a)(1)")
+)
+RECOVERY = Requirements(r2=("3.8.9",), r3=("03.08.09",), hipaa=("164.308(a)(7)(ii)(A)",))
+
+
+def _true(value: object) -> bool:
+    return str(value).lower() == "true"
+
+
+@resource_rule(
+    "GLZ-DATA-001",
+    "databases-encrypted-and-private",
+    (*DATABASES, "aws:dynamodb/table:Table"),
+    "critical",
+    AT_REST,
+    "Set storage_encrypted=True with a customer-managed kms_key_id and publicly_accessible=False (RDS); "
+    "server_side_encryption with a customer-managed key (DynamoDB).",
+)
+def databases(resource: View, stack: StackView) -> Iterator[str]:
+    """Databases encrypt at rest under a customer-managed key and are never reachable from the internet."""
+    if resource.type == "aws:dynamodb/table:Table":
+        sse = resource.get("serverSideEncryption") or {}
+        if not _true(sse.get("enabled")) or not sse.get("kmsKeyArn"):
+            yield "table is not encrypted with a customer-managed key"
+        return
+    if not _true(resource.get("storageEncrypted")):
+        yield "storage is not encrypted"
+    elif not resource.get("kmsKeyId"):
+        yield "storage uses the AWS-managed key, not a customer-managed one"
+    if _true(resource.get("publiclyAccessible")):
+        yield "database is publicly accessible"
+
+
+@resource_rule(
+    "GLZ-DATA-002",
+    "data-stores-recoverable",
+    (*DATABASES, "aws:efs/fileSystem:FileSystem"),
+    "medium",
+    RECOVERY,
+    "Keep the EFS backup policy ENABLED (ReferenceData); give databases at least 7 days of automated backups.",
+)
+def recoverable(resource: View, stack: StackView) -> Iterator[str]:
+    """File systems are in AWS Backup and databases keep automated backups, so a loss can be undone."""
+    if resource.type == "aws:efs/fileSystem:FileSystem":
+        policies = [
+            p
+            for p in stack.of_type("aws:efs/backupPolicy:BackupPolicy")
+            if p.get("fileSystemId") in (resource.get("id"), resource.get("arn"))
+            or resource.urn in (p.property_dependencies.get("fileSystemId") or [])
+        ]
+        if not any(((p.get("backupPolicy") or {}).get("status")) == "ENABLED" for p in policies):
+            yield "file system has no ENABLED backup policy"
+        return
+    days = resource.get("backupRetentionPeriod")
+    if days is None or float(days) < 7:
+        yield f"automated backups kept {days or 0} days (at least 7)"
