@@ -288,8 +288,10 @@ def access_logging(stack: StackView) -> Iterator[Violation]:
         if not configs:
             yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: server access logging is off")
         for config in configs:
+            # the name when the state has it; the dependency only where the name is not known yet (a preview)
+            target = config.get("targetBucket")
             linked = set(config.property_dependencies.get("targetBucket") or [])
-            if not (linked & log_urns or config.get("targetBucket") in log_buckets):
+            if not (target in log_buckets if isinstance(target, str) and target else linked & log_urns):
                 yield Violation(
                     bucket.urn,
                     f"bucket {s3.bucket_name(bucket)}: access logs go to {config.get('targetBucket')}, not the "
