@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from controls.access_probes import ACCESS_PROBES
 from controls.model import ProbeResult
 from glz.state import Resource, StackState
 from policies.rules.audit import ALARM_SIGNATURES
@@ -1155,6 +1156,14 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec("reference_efs", "encrypted, backed-up EFS reference data", (), ("GLZ-CMP-008",), _reference_efs),
     )
 }
+
+# Access probes read the access model (controls/access_probes.py) and replace the form-based ones of the same name.
+PROBES.update(
+    {
+        name: ProbeSpec(name, what, fields, rules, compute)
+        for name, (what, fields, rules, compute) in ACCESS_PROBES.items()
+    }
+)
 
 COMMON_FIELDS = ("names", "count", "summary")
 

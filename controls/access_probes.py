@@ -1,0 +1,328 @@
+"""Matrix probes that read the access model (policies/access), the same model the gate's rules ask.
+
+Each probe answers what the stack allows (who outside can reach which tier, who can silence the audit
+plane, whom each role trusts and whether the guard conditions hold) rather than whether a key of the right
+name appears, so a sentence in the matrix changes when the permission changes, however it was written.
+The registry at the bottom (``ACCESS_PROBES``) replaces the form-based probes of the same names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from glz.gate import stack_view
+from glz.state import Resource, StackState
+from policies.access import catalog
+from policies.access.model import AccessModel, model_of
+from policies.framework import StackView
+from policies.rules import data_access, identity, storage
+from policies.rules import s3_support as s3
+
+Outcome = tuple[bool, str, list[Resource], dict[str, str]]
+
+
+def _view(state: StackState) -> StackView:
+    """One StackView (and so one access model) per state, shared by every probe of a matrix run."""
+    view = getattr(state, "_glz_view", None)
+    if view is None:
+        view = stack_view(state)
+        state._glz_view = view  # type: ignore[attr-defined]
+    return view
+
+
+def _model(state: StackState) -> AccessModel:
+    return model_of(_view(state))
+
+
+def _resources(state: StackState, urns: list[str]) -> list[Resource]:
+    return [state.by_urn[u] for u in urns if u in state.by_urn]
+
+
+def _names(items: list[str]) -> str:
+    return ", ".join(sorted(items)) or "none"
+
+
+def _role_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _violations(view: StackView, *rules) -> list[Any]:
+    return [v for rule in rules for _, found in rule.evaluate(view) for v in found]
+
+
+def bucket_tls_only(state: StackState) -> Outcome:
+    view = _view(state)
+    failing = {v.urn for v in _violations(view, storage.tls_only)}
+    buckets = view.of_type(s3.BUCKET)
+    good = [b for b in buckets if b.urn not in failing]
+    missing = [s3.bucket_name(b) for b in buckets if b.urn in failing]
+    what = (
+        "The bucket policy refuses requests without TLS or over TLS below 1.2 from every principal (this "
+        "account's, other accounts', anonymous)"
+    )
+    summary = (
+        f"{what} on all {len(buckets)} buckets."
+        if not missing
+        else f"{what} on {len(good)} of {len(buckets)} buckets; not on {_names(missing)}."
+    )
+    return bool(buckets) and not missing, summary, _resources(state, [b.urn for b in good]), {}
+
+
+def bucket_endpoint_only(state: StackState) -> Outcome:
+    view = _view(state)
+    data = s3.data_buckets(view)
+    failing = {v.urn for v in _violations(view, storage.vpc_endpoint_only)}
+    good = [b for b in data if b.urn not in failing]
+    exempt: set[str] = set()
+    model = _model(state)
+    outside = {"aws:securetransport": "true", "aws:viaawsservice": "false", "aws:sourcevpce": "vpce-0glzprobe"}
+    for bucket in good:
+        arn = f"arn:aws:s3:::{s3.bucket_name(bucket)}/glz-probe/object"
+        for actor in model.stack_actors():
+            if not model.resource_denies(actor, "s3:GetObject", arn, outside):
+                exempt.add(_role_name(actor.name))
+    what = (
+        "Requests that do not arrive through the VPC's S3 gateway endpoint are refused for every principal "
+        "but the named exceptions"
+    )
+    missing = [s3.bucket_name(b) for b in data if b.urn in failing]
+    summary = (
+        f"{what} on all {len(data)} data buckets."
+        if not missing
+        else f"{what} on {len(good)} of {len(data)} data buckets; not on {_names(missing)}."
+    )
+    return bool(data) and not missing, summary, _resources(state, [b.urn for b in good]), {"exempt": _names(exempt)}
+
+
+def _collaborators(view: StackView, model: AccessModel) -> list[Any]:
+    """Collaborator roles: declared in the collaboratorRoles output, else every role another account trusts."""
+    declared = data_access.stack_outputs(view).get("collaboratorRoles")
+    if isinstance(declared, dict):
+        return [model.principals[str(a)] for a in declared.values() if str(a) in model.principals]
+    return [
+        p
+        for p in model.principals.values()
+        if any(
+            identity.external_values(s, view.account_id) for s in identity.trust_statements(view.by_urn[p.actor.urn])
+        )
+    ]
+
+
+def collaborator_roles(state: StackState) -> Outcome:
+    view, model = _view(state), _model(state)
+    roles = _collaborators(view, model)
+    accounts, guarded, reach = set(), [], []
+    for role in roles:
+        trust = identity.trust_statements(view.by_urn[role.actor.urn])
+        outside = [s for s in trust if identity.external_values(s, view.account_id)]
+        for statement in outside:
+            for value in identity.external_values(statement, view.account_id):
+                accounts.add(identity.account_of(value.removeprefix("AWS:")) or value)
+        if outside and all(identity.requires_external_id(s) and identity.requires_mfa(s) for s in outside):
+            guarded.append(role)
+        tiers = sorted(
+            s3.tier_of(b)
+            for b in s3.data_buckets(view)
+            if any(
+                model.decide(role.actor, "s3:GetObject", arn, data_access.DIRECT | {data_access.RUN_TAG_KEY: run})
+                for arn in data_access._object_probes(view, model, s3.bucket_name(b))
+                for run in _runs(view, role.actor.name)
+            )
+        )
+        reach.append(f"{_role_name(role.actor.name)} reads {', '.join(tiers) or 'no tier'}")
+    sessions = _names([str(view.by_urn[r.actor.urn].get("maxSessionDuration") or 3600) for r in roles])
+    gaps = _violations(view, data_access.collaborator_reach, data_access.outside_paths)
+    summary = (
+        f"{len(roles)} collaborator roles trust only the partner accounts {_names(list(accounts))}; "
+        f"{len(guarded)} require the ExternalId and MFA in every statement admitting them; by the access model "
+        f"{'; '.join(reach)}; "
+        + (
+            "each reaches exactly its granted tiers, prefixes and runs"
+            if not gaps
+            else f"{len(gaps)} reach beyond their grant"
+        )
+        + f"; maximum session {sessions} seconds."
+        if roles
+        else "No collaborator roles: no external party has access."
+    )
+    satisfied = len(guarded) == len(roles) and not gaps
+    return (
+        satisfied,
+        summary,
+        _resources(state, [r.actor.urn for r in roles]),
+        {
+            "accounts": _names(list(accounts)),
+            "max_session": sessions,
+        },
+    )
+
+
+def _runs(view: StackView, role_arn: str) -> list[str]:
+    outputs = data_access.stack_outputs(view)
+    names = {str(v): k for k, v in (outputs.get("collaboratorRoles") or {}).items()}
+    grant = (outputs.get("collaboratorGrants") or {}).get(names.get(role_arn, ""), {})
+    return list(grant.get("runTags") or []) or ["glz-probe-run"]
+
+
+def permission_boundaries(state: StackState) -> Outcome:
+    view, model = _view(state), _model(state)
+    roles = _collaborators(view, model)
+    failing = {v.urn for v in _violations(view, identity.boundary)}
+    bounded = [r for r in roles if r.boundary is not None and r.actor.urn not in failing]
+    summary = (
+        f"{len(bounded)} of {len(roles)} collaborator roles have a permissions boundary that caps them to the "
+        "stack's data (checked by evaluating it against buckets, keys and IAM actions outside their grant)."
+        if roles
+        else "No collaborator roles, so no external party needs bounding."
+    )
+    return len(bounded) == len(roles), summary, _resources(state, [r.actor.urn for r in bounded]), {}
+
+
+def operator_roles(state: StackState) -> Outcome:
+    view, model = _view(state), _model(state)
+    outputs = data_access.stack_outputs(view)
+    operators = [p for p in model.principals.values() if data_access.is_operator(view, p)]
+    tamper = _violations(view, data_access.audit_plane)
+    escalate = _violations(view, data_access.escalation)
+    checked = sum(len(a) for a in data_access.audit_plane_actions().values())
+    admin = outputs.get("adminRoleArn")
+    summary = (
+        f"Operator roles {_names([_role_name(p.actor.name) for p in operators])} are assumed only by people of "
+        f"this account with MFA; the administrator is {_role_name(str(admin)) if admin else 'not declared'}. "
+        + (
+            f"By the access model no role of the stack can stop, delete or redirect any part of the audit plane "
+            f"({checked} actions checked, the administrator included)"
+            if not tamper
+            else f"{len(tamper)} roles CAN tamper with the audit plane"
+        )
+        + (
+            "; only the administrator can change IAM."
+            if not escalate
+            else f"; {len(escalate)} roles other than the administrator can change IAM."
+        )
+        if operators
+        else "No operator roles."
+    )
+    kinds = {str(view.by_urn[p.actor.urn].tags.get("OperatorRole")) for p in operators}
+    return (
+        bool(operators) and not tamper and not escalate and len(kinds) >= 2,
+        summary,
+        _resources(state, [p.actor.urn for p in operators]),
+        {},
+    )
+
+
+def mfa_required(state: StackState) -> Outcome:
+    view, model = _view(state), _model(state)
+    people = []
+    for principal in model.principals.values():
+        trust = identity.trust_statements(view.by_urn[principal.actor.urn]) if principal.actor.kind == "role" else []
+        if any(identity._people(s, view) for s in trust):
+            people.append((principal, all(identity.requires_mfa(s) for s in trust if identity._people(s, view))))
+    with_mfa = [p for p, ok in people if ok]
+    summary = (
+        f"{len(with_mfa)} of {len(people)} roles that people or other accounts assume cannot be assumed without MFA "
+        "(every trust statement admitting them evaluates false without it)."
+        if people
+        else "No human-assumable roles in the stack."
+    )
+    return (
+        bool(people) and len(with_mfa) == len(people),
+        summary,
+        _resources(state, [p.actor.urn for p, _ in people]),
+        {},
+    )
+
+
+def least_privilege_jobs(state: StackState) -> Outcome:
+    view, model = _view(state), _model(state)
+    roles = data_access.workload_roles(view, model)
+    wildcard = [
+        _role_name(r.actor.name)
+        for r in roles
+        for s in r.identity
+        if s.allow and (s.not_actions or any(catalog.whole_services(a) for a in s.actions))
+    ]
+    reach = []
+    for role in roles:
+        reads = _tiers_with(view, model, role, "s3:GetObject")
+        writes = _tiers_with(view, model, role, "s3:PutObject")
+        if reads or writes:
+            reach.append(f"{_role_name(role.actor.name)} reads {reads or 'nothing'}, writes {writes or 'nothing'}")
+    harmful = _violations(view, data_access.compute_reach)
+    summary = (
+        f"{len(roles)} compute roles; by the access model {'; '.join(reach) or 'none reaches a data tier'}"
+        f"{'; whole-service grants in ' + _names(wildcard) if wildcard else '; no whole-service grants'}"
+        f"{'; ' + str(len(harmful)) + ' can destroy data, read logs or write outside the stack' if harmful else ''}."
+        if roles
+        else "No compute roles."
+    )
+    return bool(roles) and not wildcard and not harmful, summary, _resources(state, [r.actor.urn for r in roles]), {}
+
+
+def _tiers_with(view: StackView, model: AccessModel, role, action: str) -> str:
+    tiers = [
+        s3.tier_of(b)
+        for b in s3.data_buckets(view)
+        if model.decide(role.actor, action, f"arn:aws:s3:::{s3.bucket_name(b)}/glz-probe/object", data_access.DIRECT)
+    ]
+    return ", ".join(sorted(tiers))
+
+
+def outside_access(state: StackState) -> Outcome:
+    view, model = _view(state), _model(state)
+    problems = _violations(view, data_access.outside_paths, data_access.resource_policies_closed)
+    problems += _violations(view, storage.no_public_grants)
+    outsiders = [a for a in model.external_actors() if a.kind == "account" and a.name != "000000000000"]
+    summary = (
+        f"By the access model, nobody outside account {view.account_id} reaches a data tier, key or resource "
+        f"policy except through collaborator roles that require the ExternalId and MFA (accounts named: "
+        f"{_names([a.name for a in outsiders])})."
+        if not problems
+        else f"{len(problems)} paths from outside the account reach the stack's data or resources directly or "
+        "through roles without ExternalId and MFA."
+    )
+    return not problems, summary, [], {"accounts": _names([a.name for a in outsiders])}
+
+
+ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[StackState], Outcome]]] = {
+    "bucket_tls_only": ("bucket policies deny non-TLS and TLS < 1.2 to everyone", (), ("GLZ-S3-005",), bucket_tls_only),
+    "bucket_endpoint_only": (
+        "data buckets reachable only through the VPC endpoint",
+        ("exempt",),
+        ("GLZ-S3-012",),
+        bucket_endpoint_only,
+    ),
+    "collaborator_roles": (
+        "collaborator roles trusting only the partner, with ExternalId and MFA, reaching only their grant",
+        ("accounts", "max_session"),
+        ("GLZ-IAM-001", "GLZ-IAM-002", "GLZ-IAM-004", "GLZ-IAM-008", "GLZ-IAM-009", "GLZ-IAM-014"),
+        collaborator_roles,
+    ),
+    "permission_boundaries": (
+        "a permissions boundary that caps every collaborator role",
+        (),
+        ("GLZ-IAM-007",),
+        permission_boundaries,
+    ),
+    "operator_roles": (
+        "separate admin and security-auditor roles; nobody silences the audit plane",
+        (),
+        ("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-010", "GLZ-IAM-011", "GLZ-IAM-015"),
+        operator_roles,
+    ),
+    "mfa_required": ("MFA in every human-assumable role's trust", (), ("GLZ-IAM-003",), mfa_required),
+    "least_privilege_jobs": (
+        "compute roles scoped to their stage's tiers",
+        (),
+        ("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-012"),
+        least_privilege_jobs,
+    ),
+    "outside_access": (
+        "nobody outside the account reaches data except through guarded collaborator roles",
+        ("accounts",),
+        ("GLZ-IAM-009", "GLZ-IAM-013", "GLZ-S3-007", "GLZ-KMS-003"),
+        outside_access,
+    ),
+}
