@@ -450,6 +450,9 @@ def _trails(state: StackState) -> list[Resource]:
 
 
 def _trail(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.audit import management_problem, trail_log_group, trail_logging, trail_problems
+
     trails = _trails(state)
     if not trails:
         return (
@@ -458,50 +461,56 @@ def _trail(state: StackState):
             [],
             {"name": "none", "multi_region": "no", "validation": "no", "kms_key": "none"},
         )
-    trail = trails[0]
+    stack = stack_view(state)
+    views = [stack.by_urn[t.urn] for t in trails]
+    view = next((v for v in views if not trail_problems(v)), views[0])
+    trail = state.by_urn[view.urn]
     multi = _yes(trail.prop("isMultiRegionTrail"))
     validation = _yes(trail.prop("enableLogFileValidation"))
-    logging = trail.prop("enableLogging") is None or _yes(trail.prop("enableLogging"))
+    logging = trail_logging(view)
+    management = management_problem(view)
     key = str(trail.prop("kmsKeyId") or "none")
     name = physical_name(trail)
+    group = trail_log_group(stack, view)
+    caveat = "NOT LOGGING" if not logging else management
     summary = (
-        f"CloudTrail trail {name}: logging {'on' if logging else 'OFF'}, multi-region {'yes' if multi else 'NO'}, "
-        f"log file validation {'yes' if validation else 'NO'}, encrypted with {key}, delivered to "
-        f"{trail.prop('s3BucketName')} and CloudWatch Logs {str(trail.prop('cloudWatchLogsGroupArn') or 'none').split(':log-group:')[-1].rstrip(':*')}."
+        f"CloudTrail trail {name}: logging {'on' if logging else 'OFF'}, "
+        f"{'every management event (reads and writes)' if not management else management.upper()}, "
+        f"multi-region {'yes' if multi else 'NO'}, log file validation {'yes' if validation else 'NO'}, encrypted "
+        f"with {key}, delivered to {trail.prop('s3BucketName')} and CloudWatch Logs "
+        f"{physical_name(state.by_urn[group.urn]) if group is not None else 'NONE'}."
     )
     fields = {
-        "name": name,
+        "name": f"{name} ({caveat})" if caveat else name,
         "multi_region": "yes" if multi else "no",
         "validation": "yes" if validation else "no",
         "kms_key": key,
     }
-    return multi and validation and logging and key != "none", summary, trails, fields
+    return multi and validation and logging and not management and key != "none", summary, trails, fields
 
 
 def _trail_data_events(state: StackState):
-    covered: list[str] = []
+    from glz.gate import stack_view
+    from policies.rules.audit import BOTH, recorded_object_events
+
+    stack = stack_view(state)
     trails = _trails(state)
-    for trail in trails:
-        for selector in trail.prop("advancedEventSelectors") or []:
-            fields = selector.get("fieldSelectors") or []
-            if any(f.get("field") == "eventCategory" and "Data" in (f.get("equals") or []) for f in fields):
-                for f in fields:
-                    if f.get("field") == "resources.ARN":
-                        covered += [
-                            str(a).removeprefix("arn:aws:s3:::").rstrip("/") for a in f.get("startsWiths") or []
-                        ]
-        for selector in trail.prop("eventSelectors") or []:
-            for resource in selector.get("dataResources") or []:
-                covered += [str(v).removeprefix("arn:aws:s3:::").rstrip("/") for v in resource.get("values") or []]
     data = [_bucket_name(b) for b in _data_buckets(state)]
-    missing = [b for b in data if b not in covered]
+    sides = {_bucket_name(b): recorded_object_events(stack, stack.by_urn[b.urn]) for b in _data_buckets(state)}
+    covered = [b for b in data if sides[b] == BOTH]
+    partial = [f"{b} ({next(iter(sides[b]))}s only)" for b in data if sides[b] and sides[b] != BOTH]
+    missing = [b for b in data if not sides[b]]
     if not trails:
         summary = "No CloudTrail trail, so no S3 data events are recorded."
-    elif missing:
-        summary = f"S3 object-level data events are recorded for {_list(covered)}; not for {_list(missing)}."
+    elif partial or missing:
+        summary = (
+            f"S3 object-level data events (reads and writes) are recorded for {_list(covered)}; "
+            f"partly for {_list(partial)}; not for {_list(missing)}."
+        )
     else:
         summary = f"S3 object-level data events (reads and writes) are recorded for all {len(data)} data buckets."
-    return bool(trails) and bool(data) and not missing, summary, trails, {"buckets": _list(covered)}
+    done = bool(trails) and bool(data) and len(covered) == len(data)
+    return done, summary, trails, {"buckets": _list(covered)}
 
 
 def _log_encryption(state: StackState):
@@ -519,41 +528,73 @@ def _log_encryption(state: StackState):
 
 
 def _security_alarms(state: StackState):
-    alarms = [a for a in state.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if a.prop("alarmActions")]
-    filters = state.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
-    topics = [t for t in state.of_type("aws:sns/topic:Topic") if t.prop("kmsMasterKeyId")]
-    summary = (
-        f"{len(filters)} CloudWatch metric filters on the trail's log group drive {len(alarms)} alarms "
-        f"(CIS AWS Foundations) that notify the KMS-encrypted SNS topic {_list(physical_name(t) for t in topics)}."
-        if alarms
-        else "No CloudWatch security alarms."
-    )
-    patterns = " ".join(str(f.prop("pattern") or "") for f in filters)
-    watched = [event for event, token in ALARM_SIGNATURES.items() if token in patterns]
+    from glz.gate import stack_view
+    from policies.rules.audit import monitoring
+
+    watch = monitoring(stack_view(state))
+    alarms = [state.by_urn[a.urn] for a in watch.alarms]
+    filters = [state.by_urn[f.urn] for f in watch.filters]
+    topics = [state.by_urn[t.urn] for t in watch.topics]
+    groups = [state.by_urn[g.urn] for g in watch.groups]
+    encrypted = [t for t in topics if t.prop("kmsMasterKeyId")]
+    if alarms:
+        summary = (
+            f"{len(filters)} CloudWatch metric filters on the trail's log group {_list(physical_name(g) for g in groups)} "
+            f"drive {len(alarms)} alarms (CIS AWS Foundations) that notify the "
+            f"{'KMS-encrypted ' if encrypted and len(encrypted) == len(topics) else ''}SNS topic "
+            f"{_list(physical_name(t) for t in topics)}."
+        )
+        missing = [event for event in ALARM_SIGNATURES if event not in watch.covered]
+        if missing:
+            summary += f" Nothing alerts on {_list(missing)}."
+    elif not groups:
+        summary = "No CloudWatch security alarms: no logging trail delivers its management events to CloudWatch Logs."
+    else:
+        summary = "No CloudWatch security alarm goes off on a CIS monitoring event and notifies a topic."
     return (
-        bool(alarms) and bool(topics),
+        bool(alarms) and bool(encrypted) and len(watch.covered) == len(ALARM_SIGNATURES),
         summary,
         [*filters, *alarms, *topics],
-        {"topic": _list(physical_name(t) for t in topics), "watches": _list(watched) if watched else "nothing"},
+        {
+            "topic": _list(physical_name(t) for t in topics),
+            "watches": _list(watch.covered) if watch.covered else "nothing",
+        },
     )
 
 
 def _config_recorder(state: StackState):
-    recorders = [
-        r
-        for r in state.of_type("aws:cfg/recorder:Recorder")
-        if _yes((r.prop("recordingGroup") or {}).get("allSupported"))
-    ]
-    enabled = [s for s in state.of_type("aws:cfg/recorderStatus:RecorderStatus") if _yes(s.prop("isEnabled"))]
-    channels = state.of_type("aws:cfg/deliveryChannel:DeliveryChannel")
-    summary = (
-        f"AWS Config recorder {_list(physical_name(r) for r in recorders)} records all supported resource types "
-        f"(global types included), {'running' if enabled else 'NOT running'}, delivering to "
-        f"{_list(str(c.prop('s3BucketName')) for c in channels)}."
-        if recorders
-        else "No AWS Config recorder for all resource types."
+    from glz.gate import stack_view
+    from policies.rules.account import (
+        DELIVERY_CHANNEL,
+        RECORDER,
+        channels_to_audit_bucket,
+        recorder_running,
+        recorder_statuses,
+        recording_problems,
     )
-    return bool(recorders and enabled and channels), summary, [*recorders, *enabled, *channels], {}
+
+    stack = stack_view(state)
+    every = stack.of_type(RECORDER)
+    full = [r for r in every if not recording_problems(r)]
+    running = [r for r in full if recorder_running(stack, r) is None]
+    statuses = [s for r in running for s in recorder_statuses(stack, r)]
+    channels = channels_to_audit_bucket(stack)
+    others = [c for c in stack.of_type(DELIVERY_CHANNEL) if c not in channels]
+    recorders = [state.by_urn[r.urn] for r in full]
+    if recorders:
+        summary = (
+            f"AWS Config recorder {_list(physical_name(r) for r in recorders)} records all supported resource types "
+            f"(global types included) continuously, {'running' if running else 'NOT running'}, delivering to "
+            f"{_list(str(c.get('s3BucketName')) for c in channels) if channels else 'NO audit bucket'}"
+            f"{' (also to ' + _list(str(c.get('s3BucketName')) for c in others) + ')' if others and channels else ''}."
+        )
+    elif every:
+        problems = [f"{physical_name(state.by_urn[r.urn])} {p}" for r in every for p in recording_problems(r)]
+        summary = f"The AWS Config recorder does not record everything: {'; '.join(problems)}."
+    else:
+        summary = "No AWS Config recorder for all resource types."
+    resources = [*recorders, *(state.by_urn[s.urn] for s in statuses), *(state.by_urn[c.urn] for c in channels)]
+    return bool(running and channels), summary, resources, {}
 
 
 def _conformance_pack(state: StackState):
@@ -571,33 +612,98 @@ def _conformance_pack(state: StackState):
 
 
 def _guardduty(state: StackState):
-    detectors = [d for d in state.of_type("aws:guardduty/detector:Detector") if d.prop("enable") is not False]
+    from glz.gate import stack_view
+    from policies.rules.account import (
+        DETECTOR,
+        DETECTOR_FEATURE,
+        detector_features,
+        guardduty_problems,
+        legacy_datasources_off,
+        publishing_frequency,
+    )
+    from policies.rules.audit import is_false, refers_to
+
+    stack = stack_view(state)
+    detectors = [d for d in stack.of_type(DETECTOR) if not is_false(d.get("enable"))]
+    on = sorted(
+        {
+            name
+            for d in detectors
+            for name, status in detector_features(stack, d).items()
+            if status == "ENABLED" and name not in legacy_datasources_off(d)
+        }
+    )
     features = [
-        f for f in state.of_type("aws:guardduty/detectorFeature:DetectorFeature") if f.prop("status") == "ENABLED"
+        f
+        for f in stack.of_type(DETECTOR_FEATURE)
+        if f.get("name") in on and any(refers_to(f, "detectorId", d, "id") for d in detectors)
     ]
-    names = _list(str(f.prop("name")) for f in features)
-    summary = f"GuardDuty detector enabled with {names}." if detectors else "GuardDuty is not enabled by the stack."
-    return bool(detectors), summary, [*detectors, *features], {"features": names}
+    every = {"FIFTEEN_MINUTES": "15 minutes", "ONE_HOUR": "hour", "SIX_HOURS": "6 hours"}
+    frequency = _list(every.get(publishing_frequency(d), publishing_frequency(d)) for d in detectors)
+    names = f"{', '.join(on) or 'no protection features'}; findings every {frequency}" if detectors else "none"
+    if detectors:
+        summary = (
+            f"GuardDuty detector enabled with {', '.join(on) or 'no protection features'}, findings every {frequency}."
+        )
+    elif stack.of_type(DETECTOR):
+        summary = "GuardDuty detector is SUSPENDED (enable false)."
+    else:
+        summary = "GuardDuty is not enabled by the stack."
+    satisfied = bool(detectors) and not any(guardduty_problems(stack, d) for d in detectors)
+    resources = [state.by_urn[r.urn] for r in [*detectors, *features]]
+    return satisfied, summary, resources, {"features": names}
 
 
 def _security_hub(state: StackState):
-    hubs = state.of_type("aws:securityhub/account:Account")
-    standards = state.of_type("aws:securityhub/standardsSubscription:StandardsSubscription")
-    names = _list(str(s.prop("standardsArn")).split("standards/")[-1] for s in standards)
-    summary = (
-        f"Security Hub is enabled with the standards {names}." if hubs else "Security Hub is not enabled by the stack."
-    )
-    return bool(hubs) and bool(standards), summary, [*hubs, *standards], {"standards": names}
+    from glz.gate import stack_view
+    from policies.rules.account import HUB, disabled_controls, hub_subscriptions, missing_standards
+    from policies.rules.audit import is_false
+
+    stack = stack_view(state)
+    hubs = stack.of_type(HUB)
+    subscriptions, others, disabled, missing, manual = [], [], [], [], False
+    for hub in hubs:
+        mine, not_counted = hub_subscriptions(stack, hub)
+        subscriptions += mine
+        others += not_counted
+        disabled += [what for _, what in disabled_controls(stack, mine)]
+        missing += missing_standards(mine)
+        manual = manual or is_false(hub.get("autoEnableControls"))
+    names = _list(str(s.get("standardsArn")).split("standards/")[-1] for s in subscriptions)
+    if disabled:
+        names += f" (controls disabled: {_list(disabled)})"
+    if not hubs:
+        summary = "Security Hub is not enabled by the stack."
+    else:
+        summary = f"Security Hub is enabled with the standards {names}."
+        if others:
+            summary += f" Not counted: {'; '.join(others)}."
+        if manual:
+            summary += " New controls are NOT enabled automatically."
+    satisfied = bool(hubs) and bool(subscriptions) and not (missing or disabled or manual)
+    resources = [state.by_urn[r.urn] for r in [*hubs, *subscriptions]]
+    return satisfied, summary, resources, {"standards": names}
 
 
 def _access_analyzer(state: StackState):
-    analyzers = state.of_type("aws:accessanalyzer/analyzer:Analyzer")
-    summary = (
-        f"IAM Access Analyzer {_list(physical_name(a) for a in analyzers)} "
-        f"({_list(str(a.prop('type')) for a in analyzers)}) reports external access to keys, buckets and roles."
-        if analyzers
-        else "No IAM Access Analyzer."
-    )
+    from glz.gate import stack_view
+    from policies.rules.account import ANALYZER, analyzer_type, reports_external_access
+
+    every = stack_view(state).of_type(ANALYZER)
+    external = [a for a in every if reports_external_access(a)]
+    analyzers = [state.by_urn[a.urn] for a in external]
+    if analyzers:
+        summary = (
+            f"IAM Access Analyzer {_list(physical_name(a) for a in analyzers)} "
+            f"({_list(analyzer_type(a) for a in external)}) reports external access to keys, buckets and roles."
+        )
+    elif every:
+        summary = (
+            f"IAM Access Analyzer {_list(physical_name(state.by_urn[a.urn]) for a in every)} "
+            f"({_list(analyzer_type(a) for a in every)}) does not report external access."
+        )
+    else:
+        summary = "No IAM Access Analyzer."
     return bool(analyzers), summary, analyzers, {}
 
 

@@ -24,6 +24,8 @@ from policies.framework import (
     statements,
 )
 from policies.rules import s3_support as s3
+from policies.rules.audit import audit_buckets, is_false, is_true, label, refers_to, region_of
+from policies.rules.audit import block as nested
 
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 
@@ -59,22 +61,182 @@ def password_policy(stack: StackView) -> Iterator[Violation]:
             yield Violation(policy.urn, "password policy too weak: " + ", ".join(problems))
 
 
+RECORDER = "aws:cfg/recorder:Recorder"
+RECORDER_STATUS = "aws:cfg/recorderStatus:RecorderStatus"
+DELIVERY_CHANNEL = "aws:cfg/deliveryChannel:DeliveryChannel"
+ALL_SUPPORTED = "ALL_SUPPORTED_RESOURCE_TYPES"
+CONTINUOUS = "CONTINUOUS"
+
+
+def recording_problems(recorder: View) -> list[str]:
+    """What a recorder leaves out. pulumi-aws v7 Recorder: allSupported defaults to true; global types only
+    with includeGlobalResourceTypes true; exclusionByResourceTypes, resourceTypes and a recordingStrategy
+    other than ALL_SUPPORTED_RESOURCE_TYPES narrow it; recordingFrequency DAILY (for all or, through
+    recordingModeOverride, some types) keeps one configuration item a day instead of every change."""
+    group = nested(recorder.get("recordingGroup"))
+    problems = []
+    listed = sorted(map(str, as_list(group.get("resourceTypes"))))
+    if listed:
+        problems.append(f"records only {', '.join(listed)}")
+    elif is_false(group.get("allSupported")):
+        problems.append("does not record all supported resource types")
+    if not is_true(group.get("includeGlobalResourceTypes")):
+        problems.append("leaves out global resource types (IAM users, roles, groups and policies)")
+    excluded = sorted(
+        str(t)
+        for entry in as_list(group.get("exclusionByResourceTypes"))
+        for t in as_list(nested(entry).get("resourceTypes"))
+    )
+    if excluded or as_list(group.get("exclusionByResourceTypes")):
+        problems.append(f"excludes {', '.join(excluded) or 'resource types'}")
+    strategies = [
+        str(nested(s).get("useOnly"))
+        for s in as_list(group.get("recordingStrategies")) + as_list(group.get("recordingStrategy"))
+        if nested(s).get("useOnly")
+    ]
+    narrowed = sorted({s for s in strategies if s != ALL_SUPPORTED})
+    if narrowed:
+        problems.append(f"records by strategy {', '.join(narrowed)}")
+    mode = nested(recorder.get("recordingMode"))
+    if str(mode.get("recordingFrequency") or CONTINUOUS) != CONTINUOUS:
+        problems.append(f"records only {mode.get('recordingFrequency')}, not every change")
+    overrides = [
+        nested(o) for o in as_list(mode.get("recordingModeOverride")) + as_list(mode.get("recordingModeOverrides"))
+    ]
+    daily = sorted(
+        str(t)
+        for o in overrides
+        if str(o.get("recordingFrequency") or CONTINUOUS) != CONTINUOUS
+        for t in as_list(o.get("resourceTypes"))
+    )
+    if daily:
+        problems.append(f"records {', '.join(daily)} only daily")
+    return problems
+
+
+def recorder_statuses(stack: StackView, recorder: View) -> list[View]:
+    """The RecorderStatus resources that start or stop ``recorder`` (by its name)."""
+    return [s for s in stack.of_type(RECORDER_STATUS) if refers_to(s, "name", recorder, "name", "id")]
+
+
+def recorder_running(stack: StackView, recorder: View) -> str | None:
+    """Why the recorder does not run, or None: a recorder records nothing until a RecorderStatus with
+    isEnabled true starts it."""
+    statuses = recorder_statuses(stack, recorder)
+    if not statuses:
+        return "is never started (no RecorderStatus for it)"
+    if not all(is_true(s.get("isEnabled")) for s in statuses):
+        return "is stopped (RecorderStatus isEnabled false)"
+    return None
+
+
+def channels_to_audit_bucket(stack: StackView) -> list[View]:
+    """Delivery channels that deliver to an audit bucket of the stack (Object-Locked with the trail's files)."""
+    buckets = audit_buckets(stack)
+    return [
+        c
+        for c in stack.of_type(DELIVERY_CHANNEL)
+        if any(refers_to(c, "s3BucketName", b, "bucket", "id") for b in buckets)
+    ]
+
+
 @stack_rule(
     "GLZ-ACC-002",
     "aws-config-records-everything",
     "high",
     Requirements(r2=("3.4.1", "3.4.3"), r3=("03.04.01", "03.04.03"), hipaa=("164.308(a)(1)(ii)(D)",)),
-    "Record all supported resource types including global ones, with a delivery channel.",
+    "Record all supported resource types including global ones, continuously, with no exclusions; start the "
+    "recorder (RecorderStatus isEnabled true) and deliver to the audit bucket.",
 )
 def config_recorder(stack: StackView) -> Iterator[Violation]:
-    """AWS Config records every resource type (global ones included) as configuration evidence."""
-    recorders = stack.of_type("aws:cfg/recorder:Recorder")
-    yield from _present(stack, "aws:cfg/recorder:Recorder", "the AWS Config recorder")
-    yield from _present(stack, "aws:cfg/deliveryChannel:DeliveryChannel", "the AWS Config delivery channel")
+    """AWS Config records every resource type (global ones included), is running and delivers to the audit bucket."""
+    recorders = stack.of_type(RECORDER)
+    yield from _present(stack, RECORDER, "the AWS Config recorder")
+    yield from _present(stack, DELIVERY_CHANNEL, "the AWS Config delivery channel")
     for recorder in recorders:
-        group = recorder.get("recordingGroup") or {}
-        if group.get("allSupported") is not True or group.get("includeGlobalResourceTypes") is not True:
-            yield Violation(recorder.urn, "recorder does not record all resource types including global ones")
+        for problem in recording_problems(recorder):
+            yield Violation(recorder.urn, f"recorder {label(recorder)} {problem}")
+        stopped = recorder_running(stack, recorder)
+        if stopped:
+            yield Violation(recorder.urn, f"recorder {label(recorder)} {stopped}")
+    channels = stack.of_type(DELIVERY_CHANNEL)
+    if channels and not channels_to_audit_bucket(stack):
+        for channel in channels:
+            yield Violation(
+                channel.urn,
+                f"delivery channel {label(channel)} delivers to {channel.get('s3BucketName')}, not the audit "
+                f"bucket ({', '.join(s3.bucket_name(b) for b in audit_buckets(stack)) or 'none in the stack'})",
+            )
+
+
+DETECTOR = "aws:guardduty/detector:Detector"
+DETECTOR_FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+PUBLISHING_FREQUENCY = "FIFTEEN_MINUTES"
+DEFAULT_PUBLISHING_FREQUENCY = "SIX_HOURS"
+"""pulumi-aws v7 Detector: findingPublishingFrequency "otherwise defaults to SIX_HOURS"."""
+S3_PROTECTION, EBS_MALWARE_PROTECTION = "S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION"
+REGIONS_WITHOUT_EBS_MALWARE_PROTECTION = frozenset(
+    {"us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1", "ap-east-2"}
+)
+"""As components/security_services.py (rules import nothing from the components; a test keeps them equal):
+where AccountSecurity does not turn on EBS malware scanning because GuardDuty does not offer it."""
+
+
+def required_features(stack: StackView, detector: View) -> tuple[str, ...]:
+    """The protection features AccountSecurity turns on for a detector in its region."""
+    if region_of(stack, detector) in REGIONS_WITHOUT_EBS_MALWARE_PROTECTION:
+        return (S3_PROTECTION,)
+    return (S3_PROTECTION, EBS_MALWARE_PROTECTION)
+
+
+def detector_features(stack: StackView, detector: View) -> dict[str, str]:
+    """Feature name -> status of the DetectorFeature resources attached to ``detector`` (its id, or a
+    property dependency on it); one DISABLED resource for a name wins over an ENABLED one."""
+    statuses: dict[str, str] = {}
+    for feature in stack.of_type(DETECTOR_FEATURE):
+        if not refers_to(feature, "detectorId", detector, "id"):
+            continue
+        name, status = str(feature.get("name")), str(feature.get("status") or "DISABLED").upper()
+        statuses[name] = status if statuses.get(name, "ENABLED") == "ENABLED" else statuses[name]
+    return statuses
+
+
+def publishing_frequency(detector: View) -> str:
+    return str(detector.get("findingPublishingFrequency") or DEFAULT_PUBLISHING_FREQUENCY)
+
+
+def legacy_datasources_off(detector: View) -> list[str]:
+    """Protections the deprecated ``datasources`` block turns off (it and DetectorFeature set the same thing)."""
+    sources = nested(detector.get("datasources"))
+    off = []
+    if is_false(nested(sources.get("s3Logs")).get("enable")):
+        off.append(S3_PROTECTION)
+    malware = nested(
+        nested(nested(sources.get("malwareProtection")).get("scanEc2InstanceWithFindings")).get("ebsVolumes")
+    )
+    if is_false(malware.get("enable")):
+        off.append(EBS_MALWARE_PROTECTION)
+    return off
+
+
+def guardduty_problems(stack: StackView, detector: View) -> list[str]:
+    """What keeps a detector from doing what AccountSecurity sets up."""
+    problems = []
+    if is_false(detector.get("enable")):
+        problems.append("is suspended (enable false)")
+    frequency = publishing_frequency(detector)
+    if frequency != PUBLISHING_FREQUENCY:
+        problems.append(f"publishes updated findings every {frequency}, not every FIFTEEN_MINUTES")
+    features = detector_features(stack, detector)
+    legacy = legacy_datasources_off(detector)
+    for name in required_features(stack, detector):
+        if name in legacy:
+            problems.append(f"has {name} turned off by the legacy datasources block")
+        elif name not in features:
+            problems.append(f"has no {name} feature attached")
+        elif features[name] != "ENABLED":
+            problems.append(f"has {name} {features[name]}")
+    return problems
 
 
 @stack_rule(
@@ -86,18 +248,89 @@ def config_recorder(stack: StackView) -> Iterator[Violation]:
         r3=("03.14.06", "03.14.02"),
         hipaa=("164.308(a)(1)(ii)(D)", "164.308(a)(5)(ii)(B)"),
     ),
-    "Enable the GuardDuty detector with S3 protection.",
+    "Keep the AccountSecurity detector: enable true, findingPublishingFrequency FIFTEEN_MINUTES, DetectorFeature "
+    "S3_DATA_EVENTS and (where offered) EBS_MALWARE_PROTECTION with status ENABLED and detector_id the "
+    "detector's id; no legacy datasources block turning them off.",
 )
 def guardduty(stack: StackView) -> Iterator[Violation]:
-    """GuardDuty watches the account for threats, with S3 protection."""
-    detectors = stack.of_type("aws:guardduty/detector:Detector")
-    yield from _present(stack, "aws:guardduty/detector:Detector", "GuardDuty")
-    for detector in detectors:
-        if detector.get("enable") is False:
-            yield Violation(detector.urn, "GuardDuty detector is disabled")
-    features = {f.get("name"): f for f in stack.of_type("aws:guardduty/detectorFeature:DetectorFeature")}
-    if detectors and (features.get("S3_DATA_EVENTS") or {}).get("status") != "ENABLED":
-        yield Violation(stack.anchor, "GuardDuty S3 protection is not enabled")
+    """GuardDuty is on and reports within 15 minutes, with S3 protection and (where offered) EBS malware scans."""
+    yield from _present(stack, DETECTOR, "GuardDuty")
+    for detector in stack.of_type(DETECTOR):
+        for problem in guardduty_problems(stack, detector):
+            yield Violation(detector.urn, f"GuardDuty detector {problem}")
+
+
+HUB = "aws:securityhub/account:Account"
+SUBSCRIPTION = "aws:securityhub/standardsSubscription:StandardsSubscription"
+STANDARDS_CONTROL = "aws:securityhub/standardsControl:StandardsControl"
+CONTROL_ASSOCIATION = "aws:securityhub/standardsControlAssociation:StandardsControlAssociation"
+REQUIRED_STANDARDS: dict[str, tuple[str, ...]] = {
+    "NIST SP 800-171 (or NIST SP 800-53 r5, its superset)": ("standards/nist-800-171/", "standards/nist-800-53/"),
+    "AWS Foundational Security Best Practices": ("standards/aws-foundational-security-best-practices/",),
+}
+"""What AccountSecurity subscribes by default (securityHubStandards: nist-800-171, aws-foundational; NIST
+SP 800-53 r5 where the region lacks 800-171), by the path of the standard's ARN."""
+
+
+def standard_path(arn: object) -> str:
+    """'standards/nist-800-171/v/2.0.0' of arn:aws:securityhub:<region>::standards/nist-800-171/v/2.0.0."""
+    return str(arn or "").split(":", 5)[-1]
+
+
+def _arn_region(arn: object) -> str:
+    parts = str(arn or "").split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def hub_subscriptions(stack: StackView, hub: View) -> tuple[list[View], list[str]]:
+    """(subscriptions that subscribe ``hub``, why each other one does not). One belongs to the hub when it
+    depends on the Security Hub account resource (BatchEnableStandards fails until Security Hub is on, so a
+    subscription without that dependency is for another hub or races it) and is in the hub's region, with a
+    standard of that region."""
+    region = region_of(stack, hub)
+    mine, others = [], []
+    for subscription in stack.of_type(SUBSCRIPTION):
+        arn = subscription.get("standardsArn")
+        path = standard_path(arn)
+        own_region = region_of(stack, subscription)
+        tied = hub.urn in subscription.dependencies or any(
+            hub.urn in (urns or []) for urns in subscription.property_dependencies.values()
+        )
+        if not tied:
+            others.append(f"{path} (not tied to the Security Hub account resource)")
+        elif region and own_region and own_region != region:
+            others.append(f"{path} (in {own_region}, the hub in {region})")
+        elif region and _arn_region(arn) and _arn_region(arn) != region:
+            others.append(f"{path} (a standard of {_arn_region(arn)}, the hub in {region})")
+        else:
+            mine.append(subscription)
+    return mine, others
+
+
+def disabled_controls(stack: StackView, subscriptions: list[View]) -> list[tuple[View, str]]:
+    """Controls switched off in a subscribed standard: (resource, 'control in standard')."""
+    paths = {standard_path(s.get("standardsArn")) for s in subscriptions}
+    found = []
+    for control in stack.of_type(STANDARDS_CONTROL):
+        arn = str(control.get("standardsControlArn") or "")
+        standard, _, control_id = arn.partition(":control/")[2].rpartition("/")
+        disabled = str(control.get("controlStatus") or "").upper() == "DISABLED" or control.get("disabledReason")
+        if disabled and f"standards/{standard}" in paths:
+            found.append((control, f"{control_id} in standards/{standard}"))
+    for association in stack.of_type(CONTROL_ASSOCIATION):
+        path = standard_path(association.get("standardsArn"))
+        if str(association.get("associationStatus") or "").upper() == "DISABLED" and path in paths:
+            found.append((association, f"{association.get('securityControlId')} in {path}"))
+    return found
+
+
+def missing_standards(subscriptions: list[View]) -> list[str]:
+    paths = [standard_path(s.get("standardsArn")) for s in subscriptions]
+    return [
+        name
+        for name, prefixes in REQUIRED_STANDARDS.items()
+        if not any(path.startswith(prefix) for path in paths for prefix in prefixes)
+    ]
 
 
 @stack_rule(
@@ -105,15 +338,42 @@ def guardduty(stack: StackView) -> Iterator[Violation]:
     "security-hub-with-standards",
     "medium",
     Requirements(r2=("3.12.1", "3.12.3", "3.11.2"), r3=("03.12.01", "03.12.03", "03.11.02"), hipaa=("164.308(a)(8)",)),
-    "Enable Security Hub with the NIST SP 800-171 (or 800-53) and AWS Foundational standards.",
+    "Enable Security Hub (auto_enable_controls true) and subscribe, depending on it and in its region, the NIST "
+    "SP 800-171 (or 800-53 r5) and AWS Foundational standards; do not disable their controls.",
 )
 def security_hub(stack: StackView) -> Iterator[Violation]:
     """Security Hub continuously assesses the account against NIST and AWS best-practice standards."""
-    yield from _present(stack, "aws:securityhub/account:Account", "Security Hub")
-    if stack.of_type("aws:securityhub/account:Account") and not stack.of_type(
-        "aws:securityhub/standardsSubscription:StandardsSubscription"
-    ):
-        yield Violation(stack.anchor, "Security Hub has no standard enabled")
+    yield from _present(stack, HUB, "Security Hub")
+    for hub in stack.of_type(HUB):
+        if is_false(hub.get("autoEnableControls")):
+            yield Violation(
+                hub.urn, "Security Hub does not enable new controls of its standards (autoEnableControls false)"
+            )
+        subscriptions, others = hub_subscriptions(stack, hub)
+        missing = missing_standards(subscriptions)
+        if missing:
+            note = f"; not counted: {'; '.join(others)}" if others else ""
+            yield Violation(hub.urn, f"Security Hub is not subscribed to {', '.join(missing)}{note}")
+        for control, what in disabled_controls(stack, subscriptions):
+            yield Violation(
+                control.urn, f"Security Hub control {what} is disabled, so the account is not assessed on it"
+            )
+
+
+ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
+EXTERNAL_ACCESS_TYPES = ("ACCOUNT", "ORGANIZATION")
+"""Analyzer types that report access from outside the zone of trust. ACCOUNT_UNUSED_ACCESS /
+ORGANIZATION_UNUSED_ACCESS report unused roles, keys and permissions, ACCOUNT_INTERNAL_ACCESS /
+ORGANIZATION_INTERNAL_ACCESS access from inside (IAM Access Analyzer API reference: external, internal and
+unused access analyzers); pulumi-aws v7 Analyzer type defaults to ACCOUNT."""
+
+
+def analyzer_type(analyzer: View) -> str:
+    return str(analyzer.get("type") or "ACCOUNT")
+
+
+def reports_external_access(analyzer: View) -> bool:
+    return analyzer_type(analyzer) in EXTERNAL_ACCESS_TYPES
 
 
 @stack_rule(
@@ -121,11 +381,19 @@ def security_hub(stack: StackView) -> Iterator[Violation]:
     "access-analyzer-present",
     "medium",
     Requirements(r2=("3.1.1", "3.11.2"), r3=("03.01.01", "03.11.02"), hipaa=("164.308(a)(1)(ii)(A)",)),
-    "Create an IAM Access Analyzer for the account.",
+    "Create an IAM Access Analyzer of type ACCOUNT (or ORGANIZATION) for the account.",
 )
 def access_analyzer(stack: StackView) -> Iterator[Violation]:
     """IAM Access Analyzer flags resources shared outside the account."""
-    yield from _present(stack, "aws:accessanalyzer/analyzer:Analyzer", "IAM Access Analyzer")
+    analyzers = stack.of_type(ANALYZER)
+    yield from _present(stack, ANALYZER, "IAM Access Analyzer")
+    if analyzers and not any(reports_external_access(a) for a in analyzers):
+        for analyzer in analyzers:
+            yield Violation(
+                analyzer.urn,
+                f"analyzer {label(analyzer)} is of type {analyzer_type(analyzer)}, which does not report access "
+                "from outside the account (types ACCOUNT or ORGANIZATION do)",
+            )
 
 
 @stack_rule(

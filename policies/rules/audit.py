@@ -1,14 +1,37 @@
-"""Audit trail: CloudTrail settings and coverage, encrypted and retained logs, alarms, Object Lock."""
+"""Audit trail: CloudTrail settings and coverage, encrypted and retained logs, alarms, Object Lock.
+
+Every rule judges what the service does, not how it is written: a trail records management events with
+no selectors, with basic event selectors or with advanced ones, and stops recording them with any of the
+three; an alarm that never fires, or fires to nobody, is no alarm. Resources are joined by reference
+(``refers_to``): by a property's value when the state knows it, else by property dependency (a preview,
+before names exist), so a filter on another log group, or a trail writing to a log group outside the
+stack, does not count.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
-from policies.framework import Requirements, StackView, View, Violation, as_list, resource_rule, stack_rule
+from policies.framework import (
+    AWS_PROVIDER,
+    Requirements,
+    StackView,
+    View,
+    Violation,
+    as_list,
+    resource_rule,
+    stack_rule,
+)
 from policies.rules import s3_support as s3
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+TOPIC = "aws:sns/topic:Topic"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 AUDIT_EVENTS = Requirements(
     r2=("3.3.1", "3.3.2"), r3=("03.03.01", "03.03.02", "03.03.03"), hipaa=("164.312(b)", "164.308(a)(1)(ii)(D)")
 )
@@ -20,6 +43,13 @@ ALERTING = Requirements(
     hipaa=("164.308(a)(1)(ii)(D)", "164.308(a)(6)(ii)"),
 )
 HIPAA_DAYS = 2190
+"""45 CFR 164.316(b)(2)(i): six years; what the settings demand of audit retention in a phi stack."""
+MIN_LOG_RETENTION_DAYS = 365
+"""What the stack promises for every log: the conformance pack it deploys runs AWS Config's
+cw-loggroup-retention-period-check with MinRetentionTime 365 (controls/mapping/config_rules.yaml)."""
+AUDIT_TIER = s3.AUDIT_TIER
+ACCESS_LOG_TIER = s3.LOG_TIER
+COMPLIANCE = "COMPLIANCE"
 
 # Metric-filter patterns of the CIS AWS Foundations monitoring controls, by what they catch.
 ALARM_SIGNATURES = {
@@ -41,29 +71,294 @@ ALARM_SIGNATURES = {
 }
 
 
+# ---- joins and values shared with the account rules and the matrix probes ------------------------
+
+
+def is_false(value: Any) -> bool:
+    """False as a bool or as the string a state may carry."""
+    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
+
+
+def is_true(value: Any) -> bool:
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def block(value: Any) -> dict[str, Any]:
+    """A nested block as a dict (a state may carry a one-item list where the schema has an object)."""
+    if isinstance(value, list):
+        value = value[0] if value else {}
+    return value if isinstance(value, dict) else {}
+
+
+def _bare(value: Any) -> str:
+    """An ARN or name as compared; a CloudWatch Logs ARN names the same group with or without ':*'."""
+    return str(value).removesuffix(":*")
+
+
+PREVIEW_UNKNOWNS = frozenset(
+    {
+        "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+        "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+        "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+        "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    }
+)
+"""Pulumi's placeholders for values a preview does not know yet (pulumi_policy/proxy.py UNKNOWN_*_VALUE)."""
+
+
+def _unknown(value: Any) -> bool:
+    """Absent, or a value a preview does not know yet: then only the property dependency says where it points."""
+    return value is None or (isinstance(value, str) and value in PREVIEW_UNKNOWNS)
+
+
+def _known(value: Any) -> list[Any]:
+    return [v for v in as_list(value) if v != "" and not _unknown(v)]
+
+
+def refers_to(resource: View, prop: str, target: View, *keys: str) -> bool:
+    """Whether ``resource``'s ``prop`` points at ``target``: by value when the state knows it (compared
+    with the target's ``keys``: ARN, name, id; an empty value points nowhere), else by property dependency
+    (a preview)."""
+    raw = resource.get(prop)
+    if not _unknown(raw):
+        wanted = {_bare(v) for k in keys for v in _known(target.get(k))}
+        return any(_bare(v) in wanted for v in _known(raw))
+    return target.urn in (resource.property_dependencies.get(prop) or [])
+
+
+def has_value(resource: View, prop: str) -> bool:
+    """Whether ``prop`` is set: a non-empty value, or (in a preview) a property dependency standing for one."""
+    raw = resource.get(prop)
+    if not _unknown(raw):
+        return bool(_known(raw))
+    return bool(resource.property_dependencies.get(prop))
+
+
+def region_of(stack: StackView, resource: View | None = None) -> str | None:
+    """The resource's own ``region`` (pulumi-aws v7 lets any resource override it), else the provider's."""
+    if resource is not None and resource.get("region"):
+        return str(resource.get("region"))
+    for provider in stack.of_type(AWS_PROVIDER):
+        if provider.get("region"):
+            return str(provider.get("region"))
+    return None
+
+
+def label(resource: View) -> str:
+    """How a message names a resource: its physical name, else its logical name."""
+    for key in ("name", "bucket", "analyzerName"):
+        value = resource.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return resource.name
+
+
+# ---- CloudTrail: what a trail records ---------------------------------------------------------------
+
+READ, WRITE = "read", "write"
+BOTH = frozenset({READ, WRITE})
+READ_WRITE_TYPES = {"All": BOTH, "ReadOnly": frozenset({READ}), "WriteOnly": frozenset({WRITE})}
+S3_OBJECT = "AWS::S3::Object"
+DATA_FIELDS = frozenset({"eventCategory", "resources.type", "resources.ARN", "readOnly"})
+"""Fields of an advanced data-event selector that keep every object event of the buckets it names; any
+other (eventName, userIdentity.arn, eventSource, eventType, ...) keeps only some of them."""
+
+
+def trail_logging(trail: View) -> bool:
+    """A trail records only while logging: enableLogging (pulumi-aws) or IsLogging (CloudFormation) false
+    stops it (StopLogging)."""
+    return not (is_false(trail.get("enableLogging")) or is_false(trail.get("isLogging")))
+
+
+def _fields(selector: Any) -> list[dict[str, Any]]:
+    return [f for f in as_list(block(selector).get("fieldSelectors")) if isinstance(f, dict)]
+
+
+def _equals(fields: list[dict[str, Any]], name: str) -> list[str]:
+    return [str(v) for f in fields if f.get("field") == name for v in as_list(f.get("equals"))]
+
+
+def _sides(fields: list[dict[str, Any]]) -> frozenset[str]:
+    """Reads and writes an advanced selector keeps: both without a readOnly field; readOnly Equals "true"
+    only reads, "false" only writes (NotEquals the other way round)."""
+    sides = set(BOTH)
+    for f in fields:
+        if f.get("field") != "readOnly":
+            continue
+        equals = {str(v).lower() for v in as_list(f.get("equals"))}
+        if equals:
+            sides &= {READ if v == "true" else WRITE for v in equals if v in ("true", "false")}
+        for value in as_list(f.get("notEquals")):
+            sides.discard(READ if str(value).lower() == "true" else WRITE)
+    return frozenset(sides)
+
+
+def _describe(f: dict[str, Any]) -> str:
+    operators = {k: v for k, v in f.items() if k != "field" and v}
+    return f"{f.get('field')} " + ", ".join(f"{k} {sorted(map(str, as_list(v)))}" for k, v in sorted(operators.items()))
+
+
+def management_events(trail: View) -> tuple[frozenset[str], list[str]]:
+    """(the management events a trail records, reads and/or writes; what narrows the selectors that would
+    record them). No selectors is CloudTrail's default: every management event, reads and writes. With
+    basic event selectors (includeManagementEvents defaults to true, readWriteType to All) or advanced
+    ones (eventCategory Equals Management), any selector recording them counts; one that drops event
+    sources (excludeManagementEventSources, eventSource NotEquals kms.amazonaws.com) does not."""
+    advanced = as_list(trail.get("advancedEventSelectors"))
+    basic = as_list(trail.get("eventSelectors"))
+    if not advanced and not basic:
+        return BOTH, []
+    sides: set[str] = set()
+    narrowed: list[str] = []
+    if advanced:
+        for selector in advanced:
+            fields = _fields(selector)
+            if "Management" not in _equals(fields, "eventCategory"):
+                continue
+            extra = [f for f in fields if f.get("field") not in ("eventCategory", "readOnly")]
+            if extra:
+                narrowed += [_describe(f) for f in extra]
+                continue
+            sides |= _sides(fields)
+    else:
+        for selector in basic:
+            selector = block(selector)
+            if is_false(selector.get("includeManagementEvents")):
+                continue
+            excluded = as_list(selector.get("excludeManagementEventSources"))
+            if excluded:
+                narrowed.append(f"excludeManagementEventSources {sorted(map(str, excluded))}")
+                continue
+            sides |= READ_WRITE_TYPES.get(str(selector.get("readWriteType") or "All"), frozenset())
+    return frozenset(sides), narrowed
+
+
+def management_problem(trail: View) -> str | None:
+    """Why a trail does not record every management event (reads and writes), or None."""
+    sides, narrowed = management_events(trail)
+    if sides == BOTH:
+        return None
+    if narrowed:
+        return f"records management events only without {'; '.join(narrowed)}"
+    if not sides:
+        return "records no management events"
+    return f"records only {next(iter(sides))} management events"
+
+
+def trail_problems(trail: View) -> list[str]:
+    """What keeps a trail from recording every management event of every region."""
+    problems = []
+    if not is_true(trail.get("isMultiRegionTrail")):
+        problems.append("is not multi-region")
+    if is_false(trail.get("includeGlobalServiceEvents")):
+        problems.append("leaves out global service events (IAM, STS, console sign-in)")
+    if not trail_logging(trail):
+        problems.append("is not logging")
+    management = management_problem(trail)
+    if management:
+        problems.append(management)
+    return problems
+
+
+def _keeps_every_object(arn_fields: list[dict[str, Any]], bucket_arn: str) -> bool:
+    """Whether resources.ARN conditions keep every object of the bucket: StartsWith the bucket ARN (or a
+    shorter prefix of it) and no exclusion reaching into it. AWS logs all objects of a bucket with
+    StartsWith its ARN plus '/'; Equals names single objects and EndsWith suffixes, never a whole bucket
+    (CloudTrail User Guide, logging data events; AdvancedFieldSelector)."""
+    objects = bucket_arn + "/"
+    for f in arn_fields:
+        if any(as_list(f.get(k)) for k in ("equals", "endsWiths", "endsWith", "notEndsWiths", "notEndsWith")):
+            return False
+        starts = [str(p) for p in as_list(f.get("startsWiths")) + as_list(f.get("startsWith"))]
+        if starts and not any(objects.startswith(p) for p in starts):
+            return False
+        for excluded in [str(n) for n in as_list(f.get("notStartsWiths")) + as_list(f.get("notStartsWith"))]:
+            if objects.startswith(excluded) or excluded.startswith(objects):
+                return False
+        if any(str(n).startswith(objects) or str(n) == bucket_arn for n in as_list(f.get("notEquals"))):
+            return False
+    return True
+
+
+def data_event_sides(trail: View, bucket_arn: str) -> frozenset[str]:
+    """The object events (reads, writes) of a bucket a trail's selectors record."""
+    sides: set[str] = set()
+    for selector in as_list(trail.get("advancedEventSelectors")):
+        fields = _fields(selector)
+        if "Data" not in _equals(fields, "eventCategory") or S3_OBJECT not in _equals(fields, "resources.type"):
+            continue
+        if any(f.get("field") not in DATA_FIELDS for f in fields):
+            continue
+        if _keeps_every_object([f for f in fields if f.get("field") == "resources.ARN"], bucket_arn):
+            sides |= _sides(fields)
+    for selector in as_list(trail.get("eventSelectors")):
+        selector = block(selector)
+        for resource in as_list(selector.get("dataResources")):
+            values = [str(v) for v in as_list(block(resource).get("values"))]
+            if block(resource).get("type") == S3_OBJECT and any((bucket_arn + "/").startswith(v) for v in values):
+                sides |= READ_WRITE_TYPES.get(str(selector.get("readWriteType") or "All"), frozenset())
+    return frozenset(sides)
+
+
+def bucket_arn(bucket: View) -> str:
+    return str(bucket.get("arn") or f"arn:aws:s3:::{s3.bucket_name(bucket)}")
+
+
+def recorded_object_events(stack: StackView, bucket: View) -> frozenset[str]:
+    """Reads and writes on ``bucket``'s objects that a logging trail of the stack records."""
+    arn = bucket_arn(bucket)
+    return frozenset(
+        side for trail in stack.of_type(TRAIL) if trail_logging(trail) for side in data_event_sides(trail, arn)
+    )
+
+
+def trail_log_group(stack: StackView, trail: View) -> View | None:
+    """The stack's log group the trail delivers to (cloudWatchLogsGroupArn), or None."""
+    value = next(iter(_known(trail.get("cloudWatchLogsGroupArn"))), None)
+    for group in stack.of_type(LOG_GROUP):
+        if value:
+            name = _bare(value).split(":log-group:", 1)[-1]
+            if (group.get("arn") and _bare(group.get("arn")) == _bare(value)) or (
+                not group.get("arn") and group.get("name") == name
+            ):
+                return group
+        elif group.urn in (trail.property_dependencies.get("cloudWatchLogsGroupArn") or []):
+            return group
+    return None
+
+
+def audit_buckets(stack: StackView) -> list[View]:
+    """Buckets holding audit records: the audit tier (known by reference, s3_support.classify) and every
+    bucket a trail delivers to."""
+    trails = stack.of_type(TRAIL)
+    tiers = s3.classify(stack)
+    return [
+        b
+        for b in stack.of_type(s3.BUCKET)
+        if tiers.get(b.urn) == AUDIT_TIER or any(refers_to(t, "s3BucketName", b, "bucket", "id") for t in trails)
+    ]
+
+
 @stack_rule(
     "GLZ-LOG-001",
     "cloudtrail-multi-region-logging",
     "critical",
     AUDIT_EVENTS,
-    "Deploy the AuditTrail component: one multi-region trail with global service events, logging on.",
+    "Deploy the AuditTrail component: one multi-region trail with global service events, logging on, recording "
+    "every management event (no selectors, or a selector with eventCategory Management and no readOnly or "
+    "eventSource field).",
 )
 def trail_present(stack: StackView) -> Iterator[Violation]:
-    """A multi-region CloudTrail trail with global service events is logging."""
+    """A multi-region CloudTrail trail with global service events is logging every management event."""
     trails = stack.of_type(TRAIL)
     if not trails:
         yield Violation(stack.anchor, "no CloudTrail trail in the stack")
         return
-    good = [
-        t
-        for t in trails
-        if t.get("isMultiRegionTrail") is True
-        and t.get("includeGlobalServiceEvents", True) is not False
-        and t.get("enableLogging", True) is not False
-    ]
-    if not good:
+    problems = {t.urn: trail_problems(t) for t in trails}
+    if not any(not p for p in problems.values()):
         for trail in trails:
-            yield Violation(trail.urn, "trail is not multi-region with global service events and logging on")
+            yield Violation(trail.urn, f"trail {label(trail)} {'; '.join(problems[trail.urn])}")
 
 
 @resource_rule(
@@ -94,69 +389,156 @@ def trail_kms(resource: View, stack: StackView) -> Iterator[str]:
         yield "trail logs are not encrypted with a customer-managed key"
 
 
-def _selector_prefixes(trail: View) -> list[str]:
-    prefixes: list[str] = []
-    for selector in as_list(trail.get("advancedEventSelectors")):
-        fields = {f.get("field"): f for f in as_list(selector.get("fieldSelectors"))}
-        if as_list((fields.get("eventCategory") or {}).get("equals")) != ["Data"]:
-            continue
-        if "readOnly" in fields:  # only reads or only writes: not full coverage
-            continue
-        arn = fields.get("resources.ARN") or {}
-        prefixes += as_list(arn.get("startsWiths")) + as_list(arn.get("startsWith")) + as_list(arn.get("equals"))
-        if not arn and as_list((fields.get("resources.type") or {}).get("equals")) == ["AWS::S3::Object"]:
-            prefixes.append("arn:aws:s3:::")
-    for selector in as_list(trail.get("eventSelectors")):
-        if selector.get("readWriteType", "All") != "All":
-            continue
-        for resource in as_list(selector.get("dataResources")):
-            if resource.get("type") == "AWS::S3::Object":
-                prefixes += as_list(resource.get("values"))
-    return prefixes
-
-
 @stack_rule(
     "GLZ-LOG-004",
     "cloudtrail-data-events-on-data-buckets",
     "high",
     AUDIT_EVENTS,
-    "Add S3 data events (read and write) for every data-tier bucket to the trail.",
+    "Add S3 data events for every data-tier bucket to a logging trail: an advanced selector with eventCategory "
+    "Data, resources.type AWS::S3::Object, resources.ARN StartsWith the bucket ARN plus '/', and no readOnly, "
+    "eventName or exclusion field (or a basic selector with readWriteType All).",
 )
 def data_events(stack: StackView) -> Iterator[Violation]:
     """Controlled and PHI stacks record object-level reads and writes on every data-tier bucket."""
     if stack.classification == "public":
         return
-    prefixes = [p for trail in stack.of_type(TRAIL) for p in _selector_prefixes(trail)]
     for bucket in s3.data_buckets(stack):
-        arn = bucket.get("arn") or f"arn:aws:s3:::{s3.bucket_name(bucket)}"
-        if not any(arn.startswith(p.rstrip("/")) or (arn + "/").startswith(p) for p in prefixes):
-            yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: no CloudTrail data events (read and write)")
+        name = s3.bucket_name(bucket)
+        sides = recorded_object_events(stack, bucket)
+        if sides == BOTH:
+            continue
+        if sides:
+            yield Violation(bucket.urn, f"bucket {name}: CloudTrail records only object {next(iter(sides))}s")
+            continue
+        idle = [label(t) for t in stack.of_type(TRAIL) if data_event_sides(t, bucket_arn(bucket))]
+        why = f" (selected only by trail {', '.join(idle)}, which is not logging)" if idle else ""
+        yield Violation(bucket.urn, f"bucket {name}: no CloudTrail data events (read and write){why}")
 
 
-def _is_audit_log(group: View) -> bool:
-    """The trail's log group (and the audit component's other groups) hold audit records."""
+def _is_audit_log(stack: StackView, group: View) -> bool:
+    """The trail's log group (by reference; and the audit component's groups by name) holds audit records."""
+    if any(trail_log_group(stack, t) is group for t in stack.of_type(TRAIL)):
+        return True
     return "trail" in str(group.get("name", "")) or group.name.startswith("audit")
 
 
-@resource_rule(
+def retention_days(group: View) -> int | None:
+    """How long a log group keeps events: None for never (no retention, or 0); the DELIVERY class keeps
+    them two days whatever retentionInDays says (pulumi-aws LogGroup: "forcibly set to 2")."""
+    if str(group.get("logGroupClass") or "STANDARD").upper() == "DELIVERY":
+        return 2
+    try:
+        days = int(float(group.get("retentionInDays") or 0))
+    except (TypeError, ValueError):
+        return None
+    return days or None
+
+
+def required_retention(stack: StackView, group: View) -> int:
+    """What the stack promises for ``group``: six years for audit logs of PHI, else the stack's minimum."""
+    if stack.classification == "phi" and _is_audit_log(stack, group):
+        return HIPAA_DAYS
+    return MIN_LOG_RETENTION_DAYS
+
+
+def _flow_log_destination(stack: StackView, flow: View) -> tuple[str, View | None]:
+    """(where a flow log delivers, the stack resource that is, if any)."""
+    kind = str(flow.get("logDestinationType") or "cloud-watch-logs")
+    prop = "logDestination" if has_value(flow, "logDestination") else "logGroupName"
+    value = str(flow.get(prop) or "")
+    if kind == "cloud-watch-logs":
+        for group in stack.of_type(LOG_GROUP):
+            if refers_to(flow, prop, group, "arn", "name"):
+                return value, group
+        return value, None
+    if kind == "s3":
+        bucket_part = value.split(":::", 1)[-1].split("/", 1)[0]
+        for bucket in stack.of_type(s3.BUCKET):
+            if (value and s3.bucket_name(bucket) == bucket_part) or (
+                not value and bucket.urn in (flow.property_dependencies.get(prop) or [])
+            ):
+                return value, bucket
+        return value, None
+    target = next(
+        (r for r in stack.resources if refers_to(flow, prop, r, "arn") and r.type != FLOW_LOG),
+        None,
+    )
+    return value, target
+
+
+@stack_rule(
     "GLZ-LOG-005",
     "log-groups-encrypted-and-retained",
-    (LOG_GROUP,),
     "medium",
     Requirements(
         r2=("3.3.1", "3.3.8", "3.13.16"), r3=("03.03.03", "03.03.08"), hipaa=("164.312(b)", "164.316(b)(2)(i)")
     ),
-    "Set kms_key_id to the log key and a retention (at least 2190 days for audit logs of PHI stacks).",
+    "Set kms_key_id to the log key and a retention of at least 365 days (the conformance pack's "
+    "cw-loggroup-retention-period-check; 2190 or more for the trail's log group in PHI stacks), class "
+    "STANDARD; deliver flow logs to a log group of the stack.",
 )
-def log_groups(resource: View, stack: StackView) -> Iterator[str]:
-    """CloudWatch log groups are encrypted with a customer-managed key and expire on purpose, never by default."""
-    if not resource.get("kmsKeyId"):
-        yield "log group is not encrypted with a customer-managed key"
-    retention = resource.get("retentionInDays")
-    if not retention:
-        yield "log group has no retention (kept forever, unmanaged)"
-    elif stack.classification == "phi" and _is_audit_log(resource) and float(retention) < HIPAA_DAYS:
-        yield f"audit log retention {retention} days is under six years (HIPAA 164.316(b)(2)(i))"
+def log_groups(stack: StackView) -> Iterator[Violation]:
+    """CloudWatch log groups are encrypted with a customer-managed key and kept as long as the stack promises."""
+    for group in stack.of_type(LOG_GROUP):
+        name = label(group)
+        if not group.get("kmsKeyId"):
+            yield Violation(group.urn, f"log group {name} is not encrypted with a customer-managed key")
+        days, floor = retention_days(group), required_retention(stack, group)
+        if days is None:
+            yield Violation(group.urn, f"log group {name} has no retention (kept forever, unmanaged)")
+        elif days < floor:
+            why = " (HIPAA 164.316(b)(2)(i): six years)" if floor == HIPAA_DAYS else ""
+            klass = " (log class DELIVERY)" if str(group.get("logGroupClass")).upper() == "DELIVERY" else ""
+            yield Violation(group.urn, f"log group {name} keeps events {days} days{klass}, under {floor}{why}")
+    for flow in stack.of_type(FLOW_LOG):
+        where, target = _flow_log_destination(stack, flow)
+        if flow.get("deliverCrossAccountRole"):
+            yield Violation(flow.urn, f"flow log {label(flow)} delivers to another account ({where})")
+        elif target is None:
+            yield Violation(
+                flow.urn,
+                f"flow log {label(flow)} delivers to {where or 'nowhere'}, which the stack does not define "
+                "(its retention and encryption go unchecked)",
+            )
+
+
+def _lock_retention(lock: View | None) -> tuple[str | None, float]:
+    retention = block(block(lock.get("rule")).get("defaultRetention")) if lock else {}
+    days = float(retention.get("days") or 0) + 365 * float(retention.get("years") or 0)
+    return (str(retention["mode"]) if retention.get("mode") else None), days
+
+
+def log_buckets(stack: StackView) -> dict[str, View]:
+    """Buckets that hold logs, by URN: audit records, server access logs (the access-log tier and every
+    logging target) and flow logs delivered to S3."""
+    found = {b.urn: b for b in audit_buckets(stack)}
+    targets = {str(t.get("targetBucket")) for t in stack.of_type(s3.LOGGING) if t.get("targetBucket")}
+    linked = {u for t in stack.of_type(s3.LOGGING) for u in t.property_dependencies.get("targetBucket") or []}
+    tiers = s3.classify(stack)
+    for bucket in stack.of_type(s3.BUCKET):
+        if tiers.get(bucket.urn) == ACCESS_LOG_TIER or s3.bucket_name(bucket) in targets or bucket.urn in linked:
+            found.setdefault(bucket.urn, bucket)
+    for flow in stack.of_type(FLOW_LOG):
+        _, target = _flow_log_destination(stack, flow)
+        if target is not None and target.type == s3.BUCKET:
+            found.setdefault(target.urn, target)
+    return found
+
+
+def _expirations(stack: StackView, bucket: View) -> Iterator[tuple[float | None, str]]:
+    """Enabled lifecycle rules of ``bucket`` that expire current objects: (after how many days, or None for
+    a fixed date, which expires everything written before it; what the rule is)."""
+    for lifecycle in s3.siblings(stack, bucket, s3.LIFECYCLE):
+        for rule in as_list(lifecycle.get("rules")):
+            rule = block(rule)
+            if str(rule.get("status", "Enabled")) != "Enabled":
+                continue
+            expiration = block(rule.get("expiration"))
+            if expiration.get("date"):
+                yield None, f"rule {rule.get('id', '?')} expires every object on {expiration['date']}"
+            elif expiration.get("days"):
+                days = float(expiration["days"])
+                yield days, f"rule {rule.get('id', '?')} expires objects after {days:.0f} days"
 
 
 @stack_rule(
@@ -164,25 +546,206 @@ def log_groups(resource: View, stack: StackView) -> Iterator[str]:
     "audit-bucket-object-lock",
     "high",
     RETENTION,
-    "Enable Object Lock on the audit bucket with a default retention of at least 2190 days for PHI.",
+    "Keep the AuditTrail bucket: Object Lock in COMPLIANCE mode with a default retention of at least 2190 days "
+    "for PHI, the trail delivering to it, and no lifecycle rule on the audit or access-log bucket that expires "
+    "records sooner (2190 days for PHI, else 365).",
 )
 def object_lock(stack: StackView) -> Iterator[Violation]:
-    """The audit bucket keeps records immutable (Object Lock) for the retention HIPAA requires."""
+    """Audit records stay immutable (Object Lock, COMPLIANCE mode) and no log bucket expires them early."""
     trails = stack.of_type(TRAIL)
-    audit_names = {t.get("s3BucketName") for t in trails if t.get("s3BucketName")}
-    audit_buckets = [
-        b for b in stack.of_type(s3.BUCKET) if s3.bucket_name(b) in audit_names or s3.tier_of(b) == "audit"
-    ]
-    if trails and not audit_buckets:
+    buckets = audit_buckets(stack)
+    for trail in trails:
+        if not any(refers_to(trail, "s3BucketName", b, "bucket", "id") for b in stack.of_type(s3.BUCKET)):
+            yield Violation(
+                trail.urn,
+                f"trail {label(trail)} delivers to bucket {trail.get('s3BucketName')}, which the stack does not "
+                "define (its Object Lock and retention go unchecked)",
+            )
+    if trails and not buckets:
         yield Violation(stack.anchor, "the trail's bucket is not part of the stack")
-    for bucket in audit_buckets:
+    floor = HIPAA_DAYS if stack.classification == "phi" else MIN_LOG_RETENTION_DAYS
+    locked: dict[str, float] = {}
+    for bucket in buckets:
+        name = s3.bucket_name(bucket)
         lock = s3.sibling(stack, bucket, s3.OBJECT_LOCK)
-        retention = ((lock.get("rule") or {}).get("defaultRetention") or {}) if lock else {}
-        days = float(retention.get("days") or 0) + 365 * float(retention.get("years") or 0)
-        if bucket.get("objectLockEnabled") is not True or lock is None:
-            yield Violation(bucket.urn, f"audit bucket {s3.bucket_name(bucket)}: Object Lock is off")
+        mode, days = _lock_retention(lock)
+        locked[bucket.urn] = days
+        if not is_true(bucket.get("objectLockEnabled")) or lock is None:
+            yield Violation(bucket.urn, f"audit bucket {name}: Object Lock is off")
+        elif mode is None or days <= 0:
+            yield Violation(
+                bucket.urn, f"audit bucket {name}: Object Lock has no default retention, so records land unlocked"
+            )
+        elif mode.upper() != COMPLIANCE:
+            yield Violation(
+                bucket.urn,
+                f"audit bucket {name}: Object Lock in {mode} mode, which anyone with s3:BypassGovernanceRetention "
+                "can shorten or remove (COMPLIANCE mode: nobody can)",
+            )
         elif stack.classification == "phi" and days < HIPAA_DAYS:
             yield Violation(bucket.urn, f"audit bucket retention {days:.0f} days is under six years")
+    for bucket in log_buckets(stack).values():
+        keep = max(floor, locked.get(bucket.urn, 0))
+        for days, what in _expirations(stack, bucket):
+            if days is None or days < keep:
+                yield Violation(
+                    bucket.urn,
+                    f"log bucket {s3.bucket_name(bucket)}: lifecycle {what}, before the {keep:.0f} days the stack "
+                    "keeps logs",
+                )
+
+
+@dataclass
+class Monitoring:
+    """What the CIS metric filters and alarms actually watch, and what keeps them from it."""
+
+    groups: list[View] = field(default_factory=list)  # log groups a logging trail with management events feeds
+    filters: list[View] = field(default_factory=list)  # metric filters on those groups
+    alarms: list[View] = field(default_factory=list)  # alarms that fire on one matched event and notify a topic
+    topics: list[View] = field(default_factory=list)  # the stack's topics those alarms notify
+    covered: list[str] = field(default_factory=list)  # CIS events with such an alarm
+    problems: list[Violation] = field(default_factory=list)
+
+
+def _metric(resource: View) -> tuple[Any, Any]:
+    transformation = block(resource.get("metricTransformation"))
+    if transformation:
+        return transformation.get("name"), transformation.get("namespace")
+    return resource.get("metricName"), resource.get("namespace")
+
+
+def _counts_events(metric_filter: View) -> bool:
+    value = block(metric_filter.get("metricTransformation")).get("value")
+    try:
+        return float(value) > 0
+    except (TypeError, ValueError):
+        return value not in (None, "")
+
+
+def _fires_problem(alarm: View) -> str | None:
+    """Why an alarm does not go off on the first matched event (metric value 1 in one period), or None."""
+    operator = str(alarm.get("comparisonOperator") or "")
+    try:
+        threshold = float(alarm.get("threshold") if alarm.get("threshold") is not None else 0)
+    except (TypeError, ValueError):
+        threshold = 0.0
+    if alarm.get("thresholdMetricId") or operator not in (
+        "GreaterThanOrEqualToThreshold",
+        "GreaterThanThreshold",
+    ):
+        return f"compares with {operator or 'nothing'}, so a matched event does not set it off"
+    if (operator == "GreaterThanOrEqualToThreshold" and threshold > 1) or (
+        operator == "GreaterThanThreshold" and threshold >= 1
+    ):
+        return f"goes off only above {threshold:g} events a period"
+    try:
+        datapoints = int(float(alarm.get("datapointsToAlarm") or alarm.get("evaluationPeriods") or 1))
+    except (TypeError, ValueError):
+        datapoints = 1
+    if datapoints > 1:
+        return f"goes off only after {datapoints} periods with events"
+    return None
+
+
+def alarm_problem(alarm: View, topics: list[View]) -> str | None:
+    """Why an alarm does not notify the security topic, or None."""
+    if not has_value(alarm, "alarmActions"):
+        return "notifies nobody (no alarm action)"
+    if is_false(alarm.get("actionsEnabled")):
+        return "notifies nobody (actionsEnabled false)"
+    if not any(refers_to(alarm, "alarmActions", t, "arn", "id") for t in topics):
+        return f"notifies {sorted(map(str, as_list(alarm.get('alarmActions'))))}, not an SNS topic of the stack"
+    return None
+
+
+def monitoring(stack: StackView) -> Monitoring:
+    """The CIS monitoring set as it works: filters on the log group a logging trail delivers its management
+    events to (with a role to write there), and alarms on their metrics that fire on one event with their
+    actions on, notifying a topic of the stack."""
+    seen = Monitoring(topics=[])
+    trails = stack.of_type(TRAIL)
+    for trail in trails:
+        if not trail_logging(trail) or management_problem(trail):
+            continue  # GLZ-LOG-001 says why; such a trail feeds no filter the CIS set relies on
+        where = f"trail {label(trail)}"
+        group = trail_log_group(stack, trail)
+        if not has_value(trail, "cloudWatchLogsGroupArn"):
+            seen.problems.append(Violation(trail.urn, f"{where} does not deliver to CloudWatch Logs"))
+        elif group is None:
+            seen.problems.append(
+                Violation(
+                    trail.urn,
+                    f"{where} delivers to log group {trail.get('cloudWatchLogsGroupArn')}, which the stack does "
+                    "not define",
+                )
+            )
+        elif not has_value(trail, "cloudWatchLogsRoleArn"):
+            seen.problems.append(
+                Violation(
+                    trail.urn, f"{where} has no cloudWatchLogsRoleArn, so CloudTrail cannot write to {label(group)}"
+                )
+            )
+        elif str(group.get("logGroupClass") or "STANDARD").upper() != "STANDARD":
+            seen.problems.append(
+                Violation(
+                    group.urn,
+                    f"log group {label(group)} of {where} is of class {group.get('logGroupClass')}, where metric "
+                    "filters do not run (CloudWatch Logs log classes)",
+                )
+            )
+        elif group not in seen.groups:
+            seen.groups.append(group)
+    if not seen.groups:
+        seen.problems.append(
+            Violation(
+                stack.anchor,
+                "no logging trail delivers its management events to CloudWatch Logs, so the CIS metric filters "
+                "see nothing",
+            )
+        )
+    filters = stack.of_type(METRIC_FILTER)
+    seen.filters = [f for f in filters if any(refers_to(f, "logGroupName", g, "name", "id") for g in seen.groups)]
+    elsewhere = [label(f) for f in filters if f not in seen.filters]
+    missing = [
+        event
+        for event, token in ALARM_SIGNATURES.items()
+        if not any(token in str(f.get("pattern", "")) for f in seen.filters)
+    ]
+    if missing and seen.groups:
+        note = f" (filters on other log groups do not count: {', '.join(sorted(elsewhere))})" if elsewhere else ""
+        seen.problems.append(
+            Violation(stack.anchor, f"no metric filter on the trail's log group for: {', '.join(missing)}{note}")
+        )
+    topics = stack.of_type(TOPIC)
+    alarms = stack.of_type(METRIC_ALARM)
+    unalarmed: list[str] = []
+    cis_alarms: dict[str, View] = {}
+    for event, token in ALARM_SIGNATURES.items():
+        matching = [f for f in seen.filters if token in str(f.get("pattern", ""))]
+        if not matching:
+            continue  # reported above as a missing filter
+        metrics = {_metric(f) for f in matching if _counts_events(f)}
+        watching = [a for a in alarms if _metric(a) in metrics]
+        cis_alarms.update({a.urn: a for a in watching})
+        working = [a for a in watching if alarm_problem(a, topics) is None and _fires_problem(a) is None]
+        if working:
+            seen.covered.append(event)
+            seen.alarms += [a for a in working if a not in seen.alarms]
+        else:
+            unalarmed.append(event)
+    if unalarmed:
+        seen.problems.append(
+            Violation(
+                stack.anchor,
+                f"no alarm that goes off on the first event and notifies a topic of the stack for: {', '.join(unalarmed)}",
+            )
+        )
+    for alarm in alarms:
+        problem = alarm_problem(alarm, topics) or (_fires_problem(alarm) if alarm.urn in cis_alarms else None)
+        if problem:
+            seen.problems.append(Violation(alarm.urn, f"alarm {label(alarm)} {problem}"))
+    seen.topics = [t for t in topics if any(refers_to(a, "alarmActions", t, "arn", "id") for a in seen.alarms)]
+    return seen
 
 
 @stack_rule(
@@ -190,34 +753,13 @@ def object_lock(stack: StackView) -> Iterator[Violation]:
     "security-alarms-present",
     "medium",
     ALERTING,
-    "Keep the AuditTrail metric filters and alarms (CIS monitoring set) with an SNS action.",
+    "Keep the AuditTrail metric filters and alarms (CIS monitoring set): the trail delivers to the filters' "
+    "log group (class STANDARD) with a cloudWatchLogsRoleArn; each alarm fires at >= 1 event in one period, "
+    "actions enabled, notifying the stack's security topic.",
 )
 def alarms(stack: StackView) -> Iterator[Violation]:
     """Metric filters and alarms watch the trail for the CIS monitoring events and notify the security topic."""
-    if not stack.of_type(TRAIL):
-        return
-    filters = stack.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
-    alarms = stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    patterns = " ".join(str(f.get("pattern", "")) for f in filters)
-    missing = [name for name, token in ALARM_SIGNATURES.items() if token not in patterns]
-    if missing:
-        yield Violation(stack.anchor, f"no metric filter for: {', '.join(missing)}")
-    # A filter only counts: without an alarm on its metric (with an action) nobody hears of the event.
-    watched = {(a.get("metricName"), a.get("namespace")) for a in alarms if as_list(a.get("alarmActions"))}
-    unalarmed = []
-    for name, token in ALARM_SIGNATURES.items():
-        matching = [f for f in filters if token in str(f.get("pattern", ""))]
-        metrics = [
-            ((f.get("metricTransformation") or {}).get("name"), (f.get("metricTransformation") or {}).get("namespace"))
-            for f in matching
-        ]
-        if matching and not any(m in watched for m in metrics):
-            unalarmed.append(name)
-    if unalarmed:
-        yield Violation(stack.anchor, f"no alarm with an action on the metric filter for: {', '.join(unalarmed)}")
-    for alarm in alarms:
-        if not as_list(alarm.get("alarmActions")):
-            yield Violation(alarm.urn, "alarm notifies nobody (no alarm action)")
+    yield from monitoring(stack).problems
 
 
 @resource_rule(
