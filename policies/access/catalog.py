@@ -76,7 +76,17 @@ def expand(pattern: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4096)
+def _whole_services(pattern: str) -> tuple[str, ...]:
+    return tuple(_covered_services(pattern))
+
+
 def whole_services(pattern: str) -> list[str]:
+    """Services all of whose actions a pattern grants (`s3:*`, `S3:*`, `s?:*`, `*`), judged by the catalog."""
+    return list(_whole_services(str(pattern)))
+
+
+def _covered_services(pattern: str) -> list[str]:
     """Services all of whose actions a pattern grants (`s3:*`, `S3:*`, `s?:*`, `*`), judged by the catalog."""
     service_pattern, action_pattern = split(pattern)
     covered = []

@@ -97,6 +97,17 @@ class Principal:
     props: dict[str, Any] = field(default_factory=dict)
     _may: dict[str, bool] = field(default_factory=dict, repr=False)
 
+    def denied_everywhere(self, action: str) -> bool:
+        """Does an unconditional Deny on Resource '*' in its own policies refuse ``action`` on everything?"""
+        key = f"deny:{action}"
+        known = self._may.get(key)
+        if known is None:
+            known = self._may[key] = any(
+                s.deny and not s.conditions and s.resources == ("*",) and s.covers_action(action)
+                for s in self.identity + (self.boundary or [])
+            )
+        return known
+
     def may(self, action: str) -> bool:
         """Could any identity statement allow ``action`` at all (a cheap filter before full evaluation)?"""
         known = self._may.get(action)
@@ -142,6 +153,7 @@ class AccessModel:
         self.mentioned_federated: set[str] = set()
         self.mentioned_services: set[str] = set()
         self.pattern_probes: dict[str, Actor] = {}
+        self._has_allows: dict[str, bool] = {}
         self._build()
 
     # ---- building -------------------------------------------------------------------------------
@@ -489,6 +501,35 @@ class AccessModel:
         if grants and (own is None or identity_ok):
             return Decision(True, all(c for _, c in grants), tuple(s.label() for s, _ in grants))
         return DENIED
+
+    def has_allows(self, resource: str) -> bool:
+        """Could a resource policy grant anything on ``resource`` (has it any Allow statement)?"""
+        known = self._has_allows.get(resource)
+        if known is None:
+            known = self._has_allows[resource] = any(s.allow for s in self.resource_statements(resource)[0])
+        return known
+
+    def could_grant(self, actor: Actor, resource: str) -> bool:
+        """Could the resource's policy grant ``actor`` anything (an Allow whose principal names it)?"""
+        key = f"{actor.name}|{resource}"
+        known = self._has_allows.get(key)
+        if known is None:
+            known = self._has_allows[key] = any(
+                s.allow and statement_names(s, actor) for s in self.resource_statements(resource)[0]
+            )
+        return known
+
+    def mentioned_in(self, resource: str) -> list[Actor]:
+        """Stack principals and outside accounts the resource's policy names (in a principal element or a
+        condition value): the only ones a guardrail there can treat differently from any other principal of
+        the account or any unnamed account."""
+        statements = self.resource_statements(resource)[0]
+        text = " ".join(
+            [p.value for s in statements for p in s.principals + s.not_principals]
+            + [v for s in statements for body in s.conditions.values() for vs in body.values() for v in vs]
+        ).lower()
+        named = [p.actor for p in self.principals.values() if p.actor.name.lower() in text]
+        return named + [a for a in self.external_actors() if a.kind == ACCOUNT and a.name in text]
 
     def resource_denies(
         self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None = None

@@ -119,7 +119,20 @@ def audit_plane_targets(stack: StackView) -> dict[str, list[str]]:
 
 
 def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]]) -> list[str]:
-    return sorted({action for action, arn in asks if model.decide(actor, action, arn, DIRECT)})
+    """The actions of ``asks`` the actor can perform on some of their resources. Actions its own policies
+    cannot grant are skipped unless a resource policy of one of their resources could (keeps this linear)."""
+    own = model.principals.get(actor.name)
+    found: set[str] = set()
+    for action, arn in asks:
+        if action in found:
+            continue
+        if own is not None and (
+            own.denied_everywhere(action) or (not own.may(action) and not model.could_grant(actor, arn))
+        ):
+            continue
+        if model.decide(actor, action, arn, DIRECT):
+            found.add(action)
+    return sorted(found)
 
 
 def _summary(actions: list[str], limit: int = 4) -> str:
@@ -248,16 +261,18 @@ def escalation(stack: StackView) -> Iterator[Violation]:
     workload, service or collaborator role can create, edit or pass roles, users or policies, and so escalate."""
     model = model_of(stack)
     account = stack.account_id or "111111111111"
-    probes = [f"arn:aws:iam::{account}:{name}" for name in IAM_PROBE_NAMES]
-    probes += [p.actor.name for p in model.principals.values()]
-    asks = [(action, arn) for action in iam_write_actions() for arn in probes]
-    asks += [("sts:AssumeRole", f"arn:aws:iam::{account}:role/glz-probe-new-role")]
+    generic = [f"arn:aws:iam::{account}:{name}" for name in IAM_PROBE_NAMES]
     admin = stack_outputs(stack).get("adminRoleArn")
     for principal in model.principals.values():
         # the administrator role the stack declares (its adminRoleArn output), and only while people of this
         # account assume it with MFA; without that output (a preview), any such operator role
         if is_operator(stack, principal) and (not admin or principal.actor.name == admin):
             continue
+        # a new role, user or policy, and every IAM ARN its own policies name (an existing role to edit)
+        named = {r for s in principal.identity for r in s.resources if r.startswith("arn:aws:iam::")}
+        probes = generic + sorted(r.replace("*", "glz-probe") for r in named)
+        asks = [(action, arn) for action in iam_write_actions() for arn in probes]
+        asks += [("sts:AssumeRole", f"arn:aws:iam::{account}:role/glz-probe-new-role")]
         reached = _first(model, principal.actor, asks)
         if reached:
             yield Violation(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.access.actors import AN_UNKNOWN_ACCOUNT
+from policies.access.actors import AN_UNKNOWN_ACCOUNT, statement_names
 from policies.access.conditions import MISSING
 from policies.access.document import statements as normalized
 from policies.access.model import model_of
@@ -166,8 +166,11 @@ def _unguarded(
     """Requests (by probe and stack principals) that no Deny of the bucket policy surely refuses."""
     model = model_of(stack)
     gaps = []
-    everyone = {a.name: a for a in model.probe_actors() + model.external_actors() + model.stack_actors()}
-    for actor in actors if actors is not None else everyone.values():
+    if actors is None:
+        # principals the policy does not name behave like the probe principal of the account: ask only those it names
+        named = model.mentioned_in(f"arn:aws:s3:::{s3.bucket_name(bucket)}")
+        actors = list({a.name: a for a in model.probe_actors() + named}.values())
+    for actor in actors:
         missed = [a for a, arn in requests if not model.resource_denies(actor, a, arn, scenario)]
         if missed:
             gaps.append(f"{actor.label()} ({', '.join(missed)})")
@@ -248,7 +251,10 @@ def no_public_grants(stack: StackView) -> Iterator[Violation]:
 
     def check(bucket: View) -> Iterator[str]:
         requests = _requests(bucket) + [(a, arn) for a, arn in _granted_requests(stack, bucket)]
+        policy = model.resource_statements(f"arn:aws:s3:::{s3.bucket_name(bucket)}")[0]
         for actor in model.external_actors():
+            if not any(s.allow and statement_names(s, actor) for s in policy):
+                continue  # outsiders get in only through the bucket policy
             allowed = sorted({a for a, arn in requests if model.decide(actor, a, arn, DIRECT_TLS)})
             if allowed:
                 yield f"{actor.label()} can {', '.join(allowed)}"
