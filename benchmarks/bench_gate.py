@@ -1,7 +1,8 @@
 """Wall time of synth, the own rules, checkov, the whole `glz check` and `glz matrix`, demo vs a scaled stack.
 
 Run: .venv/bin/python benchmarks/bench_gate.py  (needs `make checkov-env`). Not a test: figures vary
-with the machine; the ratios are what to watch.
+with the machine; the ratios are what to watch. How the own rules alone scale, from 200 to 20,000
+resources: benchmarks/bench_rules.py (docs/benchmarks.md).
 
 The scaled stack is the demo with 50 collaborators and 6 availability zones. The settings model has
 a fixed set of six data tiers, so "20 extra tiers" is approximated by the collaborators' roles,
@@ -34,6 +35,13 @@ def timed(args: list[str], cwd: Path) -> float:
     return elapsed
 
 
+class NoAliases(yaml.SafeDumper):
+    """Writes shared values out in full: the stack config reader refuses more than a few YAML aliases."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
 def scaled_project(tmp: Path) -> Path:
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, tmp / name)
@@ -51,7 +59,7 @@ def scaled_project(tmp: Path) -> Path:
         }
         for i in range(50)
     ]
-    (tmp / "Pulumi.scaled.yaml").write_text(yaml.safe_dump(stack, sort_keys=False))
+    (tmp / "Pulumi.scaled.yaml").write_text(yaml.dump(stack, Dumper=NoAliases, sort_keys=False))
     return tmp
 
 
