@@ -7,6 +7,8 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator
+from functools import cache
+from importlib.resources import files
 
 import yaml
 
@@ -450,6 +452,42 @@ def _config_rule_owners(template: object) -> list[str]:
     ]
 
 
+def _config_rule_parameters(template: object) -> dict[str, dict[str, str]]:
+    """SourceIdentifier -> InputParameters (as strings) of every managed rule in a pack template."""
+    try:
+        document = yaml.safe_load(template) if isinstance(template, str) else None
+    except yaml.YAMLError:
+        return {}
+    resources = (document or {}).get("Resources") or {} if isinstance(document, dict) else {}
+    found = {}
+    for body in resources.values():
+        properties = (body or {}).get("Properties") or {} if isinstance(body, dict) else {}
+        identifier = (properties.get("Source") or {}).get("SourceIdentifier")
+        if identifier:
+            parameters = properties.get("InputParameters") or {}
+            found[str(identifier)] = (
+                {str(k): str(v) for k, v in parameters.items()} if isinstance(parameters, dict) else {}
+            )
+    return found
+
+
+@cache
+def _expected_pack() -> dict[str, dict[str, str]]:
+    """What the deployed pack must hold: every managed rule the mapping files name, with the parameters of
+    the project's rule catalog (controls/mapping, read as data so the CrossGuard pack needs only PyYAML)."""
+    mapping = files("controls").joinpath("mapping")
+    catalog = {
+        str(r["identifier"]): {str(k): str(v) for k, v in (r.get("parameters") or {}).items()}
+        for r in yaml.safe_load(mapping.joinpath("config_rules.yaml").read_text())["rules"]
+    }
+    named: set[str] = set()
+    for framework in ("nist_800_171_r2", "nist_800_171_r3", "hipaa"):
+        requirements = yaml.safe_load(mapping.joinpath(f"{framework}.yaml").read_text()).get("requirements") or {}
+        for record in requirements.values():
+            named.update(str(i) for i in (record or {}).get("config_rules") or [])
+    return {i: catalog.get(i, {}) for i in sorted(named)}
+
+
 @stack_rule(
     "GLZ-ACC-008",
     "aws-config-conformance-pack",
@@ -458,17 +496,29 @@ def _config_rule_owners(template: object) -> list[str]:
     "Deploy the generated conformance pack (controls/mapping) beside the AWS Config recorder.",
 )
 def conformance_pack(stack: StackView) -> Iterator[Violation]:
-    """The managed rules the control matrix names run continuously in the account, not only in CI."""
+    """The managed rules the control matrix names run continuously in the account, not only in CI: every one
+    of them, with the parameters the rule catalog sets."""
     if not stack.of_type("aws:cfg/recorder:Recorder"):
         return  # GLZ-ACC-002 reports the missing recorder; a pack cannot run without one
     packs = stack.of_type(CONFORMANCE_PACK)
     yield from _present(stack, CONFORMANCE_PACK, "the AWS Config conformance pack")
+    expected = _expected_pack()
     for pack in packs:
         owners = _config_rule_owners(pack.get("templateBody"))
         if not owners:
             yield Violation(pack.urn, "conformance pack template has no AWS Config rules")
         elif any(owner != "AWS" for owner in owners):
             yield Violation(pack.urn, "conformance pack contains rules not owned by AWS (custom code to review)")
+        deployed = _config_rule_parameters(pack.get("templateBody"))
+        missing = sorted(set(expected) - set(deployed))
+        if missing:
+            yield Violation(pack.urn, f"conformance pack lacks rules the control matrix names: {', '.join(missing)}")
+        changed = sorted(i for i in set(expected) & set(deployed) if deployed[i] != expected[i])
+        for identifier in changed:
+            yield Violation(
+                pack.urn,
+                f"conformance pack rule {identifier} runs with {deployed[identifier]}, not the catalog's {expected[identifier]}",
+            )
 
 
 INSPECTOR = "aws:inspector2/enabler:Enabler"

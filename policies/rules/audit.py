@@ -25,6 +25,7 @@ from policies.framework import (
     stack_rule,
 )
 from policies.rules import s3_support as s3
+from policies.rules.filter_patterns import watches
 
 TRAIL = "aws:cloudtrail/trail:Trail"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -108,8 +109,9 @@ PREVIEW_UNKNOWNS = frozenset(
 
 
 def _unknown(value: Any) -> bool:
-    """Absent, or a value a preview does not know yet: then only the property dependency says where it points."""
-    return value is None or (isinstance(value, str) and value in PREVIEW_UNKNOWNS)
+    """A value a preview does not know yet: then only the property dependency says where it points. An absent
+    value is absent (a dependency left behind by an edit does not stand in for it)."""
+    return isinstance(value, str) and value in PREVIEW_UNKNOWNS
 
 
 def _known(value: Any) -> list[Any]:
@@ -707,9 +709,7 @@ def monitoring(stack: StackView) -> Monitoring:
     seen.filters = [f for f in filters if any(refers_to(f, "logGroupName", g, "name", "id") for g in seen.groups)]
     elsewhere = [label(f) for f in filters if f not in seen.filters]
     missing = [
-        event
-        for event, token in ALARM_SIGNATURES.items()
-        if not any(token in str(f.get("pattern", "")) for f in seen.filters)
+        event for event in ALARM_SIGNATURES if not any(watches(str(f.get("pattern", "")), event) for f in seen.filters)
     ]
     if missing and seen.groups:
         note = f" (filters on other log groups do not count: {', '.join(sorted(elsewhere))})" if elsewhere else ""
@@ -720,8 +720,9 @@ def monitoring(stack: StackView) -> Monitoring:
     alarms = stack.of_type(METRIC_ALARM)
     unalarmed: list[str] = []
     cis_alarms: dict[str, View] = {}
-    for event, token in ALARM_SIGNATURES.items():
-        matching = [f for f in seen.filters if token in str(f.get("pattern", ""))]
+    for event in ALARM_SIGNATURES:
+        # a filter watches an event when its pattern matches CloudTrail records of it, not when it names it
+        matching = [f for f in seen.filters if watches(str(f.get("pattern", "")), event)]
         if not matching:
             continue  # reported above as a missing filter
         metrics = {_metric(f) for f in matching if _counts_events(f)}
@@ -758,8 +759,14 @@ def monitoring(stack: StackView) -> Monitoring:
     "actions enabled, notifying the stack's security topic.",
 )
 def alarms(stack: StackView) -> Iterator[Violation]:
-    """Metric filters and alarms watch the trail for the CIS monitoring events and notify the security topic."""
-    yield from monitoring(stack).problems
+    """Metric filters and alarms watch the trail for the CIS monitoring events and notify the security topic,
+    which someone subscribes to."""
+    seen = monitoring(stack)
+    yield from seen.problems
+    subscriptions = stack.of_type("aws:sns/topicSubscription:TopicSubscription")
+    for topic in seen.topics:
+        if not any(refers_to(s, "topic", topic, "arn", "id") for s in subscriptions):
+            yield Violation(topic.urn, f"topic {label(topic)} has no subscription: the alarms reach nobody")
 
 
 @resource_rule(
