@@ -148,6 +148,11 @@ class GenomicsCompute(pulumi.ComponentResource):
                 "jobDefinitions": {k: d.arn for k, d in self.job_definitions.items()},
                 "jobLogGroup": self.job_log_group.name,
                 "securityGroupId": self.security_group.id,
+                # The settings the policy gate needs to tell an allowed choice from a weakening
+                # (GLZ-CMP-006: other registries; GLZ-CMP-010: AMI overrides), recorded by the component
+                # that applies them rather than tagged onto the resources themselves.
+                "allowedRegistries": list(settings.compute.allowed_registries),
+                "approvedAmiIds": [settings.fpga.ami_id] if settings.fpga.enabled and settings.fpga.ami_id else [],
             }
         )
 

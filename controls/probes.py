@@ -363,12 +363,30 @@ def _private_network(state: StackState):
     cidrs = _list(str(v.prop("cidrBlock")) for v in vpcs)
     if not vpcs:
         return False, "No VPC in the stack.", [], {"cidr": "none", "egress": egress}
+    from glz.gate import stack_view
+    from policies.rules.network import reachability
+
+    # What each subnet reaches, judged by its routes as GLZ-NET-008/009 judge them.
+    reaches = reachability(stack_view(state))
+    unchosen = [r for r in reaches if not r.allowed]
+    chosen = [r for r in reaches if r.allowed]
+    if unchosen:
+        paths = "; ".join(r.describe() for r in unchosen[:3]) + (
+            f"; {len(unchosen) - 3} more" if len(unchosen) > 3 else ""
+        )
+        reach = f"routes the settings do not choose: {paths}"
+    elif chosen:
+        reach = (
+            f"{len({r.subnet.urn for r in chosen})} subnets reach the internet only through the stack's NAT gateways"
+        )
+    else:
+        reach = "no subnet has a route to the internet or to another network"
     summary = (
         f"VPC {_list(physical_name(v) for v in vpcs)} ({cidrs}) with {len(subnets)} private subnets"
-        f"{'' if not public else ', of which ' + _list(public) + ' assign public IPs'}; "
+        f"{'' if not public else ', of which ' + _list(public) + ' assign public IPs'}; {reach}; "
         f"internet gateways: {len(igws)}, NAT gateways: {len(nats)} (egress setting: {egress})."
     )
-    satisfied = not public and (not igws or egress != "none")
+    satisfied = not public and not unchosen and (not igws or egress != "none")
     return satisfied, summary, [*vpcs, *subnets], {"cidr": cidrs, "egress": egress}
 
 
@@ -981,19 +999,30 @@ def _compute_imdsv2(state: StackState):
 
 
 def _compute_encrypted_volumes(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.compute import snapshots_stay
+
     templates = _launch_templates(state)
     volumes = [m.get("ebs") or {} for t in templates for m in t.prop("blockDeviceMappings") or []]
     encrypted = [v for v in volumes if _yes(v.get("encrypted")) and v.get("kmsKeyId")]
+    shared = [v.message for v in snapshots_stay.check_stack(stack_view(state))]
     summary = (
         f"{len(encrypted)} of {len(volumes)} launch-template volumes are encrypted with "
-        f"{_list(str(v.get('kmsKeyId')) for v in encrypted)}."
+        f"{_list(str(v.get('kmsKeyId')) for v in encrypted)}"
         if volumes
-        else "No launch-template volumes declared."
+        else "No launch-template volumes declared"
+    ) + (
+        f"; snapshots and images leave the account: {'; '.join(shared)}."
+        if shared
+        else "; no snapshot or image is shared with or copied for anyone outside the account."
     )
-    return bool(volumes) and len(encrypted) == len(volumes), summary, templates, {}
+    return bool(volumes) and len(encrypted) == len(volumes) and not shared, summary, templates, {}
 
 
 def _compute_isolation(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.compute import hardened_template, host_escapes, job_containers
+
     environments = state.of_type("aws:batch/computeEnvironment:ComputeEnvironment")
     group_ids = {g for e in environments for g in (e.prop("computeResources") or {}).get("securityGroupIds") or []}
     groups = [g for g in state.of_type("aws:ec2/securityGroup:SecurityGroup") if g.id in group_ids]
@@ -1009,24 +1038,54 @@ def _compute_isolation(state: StackState):
         if environments
         else "No Batch compute environments."
     )
-    return bool(environments) and bool(groups) and not ingress, summary, [*environments, *groups], {}
+    # Instances only from the hardened launch template; containers kept off their host (GLZ-CMP-010/009).
+    stack = stack_view(state)
+    launches = [
+        f"{physical_name(e)} {m}"
+        for e in environments
+        for m in hardened_template.check_resource(stack.by_urn[e.urn], stack)
+    ]
+    escapes = [
+        f"{physical_name(d)} {c.where} {escape}"
+        for d in state.of_type("aws:batch/jobDefinition:JobDefinition")
+        for c in job_containers(stack.by_urn[d.urn])
+        for escape in host_escapes(c)
+    ]
+    if environments:
+        summary += (
+            f" Instances leave the hardened launch template: {'; '.join(launches[:3])}."
+            if launches
+            else " Every environment launches instances from the hardened launch template."
+        )
+        summary += (
+            f" Job containers reach their host: {'; '.join(escapes[:3])}"
+            f"{f' and {len(escapes) - 3} more' if len(escapes) > 3 else ''}."
+            if escapes
+            else " Job containers run unprivileged on a read-only root filesystem, with no root user, devices, "
+            "added capabilities or host paths beyond the encrypted scratch volume."
+        )
+    satisfied = bool(environments) and bool(groups) and not ingress and not launches and not escapes
+    return satisfied, summary, [*environments, *groups], {}
 
 
 def _container_image_provenance(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.compute import image_of, image_problems, job_containers
+
     definitions = state.of_type("aws:batch/jobDefinition:JobDefinition")
-    images = []
-    for definition in definitions:
-        properties = _json(definition.prop("containerProperties"))
-        if isinstance(properties, dict) and properties.get("image"):
-            images.append(str(properties["image"]))
-    private = [i for i in images if ".dkr.ecr." in i and ":latest" not in i]
+    stack = stack_view(state)
+    allowed = {str(v) for c in state.of_type("glz:compute:GenomicsCompute") for v in c.prop("allowedRegistries") or []}
+    region = next((str(p.prop("region")) for p in state.of_type("pulumi:providers:aws") if p.prop("region")), None)
+    images = [image_of(c) for d in definitions for c in job_containers(stack.by_urn[d.urn])]
+    problems = [p for i in images for p in image_problems(i, stack.account_id, region, allowed)]
+    good = [i for i in images if not image_problems(i, stack.account_id, region, allowed)]
     summary = (
-        f"{len(private)} of {len(images)} job images come from the account's private ECR with pinned tags "
-        f"({_list(images)})."
+        f"{len(good)} of {len(images)} job images come from the account's private ECR in its region, pinned by "
+        f"digest or version tag ({_list(images)})" + (f"; {'; '.join(problems[:3])}." if problems else ".")
         if images
         else "No job definitions with container images."
     )
-    return bool(images) and len(private) == len(images), summary, definitions, {}
+    return bool(images) and not problems, summary, definitions, {}
 
 
 def _reference_efs(state: StackState):
@@ -1041,11 +1100,21 @@ def _reference_efs(state: StackState):
         if (b.prop("backupPolicy") or {}).get("status") == "ENABLED"
     ]
     points = state.of_type("aws:efs/accessPoint:AccessPoint")
+    from glz.gate import stack_view
+    from policies.rules.compute import efs_in_transit
+
+    transit = [v.message for v in efs_in_transit.check_stack(stack_view(state))]
     summary = (
         f"EFS {_list(physical_name(f) for f in every)}: {len(systems)} of {len(every)} encrypted with a customer "
-        f"key, backups {'on' if backups else 'OFF'}, read-only access point {_list(physical_name(p) for p in points)}."
+        f"key, backups {'on' if backups else 'OFF'}, read-only access point {_list(physical_name(p) for p in points)}, "
+        + (
+            f"TLS or account boundary NOT enforced: {'; '.join(transit[:3])}."
+            if transit
+            else "the file system policy denies every access without TLS and grants no other account."
+        )
     )
-    return len(systems) == len(every) and bool(backups), summary, [*every, *backups, *points], {}
+    satisfied = len(systems) == len(every) and bool(backups) and not transit
+    return satisfied, summary, [*every, *backups, *points], {}
 
 
 PROBES: dict[str, ProbeSpec] = {
@@ -1130,7 +1199,7 @@ PROBES: dict[str, ProbeSpec] = {
             "private_network",
             "private subnets only; no internet path unless egress is set",
             ("cidr", "egress"),
-            ("GLZ-NET-004", "GLZ-NET-007"),
+            ("GLZ-NET-004", "GLZ-NET-007", "GLZ-NET-008", "GLZ-NET-009", "GLZ-NET-010"),
             _private_network,
         ),
         ProbeSpec("flow_logs", "VPC flow logs of ALL traffic", ("retention_days",), ("GLZ-NET-001",), _flow_logs),
@@ -1243,13 +1312,17 @@ PROBES: dict[str, ProbeSpec] = {
         ),
         ProbeSpec("compute_imdsv2", "IMDSv2 required on compute", (), ("GLZ-CMP-001",), _compute_imdsv2),
         ProbeSpec(
-            "compute_encrypted_volumes", "encrypted compute volumes", (), ("GLZ-CMP-002",), _compute_encrypted_volumes
+            "compute_encrypted_volumes",
+            "encrypted compute volumes that stay in the account",
+            (),
+            ("GLZ-CMP-002", "GLZ-CMP-011"),
+            _compute_encrypted_volumes,
         ),
         ProbeSpec(
             "compute_isolation",
             "compute in private subnets without ingress",
             (),
-            ("GLZ-CMP-003", "GLZ-NET-003"),
+            ("GLZ-CMP-003", "GLZ-NET-003", "GLZ-CMP-009", "GLZ-CMP-010"),
             _compute_isolation,
         ),
         ProbeSpec(
@@ -1259,7 +1332,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("GLZ-CMP-006", "GLZ-CMP-007"),
             _container_image_provenance,
         ),
-        ProbeSpec("reference_efs", "encrypted, backed-up EFS reference data", (), ("GLZ-CMP-008",), _reference_efs),
+        ProbeSpec(
+            "reference_efs",
+            "encrypted, backed-up, TLS-only EFS reference data",
+            (),
+            ("GLZ-CMP-008", "GLZ-CMP-012"),
+            _reference_efs,
+        ),
     )
 }
 

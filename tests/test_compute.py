@@ -438,3 +438,15 @@ def test_no_reference_efs_unless_enabled(plain):
     assert not plain.of_type("aws:efs/fileSystem:FileSystem")
     for definition in job_defs(plain).values():
         assert not [v for v in container(definition)["volumes"] if "efsVolumeConfiguration" in v]
+
+
+def test_component_records_the_settings_the_gate_reads(state, plain):
+    """GLZ-CMP-006 and GLZ-CMP-010 read the allowed registries and AMIs from the component, not from tags."""
+    (component,) = state.of_type("glz:compute:GenomicsCompute")
+    assert component.outputs["approvedAmiIds"] == [AMI]
+    assert component.outputs["allowedRegistries"] == []
+    (without_fpga,) = plain.of_type("glz:compute:GenomicsCompute")
+    assert without_fpga.outputs["approvedAmiIds"] == []
+    registries = build(make_settings(compute=compute_config(allowedRegistries=["quay.io"])))
+    (allowing,) = registries.of_type("glz:compute:GenomicsCompute")
+    assert allowing.outputs["allowedRegistries"] == ["quay.io"]
