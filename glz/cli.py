@@ -188,7 +188,7 @@ def rules_markdown() -> str:
     for rule in ALL_RULES:
         req = rule.requirements
         lines.append(
-            f"| {rule.id} | {rule.severity} | {rule.enforcement} | {rule.description} | {', '.join(req.r2)} "
+            f"| {rule.id} | {rule.severity} | {rule.enforcement} | {' '.join(rule.description.split())} | {', '.join(req.r2)} "
             f"| {', '.join(req.r3)} | {', '.join(req.hipaa)} |"
         )
     return "\n".join(lines)

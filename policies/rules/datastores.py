@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.framework import Requirements, StackView, View, resource_rule
+from policies.framework import Requirements, StackView, View, Violation, resource_rule, stack_rule
 
 DATABASES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
 AT_REST = Requirements(
@@ -18,17 +18,23 @@ def _true(value: object) -> bool:
     return str(value).lower() == "true"
 
 
-@resource_rule(
+@stack_rule(
     "GLZ-DATA-001",
     "databases-encrypted-and-private",
-    (*DATABASES, "aws:dynamodb/table:Table"),
     "critical",
     AT_REST,
     "Set storage_encrypted=True with a customer-managed kms_key_id and publicly_accessible=False (RDS); "
     "server_side_encryption with a customer-managed key (DynamoDB).",
 )
-def databases(resource: View, stack: StackView) -> Iterator[str]:
-    """Databases encrypt at rest under a customer-managed key and are never reachable from the internet."""
+def databases(stack: StackView) -> Iterator[Violation]:
+    """Databases encrypt at rest under a customer-managed key and are never reachable from the internet (a
+    stack with none passes: the landing zone builds none, this catches one added beside it)."""
+    for resource in stack.of_type(*DATABASES, "aws:dynamodb/table:Table"):
+        for message in _database_problems(resource):
+            yield Violation(resource.urn, f"{resource.name}: {message}")
+
+
+def _database_problems(resource: View) -> Iterator[str]:
     if resource.type == "aws:dynamodb/table:Table":
         sse = resource.get("serverSideEncryption") or {}
         if not _true(sse.get("enabled")) or not sse.get("kmsKeyArn"):
