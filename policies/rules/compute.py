@@ -137,6 +137,20 @@ def ebs(resource: View, stack: StackView) -> Iterator[str]:
             yield f"volume {mapping.get('deviceName')} is not encrypted"
         elif not volume.get("kmsKeyId"):
             yield f"volume {mapping.get('deviceName')} uses the AWS-managed EBS key"
+        elif _stack_keys(stack) and str(volume.get("kmsKeyId")) not in _stack_keys(stack):
+            yield f"volume {mapping.get('deviceName')} is encrypted with {volume.get('kmsKeyId')}, not a key of the stack"
+
+
+def _stack_keys(stack: StackView) -> set[str]:
+    """Every way the stack's own KMS keys are named (ARN, key id, alias ARN and name)."""
+    found = {str(k.get(p)) for k in stack.of_type("aws:kms/key:Key") for p in ("arn", "keyId", "id") if k.get(p)}
+    for alias in stack.of_type("aws:kms/alias:Alias"):
+        found |= {str(alias.get(p)) for p in ("arn", "name") if alias.get(p)}
+    return found
+
+
+def _identities_of(stack: StackView, *types: str) -> set[str]:
+    return {str(r.get(p)) for r in stack.of_type(*types) for p in ("id", "arn", "name") if r.get(p)}
 
 
 def _nat_allocation(stack: StackView, eip: View) -> bool:
@@ -565,6 +579,16 @@ def hardened_template(resource: View, stack: StackView) -> Iterator[str]:
     amis = [("ec2Configurations imageIdOverride", c.get("imageIdOverride")) for c in _ec2_configurations(resource)]
     amis.append(("computeResources imageId", compute.get("imageId")))
     yield from _ami_problems(stack, amis)
+    # the network and identity the instances get must be the stack's own, by value
+    for prop, types, what in (
+        ("securityGroupIds", ("aws:ec2/securityGroup:SecurityGroup",), "security group"),
+        ("subnets", ("aws:ec2/subnet:Subnet",), "subnet"),
+        ("instanceRole", ("aws:iam/instanceProfile:InstanceProfile",), "instance profile"),
+    ):
+        known = _identities_of(stack, *types)
+        foreign = [str(v) for v in as_list(compute.get(prop)) if v and str(v) not in known]
+        if foreign:
+            yield f"runs with {what} {', '.join(foreign)}, which the stack does not define"
 
 
 def _ami_problems(stack: StackView, amis: list[tuple[str, Any]]) -> Iterator[str]:
@@ -715,15 +739,29 @@ def efs_in_transit(stack: StackView) -> Iterator[Violation]:
                     outside = _foreign_grants(statement, own)
                     if outside:
                         yield Violation(policy.urn, f"statement {statement.sid} grants {', '.join(outside)}")
+    access_points = _identities_of(stack, "aws:efs/accessPoint:AccessPoint")
     for definition in stack.of_type(*JOB_DEFINITION):
         for container in job_containers(definition):
             for volume in container.volumes:
                 config = volume.get("efsVolumeConfiguration")
-                if isinstance(config, dict) and str(config.get("transitEncryption", "DISABLED")).upper() != "ENABLED":
+                if not isinstance(config, dict):
+                    continue
+                if str(config.get("transitEncryption", "DISABLED")).upper() != "ENABLED":
                     yield Violation(
                         definition.urn,
                         f"{container.where} mounts EFS {config.get('fileSystemId')} without transit encryption",
                     )
+                point = (config.get("authorizationConfig") or {}).get("accessPointId")
+                if access_points and str(point) not in access_points:
+                    yield Violation(
+                        definition.urn,
+                        f"{container.where} mounts EFS {config.get('fileSystemId')} without the stack's access point",
+                    )
+                for mount in _dicts(container.props.get("mountPoints")):
+                    if mount.get("sourceVolume") == volume.get("name") and not _truthy(mount.get("readOnly")):
+                        yield Violation(
+                            definition.urn, f"{container.where} mounts {mount.get('containerPath')} (EFS) writable"
+                        )
 
 
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
@@ -788,3 +826,32 @@ def _destination_problems(
     if (not name or name.startswith(PLACEHOLDER)) and any(b.urn in referenced for b in buckets):
         return  # a preview: the destination is a bucket of the stack, named once it exists
     yield Violation(config.urn, f"replicates to {target or '(unnamed bucket)'}, which is not a bucket of this stack")
+
+
+@stack_rule(
+    "GLZ-CMP-014",
+    "job-logs-stay-in-the-stack",
+    "medium",
+    Requirements(r2=("3.3.1", "3.13.16"), r3=("03.03.03", "03.13.08"), hipaa=("164.312(b)",)),
+    "Keep the job definitions' awslogs driver on the stack's encrypted job log group (GenomicsCompute sets it).",
+)
+def job_logs(stack: StackView) -> Iterator[Violation]:
+    """Job output, which can echo genomic data, goes to a log group of the stack (encrypted with its key and
+    kept as long as it promises), never to a group outside it or to another log driver."""
+    groups = {
+        str(g.get(p)) for g in stack.of_type("aws:cloudwatch/logGroup:LogGroup") for p in ("name", "id") if g.get(p)
+    }
+    for definition in stack.of_type(*JOB_DEFINITION):
+        for container in job_containers(definition):
+            config = _dict(container.props.get("logConfiguration"))
+            driver = config.get("logDriver")
+            group = _dict(config.get("options")).get("awslogs-group")
+            if driver != "awslogs":
+                yield Violation(
+                    definition.urn, f"{container.where} logs with {driver or 'the default driver'}, not awslogs"
+                )
+            elif not group or str(group) not in groups:
+                yield Violation(
+                    definition.urn,
+                    f"{container.where} logs to {group or 'the default /aws/batch/job group'}, not a log group of the stack",
+                )

@@ -136,10 +136,9 @@ class _Index:
         if index is None:
             index = {}
             for resource in self.types.get(typ, ()):
-                names = set(resource.property_dependencies.get(prop) or [])
+                # the value when the state has one; the dependency only where the value is not known (a preview)
                 value = _known(resource.get(prop))
-                if value is not None:
-                    names.add(value)
+                names = {value} if value is not None else set(resource.property_dependencies.get(prop) or [])
                 for name in names:
                     index.setdefault(name, []).append(resource)
             self._pointing[(typ, prop)] = index
@@ -983,3 +982,83 @@ def network_acls(stack: StackView) -> Iterator[Violation]:
                     )
             if everything:
                 decided += rule.sources.networks
+
+
+SG_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
+
+
+def _rule_cidrs(rule: Any) -> list[str]:
+    if not isinstance(rule, dict):
+        return []
+    return [str(c) for key in ("cidrBlocks", "ipv6CidrBlocks") for c in (rule.get(key) or [])] + [
+        str(rule[key]) for key in ("cidrIpv4", "cidrIpv6") if rule.get(key)
+    ]
+
+
+def _networks(cidrs: Iterable[str]) -> list[Network]:
+    found = []
+    for cidr in cidrs:
+        try:
+            found.append(ipaddress.ip_network(cidr, strict=False))
+        except ValueError:
+            continue
+    return found
+
+
+def _group_rules(stack: StackView, direction: str) -> list[tuple[View, list[str]]]:
+    """(resource holding the rule, CIDRs) for every ingress or egress rule, inline or separate."""
+    found: list[tuple[View, list[str]]] = []
+    for group in _index(stack).of_type(SECURITY_GROUP):
+        for rule in group.get(direction) or []:
+            found.append((group, _rule_cidrs(rule)))
+    separate = SG_EGRESS_RULE if direction == "egress" else SG_INGRESS_RULE
+    for rule in _index(stack).of_type(separate):
+        found.append((rule, _rule_cidrs(rule.props)))
+    for rule in _index(stack).of_type(SG_RULE):
+        if rule.get("type") == direction:
+            found.append((rule, _rule_cidrs(rule.props)))
+    return found
+
+
+@stack_rule(
+    "GLZ-NET-011",
+    "traffic-stays-inside-the-landing-zone",
+    "high",
+    EGRESS_BY_EXCEPTION,
+    "Keep security-group egress inside the VPC (public destinations only with `egress: nat-gateway` in "
+    f"{SETTINGS_FILE}), admit only the stack's security groups or the VPC's own addresses, reach only AWS "
+    "services through interface endpoints, and peer with no other account's VPC.",
+)
+def traffic_inside(stack: StackView) -> Iterator[Violation]:
+    """Traffic stays in the landing zone: security groups send to public addresses only when NAT egress was
+    chosen and admit nothing wider than the VPC's own address space; interface endpoints lead only to AWS
+    services, not to another party's PrivateLink service; no VPC peers with another account."""
+    index = _index(stack)
+    vpcs = index.of_type(VPC)
+    nat = (
+        any(egress_setting(stack, v) == NAT_EGRESS for v in vpcs) if vpcs else egress_setting(stack, None) == NAT_EGRESS
+    )
+    own = _networks(str(v.get("cidrBlock")) for v in vpcs if v.get("cidrBlock"))
+    for holder, cidrs in _group_rules(stack, "egress"):
+        public = [str(n) for n in _networks(cidrs) if not is_private(n)]
+        if public and not nat:
+            yield Violation(
+                holder.urn, f"{holder.name}: egress to public addresses {', '.join(public)} without NAT egress chosen"
+            )
+    for holder, cidrs in _group_rules(stack, "ingress"):
+        wider = [
+            str(n)
+            for n in _networks(cidrs)
+            if is_private(n) and own and not any(n.version == o.version and n.subnet_of(o) for o in own)  # type: ignore[arg-type]
+        ]
+        if wider:
+            yield Violation(holder.urn, f"{holder.name}: admits {', '.join(wider)}, wider than the VPC's own addresses")
+    for endpoint in index.of_type(ENDPOINT):
+        service = str(endpoint.get("serviceName") or "")
+        if ".vpce-svc-" in service or service.startswith("com.amazonaws.vpce."):
+            yield Violation(endpoint.urn, f"endpoint {endpoint.name} leads to another party's service {service}")
+    for peering in index.of_type(PEERING):
+        owner = peering.get("peerOwnerId")
+        if owner and str(owner) != stack.account_id:
+            yield Violation(peering.urn, f"{peering.name} peers with a VPC of account {owner}")
