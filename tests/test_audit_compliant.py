@@ -13,7 +13,20 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from glz.audit import evidence, report
-from glz.audit.checks import account, alarms, batch, cloudtrail, efs, iam, kms, logs, network, s3, security_services
+from glz.audit.checks import (
+    access,
+    account,
+    alarms,
+    batch,
+    cloudtrail,
+    efs,
+    iam,
+    kms,
+    logs,
+    network,
+    s3,
+    security_services,
+)
 from glz.audit.expected import from_state
 from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS, CheckSpec
 from glz.audit.session import AuditSession
@@ -29,7 +42,7 @@ from tests.conftest import matrix_of
 
 ALL_SPECS = {
     value.id: value
-    for module in (account, alarms, batch, cloudtrail, efs, iam, kms, logs, network, s3, security_services)
+    for module in (access, account, alarms, batch, cloudtrail, efs, iam, kms, logs, network, s3, security_services)
     for value in vars(module).values()
     if isinstance(value, CheckSpec)
 }
@@ -77,6 +90,7 @@ CONTRACT_PROBES = set(
         "compute_isolation",
         "container_image_provenance",
         "reference_efs",
+        "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]
 )
 
@@ -295,6 +309,8 @@ def test_access_denied_on_one_call_makes_only_its_checks_not_verifiable(deployed
         {("s3.tls-only", b) for b in buckets}
         | {("s3.endpoint-only", b) for b in data_buckets}
         | {("kms.rotation", data_key)}
+        # the access-model rules that read bucket policies cannot be judged on the live documents either
+        | {("iam.effective-access", rule) for rule, reads in access.RULE_INPUTS.items() if access.BUCKET in reads}
     )
     for result in run.results:
         if (result.id, result.resource) in denied:

@@ -339,6 +339,11 @@ def register_revision(a: MotoAccount, name: str, **container: object) -> int:
     return a.client("batch").register_job_definition(**request)["revision"]
 
 
+def access(*rules: str) -> Expected:
+    """iam.effective-access lines: the access-model rules whose live result the drift changes."""
+    return {("iam.effective-access", rule) for rule in rules}
+
+
 @dataclass(frozen=True)
 class Drift:
     name: str
@@ -378,7 +383,7 @@ DRIFTS = [
     Drift(
         "TLS-only statement removed",
         remove_tls_statement,
-        lambda a: {("s3.tls-only", bucket(a, "variants"))},
+        lambda a: {("s3.tls-only", bucket(a, "variants"))} | access("GLZ-S3-005"),
     ),
     Drift(
         "access logging removed",
@@ -454,37 +459,39 @@ DRIFTS = [
     Drift(
         "collaborator trust widened to another account",
         widen_collaborator_trust,
-        lambda a: {("iam.collaborator-trust", COLLABORATOR)},
+        lambda a: {("iam.collaborator-trust", COLLABORATOR)} | access("GLZ-IAM-004", "GLZ-IAM-014"),
     ),
     Drift(
         "admin role trusts everyone",
         widen_admin_trust,
-        lambda a: {("iam.operator-trust", ADMIN)},
+        lambda a: {("iam.operator-trust", ADMIN)} | access("GLZ-IAM-007", "GLZ-IAM-009", "GLZ-IAM-011"),
     ),
     Drift(
         "job role's inline policy widened to s3:* on *",
         widen_job_policy,
-        lambda a: {("iam.role-permissions", JOB_ROLE)},
+        lambda a: (
+            {("iam.role-permissions", JOB_ROLE)} | access("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-010", "GLZ-IAM-012")
+        ),
     ),
     Drift(
         "AdministratorAccess attached to a collaborator role",
         lambda a: a.client("iam").attach_role_policy(RoleName=COLLABORATOR, PolicyArn=ADMINISTRATOR_ACCESS),
-        lambda a: {("iam.role-permissions", COLLABORATOR)},
+        lambda a: {("iam.role-permissions", COLLABORATOR)} | access("GLZ-IAM-014"),
     ),
     Drift(
         "undeclared inline policy on the Batch instance role",
         add_instance_role_policy,
-        lambda a: {("iam.role-permissions", INSTANCE_ROLE)},
+        lambda a: {("iam.role-permissions", INSTANCE_ROLE)} | access("GLZ-IAM-006", "GLZ-IAM-012"),
     ),
     Drift(
         "admin role's separation-of-duties deny deleted",
         lambda a: a.client("iam").delete_role_policy(RoleName=ADMIN, PolicyName="separation-of-duties"),
-        lambda a: {("iam.role-permissions", ADMIN)},
+        lambda a: {("iam.role-permissions", ADMIN)} | access("GLZ-IAM-010"),
     ),
     Drift(
         "malware scan role trusts the account root",
         lambda a: trust_account_root(a, SCAN_ROLE),
-        lambda a: {("iam.service-role-trust", SCAN_ROLE)},
+        lambda a: {("iam.service-role-trust", SCAN_ROLE)} | access("GLZ-IAM-003"),
     ),
     Drift(
         "security metric filter deleted",
@@ -523,7 +530,7 @@ DRIFTS = [
     Drift(
         "collaborator boundary's new default version allows s3:* on *",
         widen_boundary,
-        lambda a: {("iam.managed-policy", BOUNDARY_POLICY)},
+        lambda a: {("iam.managed-policy", BOUNDARY_POLICY)} | access("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-007"),
     ),
     Drift(
         "job definition revision with another image",
@@ -573,7 +580,10 @@ MORE_DRIFTS = [
     Drift(
         "bucket policy deleted",
         lambda a: a.client("s3").delete_bucket_policy(Bucket=bucket(a, "reference")),
-        lambda a: {("s3.tls-only", bucket(a, "reference")), ("s3.endpoint-only", bucket(a, "reference"))},
+        lambda a: (
+            {("s3.tls-only", bucket(a, "reference")), ("s3.endpoint-only", bucket(a, "reference"))}
+            | access("GLZ-S3-005", "GLZ-S3-006", "GLZ-S3-012")
+        ),
     ),
     Drift(
         "ACLs re-enabled",
@@ -629,7 +639,7 @@ MORE_DRIFTS = [
     Drift(
         "collaborator permissions boundary removed",
         lambda a: a.client("iam").delete_role_permissions_boundary(RoleName=COLLABORATOR),
-        lambda a: {("iam.permissions-boundary", COLLABORATOR)},
+        lambda a: {("iam.permissions-boundary", COLLABORATOR)} | access("GLZ-IAM-007"),
     ),
     Drift(
         "compute environment disabled",
@@ -674,7 +684,7 @@ MORE_DRIFTS = [
     Drift(
         "collaborator MFA condition removed",
         drop_mfa,
-        lambda a: {("iam.collaborator-trust", COLLABORATOR)},
+        lambda a: {("iam.collaborator-trust", COLLABORATOR)} | access("GLZ-IAM-003", "GLZ-IAM-009"),
     ),
     Drift(
         "alarm no longer notifies the SNS topic",
@@ -717,14 +727,14 @@ MORE_DRIFTS = [
     Drift(
         "flow-log role trusts the account root",
         lambda a: trust_account_root(a, FLOW_LOG_ROLE),
-        lambda a: {("iam.service-role-trust", FLOW_LOG_ROLE)},
+        lambda a: {("iam.service-role-trust", FLOW_LOG_ROLE)} | access("GLZ-IAM-003"),
     ),
     Drift(
         "auditor role also gets AdministratorAccess",
         lambda a: a.client("iam").attach_role_policy(
             RoleName="glz-demo-security-auditor", PolicyArn=ADMINISTRATOR_ACCESS
         ),
-        lambda a: {("iam.role-permissions", "glz-demo-security-auditor")},
+        lambda a: {("iam.role-permissions", "glz-demo-security-auditor")} | access("GLZ-IAM-010", "GLZ-IAM-011"),
     ),
 ]
 
@@ -879,7 +889,11 @@ def test_a_secret_trust_policy_is_checked_against_the_declared_partner_account(a
     document["Statement"][0]["Principal"]["AWS"] = "arn:aws:iam::999999999999:root"
     iam_client.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(document))
     failed = [r for r in run_audit(hidden, shared_session(), "demo").results if r.result == FAIL]
-    assert [(r.id, r.resource) for r in failed] == [("iam.collaborator-trust", role)]
+    # iam.effective-access judges the live trust itself: trusted by another account than the partner's
+    assert [(r.id, r.resource) for r in failed] == [
+        ("iam.collaborator-trust", role),
+        *sorted(access("GLZ-IAM-004", "GLZ-IAM-014")),
+    ]
     assert "999999999999" in failed[0].reason and "777788889999" in failed[0].reason
 
 
@@ -1003,7 +1017,10 @@ def test_secret_service_policies_are_not_compared_and_never_passed_as_compared(a
     widen = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
     account.client("iam").put_role_policy(RoleName=JOB_ROLE, PolicyName="extra", PolicyDocument=json.dumps(widen))
     failed = [r for r in run_audit(hidden, shared_session(), "demo").results if r.result == FAIL]
-    assert [(r.id, r.resource) for r in failed] == [("iam.role-permissions", JOB_ROLE)]
+    assert [(r.id, r.resource) for r in failed] == [
+        ("iam.role-permissions", JOB_ROLE),
+        *sorted(access("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-010", "GLZ-IAM-012")),
+    ]
 
 
 # ---- customer-managed policies and job definitions ---------------------------------------------------------
@@ -1042,7 +1059,10 @@ def test_a_url_encoded_policy_version_is_read_as_iam_sends_it(account):
     session = AuditSession(boto=boto3.Session(region_name=REGION), region=REGION)
     session.events.register("after-call.iam.GetPolicyVersion", encode)
     failed = [r for r in account.audit(session).results if r.result == FAIL]
-    assert [(r.id, r.resource) for r in failed] == [("iam.managed-policy", BOUNDARY_POLICY)]
+    assert [(r.id, r.resource) for r in failed] == [
+        ("iam.managed-policy", BOUNDARY_POLICY),
+        *sorted(access("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-007")),
+    ]
 
 
 def test_a_deleted_boundary_policy_fails_its_check_and_the_boundary_check(account):
@@ -1051,7 +1071,10 @@ def test_a_deleted_boundary_policy_fails_its_check_and_the_boundary_check(accoun
     iam.delete_policy(PolicyArn=policy_arn(account, BOUNDARY_POLICY))
     run = account.audit()
     failed = {(r.id, r.resource): r for r in run.results if r.result == FAIL}
-    assert set(failed) == {("iam.managed-policy", BOUNDARY_POLICY), ("iam.permissions-boundary", COLLABORATOR)}
+    assert set(failed) == {
+        ("iam.managed-policy", BOUNDARY_POLICY),
+        ("iam.permissions-boundary", COLLABORATOR),
+    } | access("GLZ-IAM-007")
     assert "does not exist" in failed[("iam.managed-policy", BOUNDARY_POLICY)].reason
 
 

@@ -17,6 +17,7 @@ from botocore.parsers import ResponseParserError
 from glz.audit.expected import Expected
 from glz.audit.result import NOT_VERIFIABLE, CheckResult, CheckSpec, Verdict, unverifiable
 from glz.audit.session import AuditSession
+from glz.state import StackState
 
 # What a failed call can raise; each makes only the check that needed the call not-verifiable.
 # ResponseParserError: the endpoint answered something that is not the API's format (e.g. a bare HTTP 500).
@@ -65,9 +66,10 @@ def describe_error(error: Exception) -> str:
 
 
 class AuditContext:
-    def __init__(self, session: AuditSession, expected: Expected, account: str):
+    def __init__(self, session: AuditSession, expected: Expected, account: str, state: StackState | None = None):
         self.session = session
         self.expected = expected
+        self.state = state  # the whole stack state, for checks that judge it as a whole (checks/access.py)
         self.account = account
         self.region = session.region
         self._answers: dict[tuple[str, str, str], Any] = {}

@@ -22,6 +22,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("kms", "DescribeKey"): "kms:DescribeKey",
     ("kms", "GetKeyRotationStatus"): "kms:GetKeyRotationStatus",
     ("kms", "ListAliases"): "kms:ListAliases",
+    ("kms", "GetKeyPolicy"): "kms:GetKeyPolicy",
     ("cloudtrail", "GetTrail"): "cloudtrail:GetTrail",
     ("cloudtrail", "GetTrailStatus"): "cloudtrail:GetTrailStatus",
     ("cloudtrail", "GetEventSelectors"): "cloudtrail:GetEventSelectors",

@@ -64,6 +64,6 @@ def verify_target(session: AuditSession, expected: Expected) -> Identity:
 def run_audit(state: StackState, session: AuditSession, stack: str = "") -> AuditRun:
     expected = from_state(state, stack)
     identity = verify_target(session, expected)
-    ctx = AuditContext(session, expected, identity.account)
+    ctx = AuditContext(session, expected, identity.account, state)
     results = [result for group in GROUPS for result in group(ctx)]
     return AuditRun(expected, identity, session.region, session.endpoint_url, results)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from glz.audit.checks import (
+    access,
     account,
     alarms,
     batch,
@@ -32,4 +33,5 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     iam.run,
     batch.run,
     efs.run,
+    access.run,  # last: it reads the documents the checks above already fetched (AuditContext memoises calls)
 )
