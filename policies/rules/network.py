@@ -1033,7 +1033,8 @@ def _group_rules(stack: StackView, direction: str) -> list[tuple[View, list[str]
 def traffic_inside(stack: StackView) -> Iterator[Violation]:
     """Traffic stays in the landing zone: security groups send to public addresses only when NAT egress was
     chosen and admit nothing wider than the VPC's own address space; interface endpoints lead only to AWS
-    services, not to another party's PrivateLink service; no VPC peers with another account."""
+    services, not to another party's PrivateLink service, and a DynamoDB endpoint only to this account's tables;
+    no VPC peers with another account."""
     index = _index(stack)
     vpcs = index.of_type(VPC)
     nat = (
@@ -1054,10 +1055,21 @@ def traffic_inside(stack: StackView) -> Iterator[Violation]:
         ]
         if wider:
             yield Violation(holder.urn, f"{holder.name}: admits {', '.join(wider)}, wider than the VPC's own addresses")
+    region = next((str(p.get("region")) for p in index.of_type("pulumi:providers:aws") if p.get("region")), "us-east-1")
+    foreign_table = f"arn:aws:dynamodb:{region}:000000000000:table/glz-probe"  # a table of an account nobody named
     for endpoint in index.of_type(ENDPOINT):
         service = str(endpoint.get("serviceName") or "")
         if ".vpce-svc-" in service or service.startswith("com.amazonaws.vpce."):
             yield Violation(endpoint.urn, f"endpoint {endpoint.name} leads to another party's service {service}")
+        elif service.endswith(".dynamodb"):
+            # like S3's, a DynamoDB endpoint without a scoped policy carries data to any account's tables
+            found = normalized(endpoint.get("policy")) if endpoint.get("policy") else []
+            if not found or any(
+                s.allow and s.covers_action("dynamodb:PutItem") and s.covers_resource(foreign_table) for s in found
+            ):
+                yield Violation(
+                    endpoint.urn, f"endpoint {endpoint.name} lets data into other accounts' DynamoDB tables"
+                )
     for peering in index.of_type(PEERING):
         owner = peering.get("peerOwnerId")
         if owner and str(owner) != stack.account_id:
