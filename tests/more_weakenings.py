@@ -1,0 +1,1758 @@
+"""Weakenings of the demo state for the rules the other corpora attacked fewer than three ways.
+
+Each entry is one realistic change (a property set another way, another resource of the stack, a resource
+added from outside the components, a value written differently) that really weakens what its rule guards,
+tagged with that rule. tests/test_corpus.py runs them and counts every corpus together.
+
+``GAPS`` lists weakenings written the same way that no rule catches yet: they stay out of ``CORPUS`` (a
+corpus entry must fail its rule) and say why each one weakens the property.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from tests.access_weakenings import (
+    ACCT,
+    ADMIN,
+    AUDIT,
+    BUCKET,
+    BUCKET_POLICY,
+    FOREIGN,
+    FOREIGN_ROOT,
+    KEY,
+    RESULTS,
+    ROLE,
+    ROLE_POLICY,
+    VARIANTS,
+    Change,
+    Document,
+    Weakening,
+    add,
+    append,
+    attach,
+    combine,
+    inline,
+    named,
+    policy,
+    role,
+    set_keys,
+    set_prop,
+    statement,
+    trust_of,
+)
+from tests.mutations import remove
+
+W = Weakening
+REGION = "us-east-1"
+FOREIGN_KEY = f"arn:aws:kms:{REGION}:{FOREIGN}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/15d6ecc7-7957-5d84-b7a9-c692e83a8873"
+FS_ID = "fs-7e3c2004c1630e995"
+FS_ARN = f"arn:aws:elasticfilesystem:{REGION}:{ACCT}:file-system/{FS_ID}"
+VPC_ID = "vpc-f30749042cec6f518"
+COMPUTE_SG = "sg-03b94a7ee303cc058"
+ENDPOINTS_SG = "sg-f0a6c0ca9c4e95148"
+SUBNET_1A = "subnet-74e2f5d528c6ec7c1"
+JOB_ALIGNMENT = "glz-demo-batch-job-alignment"
+JOB_VARIANT_CALLING = "glz-demo-batch-job-variant-calling"
+AUDITOR_POLICY = "operators-auditor-evidence"
+BROAD = "collaborators-broad-variant-lab"
+PHARMACO = "collaborators-pharmaco-analytics"
+
+PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
+EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
+ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+PACK = "aws:cfg/conformancePack:ConformancePack"
+LT = "aws:ec2/launchTemplate:LaunchTemplate"
+CE = "aws:batch/computeEnvironment:ComputeEnvironment"
+JOB = "aws:batch/jobDefinition:JobDefinition"
+INSTANCE = "aws:ec2/instance:Instance"
+EFS = "aws:efs/fileSystem:FileSystem"
+EFS_POLICY = "aws:efs/fileSystemPolicy:FileSystemPolicy"
+EFS_BACKUP = "aws:efs/backupPolicy:BackupPolicy"
+ACCESS_POINT = "aws:efs/accessPoint:AccessPoint"
+RDS = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+REDSHIFT = "aws:redshift/cluster:Cluster"
+DYNAMODB = "aws:dynamodb/table:Table"
+TOPIC = "aws:sns/topic:Topic"
+TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
+QUEUE = "aws:sqs/queue:Queue"
+REPOSITORY_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+SECRET_POLICY = "aws:secretsmanager/secretPolicy:SecretPolicy"
+TRAIL = "aws:cloudtrail/trail:Trail"
+VPC = "aws:ec2/vpc:Vpc"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
+VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
+OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+PROVIDER = "pulumi:providers:aws"
+
+
+# ---- ways to change a state ----------------------------------------------------------------------
+
+
+def edit_prop(typ: str, name: str, key: str, change: Callable[[Any], Any]) -> Change:
+    """Replace property ``key`` of the resource ``name`` (inputs and outputs) with ``change(a copy of it)``;
+    ``change`` may edit the copy in place and return None."""
+
+    def mutate(document: Document) -> None:
+        resource = named(document, typ, name)
+        for section in ("inputs", "outputs"):
+            target = resource.get(section)
+            if target is None or (key not in target and section == "outputs"):
+                continue
+            value = json.loads(json.dumps(target.get(key)))
+            changed = change(value)
+            target[key] = value if changed is None else changed
+
+    return mutate
+
+
+def drop_prop(typ: str, name: str, key: str) -> Change:
+    return set_prop(typ, name, key, None)
+
+
+def in_json(edit: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Edit a JSON-string property (a job's containerProperties) as the object it holds."""
+
+    def change(text: Any) -> str:
+        parsed = json.loads(text)
+        edited = edit(parsed)
+        return json.dumps(parsed if edited is None else edited)
+
+    return change
+
+
+def container(job: str, edit: Callable[[dict], Any]) -> Change:
+    return edit_prop(JOB, f"compute-job-definition-{job}", "containerProperties", in_json(edit))
+
+
+def logs_to(**config: Any) -> Callable[[dict], None]:
+    return lambda c: c.update(logConfiguration=config)
+
+
+def pack_template(edit: Callable[[dict], None]) -> Change:
+    """Edit the conformance pack's template (YAML) as the object it holds."""
+
+    def change(text: str) -> str:
+        template = yaml.safe_load(text)
+        edit(template)
+        return yaml.safe_dump(template, sort_keys=False)
+
+    return edit_prop(PACK, "security-conformance-pack", "templateBody", change)
+
+
+def lifecycle_rule(name: str, rule_id: str, edit: Callable[[dict], None]) -> Change:
+    def change(rules: list[dict]) -> None:
+        hits = [r for r in rules if r.get("id") == rule_id]
+        assert hits, f"no lifecycle rule {rule_id} in {name}"
+        for r in hits:
+            edit(r)
+
+    return edit_prop(LIFECYCLE, name, "rules", change)
+
+
+def drop_lifecycle_rule(name: str, rule_id: str) -> Change:
+    def change(rules: list[dict]) -> list[dict]:
+        kept = [r for r in rules if r.get("id") != rule_id]
+        assert len(kept) < len(rules), f"no lifecycle rule {rule_id} in {name}"
+        return kept
+
+    return edit_prop(LIFECYCLE, name, "rules", change)
+
+
+def pop(*keys: str) -> Callable[[dict], None]:
+    def apply(d: dict) -> None:
+        for key in keys:
+            d.pop(key, None)
+
+    return apply
+
+
+def drop_statement(sid: str) -> Callable[[dict], None]:
+    def apply(doc: dict) -> None:
+        kept = [s for s in doc["Statement"] if s.get("Sid") != sid]
+        assert len(kept) < len(doc["Statement"]), f"no statement {sid}"
+        doc["Statement"] = kept
+
+    return apply
+
+
+def auditor_deny(sid: str, edit: Callable[[dict], None]) -> Change:
+    return policy(ROLE_POLICY, AUDITOR_POLICY, statement(sid, edit))
+
+
+def key(name: str, **inputs: Any) -> Change:
+    """A KMS key added from outside the EncryptionKeys component."""
+    arn = f"arn:aws:kms:{REGION}:{ACCT}:key/{name}"
+    defaults = {
+        "arn": arn,
+        "keyId": name,
+        "customerMasterKeySpec": "SYMMETRIC_DEFAULT",
+        "keyUsage": "ENCRYPT_DECRYPT",
+        "enableKeyRotation": True,
+        "rotationPeriodInDays": 365,
+        "deletionWindowInDays": 30,
+    }
+    return add(KEY, name, {**defaults, **inputs})
+
+
+def without(rule: str) -> Callable[[dict], None]:
+    def apply(template: dict) -> None:
+        resources = template["Resources"]
+        hits = [k for k, v in resources.items() if v["Properties"]["Source"].get("SourceIdentifier") == rule]
+        assert hits, f"no managed rule {rule} in the pack"
+        for k in hits:
+            del resources[k]
+
+    return apply
+
+
+def managed_rule(rule: str, edit: Callable[[dict], None]) -> Callable[[dict], None]:
+    def apply(template: dict) -> None:
+        hits = [v for v in template["Resources"].values() if v["Properties"]["Source"].get("SourceIdentifier") == rule]
+        assert hits, f"no managed rule {rule} in the pack"
+        for v in hits:
+            edit(v["Properties"])
+
+    return apply
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    """The properties a resource sets (None: left unset)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def rds(name: str, **inputs: Any) -> Change:
+    """An RDS instance added beside the landing zone (a results database, say)."""
+    defaults = {
+        "identifier": name,
+        "engine": "postgres",
+        "instanceClass": "db.r7g.large",
+        "allocatedStorage": 100,
+        "storageEncrypted": True,
+        "kmsKeyId": DATA_KEY,
+        "publiclyAccessible": False,
+        "backupRetentionPeriod": 35,
+        "dbSubnetGroupName": "glz-demo-results-db",
+    }
+    return add(RDS, name, _given({**defaults, **inputs}))
+
+
+def efs(name: str, fs_id: str, **inputs: Any) -> Change:
+    """A file system added from outside the ReferenceData component."""
+    defaults = {
+        "arn": f"arn:aws:elasticfilesystem:{REGION}:{ACCT}:file-system/{fs_id}",
+        "creationToken": name,
+        "encrypted": True,
+        "kmsKeyId": DATA_KEY,
+        "performanceMode": "generalPurpose",
+    }
+    return add(EFS, name, _given({**defaults, **inputs}))
+
+
+def outside_bucket(name: str) -> Change:
+    """A bucket someone adds beside the data lake: encrypted with the data key, and no other configuration."""
+    bucket = f"glz-demo-{name}-{ACCT}-{REGION}"
+    return combine(
+        add(BUCKET, name, {"bucket": bucket, "tags": {"DataTier": "results"}}),
+        add(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            f"{name}-encryption",
+            {
+                "bucket": bucket,
+                "rules": [
+                    {
+                        "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": DATA_KEY},
+                        "bucketKeyEnabled": True,
+                    }
+                ],
+            },
+        ),
+    )
+
+
+def resource_policy(*statements: dict) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+CORPUS: list[Weakening] = [
+    # GLZ-ACC-001: the password policy, weakened in another setting each time
+    W(
+        "password policy: symbols no longer required",
+        set_prop(PASSWORD, "security-password-policy", "requireSymbols", False),
+        "GLZ-ACC-001",
+    ),
+    W(
+        "password policy: reuse prevention 5 (of 24)",
+        set_prop(PASSWORD, "security-password-policy", "passwordReusePrevention", 5),
+        "GLZ-ACC-001",
+    ),
+    W(
+        "password policy: maxPasswordAge unset (passwords never expire)",
+        drop_prop(PASSWORD, "security-password-policy", "maxPasswordAge"),
+        "GLZ-ACC-001",
+    ),
+    # GLZ-ACC-006: EBS encryption by default
+    W(
+        "EBS encryption by default removed (security service turned off)",
+        remove(EBS_DEFAULT, "security-ebs-encryption-by-default"),
+        "GLZ-ACC-006",
+    ),
+    W(
+        "a second EncryptionByDefault from outside switches it off",
+        add(EBS_DEFAULT, "legacy-ebs-compat", {"enabled": False}),
+        "GLZ-ACC-006",
+    ),
+    # GLZ-ACC-007: the account-level public access block
+    W(
+        "account public access block removed",
+        remove(ACCOUNT_PAB, "security-s3-public-access-block"),
+        "GLZ-ACC-007",
+    ),
+    W(
+        "account public access block: restrictPublicBuckets unset (defaults false)",
+        drop_prop(ACCOUNT_PAB, "security-s3-public-access-block", "restrictPublicBuckets"),
+        "GLZ-ACC-007",
+    ),
+    W(
+        "a second AccountPublicAccessBlock from outside lets public ACLs count",
+        add(
+            ACCOUNT_PAB,
+            "website-public-access",
+            {
+                "accountId": ACCT,
+                "blockPublicAcls": False,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": False,
+                "restrictPublicBuckets": True,
+            },
+        ),
+        "GLZ-ACC-007",
+    ),
+    # GLZ-ACC-008: the conformance pack, one rule at a time
+    W(
+        "conformance pack: the log-file-validation rule deleted from the template",
+        pack_template(without("CLOUD_TRAIL_LOG_FILE_VALIDATION_ENABLED")),
+        "GLZ-ACC-008",
+    ),
+    W(
+        "conformance pack: access keys may age 365 days (catalog says 90)",
+        pack_template(
+            managed_rule("ACCESS_KEYS_ROTATED", lambda p: p.update(InputParameters={"maxAccessKeyAge": "365"}))
+        ),
+        "GLZ-ACC-008",
+    ),
+    W(
+        "conformance pack: a rule's source swapped for a custom Lambda",
+        pack_template(
+            managed_rule(
+                "CLOUD_TRAIL_ENABLED",
+                lambda p: p.update(
+                    Source={
+                        "Owner": "CUSTOM_LAMBDA",
+                        "SourceIdentifier": f"arn:aws:lambda:{REGION}:{ACCT}:function:always-compliant",
+                        "SourceDetails": [{"EventSource": "aws.config", "MessageType": "ScheduledNotification"}],
+                    }
+                ),
+            )
+        ),
+        "GLZ-ACC-008",
+    ),
+    # GLZ-CMP-002: launch template volumes under the compute key
+    W(
+        "root volume: kmsKeyId unset (AWS-managed aws/ebs key)",
+        edit_prop(LT, "compute-launch-template", "blockDeviceMappings", lambda m: pop("kmsKeyId")(m[0]["ebs"])),
+        "GLZ-CMP-002",
+    ),
+    W(
+        "scratch volume: encrypted with another account's key",
+        edit_prop(
+            LT, "compute-launch-template", "blockDeviceMappings", lambda m: m[1]["ebs"].update(kmsKeyId=FOREIGN_KEY)
+        ),
+        "GLZ-CMP-002",
+    ),
+    W(
+        "root volume: the AWS-managed key named by its alias",
+        edit_prop(
+            LT, "compute-launch-template", "blockDeviceMappings", lambda m: m[0]["ebs"].update(kmsKeyId="alias/aws/ebs")
+        ),
+        "GLZ-CMP-002",
+    ),
+    W(
+        "block device mappings removed (volumes as the AMI says)",
+        drop_prop(LT, "compute-launch-template", "blockDeviceMappings"),
+        "GLZ-CMP-002",
+    ),
+    # GLZ-CMP-004: Amazon Linux 2023
+    W(
+        "on-demand environment: GPU AL2 image type added beside AL2023",
+        edit_prop(
+            CE,
+            "compute-on-demand",
+            "computeResources",
+            lambda c: c["ec2Configurations"].append({"imageType": "ECS_AL2_NVIDIA"}),
+        ),
+        "GLZ-CMP-004",
+    ),
+    W(
+        "FPGA environment: image type ECS_AL1",
+        edit_prop(
+            CE, "compute-fpga", "computeResources", lambda c: c["ec2Configurations"][0].update(imageType="ECS_AL1")
+        ),
+        "GLZ-CMP-004",
+    ),
+    W(
+        "a compute environment added from outside on ECS_AL2",
+        add(
+            CE,
+            "legacy-batch",
+            {
+                "name": "glz-demo-legacy",
+                "type": "MANAGED",
+                "state": "ENABLED",
+                "computeResources": {
+                    "type": "EC2",
+                    "instanceTypes": ["m6i"],
+                    "maxVcpus": 64,
+                    "minVcpus": 0,
+                    "ec2Configurations": [{"imageType": "ECS_AL2"}],
+                    "instanceRole": f"arn:aws:iam::{ACCT}:instance-profile/glz-demo-batch-instance",
+                    "securityGroupIds": [COMPUTE_SG],
+                    "subnets": [SUBNET_1A],
+                },
+            },
+        ),
+        "GLZ-CMP-004",
+    ),
+    # GLZ-CMP-005: F2 only
+    W(
+        "FPGA environment: f1.16xlarge beside f2.12xlarge",
+        edit_prop(CE, "compute-fpga", "computeResources", lambda c: c["instanceTypes"].append("f1.16xlarge")),
+        "GLZ-CMP-005",
+    ),
+    W(
+        "on-demand environment: the whole f1 family",
+        edit_prop(CE, "compute-on-demand", "computeResources", lambda c: c["instanceTypes"].append("f1")),
+        "GLZ-CMP-005",
+    ),
+    # GLZ-CMP-007: unprivileged, bounded jobs
+    W(
+        "variant calling: no timeout",
+        drop_prop(JOB, "compute-job-definition-variant-calling", "timeout"),
+        "GLZ-CMP-007",
+    ),
+    W(
+        "alignment: retries on every failure (evaluateOnExits dropped)",
+        edit_prop(JOB, "compute-job-definition-alignment", "retryStrategy", pop("evaluateOnExits")),
+        "GLZ-CMP-007",
+    ),
+    W(
+        "a debugging job definition added from outside runs privileged",
+        add(
+            JOB,
+            "debug-shell",
+            {
+                "name": "glz-demo-debug-shell",
+                "type": "container",
+                "platformCapabilities": ["EC2"],
+                "containerProperties": json.dumps(
+                    {
+                        "image": f"{ACCT}.dkr.ecr.{REGION}.amazonaws.com/genomics/debug:1.0.0",
+                        "privileged": True,
+                        "readonlyRootFilesystem": True,
+                        "user": "1000",
+                        "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}],
+                        "logConfiguration": {
+                            "logDriver": "awslogs",
+                            "options": {"awslogs-group": "/aws/batch/glz-demo-jobs", "awslogs-region": REGION},
+                        },
+                    }
+                ),
+                "timeout": {"attemptDurationSeconds": 3600},
+                "retryStrategy": {
+                    "attempts": 2,
+                    "evaluateOnExits": [
+                        {"action": "RETRY", "onStatusReason": "Host EC2*"},
+                        {"action": "EXIT", "onReason": "*"},
+                    ],
+                },
+            },
+        ),
+        "GLZ-CMP-007",
+    ),
+    # GLZ-CMP-008: EFS under the data key
+    W(
+        "reference file system: kmsKeyId unset (AWS-managed EFS key)",
+        drop_prop(EFS, "compute-reference", "kmsKeyId"),
+        "GLZ-CMP-008",
+    ),
+    W(
+        "reference file system: encrypted unset (defaults false)",
+        combine(drop_prop(EFS, "compute-reference", "encrypted"), drop_prop(EFS, "compute-reference", "kmsKeyId")),
+        "GLZ-CMP-008",
+    ),
+    W(
+        "a scratch file system added from outside, unencrypted",
+        efs("shared-scratch", "fs-0a1b2c3d4e5f60718", encrypted=False, kmsKeyId=None),
+        "GLZ-CMP-008",
+    ),
+    # GLZ-CMP-014: job logs stay in the stack
+    W(
+        "alignment: logs through the json-file driver (stay on the host)",
+        container("alignment", logs_to(logDriver="json-file")),
+        "GLZ-CMP-014",
+    ),
+    W(
+        "variant calling: logConfiguration removed (default group /aws/batch/job)",
+        container("variant-calling", pop("logConfiguration")),
+        "GLZ-CMP-014",
+    ),
+    W(
+        "alignment: awslogs to a group outside the stack",
+        container(
+            "alignment",
+            logs_to(logDriver="awslogs", options={"awslogs-group": "/shared/pipelines", "awslogs-region": REGION}),
+        ),
+        "GLZ-CMP-014",
+    ),
+    W(
+        "variant calling: logs shipped to Splunk",
+        container(
+            "variant-calling",
+            logs_to(logDriver="splunk", options={"splunk-url": "https://splunk.example.org:8088"}),
+        ),
+        "GLZ-CMP-014",
+    ),
+    # GLZ-DATA-001: databases added beside the landing zone
+    W(
+        "RDS instance added, storage unencrypted",
+        rds("results-db", storageEncrypted=False, kmsKeyId=None),
+        "GLZ-DATA-001",
+    ),
+    W(
+        "RDS instance added, encrypted with the AWS-managed key",
+        rds("results-db", kmsKeyId=None),
+        "GLZ-DATA-001",
+    ),
+    W(
+        "RDS instance added, publicly accessible",
+        rds("results-db", publiclyAccessible=True),
+        "GLZ-DATA-001",
+    ),
+    W(
+        "DynamoDB table added with the AWS-owned key",
+        add(
+            DYNAMODB,
+            "sample-index",
+            {"name": "glz-demo-sample-index", "billingMode": "PAY_PER_REQUEST", "hashKey": "sampleId"},
+        ),
+        "GLZ-DATA-001",
+    ),
+    W(
+        "Aurora cluster added, storageEncrypted unset (defaults false)",
+        add(
+            RDS_CLUSTER,
+            "variant-db",
+            {"clusterIdentifier": "glz-demo-variant-db", "engine": "aurora-postgresql", "backupRetentionPeriod": 35},
+        ),
+        "GLZ-DATA-001",
+    ),
+    # GLZ-DATA-002: recoverable data stores
+    W(
+        "reference EFS backup policy DISABLED",
+        edit_prop(EFS_BACKUP, "compute-reference-backup", "backupPolicy", lambda b: b.update(status="DISABLED")),
+        "GLZ-DATA-002",
+    ),
+    W(
+        "reference EFS backup policy removed",
+        remove(EFS_BACKUP, "compute-reference-backup"),
+        "GLZ-DATA-002",
+    ),
+    W(
+        "RDS instance added with automated backups off (retention 0)",
+        rds("results-db", backupRetentionPeriod=0),
+        "GLZ-DATA-002",
+    ),
+    W(
+        "a file system added from outside, not in AWS Backup",
+        efs("shared-scratch", "fs-0a1b2c3d4e5f60718"),
+        "GLZ-DATA-002",
+    ),
+    # GLZ-IAM-008: session duration
+    W(
+        "admin sessions last 24 hours",
+        set_prop(ROLE, "operators-admin", "maxSessionDuration", 86400),
+        "GLZ-IAM-008",
+    ),
+    W(
+        "collaborator sessions last 36 hours",
+        set_prop(ROLE, PHARMACO, "maxSessionDuration", 129600),
+        "GLZ-IAM-008",
+    ),
+    W(
+        "a role added from outside with week-long sessions",
+        role(
+            "glz-demo-night-shift",
+            trust_of({"AWS": f"arn:aws:iam::{ACCT}:root"}, condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}}),
+            maxSessionDuration=604800,
+        ),
+        "GLZ-IAM-008",
+    ),
+    # GLZ-IAM-013: resource policies of other services
+    W(
+        "alarm topic: anyone may subscribe",
+        policy(
+            TOPIC_POLICY,
+            "audit-alarms",
+            append(
+                {
+                    "Sid": "AnyoneSubscribes",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "*"},
+                    "Action": "sns:Subscribe",
+                    "Resource": f"arn:aws:sns:{REGION}:{ACCT}:glz-demo-security-alarms",
+                }
+            ),
+        ),
+        "GLZ-IAM-013",
+    ),
+    W(
+        "reference file system: another account may mount it",
+        policy(
+            EFS_POLICY,
+            "compute-reference-policy",
+            append(
+                {
+                    "Sid": "PartnerMount",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": FOREIGN_ROOT},
+                    "Action": "elasticfilesystem:ClientMount",
+                    "Resource": FS_ARN,
+                    "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+                }
+            ),
+        ),
+        "GLZ-IAM-013",
+    ),
+    W(
+        "a queue added from outside that anyone may send to",
+        add(
+            QUEUE,
+            "pipeline-events",
+            {
+                "name": "glz-demo-pipeline-events",
+                "arn": f"arn:aws:sqs:{REGION}:{ACCT}:glz-demo-pipeline-events",
+                "policy": resource_policy(
+                    {
+                        "Sid": "Anyone",
+                        "Effect": "Allow",
+                        "Principal": "*",
+                        "Action": "sqs:SendMessage",
+                        "Resource": f"arn:aws:sqs:{REGION}:{ACCT}:glz-demo-pipeline-events",
+                    }
+                ),
+            },
+        ),
+        "GLZ-IAM-013",
+    ),
+    W(
+        "an ECR repository policy lets another account pull pipeline images",
+        add(
+            REPOSITORY_POLICY,
+            "gatk-partner-pull",
+            {
+                "repository": "genomics/gatk",
+                "policy": resource_policy(
+                    {
+                        "Sid": "PartnerPull",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": FOREIGN_ROOT},
+                        "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+                    }
+                ),
+            },
+        ),
+        "GLZ-IAM-013",
+    ),
+    W(
+        "a Lambda permission lets another account (by bare account ID) invoke a function",
+        add(
+            LAMBDA_PERMISSION,
+            "partner-invoke",
+            {"action": "lambda:InvokeFunction", "function": "glz-demo-sample-intake", "principal": FOREIGN},
+        ),
+        "GLZ-IAM-013",
+    ),
+    W(
+        "a secret policy lets everyone read it",
+        add(
+            SECRET_POLICY,
+            "pipeline-token-policy",
+            {
+                "secretArn": f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:glz-demo-pipeline-token-AbCdEf",
+                "policy": resource_policy(
+                    {
+                        "Sid": "Everyone",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "secretsmanager:GetSecretValue",
+                        "Resource": "*",
+                    }
+                ),
+            },
+        ),
+        "GLZ-IAM-013",
+    ),
+    # GLZ-IAM-014: collaborator reach beyond the grant
+    W(
+        "broad-variant-lab: sequencing-run condition dropped (other runs readable)",
+        policy(
+            ROLE_POLICY,
+            f"{BROAD}-data-access",
+            statement("ReadObjectsOfSequencingRuns", set_keys(Condition=None)),
+        ),
+        "GLZ-IAM-014",
+    ),
+    W(
+        "broad-variant-lab: AmazonS3ReadOnlyAccess attached (whole tiers within the boundary)",
+        attach(BROAD, "glz-demo-collab-broad-variant-lab", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"),
+        "GLZ-IAM-014",
+    ),
+    W(
+        "pharmaco-analytics: a second principal of the collaborator's account trusted",
+        policy(
+            ROLE,
+            PHARMACO,
+            statement(
+                "CollaboratorAssumesWithExternalId",
+                set_keys(
+                    Principal={
+                        "AWS": [
+                            "arn:aws:iam::777788889999:role/pgx-pipeline",
+                            "arn:aws:iam::777788889999:role/pgx-admin",
+                        ]
+                    }
+                ),
+            ),
+            "assumeRolePolicy",
+        ),
+        "GLZ-IAM-014",
+    ),
+    W(
+        "pharmaco-analytics: listing without the prefix condition",
+        policy(ROLE_POLICY, f"{PHARMACO}-data-access", statement("ListAllowedPrefixes", set_keys(Condition=None))),
+        "GLZ-IAM-014",
+    ),
+    W(
+        "pharmaco-analytics: reads widened from the prefix to the whole bucket",
+        policy(
+            ROLE_POLICY,
+            f"{PHARMACO}-data-access",
+            statement("ReadObjects", set_keys(Resource=[f"arn:aws:s3:::{RESULTS}/*"])),
+        ),
+        "GLZ-IAM-014",
+    ),
+    # GLZ-IAM-015: the auditor never reads genomic data
+    W(
+        "auditor: the deny on decrypting with the data key removed",
+        policy(ROLE_POLICY, AUDITOR_POLICY, drop_statement("DenyDataDecryption")),
+        "GLZ-IAM-015",
+    ),
+    W(
+        "auditor: the read deny no longer lists the variants bucket",
+        auditor_deny(
+            "DenyReadingGenomicData",
+            lambda s: s.update(Resource=[r for r in s["Resource"] if VARIANTS not in r]),
+        ),
+        "GLZ-IAM-015",
+    ),
+    W(
+        "auditor: the read deny covers current versions only (GetObjectVersion open)",
+        auditor_deny("DenyReadingGenomicData", set_keys(Action=["s3:GetObject"])),
+        "GLZ-IAM-015",
+    ),
+    W(
+        "auditor: the read deny applies only without TLS",
+        auditor_deny("DenyReadingGenomicData", set_keys(Condition={"Bool": {"aws:SecureTransport": "false"}})),
+        "GLZ-IAM-015",
+    ),
+    W(
+        "auditor: the read deny inverted to NotResource (everything but two tiers)",
+        auditor_deny(
+            "DenyReadingGenomicData",
+            set_keys(Resource=None, NotResource=[f"arn:aws:s3:::{AUDIT}/*", f"arn:aws:s3:::{RESULTS}/*"]),
+        ),
+        "GLZ-IAM-015",
+    ),
+    # GLZ-IAM-016: the reference file system stays read-only
+    W(
+        "file-system policy: ClientWrite beside ClientMount",
+        policy(
+            EFS_POLICY,
+            "compute-reference-policy",
+            statement(
+                "ReadOnlyMountThroughAccessPoint",
+                set_keys(Action=["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]),
+            ),
+        ),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "access point maps clients to root (uid 0, gid 0)",
+        set_prop(ACCESS_POINT, "compute-reference-read-only", "posixUser", {"uid": 0, "gid": 0}),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "access point without a POSIX user (clients keep their own uid, root included)",
+        drop_prop(ACCESS_POINT, "compute-reference-read-only", "posixUser"),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "an access point added from outside as root",
+        add(
+            ACCESS_POINT,
+            "reference-admin",
+            {"fileSystemId": FS_ID, "posixUser": {"uid": 0, "gid": 0}, "rootDirectory": {"path": "/reference"}},
+        ),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "alignment job role: inline ClientWrite and ClientRootAccess on the file system",
+        inline(
+            "compute-job-alignment",
+            JOB_ALIGNMENT,
+            {
+                "Sid": "Added",
+                "Effect": "Allow",
+                "Action": ["elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAccess"],
+                "Resource": FS_ARN,
+            },
+        ),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "variant-calling job role: AmazonElasticFileSystemClientReadWriteAccess attached",
+        attach(
+            "compute-job-variant-calling",
+            JOB_VARIANT_CALLING,
+            "arn:aws:iam::aws:policy/AmazonElasticFileSystemClientReadWriteAccess",
+        ),
+        "GLZ-IAM-016",
+    ),
+    # GLZ-KMS-001: rotation
+    W(
+        "compute key: enableKeyRotation unset (defaults false)",
+        drop_prop(KEY, "keys-compute", "enableKeyRotation"),
+        "GLZ-KMS-001",
+    ),
+    W(
+        "a key added from outside without rotation",
+        key("b7e1c0de-0000-4000-8000-000000000001", enableKeyRotation=False),
+        "GLZ-KMS-001",
+    ),
+    W(
+        "data key: rotation every 400 days",
+        set_prop(KEY, "keys-data", "rotationPeriodInDays", 400),
+        "GLZ-KMS-001",
+    ),
+    # GLZ-KMS-002: deletion window
+    W(
+        "logs key: deletion window 29 days",
+        set_prop(KEY, "keys-logs", "deletionWindowInDays", 29),
+        "GLZ-KMS-002",
+    ),
+    W(
+        "data key: deletion window 14 days",
+        set_prop(KEY, "keys-data", "deletionWindowInDays", 14),
+        "GLZ-KMS-002",
+    ),
+    W(
+        "a key added from outside with the 7-day minimum",
+        key("b7e1c0de-0000-4000-8000-000000000002", deletionWindowInDays=7),
+        "GLZ-KMS-002",
+    ),
+    # GLZ-KMS-004: symmetric encrypt/decrypt keys
+    W(
+        "logs key turned into an HMAC key",
+        combine(
+            set_prop(KEY, "keys-logs", "customerMasterKeySpec", "HMAC_256"),
+            set_prop(KEY, "keys-logs", "keyUsage", "GENERATE_VERIFY_MAC"),
+        ),
+        "GLZ-KMS-004",
+    ),
+    W(
+        "compute key for signing (keyUsage SIGN_VERIFY, ECC spec)",
+        combine(
+            set_prop(KEY, "keys-compute", "keyUsage", "SIGN_VERIFY"),
+            set_prop(KEY, "keys-compute", "customerMasterKeySpec", "ECC_NIST_P256"),
+        ),
+        "GLZ-KMS-004",
+    ),
+    W(
+        "a key added from outside: RSA_4096 encrypt/decrypt",
+        key("b7e1c0de-0000-4000-8000-000000000003", customerMasterKeySpec="RSA_4096"),
+        "GLZ-KMS-004",
+    ),
+    # GLZ-LOG-002: log file validation
+    W(
+        "trail: enableLogFileValidation unset (defaults false)",
+        drop_prop(TRAIL, "audit", "enableLogFileValidation"),
+        "GLZ-LOG-002",
+    ),
+    W(
+        "a second trail added from outside without validation",
+        add(
+            TRAIL,
+            "data-events-trail",
+            {
+                "name": "glz-demo-data-events",
+                "s3BucketName": AUDIT,
+                "kmsKeyId": f"arn:aws:kms:{REGION}:{ACCT}:key/25bbd72c-7ba7-5f2f-b76f-4fe1f40880e0",
+                "isMultiRegionTrail": True,
+                "enableLogging": True,
+                "enableLogFileValidation": False,
+            },
+        ),
+        "GLZ-LOG-002",
+    ),
+    # GLZ-LOG-003: trail under the log key
+    W(
+        "trail: kmsKeyId exported empty (SSE-S3)",
+        combine(
+            drop_prop(TRAIL, "audit", "kmsKeyId"),
+            lambda d: named(d, TRAIL, "audit")["outputs"].update(kmsKeyId=""),
+        ),
+        "GLZ-LOG-003",
+    ),
+    W(
+        "a second trail added from outside without a KMS key",
+        add(
+            TRAIL,
+            "data-events-trail",
+            {
+                "name": "glz-demo-data-events",
+                "s3BucketName": AUDIT,
+                "isMultiRegionTrail": True,
+                "enableLogging": True,
+                "enableLogFileValidation": True,
+            },
+        ),
+        "GLZ-LOG-003",
+    ),
+    # GLZ-LOG-008: alarm topic encryption
+    W(
+        "alarm topic: kmsMasterKeyId exported empty",
+        combine(
+            drop_prop(TOPIC, "audit-alarms", "kmsMasterKeyId"),
+            lambda d: named(d, TOPIC, "audit-alarms")["outputs"].update(kmsMasterKeyId=""),
+        ),
+        "GLZ-LOG-008",
+    ),
+    W(
+        "a pipeline-notification topic added from outside, unencrypted",
+        add(
+            TOPIC,
+            "pipeline-notifications",
+            {
+                "name": "glz-demo-pipeline-notifications",
+                "arn": f"arn:aws:sns:{REGION}:{ACCT}:glz-demo-pipeline-notifications",
+            },
+        ),
+        "GLZ-LOG-008",
+    ),
+    # GLZ-NET-001: flow logs of all traffic
+    W(
+        "flow log records rejected traffic only",
+        set_prop(FLOW_LOG, "network-flow-log", "trafficType", "REJECT"),
+        "GLZ-NET-001",
+    ),
+    W(
+        "flow log narrowed to one subnet",
+        combine(
+            drop_prop(FLOW_LOG, "network-flow-log", "vpcId"),
+            set_prop(FLOW_LOG, "network-flow-log", "subnetId", SUBNET_1A),
+            lambda d: named(d, FLOW_LOG, "network-flow-log")["propertyDependencies"].pop("vpcId"),
+        ),
+        "GLZ-NET-001",
+    ),
+    # GLZ-NET-002: the default security group allows nothing
+    W(
+        "default SG: the AWS default egress (all to 0.0.0.0/0) put back",
+        set_prop(
+            DEFAULT_SG,
+            "network-default-sg",
+            "egress",
+            [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}],
+        ),
+        "GLZ-NET-002",
+    ),
+    W(
+        "default SG: HTTPS from the VPC",
+        set_prop(
+            DEFAULT_SG,
+            "network-default-sg",
+            "ingress",
+            [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.40.0.0/16"]}],
+        ),
+        "GLZ-NET-002",
+    ),
+    # GLZ-NET-006: interface endpoints with private DNS
+    W(
+        "logs endpoint: privateDnsEnabled unset (defaults false)",
+        drop_prop(ENDPOINT, "network-logs", "privateDnsEnabled"),
+        "GLZ-NET-006",
+    ),
+    W(
+        "a VPC added from outside without interface endpoints",
+        add(VPC, "analytics-vpc", {"cidrBlock": "10.41.0.0/16", "enableDnsSupport": True}),
+        "GLZ-NET-006",
+    ),
+    # GLZ-NET-011: traffic stays inside the landing zone
+    W(
+        "compute SG: an egress rule from outside to 0.0.0.0/0 without NAT egress",
+        add(
+            SG_EGRESS,
+            "compute-sg-https-anywhere",
+            {
+                "securityGroupId": COMPUTE_SG,
+                "ipProtocol": "tcp",
+                "fromPort": 443,
+                "toPort": 443,
+                "cidrIpv4": "0.0.0.0/0",
+            },
+        ),
+        "GLZ-NET-011",
+    ),
+    W(
+        "compute SG: inline egress to ::/0",
+        set_prop(
+            SG,
+            "compute-sg",
+            "egress",
+            [{"protocol": "tcp", "fromPort": 443, "toPort": 443, "ipv6CidrBlocks": ["::/0"]}],
+        ),
+        "GLZ-NET-011",
+    ),
+    W(
+        "endpoints SG: admits all of 10.0.0.0/8, wider than the VPC",
+        edit_prop(SG, "network-endpoints", "ingress", lambda rules: rules[0].update(cidrBlocks=["10.0.0.0/8"])),
+        "GLZ-NET-011",
+    ),
+    W(
+        "an interface endpoint to another party's PrivateLink service",
+        add(
+            ENDPOINT,
+            "partner-sftp",
+            {
+                "serviceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0a1b2c3d4e5f60718",
+                "vpcEndpointType": "Interface",
+                "vpcId": VPC_ID,
+                "privateDnsEnabled": False,
+                "subnetIds": [SUBNET_1A],
+                "securityGroupIds": [ENDPOINTS_SG],
+            },
+        ),
+        "GLZ-NET-011",
+    ),
+    W(
+        "VPC peering with another account",
+        add(
+            PEERING,
+            "partner-peering",
+            {"vpcId": VPC_ID, "peerVpcId": "vpc-0feedfacecafe0001", "peerOwnerId": FOREIGN, "autoAccept": False},
+        ),
+        "GLZ-NET-011",
+    ),
+    # GLZ-PHI-001: services outside the AWS BAA
+    W(
+        "a Lightsail instance for a results portal",
+        add(
+            "aws:lightsail/instance:Instance",
+            "results-portal",
+            {"name": "glz-demo-portal", "blueprintId": "ubuntu_22_04"},
+        ),
+        "GLZ-PHI-001",
+    ),
+    W(
+        "an App Runner service for a variant browser",
+        add(
+            "aws:apprunner/service:Service",
+            "variant-browser",
+            {"serviceName": "glz-demo-variant-browser"},
+        ),
+        "GLZ-PHI-001",
+    ),
+    W(
+        "a Managed Grafana workspace over the job logs",
+        add(
+            "aws:grafana/workspace:Workspace",
+            "pipeline-dashboards",
+            {
+                "accountAccessType": "CURRENT_ACCOUNT",
+                "authenticationProviders": ["AWS_SSO"],
+                "permissionType": "SERVICE_MANAGED",
+            },
+        ),
+        "GLZ-PHI-001",
+    ),
+    # GLZ-PHI-002: resources the gate cannot classify
+    W(
+        "a bucket through the aws-native (Cloud Control) provider",
+        add("aws-native:s3:Bucket", "cc-results", {"bucketName": "glz-demo-cc-results"}),
+        "GLZ-PHI-002",
+    ),
+    W(
+        "a Google Cloud Storage bucket in the same stack",
+        add("gcp:storage/bucket:Bucket", "gcs-mirror", {"name": "glz-demo-gcs-mirror", "location": "US"}),
+        "GLZ-PHI-002",
+    ),
+    W(
+        "an AWS module the eligibility list does not name (Comprehend)",
+        add(
+            "aws:comprehend/documentClassifier:DocumentClassifier",
+            "report-classifier",
+            {"name": "glz-demo-report-classifier", "languageCode": "en"},
+        ),
+        "GLZ-PHI-002",
+    ),
+    # GLZ-S3-002: versioning
+    W(
+        "access-log bucket: versioning status Disabled",
+        edit_prop(
+            VERSIONING,
+            "data-access-logs-versioning",
+            "versioningConfiguration",
+            lambda v: v.update(status="Disabled"),
+        ),
+        "GLZ-S3-002",
+    ),
+    W(
+        "a bucket added from outside without versioning",
+        outside_bucket("exports"),
+        "GLZ-S3-002",
+    ),
+    # GLZ-S3-004: ACLs disabled
+    W(
+        "access-log bucket: BucketOwnerPreferred (ACLs back for log delivery)",
+        edit_prop(
+            OWNERSHIP, "data-access-logs-ownership", "rule", lambda r: r.update(objectOwnership="BucketOwnerPreferred")
+        ),
+        "GLZ-S3-004",
+    ),
+    W(
+        "variants bucket: ownership controls removed",
+        remove(OWNERSHIP, "data-variants-ownership"),
+        "GLZ-S3-004",
+    ),
+    # GLZ-S3-008: access logging and forceDestroy
+    W(
+        "results bucket: access logs to a bucket outside the stack",
+        set_prop(LOGGING, "data-results-logging", "targetBucket", "central-s3-logs-999988887777"),
+        "GLZ-S3-008",
+    ),
+    W(
+        "fastq bucket: access logs to the audit bucket instead",
+        set_prop(LOGGING, "data-fastq-logging", "targetBucket", AUDIT),
+        "GLZ-S3-008",
+    ),
+    W(
+        "variants bucket: forceDestroy on",
+        set_prop(BUCKET, "data-variants", "forceDestroy", True),
+        "GLZ-S3-008",
+    ),
+    # GLZ-S3-009: housekeeping lifecycle rules
+    W(
+        "fastq lifecycle: abort-incomplete-multipart rule removed",
+        drop_lifecycle_rule("data-fastq-lifecycle", "abort-incomplete-multipart-uploads"),
+        "GLZ-S3-009",
+    ),
+    W(
+        "alignments lifecycle: noncurrent-version rule Disabled",
+        lifecycle_rule(
+            "data-alignments-lifecycle", "expire-noncurrent-versions", lambda r: r.update(status="Disabled")
+        ),
+        "GLZ-S3-009",
+    ),
+    W(
+        "audit lifecycle: noncurrentVersionExpiration dropped from its rule",
+        lifecycle_rule("audit-bucket-lifecycle", "expire-noncurrent-versions", pop("noncurrentVersionExpiration")),
+        "GLZ-S3-009",
+    ),
+    # GLZ-S3-010: variants and reference never expire
+    W(
+        "reference lifecycle: objects expire on a date",
+        edit_prop(
+            LIFECYCLE,
+            "data-reference-lifecycle",
+            "rules",
+            lambda rules: rules.append(
+                {
+                    "id": "retire-grch37",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"date": "2027-01-01T00:00:00Z"},
+                }
+            ),
+        ),
+        "GLZ-S3-010",
+    ),
+    W(
+        "variants lifecycle: the noncurrent-version rule also expires current gVCFs",
+        lifecycle_rule(
+            "data-variants-lifecycle", "expire-noncurrent-versions", lambda r: r.update(expiration={"days": 1825})
+        ),
+        "GLZ-S3-010",
+    ),
+    W(
+        "variants lifecycle: scratch gVCFs under a prefix expire after 30 days",
+        edit_prop(
+            LIFECYCLE,
+            "data-variants-lifecycle",
+            "rules",
+            lambda rules: rules.append(
+                {"id": "gvcf-scratch", "status": "Enabled", "filter": {"prefix": "gvcf/"}, "expiration": {"days": 30}}
+            ),
+        ),
+        "GLZ-S3-010",
+    ),
+    # GLZ-S3-011 (advisory): raw, read and alignment tiers have tiering
+    W(
+        "bcl lifecycle: the Glacier tiering rule removed",
+        drop_lifecycle_rule("data-bcl-lifecycle", "tiering"),
+        "GLZ-S3-011",
+    ),
+    W(
+        "fastq lifecycle: the tiering rule Disabled",
+        lifecycle_rule("data-fastq-lifecycle", "tiering", lambda r: r.update(status="Disabled")),
+        "GLZ-S3-011",
+    ),
+    W(
+        "alignments lifecycle configuration removed",
+        remove(LIFECYCLE, "data-alignments-lifecycle"),
+        "GLZ-S3-011",
+    ),
+    # GLZ-S3-014: audit records indestructible
+    W(
+        "audit bucket: the destruction deny removed",
+        policy(BUCKET_POLICY, "audit-bucket-policy", drop_statement("DenyAuditRecordDestruction")),
+        "GLZ-S3-014",
+    ),
+    W(
+        "audit bucket: the destruction deny exempts the admin role",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            statement("DenyAuditRecordDestruction", set_keys(Condition={"ArnNotLike": {"aws:PrincipalArn": ADMIN}})),
+        ),
+        "GLZ-S3-014",
+    ),
+    W(
+        "audit bucket: the destruction deny applies only without MFA",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            statement(
+                "DenyAuditRecordDestruction",
+                set_keys(Condition={"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}),
+            ),
+        ),
+        "GLZ-S3-014",
+    ),
+    W(
+        "audit bucket: the destruction deny on the bucket ARN only (objects unguarded)",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            statement("DenyAuditRecordDestruction", set_keys(Resource=f"arn:aws:s3:::{AUDIT}")),
+        ),
+        "GLZ-S3-014",
+    ),
+    W(
+        "audit bucket: the destruction deny rewritten as NotPrincipal admin",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            statement("DenyAuditRecordDestruction", set_keys(Principal=None, NotPrincipal={"AWS": ADMIN})),
+        ),
+        "GLZ-S3-014",
+    ),
+    W(
+        "audit bucket: DeleteObjectVersion left out of the deny",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            statement(
+                "DenyAuditRecordDestruction",
+                lambda s: s.update(Action=[a for a in s["Action"] if a != "s3:DeleteObjectVersion"]),
+            ),
+        ),
+        "GLZ-S3-014",
+    ),
+    # GLZ-TAG-001: markings that understate what the stack is
+    W(
+        "results bucket marked DataClassification public",
+        edit_prop(BUCKET, "data-results", "tags", lambda t: t.update(DataClassification="public")),
+        "GLZ-TAG-001",
+    ),
+    W(
+        "provider default tags say internal",
+        edit_prop(
+            PROVIDER,
+            "aws",
+            "defaultTags",
+            in_json(lambda d: d["tags"].update(DataClassification="internal")),
+        ),
+        "GLZ-TAG-001",
+    ),
+    W(
+        "launch template marks job volumes public",
+        edit_prop(
+            LT,
+            "compute-launch-template",
+            "tagSpecifications",
+            lambda specs: specs[0]["tags"].update(DataClassification="public"),
+        ),
+        "GLZ-TAG-001",
+    ),
+    W(
+        "variants bucket: DataTier tag removed",
+        edit_prop(BUCKET, "data-variants", "tags", pop("DataTier")),
+        "GLZ-TAG-001",
+    ),
+]
+
+
+def second(typ: str, name: str, inputs: dict[str, Any]) -> Change:
+    """A second configuration resource for a bucket, added from outside: S3 keeps one versioning, ownership
+    or lifecycle configuration per bucket, so whichever resource is applied last replaces the component's."""
+    return add(typ, name, inputs)
+
+
+def outputs_only(typ: str, name: str, inputs: dict[str, Any], outputs: dict[str, Any]) -> Change:
+    """A resource added from outside whose ``outputs`` hold what the provider computes."""
+
+    def mutate(document: Document) -> None:
+        add(typ, name, inputs)(document)
+        named(document, typ, name)["outputs"].update(outputs)
+
+    return mutate
+
+
+GAPS: list[tuple[Weakening, str]] = [
+    (
+        W(
+            "reference file system: the AWS-managed EFS key, named by its alias ARN",
+            set_prop(EFS, "compute-reference", "kmsKeyId", f"arn:aws:kms:{REGION}:{ACCT}:alias/aws/elasticfilesystem"),
+            "GLZ-CMP-008",
+        ),
+        "the rule only asks that kmsKeyId is set; aws/elasticfilesystem is the AWS-managed key the rule exists to "
+        "refuse (GLZ-CMP-002 checks volumes against the stack's keys, GLZ-CMP-008 does not)",
+    ),
+    (
+        W(
+            "reference file system: encrypted under another account's key",
+            set_prop(EFS, "compute-reference", "kmsKeyId", FOREIGN_KEY),
+            "GLZ-CMP-008",
+        ),
+        "another account can disable the key (the reference genomes become unreadable) or schedule its deletion; "
+        "the rule promises the customer-managed data key, not any key",
+    ),
+    (
+        W(
+            "trail: encrypted under another account's key",
+            set_prop(TRAIL, "audit", "kmsKeyId", FOREIGN_KEY),
+            "GLZ-LOG-003",
+        ),
+        "the rule promises the landing zone's log key; another account that owns the key can disable it and so stop "
+        "CloudTrail delivering audit records",
+    ),
+    (
+        W(
+            "alarm topic: the AWS-managed aws/sns key",
+            set_prop(TOPIC, "audit-alarms", "kmsMasterKeyId", "alias/aws/sns"),
+            "GLZ-LOG-008",
+        ),
+        "the rule only asks that kmsMasterKeyId is set; alias/aws/sns is AWS-managed, not the customer-managed key "
+        "it promises (and CloudWatch cannot publish to a topic under aws/sns, so the alarms fall silent)",
+    ),
+    (
+        W(
+            "alarm topic: encrypted under another account's key",
+            set_prop(TOPIC, "audit-alarms", "kmsMasterKeyId", FOREIGN_KEY),
+            "GLZ-LOG-008",
+        ),
+        "a key another account controls: it can disable it and silence the security alarms",
+    ),
+    (
+        W(
+            "EBS default key: another account's key",
+            set_prop(EBS_DEFAULT_KEY, "security-ebs-default-key", "keyArn", FOREIGN_KEY),
+            "GLZ-ACC-006",
+        ),
+        "every new volume in the region is encrypted under a key the stack does not own (its remediation says "
+        "'with the compute key'); the rule reads only EncryptionByDefault.enabled",
+    ),
+    (
+        W(
+            "alignment: retries on every failure through evaluateOnExits RETRY '*'",
+            edit_prop(
+                JOB,
+                "compute-job-definition-alignment",
+                "retryStrategy",
+                lambda r: r.update(attempts=10, evaluateOnExits=[{"action": "RETRY", "onReason": "*"}]),
+            ),
+            "GLZ-CMP-007",
+        ),
+        "'retry only on infrastructure failures': the rule checks that evaluateOnExits exists, not what it retries; "
+        "RETRY on every reason re-runs failing (or misbehaving) jobs ten times",
+    ),
+    (
+        W(
+            "default SG: an ingress rule as a separate SecurityGroupIngressRule",
+            add(
+                SG_INGRESS,
+                "default-sg-https",
+                {
+                    "securityGroupId": "sg-77926491415ef70e3",
+                    "ipProtocol": "tcp",
+                    "fromPort": 443,
+                    "toPort": 443,
+                    "cidrIpv4": "10.40.0.0/16",
+                },
+            ),
+            "GLZ-NET-002",
+        ),
+        "the rule reads only the DefaultSecurityGroup's inline ingress/egress; a rule resource on the default "
+        "group's id (sg-77926491415ef70e3) opens it just the same",
+    ),
+    (
+        W(
+            "an Aurora cluster (encrypted) whose instance is publicly accessible",
+            combine(
+                add(
+                    RDS_CLUSTER,
+                    "variant-db",
+                    {
+                        "clusterIdentifier": "glz-demo-variant-db",
+                        "engine": "aurora-postgresql",
+                        "storageEncrypted": True,
+                        "kmsKeyId": DATA_KEY,
+                        "backupRetentionPeriod": 35,
+                    },
+                ),
+                add(
+                    RDS_CLUSTER_INSTANCE,
+                    "variant-db-1",
+                    {
+                        "clusterIdentifier": "glz-demo-variant-db",
+                        "engine": "aurora-postgresql",
+                        "instanceClass": "db.r7g.large",
+                        "publiclyAccessible": True,
+                    },
+                ),
+            ),
+            "GLZ-DATA-001",
+        ),
+        "Aurora sets publiclyAccessible on aws:rds/clusterInstance, a type the rule does not read: the database is "
+        "reachable from the internet",
+    ),
+    (
+        W(
+            "a Redshift cluster added, unencrypted and publicly accessible",
+            add(
+                REDSHIFT,
+                "warehouse",
+                {
+                    "clusterIdentifier": "glz-demo-warehouse",
+                    "nodeType": "ra3.xlplus",
+                    "encrypted": False,
+                    "publiclyAccessible": True,
+                },
+            ),
+            "GLZ-DATA-001",
+        ),
+        "a data warehouse is a database; the rule reads only RDS instances and clusters and DynamoDB tables",
+    ),
+    (
+        W(
+            "a DocumentDB cluster added, storage unencrypted",
+            add(
+                "aws:docdb/cluster:Cluster",
+                "sample-docs",
+                {"clusterIdentifier": "glz-demo-sample-docs", "storageEncrypted": False},
+            ),
+            "GLZ-DATA-001",
+        ),
+        "DocumentDB (like Neptune) is an RDS-family database under its own module, which the rule does not read",
+    ),
+    (
+        W(
+            "a DynamoDB table added without point-in-time recovery",
+            add(
+                DYNAMODB,
+                "sample-index",
+                {
+                    "name": "glz-demo-sample-index",
+                    "hashKey": "sampleId",
+                    "serverSideEncryption": {"enabled": True, "kmsKeyArn": DATA_KEY},
+                },
+            ),
+            "GLZ-DATA-002",
+        ),
+        "'databases keep automated backups': GLZ-DATA-001 reads DynamoDB tables, GLZ-DATA-002 does not, so a table "
+        "without pointInTimeRecovery cannot be restored",
+    ),
+    (
+        W(
+            "variants bucket: a second BucketVersioning from outside suspends versioning",
+            second(
+                VERSIONING,
+                "variants-versioning-override",
+                {"bucket": VARIANTS, "versioningConfiguration": {"status": "Suspended"}},
+            ),
+            "GLZ-S3-002",
+        ),
+        "s3_support.sibling() judges only the first configuration of a bucket; the second one, applied last, is "
+        "what S3 keeps",
+    ),
+    (
+        W(
+            "results bucket: a second BucketOwnershipControls from outside re-enables ACLs",
+            second(OWNERSHIP, "results-acl", {"bucket": RESULTS, "rule": {"objectOwnership": "ObjectWriter"}}),
+            "GLZ-S3-004",
+        ),
+        "same as above: only the first ownership configuration of the bucket is judged",
+    ),
+    (
+        W(
+            "variants bucket: a second lifecycle configuration without the housekeeping rules",
+            second(
+                LIFECYCLE,
+                "variants-infrequent-access",
+                {
+                    "bucket": VARIANTS,
+                    "rules": [
+                        {
+                            "id": "infrequent-access",
+                            "status": "Enabled",
+                            "filter": {"prefix": ""},
+                            "transitions": [{"days": 30, "storageClass": "STANDARD_IA"}],
+                        }
+                    ],
+                },
+            ),
+            "GLZ-S3-009",
+        ),
+        "S3 keeps one lifecycle configuration per bucket, so this one replaces the component's (and its "
+        "abort-multipart and noncurrent-version rules); the rule reads only the first",
+    ),
+    (
+        W(
+            "variants bucket: a second lifecycle configuration expires VCFs after a year",
+            second(
+                LIFECYCLE,
+                "variants-cleanup",
+                {
+                    "bucket": VARIANTS,
+                    "rules": [
+                        {"id": "cleanup", "status": "Enabled", "filter": {"prefix": ""}, "expiration": {"days": 365}}
+                    ],
+                },
+            ),
+            "GLZ-S3-010",
+        ),
+        "the expiring configuration replaces the component's in S3; the rule reads only the first configuration",
+    ),
+    (
+        W(
+            "conformance pack: S3_BUCKET_SSL_REQUESTS_ONLY scoped to a bucket that does not exist",
+            pack_template(
+                managed_rule(
+                    "S3_BUCKET_SSL_REQUESTS_ONLY",
+                    lambda p: p.update(
+                        Scope={"ComplianceResourceTypes": ["AWS::S3::Bucket"], "ComplianceResourceId": "no-such-bucket"}
+                    ),
+                )
+            ),
+            "GLZ-ACC-008",
+        ),
+        "the rule compares identifiers and InputParameters only; a Scope that matches nothing keeps the rule "
+        "deployed but evaluating no resource",
+    ),
+    (
+        W(
+            "an imported-material key (ExternalKey) added for data",
+            add(
+                "aws:kms/externalKey:ExternalKey",
+                "byok-data",
+                {
+                    "arn": f"arn:aws:kms:{REGION}:{ACCT}:key/byok-data",
+                    "deletionWindowInDays": 30,
+                    "keyUsage": "ENCRYPT_DECRYPT",
+                },
+            ),
+            "GLZ-KMS-001",
+        ),
+        "KMS cannot rotate imported key material automatically; the key rules read only aws:kms/key:Key",
+    ),
+    (
+        W(
+            "a replica of the data key in another region with a 7-day deletion window",
+            add(
+                "aws:kms/replicaKey:ReplicaKey",
+                "data-replica",
+                {
+                    "arn": f"arn:aws:kms:us-west-2:{ACCT}:key/mrk-0123456789abcdef",
+                    "primaryKeyArn": f"arn:aws:kms:{REGION}:{ACCT}:key/mrk-0123456789abcdef",
+                    "deletionWindowInDays": 7,
+                },
+            ),
+            "GLZ-KMS-002",
+        ),
+        "a replica key decrypts the same data; its deletion window is not read (aws:kms/replicaKey is not a Key)",
+    ),
+    (
+        W(
+            "an ECR registry policy lets another account replicate images into the registry",
+            add(
+                "aws:ecr/registryPolicy:RegistryPolicy",
+                "registry",
+                {
+                    "policy": resource_policy(
+                        {
+                            "Sid": "PartnerReplication",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": FOREIGN_ROOT},
+                            "Action": ["ecr:CreateRepository", "ecr:ReplicateImage"],
+                            "Resource": f"arn:aws:ecr:{REGION}:{ACCT}:repository/*",
+                        }
+                    )
+                },
+            ),
+            "GLZ-IAM-013",
+        ),
+        "another account can push images into this account's ECR, the registry GLZ-CMP-006 trusts for job images; "
+        "the access model reads repository policies, not the registry policy",
+    ),
+    (
+        W(
+            "a secret with an inline policy everyone may read",
+            add(
+                "aws:secretsmanager/secret:Secret",
+                "pipeline-token",
+                {
+                    "name": "glz-demo-pipeline-token",
+                    "arn": f"arn:aws:secretsmanager:{REGION}:{ACCT}:secret:glz-demo-pipeline-token-AbCdEf",
+                    "policy": resource_policy(
+                        {
+                            "Sid": "Everyone",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": "*"},
+                            "Action": "secretsmanager:GetSecretValue",
+                            "Resource": "*",
+                        }
+                    ),
+                },
+            ),
+            "GLZ-IAM-013",
+        ),
+        "aws:secretsmanager/secret:Secret takes its resource policy inline (policy); the model reads only the "
+        "separate SecretPolicy resource",
+    ),
+    (
+        W(
+            "compute SG: egress to a prefix list that holds the whole internet",
+            combine(
+                add(
+                    "aws:ec2/managedPrefixList:ManagedPrefixList",
+                    "everywhere",
+                    {
+                        "name": "glz-demo-everywhere",
+                        "addressFamily": "IPv4",
+                        "maxEntries": 2,
+                        "entries": [{"cidr": "0.0.0.0/1"}, {"cidr": "128.0.0.0/1"}],
+                        "arn": f"arn:aws:ec2:{REGION}:{ACCT}:prefix-list/pl-0123456789abcdef0",
+                        "id": "pl-0123456789abcdef0",
+                    },
+                ),
+                add(
+                    SG_EGRESS,
+                    "compute-sg-https-to-list",
+                    {
+                        "securityGroupId": COMPUTE_SG,
+                        "ipProtocol": "tcp",
+                        "fromPort": 443,
+                        "toPort": 443,
+                        "prefixListId": "pl-0123456789abcdef0",
+                    },
+                ),
+            ),
+            "GLZ-NET-011",
+        ),
+        "GLZ-NET-011 reads CIDR fields only (GLZ-NET-003 resolves prefix lists for ingress); egress to a stack "
+        "prefix list of 0.0.0.0/1 + 128.0.0.0/1 goes everywhere without NAT egress chosen",
+    ),
+    (
+        W(
+            "accepting another account's peering request",
+            outputs_only(
+                "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter",
+                "partner-accept",
+                {"vpcPeeringConnectionId": "pcx-0123456789abcdef0", "autoAccept": True},
+                {"peerOwnerId": FOREIGN, "peerVpcId": "vpc-0feedfacecafe0001", "vpcId": VPC_ID},
+            ),
+            "GLZ-NET-011",
+        ),
+        "'no VPC peers with another account': the rule reads VpcPeeringConnection (a request this stack makes), "
+        "not the accepter of a request another account made",
+    ),
+    (
+        W(
+            "alignment: awslogs to the same group name in another region, created on demand",
+            container(
+                "alignment",
+                lambda c: c["logConfiguration"]["options"].update(
+                    {"awslogs-region": "eu-west-1", "awslogs-create-group": "true"}
+                ),
+            ),
+            "GLZ-CMP-014",
+        ),
+        "the group is matched by name only; in eu-west-1 it is a group the stack does not own (created without the "
+        "log key or retention), and job output leaves the stack's region",
+    ),
+    (
+        W(
+            "an F1 instance launched beside Batch",
+            add(
+                INSTANCE,
+                "fpga-dev",
+                {
+                    "instanceType": "f1.2xlarge",
+                    "ami": "ami-0abcdef1234567890",
+                    "subnetId": SUBNET_1A,
+                    "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
+                },
+            ),
+            "GLZ-CMP-005",
+        ),
+        "'FPGA compute uses F2 instances only' is checked on Batch compute environments only (minor: AWS no longer "
+        "launches F1, so this fails at deploy time rather than weakening anything that runs)",
+    ),
+]
+"""Weakenings no rule catches yet, each with why it weakens the property (see the module docstring)."""
