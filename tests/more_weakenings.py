@@ -1756,3 +1756,13 @@ GAPS: list[tuple[Weakening, str]] = [
     ),
 ]
 """Weakenings no rule catches yet, each with why it weakens the property (see the module docstring)."""
+
+# Gaps closed since they were found (the rules now judge key ownership, every sibling configuration, more
+# database and key types, inline secret and registry policies, retry patterns, pack scopes, log regions and
+# peering accepters): they join the corpus, so a regression fails the suite.
+STILL_OPEN = {
+    "compute SG: egress to a prefix list that holds the whole internet",
+    "an F1 instance launched beside Batch",
+}
+CORPUS += [w for w, _why in GAPS if w.name not in STILL_OPEN]
+GAPS = [(w, why) for w, why in GAPS if w.name in STILL_OPEN]

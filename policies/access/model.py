@@ -279,7 +279,7 @@ class AccessModel:
             for key in {arn, str(view.get("keyId") or ""), str(view.get("id") or "")} - {""}:
                 self.key_arns[key] = view.urn
             self.resource_policies[f"kms:{view.urn}"] = statements(view.get("policy"), f"key policy of {view.name}")
-        for view in stack.of_type(TOPIC_T, QUEUE_T):
+        for view in stack.of_type(TOPIC_T, QUEUE_T, "aws:secretsmanager/secret:Secret"):
             if view.get("policy"):
                 key = str(view.get("arn") or view.urn)
                 self.resource_policies[key] += statements(view.get("policy"), f"policy of {view.name}")
@@ -288,6 +288,9 @@ class AccessModel:
             key = str(view.get("arn"))
             self.resource_policies[key] += statements(view.get("policy"), f"topic policy {view.name}")
             self.policy_owners[key] = view.urn
+        for view in stack.of_type("aws:ecr/registryPolicy:RegistryPolicy"):
+            self.resource_policies["ecr-registry"] += statements(view.get("policy"), f"registry policy {view.name}")
+            self.policy_owners["ecr-registry"] = view.urn
         for view in stack.of_type(QUEUE_POLICY_T, REPOSITORY_POLICY_T, EFS_POLICY_T, SECRET_POLICY_T):
             target = view.get("queueUrl") or view.get("repository") or view.get("fileSystemId") or view.get("secretArn")
             self.resource_policies[str(target)] += statements(view.get("policy"), f"resource policy {view.name}")

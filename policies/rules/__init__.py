@@ -6,7 +6,19 @@ from importlib import import_module
 
 from policies.framework import Rule
 
-DOMAINS = ("encryption", "storage", "network", "audit", "identity", "compute", "account", "eligibility", "data_access", "markings", "datastores")
+DOMAINS = (
+    "encryption",
+    "storage",
+    "network",
+    "audit",
+    "identity",
+    "compute",
+    "account",
+    "eligibility",
+    "data_access",
+    "markings",
+    "datastores",
+)
 
 
 def _collect() -> list[Rule]:

@@ -28,6 +28,7 @@ from policies.framework import (
 from policies.rules import s3_support as s3
 from policies.rules.audit import audit_buckets, is_false, is_true, label, refers_to, region_of
 from policies.rules.audit import block as nested
+from policies.rules.encryption import foreign_key
 
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 
@@ -412,6 +413,10 @@ def ebs_default(stack: StackView) -> Iterator[Violation]:
     for setting in settings:
         if setting.get("enabled") is False:
             yield Violation(setting.urn, "EBS encryption by default is disabled")
+    for default_key in stack.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey"):
+        problem = foreign_key(stack, default_key.get("keyArn"))
+        if problem:
+            yield Violation(default_key.urn, f"default EBS key: {problem}")
 
 
 @stack_rule(
@@ -488,6 +493,34 @@ def _expected_pack() -> dict[str, dict[str, str]]:
     return {i: catalog.get(i, {}) for i in sorted(named)}
 
 
+@cache
+def _catalog_scopes() -> dict[str, tuple[str, ...]]:
+    rules = yaml.safe_load(files("controls").joinpath("mapping/config_rules.yaml").read_text())["rules"]
+    return {str(r["identifier"]): tuple(sorted(map(str, r.get("scope") or ()))) for r in rules}
+
+
+def _pack_scope_problems(template: object) -> list[str]:
+    """Managed rules whose Scope differs from the catalog's: narrowed to one resource or tag (or to other
+    types), a rule evaluates nothing the matrix relies on."""
+    try:
+        document = yaml.safe_load(template) if isinstance(template, str) else None
+    except yaml.YAMLError:
+        return []
+    resources = (document or {}).get("Resources") or {} if isinstance(document, dict) else {}
+    problems = []
+    for body in resources.values():
+        properties = (body or {}).get("Properties") or {} if isinstance(body, dict) else {}
+        identifier = str((properties.get("Source") or {}).get("SourceIdentifier"))
+        scope = properties.get("Scope") or {}
+        if identifier not in _catalog_scopes() or not isinstance(scope, dict):
+            continue
+        types = tuple(sorted(map(str, scope.get("ComplianceResourceTypes") or ())))
+        narrowed = [k for k in scope if k != "ComplianceResourceTypes"]
+        if narrowed or types != _catalog_scopes()[identifier]:
+            problems.append(f"{identifier} (scope {scope})")
+    return problems
+
+
 @stack_rule(
     "GLZ-ACC-008",
     "aws-config-conformance-pack",
@@ -513,6 +546,11 @@ def conformance_pack(stack: StackView) -> Iterator[Violation]:
         missing = sorted(set(expected) - set(deployed))
         if missing:
             yield Violation(pack.urn, f"conformance pack lacks rules the control matrix names: {', '.join(missing)}")
+        scoped = _pack_scope_problems(pack.get("templateBody"))
+        if scoped:
+            yield Violation(
+                pack.urn, f"conformance pack rules evaluate less than the catalog says: {', '.join(scoped)}"
+            )
         changed = sorted(i for i in set(expected) & set(deployed) if deployed[i] != expected[i])
         for identifier in changed:
             yield Violation(

@@ -25,6 +25,7 @@ from policies.framework import (
     stack_rule,
 )
 from policies.rules import s3_support as s3
+from policies.rules.encryption import foreign_key
 from policies.rules.filter_patterns import watches
 
 TRAIL = "aws:cloudtrail/trail:Trail"
@@ -389,6 +390,8 @@ def trail_kms(resource: View, stack: StackView) -> Iterator[str]:
     """Trail logs are encrypted with the customer-managed log key."""
     if not resource.get("kmsKeyId"):
         yield "trail logs are not encrypted with a customer-managed key"
+    elif foreign_key(stack, resource.get("kmsKeyId")):
+        yield f"trail key {foreign_key(stack, resource.get('kmsKeyId'))}"
 
 
 @stack_rule(
@@ -781,3 +784,5 @@ def topics(resource: View, stack: StackView) -> Iterator[str]:
     """Alarm notifications are encrypted at rest with a customer-managed key."""
     if not resource.get("kmsMasterKeyId"):
         yield "topic is not encrypted with a customer-managed key"
+    elif foreign_key(stack, resource.get("kmsMasterKeyId")):
+        yield f"topic key {foreign_key(stack, resource.get('kmsMasterKeyId'))}"

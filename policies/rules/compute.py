@@ -32,6 +32,7 @@ from policies.framework import (
     stack_rule,
 )
 from policies.rules import s3_support
+from policies.rules.encryption import foreign_key
 
 LAUNCH_TEMPLATE = ("aws:ec2/launchTemplate:LaunchTemplate",)
 COMPUTE_ENV = ("aws:batch/computeEnvironment:ComputeEnvironment",)
@@ -137,16 +138,8 @@ def ebs(resource: View, stack: StackView) -> Iterator[str]:
             yield f"volume {mapping.get('deviceName')} is not encrypted"
         elif not volume.get("kmsKeyId"):
             yield f"volume {mapping.get('deviceName')} uses the AWS-managed EBS key"
-        elif _stack_keys(stack) and str(volume.get("kmsKeyId")) not in _stack_keys(stack):
-            yield f"volume {mapping.get('deviceName')} is encrypted with {volume.get('kmsKeyId')}, not a key of the stack"
-
-
-def _stack_keys(stack: StackView) -> set[str]:
-    """Every way the stack's own KMS keys are named (ARN, key id, alias ARN and name)."""
-    found = {str(k.get(p)) for k in stack.of_type("aws:kms/key:Key") for p in ("arn", "keyId", "id") if k.get(p)}
-    for alias in stack.of_type("aws:kms/alias:Alias"):
-        found |= {str(alias.get(p)) for p in ("arn", "name") if alias.get(p)}
-    return found
+        elif foreign_key(stack, volume.get("kmsKeyId")):
+            yield f"volume {mapping.get('deviceName')}: {foreign_key(stack, volume.get('kmsKeyId'))}"
 
 
 def _identities_of(stack: StackView, *types: str) -> set[str]:
@@ -405,8 +398,15 @@ def job_bounds(resource: View, stack: StackView) -> Iterator[str]:
             yield "container runs privileged"
     if not (resource.get("timeout") or {}).get("attemptDurationSeconds"):
         yield "job has no timeout"
-    if not (resource.get("retryStrategy") or {}).get("evaluateOnExits"):
+    exits = (resource.get("retryStrategy") or {}).get("evaluateOnExits")
+    if not exits:
         yield "retries are not limited to host (spot) terminations"
+    for condition in as_list(exits):
+        if not isinstance(condition, dict) or str(condition.get("action", "")).upper() != "RETRY":
+            continue
+        patterns = [str(condition.get(k)) for k in ("onReason", "onStatusReason", "onExitCode") if condition.get(k)]
+        if not patterns or all(p.strip("*") == "" for p in patterns):
+            yield "a RETRY condition matches every failure, not only host terminations"
 
 
 @resource_rule(
@@ -423,6 +423,8 @@ def efs(resource: View, stack: StackView) -> Iterator[str]:
         yield "file system is not encrypted"
     elif not resource.get("kmsKeyId"):
         yield "file system uses the AWS-managed EFS key"
+    elif foreign_key(stack, resource.get("kmsKeyId")):
+        yield f"file system key {foreign_key(stack, resource.get('kmsKeyId'))}"
 
 
 def _host_path_allowed(path: Any) -> bool:
@@ -845,7 +847,13 @@ def job_logs(stack: StackView) -> Iterator[Violation]:
         for container in job_containers(definition):
             config = _dict(container.props.get("logConfiguration"))
             driver = config.get("logDriver")
-            group = _dict(config.get("options")).get("awslogs-group")
+            options = _dict(config.get("options"))
+            group = options.get("awslogs-group")
+            region = options.get("awslogs-region")
+            if region and _region(stack) and str(region) != _region(stack):
+                yield Violation(definition.urn, f"{container.where} logs to region {region}, outside the stack's")
+            if str(options.get("awslogs-create-group", "")).lower() == "true":
+                yield Violation(definition.urn, f"{container.where} lets the log driver create its own group")
             if driver != "awslogs":
                 yield Violation(
                     definition.urn, f"{container.where} logs with {driver or 'the default driver'}, not awslogs"

@@ -8,6 +8,12 @@ from collections.abc import Iterator
 from policies.framework import Requirements, StackView, View, Violation, resource_rule, stack_rule
 
 DATABASES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
+OTHER_DATABASES = (
+    "aws:rds/clusterInstance:ClusterInstance",
+    "aws:docdb/cluster:Cluster",
+    "aws:neptune/cluster:Cluster",
+    "aws:redshift/cluster:Cluster",
+)
 AT_REST = Requirements(
     r2=("3.13.16", "3.13.1"), r3=("03.13.08", "03.13.01"), hipaa=("164.312(a)(2)(iv)", "164.312(a)(1)")
 )
@@ -29,7 +35,7 @@ def _true(value: object) -> bool:
 def databases(stack: StackView) -> Iterator[Violation]:
     """Databases encrypt at rest under a customer-managed key and are never reachable from the internet (a
     stack with none passes: the landing zone builds none, this catches one added beside it)."""
-    for resource in stack.of_type(*DATABASES, "aws:dynamodb/table:Table"):
+    for resource in stack.of_type(*DATABASES, *OTHER_DATABASES, "aws:dynamodb/table:Table"):
         for message in _database_problems(resource):
             yield Violation(resource.urn, f"{resource.name}: {message}")
 
@@ -40,7 +46,16 @@ def _database_problems(resource: View) -> Iterator[str]:
         if not _true(sse.get("enabled")) or not sse.get("kmsKeyArn"):
             yield "table is not encrypted with a customer-managed key"
         return
-    if not _true(resource.get("storageEncrypted")):
+    if resource.type == "aws:rds/clusterInstance:ClusterInstance":
+        if _true(resource.get("publiclyAccessible")):
+            yield "cluster instance is publicly accessible"
+        return  # storage encryption is the cluster's
+    encrypted = (
+        resource.get("encrypted")
+        if resource.type == "aws:redshift/cluster:Cluster"
+        else resource.get("storageEncrypted")
+    )
+    if not _true(encrypted):
         yield "storage is not encrypted"
     elif not resource.get("kmsKeyId"):
         yield "storage uses the AWS-managed key, not a customer-managed one"
@@ -51,13 +66,17 @@ def _database_problems(resource: View) -> Iterator[str]:
 @resource_rule(
     "GLZ-DATA-002",
     "data-stores-recoverable",
-    (*DATABASES, "aws:efs/fileSystem:FileSystem"),
+    (*DATABASES, "aws:efs/fileSystem:FileSystem", "aws:dynamodb/table:Table"),
     "medium",
     RECOVERY,
     "Keep the EFS backup policy ENABLED (ReferenceData); give databases at least 7 days of automated backups.",
 )
 def recoverable(resource: View, stack: StackView) -> Iterator[str]:
     """File systems are in AWS Backup and databases keep automated backups, so a loss can be undone."""
+    if resource.type == "aws:dynamodb/table:Table":
+        if not _true((resource.get("pointInTimeRecovery") or {}).get("enabled")):
+            yield "point-in-time recovery is off"
+        return
     if resource.type == "aws:efs/fileSystem:FileSystem":
         policies = [
             p

@@ -21,16 +21,39 @@ KEY_ACTIONS = (
 KEY_MANAGEMENT = Requirements(r2=("3.13.10",), r3=("03.13.10",), hipaa=("164.312(a)(2)(iv)",))
 
 
+def own_keys(stack: StackView) -> set[str]:
+    """Every way the stack's own KMS keys are named (ARN, key id, alias ARN and name): a key reference
+    outside this set is an AWS-managed key or another account's, which the stack cannot hold to its policy."""
+    found = {str(k.get(p)) for k in stack.of_type("aws:kms/key:Key") for p in ("arn", "keyId", "id") if k.get(p)}
+    for alias in stack.of_type("aws:kms/alias:Alias"):
+        found |= {str(alias.get(p)) for p in ("arn", "name") if alias.get(p)}
+    return found
+
+
+def foreign_key(stack: StackView, reference: object) -> str | None:
+    """Why a key reference is not one of the stack's keys, or None when it is (or the stack has none)."""
+    keys = own_keys(stack)
+    if not reference or not keys or str(reference) in keys:
+        return None
+    if "alias/aws/" in str(reference):
+        return f"{reference} is an AWS-managed key"
+    return f"{reference} is not a key of the stack"
+
+
 @resource_rule(
     "GLZ-KMS-001",
     "kms-key-rotation-enabled",
-    KEY,
+    (*KEY, "aws:kms/externalKey:ExternalKey"),
     "high",
     KEY_MANAGEMENT,
     "Set enable_key_rotation=True (EncryptionKeys does this by default).",
 )
 def key_rotation(resource: View, stack: StackView) -> Iterator[str]:
-    """Customer-managed keys rotate their key material automatically (at most yearly)."""
+    """Customer-managed keys rotate their key material automatically (at most yearly); imported key material
+    (an external key) cannot rotate automatically, so it does not belong in the landing zone."""
+    if resource.type == "aws:kms/externalKey:ExternalKey":
+        yield "imported key material cannot rotate automatically"
+        return
     if resource.get("enableKeyRotation") is not True:
         yield "key rotation is off"
     period = resource.get("rotationPeriodInDays")
@@ -41,7 +64,12 @@ def key_rotation(resource: View, stack: StackView) -> Iterator[str]:
 @resource_rule(
     "GLZ-KMS-002",
     "kms-key-deletion-window-30-days",
-    KEY,
+    (
+        *KEY,
+        "aws:kms/replicaKey:ReplicaKey",
+        "aws:kms/externalKey:ExternalKey",
+        "aws:kms/replicaExternalKey:ReplicaExternalKey",
+    ),
     "medium",
     KEY_MANAGEMENT,
     "Set deletion_window_in_days=30 so a scheduled deletion can be noticed and cancelled.",

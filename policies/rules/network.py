@@ -327,6 +327,13 @@ def default_sg(resource: View, stack: StackView) -> Iterator[str]:
         yield "default security group has ingress rules"
     if as_list(resource.get("egress")):
         yield "default security group has egress rules"
+    identities = {str(resource.get(k)) for k in ("id", "arn") if resource.get(k)}
+    for rule in stack.of_type(SG_INGRESS_RULE, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", SG_RULE):
+        if str(rule.get("securityGroupId")) in identities or (
+            resource.urn in (rule.property_dependencies.get("securityGroupId") or [])
+            and rule.get("securityGroupId") is None
+        ):
+            yield f"rule {rule.name} added to the default security group"
 
 
 def _sources(stack: StackView, rule: View, entry: dict[str, Any], prop: str) -> AddressSet:
@@ -1070,6 +1077,10 @@ def traffic_inside(stack: StackView) -> Iterator[Violation]:
                 yield Violation(
                     endpoint.urn, f"endpoint {endpoint.name} lets data into other accounts' DynamoDB tables"
                 )
+    for accepter in index.of_type("aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"):
+        owner = accepter.get("peerOwnerId")
+        if not owner or str(owner) != stack.account_id:
+            yield Violation(accepter.urn, f"{accepter.name} accepts a peering from account {owner or 'unknown'}")
     for peering in index.of_type(PEERING):
         owner = peering.get("peerOwnerId")
         if owner and str(owner) != stack.account_id:

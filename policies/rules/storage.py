@@ -58,11 +58,11 @@ def sse_kms(stack: StackView) -> Iterator[Violation]:
     tiers = s3.classify(stack)
 
     def check(bucket: View) -> Iterator[str]:
-        config = s3.sibling(stack, bucket, s3.ENCRYPTION)
-        if config is None:
+        configs = s3.siblings(stack, bucket, s3.ENCRYPTION)  # a second one may be the one applied last
+        if not configs:
             yield "no default encryption configuration"
             return
-        rules = as_list(config.get("rules"))
+        rules = [r for config in configs for r in as_list(config.get("rules"))]
         if not rules:
             yield "encryption configuration has no rule"
         for rule in rules:
@@ -90,10 +90,11 @@ def versioning(stack: StackView) -> Iterator[Violation]:
     """Every bucket keeps versions, so an overwrite or delete can be undone."""
 
     def check(bucket: View) -> Iterator[str]:
-        config = s3.sibling(stack, bucket, s3.VERSIONING)
-        status = ((config.get("versioningConfiguration") or {}).get("status")) if config else None
-        if status != "Enabled":
-            yield f"versioning is {status or 'not configured'}"
+        configs = s3.siblings(stack, bucket, s3.VERSIONING)
+        statuses = [(c.get("versioningConfiguration") or {}).get("status") for c in configs] or [None]
+        for status in statuses:
+            if status != "Enabled":
+                yield f"versioning is {status or 'not configured'}"
 
     yield from _each_bucket(stack, check)
 
@@ -112,11 +113,11 @@ def public_access_block(stack: StackView) -> Iterator[Violation]:
     """Every bucket blocks public ACLs and policies with all four public-access-block settings."""
 
     def check(bucket: View) -> Iterator[str]:
-        block = s3.sibling(stack, bucket, s3.PUBLIC_ACCESS_BLOCK)
-        if block is None:
+        blocks = s3.siblings(stack, bucket, s3.PUBLIC_ACCESS_BLOCK)
+        if not blocks:
             yield "no public access block"
             return
-        off = [flag for flag in PUBLIC_FLAGS if block.get(flag) is not True]
+        off = sorted({flag for block in blocks for flag in PUBLIC_FLAGS if block.get(flag) is not True})
         if off:
             yield f"public access block flags off: {', '.join(off)}"
 
@@ -134,10 +135,10 @@ def ownership(stack: StackView) -> Iterator[Violation]:
     """Every bucket disables ACLs (BucketOwnerEnforced), so access is decided by policies alone."""
 
     def check(bucket: View) -> Iterator[str]:
-        controls = s3.sibling(stack, bucket, s3.OWNERSHIP)
-        value = ((controls.get("rule") or {}).get("objectOwnership")) if controls else None
-        if value != "BucketOwnerEnforced":
-            yield f"object ownership is {value or 'not configured'}; ACLs stay enabled"
+        values = [(c.get("rule") or {}).get("objectOwnership") for c in s3.siblings(stack, bucket, s3.OWNERSHIP)]
+        for value in values or [None]:
+            if value != "BucketOwnerEnforced":
+                yield f"object ownership is {value or 'not configured'}; ACLs stay enabled"
 
     yield from _each_bucket(stack, check)
 
@@ -309,9 +310,16 @@ def access_logging(stack: StackView) -> Iterator[Violation]:
             )
 
 
+def _rule_sets(stack: StackView, bucket: View) -> list[list[dict]]:
+    """The enabled rules of each lifecycle configuration of a bucket (S3 keeps whichever is applied last)."""
+    return [
+        [r for r in as_list(c.get("rules")) if r.get("status") == "Enabled"]
+        for c in s3.siblings(stack, bucket, s3.LIFECYCLE)
+    ]
+
+
 def _rules(stack: StackView, bucket: View) -> list[dict]:
-    config = s3.sibling(stack, bucket, s3.LIFECYCLE)
-    return [r for r in as_list(config.get("rules")) if r.get("status") == "Enabled"] if config else []
+    return [r for rules in _rule_sets(stack, bucket) for r in rules]
 
 
 @stack_rule(
@@ -325,11 +333,11 @@ def housekeeping(stack: StackView) -> Iterator[Violation]:
     """Every bucket aborts incomplete multipart uploads and expires noncurrent versions."""
 
     def check(bucket: View) -> Iterator[str]:
-        rules = _rules(stack, bucket)
-        if not any(r.get("abortIncompleteMultipartUpload") for r in rules):
-            yield "no rule aborts incomplete multipart uploads"
-        if not any(r.get("noncurrentVersionExpiration") for r in rules):
-            yield "no rule expires noncurrent versions"
+        for rules in _rule_sets(stack, bucket) or [[]]:
+            if not any(r.get("abortIncompleteMultipartUpload") for r in rules):
+                yield "no rule aborts incomplete multipart uploads"
+            if not any(r.get("noncurrentVersionExpiration") for r in rules):
+                yield "no rule expires noncurrent versions"
 
     yield from _each_bucket(stack, check)
 
