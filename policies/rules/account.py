@@ -7,7 +7,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 import yaml
@@ -446,7 +446,7 @@ CONFORMANCE_PACK = "aws:cfg/conformancePack:ConformancePack"
 def _config_rule_owners(template: object) -> list[str]:
     """Source owners of the AWS::Config::ConfigRule resources in a conformance pack template."""
     try:
-        document = yaml.safe_load(template) if isinstance(template, str) else None
+        document = _parsed(template) if isinstance(template, str) else None
     except yaml.YAMLError:
         return []
     resources = (document or {}).get("Resources") or {} if isinstance(document, dict) else {}
@@ -460,7 +460,7 @@ def _config_rule_owners(template: object) -> list[str]:
 def _config_rule_parameters(template: object) -> dict[str, dict[str, str]]:
     """SourceIdentifier -> InputParameters (as strings) of every managed rule in a pack template."""
     try:
-        document = yaml.safe_load(template) if isinstance(template, str) else None
+        document = _parsed(template) if isinstance(template, str) else None
     except yaml.YAMLError:
         return {}
     resources = (document or {}).get("Resources") or {} if isinstance(document, dict) else {}
@@ -474,6 +474,12 @@ def _config_rule_parameters(template: object) -> dict[str, dict[str, str]]:
                 {str(k): str(v) for k, v in parameters.items()} if isinstance(parameters, dict) else {}
             )
     return found
+
+
+@lru_cache(maxsize=64)
+def _parsed(template: str) -> object:
+    """A pack template parsed once (with the C loader where PyYAML has it): three checks read each one."""
+    return yaml.load(template, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 @cache
@@ -503,7 +509,7 @@ def _pack_scope_problems(template: object) -> list[str]:
     """Managed rules whose Scope differs from the catalog's: narrowed to one resource or tag (or to other
     types), a rule evaluates nothing the matrix relies on."""
     try:
-        document = yaml.safe_load(template) if isinstance(template, str) else None
+        document = _parsed(template) if isinstance(template, str) else None
     except yaml.YAMLError:
         return []
     resources = (document or {}).get("Resources") or {} if isinstance(document, dict) else {}

@@ -118,20 +118,32 @@ def audit_plane_targets(stack: StackView) -> dict[str, list[str]]:
     return targets
 
 
-def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]]) -> list[str]:
-    """The actions of ``asks`` the actor can perform on some of their resources. Actions its own policies
-    cannot grant are skipped unless a resource policy of one of their resources could (keeps this linear)."""
-    own = model.principals.get(actor.name)
-    found: set[str] = set()
+Asks = dict[str, tuple[list[str], list[str]]]  # action -> (every ARN to try, those whose policy can grant)
+
+
+def grouped(model: AccessModel, asks: list[tuple[str, str]]) -> Asks:
+    """Asks by action, with the ARNs whose resource policy has an Allow picked out once for every principal."""
+    by_action: dict[str, list[str]] = {}
     for action, arn in asks:
-        if action in found:
-            continue
-        if own is not None and (
-            own.denied_everywhere(action) or (not own.may(action) and not model.could_grant(actor, arn))
-        ):
-            continue
-        if model.decide(actor, action, arn, DIRECT):
-            found.add(action)
+        by_action.setdefault(action, []).append(arn)
+    return {a: (arns, [arn for arn in arns if model.has_allows(arn)]) for a, arns in by_action.items()}
+
+
+def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]] | Asks) -> list[str]:
+    """The actions of ``asks`` the actor can perform on some of their resources. An action its own policies
+    cannot grant is tried only on resources whose policy could name it (keeps this linear)."""
+    if not isinstance(asks, dict):
+        asks = grouped(model, asks)
+    own = model.principals.get(actor.name)
+    found = []
+    for action, (arns, with_policies) in asks.items():
+        if own is not None:
+            if own.denied_everywhere(action):
+                continue
+            if not own.may(action):
+                arns = [a for a in with_policies if model.could_grant(actor, a)]
+        if any(model.decide(actor, action, arn, DIRECT) for arn in arns):
+            found.append(action)
     return sorted(found)
 
 
@@ -231,9 +243,10 @@ def audit_plane(stack: StackView) -> Iterator[Violation]:
     alarms and their topic, the keys, and the audit and access-log buckets."""
     model = model_of(stack)
     targets = audit_plane_targets(stack)
-    asks = [
-        (action, arn) for svc, actions in audit_plane_actions().items() for action in actions for arn in targets[svc]
-    ]
+    asks = grouped(
+        model,
+        [(action, arn) for svc, actions in audit_plane_actions().items() for action in actions for arn in targets[svc]],
+    )
     for principal in model.principals.values():
         reached = _first(model, principal.actor, asks)
         if reached:
