@@ -91,7 +91,8 @@ def add(typ: str, name: str, props: dict | None = None, refs: dict | None = None
             target = find(document, target_type, target_name)[0]
             values[prop] = UNKNOWN if key is None else _output(document, target_type, target_name, key)
             dependencies.setdefault(prop, []).append(target["urn"])
-        stack = next(r["urn"] for r in resources(document) if r["type"] == "pulumi:pulumi:Stack")
+        # a component-only build (tests.test_network.build) may have no Stack resource: then no parent
+        stack = next((r["urn"] for r in resources(document) if r["type"] == "pulumi:pulumi:Stack"), None)
         identity = id_ or f"{name}-0123456789"
         resources(document).append(
             {
@@ -99,7 +100,7 @@ def add(typ: str, name: str, props: dict | None = None, refs: dict | None = None
                 "type": typ,
                 "custom": True,
                 "id": identity,
-                "parent": stack,
+                **({"parent": stack} if stack else {}),
                 "inputs": values,
                 "outputs": {**values, "id": identity},
                 "propertyDependencies": dependencies,
