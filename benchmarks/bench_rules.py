@@ -13,7 +13,7 @@ It builds the scaled states itself, in build/bench/states/:
 Each state is checked in a fresh child process, several times (5; 3 from 10,000 resources): the table
 gives the rules' seconds (building the StackView and running every rule; median, min, max), microseconds
 per resource, the child's whole wall time (interpreter start, imports, reading the state, rules) and its
-peak RSS (os.wait4). `--mode fixes` patches benchmarks/proposed_fixes.py into the rule modules in the
+peak RSS (VmHWM). `--mode fixes` patches benchmarks/proposed_fixes.py into the rule modules in the
 child and checks the subjects and findings are byte-identical to the committed rules'. `--by-rule` adds
 each rule's microseconds per resource; `--profile` writes cProfile listings to build/bench/.
 Not a test: figures depend on the machine; the shape (flat microseconds per resource) is what to watch.
@@ -158,6 +158,21 @@ def build_states(synth_targets: tuple[int, ...], replica_targets: tuple[int, ...
 # --- measuring -----------------------------------------------------------------------------------
 
 
+def peak_rss_kib() -> int:
+    """This process's peak RSS since it started its program: VmHWM of /proc/self/status. Not ru_maxrss,
+    which Linux carries over from the parent's memory when subprocess forks (or vforks) before exec, so
+    it would report the benchmark's own peak, states and all, for every child."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def child(state_path: str, mode: str, by_rule: bool, profile: str | None) -> None:
     """One measurement, in a fresh process: imports, read the state, build the view and run every rule."""
     import datetime as dt
@@ -210,6 +225,7 @@ def child(state_path: str, mode: str, by_rule: bool, profile: str | None) -> Non
             for _ in rule.evaluate(view):
                 pass
             per_rule[rule.id] = time.perf_counter() - start
+    peak_kib = peak_rss_kib()
     outcome = json.dumps(
         [sorted(result.checked), sorted((f.rule_id, f.urn, f.message) for f in result.findings)], sort_keys=True
     )
@@ -221,6 +237,7 @@ def child(state_path: str, mode: str, by_rule: bool, profile: str | None) -> Non
                 "load_s": loaded - imported,
                 "rules_s": ran - loaded,
                 "rules_cpu_s": cpu,
+                "peak_kib": peak_kib,
                 "findings": len(result.findings),
                 "checked": len(result.checked),
                 "outcome_sha256": hashlib.sha256(outcome.encode()).hexdigest(),
@@ -257,7 +274,8 @@ def measure(state: Path, mode: str, runs: int, budget: float, timeout: float) ->
         samples += [_run_with_rusage(state, mode, timeout) for _ in range(runs - 1)]
     finished = [s for s in samples if not s.get("timed_out")]
     row: dict[str, Any] = {"mode": mode, "runs": len(samples), "timed_out": len(finished) < len(samples)}
-    row["peak_mib"] = max(s["maxrss_kib"] for s in samples) / 1024
+    finished_peaks = [s["peak_kib"] for s in samples if "peak_kib" in s]
+    row["peak_mib"] = max(finished_peaks or [s["maxrss_kib"] for s in samples]) / 1024
     if not finished:
         return {**row, "resources": None, "timeout_s": timeout}
     rules = [s["rules_s"] for s in finished]
@@ -281,8 +299,8 @@ def measure(state: Path, mode: str, runs: int, budget: float, timeout: float) ->
 
 
 def _run_with_rusage(state: Path, mode: str, timeout: float) -> dict:
-    """One child run, with its own peak RSS from os.wait4 (RUSAGE_CHILDREN would give the largest so far);
-    killed after ``timeout`` seconds."""
+    """One child run, killed after ``timeout`` seconds. Its peak RSS is the one it reports (VmHWM); os.wait4's
+    ru_maxrss is kept only for a run that timed out (and includes the benchmark's own memory)."""
     args = [PY, str(Path(__file__).resolve()), "--child", str(state), "--mode", mode]
     with tempfile.TemporaryFile(mode="w+") as out, tempfile.TemporaryFile(mode="w+") as err:
         start = time.perf_counter()
@@ -336,9 +354,17 @@ def table(rows: list[dict], mode: str) -> str:
         lines.append(f"patched: {', '.join(done[0]['patched']) or 'nothing'}")
         if done[0]["skipped"]:
             lines.append(f"not patched (changed since the fix was written): {', '.join(done[0]['skipped'])}")
-    per = [r["us_per_resource"] for r in done]
-    if len(per) > 1:
-        lines.append(f"µs per resource, largest / smallest measured: {per[-1] / per[0]:.2f}")
+    smallest = min(done, key=lambda r: r["resources"], default=None)
+    for kind in ("synthesized", "replicated"):
+        series = [r for r in done if r["kind"] == kind or r is smallest]
+        if len(series) > 1:
+            per = [r["us_per_resource"] for r in series]
+            ratio = max(per) / min(per)
+            sizes = f"{min(r['resources'] for r in series):,} to {max(r['resources'] for r in series):,}"
+            lines.append(
+                f"µs per resource, {kind} {sizes}: largest / smallest {ratio:.2f}"
+                f" ({'within' if ratio <= 1.3 / 0.7 else 'outside'} ±30 %)"
+            )
     return "\n".join(lines)
 
 
@@ -354,6 +380,19 @@ def by_rule_table(states: list[dict], mode: str, largest: int) -> str:
     for rule in rules:
         lines.append(f"{rule:<14}" + "".join(f"{c.get(rule, 0):>10.2f}" for c in columns))
     return "\n".join(lines)
+
+
+def rules_fingerprint() -> str:
+    """What the measured code is: every Python file under policies/ and controls/."""
+    digest = hashlib.sha256()
+    for path in sorted([*ROOT.glob("policies/**/*.py"), *ROOT.glob("controls/**/*.py")]):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+    return result.stdout.strip()
 
 
 def main() -> None:
@@ -381,23 +420,34 @@ def main() -> None:
     replica_targets = QUICK_REPLICA_TARGETS if args.quick else REPLICA_TARGETS
     states = build_states(synth_targets, replica_targets, args.reuse)
     modes = ("as-is", "fixes") if args.mode == "both" else (args.mode,)
-    report: dict[str, Any] = {"python": sys.version.split()[0], "cpus": os.cpu_count(), "modes": {}}
-    for mode in modes:
-        rows = []
-        for state in states:
-            runs = min(args.runs, 3) if state["resources"] >= 10000 else args.runs
+    before = rules_fingerprint()
+    report: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "cpus": os.cpu_count(),
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "rules_changed_in_worktree": bool(_git("status", "--porcelain", "--", "policies", "controls")),
+        "rules_sha256": before,
+        "modes": {mode: [] for mode in modes},
+    }
+    # Modes take turns on each state, so both measure the same rules under the same load.
+    for state in states:
+        runs = min(args.runs, 3) if state["resources"] >= 10000 else args.runs
+        for mode in modes:
             row = {
                 "label": state["label"],
                 "kind": state["kind"],
                 "expected_resources": state["resources"],
                 **measure(state["path"], mode, runs, args.budget, args.timeout),
             }
-            rows.append(row)
+            report["modes"][mode].append(row)
             took = f"{row['rules_median_s']:.3f} s" if row.get("resources") else f"> {args.timeout:.0f} s"
             print(f"  {mode:<6} {row['label']:<28} {took}", file=sys.stderr)
-        report["modes"][mode] = rows
-        print(table(rows, mode))
+    for mode in modes:
+        print(table(report["modes"][mode], mode))
         print()
+    report["rules_changed_during_run"] = rules_fingerprint() != before
+    if report["rules_changed_during_run"]:
+        print("WARNING: policies/ or controls/ changed while the benchmark ran; the figures mix versions")
     if len(modes) == 2:
         same = [
             a["outcome_sha256"] == b["outcome_sha256"]

@@ -3,8 +3,9 @@
 `replicate` repeats every resource of a state (but the stack and its providers, which the copies
 share) with unique URNs, names, IDs and ARNs, rewriting every string that embeds one of them
 consistently: a copy's bucket policy names the copy's bucket, its sibling resources join it by
-property dependency and by name, its roles trust and are attached as in the original. A state that
-passes the gate gives a replicated state that passes it too, with every finding repeated per copy.
+property dependency and by name, its roles trust and are attached as in the original. Rules that join
+resources find in every copy what they find in the original. The copies share one AWS account, so rules
+over the access model may find more: each copy's roles can reach the other copies' resources.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def account_ids(document: dict[str, Any]) -> set[str]:
 
 def name_prefixes(entries: Iterable[dict[str, Any]], stack: str) -> list[str]:
     """Prefixes every physical name of the stack starts with: '<namePrefix>-<stack>' (bucket, role,
-    trail names) and '/<namePrefix>/<stack>' (log group paths), found from the stack's bucket names."""
+    trail names) and '<namePrefix>/<stack>' (in log group paths), found from the stack's bucket names."""
     prefixes = set()
     for entry in entries:
         if entry["type"] == "aws:s3/bucket:Bucket":

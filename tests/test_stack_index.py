@@ -179,6 +179,26 @@ def test_linked_joins_buckets_with_their_siblings_as_a_scan_does(view):
             assert view.linked(typ, "bucket", bucket.urn) == by_dependency
 
 
+def test_linked_by_a_nested_value_finds_each_buckets_malware_plans(view):
+    plan_type = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
+    path = ("protectedResource", "s3Bucket", "bucketName")
+    found = 0
+    for bucket in view.of_type(BUCKET):
+        name = bucket.get("bucket")
+        expected = [
+            p
+            for p in view.resources
+            if p.type == plan_type
+            and (
+                bucket.urn in (p.property_dependencies.get("protectedResource") or [])
+                or ((p.get("protectedResource") or {}).get("s3Bucket") or {}).get("bucketName") == name
+            )
+        ]
+        assert view.linked(plan_type, "protectedResource", bucket.urn, name, value_prop=path) == expected
+        found += len(expected)
+    assert found == len(view.of_type(plan_type)) > 0
+
+
 def test_ordered_puts_lookups_and_their_copies_in_state_order(view):
     from dataclasses import replace
 
