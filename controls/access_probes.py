@@ -97,7 +97,7 @@ def bucket_endpoint_only(state: StackState) -> Outcome:
 
 def _collaborators(view: StackView, model: AccessModel) -> list[Any]:
     """Collaborator roles: declared in the collaboratorRoles output, else every role another account trusts."""
-    declared = data_access.stack_outputs(view).get("collaboratorRoles")
+    declared = view.outputs.get("collaboratorRoles")
     if isinstance(declared, dict):
         return [model.principals[str(a)] for a in declared.values() if str(a) in model.principals]
     return [
@@ -159,7 +159,7 @@ def collaborator_roles(state: StackState) -> Outcome:
 
 
 def _runs(view: StackView, role_arn: str) -> list[str]:
-    outputs = data_access.stack_outputs(view)
+    outputs = view.outputs
     names = {str(v): k for k, v in (outputs.get("collaboratorRoles") or {}).items()}
     grant = (outputs.get("collaboratorGrants") or {}).get(names.get(role_arn, ""), {})
     return list(grant.get("runTags") or []) or ["glz-probe-run"]
@@ -181,7 +181,7 @@ def permission_boundaries(state: StackState) -> Outcome:
 
 def operator_roles(state: StackState) -> Outcome:
     view, model = _view(state), _model(state)
-    outputs = data_access.stack_outputs(view)
+    outputs = view.outputs
     operators = [p for p in model.principals.values() if data_access.is_operator(view, p)]
     tamper = _violations(view, data_access.audit_plane)
     escalate = _violations(view, data_access.escalation)

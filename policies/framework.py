@@ -248,6 +248,11 @@ class StackView:
         return self._provider()[1]
 
     @property
+    def outputs(self) -> dict[str, Any]:
+        """The stack's outputs (what the program declares from its settings), {} when unknown (a preview)."""
+        return next((dict(r.props) for r in self._by_type.get(STACK_TYPE, ())), {})
+
+    @property
     def anchor(self) -> str:
         """Where stack-wide findings point: the stack resource's URN."""
         return self.stack_urn or "urn:pulumi:stack"
@@ -272,6 +277,12 @@ def default_tags_of(provider_props: dict[str, Any]) -> dict[str, str]:
         tags = value.get("tags") or {}
         return parse_json(tags) if isinstance(tags, str) else tags
     return {}
+
+
+def summarize(items: list[str], limit: int = 4, separator: str = ", ") -> str:
+    """The first ``limit`` items and how many more: finding messages stay readable on large stacks."""
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return separator.join(items[:limit]) + more
 
 
 def parse_json(value: Any) -> Any:

@@ -46,11 +46,7 @@ def _match(base: str, actual: str, expected: str) -> bool | None:
     if isinstance(actual, PartialArn):
         parts = expected.split(":")
         named = parts[4] if len(parts) > 5 else ""
-        if named.isdigit() and named != actual.account:
-            return False
-        if base.startswith("String") and expected.isdigit():
-            return None
-        return None
+        return False if named.isdigit() and named != actual.account else None
     if base in ("StringEquals", "StringNotEquals", "BinaryEquals"):
         return actual == expected
     if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):

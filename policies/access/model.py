@@ -35,7 +35,7 @@ from policies.access.actors import (
     account_of,
     statement_names,
 )
-from policies.access.document import Statement, as_list, parse, statements
+from policies.access.document import Statement, as_list, statements
 
 ROLE_T = "aws:iam/role:Role"
 USER_T = "aws:iam/user:User"
@@ -631,7 +631,3 @@ def model_of(stack: Any) -> AccessModel:
         model = AccessModel(stack)
         stack._access_model = model
     return model
-
-
-def parse_document(value: Any) -> dict:
-    return parse(value)

@@ -16,8 +16,9 @@ from policies.access import conditions as cond
 from policies.access.actors import ROLE, Actor, statement_names
 from policies.access.document import statements
 from policies.access.model import AccessModel, Principal, model_of
-from policies.framework import Requirements, StackView, Violation, stack_rule
+from policies.framework import Requirements, StackView, Violation, stack_rule, summarize
 from policies.rules import s3_support as s3
+from policies.rules.encryption import purpose_keys
 from policies.rules.identity import requires_external_id, requires_mfa, trust_statements
 
 OUTSIDE = Requirements(
@@ -147,11 +148,6 @@ def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]] | Asks)
     return sorted(found)
 
 
-def _summary(actions: list[str], limit: int = 4) -> str:
-    more = f" and {len(actions) - limit} more" if len(actions) > limit else ""
-    return ", ".join(actions[:limit]) + more
-
-
 @stack_rule(
     "GLZ-IAM-009",
     "no-outside-path-to-data",
@@ -175,9 +171,9 @@ def outside_paths(stack: StackView) -> Iterator[Violation]:
                 if not reached:
                     continue
                 if not path.via:
-                    problems.append(f"{actor.label()} directly: {_summary(reached)}")
+                    problems.append(f"{actor.label()} directly: {summarize(reached)}")
                 elif not _guarded_entry(model, actor, path.via[0]):
-                    problems.append(f"{path.label()} without ExternalId and MFA: {_summary(reached)}")
+                    problems.append(f"{path.label()} without ExternalId and MFA: {summarize(reached)}")
                 elif "s3:DeleteObjectVersion" in reached:
                     problems.append(f"{path.label()} can permanently delete object versions")
         if problems:
@@ -252,7 +248,7 @@ def audit_plane(stack: StackView) -> Iterator[Violation]:
         if reached:
             yield Violation(
                 principal.actor.urn or stack.anchor,
-                f"{principal.actor.name} can tamper with the audit plane: {_summary(reached, 6)}",
+                f"{principal.actor.name} can tamper with the audit plane: {summarize(reached, 6)}",
             )
 
 
@@ -275,7 +271,7 @@ def escalation(stack: StackView) -> Iterator[Violation]:
     model = model_of(stack)
     account = stack.account_id or "111111111111"
     generic = [f"arn:aws:iam::{account}:{name}" for name in IAM_PROBE_NAMES]
-    admin = stack_outputs(stack).get("adminRoleArn")
+    admin = stack.outputs.get("adminRoleArn")
     for principal in model.principals.values():
         # the administrator role the stack declares (its adminRoleArn output), and only while people of this
         # account assume it with MFA; without that output (a preview), any such operator role
@@ -290,7 +286,7 @@ def escalation(stack: StackView) -> Iterator[Violation]:
         if reached:
             yield Violation(
                 principal.actor.urn or stack.anchor,
-                f"{principal.actor.name} is not the administrator role but can {_summary(reached, 6)}",
+                f"{principal.actor.name} is not the administrator role but can {summarize(reached, 6)}",
             )
 
 
@@ -327,10 +323,6 @@ def resource_policies_closed(stack: StackView) -> Iterator[Violation]:
 
 
 RUN_TAG_KEY = "s3:existingobjecttag/sequencingrun"
-
-
-def stack_outputs(stack: StackView) -> dict:
-    return next((dict(r.props) for r in stack.of_type("pulumi:pulumi:Stack")), {})
 
 
 def _collaborator_gaps(stack: StackView, model: AccessModel, grant: dict, role: Principal) -> list[str]:
@@ -392,7 +384,7 @@ def collaborator_reach(stack: StackView) -> Iterator[Violation]:
     """Each collaborator role reaches exactly what its settings grant (the stack's collaboratorGrants output):
     no other tier, prefix or sequencing run, no writes for a read-only grant, and no trusted principal
     beyond the named ones, whichever policy, boundary or attachment would widen it."""
-    outputs = stack_outputs(stack)
+    outputs = stack.outputs
     grants, roles = outputs.get("collaboratorGrants"), outputs.get("collaboratorRoles")
     if not isinstance(grants, dict) or not isinstance(roles, dict):
         return
@@ -423,7 +415,7 @@ DATA_READS = ("s3:GetObject", "s3:GetObjectVersion")
 def auditor_separation(stack: StackView) -> Iterator[Violation]:
     """Separation of duties: the security auditor cannot read genomic data or decrypt it, and this holds even
     if someone later grants it broad read access (its denies are checked against an allow-everything-read)."""
-    auditor_arn = stack_outputs(stack).get("auditorRoleArn")
+    auditor_arn = stack.outputs.get("auditorRoleArn")
     model = model_of(stack)
     auditor = model.principals.get(str(auditor_arn)) if auditor_arn else None
     if auditor is None:
@@ -449,17 +441,15 @@ def auditor_separation(stack: StackView) -> Iterator[Violation]:
     if reached:
         yield Violation(
             auditor.actor.urn or stack.anchor,
-            f"given read access, the auditor could {_summary(reached, 5)}: its denies do not cover them",
+            f"given read access, the auditor could {summarize(reached, 5)}: its denies do not cover them",
         )
 
 
 def _data_keys(stack: StackView) -> list[str]:
-    outputs = stack_outputs(stack).get("kmsKeys") or {}
-    found = {str(outputs["data"])} if isinstance(outputs, dict) and outputs.get("data") else set()
-    for key in stack.of_type("aws:kms/key:Key"):
-        owner = stack.by_urn.get(key.parent or "")
-        if owner is not None and key.name == f"{owner.name}-data" and key.get("arn"):
-            found.add(str(key.get("arn")))
+    declared = stack.outputs.get("kmsKeys") or {}
+    found = purpose_keys(stack, "data")
+    if isinstance(declared, dict) and declared.get("data"):
+        found.add(str(declared["data"]))
     return sorted(found)
 
 
@@ -553,20 +543,10 @@ def compute_reach(stack: StackView) -> Iterator[Violation]:
             {f"{a} on {arn.rsplit(':', 1)[-1]}" for a, arn in asks if model.decide(principal.actor, a, arn, DIRECT)}
         )
         if reached:
-            yield Violation(principal.actor.urn or stack.anchor, f"{principal.actor.name} can {_summary(reached, 5)}")
+            yield Violation(principal.actor.urn or stack.anchor, f"{principal.actor.name} can {summarize(reached, 5)}")
 
 
 def _log_keys(stack: StackView) -> list[str]:
-    """The log key: the key the trail encrypts with (by reference), else the EncryptionKeys `<keys>-logs` key."""
-    found = set()
-    for trail in stack.of_type("aws:cloudtrail/trail:Trail"):
-        if trail.get("kmsKeyId"):
-            found.add(str(trail.get("kmsKeyId")))
-    for key in stack.of_type("aws:kms/key:Key"):
-        owner = stack.by_urn.get(key.parent or "")
-        if owner is not None and key.name == f"{owner.name}-logs" and key.get("arn"):
-            found.add(str(key.get("arn")))
-    return sorted(found)
-
-
-__all__ = ["audit_plane_actions", "audit_plane_targets", "is_operator", "statements", "workload_roles"]
+    """The log key: the key the trail encrypts with (by reference), and the EncryptionKeys `<keys>-logs` key."""
+    found = {str(t.get("kmsKeyId")) for t in stack.of_type("aws:cloudtrail/trail:Trail") if t.get("kmsKeyId")}
+    return sorted(found | purpose_keys(stack, "logs"))

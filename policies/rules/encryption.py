@@ -21,6 +21,21 @@ KEY_ACTIONS = (
 KEY_MANAGEMENT = Requirements(r2=("3.13.10",), r3=("03.13.10",), hipaa=("164.312(a)(2)(iv)",))
 
 
+def purpose_keys(stack: StackView, purpose: str) -> set[str]:
+    """ARNs of the stack's keys for ``purpose`` (data, logs, compute), known by the EncryptionKeys child that
+    defines them (`<keys>-<purpose>`); the Purpose tag only for a key no component owns."""
+    found = set()
+    for key in stack.of_type("aws:kms/key:Key"):
+        owner = stack.by_urn.get(key.parent or "")
+        if owner is not None and owner.type == "glz:security:EncryptionKeys":
+            matches = key.name == f"{owner.name}-{purpose}"
+        else:
+            matches = key.tags.get("Purpose") == purpose
+        if matches and key.get("arn"):
+            found.add(str(key.get("arn")))
+    return found
+
+
 def own_keys(stack: StackView) -> set[str]:
     """Every way the stack's own KMS keys are named (ARN, key id, alias ARN and name): a key reference
     outside this set is an AWS-managed key or another account's, which the stack cannot hold to its policy."""

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 
 from policies.framework import AWS_PROVIDER, Requirements, StackView, Violation, default_tags_of, stack_rule
 from policies.rules import s3_support as s3
-from policies.rules.data_access import stack_outputs
 
 MARKING = Requirements(r2=("3.8.4", "3.4.1"), r3=("03.08.04", "03.04.10"), hipaa=("164.308(a)(1)(ii)(A)",))
 KEYS_COMPONENT = "glz:security:EncryptionKeys"
@@ -60,7 +59,7 @@ def _keys(stack: StackView) -> Iterator[Violation]:
 
 
 def _roles(stack: StackView) -> Iterator[Violation]:
-    outputs = stack_outputs(stack)
+    outputs = stack.outputs
     grants = outputs.get("collaboratorGrants") if isinstance(outputs.get("collaboratorGrants"), dict) else {}
     collaborator_of = {str(arn): name for name, arn in (outputs.get("collaboratorRoles") or {}).items()}
     operator_of = {str(outputs[k]): tag for k, tag in OPERATOR_TAGS.items() if outputs.get(k)}
@@ -91,7 +90,7 @@ def _roles(stack: StackView) -> Iterator[Violation]:
 
 
 def _classification(stack: StackView) -> Iterator[Violation]:
-    declared = stack_outputs(stack).get("classification")
+    declared = stack.outputs.get("classification")
     if not declared:
         return
     for provider in stack.of_type(AWS_PROVIDER):

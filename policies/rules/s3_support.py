@@ -61,7 +61,7 @@ def classify(stack: StackView) -> dict[str, str]:
     cached = getattr(stack, "_bucket_tiers", None)
     if cached is not None:
         return cached
-    outputs = next((r.props for r in stack.of_type("pulumi:pulumi:Stack")), {})
+    outputs = stack.outputs
     named = {
         str(v): t for t, v in (outputs.get("dataBuckets") or {}).items() if isinstance(outputs.get("dataBuckets"), dict)
     }

@@ -12,8 +12,9 @@ from policies.access.actors import AN_UNKNOWN_ACCOUNT, statement_names
 from policies.access.conditions import MISSING
 from policies.access.document import statements as normalized
 from policies.access.model import model_of
-from policies.framework import Requirements, StackView, View, Violation, as_list, stack_rule, statements
+from policies.framework import Requirements, StackView, View, Violation, as_list, stack_rule, statements, summarize
 from policies.rules import s3_support as s3
+from policies.rules.encryption import purpose_keys
 
 AT_REST = Requirements(r2=("3.13.16", "3.8.9"), r3=("03.13.08",), hipaa=("164.312(a)(2)(iv)", "164.312(e)(2)(ii)"))
 IN_TRANSIT = Requirements(r2=("3.13.8", "3.13.15"), r3=("03.13.08",), hipaa=("164.312(e)(1)", "164.312(e)(2)(ii)"))
@@ -29,21 +30,6 @@ def _each_bucket(stack: StackView, check) -> Iterator[Violation]:
             yield Violation(bucket.urn, f"bucket {s3.bucket_name(bucket)}: {message}")
 
 
-def _data_key_arns(stack: StackView) -> set[str]:
-    """The data key, known by the EncryptionKeys component that owns it (`<keys>-data`); the Purpose tag
-    only for a key no component owns."""
-    found = set()
-    for key in stack.of_type("aws:kms/key:Key"):
-        owner = stack.by_urn.get(key.parent or "")
-        if owner is not None and owner.type == "glz:security:EncryptionKeys":
-            is_data = key.name == f"{owner.name}-data"
-        else:
-            is_data = key.tags.get("Purpose") == "data"
-        if is_data and key.get("arn"):
-            found.add(key.get("arn"))
-    return found
-
-
 @stack_rule(
     "GLZ-S3-001",
     "s3-bucket-sse-kms-customer-key",
@@ -54,7 +40,7 @@ def _data_key_arns(stack: StackView) -> set[str]:
 )
 def sse_kms(stack: StackView) -> Iterator[Violation]:
     """Every bucket encrypts by default with SSE-KMS under a customer-managed key, with S3 bucket keys."""
-    data_keys = _data_key_arns(stack)
+    data_keys = purpose_keys(stack, "data")
     tiers = s3.classify(stack)
 
     def check(bucket: View) -> Iterator[str]:
@@ -178,11 +164,6 @@ def _unguarded(
     return gaps
 
 
-def _shown(gaps: list[str], limit: int = 3) -> str:
-    more = f" and {len(gaps) - limit} more" if len(gaps) > limit else ""
-    return "; ".join(gaps[:limit]) + more
-
-
 @stack_rule(
     "GLZ-S3-005",
     "s3-bucket-tls-only",
@@ -198,11 +179,11 @@ def tls_only(stack: StackView) -> Iterator[Violation]:
     def check(bucket: View) -> Iterator[str]:
         gaps = _unguarded(stack, bucket, {"aws:securetransport": "false"}, _requests(bucket))
         if gaps:
-            yield f"requests without TLS are not denied for {_shown(gaps)}"
+            yield f"requests without TLS are not denied for {summarize(gaps, 3, '; ')}"
         for version in OUTDATED_TLS:
             gaps = _unguarded(stack, bucket, {**DIRECT_TLS, "s3:tlsversion": version}, _requests(bucket))
             if gaps:
-                yield f"requests over TLS {version} are not denied for {_shown(gaps)}"
+                yield f"requests over TLS {version} are not denied for {summarize(gaps, 3, '; ')}"
                 break
 
     yield from _each_bucket(stack, check)
@@ -233,7 +214,7 @@ def expected_encryption(stack: StackView) -> Iterator[Violation]:
         for what, headers in cases.items():
             gaps = _unguarded(stack, bucket, {**DIRECT_TLS, **headers}, put)
             if gaps:
-                yield f"uploads asking for {what} are not denied for {_shown(gaps)}"
+                yield f"uploads asking for {what} are not denied for {summarize(gaps, 3, '; ')}"
 
     yield from _each_bucket(stack, check)
 
@@ -411,7 +392,7 @@ def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
             yield Violation(
                 bucket.urn,
                 f"bucket {s3.bucket_name(bucket)}: requests from outside the VPC endpoint are not denied for "
-                f"{_shown(gaps)}",
+                f"{summarize(gaps, 3, '; ')}",
             )
 
 
@@ -465,4 +446,4 @@ def audit_records_indestructible(stack: StackView) -> Iterator[Violation]:
         requests += [(a, f"arn:aws:s3:::{name}") for a in AUDIT_DESTRUCTION[3:]]
         gaps = _unguarded(stack, bucket, DIRECT_TLS, requests)
         if gaps:
-            yield Violation(bucket.urn, f"bucket {name}: audit records can be destroyed by {_shown(gaps)}")
+            yield Violation(bucket.urn, f"bucket {name}: audit records can be destroyed by {summarize(gaps, 3, '; ')}")
