@@ -126,7 +126,7 @@ def collaborator_roles(state: StackState) -> Outcome:
             for b in s3.data_buckets(view)
             if any(
                 model.decide(role.actor, "s3:GetObject", arn, data_access.DIRECT | {data_access.RUN_TAG_KEY: run})
-                for arn in data_access._object_probes(view, model, s3.bucket_name(b))
+                for arn in model.object_probes(role.actor, s3.bucket_name(b))
                 for run in _runs(view, role.actor.name)
             )
         )

@@ -52,7 +52,7 @@ def account_of(value: str) -> str | None:
     return match.group(2) if match and match.group(2) != "*" else None
 
 
-def _role_of_session(value: str) -> str | None:
+def role_of_session(value: str) -> str | None:
     """arn:aws:sts::A:assumed-role/R/S -> arn:aws:iam::A:role/R (a session of role R)."""
     match = re.match(r"^arn:([\w-]+):sts::(\d{12}):assumed-role/([^/]+)/.+$", value)
     return f"arn:{match.group(1)}:iam::{match.group(2)}:role/{match.group(3)}" if match else None
@@ -73,7 +73,7 @@ def names(principal: Principal, actor: Actor) -> str | None:
         if actor.kind == ACCOUNT:
             # a named user or role of that account, or a pattern over it, lets that account in
             return "direct" if account == actor.account or ("*" in value and _account_field_open(value)) else None
-        session_role = _role_of_session(value)
+        session_role = role_of_session(value)
         target = session_role or value
         if "*" in target or "?" in target:
             return "direct" if arn_matches(target, actor.name) else None

@@ -10,7 +10,9 @@ matches, and a missing key makes a positive operator false and a negated one tru
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 from policies.access import catalog
 
@@ -42,19 +44,67 @@ class PartialArn(str):
         return value
 
 
+def _named_account(pattern: str) -> str:
+    parts = pattern.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
+class Values:
+    """One operator's expected values, compiled once (a set for exact forms, one regex for the wildcard
+    forms) with a memo per actual value: a stack's policies repeat the same long exemption lists (every
+    collaborator role named in each data bucket's deny), and every rule asks them of every principal."""
+
+    __slots__ = ("base", "expected", "exact", "regex", "partial_open", "named_accounts", "memo")
+
+    def __init__(self, base: str, expected: tuple[str, ...]):
+        self.base = base
+        self.expected = expected
+        self.memo: dict[object, bool | None] = {}
+        wild = base in LIKE
+        folded = base in FOLDED
+        literal = [e for e in expected if not (wild and ("*" in e or "?" in e))]
+        self.exact = frozenset(e.lower() for e in literal) if folded else frozenset(literal)
+        patterns = [e for e in expected if wild and ("*" in e or "?" in e)]
+        self.regex = (
+            re.compile("|".join(f"(?:{catalog.glob(e, ignore_case=False).pattern})" for e in patterns), re.DOTALL)
+            if patterns
+            else None
+        )
+        # a principal known only by its account is decided only when every value names another account
+        self.named_accounts = frozenset(_named_account(e) for e in expected)
+        self.partial_open = any(not a.isdigit() for a in self.named_accounts)
+
+    def any_match(self, actual: str) -> bool | None:
+        """Does ``actual`` match any expected value (None: not decidable here)?"""
+        key: object = ("partial", actual.account) if isinstance(actual, PartialArn) else actual
+        try:
+            return self.memo[key]
+        except KeyError:
+            pass
+        result = self.memo[key] = self._any_match(actual)
+        return result
+
+    def _any_match(self, actual: str) -> bool | None:
+        base = self.base
+        if isinstance(actual, PartialArn):
+            return None if self.partial_open or actual.account in self.named_accounts else False
+        if base in EXACT:
+            return actual in self.exact
+        if base in FOLDED:
+            return actual.lower() in self.exact
+        if base in LIKE:
+            return actual in self.exact or (self.regex is not None and self.regex.fullmatch(actual) is not None)
+        results = [_match(base, actual, e) for e in self.expected]
+        return None if any(r is None for r in results) else any(results)
+
+
+EXACT = {"StringEquals", "StringNotEquals", "BinaryEquals"}
+FOLDED = {"StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "Bool"}
+LIKE = {"StringLike", "StringNotLike", "ArnLike", "ArnNotLike", "ArnEquals", "ArnNotEquals"}
+
+
 def _match(base: str, actual: str, expected: str) -> bool | None:
-    if isinstance(actual, PartialArn):
-        parts = expected.split(":")
-        named = parts[4] if len(parts) > 5 else ""
-        return False if named.isdigit() and named != actual.account else None
-    if base in ("StringEquals", "StringNotEquals", "BinaryEquals"):
-        return actual == expected
-    if base in ("StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase"):
-        return actual.lower() == expected.lower()
-    if base in ("StringLike", "StringNotLike", "ArnLike", "ArnNotLike", "ArnEquals", "ArnNotEquals"):
-        return catalog.glob(expected, ignore_case=False).fullmatch(actual) is not None
-    if base == "Bool":
-        return actual.lower() == expected.lower()
+    """The operators without a set or regex form: numbers and addresses, one expected value at a time."""
     if base.startswith("Numeric"):
         try:
             a, e = float(actual), float(expected)
@@ -76,6 +126,12 @@ def _match(base: str, actual: str, expected: str) -> bool | None:
     return None  # Date operators and anything unknown: not decided here
 
 
+@lru_cache(maxsize=65536)
+def values(base: str, expected: tuple[str, ...]) -> Values:
+    return Values(base, expected)
+
+
+@lru_cache(maxsize=4096)
 def _operator(raw: str) -> tuple[str, str, bool]:
     """'ForAnyValue:StringLikeIfExists' -> ('ForAnyValue', 'StringLike', True)."""
     qualifier, _, rest = raw.rpartition(":")
@@ -83,11 +139,24 @@ def _operator(raw: str) -> tuple[str, str, bool]:
     return qualifier, rest.removesuffix("IfExists"), if_exists
 
 
-def _key(base: str, qualifier: str, if_exists: bool, actual: object, expected: list[str]) -> bool | None:
+Compiled = tuple[tuple[str, str, bool, str, Values], ...]  # (qualifier, base, IfExists, key, values) per key
+
+
+def compile_block(conditions: Mapping[str, Mapping[str, list[str]]]) -> Compiled:
+    """A condition block in the shape ``evaluate`` reads fastest; statements keep theirs (Statement.compiled)."""
+    found = []
+    for raw_operator, body in conditions.items():
+        qualifier, base, if_exists = _operator(raw_operator)
+        for key, expected in body.items():
+            found.append((qualifier, base, if_exists, key.lower(), values(base, tuple(expected))))
+    return tuple(found)
+
+
+def _key(base: str, qualifier: str, if_exists: bool, actual: object, expected: Values) -> bool | None:
     if base == "Null":
         if actual is None:
             return None
-        want_missing = any(v.lower() == "true" for v in expected)
+        want_missing = any(v.lower() == "true" for v in expected.expected)
         return (actual is MISSING) == want_missing
     if actual is None:
         return None
@@ -96,11 +165,12 @@ def _key(base: str, qualifier: str, if_exists: bool, actual: object, expected: l
         if if_exists or qualifier == "ForAllValues":
             return True
         return negated
-    values = actual if isinstance(actual, list) else [actual]
-    results = [[_match(base, a if isinstance(a, PartialArn) else str(a), e) for e in expected] for a in values]
-    if any(r is None for row in results for r in row):
+    if isinstance(actual, list):
+        hits = [expected.any_match(a if isinstance(a, PartialArn) else str(a)) for a in actual]
+    else:
+        hits = [expected.any_match(actual if isinstance(actual, PartialArn) else str(actual))]
+    if None in hits:
         return None
-    hits = [any(row) for row in results]
     if qualifier == "ForAllValues":
         return all(not h for h in hits) if negated else all(hits)
     if negated:
@@ -108,17 +178,16 @@ def _key(base: str, qualifier: str, if_exists: bool, actual: object, expected: l
     return any(hits)
 
 
-def evaluate(conditions: Mapping[str, Mapping[str, list[str]]], context: Context) -> bool | None:
+def evaluate(conditions: Mapping[str, Mapping[str, list[str]]] | Compiled, context: Context) -> bool | None:
     """True when the block holds, False when it cannot, None when a key it needs is unknown."""
+    compiled = conditions if isinstance(conditions, tuple) else compile_block(conditions)
     unknown = False
-    for raw_operator, body in conditions.items():
-        qualifier, base, if_exists = _operator(raw_operator)
-        for key, expected in body.items():
-            result = _key(base, qualifier, if_exists, context.get(key.lower()), expected)
-            if result is False:
-                return False
-            if result is None:
-                unknown = True
+    for qualifier, base, if_exists, key, expected in compiled:
+        result = _key(base, qualifier, if_exists, context.get(key), expected)
+        if result is False:
+            return False
+        if result is None:
+            unknown = True
     return None if unknown else True
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from policies.access import catalog
+from policies.access import conditions as cond
 
 PRINCIPAL_KINDS = ("AWS", "Service", "Federated", "CanonicalUser")
+_CONDITIONS = ("compiled conditions",)  # memo key that no action name can collide with
 
 
 def as_list(value: Any) -> list[Any]:
@@ -60,7 +63,7 @@ class Statement:
     conditions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     sid: str = "?"
     source: str = ""  # where it lives: "bucket policy of x", "inline policy y of role z", ...
-    _memo: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    _memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def allow(self) -> bool:
@@ -71,17 +74,30 @@ class Statement:
         return self.effect == "Deny"
 
     def covers_action(self, action: str) -> bool:
-        """Memoized per statement: rules ask the same few hundred actions of every statement."""
+        """Memoized per statement, and across statements with the same Action list: rules ask the same few
+        hundred actions of every statement, and hundreds of collaborator roles carry the same lists."""
         known = self._memo.get(action)
         if known is None:
-            patterns = self.not_actions or self.actions
-            hit = catalog.any_matches(patterns, action)
-            known = self._memo[action] = (not hit) if self.not_actions else hit
+            known = self._memo[action] = _covers_action(self.actions, self.not_actions, action)
+        return known
+
+    def compiled_conditions(self) -> cond.Compiled:
+        """The Condition block compiled once (sets and one regex per operator, see conditions.Values)."""
+        known = self._memo.get(_CONDITIONS)
+        if known is None:
+            known = self._memo[_CONDITIONS] = cond.compile_block(self.conditions)
         return known
 
     def covers_resource(self, arn: str) -> bool:
         """Resource patterns match case-sensitively except the service and partition parts (IAM's rule
         for ARNs); a statement with neither element (trust policies) covers its own resource."""
+        key = ("resource", arn)
+        known = self._memo.get(key)
+        if known is None:
+            known = self._memo[key] = self._covers_resource(arn)
+        return known
+
+    def _covers_resource(self, arn: str) -> bool:
         if self.not_resources:
             return not any(arn_matches(p, arn) for p in self.not_resources)
         if not self.resources:
@@ -90,6 +106,13 @@ class Statement:
 
     def label(self) -> str:
         return f"statement {self.sid} ({self.source})" if self.source else f"statement {self.sid}"
+
+
+@lru_cache(maxsize=262144)
+def _covers_action(actions: tuple[str, ...], not_actions: tuple[str, ...], action: str) -> bool:
+    if not_actions:
+        return not catalog.any_matches(not_actions, action)
+    return catalog.any_matches(actions, action)
 
 
 def arn_matches(pattern: str, arn: str) -> bool:

@@ -36,6 +36,7 @@ from policies.access.actors import (
     statement_names,
 )
 from policies.access.document import Statement, as_list, statements
+from policies.access.principal_index import PrincipalIndex
 
 ROLE_T = "aws:iam/role:Role"
 USER_T = "aws:iam/user:User"
@@ -154,7 +155,12 @@ class AccessModel:
         self.mentioned_services: set[str] = set()
         self.pattern_probes: dict[str, Actor] = {}
         self._has_allows: dict[str, bool] = {}
+        self._indexes: dict[int, tuple[list[Statement], PrincipalIndex[Statement]]] = {}
+        self._memo: dict[tuple, Any] = {}  # decide, resource_denies, context_of and paths, by their arguments
         self._build()
+        self._trust_index: PrincipalIndex[str] = PrincipalIndex(  # trust statement -> ARN of its role
+            (s, arn) for arn, p in self.principals.items() if p.actor.kind == ROLE for s in p.trust
+        )
 
     # ---- building -------------------------------------------------------------------------------
 
@@ -380,7 +386,15 @@ class AccessModel:
         return actors
 
     def context_of(self, actor: Actor, scenario: Mapping[str, object] | None = None) -> dict[str, object]:
-        """What IAM knows about a request from ``actor``; ``scenario`` fixes request keys (TLS, endpoint)."""
+        """What IAM knows about a request from ``actor``; ``scenario`` fixes request keys (TLS, endpoint).
+        The same dict is returned for the same question: callers read it, never change it."""
+        memo_key = ("context", actor, _scenario_key(scenario))
+        known = self._memo.get(memo_key)
+        if known is None:
+            known = self._memo[memo_key] = self._context_of(actor, scenario)
+        return known
+
+    def _context_of(self, actor: Actor, scenario: Mapping[str, object] | None) -> dict[str, object]:
         context: dict[str, object] = {
             "aws:principalisawsservice": "true" if actor.kind == SERVICE else "false",
             "aws:principalservicename": actor.name if actor.kind == SERVICE else cond.MISSING,
@@ -423,7 +437,7 @@ class AccessModel:
         """(covers, conditional) for a statement already known to name the actor."""
         if not statement.covers_action(action) or not statement.covers_resource(resource):
             return False, False
-        result = cond.evaluate(statement.conditions, context)
+        result = cond.evaluate(statement.compiled_conditions(), context)
         if result is False:
             return False, False
         return True, result is None
@@ -433,6 +447,8 @@ class AccessModel:
     ) -> tuple[list[Statement], list[tuple[Statement, bool, str]]]:
         """(denies that surely apply, allows that may apply with (conditional, how the principal is named))."""
         denies, allows = [], []
+        if actor is not None:
+            items = self._candidates(items, actor)
         for statement in items:
             how = "direct"
             if actor is not None:  # a resource-based or trust policy: the statement must name the actor
@@ -448,10 +464,26 @@ class AccessModel:
                 allows.append((statement, conditional, how))
         return denies, allows
 
+    def _candidates(self, items: list[Statement], actor: Actor) -> list[Statement]:
+        """The statements of a resource or trust policy that could name ``actor`` (all of a short one)."""
+        if len(items) <= 8:
+            return items
+        entry = self._indexes.get(id(items))
+        if entry is None or entry[0] is not items:
+            entry = self._indexes[id(items)] = (items, PrincipalIndex((s, s) for s in items))
+        return entry[1].candidates(actor)
+
     def decide(
         self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None = None
     ) -> Decision:
         """Can ``actor`` perform ``action`` on ``resource`` (an ARN), by the stack's policies alone?"""
+        memo_key = ("decide", actor, action, resource, _scenario_key(scenario))
+        known = self._memo.get(memo_key)
+        if known is None:
+            known = self._memo[memo_key] = self._decide(actor, action, resource, scenario)
+        return known
+
+    def _decide(self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None) -> Decision:
         own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
         res_statements, owner = self.resource_statements(resource)
         if own is not None and not own.may(action) and not any(s.allow for s in res_statements):
@@ -522,26 +554,86 @@ class AccessModel:
             )
         return known
 
-    def mentioned_in(self, resource: str) -> list[Actor]:
+    def mentioned_in(self, resource: str, effect: str | None = None) -> list[Actor]:
         """Stack principals and outside accounts the resource's policy names (in a principal element or a
         condition value): the only ones a guardrail there can treat differently from any other principal of
-        the account or any unnamed account."""
-        statements = self.resource_statements(resource)[0]
-        text = " ".join(
-            [p.value for s in statements for p in s.principals + s.not_principals]
-            + [v for s in statements for body in s.conditions.values() for vs in body.values() for v in vs]
-        ).lower()
-        named = [p.actor for p in self.principals.values() if p.actor.name.lower() in text]
-        return named + [a for a in self.external_actors() if a.kind == ACCOUNT and a.name in text]
+        the account or any unnamed account. ``effect="Deny"`` reads only the Deny statements (what decides
+        whether a guardrail refuses someone)."""
+        memo_key = ("mentioned", resource, effect)
+        known = self._memo.get(memo_key)
+        if known is None:
+            chosen = [s for s in self.resource_statements(resource)[0] if effect is None or s.effect == effect]
+            values = {p.value.lower() for s in chosen for p in s.principals + s.not_principals}
+            values |= {v.lower() for s in chosen for body in s.conditions.values() for vs in body.values() for v in vs}
+            text = " ".join(sorted(values))
+            named = [p.actor for p in self.principals.values() if p.actor.name.lower() in values]
+            if text:  # a name inside a longer value (a session ARN, a path) counts too
+                named += [
+                    p.actor
+                    for p in self.principals.values()
+                    if p.actor.name.lower() not in values and p.actor.name.lower() in text
+                ]
+            known = self._memo[memo_key] = named + [
+                a for a in self.external_actors() if a.kind == ACCOUNT and a.name in text
+            ]
+        return list(known)
 
     def resource_denies(
         self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None = None
     ) -> list[Statement]:
         """The resource-policy Deny statements that surely refuse this request (guardrails such as TLS-only,
         endpoint-only and encryption denies are judged by this: present is not enough, they must apply)."""
-        context = self.context_of(actor, scenario)
-        denies, _ = self._collect(self.resource_statements(resource)[0], actor, action, resource, context)
-        return denies
+        memo_key = ("denies", actor, action, resource, _scenario_key(scenario))
+        known = self._memo.get(memo_key)
+        if known is None:
+            context = self.context_of(actor, scenario)
+            known, _ = self._collect(self.resource_statements(resource)[0], actor, action, resource, context)
+            self._memo[memo_key] = known
+        return list(known)
+
+    def alike_for_denies(self, resource: str, actors: Iterable[Actor]) -> list[list[Actor]]:
+        """``actors`` grouped so that the resource policy's Deny statements treat everyone in a group the
+        same in every request: each statement names them alike and each condition value matches their
+        request keys alike. ``resource_denies`` then needs one member per group (a data bucket's deny that
+        exempts hundreds of named roles is asked once, not once per role)."""
+        denies = [s for s in self.resource_statements(resource)[0] if s.deny]
+        groups: dict[tuple, list[Actor]] = {}
+        for actor in actors:
+            context = self.context_of(actor)
+            signature: list[object] = [actor.kind]
+            for statement in denies:
+                signature.append(statement_names(statement, actor) if statement.has_principal else "direct")
+                for _, _, _, key, values in statement.compiled_conditions():
+                    actual = context.get(key)
+                    if actual is None or actual is cond.MISSING:
+                        signature.append(actual is None)
+                    elif isinstance(actual, list):
+                        signature.append(tuple(values.any_match(str(a)) for a in actual))
+                    else:
+                        signature.append(values.any_match(actual if isinstance(actual, cond.PartialArn) else str(actual)))
+            groups.setdefault(tuple(signature), []).append(actor)
+        return list(groups.values())
+
+    def object_probes(self, actor: Actor, bucket: str) -> list[str]:
+        """Object ARNs that stand for every object of ``bucket`` as far as ``actor`` is concerned: a generic
+        one plus one per object pattern in a statement that can apply to the actor (its own identity and
+        boundary statements, the bucket-policy statements that could name it). No other statement can tell
+        the actor's requests for one object from another's."""
+        memo_key = ("objects", actor, bucket)
+        known = self._memo.get(memo_key)
+        if known is None:
+            own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
+            items = list(self._candidates(self.resource_policies.get(f"s3:{bucket}", []), actor))
+            if own is not None:
+                items += own.identity + (own.boundary or [])
+            prefix = f"arn:aws:s3:::{bucket}/"
+            probes = {f"{prefix}glz-probe/object"}
+            for statement in items:
+                for pattern in statement.resources + statement.not_resources:
+                    if pattern.startswith(prefix):
+                        probes.add(pattern.replace("*", "glz-probe").replace("?", "x"))
+            known = self._memo[memo_key] = sorted(probes)
+        return list(known)
 
     def probe_actors(self) -> list[Actor]:
         """One of each kind of requester a guardrail must stop: a principal of this account that the stack
@@ -581,15 +673,24 @@ class AccessModel:
         return Decision(True, conditional, labels)
 
     def paths(self, actor: Actor, max_hops: int = 4) -> list[Path]:
-        """The actor itself and every role it can reach by assuming roles in turn."""
+        """The actor itself and every role it can reach by assuming roles in turn. Only roles whose trust
+        could name the one assuming are tried (the trust index), so this stays linear in the stack."""
+        memo_key = ("paths", actor, max_hops)
+        known = self._memo.get(memo_key)
+        if known is None:
+            known = self._memo[memo_key] = self._paths(actor, max_hops)
+        return list(known)
+
+    def _paths(self, actor: Actor, max_hops: int) -> list[Path]:
         found = [Path(actor, (), Decision(True))]
         frontier = [(actor, (), False)]
         seen = {actor.name}
         for _ in range(max_hops):
             nxt = []
             for current, via, conditional in frontier:
-                for role in self.principals.values():
-                    if role.actor.kind != ROLE or role.actor.name in seen:
+                for arn in dict.fromkeys(self._trust_index.candidates(current)):
+                    role = self.principals[arn]
+                    if role.actor.name in seen:
                         continue
                     decision = self.can_assume(current, role)
                     if decision:
@@ -622,6 +723,18 @@ class AccessModel:
 
     def principal(self, urn: str) -> Principal | None:
         return self.by_urn.get(urn)
+
+
+def _scenario_key(scenario: Mapping[str, object] | None) -> tuple:
+    """A memo key for a scenario (the same keys in another order only miss the memo)."""
+    if not scenario:
+        return ()
+    key = tuple(scenario.items())
+    try:
+        hash(key)
+    except TypeError:
+        key = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in scenario.items())
+    return key
 
 
 def model_of(stack: Any) -> AccessModel:

@@ -163,10 +163,10 @@ def outside_paths(stack: StackView) -> Iterator[Violation]:
     outsiders = model.external_actors()
     for bucket in s3.data_buckets(stack):
         name = s3.bucket_name(bucket)
-        asks = [(a, arn) for arn in _object_probes(stack, model, name) for a in OBJECT_DATA]
         problems = []
         for actor in outsiders:
             for path in model.paths(actor):
+                asks = [(a, arn) for arn in model.object_probes(path.actor, name) for a in OBJECT_DATA]
                 reached = _first(model, path.actor, asks)
                 if not reached:
                     continue
@@ -178,18 +178,6 @@ def outside_paths(stack: StackView) -> Iterator[Violation]:
                     problems.append(f"{path.label()} can permanently delete object versions")
         if problems:
             yield Violation(bucket.urn, f"bucket {name}: reached from outside the account by {'; '.join(problems)}")
-
-
-def _object_probes(stack: StackView, model: AccessModel, bucket: str) -> list[str]:
-    """The generic object of a bucket plus every prefix any policy of the stack grants in it."""
-    probes = {f"arn:aws:s3:::{bucket}/glz-probe/object"}
-    every = [s for p in model.principals.values() for s in p.identity + p.trust]
-    every += [s for policy in model.resource_policies.values() for s in policy]
-    for statement in every:
-        for pattern in statement.resources:
-            if pattern.startswith(f"arn:aws:s3:::{bucket}/"):
-                probes.add(pattern.replace("*", "glz-probe").replace("?", "x"))
-    return sorted(probes)
 
 
 def _guarded_entry(model: AccessModel, actor: Actor, role_arn: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.access.actors import AN_UNKNOWN_ACCOUNT, statement_names
+from policies.access.actors import ACCOUNT, AN_UNKNOWN_ACCOUNT, statement_names
 from policies.access.conditions import MISSING
 from policies.access.document import statements as normalized
 from policies.access.model import model_of
@@ -152,16 +152,18 @@ def _unguarded(
 ) -> list[str]:
     """Requests (by probe and stack principals) that no Deny of the bucket policy surely refuses."""
     model = model_of(stack)
-    gaps = []
+    arn = f"arn:aws:s3:::{s3.bucket_name(bucket)}"
     if actors is None:
-        # principals the policy does not name behave like the probe principal of the account: ask only those it names
-        named = model.mentioned_in(f"arn:aws:s3:::{s3.bucket_name(bucket)}")
+        # principals no Deny of the policy names behave like the probe principal of the account (only Deny
+        # statements decide what is refused): ask only those the denies name
+        named = model.mentioned_in(arn, effect="Deny")
         actors = list({a.name: a for a in model.probe_actors() + named}.values())
-    for actor in actors:
-        missed = [a for a, arn in requests if not model.resource_denies(actor, a, arn, scenario)]
-        if missed:
-            gaps.append(f"{actor.label()} ({', '.join(missed)})")
-    return gaps
+    missed_by: dict[str, list[str]] = {}
+    for group in model.alike_for_denies(arn, actors):
+        missed = [a for a, target in requests if not model.resource_denies(group[0], a, target, scenario)]
+        for actor in group:
+            missed_by[actor.name] = missed
+    return [f"{actor.label()} ({', '.join(missed_by[actor.name])})" for actor in actors if missed_by[actor.name]]
 
 
 @stack_rule(
@@ -383,8 +385,12 @@ def vpc_endpoint_only(stack: StackView) -> Iterator[Violation]:
             f"{g} via another VPC endpoint"
             for g in _unguarded(stack, bucket, elsewhere, _requests(bucket), actors=model.probe_actors())
         ]
+        # outside accounts no Deny names are refused exactly like the unnamed account probed above
+        named = {a.name for a in model.mentioned_in(f"arn:aws:s3:::{s3.bucket_name(bucket)}", effect="Deny")}
         for actor in model.external_actors():
-            if actor.name not in {a.name for a in model.probe_actors()}:
+            if actor.name not in {a.name for a in model.probe_actors()} and (
+                actor.kind != ACCOUNT or actor.name in named
+            ):
                 missed = [a for a, arn in _requests(bucket) if not model.resource_denies(actor, a, arn, outside)]
                 if missed:
                     gaps.append(f"{actor.label()} ({', '.join(missed)})")
