@@ -54,7 +54,7 @@ class Values:
     forms) with a memo per actual value: a stack's policies repeat the same long exemption lists (every
     collaborator role named in each data bucket's deny), and every rule asks them of every principal."""
 
-    __slots__ = ("base", "expected", "exact", "regex", "partial_open", "named_accounts", "memo")
+    __slots__ = ("base", "exact", "expected", "memo", "named_accounts", "partial_open", "regex")
 
     def __init__(self, base: str, expected: tuple[str, ...]):
         self.base = base

@@ -610,7 +610,9 @@ class AccessModel:
                     elif isinstance(actual, list):
                         signature.append(tuple(values.any_match(str(a)) for a in actual))
                     else:
-                        signature.append(values.any_match(actual if isinstance(actual, cond.PartialArn) else str(actual)))
+                        signature.append(
+                            values.any_match(actual if isinstance(actual, cond.PartialArn) else str(actual))
+                        )
             groups.setdefault(tuple(signature), []).append(actor)
         return list(groups.values())
 

@@ -45,7 +45,7 @@ def _keys(principal: Principal) -> list[Key] | None:
             return [("account", account)] if account else None
         target = role_of_session(value) or value
         keys = [("arn", target.lower())]
-        return keys + [("named-in", account)] if account else keys
+        return [*keys, ("named-in", account)] if account else keys
     if principal.kind == "Service":
         return None if "*" in value or "?" in value else [("service", value)]
     if principal.kind == "Federated":
