@@ -78,7 +78,7 @@ class Statement:
         hundred actions of every statement, and hundreds of collaborator roles carry the same lists."""
         known = self._memo.get(action)
         if known is None:
-            known = self._memo[action] = _covers_action(self.actions, self.not_actions, action)
+            known = self._memo[action] = covers_action(self.actions, self.not_actions, action)
         return known
 
     def compiled_conditions(self) -> cond.Compiled:
@@ -109,7 +109,8 @@ class Statement:
 
 
 @lru_cache(maxsize=262144)
-def _covers_action(actions: tuple[str, ...], not_actions: tuple[str, ...], action: str) -> bool:
+def covers_action(actions: tuple[str, ...], not_actions: tuple[str, ...], action: str) -> bool:
+    """Does a statement with this Action (or NotAction) list cover ``action``?"""
     if not_actions:
         return not catalog.any_matches(not_actions, action)
     return catalog.any_matches(actions, action)

@@ -35,7 +35,7 @@ from policies.access.actors import (
     account_of,
     statement_names,
 )
-from policies.access.document import Statement, as_list, statements
+from policies.access.document import Statement, as_list, covers_action, statements
 from policies.access.principal_index import PrincipalIndex
 
 ROLE_T = "aws:iam/role:Role"
@@ -96,25 +96,44 @@ class Principal:
     trust: list[Statement] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # attached policy ARNs whose document is unknown
     props: dict[str, Any] = field(default_factory=dict)
-    _may: dict[str, bool] = field(default_factory=dict, repr=False)
+    _may: dict[object, Any] = field(default_factory=dict, repr=False)
 
     def denied_everywhere(self, action: str) -> bool:
         """Does an unconditional Deny on Resource '*' in its own policies refuse ``action`` on everything?"""
-        key = f"deny:{action}"
-        known = self._may.get(key)
-        if known is None:
-            known = self._may[key] = any(
-                s.deny and not s.conditions and s.resources == ("*",) and s.covers_action(action)
+        shape = self._may.get(_DENY_SHAPE)
+        if shape is None:
+            shape = self._may[_DENY_SHAPE] = tuple(
+                (s.actions, s.not_actions)
                 for s in self.identity + (self.boundary or [])
+                if s.deny and not s.conditions and s.resources == ("*",)
             )
-        return known
+        return _any_covers(shape, action)
 
     def may(self, action: str) -> bool:
-        """Could any identity statement allow ``action`` at all (a cheap filter before full evaluation)?"""
-        known = self._may.get(action)
-        if known is None:
-            known = self._may[action] = any(s.allow and s.covers_action(action) for s in self.identity)
-        return known
+        """Could any identity statement allow ``action`` at all (a cheap filter before full evaluation)?
+        Answered once per distinct set of Action lists: hundreds of collaborator roles share a few."""
+        shape = self._may.get(_ALLOW_SHAPE)
+        if shape is None:
+            shape = self._may[_ALLOW_SHAPE] = tuple((s.actions, s.not_actions) for s in self.identity if s.allow)
+        return _any_covers(shape, action)
+
+
+_DENY_SHAPE, _ALLOW_SHAPE = ("deny shape",), ("allow shape",)
+
+
+@lru_cache(maxsize=262144)
+def _any_covers(shape: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], action: str) -> bool:
+    return any(covers_action(actions, not_actions, action) for actions, not_actions in shape)
+
+
+def could_cover_prefix(pattern: str, prefix: str) -> bool:
+    """Could an ARN pattern match some ARN that starts with ``prefix`` (IAM wildcards, case-sensitive)?"""
+    for position, char in enumerate(pattern):
+        if char in "*?" or position >= len(prefix):
+            return True
+        if char != prefix[position]:
+            return False
+    return len(pattern) >= len(prefix)
 
 
 @dataclass(frozen=True)
@@ -379,6 +398,12 @@ class AccessModel:
 
     def external_actors(self) -> list[Actor]:
         """Everyone outside the account the stack's policies could let in."""
+        known = self._memo.get(("external",))
+        if known is None:
+            known = self._memo[("external",)] = self._external_actors()
+        return list(known)
+
+    def _external_actors(self) -> list[Actor]:
         actors = [Actor(ACCOUNT, a, a) for a in sorted(self.mentioned_accounts)]
         actors.append(Actor(ACCOUNT, AN_UNKNOWN_ACCOUNT, AN_UNKNOWN_ACCOUNT))
         actors += [Actor(FEDERATED, f) for f in sorted(self.mentioned_federated)]
@@ -615,6 +640,24 @@ class AccessModel:
                         )
             groups.setdefault(tuple(signature), []).append(actor)
         return list(groups.values())
+
+    def may_touch_objects(self, actor: Actor, bucket: str) -> bool:
+        """Could any Allow that can apply to ``actor`` (its identity statements, the bucket-policy statements
+        that could name it) cover some object of ``bucket``? When none can, no request of the actor on the
+        bucket's objects is allowed, whatever the action."""
+        memo_key = ("touch", actor, bucket)
+        known = self._memo.get(memo_key)
+        if known is None:
+            own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
+            items = [s for s in self._candidates(self.resource_policies.get(f"s3:{bucket}", []), actor) if s.allow]
+            if own is not None:
+                items += [s for s in own.identity if s.allow]
+            prefix = f"arn:aws:s3:::{bucket}/"
+            known = self._memo[memo_key] = any(
+                s.not_resources or not s.resources or any(could_cover_prefix(p, prefix) for p in s.resources)
+                for s in items
+            )
+        return known
 
     def object_probes(self, actor: Actor, bucket: str) -> list[str]:
         """Object ARNs that stand for every object of ``bucket`` as far as ``actor`` is concerned: a generic

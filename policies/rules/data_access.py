@@ -166,6 +166,8 @@ def outside_paths(stack: StackView) -> Iterator[Violation]:
         problems = []
         for actor in outsiders:
             for path in model.paths(actor):
+                if not model.may_touch_objects(path.actor, name):
+                    continue
                 asks = [(a, arn) for arn in model.object_probes(path.actor, name) for a in OBJECT_DATA]
                 reached = _first(model, path.actor, asks)
                 if not reached:
