@@ -489,11 +489,11 @@ def _expected_pack() -> dict[str, dict[str, str]]:
     mapping = files("controls").joinpath("mapping")
     catalog = {
         str(r["identifier"]): {str(k): str(v) for k, v in (r.get("parameters") or {}).items()}
-        for r in yaml.safe_load(mapping.joinpath("config_rules.yaml").read_text())["rules"]
+        for r in _parsed(mapping.joinpath("config_rules.yaml").read_text())["rules"]
     }
     named: set[str] = set()
     for framework in ("nist_800_171_r2", "nist_800_171_r3", "hipaa"):
-        requirements = yaml.safe_load(mapping.joinpath(f"{framework}.yaml").read_text()).get("requirements") or {}
+        requirements = _parsed(mapping.joinpath(f"{framework}.yaml").read_text()).get("requirements") or {}
         for record in requirements.values():
             named.update(str(i) for i in (record or {}).get("config_rules") or [])
     return {i: catalog.get(i, {}) for i in sorted(named)}
@@ -501,7 +501,7 @@ def _expected_pack() -> dict[str, dict[str, str]]:
 
 @cache
 def _catalog_scopes() -> dict[str, tuple[str, ...]]:
-    rules = yaml.safe_load(files("controls").joinpath("mapping/config_rules.yaml").read_text())["rules"]
+    rules = _parsed(files("controls").joinpath("mapping/config_rules.yaml").read_text())["rules"]
     return {str(r["identifier"]): tuple(sorted(map(str, r.get("scope") or ()))) for r in rules}
 
 
