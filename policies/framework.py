@@ -202,6 +202,10 @@ class StackView:
         unique = {id(v): v for v in views}
         return sorted(unique.values(), key=self._order_of)
 
+    def ordered_position(self, view: View) -> int:
+        """Where ``view`` stands in state order (to pick the first of a few lookups' results)."""
+        return self._order_of(view)
+
     def _order_of(self, view: View) -> int:
         position = self._position.get(id(view))
         if position is None:  # not one of the stack's views: where its original is, else last

@@ -511,8 +511,10 @@ class AccessModel:
     def _decide(self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None) -> Decision:
         own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
         res_statements, owner = self.resource_statements(resource)
-        if own is not None and not own.may(action) and not any(s.allow for s in res_statements):
-            return DENIED  # nothing in its own policies and no resource policy could grant it
+        if own is not None and not own.may(action) and not self.could_grant_directly(actor, resource):
+            # nothing in its own policies, and without them only a resource statement naming the principal
+            # itself grants (one naming its account delegates to the identity side: see below)
+            return DENIED
         context = self.context_of(actor, scenario)
         r_denies, r_allows = self._collect(res_statements, actor, action, resource, context)
         if own is not None:
@@ -569,14 +571,14 @@ class AccessModel:
             known = self._has_allows[resource] = any(s.allow for s in self.resource_statements(resource)[0])
         return known
 
-    def could_grant(self, actor: Actor, resource: str) -> bool:
-        """Could the resource's policy grant ``actor`` anything (an Allow whose principal names it)?"""
-        key = f"{actor.name}|{resource}"
-        known = self._has_allows.get(key)
+    def could_grant_directly(self, actor: Actor, resource: str) -> bool:
+        """Could the resource's policy grant ``actor`` anything without its own policies' help (an Allow
+        whose principal names the actor itself, not only its account)?"""
+        memo_key = ("direct", actor.name, resource)
+        known = self._memo.get(memo_key)
         if known is None:
-            known = self._has_allows[key] = any(
-                s.allow and statement_names(s, actor) for s in self.resource_statements(resource)[0]
-            )
+            items = self._candidates(self.resource_statements(resource)[0], actor)
+            known = self._memo[memo_key] = any(s.allow and statement_names(s, actor) == "direct" for s in items)
         return known
 
     def mentioned_in(self, resource: str, effect: str | None = None) -> list[Actor]:

@@ -318,17 +318,31 @@ def recorded_object_events(stack: StackView, bucket: View) -> frozenset[str]:
 
 def trail_log_group(stack: StackView, trail: View) -> View | None:
     """The stack's log group the trail delivers to (cloudWatchLogsGroupArn), or None."""
-    value = next(iter(_known(trail.get("cloudWatchLogsGroupArn"))), None)
+    return stack.memo("trail log groups", _trail_log_groups).get(trail.urn)
+
+
+def _trail_log_groups(stack: StackView) -> dict[str, View]:
+    """Trail URN -> its log group, from one index of the groups by ARN and by name (a state order tie goes
+    to the first group, as a scan would)."""
+    by_arn: dict[str, View] = {}
+    by_name: dict[str, View] = {}
     for group in stack.of_type(LOG_GROUP):
+        if group.get("arn"):
+            by_arn.setdefault(_bare(group.get("arn")), group)
+        else:
+            by_name.setdefault(str(group.get("name")), group)
+    found: dict[str, View] = {}
+    for trail in stack.of_type(TRAIL):
+        value = next(iter(_known(trail.get("cloudWatchLogsGroupArn"))), None)
         if value:
-            name = _bare(value).split(":log-group:", 1)[-1]
-            if (group.get("arn") and _bare(group.get("arn")) == _bare(value)) or (
-                not group.get("arn") and group.get("name") == name
-            ):
-                return group
-        elif group.urn in (trail.property_dependencies.get("cloudWatchLogsGroupArn") or []):
-            return group
-    return None
+            candidates = [by_arn.get(_bare(value)), by_name.get(_bare(value).split(":log-group:", 1)[-1])]
+            group = min((g for g in candidates if g is not None), key=stack.ordered_position, default=None)
+        else:
+            linked = set(trail.property_dependencies.get("cloudWatchLogsGroupArn") or [])
+            group = next((g for g in stack.of_type(LOG_GROUP) if g.urn in linked), None)
+        if group is not None:
+            found[trail.urn] = group
+    return found
 
 
 def audit_buckets(stack: StackView) -> list[View]:
@@ -422,7 +436,7 @@ def data_events(stack: StackView) -> Iterator[Violation]:
 
 def _is_audit_log(stack: StackView, group: View) -> bool:
     """The trail's log group (by reference; and the audit component's groups by name) holds audit records."""
-    if any(trail_log_group(stack, t) is group for t in stack.of_type(TRAIL)):
+    if group.urn in {g.urn for g in stack.memo("trail log groups", _trail_log_groups).values()}:
         return True
     return "trail" in str(group.get("name", "")) or group.name.startswith("audit")
 

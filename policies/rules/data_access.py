@@ -132,17 +132,23 @@ def grouped(model: AccessModel, asks: list[tuple[str, str]]) -> Asks:
 
 def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]] | Asks) -> list[str]:
     """The actions of ``asks`` the actor can perform on some of their resources. An action its own policies
-    cannot grant is tried only on resources whose policy could name it (keeps this linear)."""
+    cannot grant is tried only on resources whose policy names the actor itself (keeps this linear)."""
     if not isinstance(asks, dict):
         asks = grouped(model, asks)
     own = model.principals.get(actor.name)
     found = []
+    direct: set[str] | None = None
     for action, (arns, with_policies) in asks.items():
         if own is not None:
             if own.denied_everywhere(action):
                 continue
             if not own.may(action):
-                arns = [a for a in with_policies if model.could_grant(actor, a)]
+                if direct is None:  # once per actor: the resources whose policy names it
+                    every = {a for _, (_, policies) in asks.items() for a in policies}
+                    direct = {a for a in every if model.could_grant_directly(actor, a)}
+                if not direct:
+                    continue
+                arns = [a for a in with_policies if a in direct]
         if any(model.decide(actor, action, arn, DIRECT) for arn in arns):
             found.append(action)
     return sorted(found)

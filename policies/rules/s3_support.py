@@ -25,14 +25,8 @@ def bucket_name(bucket: View) -> str:
 
 def siblings(stack: StackView, bucket: View, typ: str) -> list[View]:
     """Resources of ``typ`` configuring ``bucket``: linked by property dependency (works in a
-    preview, where names are unknown) or by the bucket name (works on any export)."""
-    name = bucket_name(bucket)
-    found = []
-    for resource in stack.of_type(typ):
-        linked = bucket.urn in (resource.property_dependencies.get("bucket") or [])
-        if linked or (resource.get("bucket") is not None and resource.get("bucket") == name):
-            found.append(resource)
-    return found
+    preview, where names are unknown) or by the bucket name (works on any export). Index lookups."""
+    return stack.linked(typ, "bucket", bucket.urn, bucket_name(bucket))
 
 
 def sibling(stack: StackView, bucket: View, typ: str) -> View | None:
