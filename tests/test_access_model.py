@@ -338,3 +338,25 @@ def test_cross_account_trust_without_external_id_fails_in_every_form(value, as_l
     }
     guarded = _role("partner", {"Statement": [statement]})
     assert not list(identity.external_id.check_resource(guarded, _stack(guarded)))
+
+
+def test_managed_policy_snapshot_matches_the_installed_moto_for_what_the_stack_attaches(demo_state_document):
+    """The snapshot is moto's copy (refresh_managed_policies); documents are kept as JSON text."""
+    from policies.access.model import aws_managed_policies
+    from policies.access.refresh_managed_policies import moto_documents
+
+    attached = {
+        str(arn)
+        for r in demo_state_document["deployment"]["resources"]
+        for arn in [
+            *((r.get("outputs") or {}).get("managedPolicyArns") or []),
+            (r.get("outputs") or {}).get("policyArn"),
+            (r.get("outputs") or {}).get("permissionsBoundary"),
+        ]
+        if isinstance(arn, str) and arn.startswith("arn:aws:iam::aws:policy/")
+    }
+    assert attached, "the demo attaches AWS managed policies"
+    snapshot, moto = aws_managed_policies(), moto_documents()
+    for arn in attached:
+        assert isinstance(snapshot[arn]["document"], str)
+        assert json.loads(snapshot[arn]["document"]) == json.loads(moto[arn]["document"])

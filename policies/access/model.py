@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
+from policies.access import catalog
 from policies.access import conditions as cond
 from policies.access.actors import (
     ACCOUNT,
@@ -68,7 +70,8 @@ ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWit
 
 @lru_cache(maxsize=1)
 def aws_managed_policies() -> Mapping[str, Any]:
-    """ARN -> document of every AWS managed policy (snapshot from moto; see refresh_managed_policies)."""
+    """ARN -> {"document": JSON text, "version"} of every AWS managed policy (snapshot from moto; see
+    refresh_managed_policies). Documents stay text until a stack attaches them."""
     raw = files("policies.access").joinpath("data/aws_managed_policies.json.gz").read_bytes()
     return json.loads(gzip.decompress(raw))["policies"]
 
@@ -126,6 +129,20 @@ def _any_covers(shape: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], acti
     return any(covers_action(actions, not_actions, action) for actions, not_actions in shape)
 
 
+@lru_cache(maxsize=65536)
+def _resource_matcher(shape: tuple[tuple[tuple[str, ...], bool], ...]) -> re.Pattern[str] | bool | None:
+    """One regex for every Resource pattern of some Allow statements; True when one covers anything
+    (NotResource, no Resource element, '*'); None when there is no statement."""
+    if not shape:
+        return None
+    patterns = []
+    for resources, negated in shape:
+        if negated or not resources or "*" in resources:
+            return True
+        patterns += [catalog.glob(str(p), ignore_case=False).pattern for p in resources]
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL)
+
+
 def could_cover_prefix(pattern: str, prefix: str) -> bool:
     """Could an ARN pattern match some ARN that starts with ``prefix`` (IAM wildcards, case-sensitive)?"""
     for position, char in enumerate(pattern):
@@ -175,6 +192,7 @@ class AccessModel:
         self.pattern_probes: dict[str, Actor] = {}
         self._has_allows: dict[str, bool] = {}
         self._indexes: dict[int, tuple[list[Statement], PrincipalIndex[Statement]]] = {}
+        self._policy_keys: dict[str, tuple[str, str | None]] = {}
         self._memo: dict[tuple, Any] = {}  # decide, resource_denies, context_of and paths, by their arguments
         self._build()
         self._trust_index: PrincipalIndex[str] = PrincipalIndex(  # trust statement -> ARN of its role
@@ -447,15 +465,64 @@ class AccessModel:
 
     def resource_statements(self, resource: str) -> tuple[list[Statement], str | None]:
         """The resource-based policy that governs ``resource`` and the account that owns it."""
+        key, owner = self.policy_key(resource)
+        return self.resource_policies.get(key, []), owner
+
+    def policy_key(self, resource: str) -> tuple[str, str | None]:
+        """(where the policy of ``resource`` is filed in ``resource_policies``, the account that owns it)."""
+        known = self._policy_keys.get(resource)
+        if known is None:
+            known = self._policy_keys[resource] = self._policy_key(resource)
+        return known
+
+    def _policy_key(self, resource: str) -> tuple[str, str | None]:
         if resource.startswith("arn:aws:s3:::") or resource.startswith("arn:aws-us-gov:s3:::"):
             bucket = resource.split(":::", 1)[1].split("/", 1)[0]
-            owner = self.account if bucket in self.bucket_names else None
-            return self.resource_policies.get(f"s3:{bucket}", []), owner
+            return f"s3:{bucket}", self.account if bucket in self.bucket_names else None
         if ":kms:" in resource:
             urn = self.key_arns.get(resource) or self.key_arns.get(resource.rsplit("/", 1)[-1])
-            return self.resource_policies.get(f"kms:{urn or resource}", []), _arn_account(resource)
-        key = self.aliases.get(resource, resource)
-        return self.resource_policies.get(key, []), _arn_account(resource)
+            return f"kms:{urn or resource}", _arn_account(resource)
+        return self.aliases.get(resource, resource), _arn_account(resource)
+
+    def direct_keys(self, actor: Actor) -> frozenset[str]:
+        """The resource policies (by ``policy_key``) with an Allow naming ``actor`` itself: the only ones that
+        grant it anything its own policies do not."""
+        memo_key = ("direct keys", actor)
+        known = self._memo.get(memo_key)
+        if known is None:
+            index = self._memo.get(("allow index",))
+            if index is None:
+                index = self._memo[("allow index",)] = PrincipalIndex(
+                    (s, key) for key, policy in self.resource_policies.items() for s in policy if s.allow
+                )
+            found = set()
+            for key in dict.fromkeys(index.candidates(actor)):
+                if any(s.allow and statement_names(s, actor) == "direct" for s in self.resource_policies[key]):
+                    found.add(key)
+            known = self._memo[memo_key] = frozenset(found)
+        return known
+
+    def allowed_candidates(self, actor: Actor, action: str, resources: Iterable[str]) -> list[str]:
+        """The resources of ``resources`` on which ``actor`` could be allowed ``action`` at all: those an
+        identity Allow covering the action could match (one compiled pattern per set of Resource lists), and
+        those whose policy names the actor itself. ``decide`` on any other is surely a denial, so rules that
+        ask one principal about many resources filter with this first."""
+        own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
+        if own is None:
+            return list(resources)
+        matcher = None
+        if own.may(action):
+            matcher = _resource_matcher(
+                tuple((s.resources, bool(s.not_resources)) for s in own.identity if s.allow and s.covers_action(action))
+            )
+        if matcher is True:
+            return list(resources)
+        direct = self.direct_keys(actor)
+        return [
+            r
+            for r in resources
+            if (matcher is not None and matcher.fullmatch(r)) or (direct and self.policy_key(r)[0] in direct)
+        ]
 
     @staticmethod
     def _applies(statement: Statement, action: str, resource: str, context: Mapping[str, object]) -> tuple[bool, bool]:

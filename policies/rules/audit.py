@@ -130,6 +130,34 @@ def refers_to(resource: View, prop: str, target: View, *keys: str) -> bool:
     return target.urn in (resource.property_dependencies.get(prop) or [])
 
 
+class Referents:
+    """Targets' keys (ARN, name, id) gathered once, to ask of many resources whether they point at any of
+    the targets: ``referred_by(r, prop)`` is ``any(refers_to(r, prop, t, *keys) for t in targets)``."""
+
+    def __init__(self, targets: list[View], *keys: str):
+        self.values = {_bare(v) for t in targets for k in keys for v in _known(t.get(k))}
+        self.urns = {t.urn for t in targets}
+
+    def referred_by(self, resource: View, prop: str) -> bool:
+        raw = resource.get(prop)
+        if not _unknown(raw):
+            return any(_bare(v) in self.values for v in _known(raw))
+        return not self.urns.isdisjoint(resource.property_dependencies.get(prop) or ())
+
+
+def _pointed_at(targets: list[View], sources: list[View], prop: str, *keys: str) -> list[View]:
+    """The targets some source's ``prop`` points at (``refers_to`` for every pair, from two sets)."""
+    values: set[str] = set()
+    urns: set[str] = set()
+    for source in sources:
+        raw = source.get(prop)
+        if _unknown(raw):
+            urns.update(source.property_dependencies.get(prop) or ())
+        else:
+            values.update(_bare(v) for v in _known(raw))
+    return [t for t in targets if t.urn in urns or any(_bare(v) in values for k in keys for v in _known(t.get(k)))]
+
+
 def has_value(resource: View, prop: str) -> bool:
     """Whether ``prop`` is set: a non-empty value, or (in a preview) a property dependency standing for one."""
     raw = resource.get(prop)
@@ -666,13 +694,15 @@ def _fires_problem(alarm: View) -> str | None:
     return None
 
 
-def alarm_problem(alarm: View, topics: list[View]) -> str | None:
+def alarm_problem(alarm: View, topics: list[View] | Referents) -> str | None:
     """Why an alarm does not notify the security topic, or None."""
+    if not isinstance(topics, Referents):
+        topics = Referents(topics, "arn", "id")
     if not has_value(alarm, "alarmActions"):
         return "notifies nobody (no alarm action)"
     if is_false(alarm.get("actionsEnabled")):
         return "notifies nobody (actionsEnabled false)"
-    if not any(refers_to(alarm, "alarmActions", t, "arn", "id") for t in topics):
+    if not topics.referred_by(alarm, "alarmActions"):
         return f"notifies {sorted(map(str, as_list(alarm.get('alarmActions'))))}, not an SNS topic of the stack"
     return None
 
@@ -723,8 +753,10 @@ def monitoring(stack: StackView) -> Monitoring:
             )
         )
     filters = stack.of_type(METRIC_FILTER)
-    seen.filters = [f for f in filters if any(refers_to(f, "logGroupName", g, "name", "id") for g in seen.groups)]
-    elsewhere = [label(f) for f in filters if f not in seen.filters]
+    groups = Referents(seen.groups, "name", "id")
+    seen.filters = [f for f in filters if groups.referred_by(f, "logGroupName")]
+    chosen = {f.urn for f in seen.filters}
+    elsewhere = [label(f) for f in filters if f.urn not in chosen]
     missing = [
         event for event in ALARM_SIGNATURES if not any(watches(str(f.get("pattern", "")), event) for f in seen.filters)
     ]
@@ -734,6 +766,7 @@ def monitoring(stack: StackView) -> Monitoring:
             Violation(stack.anchor, f"no metric filter on the trail's log group for: {', '.join(missing)}{note}")
         )
     topics = stack.of_type(TOPIC)
+    stack_topics = Referents(topics, "arn", "id")
     alarms = stack.of_type(METRIC_ALARM)
     unalarmed: list[str] = []
     cis_alarms: dict[str, View] = {}
@@ -745,10 +778,11 @@ def monitoring(stack: StackView) -> Monitoring:
         metrics = {_metric(f) for f in matching if _counts_events(f)}
         watching = [a for a in alarms if _metric(a) in metrics]
         cis_alarms.update({a.urn: a for a in watching})
-        working = [a for a in watching if alarm_problem(a, topics) is None and _fires_problem(a) is None]
+        working = [a for a in watching if alarm_problem(a, stack_topics) is None and _fires_problem(a) is None]
         if working:
             seen.covered.append(event)
-            seen.alarms += [a for a in working if a not in seen.alarms]
+            known = {a.urn for a in seen.alarms}
+            seen.alarms += [a for a in working if a.urn not in known]
         else:
             unalarmed.append(event)
     if unalarmed:
@@ -759,10 +793,10 @@ def monitoring(stack: StackView) -> Monitoring:
             )
         )
     for alarm in alarms:
-        problem = alarm_problem(alarm, topics) or (_fires_problem(alarm) if alarm.urn in cis_alarms else None)
+        problem = alarm_problem(alarm, stack_topics) or (_fires_problem(alarm) if alarm.urn in cis_alarms else None)
         if problem:
             seen.problems.append(Violation(alarm.urn, f"alarm {label(alarm)} {problem}"))
-    seen.topics = [t for t in topics if any(refers_to(a, "alarmActions", t, "arn", "id") for a in seen.alarms)]
+    seen.topics = _pointed_at(topics, seen.alarms, "alarmActions", "arn", "id")
     return seen
 
 

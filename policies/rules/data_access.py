@@ -137,19 +137,10 @@ def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]] | Asks)
         asks = grouped(model, asks)
     own = model.principals.get(actor.name)
     found = []
-    direct: set[str] | None = None
-    for action, (arns, with_policies) in asks.items():
-        if own is not None:
-            if own.denied_everywhere(action):
-                continue
-            if not own.may(action):
-                if direct is None:  # once per actor: the resources whose policy names it
-                    every = {a for _, (_, policies) in asks.items() for a in policies}
-                    direct = {a for a in every if model.could_grant_directly(actor, a)}
-                if not direct:
-                    continue
-                arns = [a for a in with_policies if a in direct]
-        if any(model.decide(actor, action, arn, DIRECT) for arn in arns):
+    for action, (arns, _) in asks.items():
+        if own is not None and own.denied_everywhere(action):
+            continue
+        if any(model.decide(actor, action, arn, DIRECT) for arn in model.allowed_candidates(actor, action, arns)):
             found.append(action)
     return sorted(found)
 
@@ -534,9 +525,15 @@ def compute_reach(stack: StackView) -> Iterator[Violation]:
     for key in _log_keys(stack):
         asks += [("kms:Decrypt", key)]
     asks += [("s3:PutObject", "arn:aws:s3:::glz-probe-bucket-outside-the-stack/any-object")]
+    by_action: dict[str, list[str]] = {}
+    for action, arn in asks:
+        by_action.setdefault(action, []).append(arn)
     for principal in workload_roles(stack, model):
         reached = sorted(
-            {f"{a} on {arn.rsplit(':', 1)[-1]}" for a, arn in asks if model.decide(principal.actor, a, arn, DIRECT)}
+            f"{a} on {arn.rsplit(':', 1)[-1]}"
+            for a, arns in by_action.items()
+            for arn in dict.fromkeys(model.allowed_candidates(principal.actor, a, arns))
+            if model.decide(principal.actor, a, arn, DIRECT)
         )
         if reached:
             yield Violation(principal.actor.urn or stack.anchor, f"{principal.actor.name} can {summarize(reached, 5)}")

@@ -11,6 +11,7 @@ wildcards, numeric comparisons, `NOT EXISTS`, `IS NULL`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from policies.access.catalog import glob
@@ -105,7 +106,8 @@ class PatternError(ValueError):
     """A pattern this evaluator cannot read (it then watches nothing the gate can vouch for)."""
 
 
-def _tokens(pattern: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def _tokens(pattern: str) -> tuple[tuple[str, str], ...]:
     text = pattern.strip()
     if not (text.startswith("{") and text.endswith("}")):
         raise PatternError("not a JSON filter pattern")
@@ -119,7 +121,7 @@ def _tokens(pattern: str) -> list[tuple[str, str]]:
         kind = match.lastgroup or ""
         found.append((kind, match.group(kind)))
         position = match.end()
-    return found
+    return tuple(found)
 
 
 def _value(event: dict[str, Any], selector: str) -> Any:
@@ -204,6 +206,7 @@ def matches(pattern: str, event: dict[str, Any]) -> bool:
         return False
 
 
+@lru_cache(maxsize=4096)
 def watches(pattern: str, event_name: str) -> bool:
     """Does the pattern catch every sample record of a CIS monitoring event?"""
     samples = CIS_EVENTS.get(event_name) or []
