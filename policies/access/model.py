@@ -496,7 +496,7 @@ class AccessModel:
                     (s, key) for key, policy in self.resource_policies.items() for s in policy if s.allow
                 )
             found = set()
-            for key in dict.fromkeys(index.candidates(actor)):
+            for key in dict.fromkeys(index.candidates(actor, direct_only=True)):
                 if any(s.allow and statement_names(s, actor) == "direct" for s in self.resource_policies[key]):
                     found.add(key)
             known = self._memo[memo_key] = frozenset(found)
@@ -518,6 +518,8 @@ class AccessModel:
         if matcher is True:
             return list(resources)
         direct = self.direct_keys(actor)
+        if matcher is None and not direct:
+            return []
         return [
             r
             for r in resources
@@ -660,17 +662,29 @@ class AccessModel:
             values = {p.value.lower() for s in chosen for p in s.principals + s.not_principals}
             values |= {v.lower() for s in chosen for body in s.conditions.values() for vs in body.values() for v in vs}
             text = " ".join(sorted(values))
-            named = [p.actor for p in self.principals.values() if p.actor.name.lower() in values]
-            if text:  # a name inside a longer value (a session ARN, a path) counts too
-                named += [
-                    p.actor
-                    for p in self.principals.values()
-                    if p.actor.name.lower() not in values and p.actor.name.lower() in text
-                ]
+            found = self._names_within(values)
+            named = [p.actor for p in self.principals.values() if p.actor.name.lower() in found]
             known = self._memo[memo_key] = named + [
                 a for a in self.external_actors() if a.kind == ACCOUNT and a.name in text
             ]
         return list(known)
+
+    def _names_within(self, values: Iterable[str]) -> set[str]:
+        """Lower-cased names of the stack's principals that occur in any of ``values``, whole or inside a
+        longer value (a session ARN, a pattern): looked up at every 'arn:' of a value, by the lengths the
+        names have, so the cost follows the values, not values x principals."""
+        lowered = self._memo.get(("lowered names",))
+        if lowered is None:
+            names = {p.actor.name.lower() for p in self.principals.values()}
+            lowered = self._memo[("lowered names",)] = (names, sorted({len(n) for n in names}))
+        names, lengths = lowered
+        found = set()
+        for value in values:
+            start = value.find("arn:")
+            while start != -1:
+                found.update(value[start : start + size] for size in lengths if value[start : start + size] in names)
+                start = value.find("arn:", start + 1)
+        return found
 
     def resource_denies(
         self, actor: Actor, action: str, resource: str, scenario: Mapping[str, object] | None = None

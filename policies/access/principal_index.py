@@ -39,7 +39,7 @@ def _keys(principal: Principal) -> list[Key] | None:
     if principal.kind == "AWS":
         account = account_of(value)
         if ACCOUNT_ID.match(value) or value.endswith(":root"):
-            return [("account", account or value)]
+            return [("root", account or value)]  # the whole account: names its principals through its IAM
         if "*" in value or "?" in value:
             # a pattern over one account's principals names that account's roles and users and the account
             return [("account", account)] if account else None
@@ -55,12 +55,15 @@ def _keys(principal: Principal) -> list[Key] | None:
     return []  # a kind IAM does not know names nobody
 
 
-def lookups(actor: Actor) -> list[Key]:
-    """The keys under which a statement naming ``actor`` (in any form) is filed."""
+def lookups(actor: Actor, direct_only: bool = False) -> list[Key]:
+    """The keys under which a statement naming ``actor`` (in any form) is filed; with ``direct_only``, only
+    those naming the actor itself (not its whole account through the account's own IAM policies)."""
     if actor.kind in (ROLE, USER):
-        return [("arn", actor.name.lower()), ("account", actor.account or "")]
+        keys = [("arn", actor.name.lower()), ("account", actor.account or "")]
+        return keys if direct_only else [*keys, ("root", actor.account or "")]
     if actor.kind == ACCOUNT:
-        return [("account", actor.name), ("named-in", actor.name)]
+        keys = [("account", actor.name), ("named-in", actor.name)]
+        return keys if direct_only else [*keys, ("root", actor.name)]
     if actor.kind == SERVICE:
         return [("service", actor.name)]
     if actor.kind == FEDERATED:
@@ -78,7 +81,7 @@ class PrincipalIndex(Generic[T]):
         self.payloads: list[T] = []
         self.open: list[int] = []
         self.by_key: dict[Key, list[int]] = defaultdict(list)
-        self._memo: dict[tuple[str, str], list[T]] = {}
+        self._memo: dict[tuple[str, str, bool], list[T]] = {}
         for position, (statement, payload) in enumerate(entries):
             self.payloads.append(payload)
             if not statement.has_principal:
@@ -97,12 +100,12 @@ class PrincipalIndex(Generic[T]):
                 for key in keys:
                     self.by_key[key].append(position)
 
-    def candidates(self, actor: Actor) -> list[T]:
-        memo_key = (actor.kind, actor.name)
+    def candidates(self, actor: Actor, direct_only: bool = False) -> list[T]:
+        memo_key = (actor.kind, actor.name, direct_only)
         known = self._memo.get(memo_key)
         if known is None:
             positions = set(self.open)
-            for key in lookups(actor):
+            for key in lookups(actor, direct_only):
                 positions.update(self.by_key.get(key, ()))
             known = self._memo[memo_key] = [self.payloads[p] for p in sorted(positions)]
         return known

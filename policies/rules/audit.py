@@ -376,13 +376,10 @@ def _trail_log_groups(stack: StackView) -> dict[str, View]:
 def audit_buckets(stack: StackView) -> list[View]:
     """Buckets holding audit records: the audit tier (known by reference, s3_support.classify) and every
     bucket a trail delivers to."""
-    trails = stack.of_type(TRAIL)
     tiers = s3.classify(stack)
-    return [
-        b
-        for b in stack.of_type(s3.BUCKET)
-        if tiers.get(b.urn) == AUDIT_TIER or any(refers_to(t, "s3BucketName", b, "bucket", "id") for t in trails)
-    ]
+    buckets = stack.of_type(s3.BUCKET)
+    delivered = {b.urn for b in _pointed_at(buckets, stack.of_type(TRAIL), "s3BucketName", "bucket", "id")}
+    return [b for b in buckets if tiers.get(b.urn) == AUDIT_TIER or b.urn in delivered]
 
 
 @stack_rule(
@@ -601,8 +598,9 @@ def object_lock(stack: StackView) -> Iterator[Violation]:
     """Audit records stay immutable (Object Lock, COMPLIANCE mode) and no log bucket expires them early."""
     trails = stack.of_type(TRAIL)
     buckets = audit_buckets(stack)
+    stack_buckets = Referents(stack.of_type(s3.BUCKET), "bucket", "id")
     for trail in trails:
-        if not any(refers_to(trail, "s3BucketName", b, "bucket", "id") for b in stack.of_type(s3.BUCKET)):
+        if not stack_buckets.referred_by(trail, "s3BucketName"):
             yield Violation(
                 trail.urn,
                 f"trail {label(trail)} delivers to bucket {trail.get('s3BucketName')}, which the stack does not "
