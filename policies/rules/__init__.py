@@ -18,6 +18,7 @@ DOMAINS = (
     "data_access",
     "markings",
     "datastores",
+    "boot_and_roles",
 )
 
 
