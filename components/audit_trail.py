@@ -144,6 +144,7 @@ class AuditTrail(pulumi.ComponentResource):
                 )
             ),
             tags={"DataTier": AUDIT_TIER},
+            sse_s3_prefixes=(f"AWSLogs/{settings.account_id}/CloudTrail-Digest/",),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.audit_bucket = self.audit_secure_bucket.bucket

@@ -84,8 +84,11 @@ class SecureBucket(pulumi.ComponentResource):
         extra_statements: ExtraStatements | None = None,
         object_lock: aws.s3.BucketObjectLockConfigurationRuleArgs | None = None,
         tags: dict[str, str] | None = None,
+        sse_s3_prefixes: tuple[str, ...] = (),
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``sse_s3_prefixes``: key prefixes an AWS service writes with SSE-S3 whatever the bucket default
+        (CloudTrail digest files); see bucket_policies.deny_unexpected_encryption."""
         super().__init__("glz:data:SecureBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
@@ -171,7 +174,7 @@ class SecureBucket(pulumi.ComponentResource):
                 lambda args: json.dumps(
                     policy_document.document(
                         bucket_policies.deny_insecure_transport(args[0])
-                        + bucket_policies.deny_unexpected_encryption(args[0], args[1])
+                        + bucket_policies.deny_unexpected_encryption(args[0], args[1], sse_s3_prefixes)
                         + list(args[2])
                     ),
                     sort_keys=True,

@@ -1409,6 +1409,60 @@ CORPUS += [
 ]
 
 
+def audit_bucket_statement(sid: str, edit: Callable[[dict], None]) -> Change:
+    return policy(BUCKET_POLICY, "audit-bucket-policy", statement(sid, edit))
+
+
+def _only_objects(s: dict) -> None:
+    s["Resource"] = s.pop("NotResource")[0] + "/*"
+
+
+def _widen_exemption(s: dict) -> None:
+    s["NotResource"] = [s["NotResource"][0], s["NotResource"][0] + "/AWSLogs/*"]
+
+
+CORPUS += [
+    # GLZ-LOG-009: the digest delivery refused, three ways
+    W(
+        "audit bucket: SSE-KMS-only deny covers the digest prefix again",
+        audit_bucket_statement("DenyNonKmsEncryption", _only_objects),
+        "GLZ-LOG-009",
+    ),
+    W(
+        "audit bucket: digests must be SSE-KMS",
+        audit_bucket_statement(
+            "DenyUnencryptedDigests",
+            lambda s: s["Condition"]["StringNotEqualsIfExists"].update({"s3:x-amz-server-side-encryption": "aws:kms"}),
+        ),
+        "GLZ-LOG-009",
+    ),
+    W(
+        "audit bucket: a new statement denies non-KMS uploads under AWSLogs/",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            lambda d: d["Statement"].append(
+                {
+                    "Sid": "LogsKmsOnly",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:Put*",
+                    "Resource": d["Statement"][0]["Resource"][0] + "/AWSLogs/*",
+                    "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+                }
+            ),
+        ),
+        "GLZ-LOG-009",
+    ),
+    # GLZ-S3-006: the digest exemption widened to every log file
+    W(
+        "audit bucket: SSE-S3 allowed for every CloudTrail log file",
+        audit_bucket_statement("DenyNonKmsEncryption", _widen_exemption),
+        "GLZ-S3-006",
+    ),
+]
+
+
 def second(typ: str, name: str, inputs: dict[str, Any]) -> Change:
     """A second configuration resource for a bucket, added from outside: S3 keeps one versioning, ownership
     or lifecycle configuration per bucket, so whichever resource is applied last replaces the component's."""

@@ -19,6 +19,7 @@ DOMAINS = (
     "markings",
     "datastores",
     "boot_and_roles",
+    "delivery",
 )
 
 

@@ -212,7 +212,13 @@ def expected_encryption(stack: StackView) -> Iterator[Violation]:
     }
 
     def check(bucket: View) -> Iterator[str]:
-        put = [("s3:PutObject", f"arn:aws:s3:::{s3.bucket_name(bucket)}/glz-probe/object")]
+        # any object, and one where CloudTrail delivers log files (only its digests may be SSE-S3)
+        name = s3.bucket_name(bucket)
+        account = stack.account_id or "111111111111"
+        put = [
+            ("s3:PutObject", f"arn:aws:s3:::{name}/glz-probe/object"),
+            ("s3:PutObject", f"arn:aws:s3:::{name}/AWSLogs/{account}/CloudTrail/{model.region}/glz-probe.json.gz"),
+        ]
         for what, headers in cases.items():
             gaps = _unguarded(stack, bucket, {**DIRECT_TLS, **headers}, put)
             if gaps:
