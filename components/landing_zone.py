@@ -64,7 +64,11 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
 def data_bucket_statements(settings: Settings, stack: str, tier: str | None, bucket_arn: str, vpce_id: str) -> list:
     """The landing zone's own statements of a data-tier bucket policy: the VPC-endpoint-only deny and,
     on a scanned intake bucket, the guards that make GuardDuty's scan-status tag trustworthy."""
-    statements = [vpc_endpoint_only_statement(bucket_arn, vpce_id, endpoint_exempt_principals(settings, stack, tier))]
+    statements = [
+        vpc_endpoint_only_statement(
+            bucket_arn, vpce_id, endpoint_exempt_principals(settings, stack, tier), settings.account_id
+        )
+    ]
     if tier is not None and scans_uploads(settings, tier):
         statements += malware_policies.intake_bucket_statements(
             bucket_arn,

@@ -138,8 +138,23 @@ def flow_log_role_policy(log_group_arn: str) -> dict[str, Any]:
     )
 
 
-def vpc_endpoint_only_statement(bucket_arn: str, vpce_id: str, exempt_principal_arns: list[str]) -> Statement:
+def service_linked_roles(bucket_arn: str) -> str:
+    """The ARN pattern of this account's service-linked roles (IAM keeps them under /aws-service-role/)."""
+    partition = bucket_arn.split(":")[1]
+    return f"arn:{partition}:iam::{{account}}:role/aws-service-role/*"
+
+
+def vpc_endpoint_only_statement(
+    bucket_arn: str, vpce_id: str, exempt_principal_arns: list[str], account_id: str | None = None
+) -> Statement:
     """Deny every S3 request on a bucket that does not arrive through the VPC endpoint ``vpce_id``.
+
+    With ``account_id``, this account's service-linked roles are exempt too: AWS Config and IAM Access
+    Analyzer read bucket policies and settings through them from outside any VPC, and
+    aws:PrincipalIsAWSService is false for a service-linked role's requests. AWS's data-perimeter examples
+    exempt them the same way (aws-samples/data-perimeter-policy-examples, resource_based_policies:
+    ArnNotLikeIfExists aws:PrincipalArn arn:aws:iam::*:role/aws-service-role/*); only AWS services
+    create roles under that path and their trust names only the service.
 
     Exempt: the named principals (give at least the role that runs `pulumi up` and the admin role,
     because ``s3:*`` includes bucket-management actions such as s3:PutBucketPolicy, and
@@ -161,10 +176,13 @@ def vpc_endpoint_only_statement(bucket_arn: str, vpce_id: str, exempt_principal_
         "StringNotEquals": {"aws:SourceVpce": vpce_id},
         "Bool": {"aws:PrincipalIsAWSService": "false", "aws:ViaAWSService": "false"},
     }
-    if exempt_principal_arns:
+    exempt = sorted(set(exempt_principal_arns))
+    if account_id:
+        exempt.append(service_linked_roles(bucket_arn).format(account=account_id))
+    if exempt:
         # With no exempt principals the key is left out rather than given an empty list, whose
         # meaning in a negated condition operator is easy to get wrong.
-        condition["ArnNotLike"] = {"aws:PrincipalArn": sorted(set(exempt_principal_arns))}
+        condition["ArnNotLike"] = {"aws:PrincipalArn": exempt}
     return {
         "Sid": "DenyAccessOutsideVpcEndpoint",
         "Effect": "Deny",

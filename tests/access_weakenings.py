@@ -906,6 +906,34 @@ CORPUS: list[Weakening] = [
         "GLZ-S3-012",
     ),
     W(
+        "variants endpoint deny: exempts a look-alike of the service-linked role path",
+        policy(
+            BUCKET_POLICY,
+            "data-variants-policy",
+            statement(
+                "DenyAccessOutsideVpcEndpoint",
+                lambda s: s["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(
+                    f"arn:aws:iam::{ACCT}:role/aws-service-role*"
+                ),
+            ),
+        ),
+        "GLZ-S3-012",
+    ),
+    W(
+        "variants endpoint deny: exempts every account's service-linked roles and anything below them",
+        policy(
+            BUCKET_POLICY,
+            "data-variants-policy",
+            statement(
+                "DenyAccessOutsideVpcEndpoint",
+                lambda s: s["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(
+                    "arn:aws:iam::*:role/*service-role/*"
+                ),
+            ),
+        ),
+        "GLZ-S3-012",
+    ),
+    W(
         "variants endpoint deny: only for the admin",
         policy(
             BUCKET_POLICY,

@@ -464,3 +464,19 @@ def test_ssm_agent_buckets_follow_the_region():
     arns = ssm_agent_bucket_object_arns(make_settings(region="eu-west-1"))
     assert "arn:aws:s3:::eu-west-1-birdwatcher-prod/*" in arns
     assert len(arns) == 4 and all("eu-west-1" in arn for arn in arns)
+
+
+def test_endpoint_only_deny_exempts_this_accounts_service_linked_roles_only():
+    """AWS Config and Access Analyzer read the buckets through service-linked roles from outside the VPC."""
+    from components.network_policies import vpc_endpoint_only_statement
+
+    statement = vpc_endpoint_only_statement(
+        "arn:aws:s3:::b", "vpce-0123456789abcdef0", ["arn:aws:iam::111122223333:role/deployer"], "111122223333"
+    )
+    exempt = statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    assert exempt == [
+        "arn:aws:iam::111122223333:role/deployer",
+        "arn:aws:iam::111122223333:role/aws-service-role/*",
+    ]
+    without_account = vpc_endpoint_only_statement("arn:aws:s3:::b", "vpce-0123456789abcdef0", [])
+    assert "ArnNotLike" not in without_account["Condition"]

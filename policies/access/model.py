@@ -65,6 +65,10 @@ REPOSITORY_POLICY_T = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 EFS_POLICY_T = "aws:efs/fileSystemPolicy:FileSystemPolicy"
 LAMBDA_PERMISSION_T = "aws:lambda/permission:Permission"
 SECRET_POLICY_T = "aws:secretsmanager/secretPolicy:SecretPolicy"
+# This account's service-linked roles as a pattern: IAM creates them under /aws-service-role/ for a service
+# (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html); a guardrail may exempt
+# them, as AWS's data-perimeter examples do, without exempting any principal someone could create.
+SERVICE_LINKED_ROLES = re.compile(r"^arn:[\w-]+:iam::(\d{12}|\*):role/aws-service-role/\*$")
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
 
 
@@ -403,6 +407,8 @@ class AccessModel:
         """A principal a wildcard ARN would also match, though the stack never defines it (one created later)."""
         if ("*" not in value and "?" not in value) or not value.startswith("arn:"):
             return
+        if SERVICE_LINKED_ROLES.match(value):
+            return  # only AWS services create roles under /aws-service-role/, each trusting its service only
         arn = value.replace("*", "glz-probe").replace("?", "x")
         account = account_of(arn)
         kind = USER if ":user/" in arn else ROLE
