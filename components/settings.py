@@ -695,6 +695,15 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                     f"{PROJECT}:{key} = {days!r}: must be at least {HIPAA_RETENTION_DAYS} days "
                     f"(6 years, HIPAA 164.316(b)(2)(i)) when classification is 'phi'; allowed: {allowed}"
                 )
+    if classification in ("phi", "controlled") and not raw.get("deployerPrincipalArns"):
+        # The data buckets' endpoint-only deny exempts only named principals: without the role that runs
+        # `pulumi up`, the deployment locks itself out of the buckets it manages (policy, lifecycle,
+        # versioning) on this and every later update or destroy.
+        problems.append(
+            f"{PROJECT}:deployerPrincipalArns = {raw.get('deployerPrincipalArns')!r}: required when classification "
+            f"is {classification!r}; list the role or user that runs `pulumi up` "
+            "(arn:aws:iam::<account>:role/<name>), or the data buckets' endpoint-only deny locks it out"
+        )
     region = raw.get("region")
     count = raw.get("availabilityZoneCount", 2)
     if region in REGION_ZONES:

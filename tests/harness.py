@@ -25,6 +25,7 @@ ACCOUNT = "111122223333"
 BASE_CONFIG: dict[str, Any] = {
     "region": "us-east-1",
     "accountId": ACCOUNT,
+    "deployerPrincipalArns": [f"arn:aws:iam::{ACCOUNT}:role/pulumi-deployer"],
     "compute": {
         "images": {
             "alignment": f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/genomics/bwa-mem2:2.2.1",

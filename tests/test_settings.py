@@ -233,3 +233,15 @@ def test_intake_tiers_default_and_read_write_collaborators():
     settings = make_settings(collaborators=[writer, reader], securityServices={"malwareScanTiers": ["fastq"]})
     # TIERS order; the read-only collaborator's tier is not an intake tier
     assert settings.intake_tiers == ["bcl", "fastq", "results"]
+
+
+@pytest.mark.parametrize("classification", ["phi", "controlled"])
+def test_deployer_required_where_the_endpoint_only_deny_applies(classification):
+    raw = {k: v for k, v in BASE_CONFIG.items() if k != "deployerPrincipalArns"}
+    with pytest.raises(SettingsError) as raised:
+        make_settings(**{**raw, "classification": classification, "deployerPrincipalArns": []})
+    assert "genomics-landing-zone:deployerPrincipalArns = []: required when classification" in str(raised.value)
+
+
+def test_deployer_optional_for_public_data():
+    assert make_settings(classification="public", auditLogRetentionDays=365, auditObjectLockDays=365, deployerPrincipalArns=[])
