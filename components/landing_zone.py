@@ -186,6 +186,8 @@ class LandingZone:
                 }
                 for c in settings.collaborators
             },
+            # The principals that run `pulumi up`: the gate (GLZ-S3-015) checks no data-bucket deny refuses them.
+            "deployerPrincipalArns": list(settings.deployer_principal_arns),
             "adminRoleArn": self.operators.admin_role.arn,
             "auditorRoleArn": self.operators.auditor_role.arn,
             "auditBucketName": naming.bucket_name(settings, self.stack, AUDIT_TIER),

@@ -46,7 +46,7 @@ from tests.access_weakenings import (
     statement,
     trust_of,
 )
-from tests.mutations import remove
+from tests.mutations import find, remove
 
 W = Weakening
 REGION = "us-east-1"
@@ -1459,6 +1459,86 @@ CORPUS += [
         "audit bucket: SSE-S3 allowed for every CloudTrail log file",
         audit_bucket_statement("DenyNonKmsEncryption", _widen_exemption),
         "GLZ-S3-006",
+    ),
+]
+
+
+def stack_output(key: str, value: Any) -> Change:
+    def mutate(document: Document) -> None:
+        stack = find(document, "pulumi:pulumi:Stack")[0]
+        stack["outputs"][key] = value
+
+    return mutate
+
+
+def endpoint_exemptions(bucket: str, edit: Callable[[list], None]) -> Change:
+    return policy(
+        BUCKET_POLICY,
+        f"data-{bucket}-policy",
+        statement("DenyAccessOutsideVpcEndpoint", lambda s: edit(s["Condition"]["ArnNotLike"]["aws:PrincipalArn"])),
+    )
+
+
+DEPLOYER = f"arn:aws:iam::{ACCT}:role/pulumi-deployer"
+SLR = f"arn:aws:iam::{ACCT}:role/aws-service-role/*"
+
+CORPUS += [
+    # GLZ-S3-015: the deployer locked out, three ways
+    W("no deployer named in the stack", stack_output("deployerPrincipalArns", []), "GLZ-S3-015"),
+    W(
+        "variants bucket: deployer dropped from the endpoint-only exemptions",
+        endpoint_exemptions("variants", lambda e: e.remove(DEPLOYER)),
+        "GLZ-S3-015",
+    ),
+    W(
+        "fastq bucket: a new deny refuses bucket-policy changes to all but the admin",
+        policy(
+            BUCKET_POLICY,
+            "data-fastq-policy",
+            lambda d: d["Statement"].append(
+                {
+                    "Sid": "OnlyAdminRewritesPolicy",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": ["s3:PutBucketPolicy", "s3:DeleteBucketPolicy"],
+                    "Resource": d["Statement"][0]["Resource"][0],
+                    "Condition": {"ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/glz-demo-admin"}},
+                }
+            ),
+        ),
+        "GLZ-S3-015",
+    ),
+    # GLZ-S3-016: AWS Config or Access Analyzer refused on a data bucket
+    W(
+        "bcl bucket: service-linked roles no longer exempt",
+        endpoint_exemptions("bcl", lambda e: e.remove(SLR)),
+        "GLZ-S3-016",
+    ),
+    W(
+        "results bucket: only Config's service-linked role exempt (Access Analyzer blind)",
+        endpoint_exemptions(
+            "results",
+            lambda e: e.__setitem__(e.index(SLR), f"arn:aws:iam::{ACCT}:role/aws-service-role/config.amazonaws.com/*"),
+        ),
+        "GLZ-S3-016",
+    ),
+    W(
+        "alignments bucket: a new deny refuses every service-linked role",
+        policy(
+            BUCKET_POLICY,
+            "data-alignments-policy",
+            lambda d: d["Statement"].append(
+                {
+                    "Sid": "NoServiceRoles",
+                    "Effect": "Deny",
+                    "Principal": {"AWS": "*"},
+                    "Action": "s3:Get*",
+                    "Resource": [d["Statement"][0]["Resource"][0], d["Statement"][0]["Resource"][0] + "/*"],
+                    "Condition": {"ArnLike": {"aws:PrincipalArn": f"arn:aws:iam::{ACCT}:role/aws-service-role/*"}},
+                }
+            ),
+        ),
+        "GLZ-S3-016",
     ),
 ]
 

@@ -244,4 +244,6 @@ def test_deployer_required_where_the_endpoint_only_deny_applies(classification):
 
 
 def test_deployer_optional_for_public_data():
-    assert make_settings(classification="public", auditLogRetentionDays=365, auditObjectLockDays=365, deployerPrincipalArns=[])
+    assert make_settings(
+        classification="public", auditLogRetentionDays=365, auditObjectLockDays=365, deployerPrincipalArns=[]
+    )

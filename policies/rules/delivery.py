@@ -1,6 +1,7 @@
-"""Deliveries the stack's own guardrails must not block: a deny written to keep people out can also refuse
-an AWS service the stack relies on, and then a control silently stops working while every check of its
-settings still passes.
+"""Work the stack's own guardrails must not block: a deny written to keep people out can also refuse an AWS
+service the stack relies on (digest delivery, AWS Config and Access Analyzer reading the buckets through
+their service-linked roles) or the deployment itself, and then a control silently stops working, or the
+next `pulumi up` fails, while every check of the settings still passes.
 
 CloudTrail writes digest files with SSE-S3 whatever the trail's KMS key
 (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/encrypting-cloudtrail-log-files-with-aws-kms.html);
@@ -13,10 +14,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from policies.access.actors import SERVICE, Actor
+from policies.access.actors import ROLE, SERVICE, USER, Actor, account_of
+from policies.access.conditions import MISSING
 from policies.access.model import model_of
-from policies.framework import Requirements, StackView, Violation, stack_rule
+from policies.framework import Requirements, StackView, Violation, as_list, stack_rule
+from policies.rules import s3_support as s3
 
+# A request from outside the landing zone's VPC endpoint (CI, the console, an AWS service's own network)
+OUTSIDE_VPC = {
+    "aws:securetransport": "true",
+    "s3:tlsversion": "1.3",
+    "aws:sourcevpce": MISSING,
+    "aws:sourcevpc": MISSING,
+    "aws:principalisawsservice": "false",
+    "aws:viaawsservice": "false",
+}
+# Service-linked roles that read every bucket's policy and settings (IAM User Guide, each service's
+# "Using service-linked roles" page: AWSServiceRoleForConfig, AWSServiceRoleForAccessAnalyzer).
+READERS = {
+    "AWS Config": ("aws:cfg/recorder:Recorder", "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+    "IAM Access Analyzer": (
+        "aws:accessanalyzer/analyzer:Analyzer",
+        "aws-service-role/access-analyzer.amazonaws.com/AWSServiceRoleForAccessAnalyzer",
+    ),
+}
+PERIMETER = Requirements(r2=("3.4.1", "3.3.1"), r3=("03.04.01", "03.03.01"), hipaa=("164.308(a)(1)(ii)(D)",))
 PROTECT_AUDIT = Requirements(r2=("3.3.8", "3.3.1"), r3=("03.03.08", "03.03.01"), hipaa=("164.312(c)(1)", "164.312(b)"))
 TRAIL = "aws:cloudtrail/trail:Trail"
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
@@ -64,4 +86,74 @@ def digests_delivered(stack: StackView) -> Iterator[Violation]:
                 trail.urn,
                 f"trail {trail.get('name') or trail.name}: CloudTrail's digest files (SSE-S3) are refused by "
                 f"{', '.join(s.label() for s in denies)}, so log file validation has nothing to validate",
+            )
+
+
+def _actor(arn: str) -> Actor:
+    return Actor(USER if ":user/" in arn else ROLE, arn, account_of(arn))
+
+
+@stack_rule(
+    "GLZ-S3-015",
+    "deployer-not-locked-out",
+    "high",
+    PERIMETER,
+    "Set deployerPrincipalArns in Pulumi.<stack>.yaml to the role or user that runs `pulumi up`; the data "
+    "buckets' endpoint-only deny names it as an exception (components/network_policies.vpc_endpoint_only_statement).",
+)
+def deployer_not_locked_out(stack: StackView) -> Iterator[Violation]:
+    """In a phi or controlled stack, the principals that run `pulumi up` (the deployerPrincipalArns output)
+    are named, and no data bucket's policy refuses them from outside the VPC: the next update or destroy can
+    still manage every bucket."""
+    buckets = s3.data_buckets(stack)
+    if stack.classification not in ("phi", "controlled") or not buckets:
+        return
+    deployers = [str(a) for a in as_list(stack.outputs.get("deployerPrincipalArns")) if a]
+    if not deployers:
+        yield Violation(
+            stack.anchor,
+            "no deployer principal is named (deployerPrincipalArns): the data buckets' endpoint-only deny refuses "
+            "the role that runs `pulumi up` on every later update or destroy",
+        )
+        return
+    model = model_of(stack)
+    for bucket in buckets:
+        arn = f"arn:aws:s3:::{s3.bucket_name(bucket)}"
+        refused = [d for d in deployers if model.resource_denies(_actor(d), "s3:PutBucketPolicy", arn, OUTSIDE_VPC)]
+        if refused:
+            yield Violation(
+                bucket.urn,
+                f"bucket {s3.bucket_name(bucket)}: its policy refuses the deployer {', '.join(refused)} from outside "
+                "the VPC endpoint, so `pulumi up` cannot manage it",
+            )
+
+
+@stack_rule(
+    "GLZ-S3-016",
+    "service-linked-readers-not-refused",
+    "high",
+    PERIMETER,
+    "Exempt this account's service-linked roles (arn:aws:iam::<account>:role/aws-service-role/*) from the "
+    "endpoint-only deny, as vpc_endpoint_only_statement does with the account id.",
+)
+def service_readers(stack: StackView) -> Iterator[Violation]:
+    """AWS Config and IAM Access Analyzer, where the stack runs them, can read every data bucket's policy and settings
+    through their service-linked roles: no Deny refuses them, so neither is blind on the PHI buckets."""
+    account = stack.account_id or "111111111111"
+    wanted = [(name, path) for name, (typ, path) in READERS.items() if stack.of_type(typ)]
+    model = model_of(stack)
+    for bucket in s3.data_buckets(stack):
+        arn = f"arn:aws:s3:::{s3.bucket_name(bucket)}"
+        blind = [
+            key
+            for key, path in wanted
+            if model.resource_denies(
+                _actor(f"arn:aws:iam::{account}:role/{path}"), "s3:GetBucketPolicy", arn, OUTSIDE_VPC
+            )
+        ]
+        if blind:
+            yield Violation(
+                bucket.urn,
+                f"bucket {s3.bucket_name(bucket)}: its policy refuses the service-linked role of "
+                f"{', '.join(blind)}, which then cannot evaluate the bucket",
             )
