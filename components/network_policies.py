@@ -124,16 +124,29 @@ def flow_log_trust_policy(settings: Settings) -> dict[str, Any]:
 
 
 def flow_log_role_policy(log_group_arn: str) -> dict[str, Any]:
-    """Write flow-log records into the one flow-log group, nothing else."""
+    """Write flow-log records into the one flow-log group, nothing else.
+
+    The VPC Flow Logs guide ("IAM role for publishing flow logs to CloudWatch Logs",
+    https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html) lists CreateLogGroup,
+    CreateLogStream, PutLogEvents, DescribeLogGroups and DescribeLogStreams; without all of them delivery
+    fails while the deployment succeeds. DescribeLogGroups has no resource type in the Service Authorization
+    Reference (a List action), so it takes "*"; every write stays on the one group.
+    """
     group = log_group_arn.removesuffix(":*")
     return document(
         [
             {
                 "Sid": "WriteFlowLogGroupOnly",
                 "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Action": [
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogStreams",
+                ],
                 "Resource": [group, f"{group}:*"],
-            }
+            },
+            {"Sid": "FindLogGroups", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
         ]
     )
 

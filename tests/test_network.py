@@ -248,11 +248,19 @@ def test_flow_log_role_writes_only_its_log_group(default):
     group_arn = one(state, LOG_GROUP).outputs["arn"]
     policy = one(state, ROLE_POLICY)
     assert policy.inputs["role"] == one(state, ROLE).id
-    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    statement, listing = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Effect"] == "Allow"
     assert sorted(statement["Resource"]) == sorted([group_arn, f"{group_arn}:*"])
     assert all(a.startswith("logs:") and "*" not in a for a in statement["Action"])
-    assert "logs:CreateLogGroup" not in statement["Action"]
+    # every permission the VPC Flow Logs guide lists for the delivery role, writes on the one group only
+    assert set(statement["Action"]) == {
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "logs:DescribeLogStreams",
+    }
+    # DescribeLogGroups has no resource type (a List action): the only grant on "*"
+    assert listing == {"Sid": "FindLogGroups", "Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"}
 
 
 # ---- gateway endpoints ------------------------------------------------------------------------
