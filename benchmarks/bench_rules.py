@@ -1,6 +1,6 @@
 """How the own rules (`glz.gate.run_rules` with `policies.rules.ALL_RULES`, no checkov) scale with the stack.
 
-Run: .venv/bin/python benchmarks/bench_rules.py [--json] [--mode as-is|fixes|both] [--quick]
+Run: .venv/bin/python benchmarks/bench_rules.py [--json] [--quick] [--reuse] [--by-rule] [--profile]
 
 It builds the scaled states itself, in build/bench/states/:
 
@@ -13,9 +13,9 @@ It builds the scaled states itself, in build/bench/states/:
 Each state is checked in a fresh child process, several times (5; 3 from 10,000 resources): the table
 gives the rules' seconds (building the StackView and running every rule; median, min, max), microseconds
 per resource, the child's whole wall time (interpreter start, imports, reading the state, rules) and its
-peak RSS (VmHWM). `--mode fixes` patches benchmarks/proposed_fixes.py into the rule modules in the
-child and checks the subjects and findings are byte-identical to the committed rules'. `--by-rule` adds
-each rule's microseconds per resource; `--profile` writes cProfile listings to build/bench/.
+peak RSS (VmHWM). Each run hashes what the rules found (subjects and findings), so runs at two commits
+can be compared on their results through build/bench/rules.json (--json). `--by-rule` adds each rule's
+microseconds per resource; `--profile` writes a cProfile listing to build/bench/.
 Not a test: figures depend on the machine; the shape (flat microseconds per resource) is what to watch.
 """
 
@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+sys.path.insert(0, str(ROOT))
 
 PY = sys.executable
 OUT = ROOT / "build" / "bench"
@@ -173,7 +173,7 @@ def peak_rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def child(state_path: str, mode: str, by_rule: bool, profile: str | None) -> None:
+def child(state_path: str, by_rule: bool, profile: str | None) -> None:
     """One measurement, in a fresh process: imports, read the state, build the view and run every rule."""
     import datetime as dt
 
@@ -182,12 +182,6 @@ def child(state_path: str, mode: str, by_rule: bool, profile: str | None) -> Non
     from glz.state import StackState
     from policies.rules import ALL_RULES
 
-    patched: list[str] = []
-    skipped: list[str] = []
-    if mode == "fixes":
-        import proposed_fixes
-
-        patched, skipped = proposed_fixes.apply()
     imported = time.perf_counter()
     state = StackState.load(Path(state_path))
     loaded = time.perf_counter()
@@ -241,16 +235,14 @@ def child(state_path: str, mode: str, by_rule: bool, profile: str | None) -> Non
                 "findings": len(result.findings),
                 "checked": len(result.checked),
                 "outcome_sha256": hashlib.sha256(outcome.encode()).hexdigest(),
-                "patched": patched,
-                "skipped": skipped,
                 "per_rule_s": per_rule,
             }
         )
     )
 
 
-def run_child(state: Path, mode: str, by_rule: bool = False, profile: Path | None = None) -> dict:
-    args = [PY, str(Path(__file__).resolve()), "--child", str(state), "--mode", mode]
+def run_child(state: Path, by_rule: bool = False, profile: Path | None = None) -> dict:
+    args = [PY, str(Path(__file__).resolve()), "--child", str(state)]
     if by_rule:
         args.append("--by-rule")
     if profile is not None:
@@ -260,20 +252,20 @@ def run_child(state: Path, mode: str, by_rule: bool = False, profile: Path | Non
     stdout, stderr = process.communicate()
     wall = time.perf_counter() - start
     if process.returncode != 0:
-        raise SystemExit(f"rules on {state} ({mode}) failed:\n{stderr}")
+        raise SystemExit(f"rules on {state} failed:\n{stderr}")
     figures = json.loads(stdout.strip().splitlines()[-1])
     figures["wall_s"] = wall
     return figures
 
 
-def measure(state: Path, mode: str, runs: int, budget: float, timeout: float) -> dict:
+def measure(state: Path, runs: int, budget: float, timeout: float) -> dict:
     """``runs`` runs, or one when the first takes longer than ``budget`` seconds (the target is missed
     anyway); a run longer than ``timeout`` seconds is stopped and the size reported as "> timeout"."""
-    samples = [_run_with_rusage(state, mode, timeout)]
+    samples = [_run_with_rusage(state, timeout)]
     if samples[0]["wall_s"] <= budget:
-        samples += [_run_with_rusage(state, mode, timeout) for _ in range(runs - 1)]
+        samples += [_run_with_rusage(state, timeout) for _ in range(runs - 1)]
     finished = [s for s in samples if not s.get("timed_out")]
-    row: dict[str, Any] = {"mode": mode, "runs": len(samples), "timed_out": len(finished) < len(samples)}
+    row: dict[str, Any] = {"runs": len(samples), "timed_out": len(finished) < len(samples)}
     finished_peaks = [s["peak_kib"] for s in samples if "peak_kib" in s]
     row["peak_mib"] = max(finished_peaks or [s["maxrss_kib"] for s in samples]) / 1024
     if not finished:
@@ -293,15 +285,13 @@ def measure(state: Path, mode: str, runs: int, budget: float, timeout: float) ->
         "findings": finished[0]["findings"],
         "checked": finished[0]["checked"],
         "outcome_sha256": finished[0]["outcome_sha256"],
-        "patched": finished[0]["patched"],
-        "skipped": finished[0]["skipped"],
     }
 
 
-def _run_with_rusage(state: Path, mode: str, timeout: float) -> dict:
+def _run_with_rusage(state: Path, timeout: float) -> dict:
     """One child run, killed after ``timeout`` seconds. Its peak RSS is the one it reports (VmHWM); os.wait4's
     ru_maxrss is kept only for a run that timed out (and includes the benchmark's own memory)."""
-    args = [PY, str(Path(__file__).resolve()), "--child", str(state), "--mode", mode]
+    args = [PY, str(Path(__file__).resolve()), "--child", str(state)]
     with tempfile.TemporaryFile(mode="w+") as out, tempfile.TemporaryFile(mode="w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=err)
@@ -318,7 +308,7 @@ def _run_with_rusage(state: Path, mode: str, timeout: float) -> dict:
         out.seek(0)
         err.seek(0)
         if process.returncode != 0:
-            raise SystemExit(f"rules on {state} ({mode}) failed:\n{err.read()}")
+            raise SystemExit(f"rules on {state} failed:\n{err.read()}")
         figures = json.loads(out.read().strip().splitlines()[-1])
     figures["wall_s"] = wall
     figures["maxrss_kib"] = usage.ru_maxrss
@@ -333,9 +323,8 @@ HEADER = (
 )
 
 
-def table(rows: list[dict], mode: str) -> str:
-    title = {"as-is": "rules as committed", "fixes": "with benchmarks/proposed_fixes.py"}[mode]
-    lines = [f"own rules, {title}", HEADER]
+def table(rows: list[dict]) -> str:
+    lines = ["own rules", HEADER]
     for row in rows:
         if row.get("resources") is None:
             lines.append(
@@ -350,10 +339,6 @@ def table(rows: list[dict], mode: str) -> str:
             f"{row['findings']:>9}"
         )
     done = [r for r in rows if r.get("resources")]
-    if mode == "fixes" and done:
-        lines.append(f"patched: {', '.join(done[0]['patched']) or 'nothing'}")
-        if done[0]["skipped"]:
-            lines.append(f"not patched (changed since the fix was written): {', '.join(done[0]['skipped'])}")
     smallest = min(done, key=lambda r: r["resources"], default=None)
     for kind in ("synthesized", "replicated"):
         series = [r for r in done if r["kind"] == kind or r is smallest]
@@ -368,15 +353,15 @@ def table(rows: list[dict], mode: str) -> str:
     return "\n".join(lines)
 
 
-def by_rule_table(states: list[dict], mode: str, largest: int) -> str:
+def by_rule_table(states: list[dict], largest: int) -> str:
     """Each rule's microseconds per resource at every size up to ``largest`` resources, worst first."""
     states = [s for s in states if s["resources"] <= largest]
     columns = []
     for state in states:
-        figures = run_child(state["path"], mode, by_rule=True)
+        figures = run_child(state["path"], by_rule=True)
         columns.append({k: v / figures["resources"] * 1e6 for k, v in figures["per_rule_s"].items()})
     rules = sorted(columns[0], key=lambda r: -(columns[-1].get(r, 0)))
-    lines = [f"µs per resource by rule ({mode})", f"{'rule':<14}" + "".join(f"{s['resources']:>10}" for s in states)]
+    lines = ["µs per resource by rule", f"{'rule':<14}" + "".join(f"{s['resources']:>10}" for s in states)]
     for rule in rules:
         lines.append(f"{rule:<14}" + "".join(f"{c.get(rule, 0):>10.2f}" for c in columns))
     return "\n".join(lines)
@@ -399,7 +384,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
-    parser.add_argument("--mode", choices=("as-is", "fixes", "both"), default="both")
     parser.add_argument("--runs", type=int, default=5, help="runs per size (3 from 10,000 resources)")
     parser.add_argument(
         "--budget", type=float, default=120.0, help="one run only where the first takes longer (seconds)"
@@ -409,17 +393,16 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="reuse states already in build/bench/states/")
     parser.add_argument("--by-rule", action="store_true", help="also each rule's µs per resource")
     parser.add_argument("--by-rule-max", type=int, default=5000, help="largest state --by-rule times")
-    parser.add_argument("--profile", action="store_true", help="cProfile the largest state -> build/bench/")
+    parser.add_argument("--profile", action="store_true", help="cProfile the largest state -> build/bench/profile.txt")
     parser.add_argument("--json", action="store_true", help="also write build/bench/rules.json")
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.mode, args.by_rule, args.profile_out)
+        child(args.child, args.by_rule, args.profile_out)
         return
 
     synth_targets = QUICK_SYNTH_TARGETS if args.quick else SYNTH_TARGETS
     replica_targets = QUICK_REPLICA_TARGETS if args.quick else REPLICA_TARGETS
     states = build_states(synth_targets, replica_targets, args.reuse)
-    modes = ("as-is", "fixes") if args.mode == "both" else (args.mode,)
     before = rules_fingerprint()
     report: dict[str, Any] = {
         "python": sys.version.split()[0],
@@ -427,59 +410,38 @@ def main() -> None:
         "commit": _git("rev-parse", "--short", "HEAD"),
         "rules_changed_in_worktree": bool(_git("status", "--porcelain", "--", "policies", "controls")),
         "rules_sha256": before,
-        "modes": {mode: [] for mode in modes},
+        "rows": [],
     }
-    # Modes take turns on each state, so both measure the same rules under the same load.
     for state in states:
         runs = min(args.runs, 3) if state["resources"] >= 10000 else args.runs
-        for mode in modes:
-            row = {
-                "label": state["label"],
-                "kind": state["kind"],
-                "expected_resources": state["resources"],
-                **measure(state["path"], mode, runs, args.budget, args.timeout),
-            }
-            report["modes"][mode].append(row)
-            took = f"{row['rules_median_s']:.3f} s" if row.get("resources") else f"> {args.timeout:.0f} s"
-            print(f"  {mode:<6} {row['label']:<28} {took}", file=sys.stderr)
-    for mode in modes:
-        print(table(report["modes"][mode], mode))
-        print()
+        row = {
+            "label": state["label"],
+            "kind": state["kind"],
+            "expected_resources": state["resources"],
+            **measure(state["path"], runs, args.budget, args.timeout),
+        }
+        report["rows"].append(row)
+        took = f"{row['rules_median_s']:.3f} s" if row.get("resources") else f"> {args.timeout:.0f} s"
+        print(f"  {row['label']:<28} {took}", file=sys.stderr)
+    print(table(report["rows"]))
+    print()
     report["rules_changed_during_run"] = rules_fingerprint() != before
     if report["rules_changed_during_run"]:
         print("WARNING: policies/ or controls/ changed while the benchmark ran; the figures mix versions")
-    if len(modes) == 2:
-        same = [
-            a["outcome_sha256"] == b["outcome_sha256"]
-            for a, b in zip(report["modes"]["as-is"], report["modes"]["fixes"], strict=True)
-            if a.get("resources") and b.get("resources")
-        ]
-        report["fixes_identical"] = all(same)
-        print(
-            "proposed fixes find the same subjects and findings as the committed rules: "
-            + ("yes, at every size both finished" if all(same) else f"NO ({same})")
-        )
     if args.by_rule:
-        for mode in modes:
-            text = by_rule_table(states, mode, args.by_rule_max)
-            report.setdefault("by_rule", {})[mode] = text
-            print(text)
-            print()
+        report["by_rule"] = by_rule_table(states, args.by_rule_max)
+        print(report["by_rule"])
+        print()
     if args.profile:
         OUT.mkdir(parents=True, exist_ok=True)
-        for mode in modes:
-            target = OUT / f"profile-{mode}.txt"
-            run_child(states[-1]["path"], mode, profile=target)
-            print(f"cProfile of {states[-1]['label']} ({mode}): {target.relative_to(ROOT)}")
-    if args.json:  # one file for both modes: a run of one mode keeps the other's figures
+        target = OUT / "profile.txt"
+        run_child(states[-1]["path"], profile=target)
+        print(f"cProfile of {states[-1]['label']}: {target.relative_to(ROOT)}")
+    if args.json:
         OUT.mkdir(parents=True, exist_ok=True)
         target = OUT / "rules.json"
-        previous = json.loads(target.read_text()) if target.exists() else {}
-        merged = {**previous, **{k: v for k, v in report.items() if k not in ("modes", "by_rule")}}
-        merged["modes"] = {**previous.get("modes", {}), **report["modes"]}
-        merged["by_rule"] = {**previous.get("by_rule", {}), **report.get("by_rule", {})}
-        target.write_text(json.dumps(merged, indent=2) + "\n")
-        print(f"wrote {(OUT / 'rules.json').relative_to(ROOT)}")
+        target.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"wrote {target.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
