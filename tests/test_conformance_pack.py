@@ -257,3 +257,16 @@ def test_template_body_size_limit(catalog):
     }
     with pytest.raises(ConformancePackError, match=rf"at most {MAX_TEMPLATE_BODY_BYTES} bytes"):
         conformance_pack_template(big, catalog=big)
+
+
+def test_compiled_pack_expectations_match_the_mapping_files():
+    """The gate reads controls/mapping/conformance_pack_expected.json; it must say what the mappings say.
+    After editing controls/mapping/*.yaml: python -m policies.rules.write_pack_expectations."""
+    import json
+    from importlib.resources import files
+
+    from policies.rules.account import EXPECTED_PACK, pack_expectations
+
+    compiled = json.loads(files("controls").joinpath(EXPECTED_PACK).read_text())
+    assert compiled == json.loads(json.dumps(pack_expectations()))
+    assert compiled["rules"], "the mappings name managed Config rules"

@@ -13,14 +13,15 @@ evaluated where the stack fixes their value and reported, never guessed, where i
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
+import sqlite3
+import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from policies.access import catalog
@@ -72,12 +73,51 @@ SERVICE_LINKED_ROLES = re.compile(r"^arn:[\w-]+:iam::(\d{12}|\*):role/aws-servic
 ASSUME_ACTIONS = ("sts:AssumeRole", "sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity")
 
 
+MANAGED_PREFIX = "arn:aws:iam::aws:policy/"
+
+
+class ManagedPolicies(Mapping[str, Any]):
+    """ARN -> {"document": JSON text, "version"} of every AWS managed policy, read from the snapshot one
+    policy at a time (SQLite, one zlib-compressed row per policy: a stack attaches a handful of 1,500, and
+    decoding them all cost more than the rules of a small stack). Snapshot from moto; see
+    refresh_managed_policies."""
+
+    def __init__(self, path: str):
+        self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._read: dict[str, Any] = {}
+        self._names: frozenset[str] | None = None
+        self.source = self._db.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()[0]
+
+    def __getitem__(self, arn: str) -> Any:
+        if arn not in self._read:
+            row = self._db.execute("SELECT entry FROM policies WHERE arn = ?", (arn,)).fetchone()
+            if row is None:
+                raise KeyError(arn)
+            self._read[arn] = json.loads(zlib.decompress(row[0]))
+        return self._read[arn]
+
+    def _all(self) -> frozenset[str]:
+        if self._names is None:
+            self._names = frozenset(arn for (arn,) in self._db.execute("SELECT arn FROM policies"))
+        return self._names
+
+    def __contains__(self, arn: object) -> bool:
+        return arn in self._read or arn in self._all()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._all()))
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
 @lru_cache(maxsize=1)
-def aws_managed_policies() -> Mapping[str, Any]:
-    """ARN -> {"document": JSON text, "version"} of every AWS managed policy (snapshot from moto; see
-    refresh_managed_policies). Documents stay text until a stack attaches them."""
-    raw = files("policies.access").joinpath("data/aws_managed_policies.json.gz").read_bytes()
-    return json.loads(gzip.decompress(raw))["policies"]
+def aws_managed_policies() -> ManagedPolicies:
+    """Every AWS managed policy by ARN (documents stay unread until a stack attaches them)."""
+    return ManagedPolicies(str(SNAPSHOT_PATH))
+
+
+SNAPSHOT_PATH = Path(__file__).resolve().parent / "data" / "aws_managed_policies.sqlite"
 
 
 @dataclass(frozen=True)

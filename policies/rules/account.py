@@ -5,6 +5,7 @@ reason where an organization runs it centrally."""
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from collections.abc import Iterator
 from functools import cache, lru_cache
@@ -482,27 +483,41 @@ def _parsed(template: str) -> object:
     return yaml.load(template, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
-@cache
-def _expected_pack() -> dict[str, dict[str, str]]:
-    """What the deployed pack must hold: every managed rule the mapping files name, with the parameters of
-    the project's rule catalog (controls/mapping, read as data so the CrossGuard pack needs only PyYAML)."""
+EXPECTED_PACK = "mapping/conformance_pack_expected.json"
+
+
+def pack_expectations() -> dict[str, dict]:
+    """What the deployed pack must hold, derived from the mapping files: every managed rule the framework
+    mappings name, with the parameters of the project's rule catalog, and each rule's catalog Scope. Kept
+    compiled in controls/mapping/conformance_pack_expected.json (parsing the mappings cost more than the
+    rules of a small stack); tests/test_conformance_pack.py fails when the file no longer matches them.
+    Regenerate: python -m policies.rules.write_pack_expectations."""
     mapping = files("controls").joinpath("mapping")
-    catalog = {
-        str(r["identifier"]): {str(k): str(v) for k, v in (r.get("parameters") or {}).items()}
-        for r in _parsed(mapping.joinpath("config_rules.yaml").read_text())["rules"]
-    }
+    rules = _parsed(mapping.joinpath("config_rules.yaml").read_text())["rules"]
+    catalog = {str(r["identifier"]): {str(k): str(v) for k, v in (r.get("parameters") or {}).items()} for r in rules}
     named: set[str] = set()
     for framework in ("nist_800_171_r2", "nist_800_171_r3", "hipaa"):
         requirements = _parsed(mapping.joinpath(f"{framework}.yaml").read_text()).get("requirements") or {}
         for record in requirements.values():
             named.update(str(i) for i in (record or {}).get("config_rules") or [])
-    return {i: catalog.get(i, {}) for i in sorted(named)}
+    return {
+        "rules": {i: catalog.get(i, {}) for i in sorted(named)},
+        "scopes": {str(r["identifier"]): sorted(map(str, r.get("scope") or ())) for r in rules},
+    }
 
 
 @cache
+def _compiled_pack() -> dict[str, dict]:
+    return json.loads(files("controls").joinpath(EXPECTED_PACK).read_text())
+
+
+def _expected_pack() -> dict[str, dict[str, str]]:
+    """Managed rule -> parameters the deployed pack must hold (see pack_expectations)."""
+    return _compiled_pack()["rules"]
+
+
 def _catalog_scopes() -> dict[str, tuple[str, ...]]:
-    rules = _parsed(files("controls").joinpath("mapping/config_rules.yaml").read_text())["rules"]
-    return {str(r["identifier"]): tuple(sorted(map(str, r.get("scope") or ()))) for r in rules}
+    return {k: tuple(v) for k, v in _compiled_pack()["scopes"].items()}
 
 
 def _pack_scope_problems(template: object) -> list[str]:
