@@ -649,17 +649,30 @@ def plan_tagging(plan: View) -> str:
 
 def plans_for(stack: StackView, bucket: View) -> list[View]:
     """Plans protecting ``bucket``: linked by property dependency (a preview) or by bucket name (any export)."""
-    name = s3.bucket_name(bucket)
-    return [
-        p
-        for p in stack.of_type(MALWARE_PLAN)
-        if bucket.urn in (p.property_dependencies.get("protectedResource") or []) or plan_bucket(p) == name
-    ]
+    return stack.linked(
+        MALWARE_PLAN,
+        "protectedResource",
+        bucket.urn,
+        s3.bucket_name(bucket),
+        value_prop=("protectedResource", "s3Bucket", "bucketName"),
+    )
 
 
 def _role_of(stack: StackView, plan: View) -> View | None:
-    linked = plan.property_dependencies.get("role") or []
-    return next((r for r in stack.of_type(ROLE) if r.urn in linked or r.get("arn") == plan.get("role")), None)
+    """The plan's role: by property dependency (a preview) or by ARN (any export); the first in state order."""
+    linked = [stack.by_urn[u] for u in plan.property_dependencies.get("role") or [] if u in stack.by_urn]
+    found = [r for r in linked if r.type == ROLE] + stack.find_by_value(ROLE, "arn", plan.get("role"))
+    return stack.ordered(found)[0] if found else None
+
+
+def _scanned_by(stack: StackView) -> dict[str, set[str]]:
+    """Role URN -> the buckets its plans protect (every plan's role looked up once)."""
+    found: dict[str, set[str]] = {}
+    for plan in stack.of_type(MALWARE_PLAN):
+        role = _role_of(stack, plan)
+        if role is not None:
+            found.setdefault(role.urn, set()).add(plan_bucket(plan) or "")
+    return found
 
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
@@ -739,12 +752,7 @@ def _bucket_of(resource: str) -> tuple[str, str] | None:
 
 def _attached_to(stack: StackView, typ: str, role: View) -> list[View]:
     """Resources of ``typ`` on ``role``: linked by property dependency (a preview) or by role name (any export)."""
-    return [
-        r
-        for r in stack.of_type(typ)
-        if role.urn in (r.property_dependencies.get("role") or [])
-        or (r.get("role") and r.get("role") == role.get("name"))
-    ]
+    return stack.linked(typ, "role", role.urn, role.get("name") or None)
 
 
 def _scope_problems(stack: StackView, role: View, bucket_name: str) -> list[str]:
@@ -785,23 +793,37 @@ def _scope_problems(stack: StackView, role: View, bucket_name: str) -> list[str]
     return problems
 
 
-def _exempt_elsewhere(stack: StackView, role: View, scanned: set[str]) -> Iterator[str]:
-    """Data buckets, other than the ones the role scans, whose policy names the scan role."""
+def _policy_principals(stack: StackView) -> dict[str, list[str]]:
+    """Principal entry (ARN or pattern) named in a data bucket's policy -> those buckets, in bucket order:
+    read once, not once per scan role."""
+    found: dict[str, list[str]] = {}
     for bucket in s3.data_buckets(stack):
         name = s3.bucket_name(bucket)
         policy = s3.sibling(stack, bucket, s3.POLICY)
-        if name in scanned or policy is None:
+        if policy is None:
             continue
-        named = {
-            str(p)
-            for statement in statements(policy.json("policy"))
-            for p in [
+        for statement in statements(policy.json("policy")):
+            for entry in [
                 *condition_values(statement, "ArnNotLike", "aws:PrincipalArn"),
                 *condition_values(statement, "ArnNotEquals", "aws:PrincipalArn"),
                 *[q.partition(":")[2] for q in principals(statement)],
-            ]
-        }
-        if any(_names_role(p, role) for p in named):
+            ]:
+                buckets = found.setdefault(str(entry), [])
+                if name not in buckets:
+                    buckets.append(name)
+    return found
+
+
+def _exempt_elsewhere(stack: StackView, role: View, scanned: set[str]) -> Iterator[str]:
+    """Data buckets, other than the ones the role scans, whose policy names the scan role."""
+    index = stack.memo("data bucket policy principals", _policy_principals)
+    if role.get("arn"):
+        named = set(index.get(str(role.get("arn")), []))
+    else:  # a preview: the ARN is not known yet, the name is
+        named = {b for entry, buckets in index.items() if _names_role(entry, role) for b in buckets}
+    for bucket in s3.data_buckets(stack):
+        name = s3.bucket_name(bucket)
+        if name in named and name not in scanned:
             yield name
 
 
@@ -851,11 +873,7 @@ def s3_malware_protection(stack: StackView) -> Iterator[Violation]:
                 yield Violation(plan.urn, f"{where} uses role {role.name}, {problem}")
             for problem in _scope_problems(stack, role, name):
                 yield Violation(role.urn, f"scan role {role.name} of bucket {name}: {problem}")
-            scanned = {
-                plan_bucket(p) or ""
-                for p in stack.of_type(MALWARE_PLAN)
-                if (other_role := _role_of(stack, p)) is not None and other_role.urn == role.urn
-            }
+            scanned = stack.memo("buckets scanned by role", _scanned_by).get(role.urn, set())
             for other in _exempt_elsewhere(stack, role, scanned | {name}):
                 yield Violation(
                     role.urn, f"scan role {role.name} of bucket {name} is also named in the policy of bucket {other}"

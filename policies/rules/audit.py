@@ -485,23 +485,46 @@ def required_retention(stack: StackView, group: View) -> int:
     return MIN_LOG_RETENTION_DAYS
 
 
+def _first_by(views: list[View], key) -> dict[str, View]:
+    found: dict[str, View] = {}
+    for view in views:
+        found.setdefault(str(key(view)), view)
+    return found
+
+
+def _log_groups_by_key(stack: StackView) -> dict[str, View]:
+    """Bare ARN or name -> the first log group (state order) that has it (refers_to's comparison, indexed)."""
+    found: dict[str, View] = {}
+    for group in stack.of_type(LOG_GROUP):
+        for key in ("arn", "name"):
+            for value in _known(group.get(key)):
+                found.setdefault(_bare(value), group)
+    return found
+
+
 def _flow_log_destination(stack: StackView, flow: View) -> tuple[str, View | None]:
     """(where a flow log delivers, the stack resource that is, if any)."""
     kind = str(flow.get("logDestinationType") or "cloud-watch-logs")
     prop = "logDestination" if has_value(flow, "logDestination") else "logGroupName"
     value = str(flow.get(prop) or "")
     if kind == "cloud-watch-logs":
-        for group in stack.of_type(LOG_GROUP):
-            if refers_to(flow, prop, group, "arn", "name"):
-                return value, group
-        return value, None
+        raw = flow.get(prop)
+        if _unknown(raw):
+            linked = set(flow.property_dependencies.get(prop) or ())
+            return value, next((g for g in stack.of_type(LOG_GROUP) if g.urn in linked), None)
+        groups = stack.memo("log groups by arn and name", _log_groups_by_key)
+        found = [groups[_bare(v)] for v in _known(raw) if _bare(v) in groups]
+        return value, (stack.ordered(found)[0] if found else None)
     if kind == "s3":
         bucket_part = value.split(":::", 1)[-1].split("/", 1)[0]
-        for bucket in stack.of_type(s3.BUCKET):
-            if (value and s3.bucket_name(bucket) == bucket_part) or (
-                not value and bucket.urn in (flow.property_dependencies.get(prop) or [])
-            ):
-                return value, bucket
+        if value:
+            named = stack.memo("buckets by name", lambda st: _first_by(st.of_type(s3.BUCKET), s3.bucket_name))
+            bucket = named.get(bucket_part)
+        else:
+            linked = set(flow.property_dependencies.get(prop) or ())
+            bucket = next((b for b in stack.of_type(s3.BUCKET) if b.urn in linked), None)
+        if bucket is not None:
+            return value, bucket
         return value, None
     target = next(
         (r for r in stack.resources if refers_to(flow, prop, r, "arn") and r.type != FLOW_LOG),

@@ -504,20 +504,22 @@ def host_access(resource: View, stack: StackView) -> Iterator[str]:
 
 
 def _launch_template_of(stack: StackView, environment: View, reference: dict[str, Any]) -> View | None:
-    templates = stack.of_type(*LAUNCH_TEMPLATE)
     template_id, template_name = reference.get("launchTemplateId"), reference.get("launchTemplateName")
-    for template in templates:
-        if template_id and template_id in (template.get("id"), template.get("arn")):
-            return template
-        if template_name and template_name == template.get("name"):
-            return template
+    found = []
+    if template_id:
+        found += stack.find_by_value(LAUNCH_TEMPLATE[0], "id", template_id)
+        found += stack.find_by_value(LAUNCH_TEMPLATE[0], "arn", template_id)
+    if template_name:
+        found += stack.find_by_value(LAUNCH_TEMPLATE[0], "name", template_name)
+    if found:
+        return stack.ordered(found)[0]
     if template_id or template_name:
         known = [v for v in (template_id, template_name) if isinstance(v, str) and not v.startswith(PLACEHOLDER)]
         if known:
             return None
     # A preview does not know the template's id yet: the reference is the property dependency.
     dependencies = set(environment.property_dependencies.get("computeResources") or [])
-    return next((t for t in templates if t.urn in dependencies), None)
+    return next((t for t in stack.of_type(*LAUNCH_TEMPLATE) if t.urn in dependencies), None)
 
 
 def _version_problem(template: View, version: Any) -> str | None:
