@@ -37,8 +37,18 @@ class EncryptionKeys(pulumi.ComponentResource):
     logs: aws.kms.Key
     compute: aws.kms.Key
 
-    def __init__(self, name: str, settings: Settings, stack: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        stack: str,
+        waits_for: dict[str, list[pulumi.Resource]] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        """``waits_for``: per key purpose, what its policy names and must exist first (KMS refuses a policy
+        naming a principal that does not exist yet): the compute key waits for the Auto Scaling role."""
         super().__init__("glz:security:EncryptionKeys", name, None, opts)
+        waits_for = waits_for or {}
         policies = {
             "data": key_policies.data_key_policy(settings),
             "logs": key_policies.log_key_policy(settings),
@@ -58,7 +68,7 @@ class EncryptionKeys(pulumi.ComponentResource):
                 bypass_policy_lockout_safety_check=False,
                 policy=json.dumps(policies[purpose.name], sort_keys=True),
                 tags={"Purpose": purpose.name},
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=waits_for.get(purpose.name) or None),
             )
             setattr(self, purpose.name, key)
             self.aliases[purpose.name] = aws.kms.Alias(

@@ -10,9 +10,10 @@ from typing import Any
 
 from components.naming import account_root
 from components.policy_document import Statement, document
+from components.service_linked_roles import AUTO_SCALING
 from components.settings import Settings
 
-AUTOSCALING_SLR = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+AUTOSCALING_SLR = AUTO_SCALING.path  # created, adopted or named per serviceLinkedRoles.autoScaling
 
 
 def _account_admin(settings: Settings) -> Statement:
@@ -93,6 +94,12 @@ def log_key_policy(settings: Settings) -> dict[str, Any]:
                     }
                 },
             },
+            # CloudWatch needs Decrypt and GenerateDataKey* on the key to publish to a CMK-encrypted topic at all
+            # (SNS Developer Guide, "Enable compatibility between event sources from AWS services and encrypted
+            # topics", https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+            # aws:SourceAccount is carried on CloudWatch's KMS requests, so the confused-deputy guard holds (AWS's
+            # Modern Data Architecture Accelerator, grantCloudWatchAlarmsTopicAccess, conditions the same grant this
+            # way and notes that EventBridge, unlike CloudWatch, does not carry these keys to KMS).
             {
                 "Sid": "CloudWatchAlarmsPublishToEncryptedTopic",
                 "Effect": "Allow",

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import access_policies, malware_policies, naming
+from components import service_linked_roles as slr
 from components.access import CollaboratorAccess, OperatorRoles
 from components.audit_trail import AuditTrail
 from components.compute import GenomicsCompute
@@ -86,7 +87,15 @@ class LandingZone:
         self.stack = stack
         provider = provider_for(settings, stack)
         opts = pulumi.ResourceOptions(providers={"aws": provider})
-        self.keys = EncryptionKeys("keys", settings, stack, opts=opts)
+        needed = (slr.AUTO_SCALING, slr.CONFIG) if settings.security_services.aws_config else (slr.AUTO_SCALING,)
+        self.service_linked_roles = slr.ServiceLinkedRoles("service-linked-roles", settings, needed, opts=opts)
+        self.keys = EncryptionKeys(
+            "keys",
+            settings,
+            stack,
+            waits_for={"compute": self.service_linked_roles.depends(slr.AUTO_SCALING)},
+            opts=opts,
+        )
         self.network = SecureNetwork("network", settings, stack, self.keys.logs, opts=opts)
         vpce_id = self.network.s3_endpoint.id
         # Bucket names are fixed by the settings, so each policy's ARN says which tier it guards.
@@ -120,6 +129,7 @@ class LandingZone:
             compute_key=self.keys.compute,
             intake_buckets=self.data_lake.intake(settings),
             data_key=self.keys.data,
+            config_role_ready=self.service_linked_roles.depends(slr.CONFIG),
             opts=opts,
         )
         self.collaborators = CollaboratorAccess(
@@ -188,6 +198,9 @@ class LandingZone:
             },
             # The principals that run `pulumi up`: the gate (GLZ-S3-015) checks no data-bucket deny refuses them.
             "deployerPrincipalArns": list(settings.deployer_principal_arns),
+            # Service-linked roles the stack names but neither creates nor adopts (serviceLinkedRoles:
+            # existing): preflight and the live audit must find them (GLZ-IAM-017 reads this).
+            "existingServiceLinkedRoles": list(self.service_linked_roles.existing),
             "adminRoleArn": self.operators.admin_role.arn,
             "auditorRoleArn": self.operators.auditor_role.arn,
             "auditBucketName": naming.bucket_name(settings, self.stack, AUDIT_TIER),

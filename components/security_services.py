@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import malware_policies
+from components import malware_policies, service_linked_roles
 from components.data_lake import SecureBucket
 from components.naming import base_name, role_name
 from components.settings import SecurityServices, Settings
@@ -26,11 +26,9 @@ from controls.mapping import mapped_config_rules
 
 # ---- AWS Config ---------------------------------------------------------------------------
 
-CONFIG_SLR_PATH = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
-"""AWS creates this service-linked role the first time Config is enabled in the account (console,
-API or this recorder). It is referenced by ARN rather than created here: an
-``aws.iam.ServiceLinkedRole`` fails when the role already exists, which it does in any account
-where Config was ever turned on."""
+CONFIG_SLR_PATH = service_linked_roles.CONFIG.path
+"""The recorder's role: created, adopted or only named per serviceLinkedRoles.config (see
+components/service_linked_roles.py: a fresh account has no such role, an account where Config ran has)."""
 
 CONFIG_KEY_PREFIX = "config"
 CONFIG_SNAPSHOT_FREQUENCY = "TwentyFour_Hours"
@@ -197,9 +195,13 @@ class AccountSecurity(pulumi.ComponentResource):
         compute_key: aws.kms.Key,
         intake_buckets: Mapping[str, SecureBucket] | None = None,
         data_key: aws.kms.Key | None = None,
+        config_role_ready: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``config_role_ready``: what the Config recorder waits for (the service-linked role it names,
+        when the stack creates or adopts it)."""
         super().__init__("glz:security:AccountSecurity", name, None, opts)
+        self._config_role_ready = list(config_role_ready or [])
         self._name = name
         self._settings = settings
         self._stack = stack
@@ -304,13 +306,13 @@ class AccountSecurity(pulumi.ComponentResource):
         self.recorder = aws.cfg.Recorder(
             f"{name}-config-recorder",
             name=recorder_name,
-            role_arn=f"arn:{settings.partition}:iam::{settings.account_id}:role/{CONFIG_SLR_PATH}",
+            role_arn=service_linked_roles.role_arn(settings, service_linked_roles.CONFIG),
             recording_group=aws.cfg.RecorderRecordingGroupArgs(
                 all_supported=True,
                 include_global_resource_types=True,
             ),
             recording_mode=aws.cfg.RecorderRecordingModeArgs(recording_frequency="CONTINUOUS"),
-            opts=self._child(),
+            opts=self._child(self._config_role_ready),
         )
         # Config rejects a delivery channel until a recorder exists, and a recorder cannot start
         # without a delivery channel: recorder -> channel -> status.

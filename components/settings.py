@@ -326,6 +326,15 @@ repositories. Alignments and variants are written by the landing zone's own jobs
 are too, unless a read-write collaborator uploads there (Settings.intake_tiers adds such tiers)."""
 
 
+class ServiceLinkedRoleModes(_Model):
+    """Per service-linked role the stack's policies name: `create` (a fresh account), `adopt` (import the
+    existing role), `existing` (only name it). See components/service_linked_roles.py; `glz preflight` says
+    which one an account needs."""
+
+    auto_scaling: Literal["create", "adopt", "existing"] = "create"
+    config: Literal["create", "adopt", "existing"] = "create"
+
+
 class SecurityServices(_Model):
     """Account security services; turn one off only where an organization runs it centrally."""
 
@@ -482,6 +491,7 @@ class Settings(_Model):
     auditor_principal_arns: list[str] = Field(default_factory=list)
     deployer_principal_arns: list[str] = Field(default_factory=list)
     security_services: SecurityServices = SecurityServices()
+    service_linked_roles: ServiceLinkedRoleModes = ServiceLinkedRoleModes()
     security_hub_standards: list[str] = Field(default_factory=lambda: ["nist-800-171", "aws-foundational"])
     password_max_age_days: int = 90
     alarm_email: str | None = None

@@ -1543,6 +1543,41 @@ CORPUS += [
 ]
 
 
+CORPUS += [
+    # GLZ-IAM-017: a service-linked role named but neither created, adopted nor declared
+    W(
+        "the Auto Scaling service-linked role is no longer created (the compute key names it)",
+        remove("aws:iam/serviceLinkedRole:ServiceLinkedRole", "service-linked-roles-autoScaling"),
+        "GLZ-IAM-017",
+    ),
+    W(
+        "the Config service-linked role is no longer created (the recorder names it)",
+        remove("aws:iam/serviceLinkedRole:ServiceLinkedRole", "service-linked-roles-config"),
+        "GLZ-IAM-017",
+    ),
+    W(
+        "data key policy names the Access Analyzer service-linked role nobody creates",
+        policy(
+            "aws:kms/key:Key",
+            "keys-data",
+            lambda d: d["Statement"].append(
+                {
+                    "Sid": "AnalyzerReads",
+                    "Effect": "Allow",
+                    "Principal": {
+                        "AWS": f"arn:aws:iam::{ACCT}:role/aws-service-role/access-analyzer.amazonaws.com/"
+                        "AWSServiceRoleForAccessAnalyzer"
+                    },
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
+                }
+            ),
+        ),
+        "GLZ-IAM-017",
+    ),
+]
+
+
 def second(typ: str, name: str, inputs: dict[str, Any]) -> Change:
     """A second configuration resource for a bucket, added from outside: S3 keeps one versioning, ownership
     or lifecycle configuration per bucket, so whichever resource is applied last replaces the component's."""

@@ -157,3 +157,53 @@ def service_readers(stack: StackView) -> Iterator[Violation]:
                 f"bucket {s3.bucket_name(bucket)}: its policy refuses the service-linked role of "
                 f"{', '.join(blind)}, which then cannot evaluate the bucket",
             )
+
+
+SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
+RECORDER = "aws:cfg/recorder:Recorder"
+
+
+def _named_service_linked_roles(stack: StackView) -> dict[str, list[str]]:
+    """Service-linked role ARN of this account -> where the stack names it (policy principals, recorders)."""
+    model = model_of(stack)
+    account = stack.account_id or ""
+    found: dict[str, list[str]] = {}
+    every = [s for policy in model.resource_policies.values() for s in policy]
+    every += [s for p in model.principals.values() for s in p.trust]
+    for statement in every:
+        for principal in statement.principals:
+            value = principal.value
+            if principal.kind == "AWS" and f":{account}:role/aws-service-role/" in value and "*" not in value:
+                found.setdefault(value, []).append(f"{statement.label()}")
+    for recorder in stack.of_type(RECORDER):
+        arn = str(recorder.get("roleArn") or "")
+        if "/aws-service-role/" in arn:
+            found.setdefault(arn, []).append(f"Config recorder {recorder.get('name') or recorder.name}")
+    return found
+
+
+@stack_rule(
+    "GLZ-IAM-017",
+    "named-service-linked-roles-exist",
+    "high",
+    Requirements(r2=("3.4.1",), r3=("03.04.01",), hipaa=("164.308(a)(1)(ii)(B)",)),
+    "Set serviceLinkedRoles.<role> in Pulumi.<stack>.yaml: create (a fresh account), adopt (import the role the "
+    "account has) or existing (`glz preflight` confirms it); components/service_linked_roles.py.",
+)
+def named_roles_exist(stack: StackView) -> Iterator[Violation]:
+    """Every service-linked role a policy or a recorder of the stack names is created or adopted by the stack,
+    or declared as already in the account (the existingServiceLinkedRoles output): KMS refuses a key policy
+    naming a principal that does not exist, and a fresh account has none of them."""
+    # a ServiceLinkedRole resource stands for its service's role (its ARN is known only after creation)
+    provided = {str(r.get("arn")) for r in stack.of_type(SERVICE_LINKED_ROLE) if r.get("arn")}
+    services = {str(r.get("awsServiceName")) for r in stack.of_type(SERVICE_LINKED_ROLE)}
+    declared = {str(a) for a in as_list(stack.outputs.get("existingServiceLinkedRoles")) if a}
+    for arn, places in sorted(_named_service_linked_roles(stack).items()):
+        service = arn.split("/aws-service-role/", 1)[1].split("/", 1)[0]
+        if arn in provided or arn in declared or service in services:
+            continue
+        yield Violation(
+            stack.anchor,
+            f"{arn} is named by {', '.join(places[:3])} but the stack neither creates nor adopts it and does not "
+            "declare it as existing: in an account without it, the policy or recorder is refused",
+        )
