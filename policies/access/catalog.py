@@ -32,9 +32,28 @@ def service_actions(service: str) -> dict[str, str]:
     return {entry["name"]: entry["accessLevel"] for entry in data.values()}
 
 
+class Literal:
+    """A pattern without wildcards, matched by comparison: most patterns a stack holds (exact ARNs, service
+    names) need no compiled regex, and compiling hundreds of them was a visible part of a small gate run.
+    Offers the two things callers use of a compiled pattern: ``fullmatch`` and ``pattern``."""
+
+    __slots__ = ("folded", "pattern", "text")
+
+    def __init__(self, text: str, ignore_case: bool):
+        self.text = text
+        self.folded = text.lower() if ignore_case else None
+        self.pattern = re.escape(text)
+
+    def fullmatch(self, value: str) -> bool | None:
+        hit = value.lower() == self.folded if self.folded is not None else value == self.text
+        return True if hit else None
+
+
 @lru_cache(maxsize=8192)
-def glob(pattern: str, ignore_case: bool = True) -> re.Pattern[str]:
+def glob(pattern: str, ignore_case: bool = True) -> re.Pattern[str] | Literal:
     """IAM's wildcards only: `*` any run of characters, `?` one character; everything else literal."""
+    if "*" not in pattern and "?" not in pattern:
+        return Literal(pattern, ignore_case)
     body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
     return re.compile(body, re.DOTALL | (re.IGNORECASE if ignore_case else 0))
 
