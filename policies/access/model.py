@@ -170,7 +170,17 @@ _DENY_SHAPE, _ALLOW_SHAPE = ("deny shape",), ("allow shape",)
 
 @lru_cache(maxsize=262144)
 def _any_covers(shape: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...], action: str) -> bool:
-    return any(covers_action(actions, not_actions, action) for actions, not_actions in shape)
+    plain, negated = _split_shape(shape)
+    return catalog.any_matches(plain, action) or any(covers_action((), not_actions, action) for not_actions in negated)
+
+
+@lru_cache(maxsize=65536)
+def _split_shape(
+    shape: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...],
+) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """(every Action pattern of the statements, matched as one set; each NotAction list on its own)."""
+    plain = tuple(dict.fromkeys(a for actions, not_actions in shape if not not_actions for a in actions))
+    return plain, tuple(not_actions for _, not_actions in shape if not_actions)
 
 
 @lru_cache(maxsize=65536)

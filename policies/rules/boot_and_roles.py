@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email
+import email.parser
 import gzip
 import re
 from collections.abc import Iterator

@@ -149,9 +149,14 @@ def _compare(actual: Any, op: str, expected: str) -> bool:
     return {">": a > e, "<": a < e, ">=": a >= e, "<=": a <= e}[op]
 
 
+Node = tuple  # ("or"|"and", [nodes]) | ("notexists"|"isnull", selector) | ("cmp", selector, op, expected)
+
+
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], event: dict[str, Any]):
-        self.tokens, self.event, self.i = tokens, event, 0
+    """Reads a pattern's tokens once into a tree (``_compile``); ``_holds`` evaluates it per event."""
+
+    def __init__(self, tokens: tuple[tuple[str, str], ...]):
+        self.tokens, self.i = tokens, 0
 
     def peek(self) -> str | None:
         return self.tokens[self.i][0] if self.i < len(self.tokens) else None
@@ -162,47 +167,71 @@ class _Parser:
         self.i += 1
         return self.tokens[self.i - 1][1]
 
-    def expression(self) -> bool:
-        result = self.conjunction()
+    def expression(self) -> Node:
+        parts = [self.conjunction()]
         while self.peek() == "or":
             self.take("or")
-            result = self.conjunction() or result
-        return result
+            parts.append(self.conjunction())
+        return parts[0] if len(parts) == 1 else ("or", parts)
 
-    def conjunction(self) -> bool:
-        result = self.term()
+    def conjunction(self) -> Node:
+        parts = [self.term()]
         while self.peek() == "and":
             self.take("and")
-            result = self.term() and result
-        return result
+            parts.append(self.term())
+        return parts[0] if len(parts) == 1 else ("and", parts)
 
-    def term(self) -> bool:
+    def term(self) -> Node:
         if self.peek() == "open":
             self.take("open")
-            result = self.expression()
+            inner = self.expression()
             self.take("close")
-            return result
+            return inner
         selector = self.take("sel")
         if self.peek() == "notexists":
             self.take("notexists")
-            return _value(self.event, selector) is _MISSING
+            return ("notexists", selector)
         if self.peek() == "isnull":
             self.take("isnull")
-            return _value(self.event, selector) is None
+            return ("isnull", selector)
         op = self.take("op")
         kind = self.peek()
         raw = self.take(kind) if kind in ("str", "word") else ""
-        expected = raw[1:-1] if kind == "str" else raw
-        return _compare(_value(self.event, selector), op, expected)
+        return ("cmp", selector, op, raw[1:-1] if kind == "str" else raw)
+
+
+@lru_cache(maxsize=4096)
+def _compile(pattern: str) -> Node | None:
+    """The pattern's tree, or None when it cannot be read whole (then it matches nothing)."""
+    try:
+        parser = _Parser(_tokens(pattern))
+        tree = parser.expression()
+    except (PatternError, IndexError):
+        return None
+    return tree if parser.i == len(parser.tokens) else None
+
+
+def _holds(node: Node, event: dict[str, Any]) -> bool:
+    kind = node[0]
+    if kind == "or":
+        return any([_holds(part, event) for part in node[1]])
+    if kind == "and":
+        return all([_holds(part, event) for part in node[1]])
+    if kind == "notexists":
+        return _value(event, node[1]) is _MISSING
+    if kind == "isnull":
+        return _value(event, node[1]) is None
+    return _compare(_value(event, node[1]), node[2], node[3])
 
 
 def matches(pattern: str, event: dict[str, Any]) -> bool:
     """Does a JSON filter pattern match a CloudTrail event? Unreadable patterns match nothing."""
+    tree = _compile(str(pattern))
+    if tree is None:
+        return False
     try:
-        parser = _Parser(_tokens(str(pattern)), event)
-        result = parser.expression()
-        return result and parser.i == len(parser.tokens)
-    except (PatternError, IndexError, KeyError):
+        return _holds(tree, event)
+    except (KeyError, IndexError):
         return False
 
 
