@@ -789,13 +789,40 @@ class AccessModel:
         if known is None:
             own = self.principals.get(actor.name) if actor.kind in (ROLE, USER) else None
             items = [s for s in self._candidates(self.resource_policies.get(f"s3:{bucket}", []), actor) if s.allow]
-            if own is not None:
-                items += [s for s in own.identity if s.allow]
             prefix = f"arn:aws:s3:::{bucket}/"
-            known = self._memo[memo_key] = any(
+            known = any(
                 s.not_resources or not s.resources or any(could_cover_prefix(p, prefix) for p in s.resources)
                 for s in items
             )
+            if not known and own is not None:
+                anywhere, buckets = self._identity_object_reach(own)
+                known = anywhere or bucket in buckets
+            self._memo[memo_key] = known
+        return known
+
+    def _identity_object_reach(self, own: Principal) -> tuple[bool, frozenset[str]]:
+        """(could an identity Allow of ``own`` cover objects of any bucket, the buckets whose objects its
+        literal S3 object patterns cover): ``could_cover_prefix`` over every bucket, worked out once."""
+        memo_key = ("object reach", own.actor.name)
+        known = self._memo.get(memo_key)
+        if known is None:
+            anywhere, buckets = False, set()
+            for statement in own.identity:
+                if not statement.allow:
+                    continue
+                if statement.not_resources or not statement.resources:
+                    anywhere = True
+                    break
+                for pattern in statement.resources:
+                    if pattern.startswith("arn:aws:s3:::"):
+                        bucket, slash, _ = pattern[len("arn:aws:s3:::") :].partition("/")
+                        if "*" in bucket or "?" in bucket:
+                            anywhere = True
+                        elif slash:
+                            buckets.add(bucket)
+                    elif "*" in pattern or "?" in pattern:
+                        anywhere = True  # '*', 'arn:aws:s3*', 'arn:*': conservative, decide() is exact
+            known = self._memo[memo_key] = (anywhere, frozenset(buckets))
         return known
 
     def object_probes(self, actor: Actor, bucket: str) -> list[str]:

@@ -10,6 +10,7 @@ family ("every Delete, Stop and Update action of CloudTrail").
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from policies.access import catalog
 from policies.access import conditions as cond
@@ -137,7 +138,11 @@ def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]] | Asks)
         asks = grouped(model, asks)
     own = model.principals.get(actor.name)
     found = []
+    # without a resource policy naming it, a principal reaches only what its own policies may allow
+    identity_only = own is not None and not model.direct_keys(actor)
     for action, (arns, _) in asks.items():
+        if identity_only and not own.may(action):
+            continue
         if own is not None and own.denied_everywhere(action):
             continue
         if any(model.decide(actor, action, arn, DIRECT) for arn in model.allowed_candidates(actor, action, arns)):
@@ -180,6 +185,12 @@ def outside_paths(stack: StackView) -> Iterator[Violation]:
 
 
 def _guarded_entry(model: AccessModel, actor: Actor, role_arn: str) -> bool:
+    """Does every trust statement that admits ``actor`` into the role require the ExternalId and MFA?
+    (Answered once per actor and role: every data bucket asks.)"""
+    return model.stack.memo(("guarded entry", actor, role_arn), lambda _: _guarded(model, actor, role_arn))
+
+
+def _guarded(model: AccessModel, actor: Actor, role_arn: str) -> bool:
     role = model.principals.get(role_arn)
     if role is None:
         return False
@@ -241,7 +252,12 @@ def audit_plane(stack: StackView) -> Iterator[Violation]:
 
 def iam_write_actions() -> list[str]:
     """Every IAM action that writes identities or permissions (catalog: Write and Permissions management)."""
-    return catalog.actions_where("iam", levels=("Write", "Permissions management"))
+    return list(_iam_write_actions())
+
+
+@cache
+def _iam_write_actions() -> tuple[str, ...]:
+    return tuple(catalog.actions_where("iam", levels=("Write", "Permissions management")))
 
 
 @stack_rule(

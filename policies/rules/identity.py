@@ -49,8 +49,19 @@ DATA_ACTIONS = (
 SERVICE_ONLY = "Service"
 
 
+_TRUST: dict[int, tuple[View, list[Statement]]] = {}
+
+
 def trust_statements(role: View) -> list[Statement]:
-    return [s for s in statements(role.get("assumeRolePolicy"), "trust policy") if s.allow and _assumes(s)]
+    """The Allow statements of a role's trust policy that let someone assume it (parsed once per view:
+    several rules ask of every role)."""
+    entry = _TRUST.get(id(role))
+    if entry is None or entry[0] is not role:
+        if len(_TRUST) > 100_000:  # views of stacks checked earlier in this process
+            _TRUST.clear()
+        found = [s for s in statements(role.get("assumeRolePolicy"), "trust policy") if s.allow and _assumes(s)]
+        entry = _TRUST[id(role)] = (role, found)
+    return list(entry[1])
 
 
 def _assumes(statement: Statement) -> bool:
