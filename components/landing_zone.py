@@ -87,7 +87,10 @@ class LandingZone:
         self.stack = stack
         provider = provider_for(settings, stack)
         opts = pulumi.ResourceOptions(providers={"aws": provider})
-        needed = (slr.AUTO_SCALING, slr.CONFIG) if settings.security_services.aws_config else (slr.AUTO_SCALING,)
+        config_here = (
+            settings.security_services.aws_config and settings.account_services.aws_config.mode != "organization"
+        )
+        needed = (slr.AUTO_SCALING, slr.CONFIG) if config_here else (slr.AUTO_SCALING,)
         self.service_linked_roles = slr.ServiceLinkedRoles("service-linked-roles", settings, needed, opts=opts)
         self.keys = EncryptionKeys(
             "keys",
@@ -179,6 +182,10 @@ class LandingZone:
             "vpcId": self.network.vpc.id,
             "egress": self.network.egress_mode,
             "securityServices": self.security.enabled,
+            # Per account-level singleton: create | adopt | organization. The gate takes an organization
+            # service as provided there (it cannot see it offline); `glz audit` checks it is on.
+            "accountServices": self.security.modes,
+            "organizationServices": self.security.organization,
             "securityHubStandards": self.security.security_hub_standard_arns,
             "malwareScanBuckets": self.security.malware_scan_buckets,
             "collaboratorRoles": {name: role.arn for name, role in self.collaborators.roles.items()},

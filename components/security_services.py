@@ -146,6 +146,20 @@ downstream jobs act on that tag, so tagging is always on."""
 MINIMUM_PASSWORD_LENGTH = 14
 PASSWORD_REUSE_PREVENTION = 24
 
+ACCOUNT_SERVICE_FIELDS = frozenset(
+    {
+        "aws_config",
+        "guard_duty",
+        "security_hub",
+        "access_analyzer",
+        "inspector",
+        "password_policy",
+        "ebs_encryption_by_default",
+        "s3_account_public_access_block",
+    }
+)
+"""The account-level singletons accountServices places (create | adopt | organization)."""
+
 SERVICE_KEYS: dict[str, str] = {
     "aws_config": "awsConfig",
     "guard_duty": "guardDuty",
@@ -217,21 +231,31 @@ class AccountSecurity(pulumi.ComponentResource):
         self.malware_scan_role_policies: dict[str, aws.iam.RolePolicy] = {}
         self.malware_protection_plans: dict[str, aws.guardduty.MalwareProtectionPlan] = {}
         self.malware_scan_buckets: dict[str, pulumi.Output[str]] = {}
+        # singletons the organization holds: created nowhere here, declared in the outputs, checked live
+        self.organization: list[str] = [
+            key
+            for field, key in SERVICE_KEYS.items()
+            if getattr(services, field) and field in ACCOUNT_SERVICE_FIELDS and self._mode(field) == "organization"
+        ]
+        self.modes: dict[str, str] = {
+            key: self._mode(field) for field, key in SERVICE_KEYS.items() if field in ACCOUNT_SERVICE_FIELDS
+        }
 
         if services.aws_config:
             self._config(audit_bucket_name, log_key)
-        if services.guard_duty:
+        if services.guard_duty and self._mode("guard_duty") != "organization":
             self._guard_duty()
-        if services.security_hub:
+        if services.security_hub and self._mode("security_hub") != "organization":
             self._security_hub()
-        if services.access_analyzer:
+        if services.access_analyzer and self._mode("access_analyzer") != "organization":
+            adopted = settings.account_services.access_analyzer.id
             self.access_analyzer = aws.accessanalyzer.Analyzer(
                 f"{name}-access-analyzer",
-                analyzer_name=base_name(settings, stack, "access-analyzer"),
+                analyzer_name=adopted or base_name(settings, stack, "access-analyzer"),
                 type="ACCOUNT",
-                opts=self._child(),
+                opts=self._held("access_analyzer", adopted),
             )
-        if services.inspector:
+        if services.inspector and self._mode("inspector") != "organization":
             # ECR enhanced scanning: images on push and again when a new CVE affects them. EC2: running
             # instances; the Batch hosts are SSM-managed (AmazonSSMManagedInstanceCore and the ssm
             # endpoints), which agent-based scanning needs, but they are short-lived, so their coverage
@@ -240,7 +264,8 @@ class AccountSecurity(pulumi.ComponentResource):
                 f"{name}-inspector",
                 account_ids=[settings.account_id],
                 resource_types=list(INSPECTOR_RESOURCE_TYPES),
-                opts=self._child(),
+                # import id: account ids, then resource types sorted, ':'-joined (pulumi-aws Enabler docs)
+                opts=self._held("inspector", f"{settings.account_id}-{':'.join(sorted(INSPECTOR_RESOURCE_TYPES))}"),
             )
         if services.malware_protection_s3:
             if intake_buckets is None or data_key is None:
@@ -249,7 +274,7 @@ class AccountSecurity(pulumi.ComponentResource):
                     "(intake_buckets) and the data key they are encrypted with (data_key)"
                 )
             self._malware_protection_s3(intake_buckets, data_key)
-        if services.password_policy:
+        if services.password_policy and self._mode("password_policy") != "organization":
             self.password_policy = aws.iam.AccountPasswordPolicy(
                 f"{name}-password-policy",
                 minimum_password_length=MINIMUM_PASSWORD_LENGTH,
@@ -261,16 +286,18 @@ class AccountSecurity(pulumi.ComponentResource):
                 max_password_age=settings.password_max_age_days,
                 allow_users_to_change_password=True,
                 hard_expiry=False,
-                opts=self._child(),
+                opts=self._held("password_policy", "iam-account-password-policy"),
             )
-        if services.ebs_encryption_by_default:
+        if services.ebs_encryption_by_default and self._mode("ebs_encryption_by_default") != "organization":
             self.ebs_encryption = aws.ebs.EncryptionByDefault(
-                f"{name}-ebs-encryption-by-default", enabled=True, opts=self._child()
+                f"{name}-ebs-encryption-by-default",
+                enabled=True,
+                opts=self._held("ebs_encryption_by_default", "default"),
             )
             self.ebs_default_key = aws.ebs.DefaultKmsKey(
                 f"{name}-ebs-default-key", key_arn=compute_key.arn, opts=self._child()
             )
-        if services.s3_account_public_access_block:
+        if services.s3_account_public_access_block and self._mode("s3_account_public_access_block") != "organization":
             self.s3_public_access_block = aws.s3.AccountPublicAccessBlock(
                 f"{name}-s3-public-access-block",
                 account_id=settings.account_id,
@@ -278,12 +305,14 @@ class AccountSecurity(pulumi.ComponentResource):
                 ignore_public_acls=True,
                 block_public_policy=True,
                 restrict_public_buckets=True,
-                opts=self._child(),
+                opts=self._held("s3_account_public_access_block", settings.account_id),
             )
 
         self.register_outputs(
             {
                 "enabled": self.enabled,
+                "accountServices": self.modes,
+                "organizationServices": self.organization,
                 "securityHubStandardArns": self.security_hub_standard_arns,
                 "securityHubSubstitutions": self.security_hub_substitutions,
                 "malwareProtection": self.malware_protection,
@@ -298,11 +327,34 @@ class AccountSecurity(pulumi.ComponentResource):
     def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, depends_on=depends_on)
 
+    def _mode(self, field: str) -> str:
+        return str(getattr(self._settings.account_services, field).mode)
+
+    def _held(self, field: str, import_id: str | None, depends_on: list[pulumi.Resource] | None = None):
+        """Options for a singleton per accountServices: adopt imports ``import_id`` (Pulumi's import option:
+        the settings must match what the account has for the import to succeed) and keeps the resource on
+        destroy, since it served the account before the stack."""
+        adopt = self._mode(field) == "adopt"
+        return pulumi.ResourceOptions(
+            parent=self, depends_on=depends_on, import_=import_id if adopt else None, retain_on_delete=adopt
+        )
+
     def _config(self, audit_bucket_name: pulumi.Input[str], log_key: aws.kms.Key) -> None:
         """Record every supported resource type, global ones (IAM) included, continuously; deliver
         snapshots and history to the audit bucket encrypted with the log key."""
         settings, name = self._settings, self._name
-        recorder_name = base_name(settings, self._stack, "config")
+        held = settings.account_services.aws_config
+        if held.mode == "organization":
+            # Control Tower or a delegated administrator runs Config here: only the pack is the stack's
+            self.conformance_pack = aws.cfg.ConformancePack(
+                f"{name}-conformance-pack",
+                name=base_name(settings, self._stack, "controls"),
+                template_body=conformance_pack_body(),
+                opts=self._child(),
+            )
+            return
+        recorder_name = held.id or base_name(settings, self._stack, "config")
+        channel_name = (held.delivery_channel or "default") if held.mode == "adopt" else recorder_name
         self.recorder = aws.cfg.Recorder(
             f"{name}-config-recorder",
             name=recorder_name,
@@ -312,26 +364,26 @@ class AccountSecurity(pulumi.ComponentResource):
                 include_global_resource_types=True,
             ),
             recording_mode=aws.cfg.RecorderRecordingModeArgs(recording_frequency="CONTINUOUS"),
-            opts=self._child(self._config_role_ready),
+            opts=self._held("aws_config", recorder_name, self._config_role_ready),
         )
         # Config rejects a delivery channel until a recorder exists, and a recorder cannot start
         # without a delivery channel: recorder -> channel -> status.
         self.delivery_channel = aws.cfg.DeliveryChannel(
             f"{name}-config-delivery",
-            name=recorder_name,
+            name=channel_name,
             s3_bucket_name=audit_bucket_name,
             s3_key_prefix=CONFIG_KEY_PREFIX,
             s3_kms_key_arn=log_key.arn,
             snapshot_delivery_properties=aws.cfg.DeliveryChannelSnapshotDeliveryPropertiesArgs(
                 delivery_frequency=CONFIG_SNAPSHOT_FREQUENCY
             ),
-            opts=self._child([self.recorder]),
+            opts=self._held("aws_config", channel_name, [self.recorder]),
         )
         self.recorder_status = aws.cfg.RecorderStatus(
             f"{name}-config-recorder-status",
             name=self.recorder.name,
             is_enabled=True,
-            opts=self._child([self.delivery_channel]),
+            opts=self._held("aws_config", recorder_name, [self.delivery_channel]),
         )
         self.conformance_pack = aws.cfg.ConformancePack(
             f"{name}-conformance-pack",
@@ -348,7 +400,7 @@ class AccountSecurity(pulumi.ComponentResource):
             f"{name}-guardduty",
             enable=True,
             finding_publishing_frequency=GUARDDUTY_PUBLISHING_FREQUENCY,
-            opts=self._child(),
+            opts=self._held("guard_duty", settings.account_services.guard_duty.id),
         )
         features = [S3_PROTECTION]
         self.malware_protection = settings.region not in REGIONS_WITHOUT_EBS_MALWARE_PROTECTION
@@ -430,7 +482,7 @@ class AccountSecurity(pulumi.ComponentResource):
             enable_default_standards=False,
             control_finding_generator=CONTROL_FINDING_GENERATOR,
             auto_enable_controls=True,
-            opts=self._child(),
+            opts=self._held("security_hub", self._settings.account_id),
         )
         self.security_hub_substitutions.update(standard_substitutions(self._settings))
         for requested, fallback in self.security_hub_substitutions.items():

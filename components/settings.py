@@ -335,6 +335,55 @@ class ServiceLinkedRoleModes(_Model):
     config: Literal["create", "adopt", "existing"] = "create"
 
 
+SINGLETON_MODES = ("create", "adopt", "organization")
+
+
+class ServiceMode(_Model):
+    """How the stack holds one account-level singleton: `create` it, `adopt` the one the account has (Pulumi
+    import), or leave it to the `organization` (Control Tower, a delegated administrator): created nowhere
+    here, declared in the stack outputs, checked live by `glz audit`. ``id`` is what adopt imports where AWS
+    names it (GuardDuty: the detector id; AWS Config: the recorder's name; Access Analyzer: the analyzer's
+    name); ``deliveryChannel`` the existing Config delivery channel's name (default "default")."""
+
+    mode: Literal["create", "adopt", "organization"] = "create"
+    id: str | None = None
+    delivery_channel: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return {"mode": value} if isinstance(value, str) else value
+
+
+class AccountServices(_Model):
+    """Per account-level singleton (see ServiceMode); keys as under securityServices."""
+
+    aws_config: ServiceMode = ServiceMode()
+    guard_duty: ServiceMode = ServiceMode()
+    security_hub: ServiceMode = ServiceMode()
+    access_analyzer: ServiceMode = ServiceMode()
+    inspector: ServiceMode = ServiceMode()
+    password_policy: ServiceMode = ServiceMode()
+    ebs_encryption_by_default: ServiceMode = ServiceMode()
+    s3_account_public_access_block: ServiceMode = ServiceMode()
+
+    @model_validator(mode="after")
+    def _ids_for_adopt(self) -> AccountServices:
+        needs_id = {
+            "guard_duty": "the detector id",
+            "aws_config": "the recorder name",
+            "access_analyzer": "the analyzer name",
+        }
+        missing = [
+            f"{to_camel(field)}: adopt needs id ({what})"
+            for field, what in needs_id.items()
+            if getattr(self, field).mode == "adopt" and not getattr(self, field).id
+        ]
+        if missing:
+            raise ValueError("; ".join(missing) + "; `glz preflight` or the console shows it")
+        return self
+
+
 class SecurityServices(_Model):
     """Account security services; turn one off only where an organization runs it centrally."""
 
@@ -492,6 +541,7 @@ class Settings(_Model):
     deployer_principal_arns: list[str] = Field(default_factory=list)
     security_services: SecurityServices = SecurityServices()
     service_linked_roles: ServiceLinkedRoleModes = ServiceLinkedRoleModes()
+    account_services: AccountServices = AccountServices()
     security_hub_standards: list[str] = Field(default_factory=lambda: ["nist-800-171", "aws-foundational"])
     password_max_age_days: int = 90
     alarm_email: str | None = None
@@ -704,6 +754,15 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 problems.append(
                     f"{PROJECT}:{key} = {days!r}: must be at least {HIPAA_RETENTION_DAYS} days "
                     f"(6 years, HIPAA 164.316(b)(2)(i)) when classification is 'phi'; allowed: {allowed}"
+                )
+    services, modes = raw.get("securityServices") or {}, raw.get("accountServices") or {}
+    if isinstance(services, dict) and isinstance(modes, dict):
+        for key, value in modes.items():
+            mode = value if isinstance(value, str) else (value or {}).get("mode") if isinstance(value, dict) else None
+            if mode in ("adopt", "organization") and services.get(key) is False:
+                problems.append(
+                    f"{PROJECT}:accountServices.{key} = {mode!r}: securityServices.{key} is false; turn it on "
+                    f"(the service is wanted, only who holds it changes) or leave accountServices.{key} out"
                 )
     if classification in ("phi", "controlled") and not raw.get("deployerPrincipalArns"):
         # The data buckets' endpoint-only deny exempts only named principals: without the role that runs

@@ -1353,9 +1353,39 @@ PROBES.update(
 COMMON_FIELDS = ("names", "count", "summary")
 
 
+ORGANIZATION_HELD = {
+    "config_recorder": "awsConfig",
+    "guardduty": "guardDuty",
+    "security_hub": "securityHub",
+    "access_analyzer": "accessAnalyzer",
+    "inspector": "inspector",
+    "password_policy": "passwordPolicy",
+    "ebs_default_encryption": "ebsEncryptionByDefault",
+}
+"""Probe -> the accountServices key of the singleton it reads."""
+
+
+def _organization_held(state: StackState, name: str) -> str | None:
+    """The accountServices key when the stack leaves this probe's service to the organization."""
+    from glz.gate import stack_view
+    from policies.rules.account import organization_held
+
+    key = ORGANIZATION_HELD.get(name)
+    return key if key and organization_held(stack_view(state), key) else None
+
+
 def run_probe(state: StackState, name: str) -> ProbeResult:
     spec = PROBES[name]
-    satisfied, summary, resources, fields = spec.compute(state)
+    held = _organization_held(state, name)
+    if held:
+        # nothing of it is in the stack: say who holds it and what checks it, claim nothing
+        summary = (
+            f"Provided by the organization (accountServices.{held}: organization): the stack creates nothing "
+            "for it; `glz audit` checks in the account that it is on."
+        )
+        satisfied, resources, fields = False, [], {field: "held by the organization" for field in spec.fields}
+    else:
+        satisfied, summary, resources, fields = spec.compute(state)
     unique = list({r.urn: r for r in resources}.values())
     names = tuple(dict.fromkeys(physical_name(r) for r in unique))
     components = tuple(dict.fromkeys(c for c in (component_of(state, r) for r in unique) if c != "stack"))

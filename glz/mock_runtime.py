@@ -35,6 +35,8 @@ class Registration:
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     order: int = 0
+    import_id: str = ""  # the import resource option: what `pulumi up` adopts instead of creating
+    retain_on_delete: bool = False
 
 
 def stack_urn() -> str:
@@ -84,6 +86,8 @@ class RecordingMonitor(MockMonitor):
                 key: sorted(set(value.urns)) for key, value in request.propertyDependencies.items() if value.urns
             },
             inputs=inputs if request.custom else {},
+            import_id=str(getattr(request, "importId", "") or ""),
+            retain_on_delete=bool(getattr(request, "retainOnDelete", False)),
         )
         if request.custom and response.urn in self.resources:
             resource = self.resources[response.urn]

@@ -78,6 +78,11 @@ def _resource(reg: Registration) -> dict[str, Any]:
         entry["dependencies"] = reg.dependencies
     if reg.property_dependencies:
         entry["propertyDependencies"] = dict(sorted(reg.property_dependencies.items()))
+    # as `pulumi stack export` writes them (apitype.ResourceV3 importID, retainOnDelete)
+    if reg.import_id:
+        entry["importID"] = reg.import_id
+    if reg.retain_on_delete:
+        entry["retainOnDelete"] = True
     return entry
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from components.settings import SettingsError, parse_settings
+from glz import sibling_stacks
 from glz.errors import UserInputError
 from glz.stack_files import StackConfig, read_stack_config
 
@@ -70,6 +71,11 @@ def synthesize(project_dir: Path, stack: str, out_dir: Path | None = None) -> Sy
     from glz.state_export import dumps
 
     config = read_stack_config(project_dir, stack)
+    problems = sibling_stacks.conflicts(
+        stack, config.values, sibling_stacks.sibling_values(project_dir, stack, read_stack_config)
+    )
+    if problems:
+        raise UserInputError("; ".join(problems))
     state = run_program(project_dir, config)
     result = SynthResult(state, config)
     if out_dir is not None:

@@ -485,3 +485,91 @@ def test_component_outputs_published(state, default):
     assert outputs["configRecorderName"] == f"glz-{STACK}-config"
     assert outputs["guardDutyDetectorId"] == one(state, DETECTOR).id
     assert outputs["malwareScanBuckets"] == {t: bucket_name(make_settings(), STACK, t) for t in INTAKE}
+
+
+# ---- accountServices: create | adopt | organization ---------------------------------------------
+
+SINGLETON_TYPES = {key: types for key, types in SERVICE_TYPES.items() if key != "malwareProtectionS3"}
+ADOPT = {
+    "guardDuty": {"mode": "adopt", "id": "12abc34d567e8f4912ab3d45e6789012"},
+    "awsConfig": {
+        "mode": "adopt",
+        "id": "aws-controltower-BaselineConfigRecorder",
+        "deliveryChannel": "aws-controltower-BaselineConfigDeliveryChannel",
+    },
+    "accessAnalyzer": {"mode": "adopt", "id": "ConsoleAnalyzer-1"},
+    **{
+        key: "adopt"
+        for key in (
+            "securityHub",
+            "inspector",
+            "passwordPolicy",
+            "ebsEncryptionByDefault",
+            "s3AccountPublicAccessBlock",
+        )
+    },
+}
+IMPORT_IDS = {
+    DETECTOR: "12abc34d567e8f4912ab3d45e6789012",
+    RECORDER: "aws-controltower-BaselineConfigRecorder",
+    RECORDER_STATUS: "aws-controltower-BaselineConfigRecorder",
+    DELIVERY: "aws-controltower-BaselineConfigDeliveryChannel",
+    ANALYZER: "ConsoleAnalyzer-1",
+    HUB: ACCOUNT,
+    INSPECTOR: f"{ACCOUNT}-EC2:ECR",
+    PASSWORD: "iam-account-password-policy",
+    EBS_DEFAULT: "default",
+    S3_BLOCK: ACCOUNT,
+}
+
+
+def test_organization_mode_creates_no_singleton_and_declares_each():
+    held = {key: "organization" for key in SINGLETON_TYPES}
+    state, component = build(make_settings(accountServices=held))
+    assert types_present(state) == SERVICE_TYPES["malwareProtectionS3"], "only the per-bucket plans remain"
+    assert state.of_type("aws:cfg/conformancePack:ConformancePack"), "the pack is the stack's, even under Control Tower"
+    assert sorted(component.organization) == sorted(SINGLETON_TYPES)
+    assert component.modes == dict.fromkeys(SINGLETON_TYPES, "organization")
+
+
+def test_adopt_mode_imports_each_existing_singleton_and_keeps_it_on_destroy():
+    state, _ = build(make_settings(accountServices=ADOPT))
+    assert types_present(state) == ALL_TYPES
+    for typ, import_id in IMPORT_IDS.items():
+        resource = one(state, typ)
+        assert resource.raw.get("importID") == import_id, typ
+        assert resource.raw.get("retainOnDelete") is True, typ
+    assert one(state, RECORDER).inputs["name"] == "aws-controltower-BaselineConfigRecorder"
+    assert one(state, ANALYZER).inputs["analyzerName"] == "ConsoleAnalyzer-1"
+    # features, standards, the EBS default key and the plans are the stack's own settings on top: created
+    for typ in (FEATURE, STANDARD, EBS_KEY, PLAN):
+        assert all("importID" not in r.raw for r in state.of_type(typ)), typ
+
+
+def test_create_mode_imports_nothing(state):
+    assert all("importID" not in r.raw and "retainOnDelete" not in r.raw for r in state.resources)
+
+
+@pytest.mark.parametrize(
+    ("services", "fragment"),
+    [
+        ({"guardDuty": "adopt"}, "guardDuty: adopt needs id (the detector id)"),
+        ({"awsConfig": {"mode": "adopt"}}, "awsConfig: adopt needs id (the recorder name)"),
+        ({"accessAnalyzer": "adopt"}, "accessAnalyzer: adopt needs id (the analyzer name)"),
+        ({"guardDuty": "elsewhere"}, "accountServices.guardDuty.mode"),
+    ],
+)
+def test_account_services_errors_name_the_key(services, fragment):
+    from components.settings import SettingsError
+
+    with pytest.raises(SettingsError) as raised:
+        make_settings(accountServices=services)
+    assert fragment in str(raised.value)
+
+
+def test_held_service_must_stay_on():
+    from components.settings import SettingsError
+
+    with pytest.raises(SettingsError) as raised:
+        make_settings(accountServices={"inspector": "organization"}, securityServices={"inspector": False})
+    assert "accountServices.inspector = 'organization': securityServices.inspector is false" in str(raised.value)

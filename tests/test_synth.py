@@ -157,3 +157,108 @@ def test_synthesized_state_is_named_relative_to_the_project(project_copy):
     assert stack == "demo"
     assert state.source == "build/demo/state.json"
     assert (project_copy / state.source).is_file()
+
+
+def _project_with(tmp_path, stacks: dict[str, dict]) -> Path:
+    """A project dir with the real Pulumi.yaml and the given stack configs (demo's, with overrides)."""
+    import shutil
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    project = tmp_path / "project"
+    project.mkdir(parents=True)
+    shutil.copy(root / "Pulumi.yaml", project / "Pulumi.yaml")
+    demo = yaml.safe_load((root / "Pulumi.demo.yaml").read_text())
+    for name, overrides in stacks.items():
+        config = {**demo["config"], **{f"genomics-landing-zone:{k}": v for k, v in overrides.items()}}
+        (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}))
+    return project
+
+
+def test_a_second_landing_zone_in_the_same_account_must_adopt_or_defer(tmp_path):
+    from glz import sibling_stacks
+    from glz.stack_files import read_stack_config
+
+    project = _project_with(tmp_path, {"first": {}, "second": {}, "other-account": {"accountId": "444455556666"}})
+    config = read_stack_config(project, "second")
+    problems = sibling_stacks.conflicts(
+        "second", config.values, sibling_stacks.sibling_values(project, "second", read_stack_config)
+    )
+    assert len(problems) == 8 and all("stack 'first' (Pulumi.first.yaml) already creates it" in p for p in problems)
+    assert any(p.startswith("genomics-landing-zone:accountServices.guardDuty = 'create'") for p in problems)
+    # adopting or deferring every singleton clears it; another account never conflicts
+    held = {"accountServices": {k: "organization" for k in sibling_stacks.SINGLETONS}}
+    project = _project_with(
+        tmp_path / "b", {"first": {}, "second": held, "other-account": {"accountId": "444455556666"}}
+    )
+    config = read_stack_config(project, "second")
+    assert (
+        sibling_stacks.conflicts(
+            "second", config.values, sibling_stacks.sibling_values(project, "second", read_stack_config)
+        )
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    [
+        (
+            "tower",
+            {
+                "accountServices": {
+                    key: "organization"
+                    for key in (
+                        "awsConfig",
+                        "guardDuty",
+                        "securityHub",
+                        "accessAnalyzer",
+                        "inspector",
+                        "passwordPolicy",
+                        "ebsEncryptionByDefault",
+                        "s3AccountPublicAccessBlock",
+                    )
+                }
+            },
+        ),
+        (
+            "adopted",
+            {
+                "accountServices": {
+                    "guardDuty": {"mode": "adopt", "id": "12abc34d567e8f4912ab3d45e6789012"},
+                    "awsConfig": {"mode": "adopt", "id": "default"},
+                    "accessAnalyzer": {"mode": "adopt", "id": "ConsoleAnalyzer-1"},
+                    "securityHub": "adopt",
+                    "inspector": "adopt",
+                },
+                "serviceLinkedRoles": {"autoScaling": "adopt", "config": "existing"},
+            },
+        ),
+    ],
+)
+def test_demo_variants_per_account_mode_synthesize_and_pass_the_gate(tmp_path, stack, overrides):
+    """A Control Tower-like account (the organization holds every singleton) and an account whose services
+    are already on (adopted): the demo synthesizes in both and the own rules find nothing."""
+    import datetime as dt
+
+    from glz.gate import run_rules
+    from glz.state import StackState
+    from policies.rules import ALL_RULES
+
+    root = Path(__file__).resolve().parent.parent
+    project = _project_with(tmp_path, {stack: overrides})
+    for name in ("__main__.py", "components"):
+        (project / name).symlink_to(root / name)
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "glz.cli", "--project-dir", str(project), "synth", "--stack", stack, "--out", str(out)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    state = StackState.load(out / "state.json")
+    gate = run_rules(state, ALL_RULES, [], today=dt.date(2026, 11, 23))
+    assert gate.failed_rule_ids() == set(), [f.message for f in gate.findings][:3]

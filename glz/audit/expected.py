@@ -165,6 +165,8 @@ class Expected:
     service_roles: list[DeclaredRole] = field(default_factory=list)  # every other declared role
     policies: list[DeclaredPolicy] = field(default_factory=list)  # customer-managed policies
     job_definitions: list[DeclaredJobDefinition] = field(default_factory=list)
+    # accountServices keys the stack leaves to the organization: nothing declared, checked live on their own
+    organization_services: list[str] = field(default_factory=list)
     state_sha256: str = ""  # StackState.sha256(): the control matrix of the same state records the same hash
 
     def aliases_of(self, key: Any) -> tuple[str, ...]:
@@ -522,6 +524,7 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         service_roles=[r for r in roles if r.kind == "service"],
         policies=_policies(state, account),
         job_definitions=_job_definitions(state),
+        organization_services=[str(s) for s in outputs.get("organizationServices") or []],
         state_sha256=state.sha256(),
     )
 

@@ -34,8 +34,28 @@ from policies.rules.encryption import foreign_key
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 
 
+SERVICE_OF_TYPE = {
+    PASSWORD: "passwordPolicy",
+    "aws:cfg/recorder:Recorder": "awsConfig",
+    "aws:cfg/deliveryChannel:DeliveryChannel": "awsConfig",
+    "aws:guardduty/detector:Detector": "guardDuty",
+    "aws:securityhub/account:Account": "securityHub",
+    "aws:accessanalyzer/analyzer:Analyzer": "accessAnalyzer",
+    "aws:ebs/encryptionByDefault:EncryptionByDefault": "ebsEncryptionByDefault",
+    "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": "s3AccountPublicAccessBlock",
+    "aws:inspector2/enabler:Enabler": "inspector",
+}
+"""Singleton type -> its accountServices key."""
+
+
+def organization_held(stack: StackView, service: str) -> bool:
+    """Does the stack declare ``service`` held by the organization (accountServices: organization)? The gate
+    cannot see it offline: it takes the declaration, the matrix says so, and `glz audit` checks it is on."""
+    return service in {str(s) for s in as_list(stack.outputs.get("organizationServices"))}
+
+
 def _present(stack: StackView, typ: str, what: str) -> Iterator[Violation]:
-    if not stack.of_type(typ):
+    if not stack.of_type(typ) and not organization_held(stack, SERVICE_OF_TYPE.get(typ, "")):
         yield Violation(stack.anchor, f"{what} is not part of the stack")
 
 
@@ -552,7 +572,7 @@ def _pack_scope_problems(template: object) -> list[str]:
 def conformance_pack(stack: StackView) -> Iterator[Violation]:
     """The managed rules the control matrix names run continuously in the account, not only in CI: every one
     of them, with the parameters the rule catalog sets."""
-    if not stack.of_type("aws:cfg/recorder:Recorder"):
+    if not stack.of_type("aws:cfg/recorder:Recorder") and not organization_held(stack, "awsConfig"):
         return  # GLZ-ACC-002 reports the missing recorder; a pack cannot run without one
     packs = stack.of_type(CONFORMANCE_PACK)
     yield from _present(stack, CONFORMANCE_PACK, "the AWS Config conformance pack")
@@ -598,6 +618,8 @@ def inspector(stack: StackView) -> Iterator[Violation]:
     if not stack.of_type(COMPUTE_ENVIRONMENT):
         return  # no hosts or pipeline images to scan
     enablers = stack.of_type(INSPECTOR)
+    if not enablers and organization_held(stack, "inspector"):
+        return
     if not enablers:
         yield Violation(stack.anchor, "Amazon Inspector is not part of the stack, but it runs Batch compute")
         return

@@ -19,6 +19,7 @@ from policies.access.conditions import MISSING
 from policies.access.model import model_of
 from policies.framework import Requirements, StackView, Violation, as_list, stack_rule
 from policies.rules import s3_support as s3
+from policies.rules.account import organization_held
 
 # A request from outside the landing zone's VPC endpoint (CI, the console, an AWS service's own network)
 OUTSIDE_VPC = {
@@ -32,9 +33,14 @@ OUTSIDE_VPC = {
 # Service-linked roles that read every bucket's policy and settings (IAM User Guide, each service's
 # "Using service-linked roles" page: AWSServiceRoleForConfig, AWSServiceRoleForAccessAnalyzer).
 READERS = {
-    "AWS Config": ("aws:cfg/recorder:Recorder", "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+    "AWS Config": (
+        "aws:cfg/recorder:Recorder",
+        "awsConfig",
+        "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig",
+    ),
     "IAM Access Analyzer": (
         "aws:accessanalyzer/analyzer:Analyzer",
+        "accessAnalyzer",
         "aws-service-role/access-analyzer.amazonaws.com/AWSServiceRoleForAccessAnalyzer",
     ),
 }
@@ -137,10 +143,14 @@ def deployer_not_locked_out(stack: StackView) -> Iterator[Violation]:
     "endpoint-only deny, as vpc_endpoint_only_statement does with the account id.",
 )
 def service_readers(stack: StackView) -> Iterator[Violation]:
-    """AWS Config and IAM Access Analyzer, where the stack runs them, can read every data bucket's policy and settings
+    """AWS Config and IAM Access Analyzer, where the stack or the organization runs them, can read every data bucket's policy and settings
     through their service-linked roles: no Deny refuses them, so neither is blind on the PHI buckets."""
     account = stack.account_id or "111111111111"
-    wanted = [(name, path) for name, (typ, path) in READERS.items() if stack.of_type(typ)]
+    wanted = [
+        (name, path)
+        for name, (typ, service, path) in READERS.items()
+        if stack.of_type(typ) or organization_held(stack, service)
+    ]
     model = model_of(stack)
     for bucket in s3.data_buckets(stack):
         arn = f"arn:aws:s3:::{s3.bucket_name(bucket)}"

@@ -15,6 +15,7 @@ from glz.audit.checks import (
     kms,
     logs,
     network,
+    organization,
     s3,
     security_services,
 )
@@ -29,6 +30,7 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     alarms.run,
     network.run,
     security_services.run,
+    organization.run,
     account.run,
     iam.run,
     batch.run,
