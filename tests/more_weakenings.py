@@ -1578,6 +1578,26 @@ CORPUS += [
 ]
 
 
+CORPUS += [
+    # GLZ-ACC-012: a service declared held by the organization, still created by the stack
+    W(
+        "GuardDuty declared held by the organization, detector still created",
+        stack_output("organizationServices", ["guardDuty"]),
+        "GLZ-ACC-012",
+    ),
+    W(
+        "AWS Config declared held by the organization, recorder still created",
+        stack_output("organizationServices", ["awsConfig"]),
+        "GLZ-ACC-012",
+    ),
+    W(
+        "password policy declared held by the organization, still set by the stack",
+        stack_output("organizationServices", ["passwordPolicy", "s3AccountPublicAccessBlock"]),
+        "GLZ-ACC-012",
+    ),
+]
+
+
 def second(typ: str, name: str, inputs: dict[str, Any]) -> Change:
     """A second configuration resource for a bucket, added from outside: S3 keeps one versioning, ownership
     or lifecycle configuration per bucket, so whichever resource is applied last replaces the component's."""

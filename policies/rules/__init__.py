@@ -20,6 +20,7 @@ DOMAINS = (
     "datastores",
     "boot_and_roles",
     "delivery",
+    "singletons",
 )
 
 
