@@ -425,3 +425,17 @@ def test_malware_protection_with_another_role_is_drift(deployed):
     changed = outcome[plans[0]["ProtectedResource"]["S3Bucket"]["BucketName"]]
     assert changed.result == FAIL and changed.drift is True
     assert "role arn:aws:iam::111122223333:role/someone-else instead of" in changed.reason
+
+
+def test_digest_delivery_errors_fail_the_trail(deployed):
+    """moto reports no digest errors; a real one (digests refused by the bucket policy) fails the check."""
+    session = _fresh_session()
+
+    def refuse(parsed, **_):
+        parsed["LatestDigestDeliveryError"] = "AccessDenied"
+
+    session.events.register("after-call.cloudtrail.GetTrailStatus", refuse)
+    (result,) = [r for r in deployed.audit(session).results if r.id == "cloudtrail.digest-delivery"]
+    assert result.result == FAIL and "cannot deliver digest files: AccessDenied" in result.reason
+    (clean,) = [r for r in deployed.audit().results if r.id == "cloudtrail.digest-delivery"]
+    assert clean.result == PASS

@@ -15,6 +15,9 @@ EXISTS = CheckSpec("cloudtrail.trail-exists", "Declared trail exists", ("trail",
 LOGGING = CheckSpec("cloudtrail.logging", "Trail is logging", ("trail",))
 MULTI_REGION = CheckSpec("cloudtrail.multi-region", "Trail is multi-region", ("trail",))
 VALIDATION = CheckSpec("cloudtrail.log-validation", "Log file validation is enabled", ("trail",))
+DIGESTS = CheckSpec(
+    "cloudtrail.digest-delivery", "Digest files reach the bucket (no digest delivery error)", ("trail",)
+)
 KMS = CheckSpec("cloudtrail.kms-encryption", "Trail logs are encrypted with the declared KMS key", ("trail",))
 DELIVERY = CheckSpec("cloudtrail.delivery", "Trail delivers to the declared bucket and log group", ("trail",))
 MANAGEMENT = CheckSpec("cloudtrail.management-events", "Trail records all management events", ("trail",))
@@ -135,6 +138,19 @@ def _trail_checks(ctx: AuditContext, trail: Declared) -> Iterator[CheckResult]:
 
     yield flag(MULTI_REGION, "IsMultiRegionTrail", "isMultiRegionTrail", "multi-region")
     yield flag(VALIDATION, "LogFileValidationEnabled", "enableLogFileValidation", "log file validation")
+
+    def digests(observed: dict[str, Any]) -> Verdict:
+        # CloudTrail writes digests with SSE-S3 whatever the trail's key; a bucket policy refusing SSE-S3 under
+        # the digest prefix leaves validation on with nothing to validate (GetTrailStatus LatestDigestDeliveryError)
+        ctx.require("trail", name, f"trail {name}")
+        status = ctx.call("cloudtrail", "get_trail_status", Name=name)
+        observed["latest_digest_delivery_error"] = status.get("LatestDigestDeliveryError") or ""
+        if observed["latest_digest_delivery_error"]:
+            return fail(f"trail {name} cannot deliver digest files: {observed['latest_digest_delivery_error']}")
+        return ok("no digest delivery error")
+
+    if as_bool(trail.prop("enableLogFileValidation")):
+        yield ctx.check(DIGESTS, name, trail.urn, {"latest_digest_delivery_error": ""}, digests)
 
     declared_key = trail.prop("kmsKeyId")
     if declared_key:
