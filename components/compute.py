@@ -217,9 +217,39 @@ class GenomicsCompute(pulumi.ComponentResource):
         """IMDSv2 only, hop limit 1 so containers cannot reach the instance role (they get task-role
         credentials from ECS); root and scratch gp3 volumes encrypted with the compute key. No network interfaces here: Batch sets
         subnets and security groups from the compute environment, and the private subnets assign
-        no public IP (a launch template network interface conflicts with Batch's own)."""
+        no public IP (a launch template network interface conflicts with Batch's own). The FPGA environment
+        gets its own template: its AMI has its own root device, and /scratch is the F2 instance store."""
+        settings = self._settings
+        self.launch_template = self._hardened_template(
+            f"{name}-launch-template",
+            "batch",
+            "AWS Batch instances: IMDSv2, encrypted gp3 root and scratch volumes",
+            [(ROOT_DEVICE, settings.compute.root_volume_gib), (SCRATCH_DEVICE, settings.compute.scratch_volume_gib)],
+            compute_policies.user_data(),
+            compute_key,
+        )
+        self.fpga_launch_template: aws.ec2.LaunchTemplate | None = None
+        if settings.fpga.enabled:
+            self.fpga_launch_template = self._hardened_template(
+                f"{name}-fpga-launch-template",
+                "batch-fpga",
+                "AWS Batch F2 instances: IMDSv2, encrypted gp3 root volume, scratch on the NVMe instance store",
+                [(settings.fpga.root_device_name, settings.compute.root_volume_gib)],
+                compute_policies.user_data(compute_policies.INSTANCE_STORE_SCRIPT),
+                compute_key,
+            )
+
+    def _hardened_template(
+        self,
+        resource_name: str,
+        suffix: str,
+        description: str,
+        volumes: list[tuple[str, int]],
+        user_data: str,
+        compute_key: aws.kms.Key,
+    ) -> aws.ec2.LaunchTemplate:
         settings, stack = self._settings, self._stack
-        physical = base_name(settings, stack, "batch")
+        physical = base_name(settings, stack, suffix)
         volume_tags = {"Name": f"{physical}-volume", "DataClassification": settings.classification}
 
         def volume(device: str, size: int) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
@@ -234,10 +264,10 @@ class GenomicsCompute(pulumi.ComponentResource):
                 ),
             )
 
-        self.launch_template = aws.ec2.LaunchTemplate(
-            f"{name}-launch-template",
+        return aws.ec2.LaunchTemplate(
+            resource_name,
             name=physical,
-            description="AWS Batch instances: IMDSv2, encrypted gp3 root and scratch volumes",
+            description=description,
             update_default_version=True,
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                 http_endpoint="enabled",
@@ -245,11 +275,8 @@ class GenomicsCompute(pulumi.ComponentResource):
                 http_put_response_hop_limit=1,  # containers get task-role credentials from ECS, never the instance role
                 instance_metadata_tags="disabled",
             ),
-            block_device_mappings=[
-                volume(ROOT_DEVICE, settings.compute.root_volume_gib),
-                volume(SCRATCH_DEVICE, settings.compute.scratch_volume_gib),
-            ],
-            user_data=compute_policies.user_data(),
+            block_device_mappings=[volume(device, size) for device, size in volumes],
+            user_data=user_data,
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="volume", tags=volume_tags),
             ],
@@ -313,11 +340,13 @@ class GenomicsCompute(pulumi.ComponentResource):
         instance_types: list[str],
         image_id_override: str | None = None,
         placement_group: pulumi.Input[str] | None = None,
+        template: aws.ec2.LaunchTemplate | None = None,
     ) -> aws.batch.ComputeEnvironment:
         """A managed EC2 environment. ``service_role`` is omitted on purpose: Batch then uses its
         service-linked role AWSServiceRoleForBatch, which also enables in-place infrastructure updates."""
         settings, stack = self._settings, self._stack
         physical = base_name(settings, stack, f"batch-{key}")
+        template = template or self.launch_template
         return aws.batch.ComputeEnvironment(
             f"{name}-{key}",
             name=physical,
@@ -333,8 +362,8 @@ class GenomicsCompute(pulumi.ComponentResource):
                 security_group_ids=[self.security_group.id],
                 instance_role=self.instance_profile.arn,
                 launch_template=aws.batch.ComputeEnvironmentComputeResourcesLaunchTemplateArgs(
-                    launch_template_id=self.launch_template.id,
-                    version=self.launch_template.latest_version.apply(str),
+                    launch_template_id=template.id,
+                    version=template.latest_version.apply(str),
                 ),
                 ec2_configurations=[
                     aws.batch.ComputeEnvironmentComputeResourcesEc2ConfigurationArgs(
@@ -393,6 +422,7 @@ class GenomicsCompute(pulumi.ComponentResource):
                 instance_types=list(settings.fpga.instance_types),
                 image_id_override=settings.fpga.ami_id,
                 placement_group=self.placement_group.name if self.placement_group else None,
+                template=self.fpga_launch_template,
             )
 
     def _job_queue(self, key: str, name: str, order: list[str]) -> aws.batch.JobQueue:

@@ -313,7 +313,28 @@ chmod 1777 {SCRATCH_MOUNT} {SCRATCH_MOUNT}/tmp
 """
 
 
-def user_data() -> str:
+INSTANCE_STORE_SCRIPT = """#!/bin/bash
+# F2 instances carry local NVMe instance store: /scratch lives there, so FPGA AMIs need no udev link for an
+# EBS scratch volume. AWS encrypts instance store NVMe data at rest with XTS-AES-256 in the instance's
+# hardware (EC2 User Guide, "Data protection: instance store volumes"). Local tools only: nothing downloads.
+set -euo pipefail
+device=$(lsblk -dpno NAME,MODEL | awk '/Amazon EC2 NVMe Instance Storage/ {print $1; exit}')
+if [ -z "$device" ]; then
+  echo "no NVMe instance store device for /scratch" >&2
+  exit 1
+fi
+mkfs.xfs -f -q "$device"
+mkdir -p /scratch
+mount -o noatime,nodev,nosuid "$device" /scratch
+mkdir -p /scratch/tmp
+chmod 1777 /scratch /scratch/tmp
+"""
+"""The FPGA environment's boot script: the first instance store device (the model string is how the NVMe
+driver names instance store, EC2 User Guide, "Amazon EBS and NVMe"), formatted on every boot since instance
+store starts empty."""
+
+
+def user_data(script: str = SCRATCH_SCRIPT) -> str:
     """Launch-template user data as AWS Batch requires it: MIME multi-part, base64 encoded
     (Batch adds its own part with the ECS cluster configuration)."""
     mime = (
@@ -323,7 +344,7 @@ def user_data() -> str:
         f"--{USER_DATA_BOUNDARY}\n"
         'Content-Type: text/x-shellscript; charset="us-ascii"\n'
         "\n"
-        f"{SCRATCH_SCRIPT}"
+        f"{script}"
         f"--{USER_DATA_BOUNDARY}--\n"
     )
     return base64.b64encode(mime.encode()).decode()

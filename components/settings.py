@@ -478,6 +478,9 @@ class Fpga(_Model):
     enabled: bool = False
     instance_types: list[str] = Field(default_factory=lambda: ["f2.6xlarge"])
     ami_id: str | None = None
+    # the FPGA AMI's root device (aws ec2 describe-images --image-ids <amiId> --query 'Images[0].RootDeviceName'):
+    # the FPGA environment's own launch template encrypts that device, not the ECS AMI's /dev/xvda
+    root_device_name: Literal["/dev/xvda", "/dev/sda1"] = "/dev/xvda"
     placement_group: bool = False
     max_vcpus: int = 96
 

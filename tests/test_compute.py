@@ -102,7 +102,10 @@ def as_list(value):
 
 
 def launch_template(state):
-    (template,) = state.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    """The ECS instances' template (the FPGA environment has its own, see the FPGA tests)."""
+    (template,) = [
+        t for t in state.of_type("aws:ec2/launchTemplate:LaunchTemplate") if t.name == "compute-launch-template"
+    ]
     return template
 
 
@@ -204,7 +207,7 @@ def test_environments_are_managed_al2023_scale_to_zero(state):
     assert set(environments) == {"on-demand", "spot", "fpga"}
     profile_arn = f"arn:aws:iam::{ACCOUNT}:instance-profile/glz-{STACK}-batch-instance"
     (sg,) = [r for r in state.of_type(SG) if r.inputs["name"] == f"glz-{STACK}-batch-compute"]
-    (template,) = state.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    templates = {t.name: t for t in state.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
     for key, env in environments.items():
         assert env.inputs["type"] == "MANAGED", key
         assert "serviceRole" not in env.inputs, f"{key}: use the AWSServiceRoleForBatch service-linked role"
@@ -214,7 +217,8 @@ def test_environments_are_managed_al2023_scale_to_zero(state):
         assert resources["subnets"] == ["subnet-a", "subnet-b"], key
         assert resources["securityGroupIds"] == [sg.id], key
         assert resources["instanceRole"] == profile_arn, key
-        assert resources["launchTemplate"]["launchTemplateId"] == template.id, key
+        own = "compute-fpga-launch-template" if key == "fpga" else "compute-launch-template"
+        assert resources["launchTemplate"]["launchTemplateId"] == templates[own].id, key
 
 
 def test_allocation_strategies_and_limits(state):
@@ -450,3 +454,20 @@ def test_component_records_the_settings_the_gate_reads(state, plain):
     registries = build(make_settings(compute=compute_config(allowedRegistries=["quay.io"])))
     (allowing,) = registries.of_type("glz:compute:GenomicsCompute")
     assert allowing.outputs["allowedRegistries"] == ["quay.io"]
+
+
+def test_fpga_environment_has_its_own_launch_template_for_its_ami():
+    """The F2 AMI has its own root device, and /scratch is the instance store: a template of its own, as
+    hardened (IMDSv2 hop 1, every volume encrypted with the compute key) as the ECS one."""
+    state = build(make_settings(fpga={**FPGA_ON, "rootDeviceName": "/dev/sda1"}))
+    templates = {t.name: t for t in state.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    fpga, default = templates["compute-fpga-launch-template"], templates["compute-launch-template"]
+    assert [m["deviceName"] for m in fpga.inputs["blockDeviceMappings"]] == ["/dev/sda1"]
+    assert all(m["ebs"]["encrypted"] == "true" and m["ebs"]["kmsKeyId"] for m in fpga.inputs["blockDeviceMappings"])
+    assert fpga.inputs["metadataOptions"] == default.inputs["metadataOptions"]
+    script = base64.b64decode(fpga.inputs["userData"]).decode()
+    assert "Amazon EC2 NVMe Instance Storage" in script and "/dev/xvdb" not in script
+    environments = {e.name: e for e in state.of_type(CE)}
+    assert fpga.urn in environments["compute-fpga"].property_dependencies["computeResources"]
+    assert default.urn not in environments["compute-fpga"].property_dependencies["computeResources"]
+    assert fpga.urn not in environments["compute-on-demand"].property_dependencies["computeResources"]
