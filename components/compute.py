@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import compute_policies
+from components import compute_policies, naming
 from components.compute_policies import (
     INSTANCE_MANAGED_POLICIES,
     INSTANCE_ROLE_SUFFIX,
@@ -22,7 +22,7 @@ from components.compute_policies import (
     SCRATCH_DEVICE,
     JobSpec,
 )
-from components.naming import base_name, role_name
+from components.naming import base_name, role_arn, role_name
 from components.reference_data import ReferenceData
 from components.settings import F2_TYPES, Settings
 
@@ -135,12 +135,20 @@ class GenomicsCompute(pulumi.ComponentResource):
                 subnet_ids=subnet_ids,
                 compute_security_group_id=self.security_group.id,
                 data_key_arn=data_key_arn,
+                loader_role_arn=(
+                    role_arn(settings, stack, compute_policies.REFERENCE_LOADER.role_suffix)
+                    if settings.reference_data.loader_image
+                    else None
+                ),
                 opts=self._child,
             )
 
         self._compute_environments(name, subnet_ids)
         self._job_queues(name)
         self._jobs(name, data_key_arn, bucket_arns)
+        self.reference_loader: aws.batch.JobDefinition | None = None
+        if self.reference_data is not None and self.reference_data.loader_access_point is not None:
+            self._reference_loader(name, data_key_arn, bucket_arns)
         self.register_outputs(
             {
                 "computeEnvironments": {k: ce.arn for k, ce in self.compute_environments.items()},
@@ -510,6 +518,89 @@ class GenomicsCompute(pulumi.ComponentResource):
                 tags={"Pipeline": spec.key},
                 opts=self._child,
             )
+
+    def _reference_loader(
+        self, name: str, data_key_arn: pulumi.Input[str], bucket_arns: dict[str, pulumi.Input[str]]
+    ) -> None:
+        """The reference file system's one writer: a job that syncs the reference bucket onto it through the
+        loader access point (run it after uploading a genome build: `aws batch submit-job --job-definition
+        <stack>-reference-loader --job-queue <stack>-default`)."""
+        settings, stack = self._settings, self._stack
+        spec, reference = compute_policies.REFERENCE_LOADER, self.reference_data
+        assert reference is not None and reference.loader_access_point is not None
+        if "reference" not in bucket_arns:
+            raise ValueError("the reference loader needs the reference bucket's ARN (bucket_arns['reference'])")
+        role = aws.iam.Role(
+            f"{name}-job-{spec.key}",
+            name=role_name(settings, stack, spec.role_suffix),
+            description=f"AWS Batch {spec.key} jobs: {spec.description}",
+            assume_role_policy=_json(
+                compute_policies.ecs_tasks_trust_policy(settings.partition, settings.region, settings.account_id)
+            ),
+            opts=self._child,
+        )
+        self.job_roles[spec.key] = role
+        self.job_role_policies[spec.key] = aws.iam.RolePolicy(
+            f"{name}-job-{spec.key}-policy",
+            role=role.name,
+            policy=pulumi.Output.all(
+                bucket=bucket_arns["reference"],
+                key=data_key_arn,
+                fs=reference.file_system.arn,
+                point=reference.loader_access_point.arn,
+            ).apply(
+                lambda a: _json(
+                    compute_policies.reference_loader_policy(
+                        region=settings.region,
+                        reference_bucket_arn=a["bucket"],
+                        data_key_arn=a["key"],
+                        file_system_arn=a["fs"],
+                        access_point_arn=a["point"],
+                    )
+                )
+            ),
+            opts=self._child,
+        )
+        image = str(settings.reference_data.loader_image)
+        bucket_name = naming.bucket_name(settings, stack, "reference")
+        self.reference_loader = self.job_definitions[spec.key] = aws.batch.JobDefinition(
+            f"{name}-job-definition-{spec.key}",
+            name=base_name(settings, stack, spec.key),
+            type="container",
+            platform_capabilities=["EC2"],
+            propagate_tags=True,
+            container_properties=pulumi.Output.all(
+                role_arn=role.arn,
+                log_group=self.job_log_group.name,
+                fs=reference.file_system.id,
+                point=reference.loader_access_point.id,
+            ).apply(
+                lambda a: _json(
+                    compute_policies.container_properties(
+                        spec,
+                        image=image,
+                        job_role_arn=a["role_arn"],
+                        log_group_name=a["log_group"],
+                        region=settings.region,
+                        file_system_id=a["fs"],
+                        access_point_id=a["point"],
+                        reference_writable=True,
+                        command=["aws", "s3", "sync", f"s3://{bucket_name}/", "/reference/", "--only-show-errors"],
+                    )
+                )
+            ),
+            retry_strategy=aws.batch.JobDefinitionRetryStrategyArgs(
+                attempts=settings.compute.job_attempts,
+                evaluate_on_exits=[
+                    aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(**rule) for rule in EVALUATE_ON_EXIT
+                ],
+            ),
+            timeout=aws.batch.JobDefinitionTimeoutArgs(
+                attempt_duration_seconds=settings.compute.job_timeout_minutes * 60
+            ),
+            tags={"Pipeline": spec.key},
+            opts=self._child,
+        )
 
     def _job_policy(self, spec: JobSpec, args: dict[str, Any]) -> dict[str, Any]:
         return compute_policies.job_role_policy(

@@ -229,6 +229,44 @@ def job_role_policy(
     return document(statements)
 
 
+REFERENCE_LOADER = JobSpec(
+    key="reference-loader",
+    role_suffix="batch-job-reference-loader",
+    reads=("reference",),
+    writes=(),
+    vcpus=2,
+    memory_mib=4096,
+    description="copy reference genomes from the reference bucket onto the reference file system",
+)
+"""The one writer of the reference file system (not a pipeline stage: no tier written, not in JOB_SPECS)."""
+
+
+def reference_loader_policy(
+    *, region: str, reference_bucket_arn: str, data_key_arn: str, file_system_arn: str, access_point_arn: str
+) -> dict[str, Any]:
+    """Read the reference bucket, decrypt through S3, mount and write the file system only through the
+    loader's access point; nothing else."""
+    return document(
+        [
+            *s3_read_statements("ReadReferenceTier", [reference_bucket_arn]),
+            {
+                "Sid": "DecryptReferenceThroughS3",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": data_key_arn,
+                "Condition": _via_s3(region),
+            },
+            {
+                "Sid": "WriteReferenceThroughLoaderAccessPoint",
+                "Effect": "Allow",
+                "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                "Resource": file_system_arn,
+                "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point_arn}},
+            },
+        ]
+    )
+
+
 def container_properties(
     spec: JobSpec,
     *,
@@ -238,9 +276,12 @@ def container_properties(
     region: str,
     file_system_id: str | None = None,
     access_point_id: str | None = None,
+    reference_writable: bool = False,
+    command: list[str] | None = None,
 ) -> dict[str, Any]:
     """Container job: read-only root filesystem, not privileged, scratch (and /tmp) on the encrypted
-    scratch volume, logs to the encrypted job log group, reference EFS mounted read-only over TLS."""
+    scratch volume, logs to the encrypted job log group, reference EFS mounted over TLS: read-only, except
+    for the reference loader (``reference_writable``, through its own access point)."""
     volumes: list[dict[str, Any]] = [
         {"name": "scratch", "host": {"sourcePath": SCRATCH_MOUNT}},
         {"name": "tmp", "host": {"sourcePath": f"{SCRATCH_MOUNT}/tmp"}},
@@ -261,8 +302,12 @@ def container_properties(
                 },
             }
         )
-        mount_points.append({"sourceVolume": REFERENCE_VOLUME, "containerPath": REFERENCE_MOUNT, "readOnly": True})
+        mount_points.append(
+            {"sourceVolume": REFERENCE_VOLUME, "containerPath": REFERENCE_MOUNT, "readOnly": not reference_writable}
+        )
+    extra: dict[str, Any] = {"command": command} if command else {}
     return {
+        **extra,
         "image": image,
         "jobRoleArn": job_role_arn,
         "resourceRequirements": [

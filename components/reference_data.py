@@ -20,18 +20,43 @@ from components.settings import Settings
 NFS_PORT = 2049
 READER_UID = 1000
 READER_GID = 1000
+LOADER_UID = 1001  # owns the reference directory: readers (uid 1000) read it, only the loader writes
+LOADER_ROLE_SUFFIX = "batch-job-reference-loader"
 
 
 def file_system_policy(
-    file_system_arn: str, access_point_arn: str, account_root_arn: str, reader_arns: list[str]
+    file_system_arn: str,
+    access_point_arn: str,
+    account_root_arn: str,
+    reader_arns: list[str],
+    loader: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Deny any access without TLS; allow the named readers to mount through the access point and
-    nothing more. No statement grants ClientWrite or ClientRootAccess, so every mount is read-only."""
+    """Deny any access without TLS; allow the named readers to mount through the read-only access point and
+    nothing more. ``loader`` (role ARN, its access point ARN) is the one writer: ClientWrite, only through its
+    own access point, only for that role. No statement grants ClientRootAccess."""
     if not reader_arns:
         raise ValueError("reader_arns must name at least one IAM role")
+    writer = []
+    if loader is not None:
+        loader_role, loader_point = loader
+        writer = [
+            {
+                "Sid": "LoaderWritesThroughItsAccessPoint",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn},
+                "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                "Resource": file_system_arn,
+                "Condition": {
+                    "Bool": {"aws:SecureTransport": "true", "elasticfilesystem:AccessedViaMountTarget": "true"},
+                    "StringEquals": {"elasticfilesystem:AccessPointArn": loader_point},
+                    "ArnEquals": {"aws:PrincipalArn": loader_role},
+                },
+            }
+        ]
     return {
         "Version": "2012-10-17",
         "Statement": [
+            *writer,
             {
                 "Sid": "DenyInsecureTransport",
                 "Effect": "Deny",
@@ -80,8 +105,11 @@ class ReferenceData(pulumi.ComponentResource):
         compute_security_group_id: pulumi.Input[str],
         data_key_arn: pulumi.Input[str],
         reader_arns: list[str] | None = None,
+        loader_role_arn: str | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``loader_role_arn``: the reference-loader job's role (by its conventional name); with it, a writer
+        access point the file-system policy lets only that role write through."""
         super().__init__("glz:data:ReferenceData", name, None, opts)
         if not subnet_ids:
             raise ValueError("ReferenceData needs at least one subnet for a mount target")
@@ -152,19 +180,41 @@ class ReferenceData(pulumi.ComponentResource):
             root_directory=aws.efs.AccessPointRootDirectoryArgs(
                 path=REFERENCE_MOUNT,
                 creation_info=aws.efs.AccessPointRootDirectoryCreationInfoArgs(
-                    owner_uid=0, owner_gid=0, permissions="0755"
+                    owner_uid=LOADER_UID, owner_gid=READER_GID, permissions="0755"
                 ),
             ),
             tags={"Name": f"{physical}-read-only", "Access": "read-only"},
             opts=child,
         )
+        self.loader_access_point: aws.efs.AccessPoint | None = None
+        if loader_role_arn is not None:
+            # The directory's owner: writes as the loader user, never root; readers only read (0755)
+            self.loader_access_point = aws.efs.AccessPoint(
+                f"{name}-loader",
+                file_system_id=self.file_system.id,
+                posix_user=aws.efs.AccessPointPosixUserArgs(uid=LOADER_UID, gid=READER_GID),
+                root_directory=aws.efs.AccessPointRootDirectoryArgs(
+                    path=REFERENCE_MOUNT,
+                    creation_info=aws.efs.AccessPointRootDirectoryCreationInfoArgs(
+                        owner_uid=LOADER_UID, owner_gid=READER_GID, permissions="0755"
+                    ),
+                ),
+                tags={"Name": f"{physical}-loader", "Access": "write"},
+                opts=child,
+            )
         root = account_root(settings)
+        loader_point = self.loader_access_point.arn if self.loader_access_point else None
         self.policy = aws.efs.FileSystemPolicy(
             f"{name}-policy",
             file_system_id=self.file_system.id,
             bypass_policy_lockout_safety_check=False,
-            policy=pulumi.Output.all(self.file_system.arn, self.access_point.arn).apply(
-                lambda args: json.dumps(file_system_policy(args[0], args[1], root, readers), sort_keys=True)
+            policy=pulumi.Output.all(self.file_system.arn, self.access_point.arn, loader_point).apply(
+                lambda args: json.dumps(
+                    file_system_policy(
+                        args[0], args[1], root, readers, (loader_role_arn, args[2]) if args[2] else None
+                    ),
+                    sort_keys=True,
+                )
             ),
             opts=child,
         )

@@ -514,9 +514,12 @@ class Fpga(_Model):
 
 
 class ReferenceData(_Model):
-    """Optional shared EFS file system with reference genomes, mounted read-only by jobs."""
+    """Optional shared EFS file system with reference genomes, mounted read-only by jobs. ``loader_image``
+    (an ECR image with the AWS CLI) adds the one writer: a reference-loader job that copies the reference
+    bucket onto the file system through its own access point."""
 
     efs: bool = False
+    loader_image: str | None = None
 
 
 class Settings(_Model):
@@ -823,6 +826,12 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 problem = _image_problem(images.get(key), account, allowed_registries)
                 if problem:
                     problems.append(f"{PROJECT}:compute.images.{key} = {images.get(key)!r}: {problem}")
+        reference = raw.get("referenceData") or {}
+        loader = reference.get("loaderImage") if isinstance(reference, dict) else None
+        if loader is not None:
+            problem = _image_problem(loader, account, compute.get("allowedRegistries") or [])
+            if problem:
+                problems.append(f"{PROJECT}:referenceData.loaderImage = {loader!r}: {problem}")
     return problems
 
 

@@ -1598,6 +1598,64 @@ CORPUS += [
 ]
 
 
+def loader_statement(edit: Callable[[dict], None]) -> Change:
+    return policy(EFS_POLICY, "compute-reference-policy", statement("LoaderWritesThroughItsAccessPoint", edit))
+
+
+def mount_loader_point(job: str) -> Change:
+    """Give another job the loader's access point (its reference volume, read-write)."""
+
+    def mutate(document: Document) -> None:
+        point = named(document, "aws:efs/accessPoint:AccessPoint", "compute-reference-loader")["outputs"]["id"]
+
+        def edit(c: dict) -> None:
+            for volume in c["volumes"]:
+                if "efsVolumeConfiguration" in volume:
+                    volume["efsVolumeConfiguration"]["authorizationConfig"]["accessPointId"] = point
+            for mount in c["mountPoints"]:
+                if mount["containerPath"] == "/reference":
+                    mount["readOnly"] = False
+
+        container(job, edit)(document)
+
+    return mutate
+
+
+CORPUS += [
+    # GLZ-IAM-016 / GLZ-CMP-012: the one writer of the reference file system, widened
+    W(
+        "reference loader grant widened to the alignment job role too",
+        loader_statement(
+            lambda st: st["Condition"]["ArnEquals"].update(
+                {
+                    "aws:PrincipalArn": [
+                        st["Condition"]["ArnEquals"]["aws:PrincipalArn"],
+                        f"arn:aws:iam::{ACCT}:role/{JOB_ALIGNMENT}",
+                    ]
+                }
+            )
+        ),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "reference loader grant also gives root access",
+        loader_statement(lambda st: st.update(Action=[*st["Action"], "elasticfilesystem:ClientRootAccess"])),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "reference loader grant no longer tied to its access point",
+        loader_statement(lambda st: st["Condition"].pop("StringEquals")),
+        "GLZ-IAM-016",
+    ),
+    W(
+        "variant calling mounts the loader's access point read-write",
+        mount_loader_point("variant-calling"),
+        "GLZ-CMP-012",
+    ),
+    W("alignment mounts the loader's access point read-write", mount_loader_point("alignment"), "GLZ-IAM-016"),
+]
+
+
 def second(typ: str, name: str, inputs: dict[str, Any]) -> Change:
     """A second configuration resource for a bucket, added from outside: S3 keeps one versioning, ownership
     or lifecycle configuration per bucket, so whichever resource is applied last replaces the component's."""

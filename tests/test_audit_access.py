@@ -331,9 +331,9 @@ def test_the_compliant_account_passes_every_rule(account):
     read = results["GLZ-IAM-010"].observed["documents_read"]
     assert read == {
         access.BUCKET: 8,
-        access.IDENTITY: 13 + 2,  # inline policies, the two collaborator boundaries
+        access.IDENTITY: 14 + 2,  # inline policies (the reference loader's included), the two collaborator boundaries
         access.KEY: 3,
-        access.TRUST: 13,
+        access.TRUST: 14,
     }
 
 

@@ -162,8 +162,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         "batch.job-definition": [d.name for d in expected.job_definitions],
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
-    assert len(expected.job_definitions) == 2  # alignment, variant calling
-    assert len(expected.service_roles) == 9  # log delivery (2), Batch instance and jobs (3), malware scans (4)
+    assert len(expected.job_definitions) == 3  # alignment, variant calling, the reference loader
+    assert len(expected.service_roles) == 10  # log delivery (2), Batch instance and jobs (4), malware scans (4)
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
 

@@ -198,3 +198,66 @@ def test_job_roles_may_mount_only_through_the_access_point(with_compute):
         assert mount["Action"] == "elasticfilesystem:ClientMount"
         assert mount["Resource"] == fs.outputs["arn"]
         assert mount["Condition"] == {"StringEquals": {"elasticfilesystem:AccessPointArn": point.outputs["arn"]}}
+
+
+LOADER_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/genomics/reference-loader:1.0.0"
+
+
+@pytest.fixture(scope="module")
+def with_loader():
+    settings = make_settings(referenceData={"efs": True, "loaderImage": LOADER_IMAGE})
+
+    def program():
+        keys = EncryptionKeys("keys", settings, STACK)
+        GenomicsCompute(
+            "compute",
+            settings,
+            STACK,
+            vpc_id="vpc-0abc",
+            vpc_cidr="10.40.0.0/16",
+            subnet_ids=SUBNETS,
+            s3_prefix_list_id="pl-63a5400a",
+            compute_key=keys.compute,
+            data_key_arn=keys.data.arn,
+            log_key_arn=keys.logs.arn,
+            bucket_arns={t: f"arn:aws:s3:::b-{t}" for t in ("fastq", "reference", "alignments", "variants")},
+        )
+
+    return synthesize(program, settings)
+
+
+def test_the_loader_is_the_one_writer_through_its_own_access_point(with_loader):
+    points = {p.name: p for p in with_loader.of_type("aws:efs/accessPoint:AccessPoint")}
+    loader, reader = points["compute-reference-loader"], points["compute-reference-read-only"]
+    assert loader.inputs["posixUser"] == {"uid": 1001, "gid": 1000}
+    assert loader.inputs["rootDirectory"]["creationInfo"] == reader.inputs["rootDirectory"]["creationInfo"]
+    document = json.loads(one(with_loader, "aws:efs/fileSystemPolicy:FileSystemPolicy").inputs["policy"])
+    writes = [s for s in document["Statement"] if "elasticfilesystem:ClientWrite" in str(s.get("Action"))]
+    assert len(writes) == 1
+    (write,) = writes
+    assert write["Condition"]["StringEquals"] == {"elasticfilesystem:AccessPointArn": loader.outputs["arn"]}
+    assert write["Condition"]["ArnEquals"] == {
+        "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/glz-{STACK}-batch-job-reference-loader"
+    }
+    assert "ClientRootAccess" not in json.dumps(document)
+    definitions = {d.name: d for d in with_loader.of_type("aws:batch/jobDefinition:JobDefinition")}
+    props = json.loads(definitions["compute-job-definition-reference-loader"].inputs["containerProperties"])
+    (volume,) = [v for v in props["volumes"] if "efsVolumeConfiguration" in v]
+    assert volume["efsVolumeConfiguration"]["authorizationConfig"]["accessPointId"] == loader.id
+    assert [m["readOnly"] for m in props["mountPoints"] if m["containerPath"] == "/reference"] == [False]
+    assert props["command"][:3] == ["aws", "s3", "sync"] and props["readonlyRootFilesystem"] is True
+    for name, definition in definitions.items():
+        if name != "compute-job-definition-reference-loader":
+            other = json.loads(definition.inputs["containerProperties"])
+            assert loader.id not in json.dumps(other), name
+
+
+def test_without_a_loader_image_nobody_writes(with_compute):
+    document = json.loads(one(with_compute, "aws:efs/fileSystemPolicy:FileSystemPolicy").inputs["policy"])
+    assert "ClientWrite" not in json.dumps(document)
+    assert len(with_compute.of_type("aws:efs/accessPoint:AccessPoint")) == 1
+
+
+def one(state, typ):
+    (found,) = state.of_type(typ)
+    return found

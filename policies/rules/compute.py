@@ -712,6 +712,12 @@ def _linked(resource: View, prop: str, target: View) -> bool:
     )
 
 
+def _designated_writers(stack: StackView) -> set[tuple[str, str]]:
+    from policies.rules.efs_writer import designated_writers  # efs_writer reads this module's job helpers
+
+    return designated_writers(stack)
+
+
 @stack_rule(
     "GLZ-CMP-012",
     "efs-tls-only-and-own-account",
@@ -761,6 +767,9 @@ def efs_in_transit(stack: StackView) -> Iterator[Violation]:
                         definition.urn,
                         f"{container.where} mounts EFS {config.get('fileSystemId')} without the stack's access point",
                     )
+                role = str(container.props.get("jobRoleArn") or container.task.get("taskRoleArn") or "")
+                if (role, str(point)) in _designated_writers(stack):
+                    continue  # the reference loader writes, through its own access point (efs_writer)
                 for mount in _dicts(container.props.get("mountPoints")):
                     if mount.get("sourceVolume") == volume.get("name") and not _truthy(mount.get("readOnly")):
                         yield Violation(

@@ -468,19 +468,27 @@ EFS_WRITES = ("elasticfilesystem:ClientWrite", "elasticfilesystem:ClientRootAcce
     "access point (non-root POSIX user); grant no ClientWrite or ClientRootAccess to jobs or the account.",
 )
 def reference_read_only(stack: StackView) -> Iterator[Violation]:
-    """Jobs read reference genomes and cannot change them: the file-system policy grants no write or root
-    access to anyone, no compute role can write or act as root on it, and its access points never map to root."""
+    """Jobs read reference genomes and cannot change them: the file-system policy grants write access to no one
+    but the designated loader (one role, through its own non-root access point, used by one job definition
+    alone) and root access to no one, no other compute role can write or act as root on it, and its access
+    points never map to root."""
+    from policies.rules.efs_writer import designated_writers, writer_of
+
     model = model_of(stack)
     roles = workload_roles(stack, model)
+    writers = designated_writers(stack)
+    writer_roles = {role for role, _ in writers}
     for fs in stack.of_type("aws:efs/fileSystem:FileSystem"):
         arn = str(fs.get("arn") or "")
         policy = model.resource_statements(arn)[0]
         for statement in policy:
             granted = [a for a in EFS_WRITES if statement.allow and statement.covers_action(a)]
-            if granted:
+            if granted and writer_of(stack, statement) not in writers:
                 yield Violation(fs.urn, f"{statement.label()} grants {', '.join(granted)}")
         for principal in roles:
             reached = [a for a in EFS_WRITES if model.decide(principal.actor, a, arn, DIRECT)]
+            if reached == ["elasticfilesystem:ClientWrite"] and principal.actor.name in writer_roles:
+                continue  # the designated loader, writing only through its access point (efs_writer)
             if reached:
                 yield Violation(fs.urn, f"{principal.actor.name} can {', '.join(reached)} on {fs.name}")
     for point in stack.of_type("aws:efs/accessPoint:AccessPoint"):
