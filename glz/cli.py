@@ -236,8 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
     rules.set_defaults(func=cmd_rules)
     from glz.audit.cli import add_parser as add_audit_parser
+    from glz.preflight import add_parser as add_preflight_parser
 
     add_audit_parser(commands)
+    add_preflight_parser(commands)
     return parser
 
 
