@@ -32,6 +32,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("ec2", "DescribeAvailabilityZones"): "ec2:DescribeAvailabilityZones",
     ("ec2", "DescribeInstanceTypeOfferings"): "ec2:DescribeInstanceTypeOfferings",
     ("ec2", "DescribeVpcEndpointServices"): "ec2:DescribeVpcEndpointServices",
+    ("organizations", "DescribeOrganization"): "organizations:DescribeOrganization",
 }
 
 
@@ -251,7 +252,34 @@ def zones(account: Account, settings: Settings) -> Iterator[Finding]:
             )
 
 
-CHECKS = (identity, service_linked_roles, singletons, zones)
+CONTROL_TOWER_ROLE = "AWSControlTowerExecution"
+"""The role Control Tower creates in every account it enrolls (AWS Control Tower User Guide, "Roles")."""
+
+
+def organization(account: Account, settings: Settings) -> Iterator[Finding]:
+    """Organizations membership and Control Tower enrolment: what the organization may already hold here."""
+    answer = account.call("organizations", "describe_organization")
+    if isinstance(answer, Exception):
+        if _code(answer) == "AWSOrganizationsNotInUseException":
+            yield Finding(READY, "organization", "not in an AWS Organization: every service is the stack's to create")
+        else:
+            yield Finding(NOTE, "organization", f"could not read the organization: {_code(answer)}")
+        return
+    org = answer.get("Organization", {})
+    yield Finding(READY, "organization", f"member of {org.get('Id')} (management account {org.get('MasterAccountId')})")
+    enrolled = not isinstance(account.call("iam", "get_role", RoleName=CONTROL_TOWER_ROLE), Exception)
+    if enrolled and settings.security_services.aws_config and _mode(settings, "aws_config") == "create":
+        yield Finding(
+            BLOCKER,
+            "Control Tower",
+            f"the account is enrolled in Control Tower ({CONTROL_TOWER_ROLE} exists), which runs AWS Config here",
+            "accountServices.awsConfig: organization",
+        )
+    elif enrolled:
+        yield Finding(READY, "Control Tower", "enrolled; AWS Config is left to it")
+
+
+CHECKS = (identity, organization, service_linked_roles, singletons, zones)
 
 
 def run(session: Any, settings: Settings) -> list[Finding]:

@@ -148,3 +148,13 @@ def test_a_bad_stack_is_bad_input(session, capsys):
 
     assert main(["--project-dir", str(ROOT), "preflight", "--stack", "nosuchstack"]) == 2
     assert "no stack file Pulumi.nosuchstack.yaml" in capsys.readouterr().err
+
+
+def test_a_control_tower_account_must_leave_config_to_the_organization(session):
+    session.client("organizations").create_organization(FeatureSet="ALL")
+    session.client("iam").create_role(RoleName=preflight.CONTROL_TOWER_ROLE, AssumeRolePolicyDocument="{}")
+    blockers = _blockers(preflight.run(session, _settings(session)))
+    assert blockers["Control Tower"].setting == "accountServices.awsConfig: organization"
+    findings = preflight.run(session, _settings(session, accountServices={"awsConfig": "organization"}))
+    assert "Control Tower" not in _blockers(findings)
+    assert any(f.topic == "organization" and f.message.startswith("member of o-") for f in findings)
