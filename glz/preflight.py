@@ -33,6 +33,8 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("ec2", "DescribeInstanceTypeOfferings"): "ec2:DescribeInstanceTypeOfferings",
     ("ec2", "DescribeVpcEndpointServices"): "ec2:DescribeVpcEndpointServices",
     ("organizations", "DescribeOrganization"): "organizations:DescribeOrganization",
+    ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",
+    ("service-quotas", "GetServiceQuota"): "servicequotas:GetServiceQuota",
 }
 
 
@@ -279,7 +281,57 @@ def organization(account: Account, settings: Settings) -> Iterator[Finding]:
         yield Finding(READY, "Control Tower", "enrolled; AWS Config is left to it")
 
 
-CHECKS = (identity, organization, service_linked_roles, singletons, zones)
+# Service Quotas codes (Service Quotas console, "Amazon VPC" and "Amazon EC2"): VPCs per Region, interface
+# VPC endpoints per VPC, Running On-Demand F instances (vCPUs).
+VPCS_PER_REGION = ("vpc", "L-F678F1CE")
+INTERFACE_ENDPOINTS_PER_VPC = ("vpc", "L-29B6F2EB")
+F_INSTANCE_VCPUS = ("ec2", "L-74FC7D96")
+
+
+def _quota(account: Account, code: tuple[str, str]) -> float | None:
+    answer = account.call("service-quotas", "get_service_quota", ServiceCode=code[0], QuotaCode=code[1])
+    return None if isinstance(answer, Exception) else float(answer["Quota"]["Value"])
+
+
+def quotas(account: Account, settings: Settings) -> Iterator[Finding]:
+    """The quotas the stack's first deployment uses: one more VPC, its interface endpoints, the F2 vCPUs."""
+    vpcs = account.call("ec2", "describe_vpcs")
+    used = None if isinstance(vpcs, Exception) else len(vpcs.get("Vpcs", []))
+    limit = _quota(account, VPCS_PER_REGION)
+    if limit is None or used is None:
+        yield Finding(NOTE, "quotas", f"could not read the VPC quota ({VPCS_PER_REGION[1]}) or the VPCs in use")
+    elif used + 1 > limit:
+        yield Finding(
+            BLOCKER,
+            "quotas",
+            f"{used} VPCs already use the quota of {limit:g} in {settings.region}",
+            f"nothing in the settings: raise Service Quotas {VPCS_PER_REGION[1]}",
+        )
+    else:
+        yield Finding(READY, "quotas", f"VPCs: {used} of {limit:g} used, the stack adds 1")
+    endpoints = len(settings.interface_endpoints)
+    limit = _quota(account, INTERFACE_ENDPOINTS_PER_VPC)
+    if limit is not None and endpoints > limit:
+        yield Finding(
+            BLOCKER,
+            "quotas",
+            f"{endpoints} interface endpoints exceed the per-VPC quota of {limit:g}",
+            "interfaceEndpoints",
+        )
+    if settings.fpga.enabled:
+        limit = _quota(account, F_INSTANCE_VCPUS)
+        if limit is None:
+            yield Finding(NOTE, "quotas", f"could not read the F instance vCPU quota ({F_INSTANCE_VCPUS[1]})")
+        elif limit < settings.fpga.max_vcpus:
+            yield Finding(
+                BLOCKER,
+                "quotas",
+                f"the F instance vCPU quota is {limit:g}, fpga.maxVcpus is {settings.fpga.max_vcpus}",
+                f"fpga.maxVcpus (or raise Service Quotas {F_INSTANCE_VCPUS[1]})",
+            )
+
+
+CHECKS = (identity, organization, service_linked_roles, singletons, zones, quotas)
 
 
 def run(session: Any, settings: Settings) -> list[Finding]:

@@ -158,3 +158,19 @@ def test_a_control_tower_account_must_leave_config_to_the_organization(session):
     findings = preflight.run(session, _settings(session, accountServices={"awsConfig": "organization"}))
     assert "Control Tower" not in _blockers(findings)
     assert any(f.topic == "organization" and f.message.startswith("member of o-") for f in findings)
+
+
+def test_quotas_the_first_deployment_uses(session):
+    ec2 = session.client("ec2")
+    findings = preflight.run(session, _settings(session))
+    assert any(
+        f.topic == "quotas" and f.level == preflight.READY and "VPCs: 1 of 5 used" in f.message for f in findings
+    )
+    for index in range(4):
+        ec2.create_vpc(CidrBlock=f"10.{index}.0.0/16")
+    blockers = _blockers(preflight.run(session, _settings(session)))
+    assert "5 VPCs already use the quota of 5" in blockers["quotas"].message
+    # moto has no F instance quota: not readable is a note, never a pass or a guess
+    settings = _settings(session, fpga={"enabled": True, "amiId": "ami-0123456789abcdef0"})
+    notes = [f for f in preflight.run(session, settings) if f.topic == "quotas" and f.level == preflight.NOTE]
+    assert any("F instance vCPU quota (L-74FC7D96)" in f.message for f in notes)
