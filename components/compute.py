@@ -462,7 +462,7 @@ class GenomicsCompute(pulumi.ComponentResource):
     # ---- jobs ------------------------------------------------------------------------------------
 
     def _jobs(self, name: str, data_key_arn: pulumi.Input[str], bucket_arns: dict[str, pulumi.Input[str]]) -> None:
-        settings, stack = self._settings, self._stack
+        settings = self._settings
         images = settings.compute.images
         assert images is not None  # check_inputs
         reference = self.reference_data
@@ -478,46 +478,63 @@ class GenomicsCompute(pulumi.ComponentResource):
         self.job_role_policies: dict[str, aws.iam.RolePolicy] = {}
         self.job_definitions: dict[str, aws.batch.JobDefinition] = {}
         for spec in JOB_SPECS:
-            role = aws.iam.Role(
-                f"{name}-job-{spec.key}",
-                name=role_name(settings, stack, spec.role_suffix),
-                description=f"AWS Batch {spec.key} jobs: {spec.description}",
-                assume_role_policy=_json(
-                    compute_policies.ecs_tasks_trust_policy(settings.partition, settings.region, settings.account_id)
-                ),
-                opts=self._child,
-            )
-            self.job_roles[spec.key] = role
-            self.job_role_policies[spec.key] = aws.iam.RolePolicy(
-                f"{name}-job-{spec.key}-policy",
-                role=role.name,
-                policy=pulumi.Output.all(
+            role = self._job_role(
+                name,
+                spec,
+                pulumi.Output.all(
                     arns=bucket_arns, data_key_arn=data_key_arn, efs={k: efs[k] for k in efs if k.endswith("_arn")}
                 ).apply(lambda args, spec=spec: _json(self._job_policy(spec, args))),
-                opts=self._child,
             )
             image = getattr(images, compute_policies.IMAGE_SETTING[spec.key])
-            self.job_definitions[spec.key] = aws.batch.JobDefinition(
-                f"{name}-job-definition-{spec.key}",
-                name=base_name(settings, stack, spec.key),
-                type="container",
-                platform_capabilities=["EC2"],
-                propagate_tags=True,
-                container_properties=pulumi.Output.all(
-                    role_arn=role.arn, log_group=self.job_log_group.name, efs=efs
-                ).apply(lambda args, spec=spec, image=image: _json(self._container(spec, image, args))),
-                retry_strategy=aws.batch.JobDefinitionRetryStrategyArgs(
-                    attempts=settings.compute.job_attempts,
-                    evaluate_on_exits=[
-                        aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(**rule) for rule in EVALUATE_ON_EXIT
-                    ],
+            self._job_definition(
+                name,
+                spec,
+                pulumi.Output.all(role_arn=role.arn, log_group=self.job_log_group.name, efs=efs).apply(
+                    lambda args, spec=spec, image=image: _json(self._container(spec, image, args))
                 ),
-                timeout=aws.batch.JobDefinitionTimeoutArgs(
-                    attempt_duration_seconds=settings.compute.job_timeout_minutes * 60
-                ),
-                tags={"Pipeline": spec.key},
-                opts=self._child,
             )
+
+    def _job_role(self, name: str, spec: JobSpec, policy: pulumi.Input[str]) -> aws.iam.Role:
+        """A job's own role (trusted by ECS tasks of this account) and its inline policy."""
+        settings = self._settings
+        role = aws.iam.Role(
+            f"{name}-job-{spec.key}",
+            name=role_name(settings, self._stack, spec.role_suffix),
+            description=f"AWS Batch {spec.key} jobs: {spec.description}",
+            assume_role_policy=_json(
+                compute_policies.ecs_tasks_trust_policy(settings.partition, settings.region, settings.account_id)
+            ),
+            opts=self._child,
+        )
+        self.job_roles[spec.key] = role
+        self.job_role_policies[spec.key] = aws.iam.RolePolicy(
+            f"{name}-job-{spec.key}-policy", role=role.name, policy=policy, opts=self._child
+        )
+        return role
+
+    def _job_definition(self, name: str, spec: JobSpec, container: pulumi.Input[str]) -> aws.batch.JobDefinition:
+        """A container job definition with the stack's retry rules and timeout."""
+        settings = self._settings
+        definition = self.job_definitions[spec.key] = aws.batch.JobDefinition(
+            f"{name}-job-definition-{spec.key}",
+            name=base_name(settings, self._stack, spec.key),
+            type="container",
+            platform_capabilities=["EC2"],
+            propagate_tags=True,
+            container_properties=container,
+            retry_strategy=aws.batch.JobDefinitionRetryStrategyArgs(
+                attempts=settings.compute.job_attempts,
+                evaluate_on_exits=[
+                    aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(**rule) for rule in EVALUATE_ON_EXIT
+                ],
+            ),
+            timeout=aws.batch.JobDefinitionTimeoutArgs(
+                attempt_duration_seconds=settings.compute.job_timeout_minutes * 60
+            ),
+            tags={"Pipeline": spec.key},
+            opts=self._child,
+        )
+        return definition
 
     def _reference_loader(
         self, name: str, data_key_arn: pulumi.Input[str], bucket_arns: dict[str, pulumi.Input[str]]
@@ -530,20 +547,10 @@ class GenomicsCompute(pulumi.ComponentResource):
         assert reference is not None and reference.loader_access_point is not None
         if "reference" not in bucket_arns:
             raise ValueError("the reference loader needs the reference bucket's ARN (bucket_arns['reference'])")
-        role = aws.iam.Role(
-            f"{name}-job-{spec.key}",
-            name=role_name(settings, stack, spec.role_suffix),
-            description=f"AWS Batch {spec.key} jobs: {spec.description}",
-            assume_role_policy=_json(
-                compute_policies.ecs_tasks_trust_policy(settings.partition, settings.region, settings.account_id)
-            ),
-            opts=self._child,
-        )
-        self.job_roles[spec.key] = role
-        self.job_role_policies[spec.key] = aws.iam.RolePolicy(
-            f"{name}-job-{spec.key}-policy",
-            role=role.name,
-            policy=pulumi.Output.all(
+        role = self._job_role(
+            name,
+            spec,
+            pulumi.Output.all(
                 bucket=bucket_arns["reference"],
                 key=data_key_arn,
                 fs=reference.file_system.arn,
@@ -559,17 +566,13 @@ class GenomicsCompute(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=self._child,
         )
         image = str(settings.reference_data.loader_image)
         bucket_name = naming.bucket_name(settings, stack, "reference")
-        self.reference_loader = self.job_definitions[spec.key] = aws.batch.JobDefinition(
-            f"{name}-job-definition-{spec.key}",
-            name=base_name(settings, stack, spec.key),
-            type="container",
-            platform_capabilities=["EC2"],
-            propagate_tags=True,
-            container_properties=pulumi.Output.all(
+        self.reference_loader = self._job_definition(
+            name,
+            spec,
+            pulumi.Output.all(
                 role_arn=role.arn,
                 log_group=self.job_log_group.name,
                 fs=reference.file_system.id,
@@ -589,17 +592,6 @@ class GenomicsCompute(pulumi.ComponentResource):
                     )
                 )
             ),
-            retry_strategy=aws.batch.JobDefinitionRetryStrategyArgs(
-                attempts=settings.compute.job_attempts,
-                evaluate_on_exits=[
-                    aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(**rule) for rule in EVALUATE_ON_EXIT
-                ],
-            ),
-            timeout=aws.batch.JobDefinitionTimeoutArgs(
-                attempt_duration_seconds=settings.compute.job_timeout_minutes * 60
-            ),
-            tags={"Pipeline": spec.key},
-            opts=self._child,
         )
 
     def _job_policy(self, spec: JobSpec, args: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ import pulumi_aws as aws
 from components import malware_policies, service_linked_roles
 from components.data_lake import SecureBucket
 from components.naming import base_name, role_name
-from components.settings import SecurityServices, Settings
+from components.settings import AccountServices, SecurityServices, Settings
 from controls.conformance_pack import conformance_pack_template
 from controls.mapping import mapped_config_rules
 
@@ -146,18 +146,7 @@ downstream jobs act on that tag, so tagging is always on."""
 MINIMUM_PASSWORD_LENGTH = 14
 PASSWORD_REUSE_PREVENTION = 24
 
-ACCOUNT_SERVICE_FIELDS = frozenset(
-    {
-        "aws_config",
-        "guard_duty",
-        "security_hub",
-        "access_analyzer",
-        "inspector",
-        "password_policy",
-        "ebs_encryption_by_default",
-        "s3_account_public_access_block",
-    }
-)
+ACCOUNT_SERVICE_FIELDS = frozenset(AccountServices.model_fields)
 """The account-level singletons accountServices places (create | adopt | organization)."""
 
 SERVICE_KEYS: dict[str, str] = {

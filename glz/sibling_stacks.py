@@ -9,19 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic.alias_generators import to_camel
+
+from components.settings import AccountServices
 from glz.errors import UserInputError
 
 PROJECT = "genomics-landing-zone"
-SINGLETONS = (
-    "awsConfig",
-    "guardDuty",
-    "securityHub",
-    "accessAnalyzer",
-    "inspector",
-    "passwordPolicy",
-    "ebsEncryptionByDefault",
-    "s3AccountPublicAccessBlock",
-)
+SINGLETONS = tuple(to_camel(field) for field in AccountServices.model_fields)
+"""The accountServices keys (config spelling)."""
 
 
 def _creates(values: dict[str, Any]) -> set[str]:

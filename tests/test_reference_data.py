@@ -136,7 +136,11 @@ def test_policy_needs_a_reader():
 
 @pytest.fixture(scope="module")
 def with_compute():
-    settings = make_settings(referenceData={"efs": True})
+    return _compute_state(make_settings(referenceData={"efs": True}))
+
+
+def _compute_state(settings):
+    """GenomicsCompute (with its reference file system) synthesized on its own."""
 
     def program():
         keys = EncryptionKeys("keys", settings, STACK)
@@ -205,25 +209,7 @@ LOADER_IMAGE = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/genomics/reference-lo
 
 @pytest.fixture(scope="module")
 def with_loader():
-    settings = make_settings(referenceData={"efs": True, "loaderImage": LOADER_IMAGE})
-
-    def program():
-        keys = EncryptionKeys("keys", settings, STACK)
-        GenomicsCompute(
-            "compute",
-            settings,
-            STACK,
-            vpc_id="vpc-0abc",
-            vpc_cidr="10.40.0.0/16",
-            subnet_ids=SUBNETS,
-            s3_prefix_list_id="pl-63a5400a",
-            compute_key=keys.compute,
-            data_key_arn=keys.data.arn,
-            log_key_arn=keys.logs.arn,
-            bucket_arns={t: f"arn:aws:s3:::b-{t}" for t in ("fastq", "reference", "alignments", "variants")},
-        )
-
-    return synthesize(program, settings)
+    return _compute_state(make_settings(referenceData={"efs": True, "loaderImage": LOADER_IMAGE}))
 
 
 def test_the_loader_is_the_one_writer_through_its_own_access_point(with_loader):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from glz.sibling_stacks import SINGLETONS
 from glz.state import SECRET_SIG, SECRET_SIG_KEY, StackState
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -206,21 +207,7 @@ def test_a_second_landing_zone_in_the_same_account_must_adopt_or_defer(tmp_path)
     [
         (
             "tower",
-            {
-                "accountServices": {
-                    key: "organization"
-                    for key in (
-                        "awsConfig",
-                        "guardDuty",
-                        "securityHub",
-                        "accessAnalyzer",
-                        "inspector",
-                        "passwordPolicy",
-                        "ebsEncryptionByDefault",
-                        "s3AccountPublicAccessBlock",
-                    )
-                }
-            },
+            {"accountServices": dict.fromkeys(SINGLETONS, "organization")},
         ),
         (
             "adopted",

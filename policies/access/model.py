@@ -244,7 +244,6 @@ class AccessModel:
         self.mentioned_federated: set[str] = set()
         self.mentioned_services: set[str] = set()
         self.pattern_probes: dict[str, Actor] = {}
-        self._has_allows: dict[str, bool] = {}
         self._indexes: dict[int, tuple[list[Statement], PrincipalIndex[Statement]]] = {}
         self._policy_keys: dict[str, tuple[str, str | None]] = {}
         self._memo: dict[tuple, Any] = {}  # decide, resource_denies, context_of and paths, by their arguments
@@ -688,13 +687,6 @@ class AccessModel:
         if grants and (own is None or identity_ok):
             return Decision(True, all(c for _, c in grants), tuple(s.label() for s, _ in grants))
         return DENIED
-
-    def has_allows(self, resource: str) -> bool:
-        """Could a resource policy grant anything on ``resource`` (has it any Allow statement)?"""
-        known = self._has_allows.get(resource)
-        if known is None:
-            known = self._has_allows[resource] = any(s.allow for s in self.resource_statements(resource)[0])
-        return known
 
     def could_grant_directly(self, actor: Actor, resource: str) -> bool:
         """Could the resource's policy grant ``actor`` anything without its own policies' help (an Allow

@@ -120,27 +120,27 @@ def audit_plane_targets(stack: StackView) -> dict[str, list[str]]:
     return targets
 
 
-Asks = dict[str, tuple[list[str], list[str]]]  # action -> (every ARN to try, those whose policy can grant)
+Asks = dict[str, list[str]]  # action -> every ARN to try it on
 
 
-def grouped(model: AccessModel, asks: list[tuple[str, str]]) -> Asks:
-    """Asks by action, with the ARNs whose resource policy has an Allow picked out once for every principal."""
-    by_action: dict[str, list[str]] = {}
+def grouped(asks: list[tuple[str, str]]) -> Asks:
+    """(action, ARN) asks by action, so many principals can be asked the same once-grouped questions."""
+    by_action: Asks = {}
     for action, arn in asks:
         by_action.setdefault(action, []).append(arn)
-    return {a: (arns, [arn for arn in arns if model.has_allows(arn)]) for a, arns in by_action.items()}
+    return by_action
 
 
 def _first(model: AccessModel, actor: Actor, asks: list[tuple[str, str]] | Asks) -> list[str]:
     """The actions of ``asks`` the actor can perform on some of their resources. An action its own policies
     cannot grant is tried only on resources whose policy names the actor itself (keeps this linear)."""
     if not isinstance(asks, dict):
-        asks = grouped(model, asks)
+        asks = grouped(asks)
     own = model.principals.get(actor.name)
     found = []
     # without a resource policy naming it, a principal reaches only what its own policies may allow
     identity_only = own is not None and not model.direct_keys(actor)
-    for action, (arns, _) in asks.items():
+    for action, arns in asks.items():
         if identity_only and not own.may(action):
             continue
         if own is not None and own.denied_everywhere(action):
@@ -238,8 +238,7 @@ def audit_plane(stack: StackView) -> Iterator[Violation]:
     model = model_of(stack)
     targets = audit_plane_targets(stack)
     asks = grouped(
-        model,
-        [(action, arn) for svc, actions in audit_plane_actions().items() for action in actions for arn in targets[svc]],
+        [(action, arn) for svc, actions in audit_plane_actions().items() for action in actions for arn in targets[svc]]
     )
     for principal in model.principals.values():
         reached = _first(model, principal.actor, asks)
@@ -549,9 +548,7 @@ def compute_reach(stack: StackView) -> Iterator[Violation]:
     for key in _log_keys(stack):
         asks += [("kms:Decrypt", key)]
     asks += [("s3:PutObject", "arn:aws:s3:::glz-probe-bucket-outside-the-stack/any-object")]
-    by_action: dict[str, list[str]] = {}
-    for action, arn in asks:
-        by_action.setdefault(action, []).append(arn)
+    by_action = grouped(asks)
     for principal in workload_roles(stack, model):
         reached = sorted(
             f"{a} on {arn.rsplit(':', 1)[-1]}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from glz.audit.checks import security_services
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
@@ -52,13 +53,13 @@ def _config(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
 
 
 def _guardduty(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
-    ids = ctx.call("guardduty", "list_detectors").get("DetectorIds", [])
-    if not ids:
+    detector = security_services.live_detector(ctx)
+    if detector is None:
         return fail(f"no GuardDuty detector in {ctx.region}")
-    observed["status"] = ctx.call("guardduty", "get_detector", DetectorId=ids[0]).get("Status")
+    observed["status"] = detector.get("Status")
     if observed["status"] != "ENABLED":
-        return fail(f"GuardDuty detector {ids[0]} is {observed['status']}")
-    return ok(f"detector {ids[0]} ENABLED")
+        return fail(f"GuardDuty detector {detector['id']} is {observed['status']}")
+    return ok(f"detector {detector['id']} ENABLED")
 
 
 def _security_hub(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
@@ -77,9 +78,8 @@ def _access_analyzer(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
 
 
 def _inspector(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
-    answer = ctx.call("inspector2", "batch_get_account_status", accountIds=[ctx.account])
-    state = next((a for a in answer.get("accounts", []) if a.get("accountId") == ctx.account), None) or {}
-    resources = state.get("resourceState") or {}
+    state, _ = security_services.inspector_status(ctx, ctx.account)
+    resources = (state or {}).get("resourceState") or {}
     observed.update({key: (resources.get(key) or {}).get("status", "DISABLED") for key in ("ec2", "ecr")})
     off = [key for key in ("ec2", "ecr") if observed[key] != "ENABLED"]
     return fail(f"Amazon Inspector does not scan {', '.join(off)} for {ctx.account}") if off else ok("ec2, ecr ENABLED")

@@ -115,7 +115,8 @@ def _config(ctx: AuditContext) -> Iterator[CheckResult]:
         yield ctx.check(DELIVERY, channel.name, channel.urn, expected, delivery)
 
 
-def _detector(ctx: AuditContext) -> dict[str, Any] | None:
+def live_detector(ctx: AuditContext) -> dict[str, Any] | None:
+    """The region's GuardDuty detector as the account reports it (id and GetDetector's answer), or None."""
     ids = ctx.call("guardduty", "list_detectors").get("DetectorIds", [])
     if not ids:
         return None
@@ -128,7 +129,7 @@ def _guardduty(ctx: AuditContext) -> Iterator[CheckResult]:
             continue
 
         def body(observed: dict[str, Any], detector=detector) -> Verdict:
-            live = _detector(ctx)
+            live = live_detector(ctx)
             if live is None:
                 observed["exists"] = False
                 return fail(f"no GuardDuty detector in {ctx.region}; the state declares one ({detector.urn})")
@@ -143,7 +144,7 @@ def _guardduty(ctx: AuditContext) -> Iterator[CheckResult]:
         want = feature.prop("status", "ENABLED")
 
         def feature_body(observed: dict[str, Any], name: str = feature.name, want: str = want) -> Verdict:
-            live = _detector(ctx)
+            live = live_detector(ctx)
             if live is None:
                 return fail(f"no GuardDuty detector in {ctx.region}, so {name} is not enabled")
             status = next((f.get("Status") for f in live.get("Features", []) if f.get("Name") == name), None)
@@ -275,7 +276,7 @@ def _access_analyzer(ctx: AuditContext) -> Iterator[CheckResult]:
         yield ctx.check(ANALYZER, analyzer.name, analyzer.urn, {"status": "ACTIVE", "type": kind}, body)
 
 
-def _inspector_status(ctx: AuditContext, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+def inspector_status(ctx: AuditContext, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(account state, failed-account entry) of one account from BatchGetAccountStatus."""
     answer = ctx.call("inspector2", "batch_get_account_status", accountIds=[account])
     state = next((a for a in answer.get("accounts", []) if a.get("accountId") == account), None)
@@ -293,7 +294,7 @@ def _inspector(ctx: AuditContext) -> Iterator[CheckResult]:
             def body(
                 observed: dict[str, Any], account: str = account, where: str = where, expected=expected
             ) -> Verdict:
-                state, failed = _inspector_status(ctx, account)
+                state, failed = inspector_status(ctx, account)
                 if state is None and failed is not None:
                     observed["error"] = failed.get("errorCode")
                     return unverifiable(
