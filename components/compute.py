@@ -71,6 +71,12 @@ def check_inputs(settings: Settings, bucket_arns: dict[str, Any]) -> None:
         raise ValueError("GenomicsCompute: " + "; ".join(problems))
 
 
+def environment_keys(settings: Settings) -> list[str]:
+    """The Batch compute environments (and, one each, job queues) the stack creates; `glz preflight` counts
+    them against Batch's fixed per-region limits."""
+    return ["on-demand", "spot", *(["fpga"] if settings.fpga.enabled else [])]
+
+
 class GenomicsCompute(pulumi.ComponentResource):
     """Batch compute environments (on-demand, spot, optional FPGA), job queues, job definitions,
     their IAM roles, launch template, security group and encrypted job log group.

@@ -37,6 +37,12 @@ class SubnetPlan:
     public: list[str]
 
 
+def _placement(settings: Settings, zone: str) -> dict[str, str]:
+    """Subnet placement by AZ ID when the stack lists them (the same physical zone in every account), else by
+    name. aws.ec2.Subnet takes either ``availability_zone`` or ``availability_zone_id`` (pulumi-aws Subnet)."""
+    return {"availability_zone_id": zone} if settings.zones_are_ids else {"availability_zone": zone}
+
+
 def plan_subnets(vpc_cidr: str, zone_count: int, *, public: bool) -> SubnetPlan:
     """Carve one private subnet per zone from the start of the VPC and, with NAT egress, one small
     public subnet per zone from its end. Sizes follow the VPC prefix (/16 to /24), so every
@@ -134,7 +140,7 @@ class SecureNetwork(pulumi.ComponentResource):
                 f"{name}-private-{zone}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
-                availability_zone=zone,
+                **_placement(settings, zone),
                 map_public_ip_on_launch=False,
                 tags={"Name": base_name(settings, stack, f"private-{zone}"), "Tier": "private"},
                 opts=child,
@@ -181,7 +187,7 @@ class SecureNetwork(pulumi.ComponentResource):
                 f"{name}-public-{zone}",
                 vpc_id=self.vpc.id,
                 cidr_block=cidr,
-                availability_zone=zone,
+                **_placement(settings, zone),
                 map_public_ip_on_launch=False,  # only the NAT gateway lives here, on its Elastic IP
                 tags={"Name": base_name(settings, stack, f"public-{zone}"), "Tier": "public"},
                 opts=child,

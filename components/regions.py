@@ -2,6 +2,13 @@
 
 Zone names are the ones every account sees in these regions (us-west-1 and ca-central-1 skip a
 letter). A deployment still asks AWS for the zones it gets; this table only bounds the count.
+
+Names map to different physical zones in each account; AZ IDs (``use1-az4``) are the same in every account
+("AZ IDs for cross-account consistency", AWS RAM User Guide, "Availability Zone IDs for your AWS resources").
+``availabilityZoneIds`` places subnets by ID; ``AZ_ID_PREFIX`` is the region part every ID of a region starts
+with. Which IDs offer F2 or an endpoint service AWS publishes only through its APIs
+(DescribeInstanceTypeOfferings with LocationType availability-zone-id, DescribeVpcEndpointServices), not as
+a document, so `glz preflight` reads them from the account instead of a table here.
 """
 
 REGION_ZONES: dict[str, list[str]] = {
@@ -17,4 +24,19 @@ REGION_ZONES: dict[str, list[str]] = {
     "ap-southeast-2": ["ap-southeast-2a", "ap-southeast-2b", "ap-southeast-2c"],
     "us-gov-west-1": ["us-gov-west-1a", "us-gov-west-1b", "us-gov-west-1c"],
     "us-gov-east-1": ["us-gov-east-1a", "us-gov-east-1b", "us-gov-east-1c"],
+}
+
+AZ_ID_PREFIX: dict[str, str] = {
+    "us-east-1": "use1",
+    "us-east-2": "use2",
+    "us-west-1": "usw1",
+    "us-west-2": "usw2",
+    "ca-central-1": "cac1",
+    "eu-west-1": "euw1",
+    "eu-west-2": "euw2",
+    "eu-central-1": "euc1",
+    "ap-northeast-1": "apne1",
+    "ap-southeast-2": "apse2",
+    "us-gov-west-1": "usgw1",
+    "us-gov-east-1": "usge1",
 }

@@ -19,12 +19,13 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from components.regions import REGION_ZONES
+from components.regions import AZ_ID_PREFIX, REGION_ZONES
 
 PROJECT = "genomics-landing-zone"
 
@@ -532,6 +533,7 @@ class Settings(_Model):
     tags: dict[str, str] = Field(default_factory=dict)
     vpc_cidr: str = "10.40.0.0/16"
     availability_zone_count: int = 2
+    availability_zone_ids: list[str] = Field(default_factory=list)
     egress: Literal["none", "nat-gateway"] = "none"
     interface_endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS))
     flow_log_retention_days: int = 365
@@ -591,6 +593,25 @@ class Settings(_Model):
         if not 2 <= value <= 6:
             raise ValueError("must be between 2 and 6")
         return value
+
+    @field_validator("availability_zone_ids")
+    @classmethod
+    def _zone_ids(cls, ids: list[str], info: ValidationInfo) -> list[str]:
+        """AZ IDs name the same physical zone in every account (names do not), so F2 and endpoint offerings
+        checked by `glz preflight` hold for the stack wherever it is deployed."""
+        region = info.data.get("region")
+        if not ids or region not in AZ_ID_PREFIX:
+            return ids
+        prefix = AZ_ID_PREFIX[region]
+        wrong = [z for z in ids if not re.fullmatch(rf"{prefix}-az[1-9][0-9]?", str(z))]
+        if wrong:
+            raise ValueError(
+                f"{', '.join(map(str, wrong))} not an AZ ID of {region}; allowed: {prefix}-az1, {prefix}-az2, ... "
+                "(`glz preflight` prints this account's zone name -> AZ ID map)"
+            )
+        if len(set(ids)) != len(ids) or not 2 <= len(ids) <= 6:
+            raise ValueError("allowed: 2 to 6 distinct AZ IDs")
+        return ids
 
     @field_validator("interface_endpoints")
     @classmethod
@@ -681,8 +702,15 @@ class Settings(_Model):
 
     @property
     def zones(self) -> list[str]:
-        """The availability zones this stack spreads subnets over."""
+        """The availability zones this stack spreads subnets over: the AZ IDs when ``availabilityZoneIds`` is
+        set (see ``zones_are_ids``), otherwise the first zone names of the region."""
+        if self.availability_zone_ids:
+            return list(self.availability_zone_ids)
         return REGION_ZONES[self.region][: self.availability_zone_count]
+
+    @property
+    def zones_are_ids(self) -> bool:
+        return bool(self.availability_zone_ids)
 
     @property
     def partition(self) -> str:

@@ -35,6 +35,10 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("organizations", "DescribeOrganization"): "organizations:DescribeOrganization",
     ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",
     ("service-quotas", "GetServiceQuota"): "servicequotas:GetServiceQuota",
+    ("ec2", "DescribeRegions"): "ec2:DescribeRegions",
+    ("iam", "SimulatePrincipalPolicy"): "iam:SimulatePrincipalPolicy",
+    ("batch", "DescribeComputeEnvironments"): "batch:DescribeComputeEnvironments",
+    ("batch", "DescribeJobQueues"): "batch:DescribeJobQueues",
 }
 
 
@@ -56,6 +60,8 @@ class Account:
         try:
             return getattr(self.session.client(service), operation)(**params)
         except (ClientError, BotoCoreError) as error:
+            return error
+        except NotImplementedError as error:  # an emulator (moto) without the operation: unreadable, a note
             return error
 
 
@@ -203,20 +209,70 @@ def singletons(account: Account, settings: Settings) -> Iterator[Finding]:
     )(settings)
 
 
-def zones(account: Account, settings: Settings) -> Iterator[Finding]:
-    """The stack's zones by name, as this account maps them to AZ IDs; where F2 and each endpoint service are
-    offered (the offerings are per AZ ID, and names map to different IDs in each account)."""
-    answer = account.call("ec2", "describe_availability_zones", ZoneNames=settings.zones)
+def region(account: Account, settings: Settings) -> Iterator[Finding]:
+    """The stack's region is enabled for the account: an opt-in region not opted in refuses every call."""
+    answer = account.call("ec2", "describe_regions", AllRegions=True, RegionNames=[settings.region])
     if isinstance(answer, Exception):
-        yield Finding(NOTE, "zones", f"could not map the zones: {_code(answer)}")
+        yield Finding(NOTE, "region", f"could not read the opt-in status of {settings.region}: {_code(answer)}")
         return
-    ids = {z["ZoneName"]: z["ZoneId"] for z in answer.get("AvailabilityZones", [])}
-    yield Finding(READY, "zones", ", ".join(f"{n} = {ids.get(n, '?')}" for n in settings.zones))
+    status = next((r.get("OptInStatus") for r in answer.get("Regions", [])), None)
+    if status == "not-opted-in":
+        yield Finding(
+            BLOCKER,
+            "region",
+            f"{settings.region} is an opt-in region this account has not enabled",
+            "region (or enable it: Account Management > Regions)",
+        )
+    else:
+        yield Finding(READY, "region", f"{settings.region}: {status or 'enabled'}")
+
+
+def _zone_ids(account: Account, settings: Settings) -> dict[str, str] | Exception:
+    """Zone name -> AZ ID for every zone of the region as this account maps them."""
+    answer = account.call("ec2", "describe_availability_zones")
+    if isinstance(answer, Exception):
+        return answer
+    return {z["ZoneName"]: z["ZoneId"] for z in answer.get("AvailabilityZones", [])}
+
+
+def zones(account: Account, settings: Settings) -> Iterator[Finding]:
+    """The stack's zones as AZ IDs (listed, or this account's mapping of the names); where F2 and each endpoint
+    service are offered, compared by AZ ID, since names map to different physical zones in each account."""
+    ids_of = _zone_ids(account, settings)
+    if isinstance(ids_of, Exception):
+        yield Finding(NOTE, "zones", f"could not map the zones: {_code(ids_of)}")
+        return
+    names_of = {zone_id: name for name, zone_id in ids_of.items()}
+    if settings.zones_are_ids:
+        stack_ids = list(settings.zones)
+        unknown = [z for z in stack_ids if z not in names_of]
+        if unknown:
+            yield Finding(
+                BLOCKER,
+                "zones",
+                f"{', '.join(unknown)} not a zone of {settings.region} in this account "
+                f"(it has {', '.join(sorted(names_of))})",
+                "availabilityZoneIds",
+            )
+            return
+    else:
+        stack_ids = [ids_of.get(name, "?") for name in settings.zones]
+        yield Finding(
+            NOTE,
+            "zones",
+            "zones are chosen by name, which is a different physical zone in each account; pin these with "
+            f"availabilityZoneIds: [{', '.join(stack_ids)}]",
+        )
+
+    def shown(zone_ids) -> str:
+        return ", ".join(f"{z} ({names_of.get(z, '?')})" for z in sorted(zone_ids))
+
+    yield Finding(READY, "zones", ", ".join(f"{names_of.get(z, '?')} = {z}" for z in stack_ids))
     if settings.fpga.enabled:
         offered = account.call(
             "ec2",
             "describe_instance_type_offerings",
-            LocationType="availability-zone",
+            LocationType="availability-zone-id",
             Filters=[{"Name": "instance-type", "Values": list(settings.fpga.instance_types)}],
         )
         where = (
@@ -224,33 +280,36 @@ def zones(account: Account, settings: Settings) -> Iterator[Finding]:
             if isinstance(offered, Exception)
             else {o["Location"] for o in offered.get("InstanceTypeOfferings", [])}
         )
-        inside = sorted(where & set(settings.zones))
+        inside = where & set(stack_ids)
         if not inside:
             yield Finding(
                 BLOCKER,
                 "F2",
-                f"no zone of the stack ({', '.join(settings.zones)}) offers {', '.join(settings.fpga.instance_types)}"
-                + (f"; offered in {', '.join(sorted(where))}" if where else " in this region"),
-                "availabilityZoneCount (or another region), or fpga.enabled: false",
+                f"no zone of the stack ({shown(stack_ids)}) offers {', '.join(settings.fpga.instance_types)}"
+                + (f"; offered in {shown(where)}" if where else " in this region"),
+                "availabilityZoneIds (a zone that offers it), or fpga.enabled: false",
             )
         else:
-            yield Finding(READY, "F2", f"{', '.join(settings.fpga.instance_types)} offered in {', '.join(inside)}")
+            yield Finding(READY, "F2", f"{', '.join(settings.fpga.instance_types)} offered in {shown(inside)}")
     services = [f"com.amazonaws.{settings.region}.{s}" for s in settings.interface_endpoints]
     answer = account.call("ec2", "describe_vpc_endpoint_services", ServiceNames=services)
     if isinstance(answer, Exception):
         yield Finding(NOTE, "endpoints", f"could not read the endpoint services: {_code(answer)}")
         return
-    details = {d["ServiceName"]: set(d.get("AvailabilityZones", [])) for d in answer.get("ServiceDetails", [])}
+    details = {
+        d["ServiceName"]: {ids_of.get(name, name) for name in d.get("AvailabilityZones", [])}
+        for d in answer.get("ServiceDetails", [])
+    }
     for service in services:
-        missing = sorted(set(settings.zones) - details.get(service, set()))
+        missing = set(stack_ids) - details.get(service, set())
         if service not in details:
             yield Finding(BLOCKER, "endpoints", f"{service} is not offered in {settings.region}", "interfaceEndpoints")
         elif missing:
             yield Finding(
                 BLOCKER,
                 "endpoints",
-                f"{service} is not offered in {', '.join(missing)}",
-                "interfaceEndpoints or availabilityZoneCount",
+                f"{service} is not offered in {shown(missing)}",
+                "interfaceEndpoints or availabilityZoneIds",
             )
 
 
@@ -331,7 +390,136 @@ def quotas(account: Account, settings: Settings) -> Iterator[Finding]:
             )
 
 
-CHECKS = (identity, organization, service_linked_roles, singletons, zones, quotas)
+# One create per service the first `pulumi up` touches: enough to see an SCP that denies a service or the region
+# (Control Tower's region deny, a "no IAM roles" guardrail). IAM's simulator applies the SCPs of the simulated
+# principal's account and reports them in OrganizationsDecisionDetail.AllowedByOrganizations (IAM API Reference,
+# SimulatePrincipalPolicy and OrganizationsDecisionDetail).
+DEPLOY_ACTIONS = (
+    "ec2:CreateVpc",
+    "ec2:CreateVpcEndpoint",
+    "ec2:CreateFlowLogs",
+    "kms:CreateKey",
+    "kms:PutKeyPolicy",
+    "s3:CreateBucket",
+    "s3:PutBucketPolicy",
+    "s3:PutBucketObjectLockConfiguration",
+    "iam:CreateRole",
+    "iam:PutRolePolicy",
+    "iam:PassRole",
+    "cloudtrail:CreateTrail",
+    "logs:CreateLogGroup",
+    "sns:CreateTopic",
+    "cloudwatch:PutMetricAlarm",
+    "batch:CreateComputeEnvironment",
+    "elasticfilesystem:CreateFileSystem",
+)
+SERVICE_ACTIONS = {
+    "guard_duty": "guardduty:CreateDetector",
+    "security_hub": "securityhub:EnableSecurityHub",
+    "aws_config": "config:PutConfigurationRecorder",
+    "access_analyzer": "access-analyzer:CreateAnalyzer",
+    "inspector": "inspector2:Enable",
+}
+
+
+def _deploy_actions(settings: Settings) -> list[str]:
+    """The actions to simulate: the fixed set plus each security service the stack itself turns on."""
+    actions = list(DEPLOY_ACTIONS)
+    for field, action in SERVICE_ACTIONS.items():
+        if getattr(settings.security_services, field, False) and _mode(settings, field) != "organization":
+            actions.append(action)
+    return actions
+
+
+def service_control_policies(account: Account, settings: Settings) -> Iterator[Finding]:
+    """Simulate the deploying principal on one create per service, in the stack's region: an action the
+    organization's SCPs deny is a blocker (a member account cannot read its SCPs, but the simulator applies
+    them); one its own policies do not allow is a note (they may allow it on the stack's resources only)."""
+    caller = account.call("sts", "get_caller_identity")
+    principal = "" if isinstance(caller, Exception) else _role_of(caller["Arn"])
+    if ":role/" not in principal and ":user/" not in principal:
+        yield Finding(NOTE, "SCPs", f"cannot simulate {principal or 'the caller'}: only IAM roles and users can be")
+        return
+    answer = account.call(
+        "iam",
+        "simulate_principal_policy",
+        PolicySourceArn=principal,
+        ActionNames=_deploy_actions(settings),
+        ContextEntries=[
+            {"ContextKeyName": "aws:RequestedRegion", "ContextKeyValues": [settings.region], "ContextKeyType": "string"}
+        ],
+    )
+    if isinstance(answer, Exception):
+        yield Finding(NOTE, "SCPs", f"could not simulate the deployer's actions: {_code(answer)}")
+        return
+    results = answer.get("EvaluationResults", [])
+    denied = sorted(
+        r["EvalActionName"]
+        for r in results
+        if (r.get("OrganizationsDecisionDetail") or {}).get("AllowedByOrganizations") is False
+    )
+    if denied:
+        yield Finding(
+            BLOCKER,
+            "SCPs",
+            f"the organization's service control policies deny {principal} {', '.join(denied)} in {settings.region}",
+            "nothing in the settings: ask the organization for an SCP exception for this account or role "
+            "(or turn the service off / set accountServices.<service>: organization)",
+        )
+    not_allowed = sorted(
+        r["EvalActionName"] for r in results if r.get("EvalDecision") != "allowed" and r["EvalActionName"] not in denied
+    )
+    if not_allowed:
+        yield Finding(
+            NOTE, "SCPs", f"{principal}'s own policies do not allow {', '.join(not_allowed)} on every resource"
+        )
+    if not denied:
+        yield Finding(READY, "SCPs", f"no SCP denies the {len(results)} simulated deploy actions in {settings.region}")
+
+
+BATCH_LIMIT = 50
+"""Compute environments and job queues per account and region; fixed (AWS Batch User Guide, "AWS Batch service
+quotas": 50 compute environments, 50 job queues; not in Service Quotas, so counted here)."""
+
+
+def batch(account: Account, settings: Settings) -> Iterator[Finding]:
+    """Room for the stack's compute environments and job queues under Batch's fixed per-region limits."""
+    from components.compute import environment_keys
+
+    if not settings.compute.enabled:
+        return
+    wanted = len(environment_keys(settings))
+    for what, operation, key in (
+        ("compute environments", "describe_compute_environments", "computeEnvironments"),
+        ("job queues", "describe_job_queues", "jobQueues"),
+    ):
+        answer = account.call("batch", operation)
+        if isinstance(answer, Exception):
+            yield Finding(NOTE, "quotas", f"could not count the Batch {what}: {_code(answer)}")
+            continue
+        used = len(answer.get(key, []))
+        if used + wanted > BATCH_LIMIT:
+            yield Finding(
+                BLOCKER,
+                "quotas",
+                f"{used} Batch {what} exist; the stack adds {wanted}, over the fixed limit of {BATCH_LIMIT}",
+                "fpga.enabled: false (one fewer), or remove unused ones",
+            )
+        else:
+            yield Finding(READY, "quotas", f"Batch {what}: {used} of {BATCH_LIMIT} used, the stack adds {wanted}")
+
+
+CHECKS = (
+    identity,
+    region,
+    organization,
+    service_control_policies,
+    service_linked_roles,
+    singletons,
+    zones,
+    quotas,
+    batch,
+)
 
 
 def run(session: Any, settings: Settings) -> list[Finding]:

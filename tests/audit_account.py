@@ -29,6 +29,8 @@ MOTO_GAPS = {
     "securityhub.standard": "moto implements neither BatchEnableStandards nor GetEnabledStandards (404 Not yet implemented)",
     "ec2.ebs-default-key": "moto implements ModifyEbsDefaultKmsKeyId but not GetEbsDefaultKmsKeyId (NotImplementedError)",
     "s3.sse-c-blocked": "moto drops BlockedEncryptionTypes from PutBucketEncryption, so GetBucketEncryption never reports it",
+    "accessanalyzer.bucket-analysis": "moto has no IAM Access Analyzer backend (ListAnalyzers answers 404)",
+    "cloudwatch.alarm-delivery": "moto does not implement DescribeAlarmHistory (NotImplementedError)",
     "guardduty.s3-malware-protection": (
         "moto has no GuardDuty Malware Protection for S3: Create-, List- and GetMalwareProtectionPlan answer "
         "404 Not yet implemented"
@@ -714,6 +716,36 @@ def answer_malware_protection_plans(session: AuditSession, plans: list[dict[str,
             return AWSResponse("https://guardduty", 404, {}, None), error
         answer = {k: v for k, v in by_id[plan_id].items() if k != "MalwareProtectionPlanId"}
         return AWSResponse("https://guardduty", 200, {}, None), answer
+
+    session.events.register("before-call", handler)
+
+
+def answer_access_analyzer(session: AuditSession, names: list[str], errors: dict[str, str] | None = None) -> None:
+    """Answer ListAnalyzers (the ``names``, ACTIVE account analyzers) and GetAnalyzedResource (analyzed; with
+    the error in ``errors`` for a bucket named there), which moto lacks, before the request is sent. Registered
+    on the generic before-call event, so earlier handlers (the permissions test's recorder) still see each call."""
+    from botocore.awsrequest import AWSResponse
+
+    errors = errors or {}
+
+    def handler(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        if model.service_model.service_name != "accessanalyzer":
+            return None
+        if model.name == "ListAnalyzers":
+            kind = params["query_string"].get("type", "ACCOUNT")  # rest-json: the query as a dict
+            listed = [
+                {"arn": f"arn:aws:access-analyzer:{REGION}:111122223333:analyzer/{n}", "name": n, "status": "ACTIVE"}
+                for n in (names if kind == "ACCOUNT" else [])
+            ]
+            return AWSResponse("https://access-analyzer", 200, {}, None), {"analyzers": listed}
+        if model.name == "GetAnalyzedResource":
+            arn = str(params["query_string"]["resourceArn"])
+            resource = {"resourceArn": arn, "isPublic": False, "analyzedAt": "2026-12-01T00:00:00Z"}
+            bucket = arn.rsplit(":", 1)[-1]
+            if bucket in errors:
+                resource["error"] = errors[bucket]
+            return AWSResponse("https://access-analyzer", 200, {}, None), {"resource": resource}
+        return None
 
     session.events.register("before-call", handler)
 

@@ -27,6 +27,7 @@ from glz.audit.checks import (
     organization,
     s3,
     security_services,
+    service_reach,
 )
 from glz.audit.expected import from_state
 from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS, CheckSpec
@@ -36,6 +37,7 @@ from tests.audit_account import (
     MOTO_GAPS,
     REGION,
     MotoAccount,
+    answer_access_analyzer,
     answer_malware_protection_plans,
     declared_malware_plans,
 )
@@ -43,7 +45,21 @@ from tests.conftest import matrix_of
 
 ALL_SPECS = {
     value.id: value
-    for module in (access, account, alarms, batch, cloudtrail, efs, iam, kms, logs, network, s3, security_services)
+    for module in (
+        access,
+        account,
+        alarms,
+        batch,
+        cloudtrail,
+        efs,
+        iam,
+        kms,
+        logs,
+        network,
+        s3,
+        security_services,
+        service_reach,
+    )
     for value in vars(module).values()
     if isinstance(value, CheckSpec)
 }
@@ -122,6 +138,8 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
         "ec2.ebs-default-key": "does not implement this call: The get_ebs_default_kms_key_id action",
         "s3.sse-c-blocked": "did not report BlockedEncryptionTypes",
         "guardduty.s3-malware-protection": "ListMalwareProtectionPlans failed: 404: Not yet implemented",
+        "accessanalyzer.bucket-analysis": "ListAnalyzers failed: 404: Not yet implemented",
+        "cloudwatch.alarm-delivery": "does not implement this call: The describe_alarm_history action",
     }
     for result in unverifiable:
         assert reasons[result.id] in result.reason
@@ -439,3 +457,61 @@ def test_digest_delivery_errors_fail_the_trail(deployed):
     assert result.result == FAIL and "cannot deliver digest files: AccessDenied" in result.reason
     (clean,) = [r for r in deployed.audit().results if r.id == "cloudtrail.digest-delivery"]
     assert clean.result == PASS
+
+
+def _answer(session: AuditSession, service: str, operation: str, respond) -> None:
+    """Answer one call moto does not implement the way AWS would (a before-call hook short-circuits it)."""
+    from types import SimpleNamespace
+
+    session.client(service).meta.events.register(
+        f"before-call.{service}.{operation}",
+        lambda **kwargs: (SimpleNamespace(status_code=200, headers={}), respond(**kwargs)),
+    )
+
+
+def _history(summary: str):
+    def respond(params, **_):
+        return {"AlarmHistoryItems": [{"HistoryItemType": "Action", "HistorySummary": summary, "HistoryData": "{}"}]}
+
+    return respond
+
+
+def test_alarm_actions_that_fail_to_reach_the_topic_fail_the_delivery_check(deployed):
+    """An action CloudWatch could not run (the topic's key refused it) fails; a delivered one passes."""
+    session = _fresh_session()
+    _answer(session, "cloudwatch", "DescribeAlarmHistory", _history("Failed to execute action arn:aws:sns:x"))
+    (failed,) = [r for r in deployed.audit(session).results if r.id == "cloudwatch.alarm-delivery"]
+    assert failed.result == FAIL and "Failed to execute action" in failed.reason
+    session = _fresh_session()
+    _answer(session, "cloudwatch", "DescribeAlarmHistory", _history("Successfully executed action arn:aws:sns:x"))
+    (delivered,) = [r for r in deployed.audit(session).results if r.id == "cloudwatch.alarm-delivery"]
+    assert delivered.result == PASS and "delivered to" in delivered.reason
+    session = _fresh_session()
+    _answer(session, "cloudwatch", "DescribeAlarmHistory", lambda **_: {"AlarmHistoryItems": []})
+    (quiet,) = [r for r in deployed.audit(session).results if r.id == "cloudwatch.alarm-delivery"]
+    assert quiet.result == NOT_VERIFIABLE and "set-alarm-state" in quiet.reason
+
+
+def test_a_bucket_config_cannot_read_fails(deployed):
+    session = _fresh_session()
+    bucket = "glz-demo-fastq-111122223333-us-east-1"
+
+    def unreadable(parsed, **_):
+        items = parsed.get("baseConfigurationItems", [])
+        for item in items:
+            if item.get("resourceId") == bucket:
+                item["supplementaryConfiguration"] = {}
+
+    session.client("config").meta.events.register("after-call.config.BatchGetResourceConfig", unreadable)
+    results = {r.resource: r for r in deployed.audit(session).results if r.id == "config.bucket-items"}
+    assert results[bucket].result == FAIL and "could not read it" in results[bucket].reason
+    assert all(r.result == PASS for name, r in results.items() if name != bucket)
+
+
+def test_a_bucket_the_analyzer_has_not_analyzed_fails(deployed):
+    session = _fresh_session()
+    bucket = "glz-demo-fastq-111122223333-us-east-1"
+    answer_access_analyzer(session, ["glz"], errors={bucket: "ACCESS_DENIED"})
+    results = {r.resource: r for r in deployed.audit(session).results if r.id == "accessanalyzer.bucket-analysis"}
+    assert results[bucket].result == FAIL and "could not analyze" in results[bucket].reason
+    assert all(r.result == PASS for name, r in results.items() if name != bucket)

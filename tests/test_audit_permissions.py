@@ -18,6 +18,7 @@ from tests.audit_account import (
     MOTO_ENV,
     REGION,
     MotoAccount,
+    answer_access_analyzer,
     answer_malware_protection_plans,
     declared_malware_plans,
 )
@@ -63,6 +64,7 @@ def recorded_calls(demo_state_document) -> set[tuple[str, str]]:
             # moto has no Malware Protection for S3; stand in for it (after the recorder, which still sees the
             # calls), so GetMalwareProtectionPlan is reached as it is in a real account.
             answer_malware_protection_plans(session, declared_malware_plans(account.state))
+            answer_access_analyzer(session, ["glz-demo-analyzer"])  # moto has none; reached as in a real account
             account.audit(session)
     return calls
 

@@ -97,6 +97,18 @@ def test_one_private_subnet_per_zone_inside_the_vpc(request, fixture):
     assert len(network.private_subnets) == len(settings.zones)
 
 
+def test_zones_by_az_id_place_every_subnet_by_id():
+    """availabilityZoneIds: the same physical zones in every account (names differ per account), so each subnet,
+    private and public, is placed by availabilityZoneId and carries no zone name."""
+    settings = make_settings(availabilityZoneIds=["use1-az4", "use1-az6", "use1-az1"], egress="nat-gateway")
+    state, _ = build(settings)
+    subnets = state.of_type(SUBNET)
+    assert len(subnets) == 6
+    assert all("availabilityZone" not in s.inputs for s in subnets)
+    placed = sorted(s.inputs["availabilityZoneId"] for s in subnets)
+    assert placed == sorted(["use1-az4", "use1-az6", "use1-az1"] * 2)
+
+
 def test_private_subnets_are_slash_20_in_a_slash_16(default):
     _, state, _ = default
     assert {s.inputs["cidrBlock"] for s in state.of_type(SUBNET)} == {"10.40.0.0/20", "10.40.16.0/20"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -25,7 +26,35 @@ def session():
         for key, value in MOTO_ENV.items():
             patch.setenv(key, value)
         with mock_aws():
-            yield AuditSession(boto=boto3.Session(region_name=REGION), region=REGION)
+            session = AuditSession(boto=boto3.Session(region_name=REGION), region=REGION)
+            _simulate(session, denied_by_scp=())
+            yield session
+
+
+def _simulate(session, denied_by_scp=(), region_denied=None):
+    """moto has no IAM policy simulator: answer SimulatePrincipalPolicy the way IAM does for an account whose
+    SCPs deny ``denied_by_scp`` (or every action outside ``region_denied``'s complement) and allow the rest."""
+
+    def answer(params, **_):
+        body = params["body"]  # the query-protocol form of the request
+        region = body["ContextEntries.member.1.ContextKeyValues.member.1"]
+        actions = [v for k, v in sorted(body.items(), key=lambda kv: kv[0]) if k.startswith("ActionNames.member.")]
+        results = []
+        for action in actions:
+            blocked = action in denied_by_scp or (region_denied is not None and region == region_denied)
+            results.append(
+                {
+                    "EvalActionName": action,
+                    "EvalResourceName": "*",
+                    "EvalDecision": "explicitDeny" if blocked else "allowed",
+                    "OrganizationsDecisionDetail": {"AllowedByOrganizations": not blocked},
+                }
+            )
+        return SimpleNamespace(status_code=200, headers={}), {"EvaluationResults": results, "IsTruncated": False}
+
+    events = session.client("iam").meta.events
+    events.unregister("before-call.iam.SimulatePrincipalPolicy", unique_id="glz-simulator")
+    events.register("before-call.iam.SimulatePrincipalPolicy", answer, unique_id="glz-simulator")
 
 
 def _caller(session) -> str:
@@ -110,29 +139,42 @@ def test_fpga_needs_a_zone_of_the_stack_that_offers_f2(session):
         session, fpga={"enabled": True, "amiId": "ami-0123456789abcdef0", "instanceTypes": ["f2.48xlarge"]}
     )
     (offered,) = [f for f in preflight.run(session, settings) if f.topic == "F2"]
-    assert offered.level == preflight.READY and "offered in us-east-1a, us-east-1b" in offered.message
+    ids = {z["ZoneName"]: z["ZoneId"] for z in session.client("ec2").describe_availability_zones()["AvailabilityZones"]}
+    stack = ", ".join(sorted(f"{ids[n]} ({n})" for n in ("us-east-1a", "us-east-1b")))
+    assert offered.level == preflight.READY and f"offered in {stack}" in offered.message
 
     def only_elsewhere(parsed, **_):  # an account whose F2 capacity is only in a zone the stack does not use
         parsed["InstanceTypeOfferings"] = [
-            {"InstanceType": "f2.48xlarge", "LocationType": "availability-zone", "Location": "us-east-1f"}
+            {"InstanceType": "f2.48xlarge", "LocationType": "availability-zone-id", "Location": ids["us-east-1f"]}
         ]
 
     session.client("ec2").meta.events.register("after-call.ec2.DescribeInstanceTypeOfferings", only_elsewhere)
     (blocked,) = [f for f in preflight.run(session, settings) if f.topic == "F2"]
     assert blocked.level == preflight.BLOCKER
-    assert "no zone of the stack (us-east-1a, us-east-1b) offers f2.48xlarge; offered in us-east-1f" in blocked.message
+    assert (
+        f"no zone of the stack ({stack}) offers f2.48xlarge; offered in {ids['us-east-1f']} (us-east-1f)"
+        in blocked.message
+    )
     assert "fpga.enabled: false" in blocked.setting
 
 
 def test_every_call_is_a_read_the_permissions_file_grants(session):
     calls: set[tuple[str, str]] = set()
-    session.events.register("before-call", lambda model, **_: calls.add((model.service_model.service_name, model.name)))
+
+    def record(model, **_):
+        calls.add((model.service_model.service_name, model.name))
+
+    session.events.register("before-call", record)
+    iam_events = session.client("iam").meta.events  # created before, by the fixture
+    iam_events.register("before-call", record)
+    iam_events.register_first("before-call.iam.SimulatePrincipalPolicy", record)  # ahead of the simulator
     settings = _settings(session, fpga={"enabled": True, "amiId": "ami-0123456789abcdef0"})
     preflight.run(session, settings)
     granted = json.loads((ROOT / "docs" / "preflight-permissions.json").read_text())["Statement"][0]["Action"]
     assert calls == set(preflight.IAM_ACTIONS)
     assert sorted(granted) == sorted(set(preflight.IAM_ACTIONS.values()))
-    assert all(action.split(":", 1)[1].startswith(("Get", "List", "Describe")) for action in granted)
+    # reads only; iam:SimulatePrincipalPolicy is a Read-level action (it evaluates policies, changes nothing)
+    assert all(action.split(":", 1)[1].startswith(("Get", "List", "Describe", "Simulate")) for action in granted)
 
 
 def test_the_command_exits_1_on_a_blocker_and_says_what_to_set(session, capsys):
@@ -174,3 +216,63 @@ def test_quotas_the_first_deployment_uses(session):
     settings = _settings(session, fpga={"enabled": True, "amiId": "ami-0123456789abcdef0"})
     notes = [f for f in preflight.run(session, settings) if f.topic == "quotas" and f.level == preflight.NOTE]
     assert any("F instance vCPU quota (L-74FC7D96)" in f.message for f in notes)
+
+
+def test_an_scp_that_denies_a_deploy_action_is_a_blocker(session):
+    _simulate(session, denied_by_scp=("iam:CreateRole", "guardduty:CreateDetector"))
+    blockers = _blockers(preflight.run(session, _settings(session)))
+    assert (
+        "deny " in blockers["SCPs"].message and "guardduty:CreateDetector, iam:CreateRole" in blockers["SCPs"].message
+    )
+    # a region deny (Control Tower's region guardrail) refuses everything in the stack's region
+    _simulate(session, region_denied=REGION)
+    assert "ec2:CreateVpc" in _blockers(preflight.run(session, _settings(session)))["SCPs"].message
+    # GuardDuty held by the organization: its create is no longer the stack's, so not simulated
+    _simulate(session, denied_by_scp=("guardduty:CreateDetector",))
+    held = _settings(session, accountServices={"guardDuty": "organization"})
+    assert "SCPs" not in _blockers(preflight.run(session, held))
+
+
+def test_an_opt_in_region_not_enabled_is_a_blocker(session):
+    def not_opted_in(parsed, **_):
+        parsed["Regions"] = [{"RegionName": REGION, "OptInStatus": "not-opted-in"}]
+
+    session.client("ec2").meta.events.register("after-call.ec2.DescribeRegions", not_opted_in)
+    assert _blockers(preflight.run(session, _settings(session)))["region"].setting.startswith("region")
+
+
+def test_zones_by_id_are_checked_against_the_account(session):
+    ids = {z["ZoneName"]: z["ZoneId"] for z in session.client("ec2").describe_availability_zones()["AvailabilityZones"]}
+    by_name = preflight.run(session, _settings(session))
+    (pin,) = [f for f in by_name if f.topic == "zones" and f.level == preflight.NOTE]
+    assert f"availabilityZoneIds: [{ids['us-east-1a']}, {ids['us-east-1b']}]" in pin.message
+    chosen = [ids["us-east-1c"], ids["us-east-1d"]]
+    findings = preflight.run(session, _settings(session, availabilityZoneIds=chosen))
+    assert _blockers(findings) == {}, preflight.render(findings)
+    assert any(f.topic == "zones" and f"us-east-1c = {chosen[0]}" in f.message for f in findings)
+    fpga = {"enabled": True, "amiId": "ami-0123456789abcdef0", "instanceTypes": ["f2.12xlarge"]}
+
+    def only_in_1a(parsed, **_):  # offerings answered by AZ ID, as the stack asks for them
+        parsed["InstanceTypeOfferings"] = [
+            {"InstanceType": "f2.12xlarge", "LocationType": "availability-zone-id", "Location": ids["us-east-1a"]}
+        ]
+
+    session.client("ec2").meta.events.register("after-call.ec2.DescribeInstanceTypeOfferings", only_in_1a)
+    blocked = _blockers(preflight.run(session, _settings(session, availabilityZoneIds=chosen, fpga=fpga)))["F2"]
+    assert f"offered in {ids['us-east-1a']} (us-east-1a)" in blocked.message
+    assert blocked.setting.startswith("availabilityZoneIds")
+
+
+def test_batch_limits_leave_room_for_the_stack(session):
+    findings = preflight.run(session, _settings(session))
+    assert any(
+        f.topic == "quotas" and "Batch compute environments: 0 of 50 used, the stack adds 2" in f.message
+        for f in findings
+    )
+
+    def full(parsed, **_):
+        parsed["computeEnvironments"] = [{"computeEnvironmentName": f"ce{i}"} for i in range(49)]
+
+    session.client("batch").meta.events.register("after-call.batch.DescribeComputeEnvironments", full)
+    blockers = _blockers(preflight.run(session, _settings(session)))
+    assert "49 Batch compute environments exist; the stack adds 2" in blockers["quotas"].message

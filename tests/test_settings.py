@@ -36,6 +36,10 @@ BAD_INPUTS = [
     ({"availabilityZoneCount": 1}, f"{P}availabilityZoneCount = 1", "between 2 and 6"),
     ({"availabilityZoneCount": 7}, f"{P}availabilityZoneCount = 7", "between 2 and 6"),
     ({"region": "us-west-1", "availabilityZoneCount": 3}, f"{P}availabilityZoneCount = 3", "only 2 zones"),
+    ({"availabilityZoneIds": ["usw2-az1", "usw2-az2"]}, f"{P}availabilityZoneIds = ", "not an AZ ID of us-east-1"),
+    ({"availabilityZoneIds": ["us-east-1a", "use1-az2"]}, f"{P}availabilityZoneIds = ", "allowed: use1-az1, use1-az2"),
+    ({"availabilityZoneIds": ["use1-az1", "use1-az1"]}, f"{P}availabilityZoneIds = ", "2 to 6 distinct AZ IDs"),
+    ({"availabilityZoneIds": ["use1-az1"]}, f"{P}availabilityZoneIds = ['use1-az1']", "2 to 6 distinct AZ IDs"),
     ({"region": "mars-north-1"}, "aws:region = 'mars-north-1'", "supported: "),
     ({"classification": "secret"}, f"{P}classification = 'secret'", "'public', 'controlled' or 'phi'"),
     (

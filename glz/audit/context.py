@@ -72,6 +72,7 @@ class AuditContext:
         self.state = state  # the whole stack state, for checks that judge it as a whole (checks/access.py)
         self.account = account
         self.region = session.region
+        self.partition = "aws-us-gov" if str(self.region).startswith("us-gov-") else "aws"
         self._answers: dict[tuple[str, str, str], Any] = {}
         self.absent: set[tuple[str, str]] = set()  # (kind, name) found missing by an existence check
 

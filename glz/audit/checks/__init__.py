@@ -18,6 +18,7 @@ from glz.audit.checks import (
     organization,
     s3,
     security_services,
+    service_reach,
 )
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult
@@ -31,6 +32,7 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     network.run,
     security_services.run,
     organization.run,
+    service_reach.run,
     account.run,
     iam.run,
     batch.run,

@@ -4,13 +4,15 @@ topic is encrypted with the declared key. The alarms are read from the state, wh
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from glz.audit.compare import as_bool, as_int, same_key
 from glz.audit.context import AuditContext
 from glz.audit.expected import Declared
-from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok, unverifiable
 
 METRIC_FILTER = CheckSpec(
     "logs.metric-filter",
@@ -24,6 +26,11 @@ ALARM = CheckSpec(
 )
 TOPIC = CheckSpec(
     "sns.topic-encryption", "Alarm topic exists, KMS-encrypted with the declared key", ("security_alarms",)
+)
+DELIVERY = CheckSpec(
+    "cloudwatch.alarm-delivery",
+    "Alarm actions reach the encrypted topic (no failed action in the alarms' history)",
+    ("security_alarms",),
 )
 
 
@@ -136,6 +143,53 @@ def _alarm(ctx: AuditContext, declared: Declared) -> CheckResult:
     return ctx.check(ALARM, declared.name, declared.urn, expected, body)
 
 
+DELIVERY_WINDOW_DAYS = 30
+
+
+def _action_failed(item: dict[str, Any]) -> bool:
+    """An Action history item for an action CloudWatch could not run: its summary reads "Failed to execute
+    action ..." and its HistoryData JSON carries actionState "Failed" (either is enough)."""
+    try:
+        data = json.loads(item.get("HistoryData") or "{}")
+    except ValueError:
+        data = {}
+    state = data.get("actionState") if isinstance(data, dict) else None
+    return str(item.get("HistorySummary", "")).startswith("Failed") or state == "Failed"
+
+
+def _delivery(ctx: AuditContext, declared: Declared) -> CheckResult:
+    """Alarm actions reach the topic: CloudWatch records each action it runs in the alarm's history, and one it
+    could not run (e.g. the topic's KMS key refused CloudWatch) as "Failed to execute action". Reading history
+    is read-only; the runbook's test notification (aws cloudwatch set-alarm-state) gives a new stack an entry."""
+    topic = declared.name
+    alarms = sorted(a.name for a in ctx.expected.alarms if topic in [str(x) for x in a.prop("alarmActions") or []])
+    expected = {"failed_actions": [], "alarms": alarms}
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        since = datetime.now(UTC) - timedelta(days=DELIVERY_WINDOW_DAYS)
+        failed, delivered = [], []
+        for alarm in alarms:
+            answer = ctx.call(
+                "cloudwatch", "describe_alarm_history", AlarmName=alarm, HistoryItemType="Action", StartDate=since
+            )
+            for item in answer.get("AlarmHistoryItems", []):
+                summary = str(item.get("HistorySummary", ""))
+                (failed if _action_failed(item) else delivered).append(f"{alarm}: {summary}")
+        observed.update(failed_actions=failed, delivered=len(delivered))
+        if failed:
+            return fail(
+                f"alarm actions to {topic} failed: {failed[0]}" + (f" (+{len(failed) - 1})" if failed[1:] else "")
+            )
+        if not delivered:
+            return unverifiable(
+                f"no alarm action to {topic} in the last {DELIVERY_WINDOW_DAYS} days; send the runbook's test "
+                "notification (aws cloudwatch set-alarm-state) and audit again"
+            )
+        return ok(f"{len(delivered)} alarm action(s) delivered to {topic} in the last {DELIVERY_WINDOW_DAYS} days")
+
+    return ctx.check(DELIVERY, topic, declared.urn, expected, body)
+
+
 def _topic(ctx: AuditContext, declared: Declared) -> CheckResult:
     key = declared.prop("kmsMasterKeyId")
     expected = {"exists": True, "kms_key": key}
@@ -166,3 +220,4 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
         yield _alarm(ctx, declared)
     for declared in ctx.expected.alarm_topics:
         yield _topic(ctx, declared)
+        yield _delivery(ctx, declared)
