@@ -882,6 +882,24 @@ def _snake(alias: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", alias).lower()
 
 
+def _plaintext_external_ids(raw: dict[str, Any]) -> list[str]:
+    """Pulumi marks the whole `collaborators` key secret when any one external ID is, so its secret flag says
+    nothing about the others. Offline, each secure: value is a placeholder (glz.stack_files): once one
+    collaborator's external ID is, every other one written in plain text is named here."""
+    collaborators = raw.get("collaborators")
+    if not isinstance(collaborators, list):
+        return []
+    ids = [c.get("externalId") if isinstance(c, dict) else None for c in collaborators]
+    if not any(isinstance(v, str) and v.startswith(SECRET_PLACEHOLDER_PREFIX) for v in ids):
+        return []
+    return [
+        f"{PROJECT}:collaborators[{index}].externalId = [plain text]: stored unencrypted beside secret ones; set it "
+        f"with `pulumi config set --secret --path 'collaborators[{index}].externalId' <value>`"
+        for index, value in enumerate(ids)
+        if value is not None and not (isinstance(value, str) and value.startswith(SECRET_PLACEHOLDER_PREFIX))
+    ]
+
+
 def parse_settings(raw: dict[str, Any], *, secret_keys: frozenset[str] = frozenset()) -> Settings:
     """Validate raw config values (Pulumi config keys without the project prefix).
 
@@ -903,6 +921,7 @@ def parse_settings(raw: dict[str, Any], *, secret_keys: frozenset[str] = frozens
             shown = "[secret]" if location.endswith("externalId") else _describe_value(item.get("input"))
             problems.append(f"{_config_key(location)} = {shown}: {message}")
     problems += _cross_checks(raw)
+    problems += _plaintext_external_ids(raw)
     if raw.get("collaborators") and "collaborators" not in secret_keys:
         problems.append(
             f"{PROJECT}:collaborators: external IDs must be stored as secrets; set each with "

@@ -251,3 +251,17 @@ def test_deployer_optional_for_public_data():
     assert make_settings(
         classification="public", auditLogRetentionDays=365, auditObjectLockDays=365, deployerPrincipalArns=[]
     )
+
+
+def test_a_plaintext_external_id_beside_a_secret_one_is_named():
+    """Pulumi marks all of `collaborators` secret when one external ID is; offline the secure: ones are
+    placeholders, so a plain one next to them is found and named by index, its value never shown."""
+    secret = collaborator(externalId="offline-placeholder-collaborators-0-externalId")
+    plain = collaborator(name="lab-b", externalId="a-plain-text-external-id-0123")
+    found = problems(collaborators=[secret, plain])
+    assert found == [
+        f"{P}collaborators[1].externalId = [plain text]: stored unencrypted beside secret ones; set it with "
+        "`pulumi config set --secret --path 'collaborators[1].externalId' <value>`"
+    ]
+    assert not any("a-plain-text-external-id" in p for p in found)
+    make_settings(collaborators=[secret, {**secret, "name": "lab-b"}])  # all secret: accepted

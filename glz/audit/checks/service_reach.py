@@ -28,6 +28,7 @@ def _config_expected(ctx: AuditContext) -> bool:
 
 
 def _config_item(ctx: AuditContext, bucket: str, observed: dict[str, Any]) -> Verdict:
+    ctx.require("bucket", bucket, f"bucket {bucket}")
     answer = ctx.call(
         "config", "batch_get_resource_config", resourceKeys=[{"resourceType": "AWS::S3::Bucket", "resourceId": bucket}]
     )
@@ -54,6 +55,7 @@ def _analyzer_arn(ctx: AuditContext) -> str | None:
 
 
 def _analyzed(ctx: AuditContext, bucket: str, observed: dict[str, Any]) -> Verdict:
+    ctx.require("bucket", bucket, f"bucket {bucket}")
     arn = _analyzer_arn(ctx)
     if arn is None:
         return fail(f"no active external-access analyzer in {ctx.region} to analyze bucket {bucket}")
