@@ -129,18 +129,23 @@ class CollaboratorAccess(pulumi.ComponentResource):
 
 
 class OperatorRoles(pulumi.ComponentResource):
-    """The administrator and security-auditor roles, for people in this account signing in with MFA.
+    """The administrator, security-auditor and break-glass roles, for people in this account signing in with MFA.
 
     Administrator: the AWS managed AdministratorAccess policy plus an inline explicit-deny guardrail.
     A hand-scoped allow list was considered and rejected: running this landing zone touches IAM,
     KMS, S3, EC2, Batch, EFS, CloudTrail, Config, GuardDuty, Security Hub and more, and any list
     that can run it includes IAM write, which makes the scoping cosmetic. The guardrail is what
-    matters: denies win over any allow, so the administrator cannot stop or reconfigure CloudTrail,
-    delete or rewrite the audit bucket, disable the log or data keys, or edit the operator roles
-    (including its own guardrail). Changes to the audit plane go through the deployment pipeline's
-    own identity. Within a single account an IAM administrator can still create a fresh role without
-    the guardrail; an Organizations SCP closes that, and COMPLIANCE-mode Object Lock on the audit
-    bucket keeps the evidence immutable regardless.
+    matters: denies win over any allow, so the administrator cannot stop or reconfigure CloudTrail or
+    any other part of the audit plane, delete or rewrite the audit bucket, disable the log or data keys,
+    edit any role of the stack (including its own guardrail), or read or decrypt genomic data. Changes
+    to the audit plane go through the deployment pipeline's own identity. An IAM administrator can still
+    create a fresh role without the guardrail: the resource policies close what matters there (the data
+    buckets refuse object reads and history destruction to anyone outside their purpose, the keys refuse
+    deletion and disabling to all but break-glass), and an Organizations SCP can close the rest.
+
+    Break-glass: AdministratorAccess with no guardrail, assumed with MFA for at most an hour; the
+    resource policies name it as the one exception, and every assumption raises an alarm
+    (audit_policies.break_glass_alarm).
 
     Auditor: AWS managed SecurityAudit plus reads of the audit bucket (decrypting through S3 with the
     log key), CloudTrail and this account's log groups, and explicit denies on reading any data
@@ -165,10 +170,8 @@ class OperatorRoles(pulumi.ComponentResource):
         partition, account = settings.partition, settings.account_id
         admin_name = naming.role_name(settings, stack, naming.ADMIN_ROLE)
         auditor_name = naming.role_name(settings, stack, naming.AUDITOR_ROLE)
-        operator_arns = [
-            naming.role_arn(settings, stack, naming.ADMIN_ROLE),
-            naming.role_arn(settings, stack, naming.AUDITOR_ROLE),
-        ]
+        # every role of the stack, its own and break-glass included: the admin must not make any of them its own
+        protected_roles = naming.stack_role_patterns(settings, stack)
 
         self.admin_role = aws.iam.Role(
             f"{name}-admin",
@@ -186,9 +189,13 @@ class OperatorRoles(pulumi.ComponentResource):
             f"{name}-admin-guardrails",
             name=GUARDRAIL_POLICY_NAME,
             role=self.admin_role.name,
-            policy=pulumi.Output.all(log_key_arn, data_key_arn, audit_bucket_arn, access_log_bucket_arn).apply(
+            policy=pulumi.Output.all(
+                log_key_arn, data_key_arn, audit_bucket_arn, access_log_bucket_arn, *data_bucket_arns
+            ).apply(
                 lambda args: _json(
-                    access_policies.admin_guardrail_policy([a for a in args[2:] if a], args[0], args[1], operator_arns)
+                    access_policies.admin_guardrail_policy(
+                        [a for a in args[2:4] if a], args[0], args[1], protected_roles, list(args[4:])
+                    )
                 )
             ),
             opts=child,
@@ -238,4 +245,28 @@ class OperatorRoles(pulumi.ComponentResource):
             policy_arn=managed_policy_arn(partition, "SecurityAudit"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auditor_policy]),
         )
-        self.register_outputs({"adminRoleArn": self.admin_role.arn, "auditorRoleArn": self.auditor_role.arn})
+        self.break_glass_role = aws.iam.Role(
+            f"{name}-break-glass",
+            name=naming.role_name(settings, stack, naming.BREAK_GLASS_ROLE),
+            description="Break-glass (MFA, 1 hour, every assumption alarmed): the only role past the guardrails",
+            assume_role_policy=_json(
+                access_policies.operator_trust_policy(settings.break_glass_principal_arns, account, partition)
+            ),
+            max_session_duration=access_policies.OPERATOR_SESSION_SECONDS,
+            force_detach_policies=True,
+            tags={"OperatorRole": naming.BREAK_GLASS_ROLE},
+            opts=child,
+        )
+        self.break_glass_access = aws.iam.RolePolicyAttachment(
+            f"{name}-break-glass-administrator-access",
+            role=self.break_glass_role.name,
+            policy_arn=managed_policy_arn(partition, "AdministratorAccess"),
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "adminRoleArn": self.admin_role.arn,
+                "auditorRoleArn": self.auditor_role.arn,
+                "breakGlassRoleArn": self.break_glass_role.arn,
+            }
+        )

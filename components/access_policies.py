@@ -293,41 +293,55 @@ def operator_trust_policy(principal_arns: list[str], account_id: str, partition:
 
 
 def admin_guardrail_policy(
-    audit_bucket_arns: list[str], log_key_arn: str, data_key_arn: str, operator_role_arns: list[str]
+    audit_bucket_arns: list[str],
+    log_key_arn: str,
+    data_key_arn: str,
+    protected_role_arns: list[str],
+    data_bucket_arns: list[str] = (),
 ) -> Document:
     """Explicit denies that hold over any allow: the administrator cannot blind the audit trail or any other
     part of the audit plane (Config, GuardDuty, Security Hub, Inspector, Access Analyzer, flow logs, log
     groups, metric filters, alarms and their topic), destroy or rewrite the audit and access-log buckets,
-    disable the keys, or loosen the operator roles."""
-    return document(
-        [
-            {"Sid": "DenyTrailTampering", "Effect": "Deny", "Action": list(TRAIL_TAMPER_ACTIONS), "Resource": "*"},
+    disable the keys, edit any role of the stack (its trust included, so it cannot make a job or collaborator
+    role its own), or read or decrypt genomic data. What it is denied here, break-glass does."""
+    statements: list[Statement] = [
+        {"Sid": "DenyTrailTampering", "Effect": "Deny", "Action": list(TRAIL_TAMPER_ACTIONS), "Resource": "*"},
+        {
+            "Sid": "DenyAuditPlaneTampering",
+            "Effect": "Deny",
+            "Action": list(AUDIT_PLANE_TAMPER_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "DenyAuditBucketTampering",
+            "Effect": "Deny",
+            "Action": list(AUDIT_BUCKET_TAMPER_ACTIONS),
+            "Resource": sorted(arn for bucket in audit_bucket_arns for arn in (bucket, f"{bucket}/*")),
+        },
+        {
+            "Sid": "DenyKeyDestruction",
+            "Effect": "Deny",
+            "Action": list(KEY_TAMPER_ACTIONS),
+            "Resource": sorted([log_key_arn, data_key_arn]),
+        },
+        {
+            "Sid": "DenyOperatorRoleChanges",
+            "Effect": "Deny",
+            "Action": list(OPERATOR_ROLE_TAMPER_ACTIONS),
+            "Resource": sorted(protected_role_arns),
+        },
+    ]
+    if data_bucket_arns:
+        statements += [
             {
-                "Sid": "DenyAuditPlaneTampering",
+                "Sid": "DenyGenomicDataReads",
                 "Effect": "Deny",
-                "Action": list(AUDIT_PLANE_TAMPER_ACTIONS),
-                "Resource": "*",
+                "Action": list(DATA_READ_ACTIONS),
+                "Resource": sorted(f"{bucket}/*" for bucket in data_bucket_arns),
             },
-            {
-                "Sid": "DenyAuditBucketTampering",
-                "Effect": "Deny",
-                "Action": list(AUDIT_BUCKET_TAMPER_ACTIONS),
-                "Resource": sorted(arn for bucket in audit_bucket_arns for arn in (bucket, f"{bucket}/*")),
-            },
-            {
-                "Sid": "DenyKeyDestruction",
-                "Effect": "Deny",
-                "Action": list(KEY_TAMPER_ACTIONS),
-                "Resource": sorted([log_key_arn, data_key_arn]),
-            },
-            {
-                "Sid": "DenyOperatorRoleChanges",
-                "Effect": "Deny",
-                "Action": list(OPERATOR_ROLE_TAMPER_ACTIONS),
-                "Resource": sorted(operator_role_arns),
-            },
+            {"Sid": "DenyGenomicDataDecryption", "Effect": "Deny", "Action": "kms:Decrypt", "Resource": data_key_arn},
         ]
-    )
+    return document(statements)
 
 
 def auditor_policy(

@@ -50,6 +50,19 @@ def audit_bucket_statements(bucket_arn: str, settings: Settings, trail: str) -> 
             "Action": list(DESTRUCTIVE_ACTIONS),
             "Resource": [bucket_arn, f"{bucket_arn}/*"],
         },
+        # Records arrive only from CloudTrail and AWS Config acting as themselves (their service principals:
+        # aws:PrincipalIsAWSService is true for a service principal's own request and false for every role,
+        # user and service-linked role, IAM User Guide "AWS global condition context keys"). AWS Config with
+        # its service-linked role delivers as config.amazonaws.com (Config Developer Guide, "Permissions for
+        # the Amazon S3 bucket"), so no person, not even break-glass, can add a forged record.
+        {
+            "Sid": "DenyRecordsNotFromDeliveringServices",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "s3:PutObject",
+            "Resource": f"{bucket_arn}/*",
+            "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}},
+        },
         {
             "Sid": "CloudTrailAclCheck",
             "Effect": "Allow",
@@ -374,3 +387,84 @@ SECURITY_ALARMS: tuple[SecurityAlarm, ...] = (
         + ") }",
     ),
 )
+
+
+# Changes to the monitoring plane beyond CIS 4.x (which covers CloudTrail, Config and KMS): what silences
+# GuardDuty, Security Hub, Inspector, Access Analyzer, flow logs, the log groups, metric filters, alarms and
+# their topic. CloudTrail records each as a management event from the service's endpoint.
+MONITORING_PLANE_EVENTS: dict[str, tuple[str, ...]] = {
+    "guardduty.amazonaws.com": (
+        "DeleteDetector",
+        "UpdateDetector",
+        "UpdateMalwareProtectionPlan",
+        "DeleteMalwareProtectionPlan",
+        "DisassociateFromMasterAccount",
+        "DisassociateFromAdministratorAccount",
+    ),
+    "securityhub.amazonaws.com": ("DisableSecurityHub", "BatchDisableStandards", "UpdateStandardsControl"),
+    "inspector2.amazonaws.com": ("Disable",),
+    "access-analyzer.amazonaws.com": ("DeleteAnalyzer", "CreateArchiveRule", "UpdateArchiveRule"),
+    "ec2.amazonaws.com": ("DeleteFlowLogs",),
+    "logs.amazonaws.com": (
+        "DeleteLogGroup",
+        "DeleteMetricFilter",
+        "PutRetentionPolicy",
+        "DeleteRetentionPolicy",
+        "DisassociateKmsKey",
+    ),
+    "monitoring.amazonaws.com": ("DeleteAlarms", "DisableAlarmActions", "PutMetricAlarm"),
+    "sns.amazonaws.com": ("DeleteTopic", "SetTopicAttributes", "Unsubscribe", "RemovePermission"),
+    "kms.amazonaws.com": ("PutKeyPolicy", "DisableKeyRotation"),
+}
+
+
+def _monitoring_plane_pattern() -> str:
+    parts = [
+        f"(($.eventSource = {source}) && ({_any_event(*names)}))" for source, names in MONITORING_PLANE_EVENTS.items()
+    ]
+    return "{ " + " || ".join(parts) + " }"
+
+
+def guardrail_alarms(break_glass_arn: str, deployer_arns: list[str]) -> tuple[SecurityAlarm, ...]:
+    """The landing zone's own alarms beside the CIS set: every break-glass assumption, every use of a deployer
+    (a role's assumption, a user's any call) and every change to the monitoring plane."""
+    alarms = [
+        SecurityAlarm(
+            "break-glass-assumed",
+            "BreakGlassAssumed",
+            "",
+            "the break-glass role was assumed",
+            f"{{ ($.eventSource = sts.amazonaws.com) && ($.eventName = AssumeRole) "
+            f'&& ($.requestParameters.roleArn = "{break_glass_arn}") }}',
+        ),
+        SecurityAlarm(
+            "monitoring-plane-changes",
+            "MonitoringPlaneChanges",
+            "",
+            "GuardDuty, Security Hub, Inspector, Access Analyzer, flow logs, log groups, metric filters, alarms, "
+            "their topic or a key policy changed",
+            _monitoring_plane_pattern(),
+        ),
+    ]
+    roles = sorted(a for a in deployer_arns if ":role/" in a)
+    users = sorted(a for a in deployer_arns if ":user/" in a)
+    clauses = [
+        f'(($.eventSource = sts.amazonaws.com) && ($.eventName = AssumeRole) && ($.requestParameters.roleArn = "{r}"))'
+        for r in roles
+    ] + [f'($.userIdentity.arn = "{u}")' for u in users]
+    if clauses:
+        alarms.append(
+            SecurityAlarm(
+                "deployer-used",
+                "DeployerUsed",
+                "",
+                "a deployer principal was used (pulumi up, or anyone holding its credentials)",
+                "{ " + " || ".join(clauses) + " }",
+            )
+        )
+    return tuple(alarms)
+
+
+HEARTBEAT_PERIOD_SECONDS = 3600
+"""The trail's log group receives management events around the clock (every API call in the account); an hour
+with none means the trail, its delivery role or the log group stopped working."""

@@ -14,7 +14,7 @@ import pulumi_aws as aws
 
 from components import audit_policies
 from components.data_lake import SecureBucket
-from components.naming import base_name, bucket_name, role_name
+from components.naming import BREAK_GLASS_ROLE, base_name, bucket_name, role_arn, role_name
 from components.network_policies import AUDIT_TIER
 from components.settings import Settings
 
@@ -233,7 +233,10 @@ class AuditTrail(pulumi.ComponentResource):
             )
         self.metric_filters = {}
         self.alarms = {}
-        for alarm in audit_policies.SECURITY_ALARMS:
+        guardrails = audit_policies.guardrail_alarms(
+            role_arn(settings, stack, BREAK_GLASS_ROLE), list(settings.deployer_principal_arns)
+        )
+        for alarm in (*audit_policies.SECURITY_ALARMS, *guardrails):
             metric_filter = aws.cloudwatch.LogMetricFilter(
                 f"{name}-{alarm.key}",
                 name=alarm.metric,
@@ -245,10 +248,11 @@ class AuditTrail(pulumi.ComponentResource):
                 opts=child,
             )
             self.metric_filters[alarm.key] = metric_filter
+            source = f"CIS AWS Foundations {alarm.cis}" if alarm.cis else "Landing zone guardrail"
             self.alarms[alarm.key] = aws.cloudwatch.MetricAlarm(
                 f"{name}-{alarm.key}",
                 name=base_name(settings, stack, alarm.key),
-                alarm_description=f"CIS AWS Foundations {alarm.cis}: {alarm.description}",
+                alarm_description=f"{source}: {alarm.description}",
                 namespace=audit_policies.ALARM_NAMESPACE,
                 metric_name=alarm.metric,
                 statistic="Sum",
@@ -256,8 +260,29 @@ class AuditTrail(pulumi.ComponentResource):
                 evaluation_periods=1,
                 threshold=1,
                 comparison_operator="GreaterThanOrEqualToThreshold",
+                # no matching event is no data: the event-count alarms stay OK; silence itself is the
+                # heartbeat alarm's job (below), which treats missing data as breaching
                 treat_missing_data="notBreaching",
                 actions_enabled=True,
                 alarm_actions=[self.alarm_topic.arn],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]),
             )
+        # Deleting the trail, its log group or the delivery role stops every metric filter at once, and
+        # event-count alarms read that silence as OK; this one reads it as ALARM.
+        self.alarms["trail-silent"] = aws.cloudwatch.MetricAlarm(
+            f"{name}-trail-silent",
+            name=base_name(settings, stack, "trail-silent"),
+            alarm_description="Landing zone guardrail: the trail's log group received no events for an hour",
+            namespace="AWS/Logs",
+            metric_name="IncomingLogEvents",
+            dimensions={"LogGroupName": self.log_group.name},
+            statistic="Sum",
+            period=audit_policies.HEARTBEAT_PERIOD_SECONDS,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="breaching",
+            actions_enabled=True,
+            alarm_actions=[self.alarm_topic.arn],
+            opts=child,
+        )

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import bucket_policies, malware_policies, policy_document
+from components import bucket_policies, data_guardrails, malware_policies, policy_document
 from components.naming import bucket_name
 from components.settings import STORAGE_CLASS_BY_KEY, TIERS, Settings, TierLifecycle
 
@@ -209,7 +209,10 @@ class GenomicsDataLake(pulumi.ComponentResource):
         source_arns = [f"arn:{partition}:s3:::{n}" for n in log_sources]
 
         def log_delivery(arn: str) -> list[dict[str, Any]]:
-            return [bucket_policies.allow_access_log_delivery(arn, source_arns, settings.account_id)]
+            return [
+                bucket_policies.allow_access_log_delivery(arn, source_arns, settings.account_id),
+                *data_guardrails.access_log_statements(settings, stack, arn),
+            ]
 
         self.access_logs = SecureBucket(
             f"{name}-{LOG_TIER}",

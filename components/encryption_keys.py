@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import key_policies
-from components.naming import base_name
+from components.naming import BREAK_GLASS_ROLE, base_name, role_arn
 from components.settings import Settings
 
 DELETION_WINDOW_DAYS = 30
@@ -54,6 +54,9 @@ class EncryptionKeys(pulumi.ComponentResource):
             "logs": key_policies.log_key_policy(settings),
             "compute": key_policies.compute_key_policy(settings),
         }
+        break_glass = role_arn(settings, stack, BREAK_GLASS_ROLE)
+        for purpose_name in key_policies.GUARDED_PURPOSES:
+            policies[purpose_name]["Statement"] += key_policies.guardrail_statements(settings, break_glass)
         self.aliases: dict[str, aws.kms.Alias] = {}
         for purpose in PURPOSES:
             key = aws.kms.Key(
@@ -68,7 +71,13 @@ class EncryptionKeys(pulumi.ComponentResource):
                 bypass_policy_lockout_safety_check=False,
                 policy=json.dumps(policies[purpose.name], sort_keys=True),
                 tags={"Purpose": purpose.name},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=waits_for.get(purpose.name) or None),
+                # A guarded key refuses ScheduleKeyDeletion to the deployer: `pulumi destroy` leaves it (deleting
+                # it is break-glass's decision, never a side effect of tearing the stack down).
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=waits_for.get(purpose.name) or None,
+                    retain_on_delete=purpose.name in key_policies.GUARDED_PURPOSES,
+                ),
             )
             setattr(self, purpose.name, key)
             self.aliases[purpose.name] = aws.kms.Alias(

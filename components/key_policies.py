@@ -144,3 +144,45 @@ def compute_key_policy(settings: Settings) -> dict[str, Any]:
             },
         ]
     )
+
+
+DESTRUCTION_ACTIONS = ("kms:DisableKey", "kms:DisableKeyRotation", "kms:ScheduleKeyDeletion")
+GUARDED_PURPOSES = ("data", "logs")
+"""Keys whose loss is unrecoverable: the data key (every genomic object) and the log key (six years of
+Object-Locked audit records would stay stored but unreadable)."""
+
+
+def guardrail_statements(settings: Settings, break_glass_arn: str) -> list[Statement]:
+    """Denies in the key's own policy, binding every principal (an IAM administrator outside the stack, the
+    deployer) where an identity policy could not: only break-glass disables or schedules deletion of the key;
+    only the deployer (`pulumi up`) and break-glass change its policy. The deployer stays exempt from the
+    latter because KMS's policy lockout safety check refuses a policy its creator could not update
+    (KMS API Reference, CreateKey and PutKeyPolicy, BypassPolicyLockoutSafetyCheck); without a named deployer
+    that deny is left out. ``"Principal": "*"`` is the form KMS's own Deny examples use (KMS Developer Guide,
+    "VPC endpoint condition keys")."""
+    service_requests = {"Bool": {"aws:PrincipalIsAWSService": "false"}}
+    statements: list[Statement] = [
+        {
+            "Sid": "DenyKeyDestructionButBreakGlass",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": list(DESTRUCTION_ACTIONS),
+            "Resource": "*",
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": [break_glass_arn]}, **service_requests},
+        }
+    ]
+    if settings.deployer_principal_arns:
+        statements.append(
+            {
+                "Sid": "DenyKeyPolicyChangesButDeployer",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "kms:PutKeyPolicy",
+                "Resource": "*",
+                "Condition": {
+                    "ArnNotLike": {"aws:PrincipalArn": sorted({*settings.deployer_principal_arns, break_glass_arn})},
+                    **service_requests,
+                },
+            }
+        )
+    return statements

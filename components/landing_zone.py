@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import access_policies, malware_policies, naming
+from components import access_policies, data_guardrails, malware_policies, naming
 from components import service_linked_roles as slr
 from components.access import CollaboratorAccess, OperatorRoles
 from components.audit_trail import AuditTrail
@@ -53,7 +53,7 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
     that run `pulumi up` (without them a deployment locks itself out of the buckets' settings) and,
     on a scanned intake bucket only, that bucket's GuardDuty malware-scan role (GuardDuty reads and
     tags the objects from its own network, never through this VPC)."""
-    roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE] + [
+    roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE, naming.BREAK_GLASS_ROLE] + [
         naming.collaborator_role_suffix(c.name) for c in settings.collaborators
     ]
     exempt = {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
@@ -70,11 +70,15 @@ def data_bucket_statements(settings: Settings, stack: str, tier: str | None, buc
             bucket_arn, vpce_id, endpoint_exempt_principals(settings, stack, tier), settings.account_id
         )
     ]
-    if tier is not None and scans_uploads(settings, tier):
+    if tier is None:
+        return statements
+    scanned = scans_uploads(settings, tier)
+    statements += data_guardrails.data_tier_statements(settings, stack, tier, bucket_arn, scanned)
+    if scanned:
         statements += malware_policies.intake_bucket_statements(
             bucket_arn,
             malware_policies.scan_role_arn(settings, stack, tier),
-            [naming.role_arn(settings, stack, naming.ADMIN_ROLE)],
+            [data_guardrails.break_glass_arn(settings, stack)],
         )
     return statements
 
@@ -210,6 +214,7 @@ class LandingZone:
             "existingServiceLinkedRoles": list(self.service_linked_roles.existing),
             "adminRoleArn": self.operators.admin_role.arn,
             "auditorRoleArn": self.operators.auditor_role.arn,
+            "breakGlassRoleArn": self.operators.break_glass_role.arn,
             "auditBucketName": naming.bucket_name(settings, self.stack, AUDIT_TIER),
         }
         if self.compute is not None:

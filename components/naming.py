@@ -57,6 +57,14 @@ def role_arn(settings: Settings, stack: str, suffix: str) -> str:
 
 ADMIN_ROLE = "admin"
 AUDITOR_ROLE = "security-auditor"
+BREAK_GLASS_ROLE = "break-glass"
+
+
+def stack_role_patterns(settings: Settings, stack: str) -> list[str]:
+    """ARN patterns covering every role this stack names with role_name (either form: plain or hashed stack)."""
+    digest = hashlib.sha256(stack.encode()).hexdigest()[:8]
+    prefix = f"arn:{settings.partition}:iam::{settings.account_id}:role/{settings.name_prefix}"
+    return sorted({f"{prefix}-{stack}-*", f"{prefix}-{digest}-*"})
 
 
 def collaborator_role_suffix(collaborator_name: str) -> str:

@@ -398,6 +398,7 @@ class SecurityServices(_Model):
     s3_account_public_access_block: bool = True
     malware_protection_s3: bool = True
     malware_scan_tiers: list[str] = Field(default_factory=lambda: list(DEFAULT_MALWARE_SCAN_TIERS))
+    scanned_reads_only: bool = True  # scanned tiers serve only NO_THREATS_FOUND objects (data_guardrails)
 
     @field_validator("malware_scan_tiers")
     @classmethod
@@ -547,6 +548,7 @@ class Settings(_Model):
     admin_principal_arns: list[str] = Field(default_factory=list)
     auditor_principal_arns: list[str] = Field(default_factory=list)
     deployer_principal_arns: list[str] = Field(default_factory=list)
+    break_glass_principal_arns: list[str] = Field(default_factory=list)
     security_services: SecurityServices = SecurityServices()
     service_linked_roles: ServiceLinkedRoleModes = ServiceLinkedRoleModes()
     account_services: AccountServices = AccountServices()
@@ -658,7 +660,9 @@ class Settings(_Model):
             raise ValueError("must be between 1 and 30 days")
         return value
 
-    @field_validator("admin_principal_arns", "auditor_principal_arns", "deployer_principal_arns")
+    @field_validator(
+        "admin_principal_arns", "auditor_principal_arns", "deployer_principal_arns", "break_glass_principal_arns"
+    )
     @classmethod
     def _principals(cls, value: list[str]) -> list[str]:
         bad = [a for a in value if not PRINCIPAL_ARN.match(a)]

@@ -101,6 +101,8 @@ VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
 LOGGING = "aws:s3/bucketLogging:BucketLogging"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PROVIDER = "pulumi:providers:aws"
 
 
@@ -286,6 +288,22 @@ def outside_bucket(name: str) -> Change:
             },
         ),
     )
+
+
+def exempt_also(arn: str) -> Callable[[dict], None]:
+    """Add ``arn`` to the statement's ArnNotLike aws:PrincipalArn exemption."""
+
+    def apply(st: dict) -> None:
+        values = st["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+        st["Condition"]["ArnNotLike"]["aws:PrincipalArn"] = [*([values] if isinstance(values, str) else values), arn]
+
+    return apply
+
+
+def auditor_reads(bucket_policy: str) -> Change:
+    """The bucket's purpose-read deny exempts the security auditor (its own deny is then the last line)."""
+    auditor = f"arn:aws:iam::{ACCT}:role/glz-demo-security-auditor"
+    return policy(BUCKET_POLICY, bucket_policy, statement("DenyObjectReadsOutsidePurpose", exempt_also(auditor)))
 
 
 def resource_policy(*statements: dict) -> str:
@@ -769,7 +787,10 @@ CORPUS: list[Weakening] = [
         ),
         "GLZ-IAM-014",
     ),
-    # GLZ-IAM-015: the auditor never reads genomic data
+    # GLZ-IAM-015: the auditor never reads genomic data. The data buckets' purpose-read deny refuses the auditor
+    # too, so a weaker auditor deny alone changes nothing it can read; each entry below also exempts the
+    # auditor in one bucket's deny (the realistic "give the auditor this tier" change), leaving its own deny as
+    # the last line, which the weakening then breaks.
     W(
         "auditor: the deny on decrypting with the data key removed",
         policy(ROLE_POLICY, AUDITOR_POLICY, drop_statement("DenyDataDecryption")),
@@ -777,27 +798,39 @@ CORPUS: list[Weakening] = [
     ),
     W(
         "auditor: the read deny no longer lists the variants bucket",
-        auditor_deny(
-            "DenyReadingGenomicData",
-            lambda s: s.update(Resource=[r for r in s["Resource"] if VARIANTS not in r]),
+        combine(
+            auditor_reads("data-variants-policy"),
+            auditor_deny(
+                "DenyReadingGenomicData",
+                lambda s: s.update(Resource=[r for r in s["Resource"] if VARIANTS not in r]),
+            ),
         ),
         "GLZ-IAM-015",
     ),
     W(
         "auditor: the read deny covers current versions only (GetObjectVersion open)",
-        auditor_deny("DenyReadingGenomicData", set_keys(Action=["s3:GetObject"])),
+        combine(
+            auditor_reads("data-variants-policy"),
+            auditor_deny("DenyReadingGenomicData", set_keys(Action=["s3:GetObject"])),
+        ),
         "GLZ-IAM-015",
     ),
     W(
         "auditor: the read deny applies only without TLS",
-        auditor_deny("DenyReadingGenomicData", set_keys(Condition={"Bool": {"aws:SecureTransport": "false"}})),
+        combine(
+            auditor_reads("data-fastq-policy"),
+            auditor_deny("DenyReadingGenomicData", set_keys(Condition={"Bool": {"aws:SecureTransport": "false"}})),
+        ),
         "GLZ-IAM-015",
     ),
     W(
         "auditor: the read deny inverted to NotResource (everything but two tiers)",
-        auditor_deny(
-            "DenyReadingGenomicData",
-            set_keys(Resource=None, NotResource=[f"arn:aws:s3:::{AUDIT}/*", f"arn:aws:s3:::{RESULTS}/*"]),
+        combine(
+            auditor_reads("data-results-policy"),
+            auditor_deny(
+                "DenyReadingGenomicData",
+                set_keys(Resource=None, NotResource=[f"arn:aws:s3:::{AUDIT}/*", f"arn:aws:s3:::{RESULTS}/*"]),
+            ),
         ),
         "GLZ-IAM-015",
     ),
@@ -1454,10 +1487,14 @@ CORPUS += [
         ),
         "GLZ-LOG-009",
     ),
-    # GLZ-S3-006: the digest exemption widened to every log file
+    # GLZ-S3-006: the digest exemption widened to every log file. Only the delivering services write there
+    # (DenyRecordsNotFromDeliveringServices), so the widening matters once that deny is gone too.
     W(
-        "audit bucket: SSE-S3 allowed for every CloudTrail log file",
-        audit_bucket_statement("DenyNonKmsEncryption", _widen_exemption),
+        "audit bucket: SSE-S3 allowed for every CloudTrail log file, and anyone may write there",
+        combine(
+            audit_bucket_statement("DenyNonKmsEncryption", _widen_exemption),
+            policy(BUCKET_POLICY, "audit-bucket-policy", drop_statement("DenyRecordsNotFromDeliveringServices")),
+        ),
         "GLZ-S3-006",
     ),
 ]
@@ -1653,6 +1690,207 @@ CORPUS += [
         "GLZ-CMP-012",
     ),
     W("alignment mounts the loader's access point read-write", mount_loader_point("alignment"), "GLZ-IAM-016"),
+    # GLZ-S3-017: data reads only for their purpose (the bucket's own deny), weakened in several forms
+    W(
+        "variants: the purpose-read deny removed",
+        policy(BUCKET_POLICY, "data-variants-policy", drop_statement("DenyObjectReadsOutsidePurpose")),
+        "GLZ-S3-017",
+    ),
+    W(
+        "fastq: purpose-read deny exempts every role of the account (wildcard)",
+        policy(
+            BUCKET_POLICY,
+            "data-fastq-policy",
+            statement("DenyObjectReadsOutsidePurpose", exempt_also(f"arn:aws:iam::{ACCT}:role/*")),
+        ),
+        "GLZ-S3-017",
+    ),
+    W(
+        "results: purpose-read deny exempts the admin role",
+        policy(BUCKET_POLICY, "data-results-policy", statement("DenyObjectReadsOutsidePurpose", exempt_also(ADMIN))),
+        "GLZ-S3-017",
+    ),
+    W(
+        "alignments: purpose-read deny narrowed to GetObjectVersion",
+        policy(
+            BUCKET_POLICY,
+            "data-alignments-policy",
+            statement("DenyObjectReadsOutsidePurpose", lambda st: st.update(Action="s3:GetObjectVersion")),
+        ),
+        "GLZ-S3-017",
+    ),
+    W(
+        "bcl: purpose-read deny's ArnNotLike turned into ArnLike (denies only the readers)",
+        policy(
+            BUCKET_POLICY,
+            "data-bcl-policy",
+            statement(
+                "DenyObjectReadsOutsidePurpose",
+                lambda st: st["Condition"].update(ArnLike=st["Condition"].pop("ArnNotLike")),
+            ),
+        ),
+        "GLZ-S3-017",
+    ),
+    # GLZ-S3-018: history and configuration
+    W(
+        "fastq: version destruction deny removed",
+        policy(BUCKET_POLICY, "data-fastq-policy", drop_statement("DenyVersionDestructionButBreakGlass")),
+        "GLZ-S3-018",
+    ),
+    W(
+        "variants: version destruction deny now only denies DeleteObject (versions deletable)",
+        policy(
+            BUCKET_POLICY,
+            "data-variants-policy",
+            statement("DenyVersionDestructionButBreakGlass", lambda st: st.update(Action=["s3:DeleteObject"])),
+        ),
+        "GLZ-S3-018",
+    ),
+    W(
+        "alignments: version destruction deny exempts the alignment job",
+        policy(
+            BUCKET_POLICY,
+            "data-alignments-policy",
+            statement("DenyVersionDestructionButBreakGlass", exempt_also(f"arn:aws:iam::{ACCT}:role/{JOB_ALIGNMENT}")),
+        ),
+        "GLZ-S3-018",
+    ),
+    W(
+        "results: configuration deny no longer covers lifecycle changes",
+        policy(
+            BUCKET_POLICY,
+            "data-results-policy",
+            statement(
+                "DenyConfigurationChangesButDeployer",
+                lambda st: st.update(Action=[a for a in st["Action"] if a != "s3:PutLifecycleConfiguration"]),
+            ),
+        ),
+        "GLZ-S3-018",
+    ),
+    W(
+        "access logs: the deletion deny removed",
+        policy(BUCKET_POLICY, "data-access-logs-policy", drop_statement("DenyAccessLogDestructionButBreakGlass")),
+        "GLZ-S3-018",
+    ),
+    # GLZ-KMS-005: the keys' own destruction guard
+    W(
+        "data key: destruction deny removed",
+        policy(KEY, "keys-data", drop_statement("DenyKeyDestructionButBreakGlass")),
+        "GLZ-KMS-005",
+    ),
+    W(
+        "log key: destruction deny exempts every role of the account",
+        policy(
+            KEY, "keys-logs", statement("DenyKeyDestructionButBreakGlass", exempt_also(f"arn:aws:iam::{ACCT}:role/*"))
+        ),
+        "GLZ-KMS-005",
+    ),
+    W(
+        "log key: destruction deny covers ScheduleKeyDeletion only (DisableKey open)",
+        policy(
+            KEY,
+            "keys-logs",
+            statement("DenyKeyDestructionButBreakGlass", lambda st: st.update(Action="kms:ScheduleKeyDeletion")),
+        ),
+        "GLZ-KMS-005",
+    ),
+    W(
+        "data key: policy-change deny removed (anyone with IAM rights rewrites it)",
+        policy(KEY, "keys-data", drop_statement("DenyKeyPolicyChangesButDeployer")),
+        "GLZ-KMS-005",
+    ),
+    W(
+        "log key: destruction deny written with NotPrincipal naming the admin role too",
+        policy(
+            KEY,
+            "keys-logs",
+            statement(
+                "DenyKeyDestructionButBreakGlass",
+                lambda st: (st.pop("Principal"), st.update(NotPrincipal={"AWS": [ADMIN]})),
+            ),
+        ),
+        "GLZ-KMS-005",
+    ),
+    # GLZ-LOG-010: guardrail alarms
+    W("break-glass filter removed", remove(METRIC_FILTER, "audit-break-glass-assumed"), "GLZ-LOG-010"),
+    W(
+        "break-glass filter watches the admin role instead",
+        edit_prop(
+            METRIC_FILTER,
+            "audit-break-glass-assumed",
+            "pattern",
+            lambda p: p.replace("glz-demo-break-glass", "glz-demo-admin"),
+        ),
+        "GLZ-LOG-010",
+    ),
+    W(
+        "monitoring-plane filter no longer watches GuardDuty",
+        edit_prop(
+            METRIC_FILTER,
+            "audit-monitoring-plane-changes",
+            "pattern",
+            lambda p: p.replace("guardduty.amazonaws.com", "guardduty-legacy.amazonaws.com"),
+        ),
+        "GLZ-LOG-010",
+    ),
+    W(
+        "deployer-used alarm actions disabled",
+        set_prop(METRIC_ALARM, "audit-deployer-used", "actionsEnabled", False),
+        "GLZ-LOG-010",
+    ),
+    # GLZ-LOG-011: the trail's silence alarmed
+    W("trail-silent alarm removed", remove(METRIC_ALARM, "audit-trail-silent"), "GLZ-LOG-011"),
+    W(
+        "trail-silent alarm treats missing data as not breaching",
+        set_prop(METRIC_ALARM, "audit-trail-silent", "treatMissingData", "notBreaching"),
+        "GLZ-LOG-011",
+    ),
+    W(
+        "trail-silent alarm watches another log group",
+        set_prop(METRIC_ALARM, "audit-trail-silent", "dimensions", {"LogGroupName": "/glz/demo/elsewhere"}),
+        "GLZ-LOG-011",
+    ),
+    # GLZ-LOG-012: only the delivering services write audit records
+    W(
+        "audit bucket: the forged-record deny removed",
+        policy(BUCKET_POLICY, "audit-bucket-policy", drop_statement("DenyRecordsNotFromDeliveringServices")),
+        "GLZ-LOG-012",
+    ),
+    W(
+        "audit bucket: the forged-record deny exempts the admin role",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            statement(
+                "DenyRecordsNotFromDeliveringServices",
+                lambda st: st["Condition"].update(ArnNotLike={"aws:PrincipalArn": [ADMIN]}),
+            ),
+        ),
+        "GLZ-LOG-012",
+    ),
+    W(
+        "audit bucket: the forged-record deny covers only the Config prefix",
+        policy(
+            BUCKET_POLICY,
+            "audit-bucket-policy",
+            statement(
+                "DenyRecordsNotFromDeliveringServices",
+                lambda st: st.update(Resource=st["Resource"].replace("/*", "/config/*")),
+            ),
+        ),
+        "GLZ-LOG-012",
+    ),
+    # GLZ-IAM-010: the break-glass exemption holds only for an MFA operator role
+    W(
+        "break-glass trust no longer requires MFA",
+        edit_prop(
+            ROLE,
+            "operators-break-glass",
+            "assumeRolePolicy",
+            in_json(lambda d: [s.pop("Condition", None) for s in d["Statement"]]),
+        ),
+        "GLZ-IAM-010",
+    ),
 ]
 
 

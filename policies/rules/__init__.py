@@ -21,6 +21,7 @@ DOMAINS = (
     "boot_and_roles",
     "delivery",
     "singletons",
+    "guardrails",
 )
 
 

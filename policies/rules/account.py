@@ -979,7 +979,8 @@ def _guard_problems(stack: StackView, bucket: View, scanners: list[View]) -> lis
         return ["is missing, so nothing guards the scan-status tag"]
     if policy.get("policy") is None:
         return []  # not known yet (a preview before the bucket exists)
-    investigators = [r for r in stack.of_type(ROLE) if r.tags.get("OperatorRole") == "admin"]
+    # break-glass investigates quarantined objects; the day-to-day admin reads no genomic data (data_guardrails)
+    investigators = [r for r in stack.of_type(ROLE) if r.tags.get("OperatorRole") == "break-glass"]
     guards = {
         "read": (READ_ACTIONS, _is_read_guard, scanners + investigators),
         "set": (SET_TAG_ACTIONS, _is_set_guard, scanners),
@@ -1020,9 +1021,9 @@ def _guard_problems(stack: StackView, bucket: View, scanners: list[View]) -> lis
     Requirements(r2=("3.14.2", "3.14.5"), r3=("03.14.02",), hipaa=("164.308(a)(5)(ii)(B)", "164.312(c)(1)")),
     "Keep the intake bucket statements of components/malware_policies.intake_bucket_statements: Deny "
     "s3:GetObject/GetObjectVersion of objects tagged GuardDutyMalwareScanStatus=THREATS_FOUND (except the scan "
-    "role and the admin role), Deny uploads and retags whose tag keys include GuardDutyMalwareScanStatus "
+    "role and the break-glass role), Deny uploads and retags whose tag keys include GuardDutyMalwareScanStatus "
     "(ForAnyValue:StringEqualsIgnoreCase, except the scan role), and Deny changing or removing the tags of "
-    "scanned objects (except the scan role and the admin role); exempt named roles only, never a pattern.",
+    "scanned objects (except the scan role and the break-glass role); exempt named roles only, never a pattern.",
 )
 def malware_scan_tag_guards(stack: StackView) -> Iterator[Violation]:
     """Only GuardDuty sets the scan tag, only it or investigators change it; THREATS_FOUND objects are unreadable."""

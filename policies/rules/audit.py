@@ -715,6 +715,9 @@ def _fires_problem(alarm: View) -> str | None:
     return None
 
 
+metric_of, counts_events, fires_problem = _metric, _counts_events, _fires_problem  # for policies/rules/guardrails
+
+
 def alarm_problem(alarm: View, topics: list[View] | Referents) -> str | None:
     """Why an alarm does not notify the security topic, or None."""
     if not isinstance(topics, Referents):

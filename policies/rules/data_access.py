@@ -222,13 +222,21 @@ def is_operator(stack: StackView, role: Principal) -> bool:
     return bool(trust)
 
 
+def is_break_glass(stack: StackView, role: Principal) -> bool:
+    """The break-glass role the stack declares (its breakGlassRoleArn output), and only while people of this
+    account assume it with MFA: the one principal the guardrails leave unbound (its use is alarmed, GLZ-LOG-010)."""
+    declared = stack.outputs.get("breakGlassRoleArn")
+    return bool(declared) and role.actor.name == declared and is_operator(stack, role)
+
+
 @stack_rule(
     "GLZ-IAM-010",
     "audit-plane-cannot-be-silenced",
     "critical",
     AUDIT_PLANE,
     "Deny the audit-plane actions (components/access_policies.AUDIT_PLANE_TAMPER_ACTIONS) to every role the "
-    "stack defines, the administrator included; changes go through the deployment pipeline.",
+    "stack defines, the administrator included (break-glass alone is exempt, assumed with MFA and alarmed); "
+    "changes go through the deployment pipeline.",
 )
 def audit_plane(stack: StackView) -> Iterator[Violation]:
     """No principal of the stack (or anyone who can assume one) can stop, delete, redirect or loosen any part
@@ -241,6 +249,8 @@ def audit_plane(stack: StackView) -> Iterator[Violation]:
         [(action, arn) for svc, actions in audit_plane_actions().items() for action in actions for arn in targets[svc]]
     )
     for principal in model.principals.values():
+        if is_break_glass(stack, principal):
+            continue
         reached = _first(model, principal.actor, asks)
         if reached:
             yield Violation(
@@ -278,6 +288,8 @@ def escalation(stack: StackView) -> Iterator[Violation]:
         # the administrator role the stack declares (its adminRoleArn output), and only while people of this
         # account assume it with MFA; without that output (a preview), any such operator role
         if is_operator(stack, principal) and (not admin or principal.actor.name == admin):
+            continue
+        if is_break_glass(stack, principal):
             continue
         # a new role, user or policy, and every IAM ARN its own policies name (an existing role to edit)
         named = {r for s in principal.identity for r in s.resources if r.startswith("arn:aws:iam::")}
