@@ -391,19 +391,21 @@ SECURITY_ALARMS: tuple[SecurityAlarm, ...] = (
 
 # Changes to the monitoring plane beyond CIS 4.x (which covers CloudTrail, Config and KMS): what silences
 # GuardDuty, Security Hub, Inspector, Access Analyzer, flow logs, the log groups, metric filters, alarms and
-# their topic. CloudTrail records each as a management event from the service's endpoint.
-MONITORING_PLANE_EVENTS: dict[str, tuple[str, ...]] = {
+# their topic. CloudTrail records each as a management event from the service's endpoint. Two filters, because
+# a filter pattern is at most 1,024 characters (CloudWatch Logs API Reference, PutMetricFilter filterPattern).
+DETECTIVE_SERVICE_EVENTS: dict[str, tuple[str, ...]] = {
     "guardduty.amazonaws.com": (
         "DeleteDetector",
         "UpdateDetector",
         "UpdateMalwareProtectionPlan",
         "DeleteMalwareProtectionPlan",
-        "DisassociateFromMasterAccount",
         "DisassociateFromAdministratorAccount",
     ),
     "securityhub.amazonaws.com": ("DisableSecurityHub", "BatchDisableStandards", "UpdateStandardsControl"),
     "inspector2.amazonaws.com": ("Disable",),
     "access-analyzer.amazonaws.com": ("DeleteAnalyzer", "CreateArchiveRule", "UpdateArchiveRule"),
+}
+LOGGING_PLANE_EVENTS: dict[str, tuple[str, ...]] = {
     "ec2.amazonaws.com": ("DeleteFlowLogs",),
     "logs.amazonaws.com": (
         "DeleteLogGroup",
@@ -416,12 +418,12 @@ MONITORING_PLANE_EVENTS: dict[str, tuple[str, ...]] = {
     "sns.amazonaws.com": ("DeleteTopic", "SetTopicAttributes", "Unsubscribe", "RemovePermission"),
     "kms.amazonaws.com": ("PutKeyPolicy", "DisableKeyRotation"),
 }
+FILTER_PATTERN_LIMIT = 1024
+DEPLOYERS_PER_FILTER = 4
 
 
-def _monitoring_plane_pattern() -> str:
-    parts = [
-        f"(($.eventSource = {source}) && ({_any_event(*names)}))" for source, names in MONITORING_PLANE_EVENTS.items()
-    ]
+def _events_pattern(events: dict[str, tuple[str, ...]]) -> str:
+    parts = [f"(($.eventSource = {source}) && ({_any_event(*names)}))" for source, names in events.items()]
     return "{ " + " || ".join(parts) + " }"
 
 
@@ -438,12 +440,18 @@ def guardrail_alarms(break_glass_arn: str, deployer_arns: list[str]) -> tuple[Se
             f'&& ($.requestParameters.roleArn = "{break_glass_arn}") }}',
         ),
         SecurityAlarm(
-            "monitoring-plane-changes",
-            "MonitoringPlaneChanges",
+            "detective-services-changes",
+            "DetectiveServicesChanges",
             "",
-            "GuardDuty, Security Hub, Inspector, Access Analyzer, flow logs, log groups, metric filters, alarms, "
-            "their topic or a key policy changed",
-            _monitoring_plane_pattern(),
+            "GuardDuty, Security Hub, Inspector or Access Analyzer was disabled, deleted or narrowed",
+            _events_pattern(DETECTIVE_SERVICE_EVENTS),
+        ),
+        SecurityAlarm(
+            "logging-plane-changes",
+            "LoggingPlaneChanges",
+            "",
+            "flow logs, log groups, metric filters, alarms, their topic or a key policy changed",
+            _events_pattern(LOGGING_PLANE_EVENTS),
         ),
     ]
     roles = sorted(a for a in deployer_arns if ":role/" in a)
@@ -452,14 +460,16 @@ def guardrail_alarms(break_glass_arn: str, deployer_arns: list[str]) -> tuple[Se
         f'(($.eventSource = sts.amazonaws.com) && ($.eventName = AssumeRole) && ($.requestParameters.roleArn = "{r}"))'
         for r in roles
     ] + [f'($.userIdentity.arn = "{u}")' for u in users]
-    if clauses:
+    # a handful of deployers per filter keeps each pattern under FILTER_PATTERN_LIMIT
+    for index in range(0, len(clauses), DEPLOYERS_PER_FILTER):
+        suffix = "" if index == 0 else f"-{index // DEPLOYERS_PER_FILTER + 1}"
         alarms.append(
             SecurityAlarm(
-                "deployer-used",
-                "DeployerUsed",
+                f"deployer-used{suffix}",
+                f"DeployerUsed{suffix.replace('-', '')}",
                 "",
                 "a deployer principal was used (pulumi up, or anyone holding its credentials)",
-                "{ " + " || ".join(clauses) + " }",
+                "{ " + " || ".join(clauses[index : index + DEPLOYERS_PER_FILTER]) + " }",
             )
         )
     return tuple(alarms)

@@ -16,7 +16,7 @@ from glz.state import Resource, StackState
 from policies.access import catalog
 from policies.access.model import AccessModel, model_of
 from policies.framework import StackView
-from policies.rules import data_access, identity, storage
+from policies.rules import data_access, guardrails, identity, storage
 from policies.rules import s3_support as s3
 
 Outcome = tuple[bool, str, list[Resource], dict[str, str]]
@@ -286,6 +286,64 @@ def outside_access(state: StackState) -> Outcome:
     return not problems, summary, [], {"accounts": _names([a.name for a in outsiders])}
 
 
+def data_guardrails(state: StackState) -> Outcome:
+    """Who reads each tier, by the access model, and which resource-policy guardrails hold (their rules)."""
+    view, model = _view(state), _model(state)
+    readers = {}
+    for bucket in s3.data_buckets(view):
+        name = s3.bucket_name(bucket)
+        readers[s3.tier_of(bucket)] = _names(
+            [
+                _role_name(p.actor.name)
+                for p in model.principals.values()
+                if any(
+                    model.decide(p.actor, "s3:GetObject", target, data_access.DIRECT)
+                    for target in model.object_probes(p.actor, name)
+                )
+            ]
+        )
+    checks = {
+        "object reads outside a tier's purpose": guardrails.purpose_reads,
+        "version deletion and bucket reconfiguration": guardrails.history_guarded,
+        "disabling or deleting the data and log keys": guardrails.keys_indestructible,
+        "forged audit records": guardrails.audit_records_unforgeable,
+    }
+    failing = [what for what, rule in checks.items() if _violations(view, rule)]
+    held = [what for what in checks if what not in failing]
+    deployer = bool(view.outputs.get("deployerPrincipalArns"))
+    summary = (
+        f"By the access model, the buckets' and keys' own policies refuse {', '.join(held) or 'nothing'} to every "
+        "principal (roles created later and other accounts included) except break-glass"
+        f"{' and, for reconfiguration, the deployer' if deployer else ''}"
+        f"{'; not enforced: ' + ', '.join(failing) if failing else ''}. Readers per tier: "
+        + "; ".join(f"{tier}: {names}" for tier, names in sorted(readers.items()))
+        + "."
+    )
+    return (
+        bool(readers) and not failing,
+        summary,
+        [],
+        {"readers": "; ".join(f"{t}: {n}" for t, n in sorted(readers.items()))},
+    )
+
+
+def guardrail_alarms(state: StackState) -> Outcome:
+    """Whether break-glass, deployer use, monitoring-plane changes and the trail's silence raise an alarm."""
+    view = _view(state)
+    missing = [
+        str(v.message) for v in _violations(view, guardrails.guardrail_events_alarmed, guardrails.trail_silence_alarmed)
+    ]
+    summary = (
+        "An alarm notifies the security topic on every break-glass assumption, every use of a deployer, every "
+        "change to the monitoring plane (GuardDuty, Security Hub, Inspector, Access Analyzer, flow logs, log "
+        "groups, metric filters, alarms, their topic, key policies), and when the trail's log group receives no "
+        "events for an hour (missing data is breaching)."
+        if not missing
+        else "Not alarmed: " + "; ".join(missing) + "."
+    )
+    return not missing, summary, [], {}
+
+
 ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[StackState], Outcome]]] = {
     "bucket_tls_only": ("bucket policies deny non-TLS and TLS < 1.2 to everyone", (), ("GLZ-S3-005",), bucket_tls_only),
     "bucket_endpoint_only": (
@@ -318,6 +376,19 @@ ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[
         (),
         ("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-012"),
         least_privilege_jobs,
+    ),
+    "data_guardrails": (
+        "data buckets and keys refuse reads outside a purpose, history destruction and key destruction to all "
+        "but break-glass",
+        ("readers",),
+        ("GLZ-S3-017", "GLZ-S3-018", "GLZ-KMS-005", "GLZ-LOG-012"),
+        data_guardrails,
+    ),
+    "guardrail_alarms": (
+        "break-glass, deployer use, monitoring-plane changes and a silent trail raise alarms",
+        (),
+        ("GLZ-LOG-010", "GLZ-LOG-011"),
+        guardrail_alarms,
     ),
     "outside_access": (
         "nobody outside the account reaches data except through guarded collaborator roles",

@@ -1827,7 +1827,7 @@ CORPUS += [
         "monitoring-plane filter no longer watches GuardDuty",
         edit_prop(
             METRIC_FILTER,
-            "audit-monitoring-plane-changes",
+            "audit-detective-services-changes",
             "pattern",
             lambda p: p.replace("guardduty.amazonaws.com", "guardduty-legacy.amazonaws.com"),
         ),

@@ -233,7 +233,7 @@ def _working_alarms(stack: StackView, seen: audit.Monitoring, samples: list[dict
     "high",
     WATCHED,
     "Keep the AuditTrail guardrail alarms (components/audit_policies.guardrail_alarms): break-glass-assumed, "
-    "deployer-used and monitoring-plane-changes, each a metric filter on the trail's log group and an alarm "
+    "deployer-used, detective-services-changes and logging-plane-changes, each a metric filter on the trail's log group and an alarm "
     "that fires on one event and notifies the security topic.",
 )
 def guardrail_events_alarmed(stack: StackView) -> Iterator[Violation]:
