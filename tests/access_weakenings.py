@@ -155,7 +155,12 @@ def combine(*changes: Change) -> Change:
     return change
 
 
-def bucket_grant(bucket_policy: str, bucket: str, principal: Any, action: Any = "s3:GetObject") -> Change:
+# Read and write: the data buckets' purpose-read deny already refuses reads to anyone outside a tier's
+# purpose, so a grant must carry a write (which it does not cover) to really open the bucket.
+GRANTED = ["s3:GetObject", "s3:PutObject"]
+
+
+def bucket_grant(bucket_policy: str, bucket: str, principal: Any, action: Any = GRANTED) -> Change:
     return policy(
         BUCKET_POLICY,
         bucket_policy,
@@ -169,6 +174,16 @@ def bucket_grant(bucket_policy: str, bucket: str, principal: Any, action: Any = 
             }
         ),
     )
+
+
+def exempt(arn: str) -> Callable[[dict], None]:
+    """Add ``arn`` to a guardrail deny's ArnNotLike aws:PrincipalArn exemption (the bucket's own guard widened)."""
+
+    def apply(st: dict) -> None:
+        values = st["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+        st["Condition"]["ArnNotLike"]["aws:PrincipalArn"] = [*([values] if isinstance(values, str) else values), arn]
+
+    return apply
 
 
 def open_to(principal: Any, **extra: Any) -> Callable[[dict], None]:
@@ -498,16 +513,24 @@ CORPUS: list[Weakening] = [
         "GLZ-IAM-009",
     ),
     W(
-        "new role trusted by another account with MFA but no ExternalId, reading variants",
+        "new role trusted by another account with MFA but no ExternalId, reading and writing variants",
         combine(
             role("glz-demo-partner", trust_of({"AWS": FOREIGN_ROOT}, condition=MFA)),
-            inline("glz-demo-partner", "glz-demo-partner", allow("s3:GetObject", f"arn:aws:s3:::{VARIANTS}/*")),
+            inline("glz-demo-partner", "glz-demo-partner", allow(GRANTED, f"arn:aws:s3:::{VARIANTS}/*")),
         ),
         "GLZ-IAM-009",
     ),
     W(
-        "collaborator may delete versions (policy and boundary)",
+        "collaborator may delete versions (policy, boundary and the bucket's own guard)",
         combine(
+            policy(
+                BUCKET_POLICY,
+                "data-results-policy",
+                statement(
+                    "DenyVersionDestructionButBreakGlass",
+                    exempt(f"arn:aws:iam::{ACCT}:role/glz-demo-collab-pharmaco-analytics"),
+                ),
+            ),
             policy(
                 ROLE_POLICY,
                 f"{COLLAB}-data-access",
@@ -628,10 +651,20 @@ CORPUS: list[Weakening] = [
     # GLZ-IAM-012: compute destroys, reads logs, exfiltrates
     W(
         "job role: delete versions of its output",
-        policy(
-            ROLE_POLICY,
-            "compute-job-alignment-policy",
-            statement("WriteOutputTier", lambda s: s["Action"].append("s3:DeleteObjectVersion")),
+        combine(
+            policy(
+                ROLE_POLICY,
+                "compute-job-alignment-policy",
+                statement("WriteOutputTier", lambda s: s["Action"].append("s3:DeleteObjectVersion")),
+            ),
+            policy(
+                BUCKET_POLICY,
+                "data-alignments-policy",
+                statement(
+                    "DenyVersionDestructionButBreakGlass",
+                    exempt(f"arn:aws:iam::{ACCT}:role/glz-demo-batch-job-alignment"),
+                ),
+            ),
         ),
         "GLZ-IAM-012",
     ),
@@ -661,7 +694,19 @@ CORPUS: list[Weakening] = [
     ),
     W(
         "job role: rewrites a tier's bucket policy",
-        inline("job", "glz-demo-batch-job-variant-calling", allow("s3:PutBucketPolicy", f"arn:aws:s3:::{VARIANTS}")),
+        combine(
+            inline(
+                "job", "glz-demo-batch-job-variant-calling", allow("s3:PutBucketPolicy", f"arn:aws:s3:::{VARIANTS}")
+            ),
+            policy(
+                BUCKET_POLICY,
+                "data-variants-policy",
+                statement(
+                    "DenyConfigurationChangesButDeployer",
+                    exempt(f"arn:aws:iam::{ACCT}:role/glz-demo-batch-job-variant-calling"),
+                ),
+            ),
+        ),
         "GLZ-IAM-012",
     ),
     # GLZ-KMS-003: keys usable from outside
@@ -873,7 +918,7 @@ CORPUS: list[Weakening] = [
                     "Sid": "Np",
                     "Effect": "Allow",
                     "NotPrincipal": {"AWS": ADMIN},
-                    "Action": "s3:GetObject",
+                    "Action": GRANTED,
                     "Resource": f"arn:aws:s3:::{RESULTS}/*",
                 }
             ),

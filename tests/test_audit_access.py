@@ -177,8 +177,9 @@ DRIFTS = [
     Drift("job role: inline iam:* and more", inline(JOB_ROLE, ["iam:*", "s3:*"]), "GLZ-IAM-011", lambda a: [JOB_ROLE]),
     # A bucket policy statement granting a foreign account: root ARN, bare account id, '*' pinned to the account.
     Drift(
-        "variants bucket: foreign root ARN may read",
-        bucket_statement("variants", {"AWS": f"arn:aws:iam::{FOREIGN}:root"}, "s3:GetObject"),
+        # writes: a read grant alone is refused by the bucket's purpose-read deny (GLZ-S3-017)
+        "variants bucket: foreign root ARN may write",
+        bucket_statement("variants", {"AWS": f"arn:aws:iam::{FOREIGN}:root"}, "s3:PutObject"),
         "GLZ-S3-007",
         bucket("variants"),
     ),
@@ -197,8 +198,8 @@ DRIFTS = [
         bucket("fastq"),
     ),
     Drift(
-        "variants bucket: a role of the foreign account may read (GLZ-IAM-009 too)",
-        bucket_statement("variants", {"AWS": [f"arn:aws:iam::{FOREIGN}:role/analyst"]}, ["s3:GetObject"]),
+        "variants bucket: a role of the foreign account may write (GLZ-IAM-009 too)",
+        bucket_statement("variants", {"AWS": [f"arn:aws:iam::{FOREIGN}:role/analyst"]}, ["s3:PutObject"]),
         "GLZ-IAM-009",
         bucket("variants"),
     ),
@@ -280,12 +281,12 @@ def test_a_drift_fails_the_rule_that_judges_it_naming_the_resource(account, drif
 
 
 def test_the_bucket_drifts_name_both_outside_access_rules(account):
-    bucket_statement("variants", {"AWS": FOREIGN}, "s3:GetObject")(account)
+    bucket_statement("variants", {"AWS": FOREIGN}, "s3:PutObject")(account)
     results = effective(account)
     assert failing(results) == {"GLZ-S3-007", "GLZ-IAM-009"}
     name = account.output("dataBuckets", "variants")
     assert results["GLZ-S3-007"].reason == (
-        f"live account: bucket {name}: account {FOREIGN} can s3:GetObject (GLZ-S3-007)"
+        f"live account: bucket {name}: account {FOREIGN} can s3:PutObject (GLZ-S3-007)"
     )
     assert results["GLZ-S3-007"].probes == ("bucket_public_access_block", "outside_access")
 
@@ -333,7 +334,7 @@ def test_the_compliant_account_passes_every_rule(account):
         access.BUCKET: 8,
         access.IDENTITY: 14 + 2,  # inline policies (the reference loader's included), the two collaborator boundaries
         access.KEY: 3,
-        access.TRUST: 14,
+        access.TRUST: 15,  # the break-glass role included
     }
 
 

@@ -83,7 +83,10 @@ def test_skipped_checks_are_reported_with_reasons_and_resources(demo_result):
         assert skipped.addresses, f"{skipped.check_id} covers no resource of the demo stack"
         assert len(skipped.urns) == len(skipped.addresses)
     # A scoped skip covers exactly the named resource; the check still guards all other roles.
-    assert by_id["CKV_AWS_274"].addresses == ("aws_iam_role_policy_attachment.operators_admin_administrator_access",)
+    assert by_id["CKV_AWS_274"].addresses == (
+        "aws_iam_role_policy_attachment.operators_admin_administrator_access",
+        "aws_iam_role_policy_attachment.operators_break_glass_administrator_access",
+    )
     # checkov runs every check; skips apply to the failures they cover, never to the check as a whole.
     assert "--skip-check" not in demo_result.command
 

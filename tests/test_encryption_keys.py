@@ -43,13 +43,13 @@ def test_each_key_has_an_alias(state):
     assert aliases == {f"alias/glz-{STACK}-data", f"alias/glz-{STACK}-logs", f"alias/glz-{STACK}-compute"}
 
 
-def _statements(key):
-    return json.loads(key.inputs["policy"])["Statement"]
+def _statements(key, effect="Allow"):
+    return [s for s in json.loads(key.inputs["policy"])["Statement"] if s["Effect"] == effect]
 
 
 def _principals(statement):
     principal = statement["Principal"]
-    assert principal != "*", statement
+    assert principal != "*", statement  # an Allow never names everyone
     values = []
     for kind, who in principal.items():
         values += [f"{kind}:{w}" for w in (who if isinstance(who, list) else [who])]
@@ -85,6 +85,30 @@ def test_compute_key_grants_autoscaling_service_linked_role(state):
     grant = next(s for s in _statements(key) if s["Action"] == "kms:CreateGrant")
     assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
     assert not _service_principals(key)
+
+
+@pytest.mark.parametrize("purpose", ["data", "logs"])
+def test_guarded_keys_refuse_destruction_to_all_but_break_glass(state, purpose):
+    """The guardrail denies name everyone ("*") and exempt only full ARNs: break-glass for destruction, the
+    deployer and break-glass for policy changes; AWS services acting as themselves are outside them."""
+    denies = {s["Sid"]: s for s in _statements(keys_by_purpose(state)[purpose], "Deny")}
+    glass = f"arn:aws:iam::{ACCOUNT}:role/glz-{STACK}-break-glass"
+    destruction = denies["DenyKeyDestructionButBreakGlass"]
+    assert destruction["Principal"] == "*"
+    assert set(destruction["Action"]) == {"kms:DisableKey", "kms:DisableKeyRotation", "kms:ScheduleKeyDeletion"}
+    assert destruction["Condition"]["ArnNotLike"] == {"aws:PrincipalArn": [glass]}
+    policy = denies["DenyKeyPolicyChangesButDeployer"]
+    assert policy["Action"] == "kms:PutKeyPolicy"
+    assert policy["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == sorted(
+        [glass, *make_settings().deployer_principal_arns]
+    )
+    assert not _statements(keys_by_purpose(state)["compute"], "Deny")
+
+
+def test_guarded_keys_are_kept_on_destroy(state):
+    """Their policies refuse ScheduleKeyDeletion to the deployer, so Pulumi leaves them on destroy."""
+    retained = {k.inputs["tags"]["Purpose"] for k in state.of_type("aws:kms/key:Key") if k.raw.get("retainOnDelete")}
+    assert retained == {"data", "logs"}
 
 
 def test_data_key_grants_no_service_but_s3_log_delivery(state):

@@ -85,7 +85,13 @@ def _public_grant(document):
         "data-results-policy",
         "policy",
         lambda d: d["Statement"].append(
-            {"Sid": "Oops", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}
+            {
+                "Sid": "Oops",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": "*",
+            }
         ),
     )(document)
 
@@ -581,7 +587,7 @@ MUTATIONS = [
             "data-fastq-policy",
             "policy",
             "DenyReadingObjectsWithThreats",
-            _replace_exemption(f"arn:aws:iam::{ACCOUNT}:role/glz-demo-admin", f"arn:aws:iam::{ACCOUNT}:role/*"),
+            _replace_exemption(f"arn:aws:iam::{ACCOUNT}:role/glz-demo-break-glass", f"arn:aws:iam::{ACCOUNT}:role/*"),
         ),
         "GLZ-ACC-011",
     ),
