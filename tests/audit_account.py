@@ -131,7 +131,10 @@ def _bool(value: Any) -> bool:
 def _keys(state: StackState, client: Client, ids: _Ids) -> None:
     kms = client("kms")
     for key in state.of_type("aws:kms/key:Key"):
-        new = kms.create_key(Description=key.prop("description", ""))["KeyMetadata"]["KeyId"]
+        # with the declared key policy, as `pulumi up` creates it (its guardrail denies are judged live)
+        policy = key.prop("policy")
+        extra = {"Policy": policy} if isinstance(policy, str) and policy else {}
+        new = kms.create_key(Description=key.prop("description", ""), **extra)["KeyMetadata"]["KeyId"]
         ids.add(key.id, new)
         if _bool(key.prop("enableKeyRotation")):
             kms.enable_key_rotation(KeyId=new, RotationPeriodInDays=int(key.prop("rotationPeriodInDays", 365)))

@@ -528,3 +528,47 @@ def test_a_live_document_the_rules_choke_on_is_not_verifiable(account, monkeypat
     results = effective(account)
     assert all(r.result == NOT_VERIFIABLE for r in results.values())
     assert "could not be evaluated on the live documents: ValueError: odd document" in results["GLZ-IAM-001"].reason
+
+
+def _live_key_policy(a: MotoAccount, purpose: str, edit: Callable[[dict], None]) -> None:
+    kms = a.client("kms")
+    key = a.output("kmsKeys", purpose).rsplit("/", 1)[1]
+    policy = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    edit(policy)
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(policy))
+
+
+def _live_bucket_policy(a: MotoAccount, tier: str, edit: Callable[[dict], None]) -> None:
+    s3 = a.client("s3")
+    name = a.output("dataBuckets", tier)
+    policy = json.loads(s3.get_bucket_policy(Bucket=name)["Policy"])
+    edit(policy)
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+
+
+def _without(sid: str) -> Callable[[dict], None]:
+    return lambda policy: policy.update(Statement=[s for s in policy["Statement"] if s.get("Sid") != sid])
+
+
+def test_a_live_key_losing_its_destruction_guard_fails_the_guardrail_rule(account):
+    """Someone with kms:PutKeyPolicy (the deployer, break-glass) drops the deny in the account: the live audit
+    judges the live key policy with the gate's rule, however the deny was removed."""
+    _live_key_policy(account, "logs", _without("DenyKeyDestructionButBreakGlass"))
+    results = effective(account)
+    assert failing(results) == {"GLZ-KMS-005"}
+    assert "logs key" in results["GLZ-KMS-005"].reason and "kms:ScheduleKeyDeletion" in results["GLZ-KMS-005"].reason
+
+
+def test_a_live_bucket_whose_purpose_deny_admits_the_admin_fails(account):
+    def admit_admin(policy: dict) -> None:
+        for statement in policy["Statement"]:
+            if statement.get("Sid") == "DenyObjectReadsOutsidePurpose":
+                statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(
+                    f"arn:aws:iam::{ACCOUNT}:role/glz-demo-admin"
+                )
+
+    _live_bucket_policy(account, "variants", admit_admin)
+    _live_bucket_policy(account, "fastq", _without("DenyVersionDestructionButBreakGlass"))
+    results = effective(account)
+    assert failing(results) >= {"GLZ-S3-017", "GLZ-S3-018"}
+    assert "glz-demo-admin" in results["GLZ-S3-017"].reason

@@ -107,6 +107,8 @@ CONTRACT_PROBES = set(
         "compute_isolation",
         "container_image_provenance",
         "reference_efs",
+        "data_guardrails",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-S3-017/018, KMS-005)
+        "guardrail_alarms",  # controls/access_probes.py (GLZ-LOG-010/011)
         "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]
 )
@@ -161,10 +163,11 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 16 + 4 + 3 + 3
+    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 3  # roles: admin, auditor, break-glass, 2 collaborators
     assert set(declared) <= resources
     # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
-    assert len(expected.metric_filters) == len(expected.alarms) >= 12
+    # one filter per event alarm; the trail-silent heartbeat reads AWS/Logs IncomingLogEvents, no filter
+    assert len(expected.metric_filters) + 1 == len(expected.alarms) >= 12
     assert len(expected.alarm_topics) == len(expected.endpoint_security_groups) == len(expected.file_systems) == 1
     assert len(expected.efs_backup_policies) == 1
     new_kinds = {

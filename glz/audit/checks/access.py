@@ -79,6 +79,11 @@ RULE_INPUTS: dict[str, frozenset[str]] = {
     "GLZ-S3-012": frozenset({BUCKET}),
     "GLZ-S3-014": frozenset({BUCKET}),
     "GLZ-KMS-003": frozenset({KEY, TRUST}),
+    # the guardrails in the buckets' and keys' own policies; every role is asked, break-glass known by its trust
+    "GLZ-S3-017": EVERYTHING,
+    "GLZ-S3-018": EVERYTHING,
+    "GLZ-KMS-005": EVERYTHING,
+    "GLZ-LOG-012": EVERYTHING,
 }
 
 # Its probes are those of the matrix that name the rule (controls/probes.py), so a failure lands on the rows the
