@@ -129,7 +129,7 @@ class GenomicsCompute(pulumi.ComponentResource):
             opts=self._child,
         )
         self._launch_template(name, compute_key)
-        self._instance_role(name, compute_key, data_key_arn, bucket_arns)
+        self._instance_role(name, compute_key)
 
         self.reference_data = None
         if settings.reference_data.efs:
@@ -297,19 +297,13 @@ class GenomicsCompute(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _instance_role(
-        self,
-        name: str,
-        compute_key: aws.kms.Key,
-        data_key_arn: pulumi.Input[str],
-        bucket_arns: dict[str, pulumi.Input[str]],
-    ) -> None:
+    def _instance_role(self, name: str, compute_key: aws.kms.Key) -> None:
         settings, stack = self._settings, self._stack
         physical = role_name(settings, stack, INSTANCE_ROLE_SUFFIX)
         self.instance_role = aws.iam.Role(
             f"{name}-instance-role",
             name=physical,
-            description="AWS Batch container instances (ECS agent, Session Manager, EBS key, reference tier)",
+            description="AWS Batch container instances (ECS agent, Session Manager, EBS key; no data)",
             assume_role_policy=_json(compute_policies.ec2_trust_policy()),
             opts=self._child,
         )
@@ -325,12 +319,9 @@ class GenomicsCompute(pulumi.ComponentResource):
         self.instance_role_policy = aws.iam.RolePolicy(
             f"{name}-instance-role-policy",
             role=self.instance_role.name,
-            policy=pulumi.Output.all(
-                log_group_arn=self.job_log_group.arn,
-                reference_bucket_arn=bucket_arns["reference"],
-                data_key_arn=data_key_arn,
-                compute_key_arn=compute_key.arn,
-            ).apply(lambda args: _json(compute_policies.instance_role_policy(region=settings.region, **args))),
+            policy=pulumi.Output.all(log_group_arn=self.job_log_group.arn, compute_key_arn=compute_key.arn).apply(
+                lambda args: _json(compute_policies.instance_role_policy(**args))
+            ),
             opts=self._child,
         )
         self.instance_profile = aws.iam.InstanceProfile(

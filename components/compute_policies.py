@@ -134,20 +134,18 @@ def s3_write_statement(sid: str, bucket_arns: list[str]) -> Statement:
     }
 
 
-def instance_role_policy(
-    *,
-    region: str,
-    log_group_arn: str,
-    reference_bucket_arn: str,
-    data_key_arn: str,
-    compute_key_arn: str,
-) -> dict[str, Any]:
-    """What the container instance needs beyond the managed policies.
+def instance_role_policy(*, log_group_arn: str, compute_key_arn: str) -> dict[str, Any]:
+    """What the container instance needs beyond the managed policies (the ECS agent's and Session Manager's):
+    job logs and the compute key for its EBS volumes, and no genomic data.
+
+    Batch jobs on EC2 run in the host's network namespace (AWS Batch User Guide, "Networking modes for AWS
+    Batch jobs": ECS-EC2 simple jobs use host mode), where neither the IMDS hop limit nor ECS's
+    DOCKER-USER iptables rule (bridge mode only) keeps a container from the instance role's credentials, so
+    the instance role must be worth nothing to a job: every data grant lives in the job roles.
 
     The EBS statements matter most: instances boot with volumes encrypted by the compute key, and
     without Decrypt/GenerateDataKeyWithoutPlaintext and a grant for attached volumes the instance
-    never joins the cluster and jobs sit in RUNNABLE. The instance only reads (the reference tier),
-    so it gets kms:Decrypt on the data key, only through S3.
+    never joins the cluster and jobs sit in RUNNABLE.
     """
     return document(
         [
@@ -156,14 +154,6 @@ def instance_role_policy(
                 "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                 "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
-            },
-            *s3_read_statements("ReadReferenceTier", [reference_bucket_arn]),
-            {
-                "Sid": "DecryptReferenceThroughS3",
-                "Effect": "Allow",
-                "Action": "kms:Decrypt",
-                "Resource": data_key_arn,
-                "Condition": _via_s3(region),
             },
             {
                 "Sid": "UseComputeKeyForEbs",

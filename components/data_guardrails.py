@@ -5,7 +5,7 @@ role. A bucket policy's Deny binds every principal of every account, so what mus
 written here, each with its one named exception:
 
 - object reads: only the roles whose purpose is to read the tier (the pipeline stages that take it as
-  input, the instance role and reference loader on the reference tier, the tier's malware scanner, the
+  input, the reference loader on the reference tier, the tier's malware scanner, the
   collaborators granted it) and break-glass;
 - on a scanned intake tier (securityServices.scannedReadsOnly): only objects GuardDuty tagged
   NO_THREATS_FOUND, except for the scanner and break-glass; unscanned, FAILED, UNSUPPORTED and
@@ -50,10 +50,8 @@ def object_readers(settings: Settings, stack: str, tier: str, scanned: bool) -> 
             for spec in compute_policies.JOB_SPECS
             if tier in spec.reads
         }
-        if tier == "reference":
-            roles.add(naming.role_arn(settings, stack, compute_policies.INSTANCE_ROLE_SUFFIX))
-            if settings.reference_data.efs and settings.reference_data.loader_image:
-                roles.add(naming.role_arn(settings, stack, compute_policies.REFERENCE_LOADER.role_suffix))
+        if tier == "reference" and settings.reference_data.efs and settings.reference_data.loader_image:
+            roles.add(naming.role_arn(settings, stack, compute_policies.REFERENCE_LOADER.role_suffix))
     if scanned:
         roles.add(malware_policies.scan_role_arn(settings, stack, tier))
     roles |= {

@@ -1731,6 +1731,24 @@ CORPUS += [
         ),
         "GLZ-S3-017",
     ),
+    W(
+        "reference: the instance role may read it again (policy grant and purpose-deny exemption)",
+        combine(
+            inline(
+                "instance",
+                "glz-demo-batch-instance",
+                {"Sid": "Ref", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+            ),
+            policy(
+                BUCKET_POLICY,
+                "data-reference-policy",
+                statement(
+                    "DenyObjectReadsOutsidePurpose", exempt_also(f"arn:aws:iam::{ACCT}:role/glz-demo-batch-instance")
+                ),
+            ),
+        ),
+        "GLZ-S3-017",
+    ),
     # GLZ-S3-018: history and configuration
     W(
         "fastq: version destruction deny removed",
