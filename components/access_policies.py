@@ -7,6 +7,8 @@ documents never use a wildcard action and never pair ``Resource: "*"`` with a no
 
 from __future__ import annotations
 
+from typing import Any
+
 from components.data_access import RUN_TAG_KEY, run_tag_read_statement
 from components.policy_document import Document, Statement, document
 from components.settings import Collaborator
@@ -146,9 +148,13 @@ def collaborator_principals(collaborator: Collaborator, partition: str) -> list[
 def collaborator_trust_policy(collaborator: Collaborator, external_id: str, partition: str) -> Document:
     """Only the collaborator's account (or its listed principals) may assume, with the external ID
     (confused-deputy guard) and, unless switched off, a recent MFA sign-in."""
-    conditions: dict[str, dict[str, str]] = {"StringEquals": {"sts:ExternalId": external_id}}
+    conditions: dict[str, dict[str, Any]] = {"StringEquals": {"sts:ExternalId": external_id}}
     if collaborator.require_mfa:
         conditions.update(_mfa_conditions())
+    if collaborator.source_ips:
+        # a workload's AssumeRole call comes from the partner's egress addresses (aws:SourceIp, IAM global
+        # condition keys); MFA cannot be asked of a role session
+        conditions["IpAddress"] = {"aws:SourceIp": sorted(collaborator.source_ips)}
     return document(
         [
             {

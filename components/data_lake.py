@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from components import bucket_policies, data_guardrails, malware_policies, policy_document
 from components.naming import bucket_name
-from components.settings import STORAGE_CLASS_BY_KEY, TIERS, Settings, TierLifecycle
+from components.settings import PRECIOUS_TIERS, STORAGE_CLASS_BY_KEY, TIERS, Settings, TierLifecycle
 
 LOG_TIER = "access-logs"
 AUDIT_TIER = "audit"
@@ -23,7 +23,21 @@ AUDIT_TIER = "audit"
 ExtraStatements = Callable[[str], pulumi.Input[list[dict[str, Any]]]]
 
 
-def lifecycle_rules(tier: TierLifecycle, settings: Settings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+PRECIOUS_NONCURRENT_GLACIER_DAYS = 30
+
+
+def noncurrent_days(settings: Settings, precious: bool) -> int:
+    """How long an overwritten or deleted version is kept: on a precious tier (PRECIOUS_TIERS) for the
+    retention period (auditLogRetentionDays, at least noncurrentVersionExpiryDays), so a writer who overwrites
+    a variant call cannot make the old one expire; elsewhere noncurrentVersionExpiryDays."""
+    if precious:
+        return max(settings.noncurrent_version_expiry_days, settings.audit_log_retention_days)
+    return settings.noncurrent_version_expiry_days
+
+
+def lifecycle_rules(
+    tier: TierLifecycle, settings: Settings, *, precious: bool = False
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
     """Housekeeping rules every bucket gets, then the tier's tiering rule if it has one."""
     everything = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix="")
     rules = [
@@ -40,7 +54,17 @@ def lifecycle_rules(tier: TierLifecycle, settings: Settings) -> list[aws.s3.Buck
             status="Enabled",
             filter=everything,
             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=settings.noncurrent_version_expiry_days
+                noncurrent_days=noncurrent_days(settings, precious)
+            ),
+            # kept for years on a precious tier: the old versions wait in Glacier Instant Retrieval
+            noncurrent_version_transitions=(
+                [
+                    aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionTransitionArgs(
+                        noncurrent_days=PRECIOUS_NONCURRENT_GLACIER_DAYS, storage_class="GLACIER_IR"
+                    )
+                ]
+                if precious
+                else None
             ),
             expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
         ),
@@ -239,7 +263,7 @@ class GenomicsDataLake(pulumi.ComponentResource):
                 f"{name}-{tier}",
                 physical_name=tier_names[tier],
                 kms_key=data_key,
-                rules=lifecycle_rules(settings.lifecycle.for_tier(tier), settings),
+                rules=lifecycle_rules(settings.lifecycle.for_tier(tier), settings, precious=tier in PRECIOUS_TIERS),
                 log_bucket=self.access_logs.bucket,
                 log_prefix=f"{tier}/",
                 extra_statements=extra_statements,

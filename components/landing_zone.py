@@ -204,6 +204,8 @@ class LandingZone:
                     "runTags": list(c.run_tags),
                     "principals": access_policies.collaborator_principals(c, settings.partition),
                     "requireMfa": c.require_mfa,
+                    "principalKind": c.principal_kind,
+                    "sourceIps": sorted(c.source_ips),
                 }
                 for c in settings.collaborators
             },

@@ -252,6 +252,10 @@ class Collaborator(_Model):
     run_tags: list[str] = Field(default_factory=list)
     require_mfa: bool = True
     max_session_seconds: int = 3600
+    # people sign in with MFA; a workload role (a pipeline in the partner's account) cannot present MFA, so it
+    # is held to its named roles and the partner's source addresses instead (sourceIps)
+    principal_kind: Literal["people", "workload"] = "people"
+    source_ips: list[str] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -308,6 +312,35 @@ class Collaborator(_Model):
             raise ValueError("must be between 3600 (1 hour) and 43200 (12 hours) seconds")
         return value
 
+    @field_validator("source_ips")
+    @classmethod
+    def _source_ips(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                network = ipaddress.ip_network(cidr, strict=False)
+            except ValueError:
+                raise ValueError(f"{cidr!r} is not an IP address or CIDR range like 198.51.100.0/24") from None
+            if network.prefixlen < 8:
+                raise ValueError(f"{cidr!r} admits too much of the internet; allowed: /8 or narrower ranges")
+        return value
+
+    @model_validator(mode="after")
+    def _workload(self) -> Collaborator:
+        if self.principal_kind == "workload":
+            if self.require_mfa:
+                raise ValueError(
+                    "requireMfa = True: a workload role cannot present MFA (aws:MultiFactorAuthPresent is absent "
+                    "from its sessions), so it could never assume this role; set requireMfa: false and sourceIps"
+                )
+            if not self.source_ips or not self.principal_arns:
+                raise ValueError(
+                    "principalKind = 'workload' needs principalArns (the partner's workload roles) and sourceIps "
+                    "(the partner's egress ranges): they replace MFA in the trust policy"
+                )
+        elif self.source_ips:
+            raise ValueError("sourceIps is only for principalKind: workload (people are held by MFA)")
+        return self
+
     @model_validator(mode="after")
     def _principals_in_account(self) -> Collaborator:
         for arn in self.principal_arns:
@@ -319,6 +352,10 @@ class Collaborator(_Model):
                 )
         return self
 
+
+PRECIOUS_TIERS: tuple[str, ...] = ("variants", "reference", "results")
+"""Tiers that cannot be regenerated cheaply: their overwritten versions are kept for the retention period
+(data_lake.noncurrent_days), not noncurrentVersionExpiryDays."""
 
 DEFAULT_MALWARE_SCAN_TIERS: tuple[str, ...] = ("bcl", "fastq", "reference")
 """Tiers where files from outside the landing zone land: BCL run folders uploaded from the sequencers,

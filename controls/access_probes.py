@@ -119,7 +119,12 @@ def collaborator_roles(state: StackState) -> Outcome:
         for statement in outside:
             for value in identity.external_values(statement, view.account_id):
                 accounts.add(identity.account_of(value.removeprefix("AWS:")) or value)
-        if outside and all(identity.requires_external_id(s) and identity.requires_mfa(s) for s in outside):
+        # people with MFA; a declared workload collaborator with its source addresses instead (GLZ-IAM-003)
+        workload = identity.workload_collaborator(view.by_urn[role.actor.urn], view)
+        second = identity.requires_source_network if workload else identity.requires_mfa
+        if outside and all(
+            identity.requires_external_id(s) and (identity.requires_mfa(s) or second(s)) for s in outside
+        ):
             guarded.append(role)
         tiers = sorted(
             s3.tier_of(b)
@@ -135,7 +140,8 @@ def collaborator_roles(state: StackState) -> Outcome:
     gaps = _violations(view, data_access.collaborator_reach, data_access.outside_paths)
     summary = (
         f"{len(roles)} collaborator roles trust only the partner accounts {_names(list(accounts))}; "
-        f"{len(guarded)} require the ExternalId and MFA in every statement admitting them; by the access model "
+        f"{len(guarded)} require the ExternalId and MFA (a workload role: its source addresses) in every "
+        "statement admitting them; by the access model "
         f"{'; '.join(reach)}; "
         + (
             "each reaches exactly its granted tiers, prefixes and runs"
@@ -214,23 +220,43 @@ def operator_roles(state: StackState) -> Outcome:
 
 
 def mfa_required(state: StackState) -> Outcome:
+    """Roles people or other accounts assume: MFA in every admitting trust statement; a collaborator declared a
+    workload (principalKind) instead admits only named roles from restricted source addresses (GLZ-IAM-003)."""
     view, model = _view(state), _model(state)
-    people = []
+    people, workloads = [], []
     for principal in model.principals.values():
-        trust = identity.trust_statements(view.by_urn[principal.actor.urn]) if principal.actor.kind == "role" else []
-        if any(identity._people(s, view) for s in trust):
-            people.append((principal, all(identity.requires_mfa(s) for s in trust if identity._people(s, view))))
+        role = view.by_urn[principal.actor.urn]
+        trust = identity.trust_statements(role) if principal.actor.kind == "role" else []
+        admitting = [s for s in trust if identity._people(s, view)]
+        if not admitting:
+            continue
+        if identity.workload_collaborator(role, view):
+            held = all(identity.requires_mfa(s) or identity.requires_source_network(s) for s in admitting) and all(
+                ":role/" in p for s in admitting for p in identity._people(s, view)
+            )
+            workloads.append((principal, held))
+        else:
+            people.append((principal, all(identity.requires_mfa(s) for s in admitting)))
     with_mfa = [p for p, ok in people if ok]
+    held = [p for p, ok in workloads if ok]
     summary = (
         f"{len(with_mfa)} of {len(people)} roles that people or other accounts assume cannot be assumed without MFA "
-        "(every trust statement admitting them evaluates false without it)."
-        if people
+        "(every trust statement admitting them evaluates false without it)"
+        + (
+            f"; {len(held)} of {len(workloads)} workload collaborator roles admit only the partner's named roles "
+            "from its source addresses (a role session cannot present MFA)"
+            if workloads
+            else ""
+        )
+        + "."
+        if people or workloads
         else "No human-assumable roles in the stack."
     )
+    everyone = people + workloads
     return (
-        bool(people) and len(with_mfa) == len(people),
+        bool(everyone) and len(with_mfa) == len(people) and len(held) == len(workloads),
         summary,
-        _resources(state, [p.actor.urn for p, _ in people]),
+        _resources(state, [p.actor.urn for p, _ in everyone]),
         {},
     )
 

@@ -300,6 +300,11 @@ def exempt_also(arn: str) -> Callable[[dict], None]:
     return apply
 
 
+def workload_trust(edit: Callable[[dict], Any]) -> Change:
+    """Edit the conditions of the workload collaborator's (pharmaco-analytics) trust statement."""
+    return policy(ROLE, PHARMACO, lambda d: [edit(s["Condition"]) for s in d["Statement"]], "assumeRolePolicy")
+
+
 def auditor_reads(bucket_policy: str) -> Change:
     """The bucket's purpose-read deny exempts the security auditor (its own deny is then the last line)."""
     auditor = f"arn:aws:iam::{ACCT}:role/glz-demo-security-auditor"
@@ -1749,6 +1754,42 @@ CORPUS += [
         ),
         "GLZ-S3-017",
     ),
+    # GLZ-S3-010: precious tiers keep overwritten versions for the retention period
+    W(
+        "variants: overwritten versions expire after 90 days again",
+        lifecycle_rule(
+            "data-variants-lifecycle",
+            "expire-noncurrent-versions",
+            lambda r: r.update(noncurrentVersionExpiration={"noncurrentDays": 90}),
+        ),
+        "GLZ-S3-010",
+    ),
+    W(
+        "results: a second rule expires noncurrent versions after a week",
+        edit_prop(
+            LIFECYCLE,
+            "data-results-lifecycle",
+            "rules",
+            lambda rules: rules.append(
+                {
+                    "id": "tidy",
+                    "status": "Enabled",
+                    "filter": {"prefix": "tmp/"},
+                    "noncurrentVersionExpiration": {"noncurrentDays": 7},
+                }
+            ),
+        ),
+        "GLZ-S3-010",
+    ),
+    W(
+        "reference: noncurrent expiry written as a string of one day",
+        lifecycle_rule(
+            "data-reference-lifecycle",
+            "expire-noncurrent-versions",
+            lambda r: r.update(noncurrentVersionExpiration={"noncurrentDays": "1"}),
+        ),
+        "GLZ-S3-010",
+    ),
     # GLZ-S3-018: history and configuration
     W(
         "fastq: version destruction deny removed",
@@ -1897,6 +1938,22 @@ CORPUS += [
             ),
         ),
         "GLZ-LOG-012",
+    ),
+    # GLZ-IAM-003: a workload collaborator is held by its source network instead of MFA
+    W(
+        "workload collaborator: source range widened to the whole internet",
+        workload_trust(lambda c: c.update(IpAddress={"aws:SourceIp": "0.0.0.0/0"})),
+        "GLZ-IAM-003",
+    ),
+    W(
+        "workload collaborator: source condition dropped",
+        workload_trust(lambda c: c.pop("IpAddress")),
+        "GLZ-IAM-003",
+    ),
+    W(
+        "workload collaborator: source condition made IfExists (absent key passes)",
+        workload_trust(lambda c: c.update(IpAddressIfExists=c.pop("IpAddress"))),
+        "GLZ-IAM-003",
     ),
     # GLZ-IAM-010: the break-glass exemption holds only for an MFA operator role
     W(

@@ -265,3 +265,26 @@ def test_a_plaintext_external_id_beside_a_secret_one_is_named():
     ]
     assert not any("a-plain-text-external-id" in p for p in found)
     make_settings(collaborators=[secret, {**secret, "name": "lab-b"}])  # all secret: accepted
+
+
+def test_a_workload_collaborator_is_held_by_its_source_network_not_mfa():
+    """A role session cannot present MFA: a workload with requireMfa true could never assume its role."""
+    workload = collaborator(
+        principalKind="workload",
+        principalArns=["arn:aws:iam::444455556666:role/pipeline"],
+        sourceIps=["198.51.100.0/24"],
+    )
+    assert any("cannot present MFA" in p for p in problems(collaborators=[workload]))
+    assert any(
+        "needs principalArns" in p for p in problems(collaborators=[{**workload, "requireMfa": False, "sourceIps": []}])
+    )
+    assert any(
+        "too much of the internet" in p
+        for p in problems(collaborators=[{**workload, "requireMfa": False, "sourceIps": ["0.0.0.0/0"]}])
+    )
+    assert any(
+        "only for principalKind: workload" in p
+        for p in problems(collaborators=[collaborator(sourceIps=["198.51.100.0/24"])])
+    )
+    settings = make_settings(collaborators=[{**workload, "requireMfa": False}])
+    assert settings.collaborators[0].source_ips == ["198.51.100.0/24"]

@@ -20,7 +20,13 @@ from policies.access.model import AccessModel, Principal, model_of
 from policies.framework import Requirements, StackView, Violation, stack_rule, summarize
 from policies.rules import s3_support as s3
 from policies.rules.encryption import purpose_keys
-from policies.rules.identity import requires_external_id, requires_mfa, trust_statements
+from policies.rules.identity import (
+    requires_external_id,
+    requires_mfa,
+    requires_source_network,
+    trust_statements,
+    workload_collaborator,
+)
 
 OUTSIDE = Requirements(
     r2=("3.1.1", "3.1.2", "3.1.20"),
@@ -196,7 +202,11 @@ def _guarded(model: AccessModel, actor: Actor, role_arn: str) -> bool:
         return False
     view = model.stack.by_urn.get(role.actor.urn or "")
     admitting = [s for s in trust_statements(view) if model.can_assume(actor, _only(role, s))]
-    return bool(admitting) and all(requires_external_id(s) and requires_mfa(s) for s in admitting)
+    # a declared workload collaborator is held by its source network instead of MFA (GLZ-IAM-003)
+    workload = view is not None and workload_collaborator(view, model.stack)
+    return bool(admitting) and all(
+        requires_external_id(s) and (requires_mfa(s) or (workload and requires_source_network(s))) for s in admitting
+    )
 
 
 def _only(role: Principal, statement) -> Principal:

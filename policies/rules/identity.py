@@ -181,12 +181,38 @@ def _admits_outsiders(statement: Statement, stack: StackView) -> list[str]:
     "collaborator or operator settings).",
 )
 def mfa(resource: View, stack: StackView) -> Iterator[str]:
-    """Roles assumed by people or other accounts require MFA in every trust statement that admits them."""
-    # requireMfa: false on a collaborator is an explicit weakening: it fails here and needs a suppression.
+    """Roles assumed by people or other accounts require MFA in every trust statement that admits them. A
+    collaborator declared a workload (its grant's principalKind) cannot present MFA; its statements must admit
+    only named roles and only from restricted source addresses instead."""
+    # requireMfa: false on a people collaborator is an explicit weakening: it fails here and needs a suppression.
+    workload = workload_collaborator(resource, stack)
     for statement in trust_statements(resource):
         people = _people(statement, stack)
-        if people and not requires_mfa(statement):
-            yield f"trust statement {statement.sid} admits {', '.join(people)} without MFA"
+        if not people or requires_mfa(statement):
+            continue
+        if workload and all(":role/" in p for p in people) and requires_source_network(statement):
+            continue
+        yield f"trust statement {statement.sid} admits {', '.join(people)} without MFA"
+
+
+# Addresses across the IPv4 space: a statement that admits none of them admits only the ranges it names.
+SOURCE_PROBES = ("1.2.3.4", "8.8.8.8", "100.64.0.1", "192.0.2.77", "203.0.113.250", "223.255.255.1")
+
+
+def requires_source_network(statement: Statement) -> bool:
+    """Does the statement fail for a request without aws:SourceIp and for addresses across the internet?"""
+    return _holds_without(statement, aws__SourceIp=cond.MISSING) is False and all(
+        _holds_without(statement, aws__SourceIp=ip) is False for ip in SOURCE_PROBES
+    )
+
+
+def workload_collaborator(resource: View, stack: StackView) -> bool:
+    roles = stack.outputs.get("collaboratorRoles") or {}
+    grants = stack.outputs.get("collaboratorGrants") or {}
+    arn = str(resource.get("arn") or "")
+    name = next((n for n, a in roles.items() if str(a) == arn), None) if isinstance(roles, dict) else None
+    grant = grants.get(name) if isinstance(grants, dict) and name else None
+    return isinstance(grant, dict) and grant.get("principalKind") == "workload"
 
 
 @resource_rule(

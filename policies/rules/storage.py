@@ -136,6 +136,7 @@ def _policy_statements(stack: StackView, bucket: View) -> list[dict]:
 
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:PutBucketPolicy")
+PRECIOUS = ("variants", "reference", "results")  # components.settings.PRECIOUS_TIERS
 DIRECT_TLS = {"aws:securetransport": "true", "aws:viaawsservice": "false", "s3:tlsversion": "1.3"}
 OUTDATED_TLS = ("1.0", "1.1")
 
@@ -337,19 +338,34 @@ def housekeeping(stack: StackView) -> Iterator[Violation]:
     "high",
     RETENTION,
     "Remove expiration from the variants and reference tiers; VCF is the highest-value output and reference "
-    "genomes are read by every job.",
+    "genomes are read by every job. On variants, reference and results keep noncurrent versions at least as "
+    "long as the audit retention (six years for PHI, else one year).",
 )
 def keep_variants(stack: StackView) -> Iterator[Violation]:
-    """Variant calls (VCF/gVCF) and reference genomes never expire; regenerable tiers may."""
+    """Variant calls (VCF/gVCF) and reference genomes never expire, and on the precious tiers (variants,
+    reference, results) an overwritten or deleted version is kept for the retention period, so a writer
+    cannot destroy history by overwriting; regenerable tiers may expire."""
+    floor = 2190 if stack.classification == "phi" else 365
     for bucket in s3.data_buckets(stack):
-        if s3.tier_of(bucket) not in ("variants", "reference"):
+        tier = s3.tier_of(bucket)
+        if tier not in PRECIOUS:
             continue
         for rule in _rules(stack, bucket):
             expiration = rule.get("expiration") or {}
-            if expiration.get("days") or expiration.get("date"):
+            if tier in ("variants", "reference") and (expiration.get("days") or expiration.get("date")):
                 yield Violation(
                     bucket.urn, f"bucket {s3.bucket_name(bucket)}: lifecycle rule {rule.get('id')!r} expires objects"
                 )
+            if str(rule.get("status", "Enabled")) != "Enabled":
+                continue
+            for noncurrent in as_list(rule.get("noncurrentVersionExpiration")):
+                days = (noncurrent or {}).get("noncurrentDays")
+                if days is not None and float(days) < floor:
+                    yield Violation(
+                        bucket.urn,
+                        f"bucket {s3.bucket_name(bucket)}: lifecycle rule {rule.get('id')!r} deletes overwritten "
+                        f"versions after {float(days):.0f} days, under the {floor} days the stack keeps records",
+                    )
 
 
 @stack_rule(
