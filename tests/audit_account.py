@@ -350,6 +350,11 @@ def lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out["Transitions"] = [
                 {"Days": int(t["days"]), "StorageClass": t["storageClass"]} for t in rule["transitions"]
             ]
+        if "noncurrentVersionTransitions" in rule:
+            out["NoncurrentVersionTransitions"] = [
+                {"NoncurrentDays": int(t["noncurrentDays"]), "StorageClass": t["storageClass"]}
+                for t in rule["noncurrentVersionTransitions"]
+            ]
         converted.append(out)
     return converted
 

@@ -891,10 +891,11 @@ def test_a_secret_trust_policy_is_checked_against_the_declared_partner_account(a
     document["Statement"][0]["Principal"]["AWS"] = "arn:aws:iam::999999999999:root"
     iam_client.update_assume_role_policy(RoleName=role, PolicyDocument=json.dumps(document))
     failed = [r for r in run_audit(hidden, shared_session(), "demo").results if r.result == FAIL]
-    # iam.effective-access judges the live trust itself: trusted by another account than the partner's
+    # iam.effective-access judges the live trust itself: trusted by another account than the partner's, and
+    # (a workload collaborator, held by named roles and source addresses instead of MFA) by a whole account
     assert [(r.id, r.resource) for r in failed] == [
         ("iam.collaborator-trust", role),
-        *sorted(access("GLZ-IAM-004", "GLZ-IAM-014")),
+        *sorted(access("GLZ-IAM-003", "GLZ-IAM-004", "GLZ-IAM-014")),
     ]
     assert "999999999999" in failed[0].reason and "777788889999" in failed[0].reason
 

@@ -288,7 +288,7 @@ MUTATIONS = [
     Mutation(
         "MFA condition removed",
         edit_secret_json(
-            ROLE, "collaborators-pharmaco-analytics", "assumeRolePolicy", drop_condition("aws:MultiFactorAuthPresent")
+            ROLE, "collaborators-broad-variant-lab", "assumeRolePolicy", drop_condition("aws:MultiFactorAuthPresent")
         ),
         "GLZ-IAM-003",
     ),

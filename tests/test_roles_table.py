@@ -1,0 +1,95 @@
+"""Every principal of the demo stack, and what the access model says it can do to each data tier, the audit
+plane and the keys: the table in docs/operator-runbook.md ("Roles: who can do what"), computed.
+
+A change that lets a role read a tier outside its purpose, destroy history, stop the trail or disable a key
+changes a row here; so does one that locks a role out of its own work.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from glz.gate import stack_view
+from glz.state import StackState
+from policies.access.actors import ROLE, Actor
+from policies.access.model import model_of
+from policies.rules import data_access
+from policies.rules import s3_support as s3
+from policies.rules.encryption import purpose_keys
+
+ACCOUNT = "111122223333"
+ALL = ("alignments", "bcl", "fastq", "reference", "results", "variants")
+
+# role (without the glz-demo- prefix) -> tiers it reads, tiers where it can delete versions,
+# whether it can stop the trail, whether it can schedule deletion of the data or log key
+EXPECTED = {
+    "admin": ((), (), False, False),
+    "security-auditor": ((), (), False, False),
+    "break-glass": (ALL, ALL, True, True),
+    "batch-job-alignment": (("fastq", "reference"), (), False, False),
+    "batch-job-variant-calling": (("alignments", "reference"), (), False, False),
+    "batch-job-reference-loader": (("reference",), (), False, False),
+    "batch-instance": ((), (), False, False),
+    "malware-scan-bcl": (("bcl",), (), False, False),
+    "malware-scan-fastq": (("fastq",), (), False, False),
+    "malware-scan-reference": (("reference",), (), False, False),
+    "malware-scan-results": (("results",), (), False, False),
+    "collab-broad-variant-lab": (("results", "variants"), (), False, False),
+    "collab-pharmaco-analytics": (("results",), (), False, False),
+}
+
+
+@pytest.fixture(scope="module")
+def demo(demo_state_document):
+    view = stack_view(StackState(demo_state_document))
+    return view, model_of(view)
+
+
+def _can(model, actor: Actor, action: str, targets: list[str]) -> bool:
+    return any(model.decide(actor, action, t, data_access.DIRECT) for t in targets)
+
+
+def _row(view, model, actor: Actor) -> tuple:
+    def tiers(action: str) -> tuple[str, ...]:
+        found = []
+        for bucket in s3.data_buckets(view):
+            name = s3.bucket_name(bucket)
+            probes = model.object_probes(actor, name)
+            if _can(model, actor, action, probes):
+                found.append(s3.tier_of(bucket))
+        return tuple(sorted(found))
+
+    trail = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/glz-demo-trail"
+    keys = sorted(purpose_keys(view, "data") | purpose_keys(view, "logs"))
+    return (
+        tiers("s3:GetObject"),
+        tiers("s3:DeleteObjectVersion"),
+        bool(model.decide(actor, "cloudtrail:StopLogging", trail, data_access.DIRECT)),
+        _can(model, actor, "kms:ScheduleKeyDeletion", keys),
+    )
+
+
+def test_every_role_can_do_what_the_runbook_table_says(demo):
+    view, model = demo
+    actual = {}
+    for principal in model.principals.values():
+        name = principal.actor.name.rsplit("/", 1)[-1].removeprefix("glz-demo-")
+        if name in EXPECTED:
+            actual[name] = _row(view, model, principal.actor)
+    assert actual == EXPECTED
+
+
+def test_a_role_created_later_and_the_deployer_are_refused_by_the_resources_themselves(demo):
+    """Whatever their IAM policies will say: the buckets and keys refuse them (only their denies decide)."""
+    view, model = demo
+    for arn in (
+        f"arn:aws:iam::{ACCOUNT}:role/someone-creates-this-tomorrow",
+        f"arn:aws:iam::{ACCOUNT}:role/pulumi-deployer",
+    ):
+        actor = Actor(ROLE, arn, ACCOUNT)
+        for bucket in s3.data_buckets(view):
+            target = f"arn:aws:s3:::{s3.bucket_name(bucket)}/any/object"
+            assert model.resource_denies(actor, "s3:GetObject", target, data_access.DIRECT), (arn, target)
+            assert model.resource_denies(actor, "s3:DeleteObjectVersion", target, data_access.DIRECT), (arn, target)
+        for key in purpose_keys(view, "data") | purpose_keys(view, "logs"):
+            assert model.resource_denies(actor, "kms:ScheduleKeyDeletion", key, {"aws:viaawsservice": "false"})
