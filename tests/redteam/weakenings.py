@@ -528,14 +528,21 @@ def _(s: Stack) -> None:
 @weakening(
     "pf-instance-notaction-on-reference",
     "policy-forms",
-    "instance role: reference objects statement turned into NotAction [DeleteObject] (may overwrite them)",
+    "instance role: a NotAction [DeleteObject] statement on reference objects (may overwrite them)",
 )
 def _(s: Stack) -> None:
-    def change(st: dict) -> None:
-        st.pop("Action")
-        st["NotAction"] = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
-
-    edit_statement(s, ROLE_POLICY, "compute-instance-role-policy", "ReadReferenceTierObjects", change)
+    reference = "arn:aws:s3:::glz-demo-reference-111122223333-us-east-1/*"
+    add_statement(
+        s,
+        ROLE_POLICY,
+        "compute-instance-role-policy",
+        {
+            "Sid": "Ref",
+            "Effect": "Allow",
+            "NotAction": ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+            "Resource": reference,
+        },
+    )
 
 
 @weakening(
@@ -3392,7 +3399,7 @@ def _(s: Stack) -> None:
 
 @weakening("ti-role-require-mfa-false", "tags-identity", "collaborator role tagged RequireMfa=false")
 def _(s: Stack) -> None:
-    edit_tags(s, ROLE, "collaborators-pharmaco-analytics", lambda t: t.update(RequireMfa="false"))
+    edit_tags(s, ROLE, "collaborators-broad-variant-lab", lambda t: t.update(RequireMfa="false"))
 
 
 @weakening("ti-role-operatorrole-changed", "tags-identity", "auditor role tagged OperatorRole=admin")
