@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import compute_policies, naming
+from components import compute_policies, naming, session_manager
 from components.compute_policies import (
     INSTANCE_MANAGED_POLICIES,
     INSTANCE_ROLE_SUFFIX,
@@ -24,6 +24,7 @@ from components.compute_policies import (
 )
 from components.naming import base_name, role_arn, role_name
 from components.reference_data import ReferenceData
+from components.session_manager import SessionLogging
 from components.settings import F2_TYPES, Settings
 
 IMAGE_TYPE = "ECS_AL2023"
@@ -129,6 +130,14 @@ class GenomicsCompute(pulumi.ComponentResource):
             opts=self._child,
         )
         self._launch_template(name, compute_key)
+        self.sessions = SessionLogging(
+            f"{name}-session-manager",
+            settings,
+            stack,
+            log_key_arn=log_key_arn,
+            session_key_arn=compute_key.arn,
+            opts=self._child,
+        )
         self._instance_role(name, compute_key)
 
         self.reference_data = None
@@ -319,8 +328,18 @@ class GenomicsCompute(pulumi.ComponentResource):
         self.instance_role_policy = aws.iam.RolePolicy(
             f"{name}-instance-role-policy",
             role=self.instance_role.name,
-            policy=pulumi.Output.all(log_group_arn=self.job_log_group.arn, compute_key_arn=compute_key.arn).apply(
-                lambda args: _json(compute_policies.instance_role_policy(**args))
+            policy=pulumi.Output.all(
+                log_group_arn=self.job_log_group.arn,
+                compute_key_arn=compute_key.arn,
+                session_log_group_arn=self.sessions.log_group.arn,
+            ).apply(
+                lambda args: _json(
+                    compute_policies.instance_role_policy(
+                        log_group_arn=args["log_group_arn"],
+                        compute_key_arn=args["compute_key_arn"],
+                        session_statements=session_manager.instance_statements(args["session_log_group_arn"]),
+                    )
+                )
             ),
             opts=self._child,
         )

@@ -134,7 +134,9 @@ def s3_write_statement(sid: str, bucket_arns: list[str]) -> Statement:
     }
 
 
-def instance_role_policy(*, log_group_arn: str, compute_key_arn: str) -> dict[str, Any]:
+def instance_role_policy(
+    *, log_group_arn: str, compute_key_arn: str, session_statements: list[Statement] = ()
+) -> dict[str, Any]:
     """What the container instance needs beyond the managed policies (the ECS agent's and Session Manager's):
     job logs and the compute key for its EBS volumes, and no genomic data.
 
@@ -174,6 +176,7 @@ def instance_role_policy(*, log_group_arn: str, compute_key_arn: str) -> dict[st
                 "Resource": compute_key_arn,
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             },
+            *session_statements,
         ]
     )
 

@@ -471,6 +471,9 @@ class Compute(_Model):
     job_attempts: int = 3
     root_volume_gib: int = 50
     scratch_volume_gib: int = 500
+    # Session Manager preferences (SSM-SessionManagerRunShell, one per account and region): create them here
+    # (every session streamed to an encrypted log group), or leave an existing document alone
+    session_preferences: Literal["create", "existing"] = "create"
 
     @field_validator("instance_types")
     @classmethod

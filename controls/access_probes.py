@@ -16,7 +16,7 @@ from glz.state import Resource, StackState
 from policies.access import catalog
 from policies.access.model import AccessModel, model_of
 from policies.framework import StackView
-from policies.rules import data_access, guardrails, identity, storage
+from policies.rules import data_access, guardrails, identity, sessions, storage
 from policies.rules import s3_support as s3
 
 Outcome = tuple[bool, str, list[Resource], dict[str, str]]
@@ -370,6 +370,23 @@ def guardrail_alarms(state: StackState) -> Outcome:
     return not missing, summary, [], {}
 
 
+def session_logging(state: StackState) -> Outcome:
+    """Whether Session Manager sessions on the stack's hosts are streamed to an encrypted log group."""
+    view = _view(state)
+    hosts = sessions.session_hosts(view)
+    problems = sessions.preference_problems(view)
+    if not hosts:
+        return True, "No host of the stack takes Session Manager sessions.", [], {}
+    summary = (
+        f"Hosts of {_names([_role_name(h) for h in hosts])} take Session Manager sessions; the account's "
+        "preferences (SSM-SessionManagerRunShell) stream every session to an encrypted log group of the stack and "
+        "encrypt the session data with a KMS key."
+        if not problems
+        else "Session Manager sessions may go unlogged: " + "; ".join(problems) + "."
+    )
+    return not problems, summary, [], {}
+
+
 ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[StackState], Outcome]]] = {
     "bucket_tls_only": ("bucket policies deny non-TLS and TLS < 1.2 to everyone", (), ("GLZ-S3-005",), bucket_tls_only),
     "bucket_endpoint_only": (
@@ -409,6 +426,12 @@ ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[
         ("readers",),
         ("GLZ-S3-017", "GLZ-S3-018", "GLZ-KMS-005", "GLZ-LOG-012"),
         data_guardrails,
+    ),
+    "session_logging": (
+        "Session Manager sessions on the hosts streamed to an encrypted log group",
+        (),
+        ("GLZ-CMP-017",),
+        session_logging,
     ),
     "guardrail_alarms": (
         "break-glass, deployer use, monitoring-plane changes and a silent trail raise alarms",

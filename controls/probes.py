@@ -557,8 +557,9 @@ def _security_alarms(state: StackState):
     encrypted = [t for t in topics if t.prop("kmsMasterKeyId")]
     if alarms:
         summary = (
-            f"{len(filters)} CloudWatch metric filters on the trail's log group {_list(physical_name(g) for g in groups)} "
-            f"drive {len(alarms)} alarms (CIS AWS Foundations) that notify the "
+            f"{len(alarms)} alarms on CloudWatch metric filters of the trail's log group "
+            f"{_list(physical_name(g) for g in groups)} cover the {len(watch.covered)} CIS AWS Foundations monitoring "
+            "events and notify the "
             f"{'KMS-encrypted ' if encrypted and len(encrypted) == len(topics) else ''}SNS topic "
             f"{_list(physical_name(t) for t in topics)}."
         )

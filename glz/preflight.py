@@ -39,6 +39,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("iam", "SimulatePrincipalPolicy"): "iam:SimulatePrincipalPolicy",
     ("batch", "DescribeComputeEnvironments"): "batch:DescribeComputeEnvironments",
     ("batch", "DescribeJobQueues"): "batch:DescribeJobQueues",
+    ("ssm", "DescribeDocument"): "ssm:DescribeDocument",
 }
 
 
@@ -477,6 +478,40 @@ def service_control_policies(account: Account, settings: Settings) -> Iterator[F
         yield Finding(READY, "SCPs", f"no SCP denies the {len(results)} simulated deploy actions in {settings.region}")
 
 
+def session_preferences(account: Account, settings: Settings) -> Iterator[Finding]:
+    """Session Manager preferences are one document per account and region (SSM-SessionManagerRunShell; the
+    console's Preferences page creates it): creating it where it exists fails."""
+    from components.session_manager import PREFERENCES_DOCUMENT
+
+    if not settings.compute.enabled:
+        return
+    answer = account.call("ssm", "describe_document", Name=PREFERENCES_DOCUMENT)
+    exists = not isinstance(answer, Exception)
+    if isinstance(answer, Exception) and _code(answer) != "InvalidDocument":
+        yield Finding(NOTE, "Session Manager", f"could not read {PREFERENCES_DOCUMENT}: {_code(answer)}")
+        return
+    mode = settings.compute.session_preferences
+    if exists and mode == "create":
+        yield Finding(
+            BLOCKER,
+            "Session Manager",
+            f"the account already has Session Manager preferences ({PREFERENCES_DOCUMENT})",
+            "compute.sessionPreferences: existing (and keep sessions logged there), or delete the document so "
+            "the stack's preferences replace it",
+        )
+    elif not exists and mode == "existing":
+        yield Finding(
+            NOTE,
+            "Session Manager",
+            f"no {PREFERENCES_DOCUMENT} in the account: with sessionPreferences: existing nothing logs sessions",
+            "compute.sessionPreferences: create",
+        )
+    else:
+        yield Finding(
+            READY, "Session Manager", f"{PREFERENCES_DOCUMENT} {'exists' if exists else 'absent'}, setting {mode}"
+        )
+
+
 BATCH_LIMIT = 50
 """Compute environments and job queues per account and region; fixed (AWS Batch User Guide, "AWS Batch service
 quotas": 50 compute environments, 50 job queues; not in Service Quotas, so counted here)."""
@@ -516,6 +551,7 @@ CHECKS = (
     service_control_policies,
     service_linked_roles,
     singletons,
+    session_preferences,
     zones,
     quotas,
     batch,

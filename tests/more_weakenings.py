@@ -1955,6 +1955,47 @@ CORPUS += [
         workload_trust(lambda c: c.update(IpAddressIfExists=c.pop("IpAddress"))),
         "GLZ-IAM-003",
     ),
+    # GLZ-CMP-017: sessions on hosts holding PHI are logged
+    W(
+        "Session Manager preferences removed (hosts still take sessions)",
+        remove("aws:ssm/document:Document", "compute-session-manager-preferences"),
+        "GLZ-CMP-017",
+    ),
+    W(
+        "session logging encryption switched off",
+        edit_prop(
+            "aws:ssm/document:Document",
+            "compute-session-manager-preferences",
+            "content",
+            in_json(lambda c: c["inputs"].update(cloudWatchEncryptionEnabled=False)),
+        ),
+        "GLZ-CMP-017",
+    ),
+    W(
+        "sessions sent to a log group outside the stack, written as YAML",
+        combine(
+            set_prop("aws:ssm/document:Document", "compute-session-manager-preferences", "documentFormat", "YAML"),
+            edit_prop(
+                "aws:ssm/document:Document",
+                "compute-session-manager-preferences",
+                "content",
+                lambda text: yaml.safe_dump(
+                    {**json.loads(text), "inputs": {**json.loads(text)["inputs"], "cloudWatchLogGroupName": "/tmp/x"}}
+                ),
+            ),
+        ),
+        "GLZ-CMP-017",
+    ),
+    W(
+        "session data no longer KMS-encrypted",
+        edit_prop(
+            "aws:ssm/document:Document",
+            "compute-session-manager-preferences",
+            "content",
+            in_json(lambda c: c["inputs"].update(kmsKeyId="")),
+        ),
+        "GLZ-CMP-017",
+    ),
     # GLZ-IAM-010: the break-glass exemption holds only for an MFA operator role
     W(
         "break-glass trust no longer requires MFA",

@@ -467,3 +467,26 @@ def test_fpga_environment_has_its_own_launch_template_for_its_ami():
     assert fpga.urn in environments["compute-fpga"].property_dependencies["computeResources"]
     assert default.urn not in environments["compute-fpga"].property_dependencies["computeResources"]
     assert fpga.urn not in environments["compute-on-demand"].property_dependencies["computeResources"]
+
+
+def test_session_manager_preferences_stream_every_session_encrypted(state):
+    """The hosts run the SSM Agent (Session Manager, Inspector's agent scans): the account's preferences send
+    every session to the encrypted session log group, and encrypt the session data with the compute key."""
+    (document,) = state.of_type("aws:ssm/document:Document")
+    assert document.inputs["name"] == "SSM-SessionManagerRunShell" and document.inputs["documentType"] == "Session"
+    inputs = json.loads(document.inputs["content"])["inputs"]
+    group = next(g for g in state.of_type("aws:cloudwatch/logGroup:LogGroup") if "sessions" in g.inputs["name"])
+    assert inputs["cloudWatchLogGroupName"] == group.inputs["name"]
+    assert inputs["cloudWatchEncryptionEnabled"] is True and inputs["cloudWatchStreamingEnabled"] is True
+    assert inputs["kmsKeyId"] == key_arn(state, "compute")
+    assert group.inputs["kmsKeyId"] == key_arn(state, "logs")
+    stream = next(s for s in role_policy(state, "batch-instance") if s["Sid"] == "StreamSessionLogs")
+    assert stream["Resource"] == [group.outputs["arn"], group.outputs["arn"] + ":log-stream:*"]
+
+
+def test_existing_session_preferences_are_left_alone():
+    """sessionPreferences: existing creates no document (one per account and region); the log group stays."""
+    settings = make_settings(compute=compute_config(sessionPreferences="existing"))
+    built = build(settings)
+    assert not built.of_type("aws:ssm/document:Document")
+    assert any("sessions" in g.inputs["name"] for g in built.of_type("aws:cloudwatch/logGroup:LogGroup"))

@@ -822,7 +822,7 @@ def clean_statements(clean):
         (data_selector(field("readOnly", equals=["false"])), "glz-demo-bcl-", "reads and writes on none"),
         (
             props(ALARM, "cloudtrail-changes", actionsEnabled=False),
-            "drive 15 alarms",
+            "cover the 15 CIS AWS Foundations monitoring events",
             "Nothing alerts on CloudTrail changes",
         ),
     ],

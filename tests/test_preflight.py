@@ -276,3 +276,16 @@ def test_batch_limits_leave_room_for_the_stack(session):
     session.client("batch").meta.events.register("after-call.batch.DescribeComputeEnvironments", full)
     blockers = _blockers(preflight.run(session, _settings(session)))
     assert "49 Batch compute environments exist; the stack adds 2" in blockers["quotas"].message
+
+
+def test_existing_session_manager_preferences_must_be_left_alone_or_removed(session):
+    session.client("ssm").create_document(
+        Name="SSM-SessionManagerRunShell",
+        DocumentType="Session",
+        DocumentFormat="JSON",
+        Content=json.dumps({"schemaVersion": "1.0", "sessionType": "Standard_Stream", "inputs": {}}),
+    )
+    blocker = _blockers(preflight.run(session, _settings(session)))["Session Manager"]
+    assert blocker.setting.startswith("compute.sessionPreferences: existing")
+    compute = {**_settings(session).compute.model_dump(by_alias=True), "sessionPreferences": "existing"}
+    assert "Session Manager" not in _blockers(preflight.run(session, _settings(session, compute=compute)))

@@ -22,6 +22,7 @@ DOMAINS = (
     "delivery",
     "singletons",
     "guardrails",
+    "sessions",
 )
 
 
