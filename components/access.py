@@ -170,8 +170,13 @@ class OperatorRoles(pulumi.ComponentResource):
         partition, account = settings.partition, settings.account_id
         admin_name = naming.role_name(settings, stack, naming.ADMIN_ROLE)
         auditor_name = naming.role_name(settings, stack, naming.AUDITOR_ROLE)
-        # every role of the stack, its own and break-glass included: the admin must not make any of them its own
-        protected_roles = naming.stack_role_patterns(settings, stack)
+        # every role of the stack, its own and break-glass included, and the roles that deploy or may assume
+        # break-glass: the admin must not make any of them its own (a deployer's trust edited to the admin would
+        # let it rewrite the bucket policies the deployer may change)
+        outside_roles = [
+            a for a in (*settings.deployer_principal_arns, *settings.break_glass_principal_arns) if ":role/" in a
+        ]
+        protected_roles = sorted({*naming.stack_role_patterns(settings, stack), *outside_roles})
 
         self.admin_role = aws.iam.Role(
             f"{name}-admin",

@@ -163,7 +163,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 3  # roles: admin, auditor, break-glass, 2 collaborators
+    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 4  # roles: admin, auditor, break-glass, 2 collaborators;
+    # log groups: trail, flow logs, job logs, session logs
     assert set(declared) <= resources
     # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
     # one filter per event alarm; the trail-silent heartbeat reads AWS/Logs IncomingLogEvents, no filter

@@ -384,7 +384,7 @@ def test_attempts_and_timeout_follow_settings():
 
 
 def test_jobs_log_to_an_encrypted_log_group(state):
-    (group,) = state.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (group,) = [g for g in state.of_type("aws:cloudwatch/logGroup:LogGroup") if "/aws/batch/" in g.inputs["name"]]
     assert group.inputs["kmsKeyId"] == key_arn(state, "logs")
     assert group.inputs["retentionInDays"] == make_settings().audit_log_retention_days
     for definition in job_defs(state).values():

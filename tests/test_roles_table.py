@@ -93,3 +93,24 @@ def test_a_role_created_later_and_the_deployer_are_refused_by_the_resources_them
             assert model.resource_denies(actor, "s3:DeleteObjectVersion", target, data_access.DIRECT), (arn, target)
         for key in purpose_keys(view, "data") | purpose_keys(view, "logs"):
             assert model.resource_denies(actor, "kms:ScheduleKeyDeletion", key, {"aws:viaawsservice": "false"})
+
+
+def test_the_admin_cannot_make_another_role_its_own(demo):
+    """Editing a role's trust is how an administrator would borrow its reach: every role of the stack, the
+    deployer (which may rewrite bucket policies) and the roles that may assume break-glass are denied to it."""
+    view, model = demo
+    admin = model.principals[f"arn:aws:iam::{ACCOUNT}:role/glz-demo-admin"].actor
+    for role in (
+        "glz-demo-batch-job-alignment",
+        "glz-demo-collab-broad-variant-lab",
+        "glz-demo-break-glass",
+        "pulumi-deployer",
+        "security-officers",
+    ):
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{role}"
+        assert not model.decide(admin, "iam:UpdateAssumeRolePolicy", arn, data_access.DIRECT), role
+        assert not model.decide(admin, "iam:PutRolePolicy", arn, data_access.DIRECT), role
+    # an unrelated role of the account stays the admin's to manage
+    assert model.decide(
+        admin, "iam:UpdateAssumeRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/lab-tools", data_access.DIRECT
+    )

@@ -21,7 +21,7 @@ from policies.rules import s3_support as s3
 from policies.rules.data_access import is_break_glass
 from policies.rules.encryption import purpose_keys
 from policies.rules.filter_patterns import matches
-from policies.rules.identity import trust_statements
+from policies.rules.identity import instance_roles
 from policies.rules.storage import DIRECT_TLS, _unguarded
 
 PURPOSE_READS = Requirements(
@@ -72,20 +72,6 @@ def _actors(model: AccessModel, stack: StackView, resource: str, *, stack_roles:
     return list(chosen.values())
 
 
-def _instance_roles(model: AccessModel, stack: StackView) -> list[Actor]:
-    """Roles EC2 instances assume: Batch jobs share their host's network, so whatever such a role can read a
-    job container can take (its credentials are one IMDS call away). They must not read genomic data."""
-    found = []
-    for principal in model.principals.values():
-        view = stack.by_urn.get(principal.actor.urn or "")
-        if view is None or principal.actor.kind != "role":
-            continue
-        services = {p.value for st in trust_statements(view) for p in st.principals if p.kind == "Service"}
-        if any(s.startswith("ec2.") for s in services):
-            found.append(principal.actor)
-    return found
-
-
 def _buckets(stack: StackView, tiers: Iterable[str]) -> list[View]:
     wanted = set(tiers)
     return [b for b in s3.classified_buckets(stack) if s3.tier_of(b) in wanted]
@@ -108,7 +94,9 @@ def purpose_reads(stack: StackView) -> Iterator[Violation]:
     for bucket in _buckets(stack, s3.DATA_TIERS):
         name = s3.bucket_name(bucket)
         arn = f"arn:aws:s3:::{name}"
-        actors = _actors(model, stack, arn, stack_roles=False, deployers=True) + _instance_roles(model, stack)
+        # instance roles too: Batch jobs share their host's network, so whatever such a role can read a job
+        # container can take (its credentials are one IMDS call away)
+        actors = _actors(model, stack, arn, stack_roles=False, deployers=True) + instance_roles(stack)
         gaps = _unguarded(stack, bucket, DIRECT_TLS, [(a, f"{arn}/glz-probe-object") for a in READS], actors)
         if gaps:
             yield Violation(

@@ -79,6 +79,20 @@ def _holds_without(statement: Statement, **request: object) -> bool | None:
     return cond.evaluate({op: body for op, body in only.items() if body}, context)
 
 
+def instance_roles(stack: StackView) -> list[Actor]:
+    """Roles EC2 instances assume (a Service principal ec2.* in their trust)."""
+    model = model_of(stack)
+    found = []
+    for principal in model.principals.values():
+        view = stack.by_urn.get(principal.actor.urn or "")
+        if view is None or principal.actor.kind != "role":
+            continue
+        services = {p.value for st in trust_statements(view) for p in st.principals if p.kind == "Service"}
+        if any(s.startswith("ec2.") for s in services):
+            found.append(principal.actor)
+    return found
+
+
 def requires_external_id(statement: Statement) -> bool:
     return _holds_without(statement, sts__ExternalId=cond.MISSING) is False and (
         _holds_without(statement, sts__ExternalId="glz-guess-of-an-attacker") is not True

@@ -14,7 +14,7 @@ import yaml
 from policies.access.model import model_of
 from policies.framework import Requirements, StackView, Violation, stack_rule
 from policies.rules.data_access import DIRECT
-from policies.rules.identity import trust_statements
+from policies.rules.identity import instance_roles
 
 DOCUMENT = "aws:ssm/document:Document"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -27,17 +27,11 @@ SESSIONS = Requirements(
 def session_hosts(stack: StackView) -> list[str]:
     """Instance roles (trusted by EC2) whose hosts can take Session Manager sessions."""
     model = model_of(stack)
-    found = []
-    for principal in model.principals.values():
-        view = stack.by_urn.get(principal.actor.urn or "")
-        if view is None or principal.actor.kind != "role":
-            continue
-        services = {p.value for st in trust_statements(view) for p in st.principals if p.kind == "Service"}
-        if any(s.startswith("ec2.") for s in services) and model.decide(
-            principal.actor, "ssmmessages:CreateControlChannel", "*", DIRECT
-        ):
-            found.append(principal.actor.name)
-    return sorted(found)
+    return sorted(
+        actor.name
+        for actor in instance_roles(stack)
+        if model.decide(actor, "ssmmessages:CreateControlChannel", "*", DIRECT)
+    )
 
 
 def _content(document: Any) -> dict[str, Any]:
