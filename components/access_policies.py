@@ -207,7 +207,12 @@ def collaborator_access_policy(
     objects = _object_resources(buckets, prefixes)
     listing: Statement = {"Sid": "ListAllowedPrefixes", "Effect": "Allow", "Action": list(LIST_ACTIONS)}
     listing["Resource"] = buckets
-    if not _whole_tier(prefixes):
+    if collaborator.run_tags:
+        # ListBucket cannot be scoped by object tag, so a run-scoped grant lists only the runs' own folders
+        # (<prefix><run ID>/): the keys of runs not shared with it stay out of its listings
+        runs = sorted(collaborator.run_tags)
+        listing["Condition"] = {"StringLike": {"s3:prefix": [f"{p}{run}/*" for p in prefixes for run in runs]}}
+    elif not _whole_tier(prefixes):
         listing["Condition"] = {"StringLike": {"s3:prefix": [f"{p}*" for p in prefixes]}}
     statements: list[Statement] = [listing]
     if collaborator.run_tags:

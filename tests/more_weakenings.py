@@ -1955,6 +1955,37 @@ CORPUS += [
         workload_trust(lambda c: c.update(IpAddressIfExists=c.pop("IpAddress"))),
         "GLZ-IAM-003",
     ),
+    # GLZ-IAM-014: a run-scoped collaborator lists only its runs' folders
+    W(
+        "broad-variant-lab lists its whole prefix again (other runs' keys visible)",
+        policy(
+            ROLE_POLICY,
+            f"{BROAD}-data-access",
+            statement("ListAllowedPrefixes", set_keys(Condition={"StringLike": {"s3:prefix": ["cohort-2026/*"]}})),
+        ),
+        "GLZ-IAM-014",
+    ),
+    W(
+        "broad-variant-lab listing condition widened with a run wildcard",
+        policy(
+            ROLE_POLICY,
+            f"{BROAD}-data-access",
+            statement("ListAllowedPrefixes", set_keys(Condition={"StringLike": {"s3:prefix": ["cohort-2026/RUN-*"]}})),
+        ),
+        "GLZ-IAM-014",
+    ),
+    W(
+        "broad-variant-lab listing condition made IfExists",
+        policy(
+            ROLE_POLICY,
+            f"{BROAD}-data-access",
+            statement(
+                "ListAllowedPrefixes",
+                lambda st: st.update(Condition={"StringLikeIfExists": st["Condition"]["StringLike"]}),
+            ),
+        ),
+        "GLZ-IAM-014",
+    ),
     # GLZ-CMP-017: sessions on hosts holding PHI are logged
     W(
         "Session Manager preferences removed (hosts still take sessions)",

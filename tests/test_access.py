@@ -309,6 +309,14 @@ def test_whole_tier_listing_has_no_prefix_condition_but_only_its_buckets(state):
     assert listing["Resource"] == sorted([BUCKETS["alignments"], BUCKETS["variants"]])
 
 
+def test_run_scoped_listing_covers_only_the_runs_folders(state):
+    """Listing cannot be scoped by tag: a run-scoped grant lists <prefix><run>/ only, never other runs' keys."""
+    listing = next(s for s in inline(state, "collaborators-lab-c-data-access") if s["Sid"] == "ListAllowedPrefixes")
+    prefixes = listing["Condition"]["StringLike"]["s3:prefix"]
+    assert all(any(p.endswith(f"{run}/*") for run in ("RUN-2024-001", "RUN-2024-002")) for p in prefixes)
+    assert len(prefixes) == 2 * len(LAB_C.get("prefixes", [""]))
+
+
 def test_run_tags_replace_the_untagged_read(state):
     statements = inline(state, "collaborators-lab-c-data-access")
     reads = [s for s in statements if "s3:GetObject" in as_list(s["Action"])]

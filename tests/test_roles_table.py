@@ -98,7 +98,7 @@ def test_a_role_created_later_and_the_deployer_are_refused_by_the_resources_them
 def test_the_admin_cannot_make_another_role_its_own(demo):
     """Editing a role's trust is how an administrator would borrow its reach: every role of the stack, the
     deployer (which may rewrite bucket policies) and the roles that may assume break-glass are denied to it."""
-    view, model = demo
+    _view, model = demo
     admin = model.principals[f"arn:aws:iam::{ACCOUNT}:role/glz-demo-admin"].actor
     for role in (
         "glz-demo-batch-job-alignment",

@@ -377,6 +377,12 @@ def _collaborator_gaps(stack: StackView, model: AccessModel, grant: dict, role: 
                 gaps.append(f"{tier}: objects outside the granted prefixes can be written")
         if runs and model.decide(actor, "s3:GetObject", inside, {**DIRECT, RUN_TAG_KEY: "glz-probe-other-run"}):
             gaps.append(f"{tier}: objects of runs not shared with it are readable")
+        # another run's folder: an unrelated ID, and one that extends a granted ID (as the next run's would)
+        other_runs = [f"{prefixes[0]}glz-probe-other-run/", f"{prefixes[0]}{runs[0]}X/"] if runs else []
+        if any(_lists(model, actor, bucket, prefix) for prefix in other_runs):
+            gaps.append(f"{tier}: keys of runs not shared with it can be listed")
+        if (runs or not whole_tier) and _lists(model, actor, bucket, cond.MISSING):
+            gaps.append(f"{tier}: the whole bucket can be listed (a request without a prefix is allowed)")
         if grant.get("access") == "read":
             writes = [a for a in ("s3:PutObject", "s3:DeleteObject") if model.decide(actor, a, inside, DIRECT)]
             if writes:
@@ -390,6 +396,10 @@ def _collaborator_gaps(stack: StackView, model: AccessModel, grant: dict, role: 
     if extra:
         gaps.append(f"trusted principals beyond the named ones: {', '.join(extra)}")
     return gaps
+
+
+def _lists(model: AccessModel, actor: Actor, bucket: str, prefix: object) -> bool:
+    return bool(model.decide(actor, "s3:ListBucket", f"arn:aws:s3:::{bucket}", {**DIRECT, "s3:prefix": prefix}))
 
 
 @stack_rule(
