@@ -237,9 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     rules.set_defaults(func=cmd_rules)
     from glz.audit.cli import add_parser as add_audit_parser
     from glz.preflight import add_parser as add_preflight_parser
+    from glz.scp import add_parser as add_scp_parser
 
     add_audit_parser(commands)
     add_preflight_parser(commands)
+    add_scp_parser(commands)
     return parser
 
 
