@@ -309,6 +309,7 @@ def container_properties(
         ],
         "readonlyRootFilesystem": True,
         "privileged": False,
+        "user": str(JOB_UID),
         "environment": [{"name": "TMPDIR", "value": "/tmp"}, {"name": "SCRATCH_DIR", "value": SCRATCH_MOUNT}],
         "volumes": volumes,
         "mountPoints": mount_points,
@@ -372,9 +373,24 @@ driver names instance store, EC2 User Guide, "Amazon EBS and NVMe"), formatted o
 store starts empty."""
 
 
+JOB_UID = 1000
+"""Every job container runs as this user (the reference readers' uid), never root: see IMDS_GUARD."""
+
+IMDS_GUARD = """# Batch jobs on EC2 share the host's network namespace (AWS Batch User Guide, "Networking modes for AWS Batch
+# jobs": host mode), where the IMDS hop limit and ECS's DOCKER-USER rule (bridge mode only) do not keep a
+# container from the instance role. Only root reaches IMDS: the ECS and SSM agents run as root, jobs run as a
+# non-root user (job definitions' user; gate rules GLZ-CMP-009/010), so a job cannot take the instance role.
+iptables -w -I OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT
+"""
+
+
 def user_data(script: str = SCRATCH_SCRIPT) -> str:
     """Launch-template user data as AWS Batch requires it: MIME multi-part, base64 encoded
-    (Batch adds its own part with the ECS cluster configuration)."""
+    (Batch adds its own part with the ECS cluster configuration). IMDS_GUARD runs first in every script."""
+    strict = "set -euo pipefail\n"
+    if strict not in script:
+        raise ValueError("boot scripts start with `set -euo pipefail`, after which the IMDS guard goes")
+    script = script.replace(strict, strict + IMDS_GUARD, 1)
     mime = (
         "MIME-Version: 1.0\n"
         f'Content-Type: multipart/mixed; boundary="{USER_DATA_BOUNDARY}"\n'

@@ -1377,7 +1377,7 @@ CORPUS: list[Weakening] = [
 ]
 
 
-def boot_script(edit: Callable[[str], str]) -> Change:
+def boot_script(edit: Callable[[str], str], template: str = "compute-launch-template") -> Change:
     """Edit the launch template's user data (base64 of a MIME multipart) as the shell script it holds."""
 
     def change(value: str) -> str:
@@ -1386,7 +1386,7 @@ def boot_script(edit: Callable[[str], str]) -> Change:
         head, tail = text[: text.rindex(closing)], text[text.rindex(closing) :]
         return base64.b64encode((edit(head) + tail).encode()).decode()
 
-    return edit_prop(LT, "compute-launch-template", "userData", change)
+    return edit_prop(LT, template, "userData", change)
 
 
 def job_role_of(job: str, role: str) -> Change:
@@ -1985,6 +1985,30 @@ CORPUS += [
             ),
         ),
         "GLZ-IAM-014",
+    ),
+    # GLZ-CMP-009/010: jobs share the host's network; only root reaches IMDS and jobs never run as root
+    W("alignment job: user unset (the image's user, maybe root)", container("alignment", pop("user")), "GLZ-CMP-009"),
+    W(
+        "variant calling job: user root written as root:root",
+        container("variant-calling", lambda c: c.update(user="root:root")),
+        "GLZ-CMP-009",
+    ),
+    W(
+        "launch template: the IMDS guard removed from the boot script",
+        boot_script(lambda t: "".join(line for line in t.splitlines(True) if "169.254.169.254" not in line)),
+        "GLZ-CMP-010",
+    ),
+    W(
+        "FPGA launch template: the IMDS guard commented out",
+        boot_script(
+            lambda t: t.replace("iptables -w -I OUTPUT", "# iptables -w -I OUTPUT"), "compute-fpga-launch-template"
+        ),
+        "GLZ-CMP-010",
+    ),
+    W(
+        "launch template: the IMDS guard lets uid 1000 (the jobs) through instead of root",
+        boot_script(lambda t: t.replace("--uid-owner 0", "--uid-owner 1000")),
+        "GLZ-CMP-010",
     ),
     # GLZ-CMP-017: sessions on hosts holding PHI are logged
     W(

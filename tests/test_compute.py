@@ -490,3 +490,20 @@ def test_existing_session_preferences_are_left_alone():
     built = build(settings)
     assert not built.of_type("aws:ssm/document:Document")
     assert any("sessions" in g.inputs["name"] for g in built.of_type("aws:cloudwatch/logGroup:LogGroup"))
+
+
+def test_jobs_run_as_a_non_root_user_and_only_root_reaches_imds(state):
+    """Batch jobs on EC2 share the host's network (host mode), so IMDS's hop limit does not stop them: the boot
+    script lets only root (the ECS and SSM agents) reach IMDS, and every job runs as a non-root user."""
+    import base64
+    from types import SimpleNamespace
+
+    from policies.rules.compute import imds_guarded
+
+    for template in state.of_type("aws:ec2/launchTemplate:LaunchTemplate"):
+        script = base64.b64decode(template.inputs["userData"]).decode()
+        assert "iptables -w -I OUTPUT -d 169.254.169.254/32 -m owner ! --uid-owner 0 -j REJECT" in script
+        assert script.index("iptables") > script.index("set -euo pipefail")  # before anything can fail later
+        assert imds_guarded(SimpleNamespace(get=template.inputs.get))
+    for definition in job_defs(state).values():
+        assert container(definition)["user"] == "1000"

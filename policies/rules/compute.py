@@ -457,7 +457,11 @@ def host_escapes(container: Container) -> Iterator[str]:
     else:
         if not _truthy(props.get("readonlyRootFilesystem")):
             yield "root filesystem is writable (readonlyRootFilesystem is not true)"
-        if props.get("user") not in (None, "") and _root_user(props.get("user")):
+        if props.get("user") in (None, ""):
+            # in the host's network namespace, a root job reaches IMDS and the instance role (the launch
+            # template's IMDS guard lets only root through)
+            yield "runs as its image's user, which may be root (no user set)"
+        elif _root_user(props.get("user")):
             yield f"runs as root (user {props.get('user')!r})"
     linux = props.get("linuxParameters") if isinstance(props.get("linuxParameters"), dict) else {}
     for device in as_list(linux.get("devices")):
@@ -490,7 +494,7 @@ def host_escapes(container: Container) -> Iterator[str]:
     "high",
     LEAST_PRIVILEGE,
     "Keep job containers as components/compute_policies.container_properties builds them: privileged false, "
-    "readonlyRootFilesystem true, no user root/0, no devices or added capabilities, host volumes only under "
+    "readonlyRootFilesystem true, user a non-root uid (set, never root/0), no devices or added capabilities, host volumes only under "
     "/scratch, no host network/IPC/PID namespace. A pipeline stage is a JobSpec, not a setting.",
 )
 def host_access(resource: View, stack: StackView) -> Iterator[str]:
@@ -501,6 +505,29 @@ def host_access(resource: View, stack: StackView) -> Iterator[str]:
 
 
 # ---- compute environments -----------------------------------------------------------------------------
+
+
+IMDS_GUARD = re.compile(
+    r"iptables\s[^\n]*-I\s+OUTPUT\b[^\n]*-d\s+169\.254\.169\.254(?:/32)?\b[^\n]*-m\s+owner\s+!\s+--uid-owner\s+0\b"
+    r"[^\n]*-j\s+(?:REJECT|DROP)\b"
+)
+
+
+def imds_guarded(template: View) -> bool:
+    """Does the template's boot script (base64 MIME user data) let only root reach IMDS? Batch jobs share the
+    host's network, so this, with non-root job users, is what keeps a job from the instance role."""
+    import base64
+    import binascii
+
+    raw = template.get("userData")
+    if not raw:
+        return False
+    try:
+        text = base64.b64decode(str(raw), validate=False).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        text = str(raw)
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return bool(IMDS_GUARD.search("\n".join(lines)))
 
 
 def _launch_template_of(stack: StackView, environment: View, reference: dict[str, Any]) -> View | None:
@@ -544,7 +571,8 @@ def _version_problem(template: View, version: Any) -> str | None:
     "high",
     BASELINE,
     "Keep compute_resources.launch_template on the stack's hardened launch template (GenomicsCompute builds it: "
-    "IMDSv2 hop limit 1, encrypted volumes, no public IP) at its latest version, managed EC2 only, and override the "
+    "IMDSv2 hop limit 1, encrypted volumes, no public IP, user data that lets only root reach IMDS) at its latest "
+    "version, managed EC2 only, and override the "
     f"AMI only with fpga.amiId from {SETTINGS_FILE}.",
 )
 def hardened_template(resource: View, stack: StackView) -> Iterator[str]:
@@ -572,6 +600,8 @@ def hardened_template(resource: View, stack: StackView) -> Iterator[str]:
             yield f"launch template {named} is not one of this stack's hardened launch templates"
         else:
             weaknesses = [m for rule in (imdsv2, ebs, public_ip) for m in rule.check_resource(template, stack)]
+            if not imds_guarded(template):
+                weaknesses.append("its user data does not keep non-root processes (jobs) from IMDS")
             if weaknesses:
                 yield f"launch template {template.get('name') or template.name} is not hardened: {'; '.join(weaknesses)}"
             problem = _version_problem(template, reference.get("version"))
