@@ -628,6 +628,8 @@ def _compute(state: StackState, client: Client, ids: _Ids, account: str) -> None
                 for m in template.prop("blockDeviceMappings")
             ],
         }
+        if template.prop("userData"):
+            data["UserData"] = template.prop("userData")
         answer = ec2.create_launch_template(LaunchTemplateName=template.prop("name"), LaunchTemplateData=data)
         ids.add(template.id, answer["LaunchTemplate"]["LaunchTemplateId"])
     batch = client("batch")

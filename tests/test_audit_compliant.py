@@ -277,6 +277,7 @@ def test_observed_values_are_recorded_for_passing_checks(compliant_run):
         "job_role": "arn:aws:iam::111122223333:role/glz-demo-batch-job-alignment",
         "privileged": False,
         "readonly_root_filesystem": True,
+        "user": "1000",  # jobs never run as root: the hosts let only root reach IMDS
         "timeout_seconds": 86400,
         "retry": {
             "attempts": 3,

@@ -280,6 +280,18 @@ def imdsv1(a: MotoAccount) -> None:
     )
 
 
+def imds_open_to_jobs(a: MotoAccount) -> None:
+    """A new template version whose boot script lost the IMDS guard (a hand-edited user data)."""
+    import base64
+
+    ec2 = a.client("ec2")
+    template = a.physical("aws:ec2/launchTemplate:LaunchTemplate", "compute-launch-template")
+    current = ec2.describe_launch_template_versions(LaunchTemplateId=template, Versions=["1"])
+    script = base64.b64decode(current["LaunchTemplateVersions"][0]["LaunchTemplateData"]["UserData"]).decode()
+    opened = "".join(line for line in script.splitlines(True) if "169.254.169.254" not in line)
+    replace_compute_environment(a, "glz-demo-batch-spot", {"UserData": base64.b64encode(opened.encode()).decode()})
+
+
 def unencrypted_scratch(a: MotoAccount) -> None:
     replace_compute_environment(
         a,
@@ -555,6 +567,11 @@ DRIFTS = [
         # The environment now points at another template version than the state (drift), and that version
         # accepts IMDSv1.
         lambda a: {("batch.compute-environment", "glz-demo-batch-spot"), ("batch.imdsv2", "glz-demo-batch-spot")},
+    ),
+    Drift(
+        "launch template lets jobs reach IMDS",
+        imds_open_to_jobs,
+        lambda a: {("batch.compute-environment", "glz-demo-batch-spot"), ("batch.imds-guard", "glz-demo-batch-spot")},
     ),
 ]
 
@@ -1137,23 +1154,18 @@ def test_more_retries_or_no_timeout_is_drift(account):
     assert "retry {'attempts': 10, 'evaluate_on_exit': []}" in result.reason
 
 
-def _declare_job_user(document: dict, name: str, user: str) -> dict:
-    document = json.loads(json.dumps(document))
-    for entry in document["deployment"]["resources"]:
-        if entry["type"] == "aws:batch/jobDefinition:JobDefinition" and entry["inputs"]["name"] == name:
+def test_a_declared_user_is_compared_only_when_declared(account):
+    # the demo declares uid 1000 (jobs never root); a revision running as root is drift
+    register_revision(account, JOB_DEFINITION, user="0")
+    result = _result(account.audit(), "batch.job-definition", JOB_DEFINITION)
+    assert result.result == FAIL and "user '0' (declared '1000')" in result.reason
+    # a state that declares no user compares none: another revision's user passes
+    undeclared = json.loads(json.dumps(account.deployed))
+    for entry in undeclared["deployment"]["resources"]:
+        if entry["type"] == "aws:batch/jobDefinition:JobDefinition" and entry["inputs"]["name"] == JOB_DEFINITION:
             for part in ("inputs", "outputs"):
                 container = json.loads(entry[part]["containerProperties"])
-                entry[part]["containerProperties"] = json.dumps({**container, "user": user})
-    return document
-
-
-def test_a_declared_user_is_compared_only_when_declared(account):
-    state = StackState(_declare_job_user(account.deployed, JOB_DEFINITION, "1000"), "state.json")
-    failed = [r for r in run_audit(state, shared_session(), "demo").results if r.result == FAIL]
-    assert [(r.id, r.resource) for r in failed] == [("batch.job-definition", JOB_DEFINITION)]
-    assert "user None (declared '1000')" in failed[0].reason
-    register_revision(account, JOB_DEFINITION, user="1000")
-    result = _result(run_audit(state, shared_session(), "demo"), "batch.job-definition", JOB_DEFINITION)
-    assert result.result == PASS and result.observed["user"] == "1000"
-    # The demo state declares no user: another revision's user is not compared.
-    assert _result(account.audit(), "batch.job-definition", JOB_DEFINITION).result == PASS
+                container.pop("user", None)
+                entry[part]["containerProperties"] = json.dumps(container)
+    state = StackState(undeclared, "state.json")
+    assert _result(run_audit(state, shared_session(), "demo"), "batch.job-definition", JOB_DEFINITION).result == PASS

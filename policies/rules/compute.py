@@ -513,7 +513,7 @@ IMDS_GUARD = re.compile(
 )
 
 
-def imds_guarded(template: View) -> bool:
+def imds_guarded(template: View | dict[str, Any]) -> bool:
     """Does the template's boot script (base64 MIME user data) let only root reach IMDS? Batch jobs share the
     host's network, so this, with non-root job users, is what keeps a job from the instance role."""
     import base64

@@ -20,6 +20,11 @@ ENVIRONMENT = CheckSpec(
     ("compute_isolation",),
 )
 IMDSV2 = CheckSpec("batch.imdsv2", "Launch template requires IMDSv2 (HttpTokens required)", ("compute_imdsv2",))
+IMDS_GUARD = CheckSpec(
+    "batch.imds-guard",
+    "Launch template's boot script lets only root reach IMDS (jobs share the host's network)",
+    ("compute_imdsv2",),
+)
 VOLUMES = CheckSpec(
     "batch.encrypted-volumes",
     "Launch template encrypts every EBS volume with the declared key",
@@ -164,6 +169,30 @@ def _imdsv2(ctx: AuditContext, environment: Declared) -> CheckResult:
     return ctx.check(IMDSV2, environment.name, urn, expected, body)
 
 
+def _imds_guard(ctx: AuditContext, environment: Declared) -> CheckResult:
+    from policies.rules.compute import imds_guarded
+
+    declared = _declared_template(ctx, environment)
+    expected = {"guarded": True}
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        template = _template_version(ctx, _live_environment(ctx, environment.name))
+        observed["launch_template"] = template.get("template") or template["reference"]
+        if template["data"] is None:
+            return _no_template(environment.name, template)
+        user_data = template["data"].get("UserData")
+        observed["guarded"] = imds_guarded({"userData": user_data})
+        if not observed["guarded"]:
+            return fail(
+                f"launch template {observed['launch_template']} of {environment.name}: the boot script no longer "
+                "keeps non-root processes (jobs) from IMDS, so a job can take the instance role"
+            )
+        return ok(f"{observed['launch_template']}: only root reaches IMDS")
+
+    urn = declared.urn if declared else environment.urn
+    return ctx.check(IMDS_GUARD, environment.name, urn, expected, body)
+
+
 def _volumes(ctx: AuditContext, environment: Declared) -> CheckResult | None:
     declared = _declared_template(ctx, environment)
     mappings = as_list(declared.prop("blockDeviceMappings")) if declared else []
@@ -282,6 +311,7 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
         yield _environment(ctx, environment)
         if as_bool((environment.prop("computeResources") or {}).get("launchTemplate")):
             yield _imdsv2(ctx, environment)
+            yield _imds_guard(ctx, environment)
             volumes = _volumes(ctx, environment)
             if volumes is not None:
                 yield volumes
