@@ -149,3 +149,10 @@ def test_aws_managed_security_audit_policy_allows_every_audit_action():
         if not any(fnmatch.fnmatchcase(action.lower(), pattern) for pattern in patterns)
     )
     assert not_allowed == [], f"SecurityAudit does not allow {not_allowed}: say so in docs/auditor-guide.md"
+
+
+def test_the_guide_counts_the_actions_the_policy_grants():
+    """docs/auditor-guide.md says how many actions the audit needs; the number follows the policy."""
+    guide = (POLICY_PATH.parent / "auditor-guide.md").read_text()
+    count = len(allowed_actions(policy()))
+    assert f"policy added): {count} `Get*`" in guide and f"also allows all {count} (" in guide
