@@ -168,8 +168,6 @@ class OperatorRoles(pulumi.ComponentResource):
         super().__init__("glz:access:OperatorRoles", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         partition, account = settings.partition, settings.account_id
-        admin_name = naming.role_name(settings, stack, naming.ADMIN_ROLE)
-        auditor_name = naming.role_name(settings, stack, naming.AUDITOR_ROLE)
         # every role of the stack, its own and break-glass included, and the roles that deploy or may assume
         # break-glass: the admin must not make any of them its own (a deployer's trust edited to the admin would
         # let it rewrite the bucket policies the deployer may change)
@@ -178,17 +176,24 @@ class OperatorRoles(pulumi.ComponentResource):
         ]
         protected_roles = sorted({*naming.stack_role_patterns(settings, stack), *outside_roles})
 
-        self.admin_role = aws.iam.Role(
-            f"{name}-admin",
-            name=admin_name,
-            description="Landing zone administrator (MFA, 1 hour); cannot tamper with the audit trail",
-            assume_role_policy=_json(
-                access_policies.operator_trust_policy(settings.admin_principal_arns, account, partition)
-            ),
-            max_session_duration=access_policies.OPERATOR_SESSION_SECONDS,
-            force_detach_policies=True,
-            tags={"OperatorRole": naming.ADMIN_ROLE},
-            opts=child,
+        def operator_role(logical: str, role: str, principals: list[str], description: str) -> aws.iam.Role:
+            """People of this account, with MFA, for at most an hour; tagged with the operator role it is."""
+            return aws.iam.Role(
+                f"{name}-{logical}",
+                name=naming.role_name(settings, stack, role),
+                description=description,
+                assume_role_policy=_json(access_policies.operator_trust_policy(principals, account, partition)),
+                max_session_duration=access_policies.OPERATOR_SESSION_SECONDS,
+                force_detach_policies=True,
+                tags={"OperatorRole": role},
+                opts=child,
+            )
+
+        self.admin_role = operator_role(
+            "admin",
+            naming.ADMIN_ROLE,
+            settings.admin_principal_arns,
+            "Landing zone administrator (MFA, 1 hour); cannot tamper with the audit trail",
         )
         self.admin_guardrails = aws.iam.RolePolicy(
             f"{name}-admin-guardrails",
@@ -213,17 +218,11 @@ class OperatorRoles(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.admin_guardrails]),
         )
 
-        self.auditor_role = aws.iam.Role(
-            f"{name}-auditor",
-            name=auditor_name,
-            description="Security auditor (MFA, 1 hour): reads configuration and audit evidence, never genomic data",
-            assume_role_policy=_json(
-                access_policies.operator_trust_policy(settings.auditor_principal_arns, account, partition)
-            ),
-            max_session_duration=access_policies.OPERATOR_SESSION_SECONDS,
-            force_detach_policies=True,
-            tags={"OperatorRole": naming.AUDITOR_ROLE},
-            opts=child,
+        self.auditor_role = operator_role(
+            "auditor",
+            naming.AUDITOR_ROLE,
+            settings.auditor_principal_arns,
+            "Security auditor (MFA, 1 hour): reads configuration and audit evidence, never genomic data",
         )
         self.auditor_policy = aws.iam.RolePolicy(
             f"{name}-auditor-evidence",
@@ -250,17 +249,11 @@ class OperatorRoles(pulumi.ComponentResource):
             policy_arn=managed_policy_arn(partition, "SecurityAudit"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.auditor_policy]),
         )
-        self.break_glass_role = aws.iam.Role(
-            f"{name}-break-glass",
-            name=naming.role_name(settings, stack, naming.BREAK_GLASS_ROLE),
-            description="Break-glass (MFA, 1 hour, every assumption alarmed): the only role past the guardrails",
-            assume_role_policy=_json(
-                access_policies.operator_trust_policy(settings.break_glass_principal_arns, account, partition)
-            ),
-            max_session_duration=access_policies.OPERATOR_SESSION_SECONDS,
-            force_detach_policies=True,
-            tags={"OperatorRole": naming.BREAK_GLASS_ROLE},
-            opts=child,
+        self.break_glass_role = operator_role(
+            "break-glass",
+            naming.BREAK_GLASS_ROLE,
+            settings.break_glass_principal_arns,
+            "Break-glass (MFA, 1 hour, every assumption alarmed): the only role past the guardrails",
         )
         self.break_glass_access = aws.iam.RolePolicyAttachment(
             f"{name}-break-glass-administrator-access",

@@ -14,7 +14,7 @@ import pulumi_aws as aws
 
 from components import audit_policies
 from components.data_lake import SecureBucket
-from components.naming import BREAK_GLASS_ROLE, base_name, bucket_name, role_arn, role_name
+from components.naming import base_name, break_glass_arn, bucket_name, role_name
 from components.network_policies import AUDIT_TIER
 from components.settings import Settings
 
@@ -234,7 +234,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.metric_filters = {}
         self.alarms = {}
         guardrails = audit_policies.guardrail_alarms(
-            role_arn(settings, stack, BREAK_GLASS_ROLE), list(settings.deployer_principal_arns)
+            break_glass_arn(settings, stack), list(settings.deployer_principal_arns)
         )
         for alarm in (*audit_policies.SECURITY_ALARMS, *guardrails):
             metric_filter = aws.cloudwatch.LogMetricFilter(

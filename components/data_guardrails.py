@@ -37,10 +37,6 @@ CONFIGURATION_ACTIONS = (
 )
 
 
-def break_glass_arn(settings: Settings, stack: str) -> str:
-    return naming.role_arn(settings, stack, naming.BREAK_GLASS_ROLE)
-
-
 def object_readers(settings: Settings, stack: str, tier: str, scanned: bool) -> list[str]:
     """The roles whose purpose is to read ``tier`` (break-glass excluded: every guardrail adds it)."""
     roles: set[str] = set()
@@ -81,7 +77,7 @@ def configuration_statement(settings: Settings, stack: str, bucket_arn: str) -> 
     """Bucket policy, lifecycle, versioning and deletion: deployer and break-glass only (none without a deployer)."""
     if not settings.deployer_principal_arns:
         return []
-    exempt = [*settings.deployer_principal_arns, break_glass_arn(settings, stack)]
+    exempt = [*settings.deployer_principal_arns, naming.break_glass_arn(settings, stack)]
     return [_deny("DenyConfigurationChangesButDeployer", CONFIGURATION_ACTIONS, bucket_arn, exempt)]
 
 
@@ -90,14 +86,14 @@ def history_statement(settings: Settings, stack: str, bucket_arn: str) -> Statem
         "DenyVersionDestructionButBreakGlass",
         HISTORY_DESTRUCTION_ACTIONS,
         f"{bucket_arn}/*",
-        [break_glass_arn(settings, stack)],
+        [naming.break_glass_arn(settings, stack)],
     )
 
 
 def data_tier_statements(settings: Settings, stack: str, tier: str, bucket_arn: str, scanned: bool) -> list[Statement]:
     """The guardrails of one data-tier bucket (``scanned``: GuardDuty Malware Protection scans it)."""
     objects = f"{bucket_arn}/*"
-    glass = break_glass_arn(settings, stack)
+    glass = naming.break_glass_arn(settings, stack)
     statements = [
         _deny(
             "DenyObjectReadsOutsidePurpose",
@@ -131,7 +127,7 @@ def access_log_statements(settings: Settings, stack: str, bucket_arn: str) -> li
             "DenyAccessLogDestructionButBreakGlass",
             ("s3:DeleteObject", *HISTORY_DESTRUCTION_ACTIONS),
             f"{bucket_arn}/*",
-            [break_glass_arn(settings, stack)],
+            [naming.break_glass_arn(settings, stack)],
         ),
         *configuration_statement(settings, stack, bucket_arn),
     ]

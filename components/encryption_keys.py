@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import key_policies
-from components.naming import BREAK_GLASS_ROLE, base_name, role_arn
+from components.naming import base_name, break_glass_arn
 from components.settings import Settings
 
 DELETION_WINDOW_DAYS = 30
@@ -54,7 +54,7 @@ class EncryptionKeys(pulumi.ComponentResource):
             "logs": key_policies.log_key_policy(settings),
             "compute": key_policies.compute_key_policy(settings),
         }
-        break_glass = role_arn(settings, stack, BREAK_GLASS_ROLE)
+        break_glass = break_glass_arn(settings, stack)
         for purpose_name in key_policies.GUARDED_PURPOSES:
             policies[purpose_name]["Statement"] += key_policies.guardrail_statements(settings, break_glass)
         self.aliases: dict[str, aws.kms.Alias] = {}

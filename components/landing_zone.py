@@ -78,7 +78,7 @@ def data_bucket_statements(settings: Settings, stack: str, tier: str | None, buc
         statements += malware_policies.intake_bucket_statements(
             bucket_arn,
             malware_policies.scan_role_arn(settings, stack, tier),
-            [data_guardrails.break_glass_arn(settings, stack)],
+            [naming.break_glass_arn(settings, stack)],
         )
     return statements
 

@@ -60,6 +60,11 @@ AUDITOR_ROLE = "security-auditor"
 BREAK_GLASS_ROLE = "break-glass"
 
 
+def break_glass_arn(settings: Settings, stack: str) -> str:
+    """The one role every guardrail exempts (components.access.OperatorRoles creates it)."""
+    return role_arn(settings, stack, BREAK_GLASS_ROLE)
+
+
 def stack_role_patterns(settings: Settings, stack: str) -> list[str]:
     """ARN patterns covering every role this stack names with role_name (either form: plain or hashed stack)."""
     digest = hashlib.sha256(stack.encode()).hexdigest()[:8]

@@ -121,9 +121,10 @@ def collaborator_roles(state: StackState) -> Outcome:
                 accounts.add(identity.account_of(value.removeprefix("AWS:")) or value)
         # people with MFA; a declared workload collaborator with its source addresses instead (GLZ-IAM-003)
         workload = identity.workload_collaborator(view.by_urn[role.actor.urn], view)
-        second = identity.requires_source_network if workload else identity.requires_mfa
         if outside and all(
-            identity.requires_external_id(s) and (identity.requires_mfa(s) or second(s)) for s in outside
+            identity.requires_external_id(s)
+            and (identity.requires_mfa(s) or (workload and identity.requires_source_network(s)))
+            for s in outside
         ):
             guarded.append(role)
         tiers = sorted(

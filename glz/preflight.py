@@ -228,7 +228,7 @@ def region(account: Account, settings: Settings) -> Iterator[Finding]:
         yield Finding(READY, "region", f"{settings.region}: {status or 'enabled'}")
 
 
-def _zone_ids(account: Account, settings: Settings) -> dict[str, str] | Exception:
+def _zone_ids(account: Account) -> dict[str, str] | Exception:
     """Zone name -> AZ ID for every zone of the region as this account maps them."""
     answer = account.call("ec2", "describe_availability_zones")
     if isinstance(answer, Exception):
@@ -239,7 +239,7 @@ def _zone_ids(account: Account, settings: Settings) -> dict[str, str] | Exceptio
 def zones(account: Account, settings: Settings) -> Iterator[Finding]:
     """The stack's zones as AZ IDs (listed, or this account's mapping of the names); where F2 and each endpoint
     service are offered, compared by AZ ID, since names map to different physical zones in each account."""
-    ids_of = _zone_ids(account, settings)
+    ids_of = _zone_ids(account)
     if isinstance(ids_of, Exception):
         yield Finding(NOTE, "zones", f"could not map the zones: {_code(ids_of)}")
         return

@@ -33,7 +33,7 @@ def exempt_roles(settings: Settings, stack: str) -> list[str]:
     """Who may still change the audit plane: the deployer roles (`pulumi up`), break-glass, and Control Tower."""
     deployers = [a for a in settings.deployer_principal_arns if ":role/" in a]
     tower = f"arn:{settings.partition}:iam::{settings.account_id}:role/{CONTROL_TOWER_ROLE}"
-    return sorted({*deployers, naming.role_arn(settings, stack, naming.BREAK_GLASS_ROLE), tower})
+    return sorted({*deployers, naming.break_glass_arn(settings, stack), tower})
 
 
 def document(settings: Settings, stack: str) -> dict[str, Any]:

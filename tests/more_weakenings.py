@@ -37,6 +37,7 @@ from tests.access_weakenings import (
     append,
     attach,
     combine,
+    exempt,
     inline,
     named,
     policy,
@@ -290,16 +291,6 @@ def outside_bucket(name: str) -> Change:
     )
 
 
-def exempt_also(arn: str) -> Callable[[dict], None]:
-    """Add ``arn`` to the statement's ArnNotLike aws:PrincipalArn exemption."""
-
-    def apply(st: dict) -> None:
-        values = st["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
-        st["Condition"]["ArnNotLike"]["aws:PrincipalArn"] = [*([values] if isinstance(values, str) else values), arn]
-
-    return apply
-
-
 def workload_trust(edit: Callable[[dict], Any]) -> Change:
     """Edit the conditions of the workload collaborator's (pharmaco-analytics) trust statement."""
     return policy(ROLE, PHARMACO, lambda d: [edit(s["Condition"]) for s in d["Statement"]], "assumeRolePolicy")
@@ -308,7 +299,7 @@ def workload_trust(edit: Callable[[dict], Any]) -> Change:
 def auditor_reads(bucket_policy: str) -> Change:
     """The bucket's purpose-read deny exempts the security auditor (its own deny is then the last line)."""
     auditor = f"arn:aws:iam::{ACCT}:role/glz-demo-security-auditor"
-    return policy(BUCKET_POLICY, bucket_policy, statement("DenyObjectReadsOutsidePurpose", exempt_also(auditor)))
+    return policy(BUCKET_POLICY, bucket_policy, statement("DenyObjectReadsOutsidePurpose", exempt(auditor)))
 
 
 def resource_policy(*statements: dict) -> str:
@@ -1706,13 +1697,13 @@ CORPUS += [
         policy(
             BUCKET_POLICY,
             "data-fastq-policy",
-            statement("DenyObjectReadsOutsidePurpose", exempt_also(f"arn:aws:iam::{ACCT}:role/*")),
+            statement("DenyObjectReadsOutsidePurpose", exempt(f"arn:aws:iam::{ACCT}:role/*")),
         ),
         "GLZ-S3-017",
     ),
     W(
         "results: purpose-read deny exempts the admin role",
-        policy(BUCKET_POLICY, "data-results-policy", statement("DenyObjectReadsOutsidePurpose", exempt_also(ADMIN))),
+        policy(BUCKET_POLICY, "data-results-policy", statement("DenyObjectReadsOutsidePurpose", exempt(ADMIN))),
         "GLZ-S3-017",
     ),
     W(
@@ -1747,9 +1738,7 @@ CORPUS += [
             policy(
                 BUCKET_POLICY,
                 "data-reference-policy",
-                statement(
-                    "DenyObjectReadsOutsidePurpose", exempt_also(f"arn:aws:iam::{ACCT}:role/glz-demo-batch-instance")
-                ),
+                statement("DenyObjectReadsOutsidePurpose", exempt(f"arn:aws:iam::{ACCT}:role/glz-demo-batch-instance")),
             ),
         ),
         "GLZ-S3-017",
@@ -1810,7 +1799,7 @@ CORPUS += [
         policy(
             BUCKET_POLICY,
             "data-alignments-policy",
-            statement("DenyVersionDestructionButBreakGlass", exempt_also(f"arn:aws:iam::{ACCT}:role/{JOB_ALIGNMENT}")),
+            statement("DenyVersionDestructionButBreakGlass", exempt(f"arn:aws:iam::{ACCT}:role/{JOB_ALIGNMENT}")),
         ),
         "GLZ-S3-018",
     ),
@@ -1839,9 +1828,7 @@ CORPUS += [
     ),
     W(
         "log key: destruction deny exempts every role of the account",
-        policy(
-            KEY, "keys-logs", statement("DenyKeyDestructionButBreakGlass", exempt_also(f"arn:aws:iam::{ACCT}:role/*"))
-        ),
+        policy(KEY, "keys-logs", statement("DenyKeyDestructionButBreakGlass", exempt(f"arn:aws:iam::{ACCT}:role/*"))),
         "GLZ-KMS-005",
     ),
     W(
