@@ -218,6 +218,9 @@ class LandingZone:
             "auditorRoleArn": self.operators.auditor_role.arn,
             "breakGlassRoleArn": self.operators.break_glass_role.arn,
             "auditBucketName": naming.bucket_name(settings, self.stack, AUDIT_TIER),
+            # How the stack's IAM names begin (naming.role_name): `glz deployer-policy`, its matrix probe and
+            # `glz audit` scope the deployer's IAM grants to them.
+            "namePrefix": settings.name_prefix,
         }
         if self.compute is not None:
             outputs["jobQueues"] = {name: q.arn for name, q in self.compute.job_queues.items()}

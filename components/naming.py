@@ -67,8 +67,13 @@ def break_glass_arn(settings: Settings, stack: str) -> str:
 
 def stack_role_patterns(settings: Settings, stack: str) -> list[str]:
     """ARN patterns covering every role this stack names with role_name (either form: plain or hashed stack)."""
+    return stack_iam_patterns(settings.partition, settings.account_id, settings.name_prefix, stack, "role")
+
+
+def stack_iam_patterns(partition: str, account_id: str, name_prefix: str, stack: str, kind: str) -> list[str]:
+    """ARN patterns of the IAM ``kind`` (role, policy, instance-profile) this stack names, plain or hashed."""
     digest = hashlib.sha256(stack.encode()).hexdigest()[:8]
-    prefix = f"arn:{settings.partition}:iam::{settings.account_id}:role/{settings.name_prefix}"
+    prefix = f"arn:{partition}:iam::{account_id}:{kind}/{name_prefix}"
     return sorted({f"{prefix}-{stack}-*", f"{prefix}-{digest}-*"})
 
 

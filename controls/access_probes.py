@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from glz import deployer_policy
 from glz.gate import stack_view
 from glz.state import Resource, StackState
 from policies.access import catalog
@@ -388,6 +389,40 @@ def session_logging(state: StackState) -> Outcome:
     return not problems, summary, [], {}
 
 
+def deployer_scope(state: StackState) -> Outcome:
+    """What the deployer needs for this stack (glz/deployer_policy): counted from the state's resource types,
+    scoped to its names, with the denies that keep data and keys out of reach."""
+    deployers = [str(a) for a in state.stack_outputs().get("deployerPrincipalArns") or [] if a]
+    scope = deployer_policy.scope_of_state(state)
+    if not deployers or scope is None:
+        return (
+            False,
+            "No deployer principal is named (deployerPrincipalArns), so nothing bounds the identity that runs "
+            "`pulumi up`.",
+            [],
+            {"deployers": "none"},
+        )
+    try:
+        docs = deployer_policy.documents(scope, state)
+    except deployer_policy.UnknownResourceTypesError as unknown:
+        return False, f"The deployer's permissions cannot be computed: unknown resource types {unknown}.", [], {}
+    found = deployer_policy.problems(docs)
+    statements = [s for d in docs for s in d["Statement"]]
+    denied = sorted({a for s in statements if s["Effect"] == "Deny" for a in s["Action"]})
+    buckets = {r for s in statements if s["Sid"].startswith("ManageStackBuckets") for r in s["Resource"]}
+    summary = (
+        f"The deployer ({_names([_role_name(d) for d in deployers])}) needs "
+        f"{len(deployer_policy.required_actions(docs))} actions for this stack; `glz deployer-policy` writes them "
+        f"as {len(docs)} managed policies: IAM changes only to the stack's own roles, policies and instance "
+        f"profiles, roles passed only from the stack, bucket changes only to its {len(buckets)} buckets, and "
+        f"explicit denies of {len(denied)} actions (object reads and writes in those buckets, use of the stack's "
+        "keys, log contents, people's credentials)."
+        if not found
+        else "The generated deployer policy fails its own checks: " + "; ".join(found) + "."
+    )
+    return not found, summary, [], {"deployers": _names([_role_name(d) for d in deployers])}
+
+
 ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[StackState], Outcome]]] = {
     "bucket_tls_only": ("bucket policies deny non-TLS and TLS < 1.2 to everyone", (), ("GLZ-S3-005",), bucket_tls_only),
     "bucket_endpoint_only": (
@@ -439,6 +474,12 @@ ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[
         (),
         ("GLZ-LOG-010", "GLZ-LOG-011"),
         guardrail_alarms,
+    ),
+    "deployer_scope": (
+        "the deployer's permissions: what `pulumi up` of this stack needs, data and keys denied",
+        ("deployers",),
+        ("GLZ-S3-015",),
+        deployer_scope,
     ),
     "outside_access": (
         "nobody outside the account reaches data except through guarded collaborator roles",

@@ -236,12 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
     rules.set_defaults(func=cmd_rules)
     from glz.audit.cli import add_parser as add_audit_parser
+    from glz.deployer_policy import add_parser as add_deployer_policy_parser
     from glz.preflight import add_parser as add_preflight_parser
     from glz.scp import add_parser as add_scp_parser
 
     add_audit_parser(commands)
     add_preflight_parser(commands)
     add_scp_parser(commands)
+    add_deployer_policy_parser(commands)
     return parser
 
 

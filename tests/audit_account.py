@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 
+from glz import deployer_policy
 from glz.audit.runner import AuditRun, run_audit
 from glz.audit.session import AuditSession
 from glz.state import StackState
@@ -189,6 +190,41 @@ def _role_policies(state: StackState, client: Client, ids: _Ids) -> None:
             iam.attach_role_policy(RoleName=role.prop("name"), PolicyArn=arn)
     for attachment in state.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
         iam.attach_role_policy(RoleName=attachment.prop("role"), PolicyArn=attachment.prop("policyArn"))
+
+
+def _session_preferences(state: StackState, client: Client, ids: _Ids) -> None:
+    """The Session document with the account's real key id (its content names the session key)."""
+    for document in state.of_type("aws:ssm/document:Document"):
+        client("ssm").create_document(
+            Name=document.prop("name"),
+            Content=ids.sub(document.prop("content")),
+            DocumentType=document.prop("documentType"),
+            DocumentFormat=document.prop("documentFormat") or "JSON",
+        )
+
+
+def _deployer(state: StackState, client: Client) -> None:
+    """The role that runs `pulumi up`, as the runbook sets it up: trusted by the account, holding exactly the
+    managed policies `glz deployer-policy` writes for this stack."""
+    iam = client("iam")
+    scope = deployer_policy.scope_of_state(state)
+    docs = deployer_policy.documents(scope, state)
+    trust = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{scope.account_id}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    }
+    for arn in state.stack_outputs().get("deployerPrincipalArns") or []:
+        role = str(arn).rsplit("/", 1)[-1]
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+        for number, doc in enumerate(docs, 1):
+            name = f"{scope.name_prefix}-{scope.stack}-deployer-{number}"
+            policy = iam.create_policy(PolicyName=name, PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+            iam.attach_role_policy(RoleName=role, PolicyArn=policy)
 
 
 def _log_groups(state: StackState, client: Client, ids: _Ids) -> None:
@@ -776,4 +812,6 @@ def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     _security_services(state, client, ids)
     _compute(state, client, ids, account)
     _role_policies(state, client, ids)
+    _session_preferences(state, client, ids)
+    _deployer(state, client)
     return json.loads(ids.sub(json.dumps(document)))

@@ -46,3 +46,16 @@ def matrix_of(document: dict, suppressions: list | None = None, evidence=None):
 def demo_matrix(demo_state_document):
     """The demo stack's control matrix (own rules only); renderers are tested on it."""
     return matrix_of(demo_state_document)
+
+
+@pytest.fixture
+def moto_demo_account(demo_state_document, monkeypatch):
+    """A fresh moto account holding the demo stack as deployed (tests/audit_account.py), for one test to change."""
+    from moto import mock_aws
+
+    from tests.audit_account import MOTO_ENV, MotoAccount
+
+    for key, value in MOTO_ENV.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws():
+        yield MotoAccount(demo_state_document)

@@ -19,6 +19,7 @@ from glz.audit.checks import (
     alarms,
     batch,
     cloudtrail,
+    deployer,
     efs,
     iam,
     kms,
@@ -28,6 +29,7 @@ from glz.audit.checks import (
     s3,
     security_services,
     service_reach,
+    sessions,
 )
 from glz.audit.expected import from_state
 from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS, CheckSpec
@@ -51,6 +53,7 @@ ALL_SPECS = {
         alarms,
         batch,
         cloudtrail,
+        deployer,
         efs,
         iam,
         kms,
@@ -59,6 +62,7 @@ ALL_SPECS = {
         s3,
         security_services,
         service_reach,
+        sessions,
     )
     for value in vars(module).values()
     if isinstance(value, CheckSpec)
@@ -109,6 +113,8 @@ CONTRACT_PROBES = set(
         "reference_efs",
         "data_guardrails",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-S3-017/018, KMS-005)
         "guardrail_alarms",  # controls/access_probes.py (GLZ-LOG-010/011)
+        "session_logging",  # controls/access_probes.py (GLZ-CMP-017); ssm.session-preferences evidences it
+        "deployer_scope",  # controls/access_probes.py; iam.deployer-permissions evidences it
         "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]
 )

@@ -7,8 +7,12 @@ changes a row here; so does one that locks a role out of its own work.
 
 from __future__ import annotations
 
+import copy
+import json
+
 import pytest
 
+from glz import deployer_policy
 from glz.gate import stack_view
 from glz.state import StackState
 from policies.access.actors import ROLE, Actor
@@ -36,12 +40,51 @@ EXPECTED = {
     "malware-scan-results": (("results",), (), False, False),
     "collab-broad-variant-lab": (("results", "variants"), (), False, False),
     "collab-pharmaco-analytics": (("results",), (), False, False),
+    # holding exactly what `glz deployer-policy` writes: it runs the trail (so it can stop it, which the
+    # deployer-used alarm reports), but reads no tier, destroys no history and cannot delete the guarded keys
+    "pulumi-deployer": ((), (), True, False),
 }
+
+
+def with_deployer(document: dict) -> dict:
+    """The demo state plus the deployer role as the runbook sets it up: the `glz deployer-policy` documents as
+    its policies (the role is the organization's, so the stack's own state does not hold it)."""
+    document = copy.deepcopy(document)
+    resources = document["deployment"]["resources"]
+    state = StackState(document)
+    docs = deployer_policy.documents(deployer_policy.scope_of_state(state), state)
+    admin = next(r for r in resources if r["type"] == "aws:iam/role:Role" and r["inputs"]["name"] == "glz-demo-admin")
+    role = copy.deepcopy(admin)
+    arn = f"arn:aws:iam::{ACCOUNT}:role/pulumi-deployer"
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    role["urn"] = role["urn"].replace("::operators-admin", "::pulumi-deployer")
+    role["id"] = "pulumi-deployer"
+    for props in (role["inputs"], role["outputs"]):
+        props.update(name="pulumi-deployer", assumeRolePolicy=json.dumps(trust), arn=arn)
+        props.pop("inlinePolicies", None)
+        props.pop("managedPolicyArns", None)
+    role["inputs"].pop("arn")
+    resources.append(role)
+    for number, doc in enumerate(docs, 1):
+        policy = {
+            "custom": True,
+            "type": "aws:iam/rolePolicy:RolePolicy",
+            "urn": f"urn:pulumi:demo::genomics-landing-zone::aws:iam/rolePolicy:RolePolicy::deployer-{number}",
+            "id": f"pulumi-deployer:deployer-{number}",
+            "inputs": {"name": f"deployer-{number}", "role": "pulumi-deployer", "policy": json.dumps(doc)},
+            "outputs": {"name": f"deployer-{number}", "role": "pulumi-deployer", "policy": json.dumps(doc)},
+        }
+        resources.append(policy)
+    return document
 
 
 @pytest.fixture(scope="module")
 def demo(demo_state_document):
-    view = stack_view(StackState(demo_state_document))
+    view = stack_view(StackState(with_deployer(demo_state_document)))
     return view, model_of(view)
 
 

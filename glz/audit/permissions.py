@@ -65,6 +65,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("batch", "DescribeJobDefinitions"): "batch:DescribeJobDefinitions",
     ("efs", "DescribeFileSystems"): "elasticfilesystem:DescribeFileSystems",
     ("efs", "DescribeBackupPolicy"): "elasticfilesystem:DescribeBackupPolicy",
+    ("ssm", "GetDocument"): "ssm:GetDocument",
 }
 
 

@@ -10,6 +10,7 @@ from glz.audit.checks import (
     alarms,
     batch,
     cloudtrail,
+    deployer,
     efs,
     iam,
     kms,
@@ -19,6 +20,7 @@ from glz.audit.checks import (
     s3,
     security_services,
     service_reach,
+    sessions,
 )
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult
@@ -35,7 +37,9 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     service_reach.run,
     account.run,
     iam.run,
+    deployer.run,
     batch.run,
     efs.run,
+    sessions.run,
     access.run,  # last: it reads the documents the checks above already fetched (AuditContext memoises calls)
 )
