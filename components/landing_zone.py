@@ -39,6 +39,8 @@ def provider_for(settings: Settings, stack: str) -> aws.Provider:
         region=settings.region,
         allowed_account_ids=[settings.account_id],
         default_tags=aws.ProviderDefaultTagsArgs(tags=tags),
+        # fipsEndpoints: every call `pulumi up` makes goes to the services' FIPS endpoints (3.13.11).
+        use_fips_endpoint=settings.fips_endpoints or None,
     )
 
 

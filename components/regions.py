@@ -40,3 +40,16 @@ AZ_ID_PREFIX: dict[str, str] = {
     "us-gov-west-1": "usgw1",
     "us-gov-east-1": "usge1",
 }
+
+
+FIPS_REGIONS: tuple[str, ...] = (
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "ca-central-1",
+    "us-gov-west-1",
+    "us-gov-east-1",
+)
+"""Regions with FIPS 140-validated service endpoints: US East/West, GovCloud (US) and Canada (Central) (AWS
+General Reference, "FIPS endpoints"; https://aws.amazon.com/compliance/fips/, "FIPS endpoints by service")."""

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.regions import AZ_ID_PREFIX, REGION_ZONES
+from components.regions import AZ_ID_PREFIX, FIPS_REGIONS, REGION_ZONES
 
 PROJECT = "genomics-landing-zone"
 
@@ -576,6 +576,7 @@ class Settings(_Model):
     availability_zone_count: int = 2
     availability_zone_ids: list[str] = Field(default_factory=list)
     egress: Literal["none", "nat-gateway"] = "none"
+    fips_endpoints: bool = False
     interface_endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS))
     flow_log_retention_days: int = 365
     audit_log_retention_days: int = 2557
@@ -654,6 +655,16 @@ class Settings(_Model):
         if len(set(ids)) != len(ids) or not 2 <= len(ids) <= 6:
             raise ValueError("allowed: 2 to 6 distinct AZ IDs")
         return ids
+
+    @field_validator("fips_endpoints")
+    @classmethod
+    def _fips(cls, value: bool, info: ValidationInfo) -> bool:
+        """The provider's calls then use FIPS 140-validated TLS endpoints, which AWS offers in US East/West,
+        GovCloud (US) and Canada (Central) only ("FIPS endpoints", AWS General Reference; the SDKs do not check)."""
+        region = str(info.data.get("region") or "")
+        if value and region not in FIPS_REGIONS:
+            raise ValueError(f"no FIPS endpoints in {region}; allowed where AWS offers them: {', '.join(FIPS_REGIONS)}")
+        return value
 
     @field_validator("interface_endpoints")
     @classmethod

@@ -187,6 +187,41 @@ def permission_boundaries(state: StackState) -> Outcome:
     return len(bounded) == len(roles), summary, _resources(state, [r.actor.urn for r in bounded]), {}
 
 
+def duration(seconds: int) -> str:
+    """Seconds as a matrix sentence says them: 3600 -> 'one hour', 5400 -> '90 minutes', 7200 -> '2 hours'."""
+    if seconds % 3600 == 0:
+        hours = seconds // 3600
+        return "one hour" if hours == 1 else f"{hours} hours"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
+
+
+IAM_DEFAULT_SESSION_SECONDS = 3600
+"""A role without MaxSessionDuration issues sessions of at most one hour (IAM API Reference, CreateRole)."""
+
+
+def _session_limits(view: StackView, operators: list[Any]) -> tuple[str, str]:
+    """The longest session an operator role issues, and the oldest MFA sign-in its trust accepts."""
+    sessions, ages = [], []
+    for principal in operators:
+        role = view.by_urn[principal.actor.urn]
+        sessions.append(int(role.get("maxSessionDuration") or IAM_DEFAULT_SESSION_SECONDS))
+        for statement in identity.trust_statements(role):
+            limits = [
+                int(float(value))
+                for operator, pairs in statement.conditions.items()
+                if operator.startswith("NumericLessThan")
+                for key, values in pairs.items()
+                if key.lower() == "aws:multifactorauthage"
+                for value in values
+            ]
+            ages.append(max(limits) if limits else None)
+    session = duration(max(sessions)) if sessions else "none"
+    age = "unbounded" if not ages or None in ages else duration(max(a for a in ages if a is not None))
+    return session, age
+
+
 def operator_roles(state: StackState) -> Outcome:
     view, model = _view(state), _model(state)
     outputs = view.outputs
@@ -213,11 +248,12 @@ def operator_roles(state: StackState) -> Outcome:
         else "No operator roles."
     )
     kinds = {str(view.by_urn[p.actor.urn].tags.get("OperatorRole")) for p in operators}
+    session, mfa_age = _session_limits(view, operators)
     return (
         bool(operators) and not tamper and not escalate and len(kinds) >= 2,
         summary,
         _resources(state, [p.actor.urn for p in operators]),
-        {},
+        {"session_limit": session, "mfa_age": mfa_age},
     )
 
 
@@ -445,7 +481,7 @@ ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[
     ),
     "operator_roles": (
         "separate admin and security-auditor roles; nobody silences the audit plane",
-        (),
+        ("session_limit", "mfa_age"),
         ("GLZ-IAM-005", "GLZ-IAM-006", "GLZ-IAM-010", "GLZ-IAM-011", "GLZ-IAM-015"),
         operator_roles,
     ),

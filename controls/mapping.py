@@ -61,9 +61,27 @@ class MappingRecord:
     justification: str
 
 
+CONDITIONAL = re.compile(r"\[\[(\w+)\.(\w+)\|(.*?)\]\]", re.DOTALL)
+"""A sentence shown only when a probe field is present: `[[guardduty.count| GuardDuty watches ...]]` says
+nothing about GuardDuty when the stack has no detector, instead of claiming it watches."""
+ABSENT_VALUES = frozenset({"", "0", "none", "no", "false", "unset"})
+
+
+def render_conditionals(template: str, fields: dict[str, dict[str, str]]) -> str:
+    """Keep each conditional sentence whose field is present, drop the others (then the placeholders fill)."""
+
+    def pick(match: re.Match[str]) -> str:
+        probe, field_name, text = match.groups()
+        value = str(fields.get(probe, {}).get(field_name, "")).strip().lower()
+        return text if value not in ABSENT_VALUES else ""
+
+    shown = re.sub(r"\s{2,}", " ", CONDITIONAL.sub(pick, template))
+    return re.sub(r"\s+([,.;])", r"\1", shown).strip()
+
+
 def placeholders(template: str) -> list[tuple[str, str]]:
-    """(probe, field) pairs used by a statement template like "{trail.name}"."""
-    found = []
+    """(probe, field) pairs used by a statement template like "{trail.name}" or a condition `[[trail.count| ...]]`."""
+    found = [(probe, field_name) for probe, field_name, _ in CONDITIONAL.findall(template)]
     for _, field_name, _, _ in string.Formatter().parse(template):
         if field_name is None:
             continue

@@ -15,7 +15,14 @@ from typing import Any
 
 from controls import catalog
 from controls.evidence import Evidence, evidence_notes, verification_for
-from controls.mapping import CheckovMappingFile, MappingRecord, checkov_mapping, load_all, mapped_config_rules
+from controls.mapping import (
+    CheckovMappingFile,
+    MappingRecord,
+    checkov_mapping,
+    load_all,
+    mapped_config_rules,
+    render_conditionals,
+)
 from controls.model import (
     CUSTOMER,
     IMPLEMENTED,
@@ -98,7 +105,8 @@ def _status(record: MappingRecord, probes: list[ProbeResult], outcomes: list[Rul
 
 
 def _render(template: str, probes: dict[str, ProbeResult]) -> str:
-    return template.format_map({name: _Fields(result.fields) for name, result in probes.items()})
+    shown = render_conditionals(template, {name: result.fields for name, result in probes.items()})
+    return shown.format_map({name: _Fields(result.fields) for name, result in probes.items()})
 
 
 def checkov_ran(gate: GateResult) -> bool:

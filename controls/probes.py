@@ -345,12 +345,39 @@ def _data_classification(state: StackState):
     providers = [p for p in state.of_type("pulumi:providers:aws") if default_tags_of({**p.outputs, **p.inputs})]
     tags = default_tags_of({**providers[0].outputs, **providers[0].inputs}) if providers else {}
     value = tags.get("DataClassification")
+    declared = str(state.stack_outputs().get("classification") or "")
+    if not value:
+        summary = "The AWS provider sets no DataClassification default tag."
+    elif value not in CUI_MARKINGS:
+        summary = (
+            f"Every resource carries the default tag DataClassification={value} through the AWS provider, which is "
+            f"not a CUI or PHI marking ({', '.join(CUI_MARKINGS)}): storage is not marked as holding CUI."
+        )
+    elif declared and value != declared:
+        summary = f"The default tag DataClassification={value} differs from the stack's classification {declared}."
+    else:
+        summary = f"Every resource carries the default tag DataClassification={value} through the AWS provider."
+    marked = bool(value) and value in CUI_MARKINGS and (not declared or value == declared)
+    return marked, summary, providers, {"classification": str(value or "unset")}
+
+
+def _fips_endpoints(state: StackState):
+    """Whether the stack's own AWS provider calls FIPS endpoints (fipsEndpoints): what the state can show about
+    FIPS-validated cryptography in transit. Clients that read and write the data choose their own endpoints."""
+    providers = state.of_type("pulumi:providers:aws")
+    fips = [p for p in providers if _yes(p.prop("useFipsEndpoint"))]
     summary = (
-        f"Every resource carries the default tag DataClassification={value} through the AWS provider."
-        if value
-        else "The AWS provider sets no DataClassification default tag."
+        "The stack's AWS provider uses the services' FIPS endpoints (fipsEndpoints), so every call that deploys "
+        "or changes the landing zone goes over FIPS 140-validated TLS."
+        if providers and len(fips) == len(providers)
+        else "The stack's AWS provider uses the standard endpoints (fipsEndpoints is off): the calls that deploy "
+        "and change the landing zone do not use FIPS 140-validated TLS endpoints."
     )
-    return bool(value), summary, providers, {"classification": str(value or "unset")}
+    return bool(providers) and len(fips) == len(providers), summary, providers, {}
+
+
+CUI_MARKINGS = ("controlled", "phi")
+"""The classification values that mark CUI (controlled) or PHI, which is CUI too (components/settings.py)."""
 
 
 def _private_network(state: StackState):
@@ -381,13 +408,39 @@ def _private_network(state: StackState):
         )
     else:
         reach = "no subnet has a route to the internet or to another network"
+    routed = _internet_routed_subnets(state, igws)
+    private = [s for s in subnets if s.urn not in routed]
     summary = (
-        f"VPC {_list(physical_name(v) for v in vpcs)} ({cidrs}) with {len(subnets)} private subnets"
-        f"{'' if not public else ', of which ' + _list(public) + ' assign public IPs'}; {reach}; "
+        f"VPC {_list(physical_name(v) for v in vpcs)} ({cidrs}) with {len(private)} private subnets"
+        + (f" and {len(routed)} public subnets routed to an internet gateway (for the NAT gateways)" if routed else "")
+        + f"{'' if not public else ', of which ' + _list(public) + ' assign public IPs'}; {reach}; "
         f"internet gateways: {len(igws)}, NAT gateways: {len(nats)} (egress setting: {egress})."
     )
     satisfied = not public and not unchosen and (not igws or egress != "none")
     return satisfied, summary, [*vpcs, *subnets], {"cidr": cidrs, "egress": egress}
+
+
+def _internet_routed_subnets(state: StackState, igws: list[Resource]) -> set[str]:
+    """URNs of the subnets whose route table sends traffic to an internet gateway: public, whatever their name."""
+    gateway_ids = {str(g.id) for g in igws}
+    tables = {
+        str(r.prop("routeTableId"))
+        for r in state.of_type("aws:ec2/route:Route")
+        if str(r.prop("gatewayId")) in gateway_ids
+    }
+    tables |= {
+        str(t.id)
+        for t in state.of_type("aws:ec2/routeTable:RouteTable")
+        if any(
+            isinstance(route, dict) and str(route.get("gatewayId")) in gateway_ids for route in t.prop("routes") or []
+        )
+    }
+    by_id = {str(s.id): s.urn for s in state.of_type("aws:ec2/subnet:Subnet")}
+    return {
+        by_id[str(a.prop("subnetId"))]
+        for a in state.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation")
+        if str(a.prop("routeTableId")) in tables and str(a.prop("subnetId")) in by_id
+    }
 
 
 def _flow_logs(state: StackState):
@@ -1093,7 +1146,12 @@ def _reference_efs(state: StackState):
     every = state.of_type("aws:efs/fileSystem:FileSystem")
     if not every:
         # EFS is optional: without it reference genomes are read from the encrypted S3 reference tier.
-        return True, "No EFS file system: reference data is read from the S3 reference tier.", [], {}
+        return (
+            True,
+            "No EFS file system: reference data is read from the S3 reference tier.",
+            [],
+            {"transit": "There is no EFS file system to mount."},
+        )
     systems = [f for f in every if _yes(f.prop("encrypted")) and f.prop("kmsKeyId")]
     backups = [
         b
@@ -1115,7 +1173,12 @@ def _reference_efs(state: StackState):
         )
     )
     satisfied = len(systems) == len(every) and bool(backups) and not transit
-    return satisfied, summary, [*every, *backups, *points], {}
+    in_transit = (
+        f"The reference EFS does NOT enforce TLS for every mount: {'; '.join(transit[:3])}."
+        if transit
+        else "The reference EFS's file system policy refuses every mount without TLS."
+    )
+    return satisfied, summary, [*every, *backups, *points], {"transit": in_transit}
 
 
 PROBES: dict[str, ProbeSpec] = {
@@ -1334,9 +1397,16 @@ PROBES: dict[str, ProbeSpec] = {
             _container_image_provenance,
         ),
         ProbeSpec(
+            "fips_endpoints",
+            "the stack deploys through FIPS 140-validated endpoints",
+            (),
+            (),
+            _fips_endpoints,
+        ),
+        ProbeSpec(
             "reference_efs",
             "encrypted, backed-up, TLS-only EFS reference data",
-            (),
+            ("transit",),
             ("GLZ-CMP-008", "GLZ-CMP-012"),
             _reference_efs,
         ),

@@ -12,12 +12,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="session")
-def demo_state_document(tmp_path_factory) -> dict:
-    """The demo stack's state as `glz synth` writes it (synthesis is one per process, so a subprocess)."""
-    out = tmp_path_factory.mktemp("demo-state")
+def synthesized(out: Path, stack: str = "demo", project: Path = ROOT) -> dict:
+    """A stack's state as `glz synth` writes it (synthesis is one per process, so a subprocess)."""
     result = subprocess.run(
-        [sys.executable, "-m", "glz.cli", "synth", "--stack", "demo", "--out", str(out)],
+        [sys.executable, "-m", "glz.cli", "--project-dir", str(project), "synth", "--stack", stack, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -25,6 +23,12 @@ def demo_state_document(tmp_path_factory) -> dict:
     )
     assert result.returncode == 0, result.stderr
     return json.loads((out / "state.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def demo_state_document(tmp_path_factory) -> dict:
+    """The demo stack's state as `glz synth` writes it."""
+    return synthesized(tmp_path_factory.mktemp("demo-state"))
 
 
 def matrix_of(document: dict, suppressions: list | None = None, evidence=None):

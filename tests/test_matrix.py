@@ -55,10 +55,18 @@ def test_every_requirement_has_a_row_with_status_and_responsibility(demo_matrix)
             assert row.statement and "{" not in row.statement, row.id
 
 
+# The demo deploys through the standard endpoints (fipsEndpoints off), so FIPS-validated cryptography in transit
+# is not shown and 3.13.11 stays partial; every other technical row is implemented.
+DEMO_PARTIAL = {"3.13.11", "03.13.11"}
+
+
 def test_demo_stack_implements_its_technical_rows(demo_matrix):
-    """The demo stack passes every rule, so no landing-zone row may show a gap."""
+    """The demo stack passes every rule, so no landing-zone row may show a gap but the ones its settings choose."""
     for row in demo_matrix.all_rows():
         if row.responsibility in ("landing-zone", "shared"):
+            if row.id in DEMO_PARTIAL:
+                assert row.status == PARTIAL and [g.split(":")[0] for g in row.gaps] == ["fips_endpoints"], row.gaps
+                continue
             assert row.status == IMPLEMENTED, (row.framework, row.id, row.gaps)
             assert row.automated and (row.probes or row.rules)
         else:
@@ -87,7 +95,9 @@ def test_removing_the_trail_drops_audit_rows_from_implemented(demo_state_documen
         assert any("trail" in gap.lower() for gap in after[requirement].gaps)
     # Every row that cites the trail probe changed; no row without it did.
     changed = {
-        r.id for r in matrix.all_rows() if r.status != IMPLEMENTED and r.responsibility in ("landing-zone", "shared")
+        r.id
+        for r in matrix.all_rows()
+        if r.status != IMPLEMENTED and r.responsibility in ("landing-zone", "shared") and r.id not in DEMO_PARTIAL
     }
     citing = {r.id for r in matrix.all_rows() if any(p.name in ("trail", "trail_data_events") for p in r.probes)}
     citing |= {

@@ -1,0 +1,252 @@
+"""A sentence of the matrix is a claim: change the property in the state and the sentence changes with it.
+
+Each case below once was a typed sentence (issue 15's overclaims): operator session length and MFA age, EFS
+TLS, and the like. The demo matrix says one thing; the mutated state's matrix says what the mutation made
+true, in the same rows."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+
+import pytest
+
+from tests.conftest import matrix_of
+
+
+def _resources(document: dict) -> list[dict]:
+    return document["deployment"]["resources"]
+
+
+def _role(document: dict, name: str) -> dict:
+    return next(r for r in _resources(document) if r["type"] == "aws:iam/role:Role" and r["inputs"]["name"] == name)
+
+
+def _statements(matrix, framework: str, ids: tuple[str, ...]) -> dict[str, str]:
+    rows = {r.id: r for r in matrix.rows[framework]}
+    return {rid: rows[rid].statement for rid in ids}
+
+
+@pytest.fixture(scope="module")
+def demo(demo_matrix):
+    return demo_matrix
+
+
+def _mutated(demo_state_document: dict, change: Callable[[dict], None]):
+    document = copy.deepcopy(demo_state_document)
+    change(document)
+    return matrix_of(document)
+
+
+def _longer_operator_sessions(document: dict) -> None:
+    for name in ("glz-demo-admin", "glz-demo-security-auditor", "glz-demo-break-glass"):
+        for props in (_role(document, name)["inputs"], _role(document, name)["outputs"]):
+            props["maxSessionDuration"] = 7200
+
+
+def _older_mfa(document: dict) -> None:
+    for name in ("glz-demo-admin", "glz-demo-security-auditor", "glz-demo-break-glass"):
+        role = _role(document, name)
+        for props in (role["inputs"], role["outputs"]):
+            trust = json.loads(props["assumeRolePolicy"])
+            for statement in trust["Statement"]:
+                statement["Condition"]["NumericLessThan"]["aws:MultiFactorAuthAge"] = "43200"
+            props["assumeRolePolicy"] = json.dumps(trust)
+
+
+def _efs_without_tls(document: dict) -> None:
+    policy = next(r for r in _resources(document) if r["type"] == "aws:efs/fileSystemPolicy:FileSystemPolicy")
+    for props in (policy["inputs"], policy["outputs"]):
+        parsed = json.loads(props["policy"])
+        parsed["Statement"] = [s for s in parsed["Statement"] if s.get("Sid") != "DenyInsecureTransport"]
+        for statement in parsed["Statement"]:
+            statement.get("Condition", {}).get("Bool", {}).pop("aws:SecureTransport", None)
+        props["policy"] = json.dumps(parsed)
+
+
+def _trail_silence_unwatched(document: dict) -> None:
+    document["deployment"]["resources"] = [
+        r for r in _resources(document) if not r["urn"].endswith("::audit-trail-silent")
+    ]
+
+
+CLAIMS = [
+    (
+        "operator session length",
+        _longer_operator_sessions,
+        [
+            ("nist-800-171-r2", "3.1.11"),
+            ("nist-800-171-r2", "3.1.5"),
+            ("nist-800-171-r3", "03.13.09"),
+            ("hipaa", "164.312(a)(2)(iii)"),
+        ],
+        "one hour",
+        "2 hours",
+    ),
+    (
+        "operator MFA age",
+        _older_mfa,
+        [("nist-800-171-r2", "3.5.3"), ("nist-800-171-r3", "03.05.01")],
+        "one hour",
+        "12 hours",
+    ),
+    (
+        "EFS TLS",
+        _efs_without_tls,
+        [("nist-800-171-r3", "03.13.15"), ("nist-800-171-r3", "03.13.08")],
+        "refuses every mount without TLS",
+        "does NOT enforce TLS",
+    ),
+    (
+        "logging failure alarmed",
+        _trail_silence_unwatched,
+        [("nist-800-171-r2", "3.3.4"), ("nist-800-171-r3", "03.03.04")],
+        "receives no events for an hour",
+        "Not alarmed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "change", "rows", "before", "after"), CLAIMS, ids=[c[0] for c in CLAIMS])
+def test_the_sentence_follows_the_property(demo, demo_state_document, what, change, rows, before, after):
+    mutated = _mutated(demo_state_document, change)
+    for framework, rid in rows:
+        (was,) = _statements(demo, framework, (rid,)).values()
+        (now,) = _statements(mutated, framework, (rid,)).values()
+        assert before in was and after not in was, (rid, was)
+        assert after in now, (rid, now)
+
+
+def _classification(value: str) -> Callable[[dict], None]:
+    def change(document: dict) -> None:
+        for resource in _resources(document):
+            if resource["type"] == "pulumi:providers:aws":
+                for props in (resource["inputs"], resource.get("outputs", {})):
+                    tags = props.get("defaultTags")
+                    if isinstance(tags, str):
+                        parsed = json.loads(tags)
+                        parsed["tags"]["DataClassification"] = value
+                        props["defaultTags"] = json.dumps(parsed)
+                    elif isinstance(tags, dict):
+                        tags["tags"]["DataClassification"] = value
+
+    return change
+
+
+@pytest.mark.parametrize("value", ["public", "internal", "PHI "])
+def test_a_tag_that_is_no_cui_marking_does_not_mark_storage(demo, demo_state_document, value):
+    rows = (("nist-800-171-r2", "3.8.4"), ("nist-800-171-r3", "03.08.04"))
+    mutated = _mutated(demo_state_document, _classification(value))
+    for framework, rid in rows:
+        before = next(r for r in demo.rows[framework] if r.id == rid)
+        after = next(r for r in mutated.rows[framework] if r.id == rid)
+        assert before.status == "Implemented (shared)" or before.status.startswith("Implemented"), before.status
+        assert not after.status.startswith("Implemented"), after.status
+        assert "not a CUI or PHI marking" in after.statement or "differs from" in after.statement
+
+
+def _fips(document: dict) -> None:
+    for resource in _resources(document):
+        if resource["type"] == "pulumi:providers:aws":
+            resource["inputs"]["useFipsEndpoint"] = "true"
+
+
+def test_fips_in_transit_is_claimed_only_when_the_provider_uses_fips_endpoints(demo, demo_state_document):
+    mutated = _mutated(demo_state_document, _fips)
+    for framework, rid in (("nist-800-171-r2", "3.13.11"), ("nist-800-171-r3", "03.13.11")):
+        before = next(r for r in demo.rows[framework] if r.id == rid)
+        after = next(r for r in mutated.rows[framework] if r.id == rid)
+        assert "do not use FIPS 140-validated TLS endpoints" in before.statement
+        assert not before.status.startswith("Implemented"), before.status
+        assert "uses the services' FIPS endpoints" in after.statement
+        assert after.status.startswith("Implemented"), after.status
+
+
+def _without_guardduty(document: dict) -> None:
+    document["deployment"]["resources"] = [
+        r for r in _resources(document) if not r["type"].startswith("aws:guardduty/")
+    ]
+
+
+# The one sentence that may name GuardDuty without it: the alarm on changes to the monitoring plane, which
+# watches GuardDuty's API calls in CloudTrail whether or not a detector exists.
+MONITORING_PLANE_ALARM = "every change to the monitoring plane (GuardDuty"
+
+
+def _guardduty_sentences(matrix) -> list[tuple[str, str]]:
+    import re
+
+    found = []
+    for row in matrix.all_rows():
+        for sentence in re.split(r"(?<=[.;])\s", row.statement.replace(MONITORING_PLANE_ALARM, "")):
+            if "GuardDuty" in sentence:
+                found.append((row.id, sentence))
+    return found
+
+
+def test_without_guardduty_no_statement_says_it_watches(demo, demo_state_document):
+    assert len(_guardduty_sentences(demo)) >= 20
+    mutated = _mutated(demo_state_document, _without_guardduty)
+    assert _guardduty_sentences(mutated) == []
+    rows = {(r.framework, r.id): r for r in mutated.all_rows()}
+    assert (
+        "No GuardDuty" in " ".join(rows[("nist-800-171-r2", "3.14.6")].gaps) or rows[("nist-800-171-r2", "3.14.6")].gaps
+    )
+    # what is not GuardDuty's stays: the trail, Security Hub and the alarms
+    assert "Trail glz-demo-trail delivers to CloudWatch Logs" in rows[("nist-800-171-r2", "3.3.5")].statement
+    assert (
+        "Security Hub aggregates findings from AWS Config and IAM Access Analyzer against"
+        in rows[("nist-800-171-r2", "3.3.5")].statement
+    )
+
+
+@pytest.fixture(scope="module")
+def nat_state_document(tmp_path_factory) -> dict:
+    """The demo stack with NAT egress (its own project: two stacks of one account would conflict)."""
+    import shutil
+
+    from tests.conftest import ROOT, synthesized
+
+    project = tmp_path_factory.mktemp("nat-egress")
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(ROOT / name, project / name)
+    config = (ROOT / "Pulumi.demo.yaml").read_text()
+    (project / "Pulumi.nat.yaml").write_text(config.replace("egress: none", "egress: nat-gateway"))
+    return synthesized(project, "nat", project)
+
+
+def test_public_subnets_are_not_counted_as_private(demo, nat_state_document):
+    nat = matrix_of(nat_state_document)
+    for matrix, expected in ((demo, "with 3 private subnets;"), (nat, "with 3 private subnets and 3 public subnets")):
+        rows = {r.id: r for r in matrix.rows["nist-800-171-r2"]}
+        assert expected in rows["3.13.1"].statement, rows["3.13.1"].statement
+
+
+def _kind(responsibility: str) -> str:
+    """landing-zone and shared are one kind: r3's organization-defined parameters make many of r2's
+    landing-zone requirements shared without changing who builds the technical part."""
+    return "technical" if responsibility in ("landing-zone", "shared") else responsibility
+
+
+def test_r2_and_r3_agree_on_who_is_responsible_where_they_map():
+    """Requirements with the same number in r2 and r3 (3.10.1 and 03.10.01) that r3 did not withdraw say the
+    same thing; their responsibility is of one kind."""
+    import yaml
+
+    from controls import catalog
+    from tests.conftest import ROOT
+
+    r2 = yaml.safe_load((ROOT / "controls/mapping/nist_800_171_r2.yaml").read_text())["requirements"]
+    r3 = yaml.safe_load((ROOT / "controls/mapping/nist_800_171_r3.yaml").read_text())["requirements"]
+    active = {r.id for r in catalog.load(catalog.R3)}
+    pairs, disagree = 0, []
+    for rid, record in r2.items():
+        family, group, number = rid.split(".")
+        twin = f"0{family}.{int(group):02d}.{int(number):02d}"
+        if twin in r3 and twin in active:
+            pairs += 1
+            if _kind(record["responsibility"]) != _kind(r3[twin]["responsibility"]):
+                disagree.append((rid, record["responsibility"], twin, r3[twin]["responsibility"]))
+    assert pairs >= 60
+    assert disagree == []
