@@ -441,7 +441,12 @@ def deployer_scope(state: StackState) -> Outcome:
     try:
         docs = deployer_policy.documents(scope, state)
     except deployer_policy.UnknownResourceTypesError as unknown:
-        return False, f"The deployer's permissions cannot be computed: unknown resource types {unknown}.", [], {}
+        return (
+            False,
+            f"The deployer's permissions cannot be computed: unknown resource types {unknown}.",
+            [],
+            {"deployers": _names([_role_name(d) for d in deployers])},
+        )
     found = deployer_policy.problems(docs)
     statements = [s for d in docs for s in d["Statement"]]
     denied = sorted({a for s in statements if s["Effect"] == "Deny" for a in s["Action"]})
