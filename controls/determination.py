@@ -20,10 +20,9 @@ The SPRS score (DoD Assessment Methodology v1.2.1) is 110 minus the points of ev
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from controls.attestations import DONE, NOT_APPLICABLE, NOT_DONE, Attestation, Attestations
-from controls.model import IMPLEMENTED, Row
+from controls.model import IMPLEMENTED, Determination, Row, SprsScore
 
 MET, NOT_MET, NOT_APPLICABLE_RESULT, NOT_ASSESSED = "Met", "Not met", "Not applicable", "Not assessed"
 RESULTS = (MET, NOT_MET, NOT_APPLICABLE_RESULT, NOT_ASSESSED)
@@ -34,22 +33,6 @@ PARTIAL_POINTS = {"3.5.3": 3, "3.13.11": 3}
 """DoD Assessment Methodology v1.2.1, Annex A: 3.5.3 deducts 3 instead of 5 when MFA is implemented for remote
 and privileged users but not all users; 3.13.11 deducts 3 instead of 5 when encryption is employed but is not
 FIPS-validated."""
-
-
-@dataclass(frozen=True)
-class Determination:
-    result: str
-    basis: tuple[str, ...]  # what the result rests on, one item per source
-    methods: tuple[str, ...]  # SP 800-171A assessment methods that produced the evidence
-    reason: str = ""  # for anything but Met: what is missing or failed
-
-
-@dataclass(frozen=True)
-class SprsScore:
-    maximum: int
-    score: int
-    deductions: tuple[tuple[str, int, str], ...]  # requirement, points, why
-    attestations: str | None  # the attestation file read, None when there was none
 
 
 def _first_sentence(text: str) -> str:
@@ -159,3 +142,19 @@ def sprs(rows: list[Row], attestations: Attestations | None) -> SprsScore:
         deductions=tuple(deductions),
         attestations=attestations.source if attestations else None,
     )
+
+
+def sprs_basis(score: SprsScore, brief: bool = False) -> str:
+    """One sentence on what the score counts, for every output's summary (brief: the console's)."""
+    charged = [(rid, points) for rid, points, _ in score.deductions if points]
+    deducted = (
+        f"{len(charged)} requirements deduct {sum(p for _, p in charged)} points"
+        if brief
+        else ", ".join(f"{rid} -{points}" for rid, points in charged) or "none"
+    )
+    source = (
+        f"attestations from {score.attestations}"
+        if score.attestations
+        else "no attestation file, so every customer part counts as not assessed"
+    )
+    return f"{source}; deductions: {deducted}"

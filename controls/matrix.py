@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from controls import catalog
+from controls import catalog, determination
+from controls.attestations import Attestations
+from controls.determination import determine_all
 from controls.evidence import Evidence, evidence_notes, verification_for
 from controls.mapping import (
     CheckovMappingFile,
@@ -36,7 +38,6 @@ from controls.model import (
     ResourceEntry,
     Row,
     RuleOutcome,
-    SprsEstimate,
     StackInfo,
 )
 from controls.probes import PROBES, component_of, physical_name, run_all
@@ -169,29 +170,6 @@ def _row(
     )
 
 
-def sprs_estimate(rows: list[Row]) -> SprsEstimate:
-    """DoD Assessment Methodology (v1.2.1): 110 minus the points of each requirement not met."""
-    lower, upper = [], []
-    for row in rows:
-        points = int(row.dod_points or 0)
-        fully_evidenced = (row.status == IMPLEMENTED and row.responsibility == "landing-zone") or row.status in (
-            INHERITED,
-            NOT_APPLICABLE,
-        )
-        if not fully_evidenced:
-            lower.append((row.id, points))
-        if row.status in (PARTIAL, NOT_IMPLEMENTED):
-            upper.append((row.id, points))
-    maximum = len(rows)
-    return SprsEstimate(
-        maximum=maximum,
-        lower=maximum - sum(p for _, p in lower),
-        upper=maximum - sum(p for _, p in upper),
-        deductions_lower=tuple(lower),
-        deductions_upper=tuple(upper),
-    )
-
-
 def _resources(
     state: StackState, rows: list[Row], rules: dict[str, Rule], gate: GateResult, checkov: CheckovMappingFile
 ) -> list[ResourceEntry]:
@@ -297,6 +275,7 @@ def build_matrix(
     stack: str,
     evidence: Evidence | None = None,
     generated_at: dt.datetime | None = None,
+    attestations: Attestations | None = None,
 ) -> Matrix:
     by_id = {rule.id: rule for rule in rules}
     probe_results = run_all(state)
@@ -311,6 +290,7 @@ def build_matrix(
             row.verified = verification_for(row, evidence)
     facts = stack_facts(state, stack)
     when = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    determine_all([row for framework_rows in rows.values() for row in framework_rows], attestations, when.date())
     blocking = sum(1 for f in gate.findings if f.blocking)
     suppressed = sum(1 for f in gate.findings if f.status == "suppressed")
     state_sha256 = state.sha256()
@@ -339,7 +319,7 @@ def build_matrix(
         rows=rows,
         resources=_resources(state, all_rows, by_id, gate, checkov),
         findings=_findings(gate, by_id, state, checkov),
-        sprs=sprs_estimate(rows[catalog.R2]),
+        sprs=determination.sprs(rows[catalog.R2], attestations),
         config_rules=mapped_config_rules(),
     )
 

@@ -82,6 +82,7 @@ class Row:
     gaps: list[str]
     deviations: list[str]
     verified: AccountVerification | None = None
+    determination: Determination | None = None
     dod_points: int | None = None  # NIST 800-171 r2 only
     hipaa_status: str | None = None  # required | addressable (HIPAA specifications only)
 
@@ -127,18 +128,23 @@ class FindingEntry:
 
 
 @dataclass(frozen=True)
-class SprsEstimate:
-    """DoD Assessment Methodology score estimate for r2 (110 minus the points of unmet requirements).
+class Determination:
+    """Met, Not met, Not applicable or Not assessed, and what it rests on (controls/determination.py)."""
 
-    lower: only what this stack fully evidences, plus what AWS provides, counts as met.
-    upper: every customer and shared action assumed done; only rows the stack shows as not (fully) met deduct.
-    """
+    result: str
+    basis: tuple[str, ...]  # what the result rests on, one item per source
+    methods: tuple[str, ...]  # SP 800-171A assessment methods that produced the evidence
+    reason: str = ""  # for anything but Met: what is missing or failed
+
+
+@dataclass(frozen=True)
+class SprsScore:
+    """The DoD Assessment Methodology score for r2: 110 minus the points of every requirement not Met."""
 
     maximum: int
-    lower: int
-    upper: int
-    deductions_lower: tuple[tuple[str, int], ...]
-    deductions_upper: tuple[tuple[str, int], ...]
+    score: int
+    deductions: tuple[tuple[str, int, str], ...]  # requirement, points, why
+    attestations: str | None  # the attestation file read, None when there was none
 
 
 @dataclass(frozen=True)
@@ -165,11 +171,20 @@ class Matrix:
     rows: dict[str, list[Row]]  # framework key -> rows in catalog order
     resources: list[ResourceEntry]
     findings: list[FindingEntry]
-    sprs: SprsEstimate
+    sprs: SprsScore
     config_rules: list[str]  # identifiers in the conformance pack
 
     def all_rows(self) -> list[Row]:
         return [row for rows in self.rows.values() for row in rows]
+
+    def determination_counts(self, framework: str) -> dict[str, int]:
+        from controls.determination import RESULTS
+
+        counts = dict.fromkeys(RESULTS, 0)
+        for row in self.rows[framework]:
+            if row.determination is not None:
+                counts[row.determination.result] += 1
+        return counts
 
     def status_counts(self, framework: str) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)

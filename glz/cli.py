@@ -130,7 +130,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def _attestations(args: argparse.Namespace, project_dir: Path, stack: str):
+    """--attestations, else compliance/<stack>.yaml when it exists; a bad file is bad input (exit 2)."""
+    from controls.attestations import AttestationError, default_path, load
+
+    path = Path(args.attestations) if args.attestations else default_path(project_dir, stack)
+    if not args.attestations and not path.exists():
+        return None
+    try:
+        return load(path, stack)
+    except AttestationError as error:
+        raise UserInputError(str(error)) from None
+
+
 def cmd_matrix(args: argparse.Namespace) -> int:
+    from controls.determination import sprs_basis
     from controls.evidence import load_evidence
     from controls.mapping import MappingError
     from controls.matrix import build_matrix, stack_facts
@@ -146,9 +160,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         facts = stack_facts(state, stack)
         known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
         evidence = load_evidence(Path(args.evidence), *known)
+    attestations = _attestations(args, project_dir, stack)
     gate, _blanket = _run_gate(args, project_dir, state, out_dir)
     try:
-        matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence)
+        matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence, attestations=attestations)
     except MappingError as error:
         raise UserInputError(str(error)) from None
     written = write_matrix(matrix, out_dir)
@@ -163,11 +178,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         for status in STATUSES:
             if counts[status]:
                 print(f"    {status:<{width}}  {counts[status]}")
-    sprs = matrix.sprs
-    print(
-        f"  Estimated SPRS score: {sprs.upper} of {sprs.maximum} with every customer action done; "
-        f"{sprs.lower} counting only what the stack fully evidences or AWS provides"
-    )
+    for framework in matrix.rows:
+        counts = matrix.determination_counts(framework)
+        print(f"  {framework} determinations: " + ", ".join(f"{r} {n}" for r, n in counts.items() if n))
+    print(f"  SPRS score: {matrix.sprs.score} of {matrix.sprs.maximum} ({sprs_basis(matrix.sprs, brief=True)})")
     if evidence is not None:
         verified = sum(1 for row in matrix.all_rows() if row.verified and row.verified.result == "verified")
         print(f"  Verified in account {evidence.account}: {verified} rows (evidence {evidence.source})")
@@ -229,12 +243,16 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--state", help="document a `pulumi stack export` file")
     matrix.add_argument("--evidence", help="audit evidence from `glz audit`: adds the 'verified in account' column")
     matrix.add_argument("--suppressions", help="suppressions file (default: policies/suppressions.yaml)")
+    matrix.add_argument(
+        "--attestations", help="the organization's attestations (default: compliance/<stack>.yaml when it exists)"
+    )
     matrix.add_argument("--out", help="output directory (default: build/<stack>)")
     matrix.add_argument("--no-checkov", action="store_true", help="leave checkov's findings out of the matrix")
     matrix.set_defaults(func=cmd_matrix)
     rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
     rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
     rules.set_defaults(func=cmd_rules)
+    from glz.attest import add_parser as add_attest_parser
     from glz.audit.cli import add_parser as add_audit_parser
     from glz.deployer_policy import add_parser as add_deployer_policy_parser
     from glz.preflight import add_parser as add_preflight_parser
@@ -244,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_preflight_parser(commands)
     add_scp_parser(commands)
     add_deployer_policy_parser(commands)
+    add_attest_parser(commands)
     return parser
 
 

@@ -165,17 +165,18 @@ def test_rows_without_any_of_their_evidence_are_not_implemented(demo_state_docum
         assert all(not p.satisfied for p in row.probes) or not row.probes
 
 
-def test_sprs_estimate_deducts_the_points_of_unmet_requirements(demo_state_document, demo_matrix):
+def test_without_attestations_the_sprs_score_deducts_every_unattested_requirement(demo_state_document, demo_matrix):
+    """No attestation file: the organization's parts are not assessed and deduct their full points; the
+    landing-zone and inherited rows the stack shows as met deduct nothing (controls/determination.py)."""
     sprs = demo_matrix.sprs
-    assert sprs.maximum == 110
-    assert sprs.lower <= sprs.upper <= 110
-    assert sprs.upper == 110 - sum(points for _, points in sprs.deductions_upper)
-    points = {r.id: r.extra["dod_points"] for r in catalog.load_r2()}
-    customer = [r.id for r in demo_matrix.rows[catalog.R2] if r.status == CUSTOMER]
-    assert sprs.lower <= 110 - sum(points[i] for i in customer)
+    assert sprs.maximum == 110 and sprs.attestations is None
+    unmet = [r for r in demo_matrix.rows[catalog.R2] if r.determination.result not in ("Met", "Not applicable")]
+    assert {r.id for r in unmet} == {rid for rid, _, _ in sprs.deductions}
+    assert all(r.responsibility in ("customer", "shared") or r.id == "3.13.11" for r in unmet)
+    assert sprs.score == 110 - sum(points for _, points, _ in sprs.deductions)
     weakened = matrix_of(apply(demo_state_document, remove("aws:cloudtrail/trail:Trail")))
-    dropped = [r.id for r in weakened.rows[catalog.R2] if r.status in (PARTIAL, NOT_IMPLEMENTED)]
-    assert weakened.sprs.upper == 110 - sum(points[i] for i in dropped)
+    assert weakened.sprs.score < sprs.score
+    assert {"3.3.1", "3.3.2"} <= {rid for rid, _, _ in weakened.sprs.deductions}
 
 
 def test_resources_sheet_links_resources_to_requirements(demo_matrix):
@@ -206,16 +207,19 @@ def evidence_file(
     return path
 
 
+TRAIL_NOT_LOGGING = {
+    "id": "cloudtrail.logging",
+    "resource": "glz-demo-trail",
+    "probes": ["trail"],
+    "result": "fail",
+    "reason": "trail is not logging",
+    "drift": True,
+}
+
+
 def test_evidence_adds_the_verified_column(tmp_path, demo_state_document):
     checks = [
-        {
-            "id": "cloudtrail.logging",
-            "resource": "glz-demo-trail",
-            "probes": ["trail"],
-            "result": "fail",
-            "reason": "trail is not logging",
-            "drift": True,
-        },
+        TRAIL_NOT_LOGGING,
         {"id": "kms.rotation", "resource": "alias/glz-demo-data", "probes": ["key_rotation"], "result": "pass"},
         {
             "id": "guardduty.enabled",
@@ -422,7 +426,7 @@ def test_glz_matrix_writes_every_output(matrix_outputs):
         "control-matrix-ssp-nist-800-171-r2.json",
         "control-matrix-ssp-nist-800-171-r3.json",
     ]
-    assert "Estimated SPRS score" in stdout
+    assert "SPRS score:" in stdout
 
 
 def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_matrix):
@@ -448,7 +452,7 @@ def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_ma
     assert workbook["Resources"].max_row == len(demo_matrix.resources) + 1
     assert workbook["Findings"].max_row == 1  # the demo stack has no failing finding
     summary = [row for row in workbook["Summary"].iter_rows(values_only=True) if row and row[0]]
-    assert any(str(row[0]).startswith("Estimated SPRS score") for row in summary)
+    assert any(str(row[0]).startswith("SPRS score") for row in summary)
 
 
 def test_csv_and_markdown_hold_every_row(matrix_outputs):

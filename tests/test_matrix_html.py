@@ -32,7 +32,7 @@ from controls.model import (
     ProbeResult,
     Row,
     RuleOutcome,
-    SprsEstimate,
+    SprsScore,
     StackInfo,
 )
 from controls.render.html import render_html
@@ -143,7 +143,7 @@ def _matrix(verified: bool = True) -> Matrix:
         rows={fw: [_row(req, i, verified) for i, req in enumerate(load())] for fw, load in loaders.items()},
         resources=[],
         findings=[],
-        sprs=SprsEstimate(110, 64, 97, (("3.1.1", 5),), (("3.13.8", 3),)),
+        sprs=SprsScore(110, 97, (("3.13.8", 3, "Not met"),), None),
         config_rules=["S3_DEFAULT_ENCRYPTION_KMS"],
     )
 

@@ -20,7 +20,7 @@ from controls.model import (
     ResourceEntry,
     Row,
     RuleOutcome,
-    SprsEstimate,
+    SprsScore,
     StackInfo,
 )
 from controls.render.oscal import (
@@ -141,7 +141,7 @@ def _hand_built_matrix(tmp_path) -> Matrix:
             requirements=(),
         ),
     ]
-    sprs = SprsEstimate(maximum=110, lower=0, upper=110, deductions_lower=(), deductions_upper=())
+    sprs = SprsScore(maximum=110, score=110, deductions=(), attestations=None)
     return Matrix(info=info, rows=rows, resources=resources, findings=[], sprs=sprs, config_rules=[])
 
 

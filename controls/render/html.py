@@ -104,7 +104,7 @@ def _header(matrix: Matrix) -> str:
         ),
         ("Generated", f'<time datetime="{_e(info.generated_at)}">{_e(info.generated_at)}</time>', "generated"),
         ("Policy gate", f'<span class="gate {gate_cls}">{gate_word}</span> {_e(gate_summary)}', "gate"),
-        ("SPRS estimate (Rev. 2)", _sprs(matrix), "sprs"),
+        ("SPRS score (Rev. 2)", _sprs(matrix), "sprs"),
     ]
     dl = "".join(
         f'<div class="fact" id="fact-{key}"><dt>{label}</dt><dd>{value}</dd></div>' for label, value, key in facts
@@ -136,21 +136,18 @@ def _header(matrix: Matrix) -> str:
 
 def _sprs(matrix: Matrix) -> str:
     sprs = matrix.sprs
-    score = f'<strong class="sprs-score">{sprs.lower}</strong> to <strong class="sprs-score">{sprs.upper}</strong>'
-
-    def deductions(items: tuple[tuple[str, int], ...]) -> str:
-        if not items:
-            return "none"
-        return ", ".join(f"{_e(req)} (&minus;{points})" for req, points in items)
-
+    deductions = ", ".join(f"{_e(rid)} (&minus;{points}: {_e(why)})" for rid, points, why in sprs.deductions) or "none"
+    source = (
+        f"Attestations: <code>{_e(sprs.attestations)}</code>."
+        if sprs.attestations
+        else "No attestation file: every customer part counts as not assessed."
+    )
     return (
-        f"{score} of {sprs.maximum}"
-        '<details class="sprs-details"><summary>How this range is computed</summary>'
-        "<p><b>Lower</b>: only what this stack fully evidences, plus what AWS provides, counts as met. "
-        f"Deductions: {deductions(sprs.deductions_lower)}.</p>"
-        "<p><b>Upper</b>: every customer and shared action assumed done; only rows the stack shows as not "
-        f"(fully) met deduct. Deductions: {deductions(sprs.deductions_upper)}.</p>"
-        "<p>An estimate for planning, not an assessment result.</p></details>"
+        f'<strong class="sprs-score">{sprs.score}</strong> of {sprs.maximum}'
+        '<details class="sprs-details"><summary>How this score is computed</summary>'
+        "<p>110 minus the DoD points of every requirement whose determination is not Met (DoD Assessment "
+        f"Methodology v1.2.1; 3.5.3 and 3.13.11 at their partial values where they apply). {source}</p>"
+        f"<p>Deductions: {deductions}.</p></details>"
     )
 
 
@@ -332,12 +329,20 @@ def _verified_cell(row: Row) -> str:
     )
 
 
+def _determination(row: Row) -> str:
+    found = row.determination
+    if found is None:
+        return ""
+    why = f'<div class="detail">{_e(found.reason)}</div>' if found.reason else ""
+    return f'<div class="determination" data-determination="{_e(found.result)}">{_e(found.result)}</div>{why}'
+
+
 def _row(row: Row, with_verified: bool) -> str:
     search = "\n".join(search_fields(row)).lower()
     cells = [
         f'<th scope="row" class="c-id"><span class="rid">{_e(row.id)}</span></th>',
         f'<td class="c-requirement">{_requirement_cell(row)}</td>',
-        f'<td class="c-status">{_badge(row.status)}</td>',
+        f'<td class="c-status">{_badge(row.status)}{_determination(row)}</td>',
         f'<td class="c-responsibility">{_e(row.responsibility_label)}</td>',
         f'<td class="c-statement">{_statement_cell(row)}</td>',
         f'<td class="c-resources">{_resources(row.resources)}</td>',

@@ -10,9 +10,11 @@ ROW_COLUMNS = (
     "ID",
     "Family",
     "Requirement",
+    "Determination",
     "Status",
     "Responsibility",
     "Implementation statement",
+    "Determination basis",
     "Resources",
     "Components",
     "Policy rules",
@@ -33,6 +35,17 @@ def rule_text(outcome: RuleOutcome) -> str:
     return f"{outcome.rule_id} ({detail})"
 
 
+def determination_text(row: Row) -> str:
+    """What the determination rests on, how it was assessed, and for anything but Met what is missing."""
+    found = row.determination
+    if found is None:
+        return ""
+    lines = [*found.basis, f"methods: {', '.join(found.methods)}"]
+    if found.reason:
+        lines.insert(0, f"why: {found.reason}")
+    return "\n".join(lines)
+
+
 def has_evidence(matrix: Matrix) -> bool:
     return any(row.verified is not None for row in matrix.all_rows())
 
@@ -48,9 +61,11 @@ def row_record(row: Row, with_evidence: bool) -> dict[str, str | int]:
         "ID": row.id,
         "Family": f"{row.family_id} {row.family}",
         "Requirement": row.text if row.title == row.text else f"{row.title}: {row.text}",
+        "Determination": row.determination.result if row.determination else "",
         "Status": row.status,
         "Responsibility": row.responsibility_label,
         "Implementation statement": row.statement,
+        "Determination basis": determination_text(row),
         "Resources": "\n".join(row.resources),
         "Components": "\n".join(row.components),
         "Policy rules": "\n".join(rule_text(o) for o in row.rules),

@@ -6,8 +6,16 @@ import csv
 from pathlib import Path
 
 from controls import catalog
-from controls.model import STATUSES, Matrix, StackInfo
-from controls.render.tabular import ROW_COLUMNS, VERIFIED_COLUMN, framework_records, has_evidence, rule_text
+from controls.determination import RESULTS, sprs_basis
+from controls.model import Matrix, StackInfo
+from controls.render.tabular import (
+    ROW_COLUMNS,
+    VERIFIED_COLUMN,
+    determination_text,
+    framework_records,
+    has_evidence,
+    rule_text,
+)
 
 
 def write_csv(matrix: Matrix, path: Path) -> Path:
@@ -58,25 +66,24 @@ def render_markdown(matrix: Matrix) -> str:
         f"classification `{info.classification}`. Policy gate: {info.gate_summary}.",
         "",
         *_live_evidence(info),
-        f"Estimated SPRS score (NIST 800-171 r2, DoD Assessment Methodology): **{sprs.upper}** of {sprs.maximum} "
-        f"if every customer action is done; **{sprs.lower}** counting only what this stack fully evidences or AWS "
-        "provides.",
+        f"SPRS score (NIST 800-171 r2, DoD Assessment Methodology): **{sprs.score}** of {sprs.maximum} "
+        f"({sprs_basis(sprs)}).",
         "",
-        "| Framework | " + " | ".join(STATUSES) + " |",
-        "|---|" + "---|" * len(STATUSES),
+        "| Framework | " + " | ".join(RESULTS) + " |",
+        "|---|" + "---|" * len(RESULTS),
     ]
     for framework in matrix.rows:
-        counts = matrix.status_counts(framework)
+        counts = matrix.determination_counts(framework)
         name = f"{catalog.FRAMEWORKS[framework].name} {catalog.FRAMEWORKS[framework].version}"
-        lines.append(f"| {name} | " + " | ".join(str(counts[s]) for s in STATUSES) + " |")
+        lines.append(f"| {name} | " + " | ".join(str(counts[s]) for s in RESULTS) + " |")
     for framework, rows in matrix.rows.items():
         meta = catalog.FRAMEWORKS[framework]
         lines += [
             "",
             f"## {meta.name} {meta.version}",
             "",
-            "| ID | Status | Responsibility | Implementation statement | Evidence |",
-            "|---|---|---|---|---|",
+            "| ID | Determination | Status | Responsibility | Implementation statement | Evidence |",
+            "|---|---|---|---|---|---|",
         ]
         for row in rows:
             evidence = [rule_text(o) for o in row.rules] + row.config_rules
@@ -89,9 +96,10 @@ def render_markdown(matrix: Matrix) -> str:
             statement = row.statement
             if row.customer_actions:
                 statement += f"\n**Customer actions:** {row.customer_actions}"
+            evidence.append(determination_text(row))
             lines.append(
-                f"| {row.id} | {row.status} | {row.responsibility_label} | {_cell(statement)} | "
-                f"{_cell(chr(10).join(evidence))} |"
+                f"| {row.id} | {row.determination.result if row.determination else ''} | {row.status} | "
+                f"{row.responsibility_label} | {_cell(statement)} | {_cell(chr(10).join(evidence))} |"
             )
     return "\n".join(lines) + "\n"
 

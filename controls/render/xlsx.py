@@ -10,6 +10,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from controls import catalog
+from controls.determination import sprs_basis
 from controls.evidence import STALE_AFTER_DAYS
 from controls.matrix import summary_by_family
 from controls.model import STATUSES, Matrix, StackInfo
@@ -112,10 +113,14 @@ def _summary(sheet: Worksheet, matrix: Matrix) -> None:
         ("Live evidence", _live_evidence(info)),
         *([("Live evidence notes", _evidence_notes(info))] if info.evidence_source else []),
         ("AWS Config conformance pack", f"{len(matrix.config_rules)} managed rules"),
-        ("Estimated SPRS score (upper)", f"{sprs.upper} of {sprs.maximum}: every customer action assumed done"),
-        (
-            "Estimated SPRS score (lower)",
-            f"{sprs.lower} of {sprs.maximum}: only what this stack fully evidences or AWS provides counts as met",
+        ("SPRS score (NIST 800-171 r2)", f"{sprs.score} of {sprs.maximum}"),
+        ("SPRS basis", sprs_basis(sprs)),
+        *(
+            (
+                f"Determinations: {SHEET_TITLES[framework]}",
+                ", ".join(f"{result} {count}" for result, count in matrix.determination_counts(framework).items()),
+            )
+            for framework in SHEET_TITLES
         ),
     ]
     sheet.append(["Control matrix", "generated from the stack state and the policy gate; do not edit by hand"])
