@@ -28,7 +28,8 @@ DONE, NOT_DONE, NOT_APPLICABLE = "done", "not-done", "not-applicable"
 STATUSES = (DONE, NOT_DONE, NOT_APPLICABLE)
 ATTESTABLE = ("customer", "shared")
 REQUIRED_WHEN_DONE = ("by", "date", "evidence", "next_review")
-FIELDS = ("status", "by", "date", "evidence", "next_review", "justification")
+FIELDS = ("status", "by", "date", "evidence", "next_review", "justification", "milestone", "owner", "due")
+"""milestone, owner and due: the plan of action for a part not done yet (the POA&M reads them)."""
 
 
 class AttestationError(Exception):
@@ -49,6 +50,9 @@ class Attestation:
     evidence: str = ""
     next_review: dt.date | None = None
     justification: str = ""
+    milestone: str = ""
+    owner: str = ""
+    due: dt.date | None = None
 
     def overdue(self, today: dt.date) -> bool:
         return self.status == DONE and self.next_review is not None and self.next_review < today
@@ -109,7 +113,9 @@ def _entry(framework: str, rid: str, body: Any, where: str, today: dt.date, prob
     if status not in STATUSES:
         problems.append(f"{where}.status = {status!r}: allowed {', '.join(STATUSES)}")
         return None
-    dates = {k: _date(body[k], f"{where}.{k}", problems) for k in ("date", "next_review") if body.get(k) is not None}
+    dates = {
+        k: _date(body[k], f"{where}.{k}", problems) for k in ("date", "next_review", "due") if body.get(k) is not None
+    }
     if status == DONE:
         for key in REQUIRED_WHEN_DONE:
             if body.get(key) in (None, ""):
@@ -130,6 +136,9 @@ def _entry(framework: str, rid: str, body: Any, where: str, today: dt.date, prob
         evidence=str(body.get("evidence") or ""),
         next_review=review,
         justification=str(body.get("justification") or ""),
+        milestone=str(body.get("milestone") or ""),
+        owner=str(body.get("owner") or ""),
+        due=dates.get("due"),
     )
 
 

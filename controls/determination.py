@@ -22,10 +22,12 @@ from __future__ import annotations
 import datetime as dt
 
 from controls.attestations import DONE, NOT_APPLICABLE, NOT_DONE, Attestation, Attestations
-from controls.model import IMPLEMENTED, Determination, Row, SprsScore
+from controls.model import IMPLEMENTED, Determination, Plan, Row, SprsScore
 
 MET, NOT_MET, NOT_APPLICABLE_RESULT, NOT_ASSESSED = "Met", "Not met", "Not applicable", "Not assessed"
 RESULTS = (MET, NOT_MET, NOT_APPLICABLE_RESULT, NOT_ASSESSED)
+OPEN = (NOT_MET, NOT_ASSESSED)
+"""Determinations that need a plan of action (the POA&M lists them)."""
 EXAMINE, INTERVIEW, TEST = "examine", "interview", "test"
 
 FIPS_PROBE = "fips_endpoints"
@@ -111,6 +113,8 @@ def determine_all(rows: list[Row], attestations: Attestations | None, today: dt.
     for row in rows:
         found = attestations.get(row.framework, row.id) if attestations else None
         row.determination = determine(row, found, today)
+        if row.determination.result in OPEN and found is not None and (found.milestone or found.owner or found.due):
+            row.plan = Plan(found.milestone, found.owner, found.due.isoformat() if found.due else "")
 
 
 def _partial(row: Row) -> int | None:

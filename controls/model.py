@@ -83,6 +83,7 @@ class Row:
     deviations: list[str]
     verified: AccountVerification | None = None
     determination: Determination | None = None
+    plan: Plan | None = None  # only for a requirement not met whose attestation records a plan
     dod_points: int | None = None  # NIST 800-171 r2 only
     hipaa_status: str | None = None  # required | addressable (HIPAA specifications only)
 
@@ -135,6 +136,15 @@ class Determination:
     basis: tuple[str, ...]  # what the result rests on, one item per source
     methods: tuple[str, ...]  # SP 800-171A assessment methods that produced the evidence
     reason: str = ""  # for anything but Met: what is missing or failed
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The organization's plan of action for a requirement not met (from its attestation file)."""
+
+    milestone: str
+    owner: str
+    due: str  # YYYY-MM-DD, or "" when none is recorded
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Write every form of the matrix into build/<stack>/: xlsx, csv, md, html, OSCAL SSPs, conformance pack."""
+"""Write every form of the matrix into build/<stack>/: xlsx, csv, md, html, OSCAL SSPs and POA&Ms, conformance pack."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def write_conformance_pack(matrix: Matrix, out_dir: Path) -> Path:
 def write_all(matrix: Matrix, out_dir: Path) -> list[Path]:
     from controls.render.html import render_html
     from controls.render.oscal import write_ssps
+    from controls.render.poam import write_poams
     from controls.render.text import write_csv, write_markdown
     from controls.render.xlsx import write_xlsx
 
@@ -42,5 +43,6 @@ def write_all(matrix: Matrix, out_dir: Path) -> list[Path]:
         write_markdown(matrix, out_dir / f"{BASENAME}.md"),
         html,
         *write_ssps(matrix, out_dir),
+        *write_poams(matrix, out_dir),
         write_conformance_pack(matrix, out_dir),
     ]

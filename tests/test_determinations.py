@@ -23,6 +23,7 @@ from controls.evidence import load_evidence
 from tests.conftest import ROOT, matrix_of
 
 TODAY = dt.date(2026, 11, 23)  # matrix_of's generation date
+PLANNED = {"status": "not-done", "milestone": "Awareness module live", "owner": "Training lead", "due": "2027-03-31"}
 
 
 def _complete(overrides: dict | None = None) -> dict:
@@ -232,3 +233,50 @@ def test_the_template_lists_every_customer_action_once_and_parses():
     parsed = _parsed(document)
     assert len(parsed.entries) == sum(len(r) for r in att.attestable().values()) >= 200
     assert {a.status for a in parsed.entries.values()} == {"not-done"}
+
+
+def test_the_ssp_states_the_organizations_part_only_as_attested(demo_state_document, demo_matrix):
+    from controls.render.oscal import control_id, render_ssp
+
+    def organization_part(matrix, rid):
+        document = render_ssp(matrix, catalog.R2)
+        requirements = document["system-security-plan"]["control-implementation"]["implemented-requirements"]
+        req = next(r for r in requirements if r["control-id"] == control_id(catalog.R2, rid))
+        determination = next(p for p in req["props"] if p["name"] == "determination")
+        return req["by-components"][0], determination
+
+    unattested, determination = organization_part(demo_matrix, "3.2.1")
+    assert "implementation-status" not in unattested and determination["value"] == "Not assessed"
+    matrix = matrix_of(demo_state_document, attestations=_parsed(_complete({(catalog.R2, "3.2.1"): PLANNED})))
+    part, determination = organization_part(matrix, "3.2.1")
+    assert part["implementation-status"]["state"] == "planned"
+    assert "Awareness module live; owner Training lead; due 2027-03-31" in part["implementation-status"]["remarks"]
+    assert determination["value"] == "Not met"
+    done, determination = organization_part(matrix, "3.2.2")
+    assert done["implementation-status"]["state"] == "implemented" and determination["value"] == "Met"
+
+
+def test_the_poam_lists_every_open_requirement_with_its_plan(tmp_path, demo_state_document, demo_matrix):
+    from controls.render.poam import poam_records, render_poam, validate_poam, write_poams
+
+    matrix = matrix_of(demo_state_document, attestations=_parsed(_complete({(catalog.R2, "3.2.1"): PLANNED})))
+    document = render_poam(matrix, catalog.R2)
+    validate_poam(document)
+    body = document["plan-of-action-and-milestones"]
+    assert body["import-ssp"]["href"] == "control-matrix-ssp-nist-800-171-r2.json"
+    titles = [item["title"].split(":")[0] for item in body["poam-items"]]
+    assert titles == ["3.2.1", "3.13.11"]
+    risk = next(r for r in body["risks"] if r["title"].startswith("3.2.1"))
+    assert risk["deadline"].startswith("2027-03-31") and risk["remediations"][0]["title"] == "Awareness module live"
+    fips = next(r for r in body["risks"] if r["title"].startswith("3.13.11"))
+    assert "remediations" not in fips and "fips_endpoints" in fips["statement"]
+    records = [
+        r for r in poam_records(matrix) if r["Framework"].startswith("NIST SP 800-171 Rev. 2") or r["ID"] == "3.2.1"
+    ]
+    assert {r["ID"] for r in records} >= {"3.2.1", "3.13.11"}
+    # without attestations every customer part is open, and each is an item
+    paths = write_poams(demo_matrix, tmp_path)
+    assert len(paths) == 3
+    r2 = json.loads(paths[0].read_text())["plan-of-action-and-milestones"]
+    open_r2 = [r for r in demo_matrix.rows[catalog.R2] if r.determination.result in ("Not met", "Not assessed")]
+    assert len(r2["poam-items"]) == len(open_r2) > 90

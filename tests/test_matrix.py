@@ -436,10 +436,13 @@ def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_ma
         "NIST 800-171 r2",
         "NIST 800-171 r3",
         "HIPAA",
+        "Plan of action",
         "Resources",
         "Findings",
         "Suppressions",
     ]
+    open_rows = [r for r in demo_matrix.all_rows() if r.determination.result in ("Not met", "Not assessed")]
+    assert workbook["Plan of action"].max_row == len(open_rows) + 1
     for title, count in (("NIST 800-171 r2", 110), ("NIST 800-171 r3", 97), ("HIPAA", 68)):
         sheet = workbook[title]
         assert sheet.max_row == count + 1

@@ -396,6 +396,35 @@ def _component_by(row: Row, name: str, uid: str, ids: _Ids, framework: str) -> d
     }
 
 
+def _organization_status(row: Row) -> dict[str, str] | None:
+    """The organization's part as OSCAL can state it: implemented when attested, planned only when a plan is
+    recorded, not-applicable when attested so; otherwise no state at all (OSCAL has no "not assessed", and
+    "planned" would assert a plan nobody made)."""
+    found = row.determination
+    if found is not None and found.result == "Met" and row.responsibility in ("customer", "shared"):
+        return {"state": "implemented", "remarks": "; ".join(b for b in found.basis if b.startswith("organization:"))}
+    if row.plan is not None:
+        plan = row.plan
+        return {
+            "state": "planned",
+            "remarks": f"Plan: {plan.milestone or 'milestone not set'}; owner {plan.owner or 'not set'}; due {plan.due or 'not set'}.",
+        }
+    if found is not None and found.result == "Not applicable":
+        return {"state": "not-applicable", "remarks": "; ".join(found.basis)}
+    return None
+
+
+def _with_status(component: dict[str, Any], status: dict[str, str] | None, unassessed: str) -> dict[str, Any]:
+    if status is not None:
+        component["implementation-status"] = status
+    else:
+        component["remarks"] = unassessed
+    return component
+
+
+NOT_ASSESSED_REMARK = "Not assessed: the organization has not attested this part (compliance/<stack>.yaml)."
+
+
 def _by_components(row: Row, framework: str, ids: _Ids, lz: dict[str, str]) -> list[dict[str, Any]]:
     state, remarks = _state(row), _status_remarks(row)
     this_system, aws, org = ids("component", "this-system"), ids("component", "aws"), ids("component", "organization")
@@ -421,13 +450,16 @@ def _by_components(row: Row, framework: str, ids: _Ids, lz: dict[str, str]) -> l
     elif row.responsibility == "customer":
         actions = row.customer_actions.strip()
         out.append(
-            {
-                "component-uuid": org,
-                "uuid": ids("by-component", framework, row.id, "organization"),
-                "description": statement + (f"\n\nCustomer actions: {actions}" if actions else ""),
-                "implementation-status": {"state": state, "remarks": remarks},
-                "responsible-roles": [{"role-id": "system-owner"}],
-            }
+            _with_status(
+                {
+                    "component-uuid": org,
+                    "uuid": ids("by-component", framework, row.id, "organization"),
+                    "description": statement + (f"\n\nCustomer actions: {actions}" if actions else ""),
+                    "responsible-roles": [{"role-id": "system-owner"}],
+                },
+                _organization_status(row),
+                NOT_ASSESSED_REMARK,
+            )
         )
     else:
         out.append(
@@ -442,16 +474,16 @@ def _by_components(row: Row, framework: str, ids: _Ids, lz: dict[str, str]) -> l
         out += [_component_by(row, name, lz[name], ids, framework) for name in row.components]
         if row.customer_actions.strip():
             out.append(
-                {
-                    "component-uuid": org,
-                    "uuid": ids("by-component", framework, row.id, "organization"),
-                    "description": f"Customer actions: {row.customer_actions.strip()}",
-                    "implementation-status": {
-                        "state": "planned",
-                        "remarks": "The organization's part: to be performed and evidenced by the system owner.",
+                _with_status(
+                    {
+                        "component-uuid": org,
+                        "uuid": ids("by-component", framework, row.id, "organization"),
+                        "description": f"Customer actions: {row.customer_actions.strip()}",
+                        "responsible-roles": [{"role-id": "system-owner"}],
                     },
-                    "responsible-roles": [{"role-id": "system-owner"}],
-                }
+                    _organization_status(row),
+                    NOT_ASSESSED_REMARK,
+                )
             )
     return out
 
@@ -475,6 +507,21 @@ def _requirement(
         _prop("family", f"{row.family_id} {row.family}"),
         _prop("automated", "yes" if row.automated else "no"),
     ]
+    if row.determination is not None:
+        found = row.determination
+        props.append(
+            _prop(
+                "determination",
+                found.result,
+                remarks="\n\n".join(
+                    [
+                        *([f"Why: {found.reason}"] if found.reason else []),
+                        *found.basis,
+                        f"Methods: {', '.join(found.methods)}",
+                    ]
+                ),
+            )
+        )
     if row.dod_points is not None:
         props.append(_prop("dod-assessment-points", row.dod_points))
     if row.hipaa_status:
@@ -654,10 +701,15 @@ def write_ssps(matrix: Matrix, out_dir: Path) -> list[Path]:
         document = render_ssp(matrix, framework)
         validate_ssp(document)
         documents[framework] = document
+    return write_documents(documents, out_dir, ssp_filename)
+
+
+def write_documents(documents: dict[str, dict[str, Any]], out_dir: Path, filename: Any) -> list[Path]:
+    """Write validated OSCAL documents, one per framework, as `filename(framework)` in out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for framework, document in documents.items():
-        path = out_dir / ssp_filename(framework)
+        path = out_dir / filename(framework)
         path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
