@@ -167,6 +167,9 @@ def _row(
         deviations=deviations,
         dod_points=req.extra.get("dod_points") if req.framework == catalog.R2 else None,
         hipaa_status=req.extra.get("status") if req.framework == catalog.HIPAA else None,
+        objectives=tuple((o["id"], o["text"]) for o in req.extra.get("objectives", ()))
+        if req.framework == catalog.R2
+        else (),
     )
 
 

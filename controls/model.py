@@ -86,6 +86,7 @@ class Row:
     plan: Plan | None = None  # only for a requirement not met whose attestation records a plan
     dod_points: int | None = None  # NIST 800-171 r2 only
     hipaa_status: str | None = None  # required | addressable (HIPAA specifications only)
+    objectives: tuple[tuple[str, str], ...] = ()  # SP 800-171A (id, text); r2 only
 
     @property
     def responsibility_label(self) -> str:

@@ -437,12 +437,18 @@ def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_ma
         "NIST 800-171 r3",
         "HIPAA",
         "Plan of action",
+        "Objectives r2 (800-171A)",
         "Resources",
         "Findings",
         "Suppressions",
     ]
     open_rows = [r for r in demo_matrix.all_rows() if r.determination.result in ("Not met", "Not assessed")]
     assert workbook["Plan of action"].max_row == len(open_rows) + 1
+    objectives = workbook["Objectives r2 (800-171A)"]
+    assert objectives.max_row == 320 + 1
+    row_31_1 = next(r for r in demo_matrix.rows["nist-800-171-r2"] if r.id == "3.1.1")
+    first = [c.value for c in objectives[2]]
+    assert first[:4] == ["3.1.1[a]", "3.1.1", "authorized users are identified.", row_31_1.determination.result]
     for title, count in (("NIST 800-171 r2", 110), ("NIST 800-171 r3", 97), ("HIPAA", 68)):
         sheet = workbook[title]
         assert sheet.max_row == count + 1

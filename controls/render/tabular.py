@@ -88,3 +88,24 @@ def row_record(row: Row, with_evidence: bool) -> dict[str, str | int]:
 def framework_records(matrix: Matrix, framework: str) -> tuple[tuple[str, ...], list[dict[str, str | int]]]:
     with_evidence = has_evidence(matrix)
     return row_columns(framework, with_evidence), [row_record(r, with_evidence) for r in matrix.rows[framework]]
+
+
+OBJECTIVE_COLUMNS = ("Objective", "Requirement", "Determine if", "Determination", "Basis")
+
+
+def objective_records(matrix: Matrix) -> list[dict[str, str | int]]:
+    """Every SP 800-171A objective of r2 with its requirement's determination: the evidence the matrix holds is
+    per requirement, so each objective is determined with its requirement and says so."""
+    records: list[dict[str, str | int]] = []
+    for row in matrix.rows.get(catalog.R2, []):
+        for objective, text in row.objectives:
+            records.append(
+                {
+                    "Objective": objective,
+                    "Requirement": row.id,
+                    "Determine if": text,
+                    "Determination": row.determination.result if row.determination else "",
+                    "Basis": f"determined with requirement {row.id}\n{determination_text(row)}",
+                }
+            )
+    return records

@@ -15,7 +15,7 @@ from controls.evidence import STALE_AFTER_DAYS
 from controls.matrix import summary_by_family
 from controls.model import STATUSES, Matrix, StackInfo
 from controls.render.poam import POAM_COLUMNS, poam_records
-from controls.render.tabular import framework_records
+from controls.render.tabular import OBJECTIVE_COLUMNS, framework_records, objective_records
 
 SHEET_TITLES = {catalog.R2: "NIST 800-171 r2", catalog.R3: "NIST 800-171 r3", catalog.HIPAA: "HIPAA"}
 SHEETS = ("Summary", *SHEET_TITLES.values(), "Resources", "Findings", "Suppressions")
@@ -164,6 +164,7 @@ def write_xlsx(matrix: Matrix, path: Path) -> Path:
         columns, records = framework_records(matrix, framework)
         _table(workbook.create_sheet(title), columns, records)
     _table(workbook.create_sheet("Plan of action"), POAM_COLUMNS, poam_records(matrix))
+    _table(workbook.create_sheet("Objectives r2 (800-171A)"), OBJECTIVE_COLUMNS, objective_records(matrix))
     _table(
         workbook.create_sheet("Resources"),
         ("Name", "Type", "Component", "Requirements", "URN"),
