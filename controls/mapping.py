@@ -286,3 +286,13 @@ def load_checkov_mapping(directory: Path = MAPPING_DIR) -> CheckovMappingFile:
 @cache
 def checkov_mapping() -> CheckovMappingFile:
     return load_checkov_mapping()
+
+
+PROVEN_RULES_FILE = MAPPING_DIR / "proven_rules.yaml"
+
+
+@cache
+def proven_rules() -> frozenset[str]:
+    """Rules a test proves fail when their property is weakened (the corpora of tests/test_corpus.py)."""
+    document = yaml.safe_load(PROVEN_RULES_FILE.read_text())
+    return frozenset(document["rules"])

@@ -23,6 +23,7 @@ from controls.mapping import (
     checkov_mapping,
     load_all,
     mapped_config_rules,
+    proven_rules,
     render_conditionals,
 )
 from controls.model import (
@@ -131,9 +132,13 @@ def _row(
     probes = [probe_results[name] for name in record.probes] if technical else []
     rule_ids: list[str] = []
     titles = {rule_id: rule.name for rule_id, rule in rules.items()}
+    strict = False
     if technical:
         rule_ids += [rule_id for rule_id, rule in rules.items() if req.id in _requirement_ids(rule, req.framework)]
         rule_ids += list(record.rules)
+        # strict: a rule written for this requirement (tagged with it, or named by its record) that a weakening
+        # test proves fails when the property is removed; rules reached only through probes do not count
+        strict = bool(set(rule_ids) & proven_rules())
         rule_ids += [rule_id for name in record.probes for rule_id in PROBES[name].rules]
         if checkov is not None:
             rule_ids += checkov.for_requirement(req.framework, req.id)
@@ -167,6 +172,7 @@ def _row(
         deviations=deviations,
         dod_points=req.extra.get("dod_points") if req.framework == catalog.R2 else None,
         hipaa_status=req.extra.get("status") if req.framework == catalog.HIPAA else None,
+        strictly_automated=strict,
         objectives=tuple((o["id"], o["text"]) for o in req.extra.get("objectives", ()))
         if req.framework == catalog.R2
         else (),

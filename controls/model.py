@@ -87,6 +87,7 @@ class Row:
     dod_points: int | None = None  # NIST 800-171 r2 only
     hipaa_status: str | None = None  # required | addressable (HIPAA specifications only)
     objectives: tuple[tuple[str, str], ...] = ()  # SP 800-171A (id, text); r2 only
+    strictly_automated: bool = False  # a rule tagged with the requirement is proven by a weakening test
 
     @property
     def responsibility_label(self) -> str:
@@ -196,6 +197,10 @@ class Matrix:
             if row.determination is not None:
                 counts[row.determination.result] += 1
         return counts
+
+    def strict_count(self, framework: str) -> int:
+        """Requirements a proven rule reads (controls/mapping/proven_rules.yaml), of the framework's total."""
+        return sum(1 for row in self.rows[framework] if row.strictly_automated)
 
     def status_counts(self, framework: str) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)

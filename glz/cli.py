@@ -181,6 +181,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     for framework in matrix.rows:
         counts = matrix.determination_counts(framework)
         print(f"  {framework} determinations: " + ", ".join(f"{r} {n}" for r, n in counts.items() if n))
+        print(f"  {framework} automated (strict): {matrix.strict_count(framework)} of {len(matrix.rows[framework])}")
     print(f"  SPRS score: {matrix.sprs.score} of {matrix.sprs.maximum} ({sprs_basis(matrix.sprs, brief=True)})")
     if evidence is not None:
         verified = sum(1 for row in matrix.all_rows() if row.verified and row.verified.result == "verified")

@@ -103,3 +103,14 @@ def test_corpus_size_and_spread(capsys):
     assert total >= MINIMUM_TOTAL, f"{total} weakenings, fewer than {MINIMUM_TOTAL}"
     assert not thin, f"rules with fewer than {MINIMUM_PER_RULE} weakenings: {thin}"
     assert {domain(r) for r in rules} == set(domains), "a domain without weakenings"
+
+
+def test_the_proven_rules_file_is_the_corpora():
+    """controls/mapping/proven_rules.yaml (what the matrix's strict automated count reads) lists exactly the rules
+    the corpora prove, with their number of weakenings; regenerate it from corpora() when a corpus changes."""
+    import yaml
+
+    from controls.mapping import PROVEN_RULES_FILE
+
+    proven = collections.Counter(rule for tags in corpora().values() for rule in tags)
+    assert yaml.safe_load(PROVEN_RULES_FILE.read_text())["rules"] == dict(sorted(proven.items()))

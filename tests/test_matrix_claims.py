@@ -250,3 +250,18 @@ def test_r2_and_r3_agree_on_who_is_responsible_where_they_map():
                 disagree.append((rid, record["responsibility"], twin, r3[twin]["responsibility"]))
     assert pairs >= 60
     assert disagree == []
+
+
+def test_the_strict_count_counts_only_requirements_a_proven_rule_reads(demo_state_document, demo, monkeypatch):
+    from controls import matrix as matrix_module
+    from controls.mapping import load_all
+    from policies.rules import RULES_BY_ID
+
+    counts = tuple(demo.strict_count(fw) for fw in ("nist-800-171-r2", "nist-800-171-r3", "hipaa"))
+    assert counts == (43, 49, 31)
+    assert all(r.responsibility in ("landing-zone", "shared") for r in demo.all_rows() if r.strictly_automated)
+    # with one proven rule, only the requirements that rule is written for count
+    monkeypatch.setattr(matrix_module, "proven_rules", lambda: frozenset({"GLZ-LOG-001"}))
+    counted = {r.id for r in matrix_of(demo_state_document).rows["nist-800-171-r2"] if r.strictly_automated}
+    named = {rid for rid, record in load_all()["nist-800-171-r2"].items() if "GLZ-LOG-001" in record.rules}
+    assert counted and counted <= set(RULES_BY_ID["GLZ-LOG-001"].requirements.r2) | named

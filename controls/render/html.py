@@ -159,7 +159,7 @@ def _summary(matrix: Matrix) -> str:
     body = []
     for fw, rows in matrix.rows.items():
         counts = matrix.status_counts(fw)
-        automated = sum(1 for row in rows if row.automated)
+        automated = matrix.strict_count(fw)
         cells = "".join(
             f'<td><button type="button" class="count-link" data-set-framework="{_e(fw)}" '
             f'data-set-status="{_e(s)}" title="Show {_e(s)} in {_e(framework_label(fw))}"'
@@ -175,7 +175,8 @@ def _summary(matrix: Matrix) -> str:
         '<h2 id="summary-title">Status by framework</h2>'
         '<div class="summary-wrap"><table class="counts" id="status-counts">'
         f'<thead><tr><th scope="col">Framework</th>{head}<th scope="col">Total</th>'
-        '<th scope="col" title="Rows backed by a probe, a policy rule or an AWS Config rule">Automated</th></tr>'
+        '<th scope="col" title="Requirements a policy rule written for them checks, proven by a test that weakens'
+        ' the property and sees the rule fail">Automated (strict)</th></tr>'
         f"</thead><tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="note">A count shows those rows. Framework names link to the authoritative text. '
         f"AWS Config conformance pack: {len(matrix.config_rules)} managed rules.</p></section>"

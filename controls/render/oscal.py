@@ -506,6 +506,7 @@ def _requirement(
         _prop("responsibility", row.responsibility, remarks=row.responsibility_label),
         _prop("family", f"{row.family_id} {row.family}"),
         _prop("automated", "yes" if row.automated else "no"),
+        _prop("automated-strict", "yes" if row.strictly_automated else "no"),
     ]
     if row.determination is not None:
         found = row.determination

@@ -69,13 +69,14 @@ def render_markdown(matrix: Matrix) -> str:
         f"SPRS score (NIST 800-171 r2, DoD Assessment Methodology): **{sprs.score}** of {sprs.maximum} "
         f"({sprs_basis(sprs)}).",
         "",
-        "| Framework | " + " | ".join(RESULTS) + " |",
-        "|---|" + "---|" * len(RESULTS),
+        "| Framework | " + " | ".join(RESULTS) + " | Automated (strict) |",
+        "|---|" + "---|" * (len(RESULTS) + 1),
     ]
-    for framework in matrix.rows:
+    for framework, rows in matrix.rows.items():
         counts = matrix.determination_counts(framework)
         name = f"{catalog.FRAMEWORKS[framework].name} {catalog.FRAMEWORKS[framework].version}"
-        lines.append(f"| {name} | " + " | ".join(str(counts[s]) for s in RESULTS) + " |")
+        strict = f"{matrix.strict_count(framework)} of {len(rows)}"
+        lines.append(f"| {name} | " + " | ".join(str(counts[s]) for s in RESULTS) + f" | {strict} |")
     for framework, rows in matrix.rows.items():
         meta = catalog.FRAMEWORKS[framework]
         lines += [

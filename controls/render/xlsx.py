@@ -118,6 +118,14 @@ def _summary(sheet: Worksheet, matrix: Matrix) -> None:
         ("SPRS basis", sprs_basis(sprs)),
         *(
             (
+                f"Automated (strict): {SHEET_TITLES[framework]}",
+                f"{matrix.strict_count(framework)} of {len(matrix.rows[framework])}: a policy rule written for the "
+                "requirement checks it, and a test weakens the property and sees the rule fail",
+            )
+            for framework in SHEET_TITLES
+        ),
+        *(
+            (
                 f"Determinations: {SHEET_TITLES[framework]}",
                 ", ".join(f"{result} {count}" for result, count in matrix.determination_counts(framework).items()),
             )
