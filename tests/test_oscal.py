@@ -165,8 +165,10 @@ def _prop(item: dict, name: str) -> list[str]:
 
 def test_written_ssps_validate_after_a_json_round_trip(matrix, tmp_path):
     paths = write_ssps(matrix, tmp_path / "out")
-    assert [p.name for p in paths] == [f"control-matrix-ssp-{fw}.json" for fw in (R2, R3, HIPAA)]
-    for path, framework in zip(paths, (R2, R3, HIPAA), strict=True):
+    assert [p.name for p in paths] == [f"control-matrix-ssp-{fw}.json" for fw in (R2, R3, HIPAA)] + [
+        f"control-matrix-catalog-{fw}.json" for fw in (R2, HIPAA)
+    ]
+    for path, framework in zip(paths[:3], (R2, R3, HIPAA), strict=True):
         text = path.read_text(encoding="utf-8")
         model = SystemSecurityPlan.model_validate_json(json.dumps(json.loads(text)["system-security-plan"]))
         assert model.metadata.oscal_version.root.root == OSCAL_VERSION
@@ -276,7 +278,36 @@ def test_import_profile_per_framework(hand_matrix):
     )
     for framework in (R2, HIPAA):
         profile = render_ssp(hand_matrix, framework)["system-security-plan"]["import-profile"]
-        assert profile["href"].startswith("https://") and "No official OSCAL" in profile["remarks"]
+        assert (
+            profile["href"] == f"control-matrix-catalog-{framework}.json" and "No official OSCAL" in profile["remarks"]
+        )
+
+
+def test_the_r2_and_hipaa_imports_resolve_to_validated_catalogs(matrix, tmp_path):
+    """The href of each generated SSP's import names a file written beside it, an OSCAL catalog that validates
+    and holds every control id the SSP implements; the r2 catalog carries the 320 SP 800-171A objectives."""
+    from trestle.oscal.catalog import Catalog
+
+    out = tmp_path / "out"
+    write_ssps(matrix, out)
+    for framework in (R2, HIPAA):
+        ssp = json.loads((out / f"control-matrix-ssp-{framework}.json").read_text())["system-security-plan"]
+        target = out / ssp["import-profile"]["href"]
+        document = json.loads(target.read_text())
+        Catalog.model_validate(document["catalog"])
+        controls = {c["id"]: c for g in document["catalog"]["groups"] for c in g["controls"]}
+        used = {r["control-id"] for r in ssp["control-implementation"]["implemented-requirements"]}
+        assert used == set(controls) and len(used) == CATALOG_COUNTS[framework]
+    r2 = json.loads((out / f"control-matrix-catalog-{R2}.json").read_text())["catalog"]
+    objectives = [
+        o
+        for g in r2["groups"]
+        for c in g["controls"]
+        for part in c["parts"]
+        if part["name"] == "assessment-objective"
+        for o in part["parts"]
+    ]
+    assert len(objectives) == 320
 
 
 def _break(document: dict, how: str) -> dict:

@@ -199,10 +199,16 @@ def _import_profile(framework: str) -> dict[str, Any]:
         HIPAA: "HIPAA_ + the section, each paragraph as _label (164.308(a)(1)(i) -> HIPAA_164.308_a_1_i)",
     }[framework]
     return {
-        "href": fw.reference_url,
-        "remarks": f"No official OSCAL catalog or profile exists for {fw.name} {fw.version}; the href is the"
-        f" authoritative publication. Control ids: {rule}.",
+        "href": catalog_filename(framework),
+        "remarks": f"No official OSCAL catalog or profile exists for {fw.name} {fw.version}; the href is the OSCAL"
+        f" catalog glz generates beside this file from its shipped catalog (authoritative text: {fw.reference_url})."
+        f" Control ids: {rule}.",
     }
+
+
+def catalog_filename(framework: str) -> str:
+    """The generated OSCAL catalog an r2 or HIPAA SSP imports (controls/render/oscal_catalog.py)."""
+    return f"control-matrix-catalog-{framework}.json"
 
 
 def _system_characteristics(matrix: Matrix, framework: str, ids: _Ids) -> dict[str, Any]:
@@ -698,11 +704,26 @@ def ssp_filename(framework: str) -> str:
 def write_ssps(matrix: Matrix, out_dir: Path) -> list[Path]:
     """Render, validate and write one SSP per framework; nothing is written unless all three validate."""
     documents = {}
+    from controls.render.oscal_catalog import CATALOG_FRAMEWORKS, render_catalog, validate_catalog
+
     for framework in SSP_FRAMEWORKS:
         document = render_ssp(matrix, framework)
         validate_ssp(document)
         documents[framework] = document
-    return write_documents(documents, out_dir, ssp_filename)
+    catalogs = {}
+    for framework in CATALOG_FRAMEWORKS:
+        catalogs[framework] = render_catalog(framework, matrix.info.generated_at, matrix.info.tool_version)
+        validate_catalog(catalogs[framework])
+        imported = {c["id"] for g in catalogs[framework]["catalog"]["groups"] for c in g["controls"]}
+        used = {
+            r["control-id"]
+            for r in documents[framework]["system-security-plan"]["control-implementation"]["implemented-requirements"]
+        }
+        if used - imported:
+            raise OscalValidationError(
+                f"{ssp_filename(framework)}: control ids not in its catalog: {sorted(used - imported)}"
+            )
+    return write_documents(documents, out_dir, ssp_filename) + write_documents(catalogs, out_dir, catalog_filename)
 
 
 def write_documents(documents: dict[str, dict[str, Any]], out_dir: Path, filename: Any) -> list[Path]:
