@@ -1,4 +1,5 @@
-"""Write every form of the matrix into build/<stack>/: xlsx, csv, md, html, OSCAL SSPs and POA&Ms, conformance pack."""
+"""Write every form of the matrix into build/<stack>/: xlsx, csv, md, html, OSCAL SSPs and POA&Ms,
+the CMMC Level 2 and NIH views, conformance pack."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def write_all(matrix: Matrix, out_dir: Path) -> list[Path]:
     from controls.render.oscal import write_ssps
     from controls.render.poam import write_poams
     from controls.render.text import write_csv, write_markdown
+    from controls.render.views import write_views
     from controls.render.xlsx import write_xlsx
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -44,5 +46,6 @@ def write_all(matrix: Matrix, out_dir: Path) -> list[Path]:
         html,
         *write_ssps(matrix, out_dir),
         *write_poams(matrix, out_dir),
+        *write_views(matrix, out_dir),
         write_conformance_pack(matrix, out_dir),
     ]

@@ -280,3 +280,21 @@ def test_the_poam_lists_every_open_requirement_with_its_plan(tmp_path, demo_stat
     r2 = json.loads(paths[0].read_text())["plan-of-action-and-milestones"]
     open_r2 = [r for r in demo_matrix.rows[catalog.R2] if r.determination.result in ("Not met", "Not assessed")]
     assert len(r2["poam-items"]) == len(open_r2) > 90
+
+
+def test_the_cmmc_and_nih_views_follow_the_determinations(demo_state_document, demo_matrix):
+    from controls.render.views import practice_id, render_cmmc, render_nih
+
+    assert (practice_id("3.1.1"), practice_id("3.10.1"), practice_id("3.14.7")) == (
+        "AC.L2-3.1.1",
+        "PE.L2-3.10.1",
+        "SI.L2-3.14.7",
+    )
+    attested = matrix_of(demo_state_document, attestations=_parsed(_complete()))
+    cmmc = render_cmmc(attested)
+    assert "SPRS score: **107** of 110" in cmmc and "Assessment objectives (SP 800-171A): 320" in cmmc
+    assert cmmc.count("| AC.L2-3.1.") == 22 and "| SC.L2-3.13.11 | 5 | Not met |" in cmmc
+    nih = render_nih(attested)
+    assert "Open items** (1 requirements" in nih and "- 3.13.11 Not met: fips_endpoints" in nih
+    unattested = render_nih(demo_matrix)
+    assert "What the institution attests** (0 requirements" in unattested
