@@ -298,3 +298,24 @@ def test_the_cmmc_and_nih_views_follow_the_determinations(demo_state_document, d
     assert "Open items** (1 requirements" in nih and "- 3.13.11 Not met: fips_endpoints" in nih
     unattested = render_nih(demo_matrix)
     assert "What the institution attests** (0 requirements" in unattested
+
+
+def test_the_component_definition_lists_what_each_component_implements(tmp_path, demo_matrix):
+    from trestle.oscal.component import ComponentDefinition
+
+    from controls.render.component_definition import write_component_definition
+    from controls.render.oscal import control_id
+
+    (path,) = write_component_definition(demo_matrix, tmp_path)
+    document = json.loads(path.read_text())["component-definition"]
+    ComponentDefinition.model_validate(document)
+    components = {c["title"]: c for c in document["components"]}
+    trail = components["AuditTrail audit"]
+    r2 = next(
+        ci for ci in trail["control-implementations"] if ci["source"] == "control-matrix-catalog-nist-800-171-r2.json"
+    )
+    implemented = {r["control-id"] for r in r2["implemented-requirements"]}
+    expected = {
+        control_id(catalog.R2, r.id) for r in demo_matrix.rows[catalog.R2] if "AuditTrail audit" in r.components
+    }
+    assert implemented == expected and control_id(catalog.R2, "3.3.1") in implemented
