@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from trestle.oscal.component import ComponentDefinition
 
 from controls.catalog import FRAMEWORKS, R3
@@ -21,12 +20,12 @@ from controls.model import Matrix, Row
 from controls.render.oscal import (
     R3_CATALOG_URL,
     SSP_FRAMEWORKS,
-    OscalValidationError,
     _Ids,
     _metadata,
     _prop,
     catalog_filename,
     control_id,
+    validate_model,
     write_documents,
 )
 
@@ -96,14 +95,7 @@ def render_component_definition(matrix: Matrix) -> dict[str, Any]:
 
 
 def validate_component_definition(document: dict[str, Any]) -> ComponentDefinition:
-    try:
-        return ComponentDefinition.model_validate(document["component-definition"])
-    except ValidationError as exc:
-        errors = exc.errors()
-        detail = "; ".join(
-            "component-definition." + ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in errors[:5]
-        )
-        raise OscalValidationError(f"invalid OSCAL component definition: {detail}") from exc
+    return validate_model(ComponentDefinition, document, "component-definition", "component definition")
 
 
 def write_component_definition(matrix: Matrix, out_dir: Path) -> list[Path]:

@@ -679,6 +679,16 @@ def _check_references(ssp: dict[str, Any]) -> None:
                 raise OscalValidationError(f"system-security-plan.system-implementation.users: role {role!r} undefined")
 
 
+def validate_model(model: Any, document: dict[str, Any], key: str, what: str) -> Any:
+    """Validate `document[key]` with a trestle OSCAL model; OscalValidationError names the first fields."""
+    try:
+        return model.model_validate(document[key])
+    except ValidationError as exc:
+        errors = exc.errors()
+        detail = "; ".join(f"{key}.{_where(e)}: {e['msg']}" for e in errors[:5])
+        raise OscalValidationError(f"invalid OSCAL {what}: {detail}") from exc
+
+
 def validate_ssp(document: dict[str, Any]) -> SystemSecurityPlan:
     """Validate an SSP document with trestle's OSCAL models; raises OscalValidationError naming the field."""
     if set(document) != {"system-security-plan"}:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pydantic import ValidationError
 from trestle.oscal import OSCAL_VERSION
 from trestle.oscal.catalog import Catalog
 
 from controls import catalog
 from controls.catalog import FRAMEWORKS, HIPAA, R2
-from controls.render.oscal import NS, OscalValidationError, _line, control_id
+from controls.render.oscal import NS, _line, control_id, validate_model
 
 CATALOG_FRAMEWORKS = (R2, HIPAA)
 _UUID_NS = uuid.uuid5(uuid.NAMESPACE_URL, NS + "/catalogs")
@@ -92,9 +91,4 @@ def render_catalog(framework: str, generated_at: str, tool_version: str) -> dict
 
 
 def validate_catalog(document: dict[str, Any]) -> Catalog:
-    try:
-        return Catalog.model_validate(document["catalog"])
-    except ValidationError as exc:
-        errors = exc.errors()
-        detail = "; ".join("catalog." + ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in errors[:5])
-        raise OscalValidationError(f"invalid OSCAL catalog: {detail}") from exc
+    return validate_model(Catalog, document, "catalog", "catalog")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from trestle.oscal.poam import PlanOfActionAndMilestones
 
 from controls.catalog import FRAMEWORKS
@@ -21,13 +20,13 @@ from controls.model import Matrix, Row
 from controls.render.oscal import (
     NS,
     SSP_FRAMEWORKS,
-    OscalValidationError,
     _Ids,
     _line,
     _metadata,
     _prop,
     control_id,
     ssp_filename,
+    validate_model,
     write_documents,
 )
 
@@ -156,14 +155,7 @@ def render_poam(matrix: Matrix, framework: str) -> dict[str, Any]:
 
 
 def validate_poam(document: dict[str, Any]) -> PlanOfActionAndMilestones:
-    try:
-        return PlanOfActionAndMilestones.model_validate(document["plan-of-action-and-milestones"])
-    except ValidationError as exc:
-        errors = exc.errors()
-        detail = "; ".join(
-            "plan-of-action-and-milestones." + ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in errors[:5]
-        )
-        raise OscalValidationError(f"invalid OSCAL POA&M: {detail}") from exc
+    return validate_model(PlanOfActionAndMilestones, document, "plan-of-action-and-milestones", "POA&M")
 
 
 def poam_filename(framework: str) -> str:
