@@ -319,3 +319,11 @@ def test_the_component_definition_lists_what_each_component_implements(tmp_path,
         control_id(catalog.R2, r.id) for r in demo_matrix.rows[catalog.R2] if "AuditTrail audit" in r.components
     }
     assert implemented == expected and control_id(catalog.R2, "3.3.1") in implemented
+
+
+def test_the_html_matrix_shows_the_determinations(demo_state_document):
+    from controls.render.html import render_html
+
+    html = render_html(matrix_of(demo_state_document, attestations=_parsed(_complete())))
+    assert 'id="determination-counts"' in html and "Met 109, Not met 1" in html
+    assert html.count('data-determination="Not met" data-family-id') == 2  # the rows of 3.13.11 and 03.13.11

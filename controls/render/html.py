@@ -179,8 +179,18 @@ def _summary(matrix: Matrix) -> str:
         ' the property and sees the rule fail">Automated (strict)</th></tr>'
         f"</thead><tbody>{''.join(body)}</tbody></table></div>"
         f'<p class="note">A count shows those rows. Framework names link to the authoritative text. '
-        f"AWS Config conformance pack: {len(matrix.config_rules)} managed rules.</p></section>"
+        f"AWS Config conformance pack: {len(matrix.config_rules)} managed rules.</p>"
+        f"{_determination_note(matrix)}</section>"
     )
+
+
+def _determination_note(matrix: Matrix) -> str:
+    parts = [
+        f"{_e(framework_label(fw))}: "
+        + ", ".join(f"{_e(result)} {count}" for result, count in matrix.determination_counts(fw).items() if count)
+        for fw in matrix.rows
+    ]
+    return f'<p class="note" id="determination-counts"><b>Determinations</b> (status cell of each row): {"; ".join(parts)}.</p>'
 
 
 def _framework_link(fw: str) -> str:
@@ -358,6 +368,7 @@ def _row(row: Row, with_verified: bool) -> str:
     return (
         f'<tr class="req" id="req-{_e(row.framework)}-{_e(row.id)}" data-framework="{_e(row.framework)}" '
         f'data-id="{_e(row.id)}" data-status="{_e(row.status)}" data-responsibility="{_e(row.responsibility)}" '
+        f'data-determination="{_e(row.determination.result if row.determination else "")}" '
         f'data-family-id="{_e(row.family_id)}" data-family="{_e(row.family)}" data-search="{_e(search)}">'
         f"{''.join(cells)}</tr>"
     )
