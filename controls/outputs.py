@@ -29,6 +29,7 @@ def write_conformance_pack(matrix: Matrix, out_dir: Path) -> Path:
 
 
 def write_all(matrix: Matrix, out_dir: Path) -> list[Path]:
+    from controls.render.assessment import write_assessment
     from controls.render.component_definition import write_component_definition
     from controls.render.html import render_html
     from controls.render.oscal import write_ssps
@@ -48,6 +49,7 @@ def write_all(matrix: Matrix, out_dir: Path) -> list[Path]:
         *write_ssps(matrix, out_dir),
         *write_poams(matrix, out_dir),
         *write_component_definition(matrix, out_dir),
+        *write_assessment(matrix, out_dir),
         *write_views(matrix, out_dir),
         write_conformance_pack(matrix, out_dir),
     ]

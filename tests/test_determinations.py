@@ -327,3 +327,46 @@ def test_the_html_matrix_shows_the_determinations(demo_state_document):
     html = render_html(matrix_of(demo_state_document, attestations=_parsed(_complete())))
     assert 'id="determination-counts"' in html and "Met 109, Not met 1" in html
     assert html.count('data-determination="Not met" data-family-id') == 2  # the rows of 3.13.11 and 03.13.11
+
+
+def test_assessment_results_are_written_only_from_account_evidence(tmp_path, demo_state_document, demo_matrix):
+    from trestle.oscal.assessment_plan import AssessmentPlan
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    from controls.render.assessment import write_assessment
+    from controls.render.oscal_catalog import render_catalog
+    from tests.test_matrix import TRAIL_NOT_LOGGING, evidence_file
+
+    assert write_assessment(demo_matrix, tmp_path / "none") == []
+    checks = [
+        TRAIL_NOT_LOGGING,
+        {"id": "kms.rotation", "resource": "alias/glz-demo-data", "probes": ["key_rotation"], "result": "pass"},
+    ]
+    evidence = load_evidence(evidence_file(tmp_path, checks), "111122223333")
+    matrix = matrix_of(demo_state_document, evidence=evidence, attestations=_parsed(_complete()))
+    names = [p.name for p in write_assessment(matrix, tmp_path / "out")]
+    assert len(names) == 6
+    plan = json.loads((tmp_path / "out" / "control-matrix-ap-nist-800-171-r2.json").read_text())["assessment-plan"]
+    AssessmentPlan.model_validate(plan)
+    assert plan["import-ssp"]["href"] == "control-matrix-ssp-nist-800-171-r2.json"
+    results = json.loads((tmp_path / "out" / "control-matrix-ar-nist-800-171-r2.json").read_text())[
+        "assessment-results"
+    ]
+    AssessmentResults.model_validate(results)
+    assert results["import-ap"]["href"] == "control-matrix-ap-nist-800-171-r2.json"
+    (result,) = results["results"]
+    assert result["start"] == "2026-11-23T12:00:00Z" and len(result["findings"]) == 110
+    by_title = {f["title"].split(" ")[0]: f for f in result["findings"]}
+    trail = by_title["3.3.1"]
+    assert trail["target"]["status"]["state"] == "not-satisfied" and "drift" in trail["description"]
+    observation = next(
+        o for o in result["observations"] if o["uuid"] == trail["related-observations"][0]["observation-uuid"]
+    )
+    assert observation["methods"] == ["TEST"] and "trail is not logging" in observation["description"]
+    assert by_title["3.1.1"]["target"]["status"]["state"] == "satisfied"
+    # every target is a statement part of the catalog the SSP imports
+    catalog_r2 = render_catalog(catalog.R2, "2026-11-23T12:00:00Z", "test")["catalog"]
+    statements = {
+        p["id"] for g in catalog_r2["groups"] for c in g["controls"] for p in c["parts"] if p["name"] == "statement"
+    }
+    assert {f["target"]["target-id"] for f in result["findings"]} <= statements
