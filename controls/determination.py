@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from controls.attestations import DONE, NOT_APPLICABLE, NOT_DONE, Attestation, Attestations
+from controls.attestations import NOT_APPLICABLE, NOT_DONE, Attestation, Attestations
 from controls.model import IMPLEMENTED, Determination, Plan, Row, SprsScore
 
 MET, NOT_MET, NOT_APPLICABLE_RESULT, NOT_ASSESSED = "Met", "Not met", "Not applicable", "Not assessed"
@@ -78,7 +78,7 @@ def _attested(attestation: Attestation | None, today: dt.date) -> tuple[str | No
     if attestation.overdue(today):
         return "not-met", "", f"attestation by {attestation.by} was due for review on {attestation.next_review}"
     basis = f"organization: attested by {attestation.by} on {attestation.date} ({attestation.evidence}); review {attestation.next_review}"
-    return ("met" if attestation.status == DONE else None), basis, ""
+    return "met", basis, ""
 
 
 def determine(row: Row, attestation: Attestation | None, today: dt.date) -> Determination:

@@ -126,7 +126,7 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
     def is_s3_bucket(action: str) -> bool:
         return action.startswith("s3:") and action not in ACCOUNT_LEVEL_ACTIONS
 
-    anywhere = [a for a in writes if not is_iam(a) and not is_s3_bucket(a) and a != "iam:CreateServiceLinkedRole"]
+    anywhere = [a for a in writes if not is_iam(a) and not is_s3_bucket(a)]
     out: list[dict[str, Any]] = [
         {"Sid": "ReadStackConfiguration", "Effect": "Allow", "Action": reads, "Resource": "*"},
         {"Sid": "ManageStackResources", "Effect": "Allow", "Action": anywhere, "Resource": "*"},
@@ -216,13 +216,7 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
                 "Condition": {"StringEquals": {"aws:ResourceTag/Purpose": [TRAIL_KEY_PURPOSE]}},
             }
         )
-    unretained = sorted(
-        {
-            str((r.prop("tags") or {}).get("Purpose"))
-            for r in state.resources
-            if r.type == "aws:kms/key:Key" and not r.raw.get("retainOnDelete") and (r.prop("tags") or {}).get("Purpose")
-        }
-    )
+    unretained = _key_purposes(state, unretained_only=True)
     if unretained:
         out.append(
             {
@@ -257,12 +251,21 @@ def _trail_checks_bucket_key(state: StackState) -> bool:
     return bool(trails and keyed)
 
 
+def _key_purposes(state: StackState, unretained_only: bool = False) -> list[str]:
+    """The Purpose tags of the stack's keys (of the keys `pulumi destroy` deletes, with ``unretained_only``)."""
+    return sorted(
+        {
+            str(r.prop("tags")["Purpose"])
+            for r in state.of_type("aws:kms/key:Key")
+            if (r.prop("tags") or {}).get("Purpose") and not (unretained_only and r.raw.get("retainOnDelete"))
+        }
+    )
+
+
 def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[str, Any]]:
     """What no other grant to the deployer may add. Scoped to this stack's buckets and keys, so Pulumi's own
     backend bucket and secrets-provider key (the organization's, granted in their own policies) stay usable."""
-    purposes = sorted(
-        {str((r.prop("tags") or {}).get("Purpose")) for r in state.resources if r.type == "aws:kms/key:Key"} - {"None"}
-    )
+    purposes = _key_purposes(state)
     out: list[dict[str, Any]] = [
         {"Sid": "NeverPeoplesAccessOrLogContents", "Effect": "Deny", "Action": list(ELSEWHERE_ACTIONS), "Resource": "*"}
     ]

@@ -27,10 +27,6 @@ DEPLOYER = CheckSpec(
 SHOWN = 8
 
 
-def _all_actions() -> frozenset[str]:
-    return catalog.expand("*")
-
-
 def grants(docs: list[Any]) -> tuple[set[str], set[str]]:
     """(allowed, denied everywhere) concrete actions, lower case, of a role's policy documents."""
     allowed: set[str] = set()
@@ -42,7 +38,7 @@ def grants(docs: list[Any]) -> tuple[set[str], set[str]]:
             else:
                 excluded = statement.get("NotAction")
                 excluded = [excluded] if isinstance(excluded, str) else list(excluded or [])
-                matched = {a.lower() for a in _all_actions() if not catalog.any_matches(tuple(excluded), a)}
+                matched = {a.lower() for a in catalog.expand("*") if not catalog.any_matches(tuple(excluded), a)}
             if statement.get("Effect") == "Allow":
                 allowed |= matched
             elif statement.get("Resource") in ("*", ["*"]) and not statement.get("Condition"):
@@ -100,7 +96,7 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
     scope = scope_of_state(state) if state is not None else None
     if state is None or scope is None:
         return
-    stack = next((r for r in state.resources if r.type == "pulumi:pulumi:Stack"), None)
+    stack_urn = next((r.urn for r in state.resources if r.type == "pulumi:pulumi:Stack"), None)
     deployers = [str(a) for a in state.stack_outputs().get("deployerPrincipalArns") or [] if a]
     if not deployers:
         return
@@ -110,12 +106,12 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
         needed, reason = None, f"the state declares resource types glz does not know the API calls of: {unknown}"
     for arn in deployers:
         if needed is None:
-            yield ctx.check(DEPLOYER, arn, stack.urn if stack else None, {}, lambda observed: unverifiable(reason))
+            yield ctx.check(DEPLOYER, arn, stack_urn, {}, lambda observed: unverifiable(reason))
             continue
         yield ctx.check(
             DEPLOYER,
             arn,
-            stack.urn if stack else None,
+            stack_urn,
             {"actions": len(needed)},
             lambda observed, arn=arn: _judge(ctx, arn, needed, observed),
         )
