@@ -225,6 +225,9 @@ class LandingZone:
             "namePrefix": settings.name_prefix,
         }
         if self.compute is not None:
+            # What the session preferences must say (GLZ-CMP-018 compares the document with them).
+            outputs["sessionIdleMinutes"] = settings.compute.session_idle_minutes
+            outputs["systemUseNotice"] = settings.system_use_notice
             outputs["jobQueues"] = {name: q.arn for name, q in self.compute.job_queues.items()}
             outputs["computeEnvironments"] = {name: ce.arn for name, ce in self.compute.compute_environments.items()}
         if self.reference is not None:

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from components import network_policies
 from components.naming import base_name, role_name
+from components.regions import AMAZON_TIME_SYNC, default_domain_name
 from components.settings import Settings
 
 MIN_SUBNET_PREFIX = 20
@@ -116,6 +117,21 @@ class SecureNetwork(pulumi.ComponentResource):
             revoke_rules_on_delete=True,
             tags={"Name": base_name(settings, stack, "default-sg-unused")},
             opts=child,
+        )
+        # The VPC's time and name servers, written down rather than implied: the Amazon Time Sync Service every
+        # host synchronizes its clock with (3.3.7) and the Amazon DNS server that resolves the interface
+        # endpoints' private names. They are what the region's default option set implies ("DHCP option set
+        # concepts", Amazon VPC User Guide), so hosts behave the same; the gate (GLZ-NET-012) can now read them.
+        self.dhcp_options = aws.ec2.VpcDhcpOptions(
+            f"{name}-dhcp",
+            domain_name=default_domain_name(settings.region),
+            domain_name_servers=["AmazonProvidedDNS"],
+            ntp_servers=[AMAZON_TIME_SYNC],
+            tags={"Name": base_name(settings, stack, "dhcp")},
+            opts=child,
+        )
+        self.dhcp_association = aws.ec2.VpcDhcpOptionsAssociation(
+            f"{name}-dhcp-association", vpc_id=self.vpc.id, dhcp_options_id=self.dhcp_options.id, opts=child
         )
         self._private_network(name, settings, stack, plan)
         self._egress(name, settings, stack, plan)

@@ -53,3 +53,14 @@ FIPS_REGIONS: tuple[str, ...] = (
 )
 """Regions with FIPS 140-validated service endpoints: US East/West, GovCloud (US) and Canada (Central) (AWS
 General Reference, "FIPS endpoints"; https://aws.amazon.com/compliance/fips/, "FIPS endpoints by service")."""
+
+
+AMAZON_TIME_SYNC = "169.254.169.123"
+"""The Amazon Time Sync Service's IPv4 address in every VPC ("Set the time reference on your EC2 instance to use
+the local Amazon Time Sync Service", Amazon EC2 User Guide)."""
+
+
+def default_domain_name(region: str) -> str:
+    """The domain name of the region's default DHCP option set: ec2.internal in us-east-1, else
+    <region>.compute.internal ("DHCP option set concepts", Amazon VPC User Guide; EC2 instance hostnames)."""
+    return "ec2.internal" if region == "us-east-1" else f"{region}.compute.internal"

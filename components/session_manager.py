@@ -16,6 +16,7 @@ the group is encrypted when cloudWatchEncryptionEnabled is true.
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 import pulumi
@@ -26,16 +27,23 @@ from components.policy_document import Statement
 from components.settings import Settings
 
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
-IDLE_TIMEOUT_MINUTES = "20"
 MAX_SESSION_MINUTES = "60"
 
 
-def preferences(log_group_name: str, session_key_arn: str) -> dict[str, Any]:
+def notice_command(notice: str) -> str:
+    """The Linux shell-profile command that prints the system use notice when a session starts (Session document
+    schema: shellProfile runs its commands at the start of each session; "Configure shell profiles")."""
+    return f"printf '%s\\n' {shlex.quote(notice)}"
+
+
+def preferences(log_group_name: str, session_key_arn: str, idle_minutes: int, notice: str) -> dict[str, Any]:
     """The Session document content: CloudWatch Logs, encrypted and streamed; no S3 copy (the audit bucket
     accepts records only from the delivering services), no run-as, bounded sessions, and the session data
     itself encrypted with ``session_key_arn`` on top of TLS (Systems Manager User Guide, "Enable KMS key
     encryption of session data": the user starting a session needs kms:GenerateDataKey on the key, the
-    instance kms:Decrypt). The compute key serves: the instance role already decrypts with it for EBS."""
+    instance kms:Decrypt). The compute key serves: the instance role already decrypts with it for EBS.
+    A session idle for ``idle_minutes`` ends (idleSessionTimeout, 1-60), and each one starts by printing the
+    system use notice."""
     return {
         "schemaVersion": "1.0",
         "description": "Session Manager preferences (genomics landing zone): every session logged, encrypted",
@@ -50,9 +58,9 @@ def preferences(log_group_name: str, session_key_arn: str) -> dict[str, Any]:
             "kmsKeyId": session_key_arn,
             "runAsEnabled": False,
             "runAsDefaultUser": "",
-            "idleSessionTimeout": IDLE_TIMEOUT_MINUTES,
+            "idleSessionTimeout": str(idle_minutes),
             "maxSessionDuration": MAX_SESSION_MINUTES,
-            "shellProfile": {"windows": "", "linux": ""},
+            "shellProfile": {"windows": "", "linux": notice_command(notice)},
         },
     }
 
@@ -103,7 +111,12 @@ class SessionLogging(pulumi.ComponentResource):
                 document_type="Session",
                 document_format="JSON",
                 content=pulumi.Output.all(self.log_group.name, session_key_arn).apply(
-                    lambda args: json.dumps(preferences(args[0], args[1]), sort_keys=True)
+                    lambda args: json.dumps(
+                        preferences(
+                            args[0], args[1], settings.compute.session_idle_minutes, settings.system_use_notice
+                        ),
+                        sort_keys=True,
+                    )
                 ),
                 opts=child,
             )

@@ -474,6 +474,18 @@ class Compute(_Model):
     # Session Manager preferences (SSM-SessionManagerRunShell, one per account and region): create them here
     # (every session streamed to an encrypted log group), or leave an existing document alone
     session_preferences: Literal["create", "existing"] = "create"
+    # minutes of inactivity after which Session Manager ends a session (idleSessionTimeout; the
+    # organization-defined period of 3.1.10 / 03.01.10 and HIPAA automatic logoff)
+    session_idle_minutes: int = 15
+
+    @field_validator("session_idle_minutes")
+    @classmethod
+    def _idle(cls, value: int) -> int:
+        """Session document schema (Systems Manager User Guide): idleSessionTimeout takes 1-60 minutes; the
+        gate (GLZ-CMP-018) accepts at most 30, so a session left open is ended within half an hour."""
+        if not 1 <= value <= MAX_SESSION_IDLE_MINUTES:
+            raise ValueError(f"must be between 1 and {MAX_SESSION_IDLE_MINUTES} minutes")
+        return value
 
     @field_validator("instance_types")
     @classmethod
@@ -564,6 +576,17 @@ class ReferenceData(_Model):
     loader_image: str | None = None
 
 
+MAX_SESSION_IDLE_MINUTES = 30
+MAX_NOTICE_CHARACTERS = 1500
+DEFAULT_SYSTEM_USE_NOTICE = (
+    "NOTICE: This system holds Controlled Unclassified Information and protected health information. Use is "
+    "limited to authorized users for authorized purposes. Activity is monitored and recorded; by continuing you "
+    "consent to this monitoring. Unauthorized use or disclosure may lead to disciplinary action and civil or "
+    "criminal penalties."
+)
+"""A generic notice; the organization replaces it with the text its counsel approves (customer action of 3.1.9)."""
+
+
 class Settings(_Model):
     """Everything a stack can configure. Field aliases are the Pulumi config keys."""
 
@@ -577,6 +600,8 @@ class Settings(_Model):
     availability_zone_ids: list[str] = Field(default_factory=list)
     egress: Literal["none", "nat-gateway"] = "none"
     fips_endpoints: bool = False
+    # shown at the start of every Session Manager session on the stack's hosts (3.1.9 / 03.01.09)
+    system_use_notice: str = DEFAULT_SYSTEM_USE_NOTICE
     interface_endpoints: list[str] = Field(default_factory=lambda: list(DEFAULT_INTERFACE_ENDPOINTS))
     flow_log_retention_days: int = 365
     audit_log_retention_days: int = 2557
@@ -665,6 +690,16 @@ class Settings(_Model):
         if value and region not in FIPS_REGIONS:
             raise ValueError(f"no FIPS endpoints in {region}; allowed where AWS offers them: {', '.join(FIPS_REGIONS)}")
         return value
+
+    @field_validator("system_use_notice")
+    @classmethod
+    def _notice(cls, value: str) -> str:
+        text = value.strip()
+        if not 20 <= len(text) <= MAX_NOTICE_CHARACTERS:
+            raise ValueError(f"must be 20 to {MAX_NOTICE_CHARACTERS} characters of text (got {len(text)})")
+        if any(not (c.isprintable() or c == "\n") for c in text):
+            raise ValueError("must be printable text (letters, digits, punctuation, spaces and line breaks only)")
+        return text
 
     @field_validator("interface_endpoints")
     @classmethod

@@ -425,6 +425,25 @@ def session_logging(state: StackState) -> Outcome:
     return not problems, summary, [], {}
 
 
+def session_controls(state: StackState) -> Outcome:
+    """What a person sees and how long an idle session lasts on the stack's hosts (GLZ-CMP-018's reading)."""
+    view = _view(state)
+    hosts = sessions.session_hosts(view)
+    idle, notice, problems = sessions.session_controls(view)
+    if not hosts:
+        return True, "No host of the stack takes Session Manager sessions.", [], {"idle_minutes": "n/a"}
+    fields = {"idle_minutes": str(idle) if idle is not None else "unknown"}
+    if problems:
+        return False, "Session Manager sessions: " + "; ".join(problems) + ".", [], fields
+    first = notice.split(". ")[0].rstrip(".") if notice else ""
+    summary = (
+        f"Every Session Manager session on hosts of {_names([_role_name(h) for h in hosts])} starts by printing the "
+        f'system use notice ("{first}. ...") and ends after {idle} minutes without input (SSM-SessionManagerRunShell: '
+        "shellProfile and idleSessionTimeout)."
+    )
+    return True, summary, [], fields
+
+
 def deployer_scope(state: StackState) -> Outcome:
     """What the deployer needs for this stack (glz/deployer_policy): counted from the state's resource types,
     scoped to its names, with the denies that keep data and keys out of reach."""
@@ -509,6 +528,12 @@ ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[
         (),
         ("GLZ-CMP-017",),
         session_logging,
+    ),
+    "session_controls": (
+        "Session Manager sessions show the system use notice and end when idle",
+        ("idle_minutes",),
+        ("GLZ-CMP-018",),
+        session_controls,
     ),
     "guardrail_alarms": (
         "break-glass, deployer use, monitoring-plane changes and a silent trail raise alarms",

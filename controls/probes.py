@@ -376,6 +376,54 @@ def _fips_endpoints(state: StackState):
     return bool(providers) and len(fips) == len(providers), summary, providers, {}
 
 
+def _eligible_services(state: StackState):
+    """The AWS services the stack deploys, judged against AWS's HIPAA Eligible Services Reference as GLZ-PHI-001
+    judges them: what keeps ePHI inside the services the AWS BAA covers."""
+    from glz.gate import stack_view
+    from policies.rules.eligibility import ELIGIBLE, Service, _in_scope
+
+    judged = list(_in_scope(stack_view(state)))
+    if not judged:
+        return False, "The stack is classified public: its services are not judged against the AWS BAA.", [], {}
+    services = {s.name: s for _urn, _typ, s in judged if isinstance(s, Service)}
+    outside = sorted(name for name, s in services.items() if not s.allowed)
+    unknown = sorted({s for _urn, _typ, s in judged if isinstance(s, str)})
+    listed = sorted(name for name, s in services.items() if s.eligible)
+    plane = sorted(name for name, s in services.items() if s.control_plane)
+    summary = (
+        f"The stack deploys {len(services)} AWS services: {', '.join(listed)} are on AWS's HIPAA Eligible Services "
+        f"Reference of {ELIGIBLE.list_date}, which the AWS BAA covers"
+        + (f"; {', '.join(plane)} are account control planes that hold no PHI" if plane else "")
+        + "."
+    )
+    if outside:
+        summary += f" Not covered by the AWS BAA: {', '.join(outside)}."
+    if unknown:
+        summary += f" Of unknown eligibility: {len(unknown)} resource types."
+    # the summary names the services; listing every resource of the stack as this probe's would say nothing more
+    return not outside and not unknown, summary, [], {"services": str(len(services))}
+
+
+def _time_source(state: StackState):
+    """Where the stack's hosts take their time from, as GLZ-NET-012 reads the VPC's DHCP option set."""
+    from glz.gate import stack_view
+    from policies.rules.network import DHCP_OPTIONS, time_service_problems
+
+    problems = time_service_problems(stack_view(state))
+    options = state.of_type(DHCP_OPTIONS)
+    if not state.of_type("aws:ec2/vpc:Vpc"):
+        return False, "No VPC in the stack.", [], {"servers": "none"}
+    servers = _list(str(s) for o in options for s in (o.prop("ntpServers") or []))
+    if problems:
+        return False, "Time source: " + "; ".join(why for _urn, why in problems) + ".", options, {"servers": servers}
+    summary = (
+        f"The VPC's DHCP option set gives every host the Amazon Time Sync Service ({servers}) as its only NTP "
+        "server, a service AWS runs on satellite-connected and atomic reference clocks in each Region; the records "
+        "AWS services write carry its UTC time."
+    )
+    return True, summary, options, {"servers": servers}
+
+
 CUI_MARKINGS = ("controlled", "phi")
 """The classification values that mark CUI (controlled) or PHI, which is CUI too (components/settings.py)."""
 
@@ -1395,6 +1443,20 @@ PROBES: dict[str, ProbeSpec] = {
             (),
             ("GLZ-CMP-006", "GLZ-CMP-007"),
             _container_image_provenance,
+        ),
+        ProbeSpec(
+            "time_source",
+            "hosts keep time by the Amazon Time Sync Service",
+            ("servers",),
+            ("GLZ-NET-012",),
+            _time_source,
+        ),
+        ProbeSpec(
+            "eligible_services",
+            "only services the AWS BAA covers",
+            ("services",),
+            ("GLZ-PHI-001", "GLZ-PHI-002"),
+            _eligible_services,
         ),
         ProbeSpec(
             "fips_endpoints",

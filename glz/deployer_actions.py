@@ -169,6 +169,9 @@ TYPE_NEEDS: dict[str, Needs] = {
     "aws:ec2/securityGroup:SecurityGroup": Needs(("ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup", *SG_RULES)),
     "aws:ec2/subnet:Subnet": Needs(("ec2:CreateSubnet", "ec2:DeleteSubnet", "ec2:ModifySubnetAttribute", *EC2_TAGS)),
     "aws:ec2/vpc:Vpc": Needs(("ec2:CreateVpc", "ec2:DeleteVpc", "ec2:ModifyVpcAttribute", *EC2_TAGS)),
+    "aws:ec2/vpcDhcpOptions:VpcDhcpOptions": Needs(("ec2:CreateDhcpOptions", "ec2:DeleteDhcpOptions", *EC2_TAGS)),
+    # deleting the association re-associates the region's default option set
+    "aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation": Needs(("ec2:AssociateDhcpOptions",)),
     "aws:ec2/vpcEndpoint:VpcEndpoint": Needs(
         (
             "ec2:CreateVpcEndpoint",

@@ -22,6 +22,7 @@ ID_PREFIXES = {
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
     "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": "acl-",
     "aws:ec2/placementGroup:PlacementGroup": "pg-",
+    "aws:ec2/vpcDhcpOptions:VpcDhcpOptions": "dopt-",
     "aws:efs/fileSystem:FileSystem": "fs-",
     "aws:efs/accessPoint:AccessPoint": "fsap-",
     "aws:efs/mountTarget:MountTarget": "fsmt-",

@@ -105,6 +105,8 @@ LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PROVIDER = "pulumi:providers:aws"
+DHCP_OPTIONS = "aws:ec2/vpcDhcpOptions:VpcDhcpOptions"
+DHCP_ASSOCIATION = "aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation"
 
 
 # ---- ways to change a state ----------------------------------------------------------------------
@@ -1631,6 +1633,15 @@ CORPUS += [
 ]
 
 
+def session_inputs(edit: Callable[[dict], Any]) -> Change:
+    """Edit the inputs of the stack's Session Manager preferences (SSM-SessionManagerRunShell)."""
+
+    def change(content: dict) -> None:
+        edit(content["inputs"])
+
+    return edit_prop("aws:ssm/document:Document", "compute-session-manager-preferences", "content", in_json(change))
+
+
 def loader_statement(edit: Callable[[dict], None]) -> Change:
     return policy(EFS_POLICY, "compute-reference-policy", statement("LoaderWritesThroughItsAccessPoint", edit))
 
@@ -2037,6 +2048,72 @@ CORPUS += [
             in_json(lambda c: c["inputs"].update(kmsKeyId="")),
         ),
         "GLZ-CMP-017",
+    ),
+    # GLZ-CMP-018: sessions show the system use notice and end when idle
+    W(
+        "idle session timeout raised to the hour Session Manager allows",
+        session_inputs(lambda i: i.update(idleSessionTimeout="60")),
+        "GLZ-CMP-018",
+    ),
+    W(
+        "idle session timeout dropped (Session Manager's default of 20 minutes applies, more than the 15 declared)",
+        session_inputs(lambda i: i.pop("idleSessionTimeout")),
+        "GLZ-CMP-018",
+    ),
+    W(
+        "shell profile emptied: sessions start without the notice",
+        session_inputs(lambda i: i["shellProfile"].update(linux="")),
+        "GLZ-CMP-018",
+    ),
+    W(
+        "notice printed, then the screen cleared",
+        session_inputs(lambda i: i["shellProfile"].update(linux=i["shellProfile"]["linux"] + "\nclear")),
+        "GLZ-CMP-018",
+    ),
+    W(
+        "notice replaced by a welcome line",
+        session_inputs(lambda i: i["shellProfile"].update(linux="echo 'Welcome to the genomics batch host, enjoy'")),
+        "GLZ-CMP-018",
+    ),
+    W(
+        "the notice moved to the Windows profile the Linux hosts never run",
+        session_inputs(lambda i: i["shellProfile"].update(windows=i["shellProfile"]["linux"], linux="cd /tmp")),
+        "GLZ-CMP-018",
+    ),
+    # GLZ-NET-012: hosts keep time by the Amazon Time Sync Service
+    W(
+        "DHCP option association removed (the VPC falls back to whatever set the region gives it)",
+        remove(DHCP_ASSOCIATION),
+        "GLZ-NET-012",
+    ),
+    W(
+        "NTP servers pointed at a public pool",
+        set_prop(DHCP_OPTIONS, "network-dhcp", "ntpServers", ["0.pool.ntp.org", "1.pool.ntp.org"]),
+        "GLZ-NET-012",
+    ),
+    W(
+        "a second NTP server beside the Amazon Time Sync Service",
+        set_prop(DHCP_OPTIONS, "network-dhcp", "ntpServers", ["169.254.169.123", "10.40.0.250"]),
+        "GLZ-NET-012",
+    ),
+    W(
+        "the VPC associated with an option set made outside the stack",
+        set_prop(DHCP_ASSOCIATION, "network-dhcp-association", "dhcpOptionsId", "dopt-0a1b2c3d4e5f60718"),
+        "GLZ-NET-012",
+    ),
+    W(
+        "an option set added from outside, with no NTP server, associated with the VPC",
+        combine(
+            remove(DHCP_ASSOCIATION),
+            add(DHCP_OPTIONS, "dopt-0f1e2d3c4b5a69788", {"domainNameServers": ["AmazonProvidedDNS"]}),
+            add(DHCP_ASSOCIATION, "vpc-dhcp-outside", {"vpcId": VPC_ID, "dhcpOptionsId": "dopt-0f1e2d3c4b5a69788"}),
+        ),
+        "GLZ-NET-012",
+    ),
+    W(
+        "names resolved by a custom DNS server instead of the Amazon DNS server",
+        set_prop(DHCP_OPTIONS, "network-dhcp", "domainNameServers", ["10.40.0.53"]),
+        "GLZ-NET-012",
     ),
     # GLZ-IAM-010: the break-glass exemption holds only for an MFA operator role
     W(

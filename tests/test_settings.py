@@ -72,6 +72,13 @@ BAD_INPUTS = [
     ({"auditObjectLockDays": 1000}, f"{P}auditObjectLockDays = 1000", "at least 2190 days"),
     ({"flowLogRetentionDays": 100}, f"{P}flowLogRetentionDays = 100", "CloudWatch Logs retention value"),
     ({"interfaceEndpoints": []}, f"{P}interfaceEndpoints = []", "at least one service"),
+    ({"systemUseNotice": "Authorized use"}, f"{P}systemUseNotice = 'Authorized use'", "20 to 1500 characters"),
+    ({"systemUseNotice": "Authorized use only\x07 beep beep"}, f"{P}systemUseNotice", "must be printable text"),
+    (
+        {"compute": {"sessionIdleMinutes": 45, "images": BASE_CONFIG["compute"]["images"]}},
+        "compute.sessionIdleMinutes = 45",
+        "between 1 and 30 minutes",
+    ),
     (
         {"fpga": {"enabled": True, "amiId": "ami-0abcdef1234567890", "instanceTypes": ["f1.2xlarge"]}},
         "fpga.instanceTypes",

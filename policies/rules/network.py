@@ -1085,3 +1085,73 @@ def traffic_inside(stack: StackView) -> Iterator[Violation]:
         owner = peering.get("peerOwnerId")
         if owner and str(owner) != stack.account_id:
             yield Violation(peering.urn, f"{peering.name} peers with a VPC of account {owner}")
+
+
+# ---- time and name service ----------------------------------------------------------------------------
+
+DHCP_OPTIONS = "aws:ec2/vpcDhcpOptions:VpcDhcpOptions"
+DHCP_ASSOCIATION = "aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation"
+TIME_SYNC = frozenset({"169.254.169.123", "fd00:ec2::123"})
+"""The Amazon Time Sync Service's addresses in a VPC (IPv4, and IPv6 on Nitro instances): Amazon EC2 User Guide,
+"Set the time reference on your EC2 instance to use the local Amazon Time Sync Service"."""
+AMAZON_DNS = "AmazonProvidedDNS"
+CLOCKS = Requirements(r2=("3.3.7",), r3=("03.03.07",), hipaa=())
+
+
+def time_service_problems(stack: StackView) -> list[tuple[str, str]]:
+    """(URN, why) for each VPC of the stack whose hosts are not told to keep time by the Amazon Time Sync Service
+    through an option set of the stack, or are told to resolve names elsewhere than the Amazon DNS server."""
+    index = _index(stack)
+    found = []
+    for vpc in stack.of_type(VPC):
+        associations = index.linked_to(DHCP_ASSOCIATION, "vpcId", vpc)
+        sets = {
+            o.urn: o
+            for a in associations
+            if (o := index.resolve(a, "dhcpOptionsId", a.get("dhcpOptionsId"), (DHCP_OPTIONS,))) is not None
+        }
+        where = f"VPC {vpc.name}"
+        if not associations:
+            found.append((vpc.urn, f"{where} has no DHCP option set of the stack: its time source is not declared"))
+            continue
+        if len(associations) > 1:
+            found.append((vpc.urn, f"{where} has {len(associations)} DHCP option associations; AWS keeps only one"))
+            continue
+        if not sets:
+            found.append(
+                (vpc.urn, f"{where} uses DHCP options {associations[0].get('dhcpOptionsId')}, not a set of the stack")
+            )
+            continue
+        options = next(iter(sets.values()))
+        servers = [str(s).strip() for s in as_list(options.get("ntpServers"))]
+        if not servers:
+            found.append((options.urn, f"{where}: the option set names no NTP server"))
+        elif set(servers) - TIME_SYNC:
+            others = ", ".join(sorted(set(servers) - TIME_SYNC))
+            found.append(
+                (options.urn, f"{where}: hosts may take their time from {others}, not the Amazon Time Sync Service")
+            )
+        dns = [str(s).strip() for s in as_list(options.get("domainNameServers"))]
+        if dns != [AMAZON_DNS]:
+            found.append(
+                (
+                    options.urn,
+                    f"{where}: names are resolved by {', '.join(dns) or 'no server'}, not only {AMAZON_DNS} (the "
+                    "interface endpoints' private names resolve only through the Amazon DNS server)",
+                )
+            )
+    return found
+
+
+@stack_rule(
+    "GLZ-NET-012",
+    "hosts-keep-amazon-time",
+    "medium",
+    CLOCKS,
+    "Keep the network component's DHCP option set on the VPC: ntpServers only 169.254.169.123 (the Amazon Time "
+    "Sync Service) and domainNameServers AmazonProvidedDNS.",
+)
+def hosts_keep_amazon_time(stack: StackView) -> Iterator[Violation]:
+    """Every VPC of the stack hands its hosts the Amazon Time Sync Service as their only time source."""
+    for urn, why in time_service_problems(stack):
+        yield Violation(urn, why)

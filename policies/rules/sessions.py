@@ -6,6 +6,7 @@ every session to an encrypted log group of the stack and encrypt the session dat
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,4 +98,108 @@ def preference_problems(stack: StackView) -> list[str]:
 def host_sessions_logged(stack: StackView) -> Iterator[Violation]:
     """Every Session Manager session on a host that holds PHI is streamed to an encrypted log group."""
     for problem in preference_problems(stack):
+        yield Violation(stack.anchor, problem)
+
+
+DEFAULT_IDLE_MINUTES = 20
+"""Session Manager's idle timeout when the preferences name none ("Specify an idle session timeout value")."""
+MAX_IDLE_MINUTES = 30
+PRINTERS = ("echo", "printf")
+CLEARERS = ("clear", "reset", "tput")
+SESSION_CONTROLS = Requirements(
+    r2=("3.1.9", "3.1.10", "3.1.11"),
+    r3=("03.01.09", "03.01.10", "03.01.11"),
+    hipaa=("164.312(a)(2)(iii)",),
+)
+
+
+def _commands(profile: str) -> list[list[str]]:
+    """The shell profile's simple commands, split as sh splits them on newlines, ';', '&&' and '||'."""
+    lexer = shlex.shlex(profile.replace("\n", " ; "), posix=True, punctuation_chars=";&|")
+    lexer.whitespace_split = True
+    commands: list[list[str]] = [[]]
+    try:
+        for token in lexer:
+            if token and set(token) <= set(";&|"):
+                commands.append([])
+            else:
+                commands[-1].append(token)
+    except ValueError:  # unbalanced quotes: sh would refuse the profile, so nothing is shown
+        return []
+    return [c for c in commands if c]
+
+
+def shown_notice(profile: str) -> str | None:
+    """The text the session's shell profile prints and leaves on screen (None: no notice stays visible)."""
+    shown = None
+    for command in _commands(profile):
+        if command[0] in PRINTERS:
+            words = command[1:]
+            while words and words[0].startswith("-") and len(words) > 1:
+                words = words[1:]  # echo -e, printf --
+            if command[0] == "printf" and len(words) > 1:
+                words = words[1:]  # the format; the notice is its argument
+            shown = " ".join(words).strip() or shown
+        elif command[0] in CLEARERS:
+            shown = None  # the screen is cleared after the notice
+    return shown
+
+
+def idle_minutes(inputs: dict[str, Any]) -> int | None:
+    """Minutes of inactivity after which a session ends (None: a value Session Manager refuses)."""
+    value = inputs.get("idleSessionTimeout")
+    if value in (None, ""):
+        return DEFAULT_IDLE_MINUTES
+    try:
+        minutes = int(str(value).strip())
+    except ValueError:
+        return None
+    return minutes if 1 <= minutes <= 60 else None
+
+
+def session_controls(stack: StackView) -> tuple[int | None, str | None, list[str]]:
+    """(idle minutes, notice shown, problems) of the Session Manager preferences on the stack's hosts."""
+    if not session_hosts(stack):
+        return None, None, []
+    documents = [
+        d
+        for d in stack.of_type(DOCUMENT)
+        if str(d.get("name")) == PREFERENCES and str(d.get("documentType")) == "Session"
+    ]
+    if not documents:
+        return None, None, [f"the stack does not set the Session Manager preferences ({PREFERENCES})"]
+    inputs = _content(documents[0]).get("inputs") or {}
+    outputs = stack.outputs
+    declared_idle = outputs.get("sessionIdleMinutes")
+    declared_notice = str(outputs.get("systemUseNotice") or "").strip()
+    problems = []
+    idle = idle_minutes(inputs)
+    limit = min(MAX_IDLE_MINUTES, int(declared_idle)) if str(declared_idle).isdigit() else MAX_IDLE_MINUTES
+    if idle is None:
+        problems.append(f"idleSessionTimeout {inputs.get('idleSessionTimeout')!r} is not 1-60 minutes")
+    elif idle > limit:
+        problems.append(
+            f"an idle session ends only after {idle} minutes (idleSessionTimeout), more than the {limit} declared"
+        )
+    profile = (inputs.get("shellProfile") or {}).get("linux") if isinstance(inputs.get("shellProfile"), dict) else ""
+    notice = shown_notice(str(profile or ""))
+    if notice is None or len(notice) < 20:
+        problems.append("sessions start without a system use notice (shellProfile.linux prints none that stays)")
+    elif declared_notice and " ".join(declared_notice.split()) not in " ".join(notice.split()):
+        problems.append("sessions start with a notice other than the declared systemUseNotice")
+    return idle, notice, problems
+
+
+@stack_rule(
+    "GLZ-CMP-018",
+    "sessions-show-notice-and-end-when-idle",
+    "medium",
+    SESSION_CONTROLS,
+    "Keep compute.sessionPreferences: create with systemUseNotice and compute.sessionIdleMinutes (at most 30): the "
+    "SSM-SessionManagerRunShell document prints the notice from shellProfile.linux and ends idle sessions "
+    "(idleSessionTimeout). With sessionPreferences: existing, suppress this rule naming who keeps them set.",
+)
+def sessions_show_notice_and_end_when_idle(stack: StackView) -> Iterator[Violation]:
+    """Every shell session on the stack's hosts starts with the system use notice and ends when left idle."""
+    for problem in session_controls(stack)[2]:
         yield Violation(stack.anchor, problem)
