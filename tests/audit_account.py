@@ -246,6 +246,18 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             Filters=[{"Name": "vpc-id", "Values": [new]}, {"Name": "group-name", "Values": ["default"]}]
         )["SecurityGroups"]
         ids.add(vpc.outputs.get("defaultSecurityGroupId"), groups[0]["GroupId"])
+    for options in state.of_type("aws:ec2/vpcDhcpOptions:VpcDhcpOptions"):
+        settings = {
+            "domain-name": [options.prop("domainName")],
+            "domain-name-servers": options.prop("domainNameServers"),
+            "ntp-servers": options.prop("ntpServers"),
+        }
+        configurations = [{"Key": k, "Values": [str(v) for v in vs]} for k, vs in settings.items() if vs and vs[0]]
+        ids.add(options.id, ec2.create_dhcp_options(DhcpConfigurations=configurations)["DhcpOptions"]["DhcpOptionsId"])
+    for association in state.of_type("aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation"):
+        ec2.associate_dhcp_options(
+            DhcpOptionsId=ids.sub(association.prop("dhcpOptionsId")), VpcId=ids.sub(association.prop("vpcId"))
+        )
     for subnet in state.of_type("aws:ec2/subnet:Subnet"):
         new = ec2.create_subnet(
             VpcId=ids.sub(subnet.prop("vpcId")),

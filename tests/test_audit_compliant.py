@@ -114,6 +114,8 @@ CONTRACT_PROBES = set(
         "data_guardrails",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-S3-017/018, KMS-005)
         "guardrail_alarms",  # controls/access_probes.py (GLZ-LOG-010/011)
         "session_logging",  # controls/access_probes.py (GLZ-CMP-017); ssm.session-preferences evidences it
+        "session_controls",  # controls/access_probes.py (GLZ-CMP-018); ssm.session-preferences evidences it
+        "time_source",  # GLZ-NET-012; ec2.time-source evidences it
         "deployer_scope",  # controls/access_probes.py; iam.deployer-permissions evidences it
         "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]

@@ -229,6 +229,29 @@ def remove_alarm_notification(a: MotoAccount) -> None:
     )
 
 
+def vpc(a: MotoAccount) -> str:
+    return a.output("vpcId")
+
+
+def reassociate_dhcp(servers: list[str] | None) -> Callable[[MotoAccount], None]:
+    """Hand the VPC another DHCP option set (public NTP servers), or the region default (None)."""
+
+    def apply(a: MotoAccount) -> None:
+        ec2 = a.client("ec2")
+        if servers is None:
+            ec2.associate_dhcp_options(DhcpOptionsId="default", VpcId=vpc(a))
+            return
+        options = ec2.create_dhcp_options(
+            DhcpConfigurations=[
+                {"Key": "ntp-servers", "Values": servers},
+                {"Key": "domain-name-servers", "Values": ["AmazonProvidedDNS"]},
+            ]
+        )["DhcpOptions"]["DhcpOptionsId"]
+        ec2.associate_dhcp_options(DhcpOptionsId=options, VpcId=vpc(a))
+
+    return apply
+
+
 def open_endpoint_sg(a: MotoAccount) -> None:
     a.client("ec2").authorize_security_group_ingress(
         GroupId=endpoint_sg(a),
@@ -535,6 +558,16 @@ DRIFTS = [
         "endpoint security group opened to SSH from anywhere",
         open_endpoint_sg,
         lambda a: {("ec2.endpoint-security-group", endpoint_sg(a))},
+    ),
+    Drift(
+        "the VPC handed a DHCP option set with public NTP servers",
+        reassociate_dhcp(["129.6.15.28", "132.163.97.1"]),
+        lambda a: {("ec2.time-source", vpc(a))},
+    ),
+    Drift(
+        "the VPC put back on the region's default DHCP options",
+        reassociate_dhcp(None),
+        lambda a: {("ec2.time-source", vpc(a))},
     ),
     Drift(
         "EFS backups disabled",

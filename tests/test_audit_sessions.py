@@ -1,7 +1,8 @@
 """ssm.session-preferences: the live SSM-SessionManagerRunShell document still logs every session as declared.
 
 Passes on the moto account built from the demo state; each way of switching logging off in the account (another
-log group, CloudWatch encryption off, the key removed, the document deleted) fails naming the change; a
+log group, CloudWatch encryption off, the key removed, the document deleted, a longer idle timeout, the notice
+removed) fails naming the change; a
 role without ssm:GetDocument (SecurityAudit alone) makes it not verifiable, never passed."""
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _edit(**inputs) -> Callable[[MotoAccount], None]:
 def test_the_declared_preferences_pass(account):
     result = judged(account)
     assert result.result == PASS, result.reason
-    assert result.probes == ("session_logging",)
+    assert result.probes == ("session_logging", "session_controls")
     assert result.expected["cloudWatchLogGroupName"] == "/aws/ssm/glz-demo-sessions"
 
 
@@ -63,6 +64,8 @@ def test_the_declared_preferences_pass(account):
         (_edit(cloudWatchEncryptionEnabled="false"), "cloudWatchEncryptionEnabled is 'false'"),
         (_edit(kmsKeyId=""), "kmsKeyId is ''"),
         (lambda a: a.client("ssm").delete_document(Name=NAME), "does not exist"),
+        (_edit(idleSessionTimeout="60"), "idleSessionTimeout is '60', declared '15'"),
+        (_edit(shellProfile={"linux": "", "windows": ""}), "shellProfile.linux is ''"),
     ],
 )
 def test_switching_logging_off_in_the_account_fails(account, change, named):

@@ -34,6 +34,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("accessanalyzer", "GetAnalyzedResource"): "access-analyzer:GetAnalyzedResource",
     ("sns", "GetTopicAttributes"): "sns:GetTopicAttributes",
     ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",
+    ("ec2", "DescribeDhcpOptions"): "ec2:DescribeDhcpOptions",
     ("ec2", "DescribeInternetGateways"): "ec2:DescribeInternetGateways",
     ("ec2", "DescribeNatGateways"): "ec2:DescribeNatGateways",
     ("ec2", "DescribeFlowLogs"): "ec2:DescribeFlowLogs",

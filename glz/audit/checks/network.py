@@ -1,6 +1,7 @@
 """Network: the declared VPC exists without undeclared internet paths, its flow logs are active, every
-declared VPC endpoint is present, the default security group has no rules, and the interface endpoints'
-security group allows exactly the declared ingress."""
+declared VPC endpoint is present, the default security group has no rules, the interface endpoints'
+security group allows exactly the declared ingress, and the VPC's DHCP options still name the declared time and
+name servers."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ ENDPOINT_SG = CheckSpec(
     "Interface endpoint security group allows only the declared ingress",
     ("endpoint_security_group",),
 )
+
+TIME_SOURCE = CheckSpec(
+    "ec2.time-source",
+    "The VPC's DHCP options still name only the Amazon Time Sync Service and the Amazon DNS server",
+    ("time_source",),
+)
+DHCP_OPTIONS = "aws:ec2/vpcDhcpOptions:VpcDhcpOptions"
+DHCP_ASSOCIATION = "aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation"
 
 GONE_STATES = {"deleted", "deleting", "Deleted", "Deleting"}
 
@@ -291,9 +300,58 @@ def _endpoint_sg(ctx: AuditContext, group: Declared) -> CheckResult:
     return ctx.check(ENDPOINT_SG, group.name, group.urn, expected, body)
 
 
+def _declared_time_source(ctx: AuditContext, vpc_id: str) -> dict[str, list[str]] | None:
+    """The NTP and DNS servers the state gives the VPC through its DHCP option set (None: it declares none)."""
+    if ctx.state is None:
+        return None
+    options = {o.id: o for o in ctx.state.of_type(DHCP_OPTIONS)}
+    for association in ctx.state.of_type(DHCP_ASSOCIATION):
+        chosen = options.get(str(association.prop("dhcpOptionsId")))
+        if str(association.prop("vpcId")) == vpc_id and chosen is not None:
+            return {
+                "ntp-servers": sorted(str(v) for v in chosen.prop("ntpServers") or []),
+                "domain-name-servers": sorted(str(v) for v in chosen.prop("domainNameServers") or []),
+            }
+    return None
+
+
+def _time_source(ctx: AuditContext, vpc: Declared) -> CheckResult | None:
+    """Anyone with ec2:AssociateDhcpOptions can hand the VPC's hosts another time source; only the live VPC shows it."""
+    declared = _declared_time_source(ctx, vpc.name)
+    if declared is None:
+        return None
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        ctx.require("vpc", vpc.name, f"VPC {vpc.name}")
+        found = ctx.call("ec2", "describe_vpcs", VpcIds=[vpc.name]).get("Vpcs", [])
+        options_id = (found[0] if found else {}).get("DhcpOptionsId") or "default"
+        observed["dhcp_options"] = options_id
+        if options_id == "default":
+            return fail(f"VPC {vpc.name} has no DHCP option set: its hosts' time source is no longer declared")
+        answer = ctx.call("ec2", "describe_dhcp_options", DhcpOptionsIds=[options_id]).get("DhcpOptions", [])
+        live = {
+            c["Key"]: sorted(str(v.get("Value")) for v in c.get("Values", []))
+            for c in (answer[0] if answer else {}).get("DhcpConfigurations", [])
+        }
+        changed = [
+            f"{key} {live.get(key, [])}, declared {value}"
+            for key, value in declared.items()
+            if live.get(key, []) != value
+        ]
+        observed.update({key: live.get(key, []) for key in declared})
+        if changed:
+            return fail(f"VPC {vpc.name} uses DHCP options {options_id} with " + "; ".join(changed))
+        return ok(f"{options_id}: NTP {', '.join(live['ntp-servers'])}, DNS {', '.join(live['domain-name-servers'])}")
+
+    return ctx.check(TIME_SOURCE, vpc.name, vpc.urn, declared, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     for vpc in ctx.expected.vpcs:
         yield from _vpc(ctx, vpc)
+        time_source = _time_source(ctx, vpc)
+        if time_source is not None:
+            yield time_source
     for flow in ctx.expected.flow_logs:
         yield _flow_log(ctx, flow)
     for endpoint in ctx.expected.endpoints:

@@ -1,5 +1,6 @@
 """Session Manager preferences: the account's SSM-SessionManagerRunShell document still streams every session to
-the declared encrypted log group, with CloudWatch encryption on and the declared KMS key for session data.
+the declared encrypted log group, with CloudWatch encryption on and the declared KMS key for session data, and
+still prints the declared system use notice and ends idle sessions after the declared minutes.
 
 Anyone with ssm:UpdateDocument can switch session logging off without touching the stack; only the live
 document shows it. Reading a document's content needs ssm:GetDocument, which the AWS managed SecurityAudit
@@ -18,20 +19,30 @@ from policies.rules.sessions import PREFERENCES
 
 SESSION_PREFERENCES = CheckSpec(
     "ssm.session-preferences",
-    "Session Manager preferences still log every session to the encrypted log group",
-    ("session_logging",),
+    "Session Manager preferences still log every session, show the notice and end idle sessions",
+    ("session_logging", "session_controls"),
 )
 DOCUMENT = "aws:ssm/document:Document"
-COMPARED = ("cloudWatchLogGroupName", "cloudWatchEncryptionEnabled", "kmsKeyId")
+COMPARED = (
+    "cloudWatchLogGroupName",
+    "cloudWatchEncryptionEnabled",
+    "kmsKeyId",
+    "idleSessionTimeout",
+    "shellProfile.linux",
+)
 
 
 def _inputs(content: Any) -> dict[str, Any]:
+    """The document's inputs, with the Linux shell profile flattened to ``shellProfile.linux``."""
     try:
         parsed = json.loads(content) if isinstance(content, str) else content
     except ValueError:
         return {}
     inputs = parsed.get("inputs") if isinstance(parsed, dict) else None
-    return inputs if isinstance(inputs, dict) else {}
+    if not isinstance(inputs, dict):
+        return {}
+    profile = inputs.get("shellProfile")
+    return {**inputs, "shellProfile.linux": profile.get("linux") if isinstance(profile, dict) else None}
 
 
 def _judge(ctx: AuditContext, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
@@ -49,7 +60,10 @@ def _judge(ctx: AuditContext, declared: dict[str, Any], observed: dict[str, Any]
     ]
     if changed:
         return fail(f"{PREFERENCES}: " + "; ".join(changed))
-    return ok(f"sessions stream to {live['cloudWatchLogGroupName']}, encrypted, session data under the declared key")
+    return ok(
+        f"sessions stream to {live['cloudWatchLogGroupName']}, encrypted, session data under the declared key; "
+        f"they open with the declared notice and end after {live.get('idleSessionTimeout')} idle minutes"
+    )
 
 
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
