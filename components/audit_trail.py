@@ -14,6 +14,7 @@ import pulumi_aws as aws
 
 from components import audit_policies
 from components.data_lake import SecureBucket
+from components.monitoring import event_alarm
 from components.naming import base_name, break_glass_arn, bucket_name, role_name
 from components.network_policies import AUDIT_TIER
 from components.settings import Settings
@@ -24,7 +25,6 @@ AUDIT_NONCURRENT_EXPIRY_DAYS = 30
 tidies overwritten versions after retention."""
 AUDIT_GLACIER_IR_AFTER_DAYS = 90
 """Old trail files are read rarely but must come back in milliseconds during an investigation."""
-ALARM_PERIOD_SECONDS = 300
 
 
 def audit_lifecycle_rules() -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -249,23 +249,13 @@ class AuditTrail(pulumi.ComponentResource):
             )
             self.metric_filters[alarm.key] = metric_filter
             source = f"CIS AWS Foundations {alarm.cis}" if alarm.cis else "Landing zone guardrail"
-            self.alarms[alarm.key] = aws.cloudwatch.MetricAlarm(
+            self.alarms[alarm.key] = event_alarm(
                 f"{name}-{alarm.key}",
-                name=base_name(settings, stack, alarm.key),
-                alarm_description=f"{source}: {alarm.description}",
-                namespace=audit_policies.ALARM_NAMESPACE,
-                metric_name=alarm.metric,
-                statistic="Sum",
-                period=ALARM_PERIOD_SECONDS,
-                evaluation_periods=1,
-                threshold=1,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                # no matching event is no data: the event-count alarms stay OK; silence itself is the
-                # heartbeat alarm's job (below), which treats missing data as breaching
-                treat_missing_data="notBreaching",
-                actions_enabled=True,
-                alarm_actions=[self.alarm_topic.arn],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]),
+                base_name(settings, stack, alarm.key),
+                f"{source}: {alarm.description}",
+                alarm.metric,
+                self.alarm_topic.arn,
+                pulumi.ResourceOptions(parent=self, depends_on=[metric_filter]),
             )
         # Deleting the trail, its log group or the delivery role stops every metric filter at once, and
         # event-count alarms read that silence as OK; this one reads it as ALARM.

@@ -22,6 +22,7 @@ from components.compute_policies import (
     SCRATCH_DEVICE,
     JobSpec,
 )
+from components.monitoring import audit_log_group
 from components.naming import base_name, role_arn, role_name
 from components.reference_data import ReferenceData
 from components.session_manager import SessionLogging
@@ -119,15 +120,10 @@ class GenomicsCompute(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
 
         self._security_group(name, vpc_id, vpc_cidr, s3_prefix_list_id)
-        self.job_log_group = aws.cloudwatch.LogGroup(
-            f"{name}-jobs",
-            name=f"/aws/batch/{base_name(settings, stack, 'jobs')}",
-            kms_key_id=log_key_arn,
-            # Job logs can carry sample identifiers (PHI) and are evidence of what ran on which data:
-            # keep them as long as the audit logs (HIPAA: 6 years for phi stacks).
-            retention_in_days=settings.audit_log_retention_days,
-            log_group_class="STANDARD",
-            opts=self._child,
+        # Job logs can carry sample identifiers (PHI) and are evidence of what ran on which data:
+        # keep them as long as the audit logs (HIPAA: 6 years for phi stacks).
+        self.job_log_group = audit_log_group(
+            f"{name}-jobs", f"/aws/batch/{base_name(settings, stack, 'jobs')}", settings, log_key_arn, self._child
         )
         self._launch_template(name, compute_key)
         self.sessions = SessionLogging(

@@ -14,6 +14,7 @@ from components.audit_trail import AuditTrail
 from components.compute import GenomicsCompute
 from components.data_lake import GenomicsDataLake
 from components.encryption_keys import EncryptionKeys
+from components.finding_alerts import FindingAlerts
 from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
 from components.reference_data import ReferenceData
@@ -141,6 +142,9 @@ class LandingZone:
             config_role_ready=self.service_linked_roles.depends(slr.CONFIG),
             opts=opts,
         )
+        self.finding_alerts = FindingAlerts(
+            "findings", settings, stack, log_key_arn=self.keys.logs.arn, topic_arn=self.audit.alarm_topic.arn, opts=opts
+        )
         self.collaborators = CollaboratorAccess(
             "collaborators", settings, stack, data_key_arn=self.keys.data.arn, bucket_arns=bucket_arns, opts=opts
         )
@@ -185,6 +189,7 @@ class LandingZone:
             "accessLogBucket": self.data_lake.access_logs.bucket.bucket,
             "auditBucket": self.audit.audit_bucket.bucket,
             "trailArn": self.audit.trail.arn,
+            "findingsLogGroup": self.finding_alerts.log_group.name,
             "vpcId": self.network.vpc.id,
             "egress": self.network.egress_mode,
             "securityServices": self.security.enabled,

@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.monitoring import audit_log_group
 from components.naming import base_name
 from components.policy_document import Statement
 from components.settings import Settings
@@ -94,14 +95,9 @@ class SessionLogging(pulumi.ComponentResource):
     ):
         super().__init__("glz:compute:SessionLogging", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-sessions",
-            name=f"/aws/ssm/{base_name(settings, stack, 'sessions')}",
-            kms_key_id=log_key_arn,
-            # what people typed on hosts holding PHI: kept like the audit logs
-            retention_in_days=settings.audit_log_retention_days,
-            log_group_class="STANDARD",
-            opts=child,
+        # what people typed on hosts holding PHI: kept like the audit logs
+        self.log_group = audit_log_group(
+            f"{name}-sessions", f"/aws/ssm/{base_name(settings, stack, 'sessions')}", settings, log_key_arn, child
         )
         self.document = None
         if settings.compute.session_preferences == "create":

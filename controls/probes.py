@@ -424,6 +424,25 @@ def _time_source(state: StackState):
     return True, summary, options, {"servers": servers}
 
 
+def _finding_alerts(state: StackState):
+    """Which findings and advisories reach people, as GLZ-LOG-013 follows sample events through the stack."""
+    from glz.gate import stack_view
+    from policies.rules.finding_alerts import LOG_GROUP, alert_gaps, required
+
+    view = stack_view(state)
+    gaps = alert_gaps(view)
+    kinds = " and ".join(k.name for k in required(view))
+    groups = [g for g in state.of_type(LOG_GROUP) if str(g.prop("name") or "").startswith("/aws/events/")]
+    fields = {"kinds": kinds}
+    if gaps:
+        return False, "Not every finding reaches people: " + "; ".join(gaps) + ".", groups, fields
+    summary = (
+        f"{kinds[:1].upper()}{kinds[1:]} are recorded in log group {_list(physical_name(g) for g in groups)} through "
+        "EventBridge rules and raise an alarm on the security topic within five minutes."
+    )
+    return True, summary, groups, fields
+
+
 CUI_MARKINGS = ("controlled", "phi")
 """The classification values that mark CUI (controlled) or PHI, which is CUI too (components/settings.py)."""
 
@@ -1443,6 +1462,13 @@ PROBES: dict[str, ProbeSpec] = {
             (),
             ("GLZ-CMP-006", "GLZ-CMP-007"),
             _container_image_provenance,
+        ),
+        ProbeSpec(
+            "finding_alerts",
+            "high and critical findings and AWS Health events raise alarms",
+            ("kinds",),
+            ("GLZ-LOG-013",),
+            _finding_alerts,
         ),
         ProbeSpec(
             "time_source",

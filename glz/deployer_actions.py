@@ -128,6 +128,20 @@ TYPE_NEEDS: dict[str, Needs] = {
         )
     ),
     "aws:cloudwatch/logMetricFilter:LogMetricFilter": Needs(("logs:PutMetricFilter", "logs:DeleteMetricFilter")),
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": Needs(
+        ("logs:PutResourcePolicy", "logs:DeleteResourcePolicy")
+    ),
+    "aws:cloudwatch/eventRule:EventRule": Needs(
+        (
+            "events:PutRule",
+            "events:DeleteRule",
+            "events:EnableRule",
+            "events:DisableRule",
+            "events:TagResource",
+            "events:UntagResource",
+        )
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": Needs(("events:PutTargets", "events:RemoveTargets")),
     "aws:cloudwatch/metricAlarm:MetricAlarm": Needs(
         ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource")
     ),
@@ -417,7 +431,9 @@ SERVICE_READS: dict[str, tuple[str, ...]] = {
         "kms:ListResourceTags",
         "kms:ListAliases",
     ),
+    "events": ("events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"),
     "logs": (
+        "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",
         "logs:DescribeMetricFilters",
         "logs:ListTagsForResource",

@@ -203,6 +203,27 @@ def _session_preferences(state: StackState, client: Client, ids: _Ids) -> None:
         )
 
 
+def _finding_alerts(state: StackState, client: Client, ids: _Ids) -> None:
+    """The EventBridge rules, their log-group targets and the log group's delivery policy."""
+    logs, events = client("logs"), client("events")
+    for policy in state.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy"):
+        logs.put_resource_policy(
+            policyName=policy.prop("policyName"), policyDocument=ids.sub(policy.prop("policyDocument"))
+        )
+    for rule in state.of_type("aws:cloudwatch/eventRule:EventRule"):
+        arn = events.put_rule(
+            Name=rule.prop("name"),
+            EventPattern=rule.prop("eventPattern"),
+            State=rule.prop("state") or "ENABLED",
+            Description=rule.prop("description") or "",
+        )["RuleArn"]
+        ids.add(rule.outputs.get("arn"), arn)
+    for target in state.of_type("aws:cloudwatch/eventTarget:EventTarget"):
+        events.put_targets(
+            Rule=target.prop("rule"), Targets=[{"Id": target.prop("targetId"), "Arn": ids.sub(target.prop("arn"))}]
+        )
+
+
 def _deployer(state: StackState, client: Client) -> None:
     """The role that runs `pulumi up`, as the runbook sets it up: trusted by the account, holding exactly the
     managed policies `glz deployer-policy` writes for this stack."""
@@ -825,5 +846,6 @@ def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     _compute(state, client, ids, account)
     _role_policies(state, client, ids)
     _session_preferences(state, client, ids)
+    _finding_alerts(state, client, ids)
     _deployer(state, client)
     return json.loads(ids.sub(json.dumps(document)))

@@ -106,6 +106,9 @@ METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PROVIDER = "pulumi:providers:aws"
 DHCP_OPTIONS = "aws:ec2/vpcDhcpOptions:VpcDhcpOptions"
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 DHCP_ASSOCIATION = "aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation"
 
 
@@ -2114,6 +2117,87 @@ CORPUS += [
         "names resolved by a custom DNS server instead of the Amazon DNS server",
         set_prop(DHCP_OPTIONS, "network-dhcp", "domainNameServers", ["10.40.0.53"]),
         "GLZ-NET-012",
+    ),
+    # GLZ-LOG-013: high and critical findings and AWS Health events reach people
+    W(
+        "Security Hub findings rule disabled",
+        set_prop(EVENT_RULE, "findings-security-hub-findings", "state", "DISABLED"),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "only CRITICAL Security Hub findings forwarded (HIGH ones go nowhere)",
+        edit_prop(
+            EVENT_RULE,
+            "findings-security-hub-findings",
+            "eventPattern",
+            in_json(lambda p: p["detail"]["findings"]["Severity"].update(Label=["CRITICAL"])),
+        ),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "findings forwarded only when their severity is anything but HIGH",
+        edit_prop(
+            EVENT_RULE,
+            "findings-security-hub-findings",
+            "eventPattern",
+            in_json(lambda p: p["detail"]["findings"]["Severity"].update(Label=[{"anything-but": ["HIGH"]}])),
+        ),
+        "GLZ-LOG-013",
+    ),
+    W("AWS Health rule removed", remove(EVENT_RULE, "findings-health-events"), "GLZ-LOG-013"),
+    W(
+        "Security Hub rule moved to a custom event bus that AWS services do not send to",
+        set_prop(EVENT_RULE, "findings-security-hub-findings", "eventBusName", "glz-quiet-bus"),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "target written with the ':*' log group ARN (EventBridge delivers nothing)",
+        edit_prop(EVENT_TARGET, "findings-security-hub-findings", "arn", lambda arn: arn + ":*"),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "log delivery policy removed (EventBridge cannot write the findings)",
+        remove(LOG_POLICY, "findings-delivery"),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "log delivery allowed only for a rule of another account",
+        edit_prop(
+            LOG_POLICY,
+            "findings-delivery",
+            "policyDocument",
+            in_json(
+                lambda d: d["Statement"][1]["Condition"]["ArnEquals"].update(
+                    {"aws:SourceArn": [f"arn:aws:events:{REGION}:{FOREIGN}:rule/other"]}
+                )
+            ),
+        ),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "Health metric filter now counts Inspector events",
+        set_prop(METRIC_FILTER, "findings-health-events", "pattern", '{ $.source = "aws.inspector2" }'),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "findings alarm goes off only at five findings",
+        set_prop(METRIC_ALARM, "findings-security-hub-findings", "threshold", 5),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "findings alarm notifies nobody",
+        set_prop(METRIC_ALARM, "findings-security-hub-findings", "alarmActions", []),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "Security Hub pattern switched to the OCSF events of the new Security Hub (CSPM findings unmatched)",
+        edit_prop(
+            EVENT_RULE,
+            "findings-security-hub-findings",
+            "eventPattern",
+            in_json(lambda p: p.update({"detail-type": ["Findings Imported V2"]})),
+        ),
+        "GLZ-LOG-013",
     ),
     # GLZ-IAM-010: the break-glass exemption holds only for an MFA operator role
     W(

@@ -21,6 +21,7 @@ from glz.audit.checks import (
     cloudtrail,
     deployer,
     efs,
+    events,
     iam,
     kms,
     logs,
@@ -55,6 +56,7 @@ ALL_SPECS = {
         cloudtrail,
         deployer,
         efs,
+        events,
         iam,
         kms,
         logs,
@@ -116,6 +118,7 @@ CONTRACT_PROBES = set(
         "session_logging",  # controls/access_probes.py (GLZ-CMP-017); ssm.session-preferences evidences it
         "session_controls",  # controls/access_probes.py (GLZ-CMP-018); ssm.session-preferences evidences it
         "time_source",  # GLZ-NET-012; ec2.time-source evidences it
+        "finding_alerts",  # GLZ-LOG-013; events.finding-rule evidences it
         "deployer_scope",  # controls/access_probes.py; iam.deployer-permissions evidences it
         "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]
@@ -171,8 +174,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 4  # roles: admin, auditor, break-glass, 2 collaborators;
-    # log groups: trail, flow logs, job logs, session logs
+    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 5  # roles: admin, auditor, break-glass, 2 collaborators;
+    # log groups: trail, flow logs, job logs, session logs, security findings
     assert set(declared) <= resources
     # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
     # one filter per event alarm; the trail-silent heartbeat reads AWS/Logs IncomingLogEvents, no filter
@@ -190,6 +193,7 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         "iam.service-role-trust": [r.name for r in expected.service_roles],
         "iam.managed-policy": [p.name for p in expected.policies],
         "batch.job-definition": [d.name for d in expected.job_definitions],
+        "events.finding-rule": [r.prop("name") for r in deployed.state.of_type("aws:cloudwatch/eventRule:EventRule")],
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
     assert len(expected.job_definitions) == 3  # alignment, variant calling, the reference loader

@@ -252,6 +252,19 @@ def reassociate_dhcp(servers: list[str] | None) -> Callable[[MotoAccount], None]
     return apply
 
 
+def finding_rule(a: MotoAccount, key: str = "security-hub-findings") -> str:
+    return f"glz-demo-{key}"
+
+
+def narrow_finding_rule(a: MotoAccount) -> None:
+    """Only CRITICAL findings forwarded: HIGH ones reach nobody, and every alarm downstream stays OK."""
+    events = a.client("events")
+    rule = events.describe_rule(Name=finding_rule(a))
+    pattern = json.loads(rule["EventPattern"])
+    pattern["detail"]["findings"]["Severity"]["Label"] = ["CRITICAL"]
+    events.put_rule(Name=finding_rule(a), EventPattern=json.dumps(pattern), State="ENABLED")
+
+
 def open_endpoint_sg(a: MotoAccount) -> None:
     a.client("ec2").authorize_security_group_ingress(
         GroupId=endpoint_sg(a),
@@ -568,6 +581,23 @@ DRIFTS = [
         "the VPC put back on the region's default DHCP options",
         reassociate_dhcp(None),
         lambda a: {("ec2.time-source", vpc(a))},
+    ),
+    Drift(
+        "Security Hub findings rule disabled",
+        lambda a: a.client("events").disable_rule(Name=finding_rule(a)),
+        lambda a: {("events.finding-rule", finding_rule(a))},
+    ),
+    Drift(
+        "Security Hub findings rule narrowed to CRITICAL",
+        narrow_finding_rule,
+        lambda a: {("events.finding-rule", finding_rule(a))},
+    ),
+    Drift(
+        "AWS Health rule's target removed",
+        lambda a: a.client("events").remove_targets(
+            Rule=finding_rule(a, "health-events"), Ids=["security-findings-log"]
+        ),
+        lambda a: {("events.finding-rule", finding_rule(a, "health-events"))},
     ),
     Drift(
         "EFS backups disabled",

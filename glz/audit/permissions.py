@@ -35,6 +35,8 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("sns", "GetTopicAttributes"): "sns:GetTopicAttributes",
     ("ec2", "DescribeVpcs"): "ec2:DescribeVpcs",
     ("ec2", "DescribeDhcpOptions"): "ec2:DescribeDhcpOptions",
+    ("events", "DescribeRule"): "events:DescribeRule",
+    ("events", "ListTargetsByRule"): "events:ListTargetsByRule",
     ("ec2", "DescribeInternetGateways"): "ec2:DescribeInternetGateways",
     ("ec2", "DescribeNatGateways"): "ec2:DescribeNatGateways",
     ("ec2", "DescribeFlowLogs"): "ec2:DescribeFlowLogs",

@@ -23,6 +23,7 @@ DOMAINS = (
     "singletons",
     "guardrails",
     "sessions",
+    "finding_alerts",
 )
 
 

@@ -12,6 +12,7 @@ from glz.audit.checks import (
     cloudtrail,
     deployer,
     efs,
+    events,
     iam,
     kms,
     logs,
@@ -41,5 +42,6 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     batch.run,
     efs.run,
     sessions.run,
+    events.run,
     access.run,  # last: it reads the documents the checks above already fetched (AuditContext memoises calls)
 )
