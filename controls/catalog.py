@@ -90,7 +90,8 @@ class Requirement:
     kind: r2 "basic" | "derived"; r3 "requirement" | "withdrawn"; HIPAA "standard" | "implementation_specification".
     extra (framework-specific):
       r2: dod_points, nist_800_53_r4, objectives [{id, text}], discussion, source_note
-      r3: withdrawn, withdrawal_links [{rel, to}], withdrawal_reason, odp_count, objective_count, has_discussion
+      r3: withdrawn, withdrawal_links [{rel, to}], withdrawal_reason, odp_count, objective_count, has_discussion,
+          objectives [{id, text, kind}] (SP 800-171A r3 determination statements: ODP statements, then objectives)
       HIPAA: section, status ("required" | "addressable" | None for standards), parent (standard id or None), note
     """
 
@@ -120,6 +121,21 @@ class Family:
 @cache
 def _raw(framework: str) -> dict[str, Any]:
     return json.loads((CATALOG_DIR / FRAMEWORKS[framework].data_file).read_text(encoding="utf-8"))
+
+
+R3_OBJECTIVES_FILE = "nist_800_171_r3_objectives.json"
+"""SP 800-171A Rev. 3 determination statements and the ODPs, from NIST's OSCAL catalog (SOURCES.md)."""
+
+
+@cache
+def _r3_objectives() -> dict[str, Any]:
+    return json.loads((CATALOG_DIR / R3_OBJECTIVES_FILE).read_text(encoding="utf-8"))
+
+
+def r3_parameters() -> dict[str, dict[str, Any]]:
+    """ODP id (A.03.01.10.ODP.02) -> its requirement, label, usage ("organization-defined time period") and
+    choices for a selection."""
+    return _r3_objectives()["parameters"]
 
 
 def load_r2() -> list[Requirement]:
@@ -183,6 +199,8 @@ def load_r3(include_withdrawn: bool = False) -> list[Requirement]:
                     "withdrawal_reason": WITHDRAWAL_REASONS.get(r["id"]) if withdrawn else None,
                     "odp_count": int(r["odp_count"]),
                     "objective_count": int(r["assessment_objectives"]),
+                    # determination statements: one per ODP ("... is defined"), then the assessment objectives
+                    "objectives": [] if withdrawn else [dict(o) for o in _r3_objectives()["objectives"][r["id"]]],
                     "has_discussion": bool(r["has_discussion"]),
                 },
             )

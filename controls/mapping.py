@@ -288,6 +288,40 @@ def checkov_mapping() -> CheckovMappingFile:
     return load_checkov_mapping()
 
 
+R3_PARAMETERS_FILE = MAPPING_DIR / "r3_parameters.yaml"
+
+
+@cache
+def r3_parameter_templates(path: Path = R3_PARAMETERS_FILE) -> dict[str, str]:
+    """ODP id -> value template (controls/mapping/r3_parameters.yaml), checked against the catalog's ODPs and the
+    probes' fields: a typo stops the matrix with the id at fault rather than leaving an ODP silently unset."""
+    from controls.catalog import r3_parameters
+    from controls.probes import COMMON_FIELDS, PROBES
+
+    document = yaml.safe_load(path.read_text()) or {}
+    entries = document.get("parameters") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise MappingError(f"{path}: expected a mapping 'parameters' of ODP id -> value template")
+    known = r3_parameters()
+    problems = []
+    for pid, template in entries.items():
+        where = f"{path}: parameters.{pid}"
+        if pid not in known:
+            problems.append(f"{where}: not an ODP of SP 800-171 Rev. 3 (like A.03.01.11.ODP.01)")
+        if not isinstance(template, str) or not template.strip():
+            problems.append(f"{where}: the value template must be text")
+            continue
+        for probe, attribute in placeholders(template):
+            if probe not in PROBES:
+                problems.append(f"{where}: placeholder {{{probe}.{attribute}}}: unknown probe {probe!r}")
+            elif attribute not in COMMON_FIELDS + PROBES[probe].fields:
+                allowed = ", ".join(COMMON_FIELDS + PROBES[probe].fields)
+                problems.append(f"{where}: placeholder {{{probe}.{attribute}}}: allowed fields {allowed}")
+    if problems:
+        raise MappingError(f"{path}: {len(problems)} problems:\n  " + "\n  ".join(problems))
+    return {str(pid): " ".join(str(t).split()) for pid, t in entries.items()}
+
+
 PROVEN_RULES_FILE = MAPPING_DIR / "proven_rules.yaml"
 
 

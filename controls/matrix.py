@@ -9,6 +9,7 @@ cites the `trail` probe or a CloudTrail rule changes.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -24,6 +25,7 @@ from controls.mapping import (
     load_all,
     mapped_config_rules,
     proven_rules,
+    r3_parameter_templates,
     render_conditionals,
 )
 from controls.model import (
@@ -118,6 +120,42 @@ def checkov_ran(gate: GateResult) -> bool:
     )
 
 
+ODP = re.compile(r"\{\{(A\.\d\d\.\d\d\.\d\d\.ODP\.\d\d)\}\}")
+
+
+def _parameter_values(req: catalog.Requirement, probes: dict[str, ProbeResult]) -> dict[str, str]:
+    """The requirement's ODPs the stack sets (controls/mapping/r3_parameters.yaml), rendered from the probes."""
+    if req.framework != catalog.R3:
+        return {}
+    known = catalog.r3_parameters()
+    return {
+        pid: _render(template, probes).rstrip(". ")
+        for pid, template in r3_parameter_templates().items()
+        if known[pid]["requirement"] == req.id
+    }
+
+
+def odp_text(pid: str, values: dict[str, str], depth: int = 0) -> str:
+    """An ODP as a determination statement shows it: the stack's value, else what the organization defines."""
+    if pid in values:
+        return values[pid]
+    spec = catalog.r3_parameters().get(pid, {})
+    if spec.get("choices") and depth < 3:
+        choices = "; ".join(ODP.sub(lambda m: odp_text(m.group(1), values, depth + 1), c) for c in spec["choices"])
+        return f"[selection ({spec.get('how_many') or 'one'}): {choices}]"
+    return f"[{spec.get('usage') or 'organization-defined value'}]"
+
+
+def _objectives(req: catalog.Requirement, values: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """SP 800-171A determination statements: r2's as published; r3's with each ODP shown by ``odp_text``."""
+    found = req.extra.get("objectives", ())
+    if req.framework == catalog.R2:
+        return tuple((o["id"], o["text"]) for o in found)
+    if req.framework == catalog.R3:
+        return tuple((o["id"], ODP.sub(lambda m: odp_text(m.group(1), values), o["text"])) for o in found)
+    return ()
+
+
 def _row(
     req: catalog.Requirement,
     record: MappingRecord,
@@ -144,6 +182,7 @@ def _row(
             rule_ids += checkov.for_requirement(req.framework, req.id)
             titles.update({check_id: f"checkov: {c.name}" for check_id, c in checkov.checks.items()})
     outcomes = _rule_outcomes(list(dict.fromkeys(rule_ids)), titles, gate)
+    parameters = _parameter_values(req, probe_results)
     gaps = [f"{p.name}: {p.summary}" for p in probes if not p.satisfied]
     gaps += [f"{o.rule_id} failed: {'; '.join(o.messages)}" for o in outcomes if o.outcome == "failed"]
     deviations = [
@@ -173,9 +212,8 @@ def _row(
         dod_points=req.extra.get("dod_points") if req.framework == catalog.R2 else None,
         hipaa_status=req.extra.get("status") if req.framework == catalog.HIPAA else None,
         strictly_automated=strict,
-        objectives=tuple((o["id"], o["text"]) for o in req.extra.get("objectives", ()))
-        if req.framework == catalog.R2
-        else (),
+        objectives=_objectives(req, parameters),
+        parameters=tuple(parameters.items()),
     )
 
 

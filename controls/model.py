@@ -86,7 +86,8 @@ class Row:
     plan: Plan | None = None  # only for a requirement not met whose attestation records a plan
     dod_points: int | None = None  # NIST 800-171 r2 only
     hipaa_status: str | None = None  # required | addressable (HIPAA specifications only)
-    objectives: tuple[tuple[str, str], ...] = ()  # SP 800-171A (id, text); r2 only
+    objectives: tuple[tuple[str, str], ...] = ()  # SP 800-171A determination statements (id, text); r2 and r3
+    parameters: tuple[tuple[str, str], ...] = ()  # r3 ODPs the stack sets: (ODP id, value)
     strictly_automated: bool = False  # a rule tagged with the requirement is proven by a weakening test
 
     @property

@@ -373,7 +373,8 @@ def _fips_endpoints(state: StackState):
         else "The stack's AWS provider uses the standard endpoints (fipsEndpoints is off): the calls that deploy "
         "and change the landing zone do not use FIPS 140-validated TLS endpoints."
     )
-    return bool(providers) and len(fips) == len(providers), summary, providers, {}
+    on = bool(providers) and len(fips) == len(providers)
+    return on, summary, providers, {"mode": "FIPS 140-validated endpoints" if on else "standard (non-FIPS) endpoints"}
 
 
 def _eligible_services(state: StackState):
@@ -1487,7 +1488,7 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec(
             "fips_endpoints",
             "the stack deploys through FIPS 140-validated endpoints",
-            (),
+            ("mode",),
             (),
             _fips_endpoints,
         ),

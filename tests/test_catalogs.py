@@ -165,3 +165,47 @@ def test_requirement_is_hashable_and_frozen() -> None:
     assert hash(r) == hash(catalog.load_r2()[0])
     with pytest.raises(AttributeError):
         r.id = "x"  # type: ignore[misc]
+
+
+def test_r3_determination_statements_are_the_official_catalogs():
+    """SP 800-171A r3: 422 assessment objectives and one statement per ODP (88), for the 97 active requirements,
+    extracted from NIST's OSCAL catalog whose digest SOURCES.md records."""
+    import json
+
+    from controls.catalog import CATALOG_DIR, R3_OBJECTIVES_FILE, r3_parameters
+
+    source = json.loads((CATALOG_DIR / R3_OBJECTIVES_FILE).read_text())["source"]
+    assert source["sha256"] in (CATALOG_DIR / "SOURCES.md").read_text()
+    active = catalog.load(R3)
+    statements = [o for r in active for o in r.extra["objectives"]]
+    assert len([o for o in statements if o["kind"] == "statement"]) == sum(r.extra["objective_count"] for r in active)
+    assert len([o for o in statements if o["kind"] == "statement"]) == 422
+    assert len([o for o in statements if o["kind"] == "parameter"]) == len(r3_parameters()) == 88
+    assert len({o["id"] for o in statements}) == len(statements)
+    device_lock = next(r for r in active if r.id == "03.01.10").extra["objectives"]
+    assert [o["id"] for o in device_lock] == [
+        "A.03.01.10.ODP[01]",
+        "A.03.01.10.ODP[02]",
+        "A.03.01.10.a",
+        "A.03.01.10.b",
+        "A.03.01.10.c",
+    ]
+    assert device_lock[2]["text"] == "access to the system is prevented by {{A.03.01.10.ODP.01}}."
+
+
+def test_a_parameter_value_for_an_unknown_odp_or_probe_field_is_refused(tmp_path):
+    from controls.mapping import MappingError, r3_parameter_templates
+
+    bad = tmp_path / "r3_parameters.yaml"
+    bad.write_text(
+        "parameters:\n"
+        "  A.03.01.11.ODP.07: ten minutes\n"
+        "  A.03.13.09.ODP.01: '{session_controls.idle_seconds} seconds'\n"
+        "  A.03.05.12.ODP.01: ''\n"
+    )
+    with pytest.raises(MappingError) as error:
+        r3_parameter_templates(bad)
+    text = str(error.value)
+    assert "parameters.A.03.01.11.ODP.07: not an ODP of SP 800-171 Rev. 3" in text
+    assert "{session_controls.idle_seconds}: allowed fields" in text
+    assert "parameters.A.03.05.12.ODP.01: the value template must be text" in text

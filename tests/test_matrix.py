@@ -438,10 +438,27 @@ def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_ma
         "HIPAA",
         "Plan of action",
         "Objectives r2 (800-171A)",
+        "Objectives r3 (800-171A r3)",
+        "Parameters r3 (ODPs)",
         "Resources",
         "Findings",
         "Suppressions",
     ]
+    # SP 800-171A r3: 422 assessment objectives and 88 ODP statements of the 97 active requirements
+    r3_objectives = workbook["Objectives r3 (800-171A r3)"]
+    assert r3_objectives.max_row == 422 + 88 + 1
+    r3_rows = {r.id: r for r in demo_matrix.rows["nist-800-171-r3"]}
+    by_id = {row[0]: row for row in r3_objectives.iter_rows(min_row=2, values_only=True)}
+    assert by_id["A.03.01.11"][2] == (
+        "a user session is terminated automatically after a Session Manager session without input for 15 minutes; "
+        "an operator role session reaching its maximum of one hour."
+    )
+    assert by_id["A.03.01.11"][3] == r3_rows["03.01.11"].determination.result
+    assert "[organization-defined time period]" in by_id["A.03.01.10.a"][2]
+    parameters = {row[0]: row for row in workbook["Parameters r3 (ODPs)"].iter_rows(min_row=2, values_only=True)}
+    assert len(parameters) == 88
+    assert parameters["A.03.05.12.ODP.01"][3] == "every 90 days for IAM user passwords (the stack creates no IAM users)"
+    assert parameters["A.03.01.08.ODP.01"][3] in ("", None) and parameters["A.03.01.08.ODP.01"][4] == "the organization (SSP)"
     open_rows = [r for r in demo_matrix.all_rows() if r.determination.result in ("Not met", "Not assessed")]
     assert workbook["Plan of action"].max_row == len(open_rows) + 1
     objectives = workbook["Objectives r2 (800-171A)"]

@@ -201,6 +201,39 @@ def test_r3_control_ids_are_the_official_catalog_ids(matrix):
     assert all(re.fullmatch(r"SP_800_171_03\.\d\d\.\d\d", i) for i in ids)
 
 
+def test_r3_parameters_the_stack_fixes_are_set_parameters_of_the_official_catalog(matrix, demo_state_document):
+    """The r3 SSP sets the ODPs the settings fix, by the param ids of NIST's catalog; the value follows the state."""
+    from controls.catalog import r3_parameters
+    from tests.conftest import matrix_of
+
+    document = render_ssp(matrix, R3)
+    validate_ssp(document)
+    by_control = {req["control-id"]: req for req in _requirements(document)}
+    session = by_control["SP_800_171_03.01.11"]["set-parameters"]
+    assert session == [
+        {
+            "param-id": "A.03.01.11.ODP.01",
+            "values": [
+                "a Session Manager session without input for 15 minutes; an operator role session reaching its "
+                "maximum of one hour"
+            ],
+        }
+    ]
+    params = [p["param-id"] for req in _requirements(document) for p in req.get("set-parameters", [])]
+    assert params and set(params) <= set(r3_parameters())
+    assert not any("set-parameters" in req for req in _requirements(render_ssp(matrix, R2)))
+    # the value is computed: a longer idle timeout in the deployed preferences shows in the parameter
+    changed = copy.deepcopy(demo_state_document)
+    for resource in changed["deployment"]["resources"]:
+        if resource["type"] == "aws:ssm/document:Document":
+            for section in ("inputs", "outputs"):
+                content = json.loads(resource[section]["content"])
+                content["inputs"]["idleSessionTimeout"] = "25"
+                resource[section]["content"] = json.dumps(content)
+    values = dict(next(r for r in matrix_of(changed).rows[R3] if r.id == "03.01.11").parameters)
+    assert values["A.03.01.11.ODP.01"].startswith("a Session Manager session without input for 25 minutes")
+
+
 def test_control_id_rules():
     assert control_id(R3, "03.13.11") == "SP_800_171_03.13.11"
     assert control_id(R2, "3.1.1") == "SP_800_171_R2_3.1.1"

@@ -546,11 +546,17 @@ def _requirement(
         props += [_prop("audit-check", check) for check in row.verified.check_ids]
         if "evidence" in refs:
             links.append({"href": f"#{refs['evidence']}", "rel": "evidence", "text": "glz audit evidence"})
-    return {
+    implemented: dict[str, Any] = {
         "uuid": ids("implemented-requirement", framework, row.id),
         "control-id": control_id(framework, row.id),
         "props": props,
         "links": links,
+    }
+    if row.parameters:
+        # r3 ODPs the stack's settings fix (controls/mapping/r3_parameters.yaml), by the imported catalog's param ids
+        implemented["set-parameters"] = [{"param-id": pid, "values": [value]} for pid, value in row.parameters]
+    return {
+        **implemented,
         "responsible-roles": [{"role-id": role} for role in _RESPONSIBLE.get(row.responsibility, ("system-owner",))],
         "by-components": _by_components(row, framework, ids, lz),
         "remarks": _line(row.title),

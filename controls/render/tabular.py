@@ -93,11 +93,12 @@ def framework_records(matrix: Matrix, framework: str) -> tuple[tuple[str, ...], 
 OBJECTIVE_COLUMNS = ("Objective", "Requirement", "Determine if", "Determination", "Basis")
 
 
-def objective_records(matrix: Matrix) -> list[dict[str, str | int]]:
-    """Every SP 800-171A objective of r2 with its requirement's determination: the evidence the matrix holds is
-    per requirement, so each objective is determined with its requirement and says so."""
+def objective_records(matrix: Matrix, framework: str = catalog.R2) -> list[dict[str, str | int]]:
+    """Every SP 800-171A determination statement of the framework (r2's 320 objectives; r3's ODP and objective
+    statements, the ODPs the stack sets filled in) with its requirement's determination: the evidence the matrix
+    holds is per requirement, so each statement is determined with its requirement and says so."""
     records: list[dict[str, str | int]] = []
-    for row in matrix.rows.get(catalog.R2, []):
+    for row in matrix.rows.get(framework, []):
         for objective, text in row.objectives:
             records.append(
                 {
@@ -109,3 +110,25 @@ def objective_records(matrix: Matrix) -> list[dict[str, str | int]]:
                 }
             )
     return records
+
+
+PARAMETER_COLUMNS = ("ODP", "Requirement", "Organization-defined", "Value", "Set by")
+
+
+def parameter_records(matrix: Matrix) -> list[dict[str, str | int]]:
+    """Every SP 800-171 Rev. 3 ODP: the value the stack's settings fix, or the organization's to define."""
+    stack = {pid: value for row in matrix.rows.get(catalog.R3, []) for pid, value in row.parameters}
+    active = {row.id for row in matrix.rows.get(catalog.R3, [])}
+    return [
+        {
+            "ODP": pid,
+            "Requirement": spec["requirement"],
+            "Organization-defined": spec["usage"] or "selection: " + "; ".join(spec["choices"]),
+            "Value": stack.get(pid, ""),
+            "Set by": "stack settings (controls/mapping/r3_parameters.yaml)"
+            if pid in stack
+            else "the organization (SSP)",
+        }
+        for pid, spec in catalog.r3_parameters().items()
+        if spec["requirement"] in active
+    ]

@@ -15,7 +15,13 @@ from controls.evidence import STALE_AFTER_DAYS
 from controls.matrix import summary_by_family
 from controls.model import STATUSES, Matrix, StackInfo
 from controls.render.poam import POAM_COLUMNS, poam_records
-from controls.render.tabular import OBJECTIVE_COLUMNS, framework_records, objective_records
+from controls.render.tabular import (
+    OBJECTIVE_COLUMNS,
+    PARAMETER_COLUMNS,
+    framework_records,
+    objective_records,
+    parameter_records,
+)
 
 SHEET_TITLES = {catalog.R2: "NIST 800-171 r2", catalog.R3: "NIST 800-171 r3", catalog.HIPAA: "HIPAA"}
 SHEETS = ("Summary", *SHEET_TITLES.values(), "Resources", "Findings", "Suppressions")
@@ -173,6 +179,13 @@ def write_xlsx(matrix: Matrix, path: Path) -> Path:
         _table(workbook.create_sheet(title), columns, records)
     _table(workbook.create_sheet("Plan of action"), POAM_COLUMNS, poam_records(matrix))
     _table(workbook.create_sheet("Objectives r2 (800-171A)"), OBJECTIVE_COLUMNS, objective_records(matrix))
+    if catalog.R3 in matrix.rows:
+        _table(
+            workbook.create_sheet("Objectives r3 (800-171A r3)"),
+            OBJECTIVE_COLUMNS,
+            objective_records(matrix, catalog.R3),
+        )
+        _table(workbook.create_sheet("Parameters r3 (ODPs)"), PARAMETER_COLUMNS, parameter_records(matrix))
     _table(
         workbook.create_sheet("Resources"),
         ("Name", "Type", "Component", "Requirements", "URN"),
