@@ -22,6 +22,7 @@ import yaml
 
 from controls import catalog
 from controls.mapping import load_all
+from controls.model import LeveragedAuthorization
 
 SCHEMA_VERSION = 1
 DONE, NOT_DONE, NOT_APPLICABLE = "done", "not-done", "not-applicable"
@@ -67,6 +68,7 @@ class Attestations:
     source: str
     stack: str
     entries: dict[tuple[str, str], Attestation]
+    leveraged: tuple[LeveragedAuthorization, ...] = ()
 
     def get(self, framework: str, requirement: str) -> Attestation | None:
         return self.entries.get((framework, requirement))
@@ -184,9 +186,50 @@ def parse(document: Any, source: str, stack: str, today: dt.date) -> Attestation
             found = _entry(framework, rid, entry, where, today, problems)
             if found is not None:
                 entries[(framework, rid)] = found
+    leveraged = _leveraged(document.get("leveraged_authorizations"), today, problems)
     if problems:
         raise AttestationError(path, problems)
-    return Attestations(source=source, stack=stack, entries=entries)
+    return Attestations(source=source, stack=stack, entries=entries, leveraged=leveraged)
+
+
+LEVERAGED_FIELDS = ("title", "package_id", "date_authorized", "source")
+
+
+def _leveraged(body: Any, today: dt.date, problems: list[str]) -> tuple[LeveragedAuthorization, ...]:
+    """The AWS authorizations the SSP leverages: the organization reads each from the FedRAMP Marketplace (the
+    tool cannot know which offering and date the organization relies on)."""
+    if body is None:
+        return ()
+    if not isinstance(body, list):
+        problems.append(f"leveraged_authorizations = {body!r}: expected a list of {{{', '.join(LEVERAGED_FIELDS)}}}")
+        return ()
+    found = []
+    for index, entry in enumerate(body):
+        where = f"leveraged_authorizations[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where} = {entry!r}: expected a mapping with {', '.join(LEVERAGED_FIELDS)}")
+            continue
+        unknown = sorted(set(map(str, entry)) - set(LEVERAGED_FIELDS))
+        if unknown:
+            problems.append(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(LEVERAGED_FIELDS)}")
+        missing = [k for k in LEVERAGED_FIELDS if not str(entry.get(k) or "").strip()]
+        if missing:
+            problems.append(f"{where}: {', '.join(missing)} missing; all of {', '.join(LEVERAGED_FIELDS)} are needed")
+            continue
+        date = _date(entry.get("date_authorized"), f"{where}.date_authorized", problems)
+        if date is not None and date > today:
+            problems.append(f"{where}.date_authorized = {date}: in the future")
+            continue
+        if date is not None:
+            found.append(
+                LeveragedAuthorization(
+                    title=str(entry["title"]).strip(),
+                    package_id=str(entry["package_id"]).strip(),
+                    date_authorized=date.isoformat(),
+                    source=str(entry["source"]).strip(),
+                )
+            )
+    return tuple(found)
 
 
 def load(path: Path, stack: str, today: dt.date | None = None) -> Attestations:
@@ -215,6 +258,14 @@ def template(stack: str) -> str:
         "# `glz attest --stack S` checks this file; `glz matrix` reads it into the determinations.",
         f"version: {SCHEMA_VERSION}",
         f"stack: {stack}",
+        "# The AWS authorizations the system security plan leverages, read from the FedRAMP Marketplace",
+        "# (marketplace.fedramp.gov): e.g. AWS US East/West (Moderate) or AWS GovCloud (US) (High). Uncomment and",
+        "# fill in from the listing of the offering your regions belong to; the SSPs list each one.",
+        "# leveraged_authorizations:",
+        "#   - title: AWS US East/West",
+        "#     package_id: <FedRAMP package ID from the listing>",
+        "#     date_authorized: <YYYY-MM-DD from the listing>",
+        "#     source: FedRAMP Marketplace, read <YYYY-MM-DD>",
         "attestations:",
     ]
     for framework, records in attestable().items():

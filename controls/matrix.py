@@ -359,6 +359,7 @@ def build_matrix(
         evidence_source=evidence.source if evidence else None,
         evidence_generated_at=evidence.generated_at if evidence else None,
         evidence_notes=evidence_notes(evidence, state_sha256, when) if evidence else (),
+        leveraged=attestations.leveraged if attestations else (),
     )
     all_rows = [row for framework_rows in rows.values() for row in framework_rows]
     return Matrix(

@@ -161,6 +161,16 @@ class SprsScore:
 
 
 @dataclass(frozen=True)
+class LeveragedAuthorization:
+    """An authorization of AWS the organization's SSP leverages (FedRAMP), as its attestation file records it."""
+
+    title: str
+    package_id: str
+    date_authorized: str  # YYYY-MM-DD, from the FedRAMP Marketplace listing
+    source: str  # where the organization read it
+
+
+@dataclass(frozen=True)
 class StackInfo:
     stack: str
     project: str
@@ -176,6 +186,7 @@ class StackInfo:
     evidence_source: str | None = None
     evidence_generated_at: str | None = None  # when `glz audit` collected the evidence, as the file says
     evidence_notes: tuple[str, ...] = ()  # sentences on stale or mismatched evidence (controls.evidence)
+    leveraged: tuple[LeveragedAuthorization, ...] = ()  # from the attestation file; the SSPs list them
 
 
 @dataclass

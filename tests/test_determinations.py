@@ -370,3 +370,49 @@ def test_assessment_results_are_written_only_from_account_evidence(tmp_path, dem
         p["id"] for g in catalog_r2["groups"] for c in g["controls"] for p in c["parts"] if p["name"] == "statement"
     }
     assert {f["target"]["target-id"] for f in result["findings"]} <= statements
+
+
+LEVERAGED = {
+    "title": "AWS US East/West",
+    "package_id": "AGENCYAMAZONEW",
+    "date_authorized": "2016-06-21",
+    "source": "FedRAMP Marketplace, read 2026-11-30",
+}
+
+
+def test_a_leveraged_authorization_the_organization_records_is_in_every_ssp(demo_state_document):
+    from trestle.oscal.ssp import SystemSecurityPlan
+
+    from controls.render.oscal import render_ssp, validate_ssp
+
+    document = _complete()
+    document["leveraged_authorizations"] = [LEVERAGED]
+    matrix = matrix_of(demo_state_document, attestations=_parsed(document))
+    for framework in (catalog.R2, catalog.R3, catalog.HIPAA):
+        ssp = render_ssp(matrix, framework)
+        validate_ssp(ssp)
+        SystemSecurityPlan.model_validate(ssp["system-security-plan"])
+        (leveraged,) = ssp["system-security-plan"]["system-implementation"]["leveraged-authorizations"]
+        assert leveraged["title"] == "AWS US East/West" and leveraged["date-authorized"] == "2016-06-21"
+        parties = {p["uuid"]: p for p in ssp["system-security-plan"]["metadata"]["parties"]}
+        assert parties[leveraged["party-uuid"]]["name"].startswith("Amazon Web Services")
+    # without one recorded, the SSP claims none
+    plain = render_ssp(matrix_of(demo_state_document, attestations=_parsed(_complete())), catalog.R2)
+    assert "leveraged-authorizations" not in plain["system-security-plan"]["system-implementation"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ({**LEVERAGED, "date_authorized": "soon"}, "leveraged_authorizations[0].date_authorized = 'soon': not a date"),
+        ({**LEVERAGED, "date_authorized": "2027-06-01"}, "date_authorized = 2027-06-01: in the future"),
+        ({k: v for k, v in LEVERAGED.items() if k != "package_id"}, "leveraged_authorizations[0]: package_id missing"),
+        ({**LEVERAGED, "level": "High"}, "unknown key(s) level; allowed: title, package_id, date_authorized, source"),
+    ],
+)
+def test_a_bad_leveraged_authorization_is_named(entry, named):
+    document = _complete()
+    document["leveraged_authorizations"] = [entry]
+    with pytest.raises(att.AttestationError) as raised:
+        _parsed(document)
+    assert named in str(raised.value)

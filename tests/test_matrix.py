@@ -458,7 +458,10 @@ def test_xlsx_has_the_sheets_rows_and_usability_settings(matrix_outputs, demo_ma
     parameters = {row[0]: row for row in workbook["Parameters r3 (ODPs)"].iter_rows(min_row=2, values_only=True)}
     assert len(parameters) == 88
     assert parameters["A.03.05.12.ODP.01"][3] == "every 90 days for IAM user passwords (the stack creates no IAM users)"
-    assert parameters["A.03.01.08.ODP.01"][3] in ("", None) and parameters["A.03.01.08.ODP.01"][4] == "the organization (SSP)"
+    assert (
+        parameters["A.03.01.08.ODP.01"][3] in ("", None)
+        and parameters["A.03.01.08.ODP.01"][4] == "the organization (SSP)"
+    )
     open_rows = [r for r in demo_matrix.all_rows() if r.determination.result in ("Not met", "Not assessed")]
     assert workbook["Plan of action"].max_row == len(open_rows) + 1
     objectives = workbook["Objectives r2 (800-171A)"]

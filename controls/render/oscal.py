@@ -353,7 +353,21 @@ def _system_implementation(matrix: Matrix, framework: str, ids: _Ids, lz: dict[s
         }
         for res in matrix.resources
     ]
-    out: dict[str, Any] = {"users": _users(matrix, ids), "components": components}
+    out: dict[str, Any] = {}
+    if info.leveraged:
+        # OSCAL orders leveraged-authorizations first in system-implementation; the party is AWS (metadata)
+        out["leveraged-authorizations"] = [
+            {
+                "uuid": ids("leveraged", auth.package_id),
+                "title": auth.title,
+                "props": [_prop("fedramp-package-id", auth.package_id)],
+                "party-uuid": ids("party", "aws"),
+                "date-authorized": auth.date_authorized,
+                "remarks": f"Recorded by the organization in its attestation file ({auth.source}).",
+            }
+            for auth in info.leveraged
+        ]
+    out.update({"users": _users(matrix, ids), "components": components})
     if items:
         out["inventory-items"] = items
     return out
