@@ -251,7 +251,7 @@ def test_every_form_control_has_a_label(matrix: Matrix) -> None:
     tags = _tags(render_html(matrix))
     labelled = {a.get("for") for t, a in tags if t == "label"}
     controls = [a.get("id") for t, a in tags if t in ("input", "select", "textarea")]
-    assert len(controls) == len(matrix.rows) + 4  # one radio per framework, 3 selects, the search box
+    assert len(controls) == len(matrix.rows) + 5  # one radio per framework, 4 selects, the search box
     assert [c for c in controls if c not in labelled] == []
 
 
@@ -390,6 +390,21 @@ def test_status_filter_shows_exactly_the_customer_rows(page, matrix: Matrix) -> 
         ".filter(function (r) { return !r.hidden; }).map(function (r) { return r.dataset.status; });"
     )
     assert set(statuses) == {CUSTOMER}
+
+
+def test_determination_filter_shows_exactly_the_rows_so_determined(page, matrix: Matrix) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    _reset(page)
+    Select(page.find_element(By.ID, "filter-determination")).select_by_visible_text("Not assessed")
+    expected = [row.id for row in matrix.rows[R2] if row.determination.result == "Not assessed"]
+    assert 0 < len(expected) < len(matrix.rows[R2])
+    assert _visible_ids(page) == expected
+    assert _counter(page) == f"{len(expected)} of 110 requirements shown"
+    assert "determination: Not assessed" in page.find_element(By.ID, "filter-summary").text
+    Select(page.find_element(By.ID, "filter-determination")).select_by_visible_text("Not met")
+    assert _visible_ids(page) == [row.id for row in matrix.rows[R2] if row.determination.result == "Not met"]
 
 
 def test_switching_to_hipaa_shows_its_68_requirements(page, matrix: Matrix) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from html import escape
 
 from controls.catalog import FRAMEWORKS, HIPAA
+from controls.determination import RESULTS as DETERMINATIONS
 from controls.model import (
     CUSTOMER,
     IMPLEMENTED,
@@ -214,6 +215,7 @@ def _controls(matrix: Matrix) -> str:
         )
     status_opts = "".join(f'<option value="{_e(s)}">{_e(s)}</option>' for s in STATUSES)
     resp_opts = "".join(f'<option value="{_e(k)}">{_e(v)}</option>' for k, v in RESPONSIBILITY_LABELS.items())
+    det_opts = "".join(f'<option value="{_e(d)}">{_e(d)}</option>' for d in DETERMINATIONS)
     return (
         '<section class="controls" aria-label="Framework and filters">'
         '<fieldset class="switch" id="framework-switch"><legend>Framework</legend>'
@@ -223,6 +225,8 @@ def _controls(matrix: Matrix) -> str:
         f'<select id="filter-status"><option value="">All statuses</option>{status_opts}</select></div>'
         '<div class="field"><label for="filter-responsibility">Responsibility</label>'
         f'<select id="filter-responsibility"><option value="">All responsibilities</option>{resp_opts}</select></div>'
+        '<div class="field"><label for="filter-determination">Determination</label>'
+        f'<select id="filter-determination"><option value="">All determinations</option>{det_opts}</select></div>'
         '<div class="field"><label for="filter-family">Family</label>'
         '<select id="filter-family"><option value="">All families</option></select></div>'
         '<div class="field grow"><label for="filter-text">Search</label>'
@@ -581,6 +585,7 @@ _JS = """
   var rows = Array.prototype.slice.call(document.querySelectorAll("#matrix-table tbody tr.req"));
   var radios = Array.prototype.slice.call(document.querySelectorAll('input[name="framework"]'));
   var status = $("filter-status"), resp = $("filter-responsibility"), family = $("filter-family");
+  var det = $("filter-determination");
   var text = $("filter-text"), counter = $("shown-count"), summary = $("filter-summary");
   var noMatch = $("no-match"), caption = $("table-caption");
 
@@ -606,7 +611,7 @@ _JS = """
   }
   function apply() {
     var radio = framework(), fw = radio.value;
-    var st = status.value, rs = resp.value, fam = family.value;
+    var st = status.value, rs = resp.value, fam = family.value, dt = det.value;
     var terms = text.value.toLowerCase().split(/\\s+/).filter(Boolean);
     var shown = 0, total = 0;
     rows.forEach(function (r) {
@@ -614,6 +619,7 @@ _JS = """
       if (visible) { total++; }
       if (visible && st) { visible = r.getAttribute("data-status") === st; }
       if (visible && rs) { visible = r.getAttribute("data-responsibility") === rs; }
+      if (visible && dt) { visible = r.getAttribute("data-determination") === dt; }
       if (visible && fam) { visible = r.getAttribute("data-family-id") === fam; }
       if (visible && terms.length) {
         var hay = r.getAttribute("data-search");
@@ -631,6 +637,7 @@ _JS = """
     var active = [];
     if (st) { active.push("status: " + st); }
     if (rs) { active.push("responsibility: " + resp.options[resp.selectedIndex].text); }
+    if (dt) { active.push("determination: " + dt); }
     if (fam) { active.push("family: " + family.options[family.selectedIndex].text); }
     if (terms.length) { active.push("search: \\u201c" + text.value.trim() + "\\u201d"); }
     summary.textContent = labelOf(radio) + (active.length ? " · filtered by " + active.join(", ") : "");
@@ -642,16 +649,16 @@ _JS = """
   radios.forEach(function (r) {
     r.addEventListener("change", function () { fillFamilies(r.value); apply(); });
   });
-  [status, resp, family].forEach(function (el) { el.addEventListener("change", apply); });
+  [status, resp, det, family].forEach(function (el) { el.addEventListener("change", apply); });
   text.addEventListener("input", apply);
   $("filter-reset").addEventListener("click", function () {
-    status.value = ""; resp.value = ""; family.value = ""; text.value = ""; apply();
+    status.value = ""; resp.value = ""; det.value = ""; family.value = ""; text.value = ""; apply();
   });
   Array.prototype.forEach.call(document.querySelectorAll(".count-link"), function (b) {
     b.addEventListener("click", function () {
       switchTo(b.getAttribute("data-set-framework"));
       status.value = b.getAttribute("data-set-status");
-      resp.value = ""; family.value = ""; text.value = "";
+      resp.value = ""; det.value = ""; family.value = ""; text.value = "";
       apply();
       $("matrix-table").scrollIntoView({ block: "nearest" });
     });
