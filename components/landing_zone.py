@@ -15,6 +15,7 @@ from components.compute import GenomicsCompute
 from components.data_lake import GenomicsDataLake
 from components.encryption_keys import EncryptionKeys
 from components.finding_alerts import FindingAlerts
+from components.run_tracking import RunTracking
 from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
 from components.reference_data import ReferenceData
@@ -177,6 +178,19 @@ class LandingZone:
                 opts=opts,
             )
             self.reference = self.compute.reference_data  # built by the compute: they depend on each other
+        self.run_tracking: RunTracking | None = None
+        if self.compute is not None and settings.run_tracking.enabled:
+            self.run_tracking = RunTracking(
+                "runs",
+                settings,
+                stack,
+                intake_bucket=self.data_lake.tiers[settings.run_tracking.intake_tier].bucket.bucket,
+                data_key_arn=self.keys.data.arn,
+                log_key_arn=self.keys.logs.arn,
+                job_definitions=self.compute.job_definitions,
+                job_queue=self.compute.job_queues[settings.run_tracking.queue],
+                opts=opts,
+            )
 
     def outputs(self) -> dict[str, Any]:
         settings = self.settings
@@ -235,6 +249,15 @@ class LandingZone:
             outputs["systemUseNotice"] = settings.system_use_notice
             outputs["jobQueues"] = {name: q.arn for name, q in self.compute.job_queues.items()}
             outputs["computeEnvironments"] = {name: ce.arn for name, ce in self.compute.compute_environments.items()}
+        if self.run_tracking is not None:
+            outputs["runTracking"] = {
+                "table": self.run_tracking.table.name,
+                "workflow": self.run_tracking.state_machine.arn,
+                "topic": self.run_tracking.topic.arn,
+                "intakeTier": settings.run_tracking.intake_tier,
+                "markers": list(settings.run_tracking.markers),
+                "stages": list(settings.run_tracking.stages),
+            }
         if self.reference is not None:
             outputs["referenceFileSystemId"] = self.reference.file_system.id
         return outputs

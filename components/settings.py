@@ -587,6 +587,53 @@ DEFAULT_SYSTEM_USE_NOTICE = (
 """A generic notice; the organization replaces it with the text its counsel approves (customer action of 3.1.9)."""
 
 
+PIPELINE_STAGES: tuple[str, ...] = ("alignment", "variant-calling")
+"""The job definitions the compute component builds, in pipeline order (components/compute_policies.JOBS)."""
+MARKER = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+
+
+class RunTracking(_Model):
+    """Recognise a finished sequencing run and run the pipeline on it (components/run_tracking)."""
+
+    enabled: bool = True
+    # the tier run folders (<run id>/...) land in; its EventBridge notifications are switched on
+    intake_tier: str = "fastq"
+    # files written last into a run folder (Illumina: CopyComplete.txt after the copy, RTAComplete.txt on the
+    # instrument); the first to land starts the run, later ones start nothing
+    markers: list[str] = Field(default_factory=lambda: ["CopyComplete.txt", "RTAComplete.txt"])
+    stages: list[str] = Field(default_factory=lambda: list(PIPELINE_STAGES))
+    queue: Literal["default", "high-priority"] = "default"
+
+    @field_validator("intake_tier")
+    @classmethod
+    def _tier(cls, value: str) -> str:
+        if value not in TIERS:
+            raise ValueError(f"unknown tier; allowed: {', '.join(TIERS)}")
+        return value
+
+    @field_validator("markers")
+    @classmethod
+    def _markers(cls, value: list[str]) -> list[str]:
+        bad = [m for m in value if not MARKER.match(m)]
+        if not value or bad:
+            raise ValueError(
+                f"{bad or 'empty'}: list 1 or more file names (letters, digits, '.', '_', '-'; no '/' or wildcard)"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("names a marker twice")
+        return value
+
+    @field_validator("stages")
+    @classmethod
+    def _stages(cls, value: list[str]) -> list[str]:
+        unknown = [s for s in value if s not in PIPELINE_STAGES]
+        if not value or unknown:
+            raise ValueError(f"{unknown or 'empty'}: allowed stages, in order: {', '.join(PIPELINE_STAGES)}")
+        if len(set(value)) != len(value):
+            raise ValueError("names a stage twice")
+        return value
+
+
 class Settings(_Model):
     """Everything a stack can configure. Field aliases are the Pulumi config keys."""
 
@@ -624,6 +671,7 @@ class Settings(_Model):
     compute: Compute = Compute()
     fpga: Fpga = Fpga()
     reference_data: ReferenceData = ReferenceData()
+    run_tracking: RunTracking = RunTracking()
 
     _account = field_validator("account_id", mode="before")(lambda cls, v: _check_account_id(v))
 
@@ -931,6 +979,13 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             "compute environment goes INVALID)"
         )
     compute = raw.get("compute") or {}
+    tracking = raw.get("runTracking") or {}
+    compute_off = isinstance(compute, dict) and str(compute.get("enabled", True)).lower() == "false"
+    if compute_off and isinstance(tracking, dict) and str(tracking.get("enabled", True)).lower() != "false":
+        problems.append(
+            f"{PROJECT}:runTracking.enabled = True: needs compute (compute.enabled is false), which runs the "
+            "stages; set runTracking.enabled: false or turn compute on"
+        )
     if isinstance(compute, dict) and compute.get("enabled", True) is not False:
         images = compute.get("images")
         if not images:

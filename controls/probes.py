@@ -444,6 +444,85 @@ def _finding_alerts(state: StackState):
     return True, summary, groups, fields
 
 
+def _run_path_problems(view, declared: dict, machines: list) -> list[str]:
+    """Does a marker landing in a run folder start the workflow, and does the workflow write the table and notify
+    the topic? Read from the rule's pattern (evaluated on sample S3 events), its target and the definition."""
+    from policies.rules.event_patterns import PatternError, matches
+
+    bucket = (view.outputs.get("dataBuckets") or {}).get(declared["intakeTier"])
+    workflow = declared["workflow"]
+    problems = []
+    rules = {r.get("name"): r for r in view.of_type("aws:cloudwatch/eventRule:EventRule")}
+    starting = {
+        str(t.get("rule")) for t in view.of_type("aws:cloudwatch/eventTarget:EventTarget") if t.get("arn") == workflow
+    }
+    for marker in declared["markers"]:
+        event = {
+            "source": "aws.s3",
+            "detail-type": "Object Created",
+            "detail": {"bucket": {"name": bucket}, "object": {"key": f"RUN0001/{marker}"}},
+        }
+        try:
+            hit = [n for n, r in rules.items() if n in starting and matches(r.get("eventPattern"), event)]
+        except PatternError as error:
+            hit, problems = [], [*problems, f"a rule's pattern cannot be read ({error})"]
+        if not hit:
+            problems.append(f"no enabled rule starts the workflow when {marker} lands in {bucket}")
+    for machine in machines:
+        try:
+            states = json.loads(str(machine.get("definition") or "{}")).get("States", {})
+        except ValueError:
+            states = {}
+        resources = [(s.get("Resource"), s.get("Parameters") or {}) for s in states.values() if isinstance(s, dict)]
+        if not any(
+            r == "arn:aws:states:::dynamodb:putItem" and p.get("TableName") == declared["table"] for r, p in resources
+        ):
+            problems.append(f"the workflow does not record runs in table {declared['table']}")
+        if not any(
+            r == "arn:aws:states:::sns:publish" and p.get("TopicArn") == declared["topic"] for r, p in resources
+        ):
+            problems.append("the workflow does not notify the pipeline topic")
+    return problems
+
+
+def _run_tracking(state: StackState):
+    """What happens when a sequencing run finishes landing, as the state holds it (components/run_tracking):
+    the rule and its pattern, the workflow and its logging, the runs table's protection."""
+    from glz.gate import stack_view
+    from policies.rules.datastores import recoverable
+    from policies.rules.pipeline import workflows_log
+
+    declared = state.stack_outputs().get("runTracking")
+    if not isinstance(declared, dict):
+        return False, "No run tracking: finished runs start nothing (runTracking.enabled is false).", [], {}
+    view = stack_view(state)
+    machines = [m for m in view.of_type("aws:sfn/stateMachine:StateMachine") if m.get("arn") == declared["workflow"]]
+    tables = [t for t in view.of_type("aws:dynamodb/table:Table") if t.get("name") == declared["table"]]
+    problems = [f"workflow: {p}" for m in machines for p in workflows_log.check_resource(m, view)]
+    problems += [f"runs table: {p}" for t in tables for p in recoverable.check_resource(t, view)]
+    problems += [
+        "runs table: not encrypted with a customer-managed key"
+        for t in tables
+        if not (t.get("serverSideEncryption") or {}).get("kmsKeyArn")
+    ]
+    if not machines or not tables:
+        problems.append("the declared workflow or runs table is not in the state")
+    problems += _run_path_problems(view, declared, machines)
+    stages = " -> ".join(declared["stages"])
+    fields = {"stages": stages, "markers": " or ".join(declared["markers"]), "table": str(declared["table"])}
+    if problems:
+        return False, "Run tracking is incomplete: " + "; ".join(problems) + ".", [], fields
+    summary = (
+        f"A run folder in the {declared['intakeTier']} tier is complete when {fields['markers']} lands in it; an "
+        f"EventBridge rule then starts workflow {physical_name(state.by_urn[machines[0].urn])}, which records the run "
+        f"and each stage ({stages}, on AWS Batch) in table {declared['table']} (encrypted with a customer-managed "
+        "key, point-in-time recovery, deletion protection), logs failed states without their data to an encrypted "
+        "log group and notifies the pipeline topic when a run fails."
+    )
+    resources = [state.by_urn[r.urn] for r in [*machines, *tables]]
+    return True, summary, resources, fields
+
+
 CUI_MARKINGS = ("controlled", "phi")
 """The classification values that mark CUI (controlled) or PHI, which is CUI too (components/settings.py)."""
 
@@ -1470,6 +1549,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("kinds",),
             ("GLZ-LOG-013",),
             _finding_alerts,
+        ),
+        ProbeSpec(
+            "run_tracking",
+            "finished runs start the pipeline, tracked in an encrypted, recoverable table",
+            ("stages", "markers", "table"),
+            ("GLZ-PIPE-001", "GLZ-DATA-002"),
+            _run_tracking,
         ),
         ProbeSpec(
             "time_source",

@@ -141,7 +141,35 @@ TYPE_NEEDS: dict[str, Needs] = {
             "events:UntagResource",
         )
     ),
-    "aws:cloudwatch/eventTarget:EventTarget": Needs(("events:PutTargets", "events:RemoveTargets")),
+    "aws:cloudwatch/eventTarget:EventTarget": Needs(("events:PutTargets", "events:RemoveTargets"), passes_role=True),
+    "aws:dynamodb/table:Table": Needs(
+        (
+            "dynamodb:CreateTable",
+            "dynamodb:DeleteTable",
+            "dynamodb:UpdateTable",
+            "dynamodb:UpdateContinuousBackups",
+            "dynamodb:TagResource",
+            "dynamodb:UntagResource",
+        )
+    ),
+    "aws:sfn/stateMachine:StateMachine": Needs(
+        (
+            "states:CreateStateMachine",
+            "states:UpdateStateMachine",
+            "states:DeleteStateMachine",
+            "states:TagResource",
+            "states:UntagResource",
+            # log delivery to the execution log group is set up in the caller's name
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+        ),
+        passes_role=True,
+    ),
+    "aws:s3/bucketNotification:BucketNotification": Needs(("s3:PutBucketNotification",)),
     "aws:cloudwatch/metricAlarm:MetricAlarm": Needs(
         ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource")
     ),
@@ -431,7 +459,14 @@ SERVICE_READS: dict[str, tuple[str, ...]] = {
         "kms:ListResourceTags",
         "kms:ListAliases",
     ),
+    "dynamodb": (
+        "dynamodb:DescribeTable",
+        "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeTimeToLive",
+        "dynamodb:ListTagsOfResource",
+    ),
     "events": ("events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"),
+    "states": ("states:DescribeStateMachine", "states:ListTagsForResource"),
     "logs": (
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",

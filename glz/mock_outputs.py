@@ -46,6 +46,9 @@ HANDLERS = {
     "aws:batch/computeEnvironment:ComputeEnvironment": "_compute_environment",
     "aws:batch/jobQueue:JobQueue": "_job_queue",
     "aws:batch/jobDefinition:JobDefinition": "_job_definition",
+    "aws:cloudwatch/eventRule:EventRule": "_event_rule",
+    "aws:sfn/stateMachine:StateMachine": "_state_machine",
+    "aws:dynamodb/table:Table": "_table",
     "aws:guardduty/detector:Detector": "_detector",
     "aws:efs/fileSystem:FileSystem": "_file_system",
     "aws:efs/accessPoint:AccessPoint": "_access_point",
@@ -175,6 +178,19 @@ class OutputFactory:
         arn = self.arn("batch", f"job-definition/{physical}:1")
         out.update(name=physical, arn=arn, revision=1)
         return arn
+
+    def _event_rule(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        out.update(name=physical, arn=self.arn("events", f"rule/{physical}"))
+        return physical
+
+    def _state_machine(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        arn = self.arn("states", f"stateMachine:{physical}")
+        out.update(name=physical, arn=arn, status="ACTIVE")
+        return arn
+
+    def _table(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        out.update(name=physical, arn=self.arn("dynamodb", f"table/{physical}"))
+        return physical
 
     def _detector(self, out: dict[str, Any], physical: str, seed: str) -> str:
         detector_id = digest(seed, 32)

@@ -107,6 +107,8 @@ METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 PROVIDER = "pulumi:providers:aws"
 DHCP_OPTIONS = "aws:ec2/vpcDhcpOptions:VpcDhcpOptions"
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+ROLE_ARN_ADMIN = f"arn:aws:iam::{ACCT}:role/glz-demo-admin"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 DHCP_ASSOCIATION = "aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation"
@@ -2198,6 +2200,70 @@ CORPUS += [
             in_json(lambda p: p.update({"detail-type": ["Findings Imported V2"]})),
         ),
         "GLZ-LOG-013",
+    ),
+    # GLZ-PIPE-001: the run workflow logs its failures, without the data it carries
+    W(
+        "run workflow logging switched off",
+        edit_prop(STATE_MACHINE, "runs-workflow", "loggingConfiguration", lambda c: {**c, "level": "OFF"}),
+        "GLZ-PIPE-001",
+    ),
+    W(
+        "run workflow logs its execution data (inputs and outputs name samples)",
+        edit_prop(
+            STATE_MACHINE, "runs-workflow", "loggingConfiguration", lambda c: {**c, "includeExecutionData": True}
+        ),
+        "GLZ-PIPE-001",
+    ),
+    W(
+        "run workflow logs to a log group outside the stack",
+        edit_prop(
+            STATE_MACHINE,
+            "runs-workflow",
+            "loggingConfiguration",
+            lambda c: {**c, "logDestination": f"arn:aws:logs:{REGION}:{ACCT}:log-group:/elsewhere:*"},
+        ),
+        "GLZ-PIPE-001",
+    ),
+    W(
+        "run workflow's log group loses its customer-managed key",
+        set_prop("aws:cloudwatch/logGroup:LogGroup", "runs-log", "kmsKeyId", None),
+        "GLZ-PIPE-001",
+    ),
+    W(
+        "a state machine added from outside without logging",
+        add(STATE_MACHINE, "glz-side-workflow", {"name": "side", "definition": "{}", "roleArn": ROLE_ARN_ADMIN}),
+        "GLZ-PIPE-001",
+    ),
+    # GLZ-PIPE-002: events stay in the account
+    W(
+        "run-complete events also sent to another account's event bus",
+        add(
+            EVENT_TARGET,
+            "runs-to-partner-bus",
+            {"rule": "glz-demo-run-complete", "arn": f"arn:aws:events:{REGION}:{FOREIGN}:event-bus/default"},
+        ),
+        "GLZ-PIPE-002",
+    ),
+    W(
+        "findings sent to an API destination (an HTTP endpoint)",
+        set_prop(
+            EVENT_TARGET,
+            "findings-security-hub-findings",
+            "arn",
+            f"arn:aws:events:{REGION}:{ACCT}:api-destination/siem/0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9",
+        ),
+        "GLZ-PIPE-002",
+    ),
+    W(
+        "run workflow started through a role outside the stack",
+        set_prop(EVENT_TARGET, "runs-run-complete", "roleArn", f"arn:aws:iam::{ACCT}:role/some-broad-role"),
+        "GLZ-PIPE-002",
+    ),
+    # GLZ-DATA-002: the runs table survives a delete
+    W(
+        "runs table deletion protection off",
+        set_prop("aws:dynamodb/table:Table", "runs-table", "deletionProtectionEnabled", False),
+        "GLZ-DATA-002",
     ),
     # GLZ-IAM-010: the break-glass exemption holds only for an MFA operator role
     W(

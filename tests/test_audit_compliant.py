@@ -174,8 +174,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 5  # roles: admin, auditor, break-glass, 2 collaborators;
-    # log groups: trail, flow logs, job logs, session logs, security findings
+    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 6  # roles: admin, auditor, break-glass, 2 collaborators;
+    # log groups: trail, flow logs, job logs, session logs, security findings, run workflow
     assert set(declared) <= resources
     # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
     # one filter per event alarm; the trail-silent heartbeat reads AWS/Logs IncomingLogEvents, no filter
@@ -197,7 +197,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
     assert len(expected.job_definitions) == 3  # alignment, variant calling, the reference loader
-    assert len(expected.service_roles) == 10  # log delivery (2), Batch instance and jobs (4), malware scans (4)
+    assert len(expected.service_roles) == 12  # log delivery (2), Batch instance and jobs (4), malware scans (4),
+    # the run workflow and the rule that starts it (2)
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
 

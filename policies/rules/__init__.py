@@ -24,6 +24,7 @@ DOMAINS = (
     "guardrails",
     "sessions",
     "finding_alerts",
+    "pipeline",
 )
 
 

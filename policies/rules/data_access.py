@@ -42,7 +42,8 @@ PRIVILEGE = Requirements(
 LEAST_PRIVILEGE = Requirements(
     r2=("3.1.5", "3.1.7", "3.1.3"), r3=("03.01.05", "03.01.07", "03.01.03"), hipaa=("164.308(a)(4)(ii)(B)",)
 )
-DIRECT = {"aws:securetransport": "true", "aws:viaawsservice": "false"}
+DIRECT = {"aws:securetransport": "true", "aws:viaawsservice": "false", "kms:viaservice": cond.MISSING}
+"""A request the principal makes itself: over TLS, not through another AWS service, so KMS sees no ViaService."""
 OBJECT_DATA = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion")
 
 # Service -> the action-name prefixes that stop, delete, redirect or loosen that part of the audit plane.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.framework import Requirements, StackView, View, Violation, resource_rule, stack_rule
+from policies.rules.audit import block
 
 DATABASES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster")
 OTHER_DATABASES = (
@@ -69,13 +70,18 @@ def _database_problems(resource: View) -> Iterator[str]:
     (*DATABASES, "aws:efs/fileSystem:FileSystem", "aws:dynamodb/table:Table"),
     "medium",
     RECOVERY,
-    "Keep the EFS backup policy ENABLED (ReferenceData); give databases at least 7 days of automated backups.",
+    "Keep the EFS backup policy ENABLED (ReferenceData); give databases at least 7 days of automated backups; "
+    "DynamoDB tables point-in-time recovery and deletion protection.",
 )
 def recoverable(resource: View, stack: StackView) -> Iterator[str]:
     """File systems are in AWS Backup and databases keep automated backups, so a loss can be undone."""
     if resource.type == "aws:dynamodb/table:Table":
-        if not _true((resource.get("pointInTimeRecovery") or {}).get("enabled")):
+        if not _true(block(resource.get("pointInTimeRecovery")).get("enabled")):
             yield "point-in-time recovery is off"
+        if not _true(resource.get("deletionProtectionEnabled")):
+            # DeleteTable would remove the table and its continuous backups at once (DynamoDB Developer Guide,
+            # "Using deletion protection")
+            yield "deletion protection is off: one DeleteTable call removes the table and its backups"
         return
     if resource.type == "aws:efs/fileSystem:FileSystem":
         policies = [

@@ -1,0 +1,290 @@
+"""Pure documents for run tracking: the state machine (Amazon States Language), the EventBridge pattern that
+recognises a finished run, and the IAM policies of the workflow and of the rule that starts it.
+
+A sequencing run is a folder in the intake tier (`<run id>/...`); it is complete when a marker file the
+instrument or its copy tool writes last lands in it (Illumina: `RTAComplete.txt` when the run finishes on the
+instrument, `CopyComplete.txt` when the copy of the run folder is done). The workflow records the run and each
+stage in the runs table, runs the configured stages one after the other on AWS Batch with the `.sync`
+integration (Step Functions waits for the job to finish), and on any failure marks the run failed and publishes
+to the pipeline topic.
+
+AWS facts relied on:
+- S3 sends "Object Created" events to EventBridge once the bucket's EventBridge notifications are on; the event's
+  detail carries bucket.name and object.key (Amazon S3 User Guide, "Using EventBridge").
+- Step Functions service integrations: `arn:aws:states:::dynamodb:putItem` / `updateItem`,
+  `arn:aws:states:::batch:submitJob.sync` (waits for the job; the role needs batch:SubmitJob, DescribeJobs and
+  TerminateJob and EventBridge rights on the managed rule StepFunctionsGetEventsForBatchJobsRule), and
+  `arn:aws:states:::sns:publish` (Step Functions Developer Guide, "IAM policies for integrated services").
+- Step Functions writes execution logs to CloudWatch Logs through log delivery, for which the role needs the
+  logs:*LogDelivery*, PutResourcePolicy and DescribeResourcePolicies/LogGroups actions on "*" (Step Functions
+  Developer Guide, "Logging using CloudWatch Logs").
+- An EventBridge rule starts an execution with a role it assumes that may call states:StartExecution
+  (EventBridge User Guide, "Step Functions state machine" targets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.policy_document import Statement, document
+
+STATES = "states.amazonaws.com"
+EVENTS = "events.amazonaws.com"
+RUN_ITEM = "RUN"
+BATCH_EVENTS_RULE = "StepFunctionsGetEventsForBatchJobsRule"
+"""The managed EventBridge rule Step Functions uses to learn that a `.sync` Batch job finished."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the pipeline as the workflow runs it."""
+
+    name: str
+    job_definition_arn: str
+    job_queue_arn: str
+
+
+def run_pattern(bucket: str, markers: list[str]) -> dict[str, Any]:
+    """An "Object Created" event of a marker file in a run folder (`<run id>/<marker>`) of the intake bucket."""
+    return {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [bucket]},
+            "object": {"key": [{"wildcard": f"*/{marker}"} for marker in markers]},
+        },
+    }
+
+
+def _ddb(action: str, parameters: dict[str, Any], next_state: str | None, catch: bool = True) -> dict[str, Any]:
+    state: dict[str, Any] = {
+        "Type": "Task",
+        "Resource": f"arn:aws:states:::dynamodb:{action}",
+        "Parameters": parameters,
+        "ResultPath": None,
+        "Retry": [{"ErrorEquals": ["DynamoDB.AmazonDynamoDBException"], "MaxAttempts": 3, "BackoffRate": 2}],
+    }
+    if catch:
+        state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RunFailed"}]
+    if next_state:
+        state["Next"] = next_state
+    else:
+        state["End"] = True
+    return state
+
+
+def _status(table: str, item: str, status: str, next_state: str | None, catch: bool = True) -> dict[str, Any]:
+    return _ddb(
+        "updateItem",
+        {
+            "TableName": table,
+            "Key": {"run_id": {"S.$": "$.run_id"}, "item": {"S": item}},
+            "UpdateExpression": "SET #s = :s, updated = :t",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {":s": {"S": status}, ":t": {"S.$": "$$.State.EnteredTime"}},
+        },
+        next_state,
+        catch,
+    )
+
+
+def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts: int = 3) -> dict[str, Any]:
+    """The run workflow. Its input is the S3 event EventBridge delivers; the run id is the folder name."""
+    states: dict[str, Any] = {
+        "ReadRun": {
+            "Type": "Pass",
+            "Parameters": {
+                "bucket.$": "$.detail.bucket.name",
+                "marker.$": "$.detail.object.key",
+                "run_id.$": "States.ArrayGetItem(States.StringSplit($.detail.object.key, '/'), 0)",
+            },
+            "Next": "RecordRun",
+        },
+        "RecordRun": _ddb(
+            "putItem",
+            {
+                "TableName": table,
+                "Item": {
+                    "run_id": {"S.$": "$.run_id"},
+                    "item": {"S": RUN_ITEM},
+                    "status": {"S": "RUNNING"},
+                    "bucket": {"S.$": "$.bucket"},
+                    "marker": {"S.$": "$.marker"},
+                    "execution": {"S.$": "$$.Execution.Id"},
+                    "started": {"S.$": "$$.Execution.StartTime"},
+                },
+                # a second marker of the same run (RTAComplete, then CopyComplete) starts no second run
+                "ConditionExpression": "attribute_not_exists(run_id)",
+            },
+            f"Start-{stages[0].name}" if stages else "RunSucceeded",
+            catch=False,
+        ),
+        "AlreadyTracked": {"Type": "Succeed", "Comment": "the run is tracked by an earlier execution"},
+        "RunFailed": _status(table, RUN_ITEM, "FAILED", "NotifyFailure", catch=False),
+        "NotifyFailure": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sns:publish",
+            "Parameters": {
+                "TopicArn": topic_arn,
+                "Subject": "Sequencing run failed",
+                "Message.$": "States.Format('Run {} failed; execution {}', $.run_id, $$.Execution.Id)",
+            },
+            "ResultPath": None,
+            "Next": "Failed",
+        },
+        "Failed": {"Type": "Fail", "Error": "RunFailed", "Cause": "a stage failed; see the runs table"},
+        "RunSucceeded": _status(table, RUN_ITEM, "SUCCEEDED", None, catch=False),
+    }
+    states["RecordRun"]["Catch"] = [
+        {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "Next": "AlreadyTracked"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RunFailed"},
+    ]
+    for index, stage in enumerate(stages):
+        following = f"Start-{stages[index + 1].name}" if index + 1 < len(stages) else "RunSucceeded"
+        states[f"Start-{stage.name}"] = _ddb(
+            "putItem",
+            {
+                "TableName": table,
+                "Item": {
+                    "run_id": {"S.$": "$.run_id"},
+                    "item": {"S": f"STAGE#{stage.name}"},
+                    "status": {"S": "RUNNING"},
+                    "started": {"S.$": "$$.State.EnteredTime"},
+                },
+            },
+            f"Run-{stage.name}",
+        )
+        states[f"Run-{stage.name}"] = {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::batch:submitJob.sync",
+            "Parameters": {
+                "JobName.$": f"States.Format('{{}}-{stage.name}', $.run_id)",
+                "JobDefinition": stage.job_definition_arn,
+                "JobQueue": stage.job_queue_arn,
+                "ContainerOverrides": {
+                    "Environment": [
+                        {"Name": "RUN_ID", "Value.$": "$.run_id"},
+                        {"Name": "INTAKE_BUCKET", "Value.$": "$.bucket"},
+                    ]
+                },
+            },
+            "ResultSelector": {"JobId.$": "$.JobId"},
+            "ResultPath": f"$.jobs.{stage.name.replace('-', '_')}",
+            # Batch retries the job itself (the job definition's retry strategy); this retries the submission
+            "Retry": [{"ErrorEquals": ["Batch.AWSBatchException"], "MaxAttempts": submit_attempts, "BackoffRate": 2}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"Failed-{stage.name}"}],
+            "Next": f"Done-{stage.name}",
+        }
+        states[f"Failed-{stage.name}"] = _status(table, f"STAGE#{stage.name}", "FAILED", "RunFailed", catch=False)
+        states[f"Done-{stage.name}"] = _status(table, f"STAGE#{stage.name}", "SUCCEEDED", following)
+    return {
+        "Comment": "Sequencing run: record it, run each stage on AWS Batch, record the outcome",
+        "StartAt": "ReadRun",
+        "States": states,
+    }
+
+
+def workflow_policy(
+    table_arn: str, topic_arn: str, topic_key_arn: str, stages: list[Stage], partition: str, region: str, account: str
+) -> dict[str, Any]:
+    """What the workflow does: write its own table, submit the stages' jobs, learn of their end, notify."""
+    statements: list[Statement] = [
+        {
+            "Sid": "TrackRuns",
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "Resource": table_arn,
+        },
+        {
+            "Sid": "SubmitStageJobs",
+            "Effect": "Allow",
+            "Action": "batch:SubmitJob",
+            "Resource": sorted(
+                {s.job_definition_arn for s in stages}
+                | {s.job_definition_arn + ":*" for s in stages}
+                | {s.job_queue_arn for s in stages}
+            ),
+        },
+        {
+            # DescribeJobs and TerminateJob take no resource-level permissions (Service Authorization Reference)
+            "Sid": "FollowStageJobs",
+            "Effect": "Allow",
+            "Action": ["batch:DescribeJobs", "batch:TerminateJob"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "LearnWhenJobsEnd",
+            "Effect": "Allow",
+            "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+            "Resource": f"arn:{partition}:events:{region}:{account}:rule/{BATCH_EVENTS_RULE}",
+        },
+        {"Sid": "NotifyFailures", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
+        {
+            # X-Ray trace writes take no resource-level permissions (Step Functions Developer Guide, "X-Ray")
+            "Sid": "WriteTraces",
+            "Effect": "Allow",
+            "Action": [
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "EncryptNotifications",
+            "Effect": "Allow",
+            "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": topic_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com"}},
+        },
+        {
+            # log delivery takes no resource-level permissions (Step Functions Developer Guide, "Logging")
+            "Sid": "DeliverExecutionLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:DescribeLogGroups",
+            ],
+            "Resource": "*",
+        },
+    ]
+    return document(statements)
+
+
+def service_trust(service: str, account: str, source_arn: str) -> dict[str, Any]:
+    """A role only ``service`` acting for this account's named resource assumes (the confused-deputy guard)."""
+    return document(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {"aws:SourceArn": source_arn},
+                },
+            }
+        ]
+    )
+
+
+def start_policy(state_machine_arn: str) -> dict[str, Any]:
+    """The EventBridge rule's role starts executions of the run workflow and nothing else."""
+    return document(
+        [
+            {
+                "Sid": "StartRunWorkflow",
+                "Effect": "Allow",
+                "Action": "states:StartExecution",
+                "Resource": state_machine_arn,
+            }
+        ]
+    )
