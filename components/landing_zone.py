@@ -15,10 +15,10 @@ from components.compute import GenomicsCompute
 from components.data_lake import GenomicsDataLake
 from components.encryption_keys import EncryptionKeys
 from components.finding_alerts import FindingAlerts
-from components.run_tracking import RunTracking
 from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
 from components.reference_data import ReferenceData
+from components.run_tracking import RunTracking
 from components.security_services import AccountSecurity
 from components.settings import PROJECT, TIERS, Settings
 
