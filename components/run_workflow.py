@@ -57,7 +57,9 @@ def run_pattern(bucket: str, markers: list[str]) -> dict[str, Any]:
     }
 
 
-def _ddb(action: str, parameters: dict[str, Any], next_state: str | None, catch: bool = True) -> dict[str, Any]:
+def _ddb(
+    action: str, parameters: dict[str, Any], next_state: str | None, catch: str | None = "RunFailed"
+) -> dict[str, Any]:
     state: dict[str, Any] = {
         "Type": "Task",
         "Resource": f"arn:aws:states:::dynamodb:{action}",
@@ -66,7 +68,7 @@ def _ddb(action: str, parameters: dict[str, Any], next_state: str | None, catch:
         "Retry": [{"ErrorEquals": ["DynamoDB.AmazonDynamoDBException"], "MaxAttempts": 3, "BackoffRate": 2}],
     }
     if catch:
-        state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RunFailed"}]
+        state["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": catch}]
     if next_state:
         state["Next"] = next_state
     else:
@@ -74,7 +76,9 @@ def _ddb(action: str, parameters: dict[str, Any], next_state: str | None, catch:
     return state
 
 
-def _status(table: str, item: str, status: str, next_state: str | None, catch: bool = True) -> dict[str, Any]:
+def _status(
+    table: str, item: str, status: str, next_state: str | None, catch: str | None = "RunFailed"
+) -> dict[str, Any]:
     return _ddb(
         "updateItem",
         {
@@ -112,16 +116,17 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
                     "bucket": {"S.$": "$.bucket"},
                     "marker": {"S.$": "$.marker"},
                     "execution": {"S.$": "$$.Execution.Id"},
-                    "started": {"S.$": "$$.Execution.StartTime"},
+                    "started": {"S.$": "$$.State.EnteredTime"},
                 },
                 # a second marker of the same run (RTAComplete, then CopyComplete) starts no second run
                 "ConditionExpression": "attribute_not_exists(run_id)",
             },
             f"Start-{stages[0].name}" if stages else "RunSucceeded",
-            catch=False,
+            catch=None,
         ),
         "AlreadyTracked": {"Type": "Succeed", "Comment": "the run is tracked by an earlier execution"},
-        "RunFailed": _status(table, RUN_ITEM, "FAILED", "NotifyFailure", catch=False),
+        # whatever fails on the way out, the failure is still published
+        "RunFailed": _status(table, RUN_ITEM, "FAILED", "NotifyFailure", catch="NotifyFailure"),
         "NotifyFailure": {
             "Type": "Task",
             "Resource": "arn:aws:states:::sns:publish",
@@ -134,7 +139,7 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
             "Next": "Failed",
         },
         "Failed": {"Type": "Fail", "Error": "RunFailed", "Cause": "a stage failed; see the runs table"},
-        "RunSucceeded": _status(table, RUN_ITEM, "SUCCEEDED", None, catch=False),
+        "RunSucceeded": _status(table, RUN_ITEM, "SUCCEEDED", None),
     }
     states["RecordRun"]["Catch"] = [
         {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "Next": "AlreadyTracked"},
@@ -176,7 +181,7 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"Failed-{stage.name}"}],
             "Next": f"Done-{stage.name}",
         }
-        states[f"Failed-{stage.name}"] = _status(table, f"STAGE#{stage.name}", "FAILED", "RunFailed", catch=False)
+        states[f"Failed-{stage.name}"] = _status(table, f"STAGE#{stage.name}", "FAILED", "RunFailed")
         states[f"Done-{stage.name}"] = _status(table, f"STAGE#{stage.name}", "SUCCEEDED", following)
     return {
         "Comment": "Sequencing run: record it, run each stage on AWS Batch, record the outcome",

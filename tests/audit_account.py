@@ -219,9 +219,54 @@ def _finding_alerts(state: StackState, client: Client, ids: _Ids) -> None:
         )["RuleArn"]
         ids.add(rule.outputs.get("arn"), arn)
     for target in state.of_type("aws:cloudwatch/eventTarget:EventTarget"):
-        events.put_targets(
-            Rule=target.prop("rule"), Targets=[{"Id": target.prop("targetId"), "Arn": ids.sub(target.prop("arn"))}]
+        spec = {"Id": target.prop("targetId"), "Arn": ids.sub(target.prop("arn"))}
+        if target.prop("roleArn"):
+            spec["RoleArn"] = ids.sub(target.prop("roleArn"))
+        events.put_targets(Rule=target.prop("rule"), Targets=[spec])
+
+
+def _run_tracking(state: StackState, client: Client, ids: _Ids) -> None:
+    """The runs table, the workflow and the intake bucket's EventBridge notifications."""
+    dynamodb, sfn, s3 = client("dynamodb"), client("stepfunctions"), client("s3")
+    for table in state.of_type("aws:dynamodb/table:Table"):
+        keys = [("HASH", table.prop("hashKey")), ("RANGE", table.prop("rangeKey"))]
+        sse = table.prop("serverSideEncryption") or {}
+        dynamodb.create_table(
+            TableName=table.prop("name"),
+            BillingMode=table.prop("billingMode") or "PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": name, "KeyType": kind} for kind, name in keys if name],
+            AttributeDefinitions=[
+                {"AttributeName": a["name"], "AttributeType": a["type"]} for a in table.prop("attributes")
+            ],
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": ids.sub(sse.get("kmsKeyArn"))},
+            DeletionProtectionEnabled=_bool(table.prop("deletionProtectionEnabled")),
         )
+        if _bool((table.prop("pointInTimeRecovery") or {}).get("enabled")):
+            dynamodb.update_continuous_backups(
+                TableName=table.prop("name"),
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
+    for machine in state.of_type("aws:sfn/stateMachine:StateMachine"):
+        logging = machine.prop("loggingConfiguration") or {}
+        arn = sfn.create_state_machine(
+            name=machine.prop("name"),
+            definition=ids.sub(machine.prop("definition")),
+            roleArn=ids.sub(machine.prop("roleArn")),
+            type=machine.prop("type") or "STANDARD",
+            loggingConfiguration={
+                "level": logging.get("level", "OFF"),
+                "includeExecutionData": _bool(logging.get("includeExecutionData")),
+                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": ids.sub(logging.get("logDestination"))}}],
+            },
+            tracingConfiguration={"enabled": _bool((machine.prop("tracingConfiguration") or {}).get("enabled"))},
+        )["stateMachineArn"]
+        ids.add(machine.outputs.get("arn"), arn)
+    for notification in state.of_type("aws:s3/bucketNotification:BucketNotification"):
+        if _bool(notification.prop("eventbridge")):
+            s3.put_bucket_notification_configuration(
+                Bucket=notification.prop("bucket"),
+                NotificationConfiguration={"EventBridgeConfiguration": {}},
+            )
 
 
 def _deployer(state: StackState, client: Client) -> None:
@@ -705,7 +750,19 @@ def _compute(state: StackState, client: Client, ids: _Ids, account: str) -> None
     for environment in state.of_type("aws:batch/computeEnvironment:ComputeEnvironment"):
         batch.create_compute_environment(**compute_environment_request(environment.inputs, ids.sub, account))
     for definition in state.of_type("aws:batch/jobDefinition:JobDefinition"):
-        batch.register_job_definition(**job_definition_request(ids.sub(definition.inputs)))
+        arn = batch.register_job_definition(**job_definition_request(ids.sub(definition.inputs)))["jobDefinitionArn"]
+        ids.add(definition.outputs.get("arn"), arn)
+    for queue in state.of_type("aws:batch/jobQueue:JobQueue"):
+        arn = batch.create_job_queue(
+            jobQueueName=queue.prop("name"),
+            state=queue.prop("state") or "ENABLED",
+            priority=int(queue.prop("priority")),
+            computeEnvironmentOrder=[
+                {"order": int(o["order"]), "computeEnvironment": ids.sub(o["computeEnvironment"])}
+                for o in queue.prop("computeEnvironmentOrders")
+            ],
+        )["jobQueueArn"]
+        ids.add(queue.outputs.get("arn"), arn)
 
 
 def job_definition_request(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -846,6 +903,7 @@ def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     _compute(state, client, ids, account)
     _role_policies(state, client, ids)
     _session_preferences(state, client, ids)
+    _run_tracking(state, client, ids)
     _finding_alerts(state, client, ids)
     _deployer(state, client)
     return json.loads(ids.sub(json.dumps(document)))

@@ -27,6 +27,7 @@ from glz.audit.checks import (
     logs,
     network,
     organization,
+    pipeline,
     s3,
     security_services,
     service_reach,
@@ -61,6 +62,7 @@ ALL_SPECS = {
         kms,
         logs,
         network,
+        pipeline,
         s3,
         security_services,
         service_reach,
@@ -119,6 +121,7 @@ CONTRACT_PROBES = set(
         "session_controls",  # controls/access_probes.py (GLZ-CMP-018); ssm.session-preferences evidences it
         "time_source",  # GLZ-NET-012; ec2.time-source evidences it
         "finding_alerts",  # GLZ-LOG-013; events.finding-rule evidences it
+        "run_tracking",  # GLZ-PIPE-001, GLZ-DATA-002; states.run-workflow, dynamodb.runs-table, events.run-rule
         "deployer_scope",  # controls/access_probes.py; iam.deployer-permissions evidences it
         "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]
@@ -193,7 +196,14 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         "iam.service-role-trust": [r.name for r in expected.service_roles],
         "iam.managed-policy": [p.name for p in expected.policies],
         "batch.job-definition": [d.name for d in expected.job_definitions],
-        "events.finding-rule": [r.prop("name") for r in deployed.state.of_type("aws:cloudwatch/eventRule:EventRule")],
+        "events.finding-rule": [
+            r.prop("name")
+            for r in deployed.state.of_type("aws:cloudwatch/eventRule:EventRule")
+            if r.prop("name") != "glz-demo-run-complete"
+        ],
+        "events.run-rule": ["glz-demo-run-complete"],
+        "states.run-workflow": [m.outputs["arn"] for m in deployed.state.of_type("aws:sfn/stateMachine:StateMachine")],
+        "dynamodb.runs-table": ["glz-demo-runs"],
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
     assert len(expected.job_definitions) == 3  # alignment, variant calling, the reference loader

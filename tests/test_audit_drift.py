@@ -265,6 +265,18 @@ def narrow_finding_rule(a: MotoAccount) -> None:
     events.put_rule(Name=finding_rule(a), EventPattern=json.dumps(pattern), State="ENABLED")
 
 
+def workflow(a: MotoAccount) -> str:
+    return a.output("runTracking", "workflow")
+
+
+def log_execution_data(a: MotoAccount) -> None:
+    """The run workflow now logs every state with its inputs and outputs (sample and run identifiers)."""
+    sfn = a.client("stepfunctions")
+    live = sfn.describe_state_machine(stateMachineArn=workflow(a))
+    logging = {**live["loggingConfiguration"], "level": "ALL", "includeExecutionData": True}
+    sfn.update_state_machine(stateMachineArn=workflow(a), loggingConfiguration=logging)
+
+
 def open_endpoint_sg(a: MotoAccount) -> None:
     a.client("ec2").authorize_security_group_ingress(
         GroupId=endpoint_sg(a),
@@ -598,6 +610,28 @@ DRIFTS = [
             Rule=finding_rule(a, "health-events"), Ids=["security-findings-log"]
         ),
         lambda a: {("events.finding-rule", finding_rule(a, "health-events"))},
+    ),
+    Drift(
+        "run workflow logs its execution data",
+        log_execution_data,
+        lambda a: {("states.run-workflow", workflow(a))},
+    ),
+    Drift(
+        "runs table deletion protection switched off",
+        lambda a: a.client("dynamodb").update_table(TableName="glz-demo-runs", DeletionProtectionEnabled=False),
+        lambda a: {("dynamodb.runs-table", "glz-demo-runs")},
+    ),
+    Drift(
+        "runs table point-in-time recovery switched off",
+        lambda a: a.client("dynamodb").update_continuous_backups(
+            TableName="glz-demo-runs", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+        ),
+        lambda a: {("dynamodb.runs-table", "glz-demo-runs")},
+    ),
+    Drift(
+        "finished-run rule disabled",
+        lambda a: a.client("events").disable_rule(Name="glz-demo-run-complete"),
+        lambda a: {("events.run-rule", "glz-demo-run-complete")},
     ),
     Drift(
         "EFS backups disabled",

@@ -72,6 +72,11 @@ BAD_INPUTS = [
     ({"auditObjectLockDays": 1000}, f"{P}auditObjectLockDays = 1000", "at least 2190 days"),
     ({"flowLogRetentionDays": 100}, f"{P}flowLogRetentionDays = 100", "CloudWatch Logs retention value"),
     ({"interfaceEndpoints": []}, f"{P}interfaceEndpoints = []", "at least one service"),
+    ({"runTracking": {"intakeTier": "raw"}}, "runTracking.intakeTier = 'raw'", "unknown tier; allowed: bcl, fastq"),
+    ({"runTracking": {"markers": ["runs/CopyComplete.txt"]}}, "runTracking.markers", "no '/' or wildcard"),
+    ({"runTracking": {"stages": ["variant-calling", "demultiplex"]}}, "runTracking.stages", "allowed stages, in order"),
+    ({"compute": {"enabled": False}}, "runTracking.enabled = True", "needs compute (compute.enabled is false)"),
+    ({"runTracking": {"queue": "fpga"}}, "runTracking.queue = 'fpga'", "'default' or 'high-priority'"),
     ({"systemUseNotice": "Authorized use"}, f"{P}systemUseNotice = 'Authorized use'", "20 to 1500 characters"),
     ({"systemUseNotice": "Authorized use only\x07 beep beep"}, f"{P}systemUseNotice", "must be printable text"),
     (

@@ -18,6 +18,7 @@ from glz.audit.checks import (
     logs,
     network,
     organization,
+    pipeline,
     s3,
     security_services,
     service_reach,
@@ -43,5 +44,6 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     efs.run,
     sessions.run,
     events.run,
+    pipeline.run,
     access.run,  # last: it reads the documents the checks above already fetched (AuditContext memoises calls)
 )

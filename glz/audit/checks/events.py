@@ -1,5 +1,5 @@
-"""Finding alerts: each declared EventBridge rule still exists, is enabled, matches the declared events and sends
-them to the declared log group.
+"""EventBridge rules: each declared rule (finding alerts, finished runs) still exists, is enabled, matches the
+declared events and sends them to the declared target (the findings log group, the run workflow).
 
 Anyone with events:DisableRule, PutRule or RemoveTargets can silence findings and AWS Health advisories without
 touching the stack; the metric filters and alarms downstream (logs.metric-filter, cloudwatch.alarm) would then
@@ -19,6 +19,11 @@ FINDING_RULE = CheckSpec(
     "events.finding-rule",
     "EventBridge rule for findings and advisories is enabled, unchanged and targets the declared log group",
     ("finding_alerts",),
+)
+RUN_RULE = CheckSpec(
+    "events.run-rule",
+    "EventBridge rule for finished runs is enabled, unchanged and starts the declared workflow",
+    ("run_tracking",),
 )
 EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -65,8 +70,9 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
             "pattern": _pattern(rule.prop("eventPattern")),
             "targets": sorted(str(t.prop("arn")) for t in targets if str(t.prop("rule")) == name),
         }
+        starts_workflow = any(":states:" in t for t in declared["targets"])
         yield ctx.check(
-            FINDING_RULE,
+            RUN_RULE if starts_workflow else FINDING_RULE,
             name,
             rule.urn,
             declared,

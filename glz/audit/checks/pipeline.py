@@ -1,0 +1,127 @@
+"""Run tracking in the account: the run workflow still logs its failures without their data to the declared log
+group and runs the declared definition with the declared role; the runs table is still encrypted with the
+declared key, recoverable to any point and protected from deletion.
+
+Anyone with states:UpdateStateMachine can point the workflow at other jobs or switch its logging off, and anyone
+with dynamodb:UpdateTable / UpdateContinuousBackups can drop the table's protection, without touching the stack.
+SecurityAudit grants states:DescribeStateMachine, dynamodb:DescribeTable and DescribeContinuousBackups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from glz.audit.compare import as_bool
+from glz.audit.context import AuditContext
+from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+
+WORKFLOW = CheckSpec(
+    "states.run-workflow",
+    "The run workflow runs the declared definition and logs failures without data to the declared log group",
+    ("run_tracking",),
+)
+RUNS_TABLE = CheckSpec(
+    "dynamodb.runs-table",
+    "The runs table is encrypted with the declared key, recoverable to any point and protected from deletion",
+    ("run_tracking",),
+)
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+TABLE = "aws:dynamodb/table:Table"
+
+
+def _json(text: Any) -> Any:
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
+
+
+def _workflow(ctx: AuditContext, arn: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
+    live = ctx.call_or_none(
+        "stepfunctions", "describe_state_machine", ("StateMachineDoesNotExist",), stateMachineArn=arn
+    )
+    if live is None:
+        return fail(f"workflow {arn} does not exist: finished runs start nothing")
+    logging = live.get("loggingConfiguration") or {}
+    destinations = [
+        str(((d.get("cloudWatchLogsLogGroup") or {}).get("logGroupArn")) or "") for d in logging.get("destinations", [])
+    ]
+    observed.update(
+        level=logging.get("level"),
+        include_execution_data=bool(logging.get("includeExecutionData")),
+        destinations=destinations,
+        role=live.get("roleArn"),
+        definition_unchanged=_json(live.get("definition")) == declared["definition"],
+    )
+    problems = []
+    if observed["level"] != declared["level"]:
+        problems.append(f"logging level {observed['level']}, declared {declared['level']}")
+    if observed["include_execution_data"] and not declared["include_execution_data"]:
+        problems.append("execution data is now logged")
+    if declared["destination"] not in destinations:
+        problems.append(f"logs go to {', '.join(destinations) or 'nowhere'}, declared {declared['destination']}")
+    if observed["role"] != declared["role"]:
+        problems.append(f"runs as {observed['role']}, declared {declared['role']}")
+    if not observed["definition_unchanged"]:
+        problems.append("its definition is not the declared one (other states, jobs or queues)")
+    if problems:
+        return fail(f"workflow {arn}: " + "; ".join(problems))
+    return ok(f"workflow {arn}: declared definition, {observed['level']} logging without execution data")
+
+
+def _table(ctx: AuditContext, name: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
+    live = ctx.call_or_none("dynamodb", "describe_table", ("ResourceNotFoundException",), TableName=name)
+    if live is None:
+        return fail(f"runs table {name} does not exist")
+    table = live.get("Table") or {}
+    sse = table.get("SSEDescription") or {}
+    backups = ctx.call("dynamodb", "describe_continuous_backups", TableName=name).get(
+        "ContinuousBackupsDescription", {}
+    )
+    pitr = (backups.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+    observed.update(
+        kms_key=sse.get("KMSMasterKeyArn"),
+        sse_status=sse.get("Status"),
+        deletion_protection=as_bool(table.get("DeletionProtectionEnabled")),
+        point_in_time_recovery=pitr,
+    )
+    problems = []
+    if observed["sse_status"] != "ENABLED" or observed["kms_key"] != declared["kms_key"]:
+        problems.append(f"encrypted with {observed['kms_key'] or 'an AWS key'}, declared {declared['kms_key']}")
+    if not observed["deletion_protection"]:
+        problems.append("deletion protection is off")
+    if pitr != "ENABLED":
+        problems.append(f"point-in-time recovery is {pitr or 'off'}")
+    if problems:
+        return fail(f"runs table {name}: " + "; ".join(problems))
+    return ok(f"runs table {name}: encrypted with the declared key, point-in-time recovery, deletion protection")
+
+
+def run(ctx: AuditContext) -> Iterator[CheckResult]:
+    if ctx.state is None:
+        return
+    for machine in ctx.state.of_type(STATE_MACHINE):
+        arn = str(machine.outputs.get("arn") or machine.id)
+        logging = machine.prop("loggingConfiguration") or {}
+        declared = {
+            "level": logging.get("level", "OFF"),
+            "include_execution_data": as_bool(logging.get("includeExecutionData")),
+            "destination": str(logging.get("logDestination") or ""),
+            "role": machine.prop("roleArn"),
+            "definition": _json(machine.prop("definition")),
+        }
+        shown = {k: v for k, v in declared.items() if k != "definition"}
+        yield ctx.check(
+            WORKFLOW, arn, machine.urn, shown, lambda observed, arn=arn, d=declared: _workflow(ctx, arn, d, observed)
+        )
+    for table in ctx.state.of_type(TABLE):
+        name = str(table.prop("name"))
+        declared = {
+            "kms_key": (table.prop("serverSideEncryption") or {}).get("kmsKeyArn"),
+            "deletion_protection": True,
+            "point_in_time_recovery": "ENABLED",
+        }
+        yield ctx.check(
+            RUNS_TABLE, name, table.urn, declared, lambda observed, n=name, d=declared: _table(ctx, n, d, observed)
+        )

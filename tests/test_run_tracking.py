@@ -1,0 +1,165 @@
+"""Run tracking (components/run_tracking): the workflow definition is valid States Language, a run's marker starts
+it and nothing else does, every job it submits is one of the stack's, and under moto the workflow records the run
+and its first stage, and on a failed stage marks both failed and notifies.
+
+moto's Step Functions interpreter runs the DynamoDB and SNS integrations, but its Batch integration hands the
+task's parameters to boto3 without turning Step Functions' PascalCase names (JobDefinition, JobQueue) into the
+API's, so the first stage's submission fails there; the test takes that failure as the failed stage it is and
+checks what the workflow does with it. That the submission names a job definition and queue of the stack is
+checked on the definition itself."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import yaml
+
+from components.run_workflow import Stage, definition
+from controls.conformance_pack import lint_template
+from policies.rules.event_patterns import matches
+
+ACCOUNT = "111122223333"
+
+
+def _resources(document: dict, typ: str) -> list[dict]:
+    return [r for r in document["deployment"]["resources"] if r["type"] == typ]
+
+
+def _workflow(document: dict) -> dict:
+    (machine,) = _resources(document, "aws:sfn/stateMachine:StateMachine")
+    return machine
+
+
+def _template(definition_: dict) -> str:
+    return yaml.safe_dump(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Resources": {
+                "RunWorkflow": {
+                    "Type": "AWS::StepFunctions::StateMachine",
+                    "Properties": {
+                        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/glz-demo-run-workflow",
+                        "Definition": definition_,
+                    },
+                }
+            },
+        }
+    )
+
+
+def test_the_workflow_definition_is_valid_states_language(demo_state_document):
+    """cfn-lint validates a state machine's Definition against the Amazon States Language schema (E3601)."""
+    workflow = json.loads(_workflow(demo_state_document)["inputs"]["definition"])
+    assert lint_template(_template(workflow)) == []
+    broken = json.loads(json.dumps(workflow))
+    broken["States"]["RecordRun"]["Next"] = "NoSuchState"
+    del broken["States"]["ReadRun"]["Next"]
+    problems = lint_template(_template(broken))
+    assert problems and all(p.startswith("E") for p in problems)
+
+
+def test_every_stage_the_workflow_submits_is_a_job_definition_and_queue_of_the_stack(demo_state_document):
+    workflow = json.loads(_workflow(demo_state_document)["inputs"]["definition"])
+    definitions = {
+        r["outputs"]["arn"] for r in _resources(demo_state_document, "aws:batch/jobDefinition:JobDefinition")
+    }
+    queues = {r["outputs"]["arn"] for r in _resources(demo_state_document, "aws:batch/jobQueue:JobQueue")}
+    submits = [s for s in workflow["States"].values() if s.get("Resource") == "arn:aws:states:::batch:submitJob.sync"]
+    assert [s["Parameters"]["JobDefinition"].rsplit("/", 1)[-1] for s in submits] == [
+        "glz-demo-alignment:1",
+        "glz-demo-variant-calling:1",
+    ]
+    assert all(
+        s["Parameters"]["JobDefinition"] in definitions and s["Parameters"]["JobQueue"] in queues for s in submits
+    )
+    # every failure path ends in the failed run and its notification
+    for name, state in workflow["States"].items():
+        if state.get("Type") == "Task" and name != "NotifyFailure":
+            assert state.get("Catch"), name
+
+
+def _s3_event(bucket: str, key: str) -> dict:
+    return {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "detail": {"bucket": {"name": bucket}, "object": {"key": key}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("key", "starts"),
+    [
+        ("RUN0001/CopyComplete.txt", True),
+        ("240101_A00123_0042_BHXYZ/RTAComplete.txt", True),
+        ("RUN0001/Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl", False),
+        ("RUN0001/CopyComplete.txt.tmp", False),
+        ("RUN0001/SampleSheet.csv", False),
+    ],
+)
+def test_only_a_marker_in_the_intake_bucket_starts_the_workflow(demo_state_document, key, starts):
+    outputs = next(r for r in demo_state_document["deployment"]["resources"] if r["type"] == "pulumi:pulumi:Stack")[
+        "outputs"
+    ]
+    (rule,) = [
+        r for r in _resources(demo_state_document, "aws:cloudwatch/eventRule:EventRule") if "run-complete" in r["urn"]
+    ]
+    pattern = rule["inputs"]["eventPattern"]
+    intake = outputs["dataBuckets"][outputs["runTracking"]["intakeTier"]]
+    assert matches(pattern, _s3_event(intake, key)) is starts
+    assert not matches(pattern, _s3_event(outputs["dataBuckets"]["results"], "RUN0001/CopyComplete.txt"))
+
+
+def test_a_workflow_without_stages_records_the_run_and_succeeds():
+    flow = definition("runs", "arn:aws:sns:us-east-1:111122223333:pipeline", [])
+    assert flow["States"]["RecordRun"]["Next"] == "RunSucceeded"
+    one = definition("runs", "arn:aws:sns:us-east-1:111122223333:p", [Stage("align", "arn:def:1", "arn:queue")])
+    assert one["States"]["Done-align"]["Next"] == "RunSucceeded"
+
+
+def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_state_document, monkeypatch):
+    from moto import mock_aws
+
+    from tests.audit_account import MOTO_ENV, MotoAccount
+
+    for key, value in MOTO_ENV.items():
+        monkeypatch.setenv(key, value)
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "batch": {"use_docker": False}}):
+        account = MotoAccount(demo_state_document)
+        sfn = account.client("stepfunctions")
+        workflow, bucket = account.output("runTracking", "workflow"), account.output("dataBuckets", "fastq")
+        execution = sfn.start_execution(
+            stateMachineArn=workflow, name="first", input=json.dumps(_s3_event(bucket, "RUN0001/CopyComplete.txt"))
+        )["executionArn"]
+        for _ in range(100):
+            status = sfn.describe_execution(executionArn=execution)["status"]
+            if status != "RUNNING":
+                break
+            time.sleep(0.1)
+        items = {
+            i["item"]["S"]: i
+            for i in account.client("dynamodb").scan(TableName=account.output("runTracking", "table"))["Items"]
+        }
+        history = sfn.get_execution_history(executionArn=execution)["events"]
+        # a second marker of the same run starts no second run
+        again = sfn.start_execution(
+            stateMachineArn=workflow, name="second", input=json.dumps(_s3_event(bucket, "RUN0001/RTAComplete.txt"))
+        )["executionArn"]
+        for _ in range(100):
+            second = sfn.describe_execution(executionArn=again)["status"]
+            if second != "RUNNING":
+                break
+            time.sleep(0.1)
+    assert status == "FAILED"
+    run = items["RUN"]
+    assert run["run_id"]["S"] == "RUN0001" and run["bucket"]["S"] == bucket
+    assert run["marker"]["S"] == "RUN0001/CopyComplete.txt" and run["status"]["S"] == "FAILED"
+    assert items["STAGE#alignment"]["status"]["S"] == "FAILED"
+    assert "STAGE#variant-calling" not in items  # the pipeline stopped at the failed stage
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert entered[:4] == ["ReadRun", "RecordRun", "Start-alignment", "Run-alignment"]
+    assert entered[-3:] == ["RunFailed", "NotifyFailure", "Failed"]
+    published = [e for e in history if e.get("taskSucceededEventDetails", {}).get("resource") == "publish"]
+    assert published, "the failure was not published to the pipeline topic"
+    assert second == "SUCCEEDED"  # AlreadyTracked
