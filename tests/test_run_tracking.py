@@ -118,6 +118,16 @@ def test_a_workflow_without_stages_records_the_run_and_succeeds():
     assert one["States"]["Done-align"]["Next"] == "RunSucceeded"
 
 
+def _finished(sfn, execution: str) -> str:
+    """The execution's status once it stops running (moto runs it in a thread)."""
+    for _ in range(100):
+        status = sfn.describe_execution(executionArn=execution)["status"]
+        if status != "RUNNING":
+            return status
+        time.sleep(0.1)
+    return status
+
+
 def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_state_document, monkeypatch):
     from moto import mock_aws
 
@@ -132,11 +142,7 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
         execution = sfn.start_execution(
             stateMachineArn=workflow, name="first", input=json.dumps(_s3_event(bucket, "RUN0001/CopyComplete.txt"))
         )["executionArn"]
-        for _ in range(100):
-            status = sfn.describe_execution(executionArn=execution)["status"]
-            if status != "RUNNING":
-                break
-            time.sleep(0.1)
+        status = _finished(sfn, execution)
         items = {
             i["item"]["S"]: i
             for i in account.client("dynamodb").scan(TableName=account.output("runTracking", "table"))["Items"]
@@ -146,11 +152,7 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
         again = sfn.start_execution(
             stateMachineArn=workflow, name="second", input=json.dumps(_s3_event(bucket, "RUN0001/RTAComplete.txt"))
         )["executionArn"]
-        for _ in range(100):
-            second = sfn.describe_execution(executionArn=again)["status"]
-            if second != "RUNNING":
-                break
-            time.sleep(0.1)
+        second = _finished(sfn, again)
     assert status == "FAILED"
     run = items["RUN"]
     assert run["run_id"]["S"] == "RUN0001" and run["bucket"]["S"] == bucket

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -31,3 +32,12 @@ def as_int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def parsed_json(text: Any) -> Any:
+    """A JSON document the API returns as a string (event patterns, state machine definitions) as an object, so
+    two spellings of one document compare equal; text that is not JSON stays as it is."""
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from glz.audit.compare import parsed_json
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
@@ -29,13 +30,6 @@ EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
 EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 
 
-def _pattern(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, str) else text
-    except ValueError:
-        return text
-
-
 def _judge(ctx: AuditContext, name: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
     rule = ctx.call_or_none("events", "describe_rule", ("ResourceNotFoundException",), Name=name)
     if rule is None:
@@ -43,7 +37,7 @@ def _judge(ctx: AuditContext, name: str, declared: dict[str, Any], observed: dic
     targets = ctx.call("events", "list_targets_by_rule", Rule=name).get("Targets", [])
     observed.update(
         state=rule.get("State"),
-        pattern=_pattern(rule.get("EventPattern")),
+        pattern=parsed_json(rule.get("EventPattern")),
         targets=sorted(str(t.get("Arn")) for t in targets),
     )
     problems = []
@@ -67,7 +61,7 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
         name = str(rule.prop("name"))
         declared = {
             "state": str(rule.prop("state") or "ENABLED"),
-            "pattern": _pattern(rule.prop("eventPattern")),
+            "pattern": parsed_json(rule.prop("eventPattern")),
             "targets": sorted(str(t.prop("arn")) for t in targets if str(t.prop("rule")) == name),
         }
         starts_workflow = any(":states:" in t for t in declared["targets"])

@@ -8,11 +8,10 @@ SecurityAudit grants states:DescribeStateMachine, dynamodb:DescribeTable and Des
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
-from glz.audit.compare import as_bool
+from glz.audit.compare import as_bool, parsed_json
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
@@ -30,13 +29,6 @@ STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 TABLE = "aws:dynamodb/table:Table"
 
 
-def _json(text: Any) -> Any:
-    try:
-        return json.loads(text) if isinstance(text, str) else text
-    except ValueError:
-        return text
-
-
 def _workflow(ctx: AuditContext, arn: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
     live = ctx.call_or_none(
         "stepfunctions", "describe_state_machine", ("StateMachineDoesNotExist",), stateMachineArn=arn
@@ -52,7 +44,7 @@ def _workflow(ctx: AuditContext, arn: str, declared: dict[str, Any], observed: d
         include_execution_data=bool(logging.get("includeExecutionData")),
         destinations=destinations,
         role=live.get("roleArn"),
-        definition_unchanged=_json(live.get("definition")) == declared["definition"],
+        definition_unchanged=parsed_json(live.get("definition")) == declared["definition"],
     )
     problems = []
     if observed["level"] != declared["level"]:
@@ -109,7 +101,7 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
             "include_execution_data": as_bool(logging.get("includeExecutionData")),
             "destination": str(logging.get("logDestination") or ""),
             "role": machine.prop("roleArn"),
-            "definition": _json(machine.prop("definition")),
+            "definition": parsed_json(machine.prop("definition")),
         }
         shown = {k: v for k, v in declared.items() if k != "definition"}
         yield ctx.check(
