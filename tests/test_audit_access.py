@@ -332,9 +332,11 @@ def test_the_compliant_account_passes_every_rule(account):
     read = results["GLZ-IAM-010"].observed["documents_read"]
     assert read == {
         access.BUCKET: 8,
-        access.IDENTITY: 14 + 2,  # inline policies (the reference loader's included), the two collaborator boundaries
+        # inline policies (the reference loader's and the run workflow's and its starter's included), the two
+        # collaborator boundaries
+        access.IDENTITY: 16 + 2,
         access.KEY: 3,
-        access.TRUST: 15,  # the break-glass role included
+        access.TRUST: 17,  # the break-glass role, the run workflow's and its starter's included
     }
 
 
