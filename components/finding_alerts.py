@@ -90,6 +90,24 @@ HEALTH_EVENTS = Route(
 )
 
 
+def batch_job_failures(settings: Settings, stack: str) -> Route:
+    """A job of the stack's queues that failed for good (Batch sends "Batch Job State Change" events of source
+    aws.batch with detail.status and detail.jobQueue; AWS Batch User Guide, "Job state change events"), whether a
+    run workflow submitted it or a person did."""
+    queues = f"arn:{settings.partition}:batch:{settings.region}:{settings.account_id}:job-queue/{base_name(settings, stack, '')}"
+    return Route(
+        "batch-job-failures",
+        "a Batch job of the stack's queues that failed",
+        {
+            "source": ["aws.batch"],
+            "detail-type": ["Batch Job State Change"],
+            "detail": {"status": ["FAILED"], "jobQueue": [{"prefix": queues}]},
+        },
+        "BatchJobsFailed",
+        '{ $.source = "aws.batch" }',
+    )
+
+
 def routes(settings: Settings) -> list[Route]:
     """Security Hub carries GuardDuty's findings when it is on; GuardDuty is routed itself only without it."""
     services = settings.security_services
@@ -133,13 +151,17 @@ class FindingAlerts(pulumi.ComponentResource):
         *,
         log_key_arn: pulumi.Input[str],
         topic_arn: pulumi.Input[str],
+        chosen: list[Route] | None = None,
+        group: str = "security-findings",
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``chosen``: the routes (default: the findings and advisories ``routes`` picks); ``group``: the name
+        of the log group that records their events."""
         super().__init__("glz:audit:FindingAlerts", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.log_group = audit_log_group(
             f"{name}-log",
-            f"/aws/events/{base_name(settings, stack, 'security-findings')}",
+            f"/aws/events/{base_name(settings, stack, group)}",
             settings,
             log_key_arn,
             child,
@@ -148,7 +170,7 @@ class FindingAlerts(pulumi.ComponentResource):
         self.targets: dict[str, aws.cloudwatch.EventTarget] = {}
         self.metric_filters: dict[str, aws.cloudwatch.LogMetricFilter] = {}
         self.alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
-        chosen = routes(settings)
+        chosen = routes(settings) if chosen is None else chosen
         for route in chosen:
             self.rules[route.key] = aws.cloudwatch.EventRule(
                 f"{name}-{route.key}",
@@ -160,7 +182,7 @@ class FindingAlerts(pulumi.ComponentResource):
             )
         self.delivery_policy = aws.cloudwatch.LogResourcePolicy(
             f"{name}-delivery",
-            policy_name=base_name(settings, stack, "security-findings-delivery"),
+            policy_name=base_name(settings, stack, f"{group}-delivery"),
             policy_document=pulumi.Output.all(self.log_group.arn, *[r.arn for r in self.rules.values()]).apply(
                 lambda arns: json.dumps(log_delivery_policy(arns[0], list(arns[1:])), sort_keys=True)
             ),
@@ -187,8 +209,7 @@ class FindingAlerts(pulumi.ComponentResource):
             self.alarms[route.key] = event_alarm(
                 f"{name}-{route.key}",
                 base_name(settings, stack, route.key),
-                f"Landing zone alert: {route.description}; the event itself is recorded in the security-findings "
-                "log group",
+                f"Landing zone alert: {route.description}; the event itself is recorded in the {group} log group",
                 route.metric,
                 topic_arn,
                 pulumi.ResourceOptions(parent=self, depends_on=[self.metric_filters[route.key]]),

@@ -14,7 +14,7 @@ from components.audit_trail import AuditTrail
 from components.compute import GenomicsCompute
 from components.data_lake import GenomicsDataLake
 from components.encryption_keys import EncryptionKeys
-from components.finding_alerts import FindingAlerts
+from components.finding_alerts import FindingAlerts, batch_job_failures
 from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
 from components.reference_data import ReferenceData
@@ -189,6 +189,20 @@ class LandingZone:
                 log_key_arn=self.keys.logs.arn,
                 job_definitions=self.compute.job_definitions,
                 job_queue=self.compute.job_queues[settings.run_tracking.queue],
+                opts=opts,
+            )
+        self.job_failure_alerts: FindingAlerts | None = None
+        if self.compute is not None:
+            # a failed job alarms whether a workflow submitted it or a person did; to the pipeline topic when
+            # runs are tracked, else to the security topic
+            self.job_failure_alerts = FindingAlerts(
+                "job-failures",
+                settings,
+                stack,
+                log_key_arn=self.keys.logs.arn,
+                topic_arn=self.run_tracking.topic.arn if self.run_tracking else self.audit.alarm_topic.arn,
+                chosen=[batch_job_failures(settings, stack)],
+                group="batch-job-failures",
                 opts=opts,
             )
 

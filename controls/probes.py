@@ -432,14 +432,15 @@ def _finding_alerts(state: StackState):
 
     view = stack_view(state)
     gaps = alert_gaps(view)
-    kinds = " and ".join(k.name for k in required(view))
+    names = [k.name for k in required(view)]
+    kinds = ", ".join(names[:-1]) + f" and {names[-1]}" if len(names) > 1 else "".join(names)
     groups = [g for g in state.of_type(LOG_GROUP) if str(g.prop("name") or "").startswith("/aws/events/")]
     fields = {"kinds": kinds}
     if gaps:
         return False, "Not every finding reaches people: " + "; ".join(gaps) + ".", groups, fields
     summary = (
-        f"{kinds[:1].upper()}{kinds[1:]} are recorded in log group {_list(physical_name(g) for g in groups)} through "
-        "EventBridge rules and raise an alarm on the security topic within five minutes."
+        f"{kinds[:1].upper()}{kinds[1:]} are recorded in log group{'s' if len(groups) > 1 else ''} {_list(physical_name(g) for g in groups)} through "
+        "EventBridge rules and raise an alarm on a topic of the stack within five minutes."
     )
     return True, summary, groups, fields
 

@@ -2201,6 +2201,32 @@ CORPUS += [
         ),
         "GLZ-LOG-013",
     ),
+    W(
+        "failed-job rule disabled",
+        set_prop(EVENT_RULE, "job-failures-batch-job-failures", "state", "DISABLED"),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "failed-job rule narrowed to one queue (failures on the high-priority queue go unnoticed)",
+        edit_prop(
+            EVENT_RULE,
+            "job-failures-batch-job-failures",
+            "eventPattern",
+            in_json(
+                lambda p: p["detail"].update(jobQueue=[f"arn:aws:batch:{REGION}:{ACCT}:job-queue/glz-demo-default"])
+            ),
+        ),
+        "GLZ-LOG-013",
+    ),
+    W(
+        "a job queue added from outside the stack's names, its failures watched by nothing",
+        add(
+            "aws:batch/jobQueue:JobQueue",
+            "side-queue",
+            {"name": "side-queue", "arn": f"arn:aws:batch:{REGION}:{ACCT}:job-queue/side-queue", "priority": 1},
+        ),
+        "GLZ-LOG-013",
+    ),
     # GLZ-PIPE-001: the run workflow logs its failures, without the data it carries
     W(
         "run workflow logging switched off",

@@ -177,13 +177,14 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 6  # roles: admin, auditor, break-glass, 2 collaborators;
-    # log groups: trail, flow logs, job logs, session logs, security findings, run workflow
+    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 7  # roles: admin, auditor, break-glass, 2 collaborators;
+    # log groups: trail, flow logs, job logs, session logs, security findings, run workflow, failed jobs
     assert set(declared) <= resources
     # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
     # one filter per event alarm; the trail-silent heartbeat reads AWS/Logs IncomingLogEvents, no filter
     assert len(expected.metric_filters) + 1 == len(expected.alarms) >= 12
-    assert len(expected.alarm_topics) == len(expected.endpoint_security_groups) == len(expected.file_systems) == 1
+    assert len(expected.alarm_topics) == 2  # the security topic and the pipeline topic (failed jobs)
+    assert len(expected.endpoint_security_groups) == len(expected.file_systems) == 1
     assert len(expected.efs_backup_policies) == 1
     new_kinds = {
         "logs.metric-filter": [f.name for f in expected.metric_filters],
@@ -504,19 +505,26 @@ def _history(summary: str):
     return respond
 
 
+def _delivery(deployed, session) -> list:
+    """The delivery check of the security topic (the pipeline topic has its own)."""
+    results = [r for r in deployed.audit(session).results if r.id == "cloudwatch.alarm-delivery"]
+    assert len(results) == 2  # the security topic and the pipeline topic
+    return [r for r in results if "security-alarms" in r.resource]
+
+
 def test_alarm_actions_that_fail_to_reach_the_topic_fail_the_delivery_check(deployed):
     """An action CloudWatch could not run (the topic's key refused it) fails; a delivered one passes."""
     session = _fresh_session()
     _answer(session, "cloudwatch", "DescribeAlarmHistory", _history("Failed to execute action arn:aws:sns:x"))
-    (failed,) = [r for r in deployed.audit(session).results if r.id == "cloudwatch.alarm-delivery"]
+    (failed,) = _delivery(deployed, session)
     assert failed.result == FAIL and "Failed to execute action" in failed.reason
     session = _fresh_session()
     _answer(session, "cloudwatch", "DescribeAlarmHistory", _history("Successfully executed action arn:aws:sns:x"))
-    (delivered,) = [r for r in deployed.audit(session).results if r.id == "cloudwatch.alarm-delivery"]
+    (delivered,) = _delivery(deployed, session)
     assert delivered.result == PASS and "delivered to" in delivered.reason
     session = _fresh_session()
     _answer(session, "cloudwatch", "DescribeAlarmHistory", lambda **_: {"AlarmHistoryItems": []})
-    (quiet,) = [r for r in deployed.audit(session).results if r.id == "cloudwatch.alarm-delivery"]
+    (quiet,) = _delivery(deployed, session)
     assert quiet.result == NOT_VERIFIABLE and "set-alarm-state" in quiet.reason
 
 

@@ -39,12 +39,14 @@ EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LOG_POLICY = "aws:cloudwatch/logResourcePolicy:LogResourcePolicy"
 EVENTS = "events.amazonaws.com"
+JOB_QUEUE = "aws:batch/jobQueue:JobQueue"
 
 REPORTING = Requirements(
     r2=("3.14.3", "3.6.2", "3.14.6"),
     r3=("03.14.03", "03.06.02", "03.14.06"),
     hipaa=("164.308(a)(6)(ii)", "164.308(a)(1)(ii)(D)"),
 )
+"""Failed jobs ride along: they are incidents of the pipeline, reported the same way."""
 
 
 def _finding(label_: str, product: str = "Security Hub") -> dict[str, Any]:
@@ -99,14 +101,26 @@ HEALTH = Kind(
 )
 
 
+def _failed_job(queue_arn: str) -> dict[str, Any]:
+    return {
+        "source": "aws.batch",
+        "detail-type": "Batch Job State Change",
+        "detail": {"status": "FAILED", "jobQueue": queue_arn, "jobName": "RUN0001-alignment"},
+    }
+
+
 def required(stack: StackView) -> list[Kind]:
-    """Security Hub findings where Security Hub is on (it carries GuardDuty's), GuardDuty's own without it, and
-    AWS Health always. Without the stack's outputs (a preview), both services count as on."""
+    """Security Hub findings where Security Hub is on (it carries GuardDuty's), GuardDuty's own without it, AWS
+    Health always, and failed jobs of every job queue of the stack. Without the stack's outputs (a preview), both
+    services count as on."""
     services = stack.outputs.get("securityServices")
     on = services if isinstance(services, dict) else {"securityHub": True, "guardDuty": True}
     kinds = [SECURITY_HUB] if on.get("securityHub") else []
     if on.get("guardDuty") and not on.get("securityHub"):
         kinds.append(GUARDDUTY)
+    queues = sorted(str(q.get("arn")) for q in stack.of_type(JOB_QUEUE) if q.get("arn"))
+    if queues:
+        kinds.append(Kind("failed Batch jobs", tuple(_failed_job(q) for q in queues)))
     return [*kinds, HEALTH]
 
 
