@@ -74,18 +74,24 @@ class RunTracking(pulumi.ComponentResource):
             opts=child,
         )
         resolved = pulumi.Output.all(
-            self.table.arn, self.table.name, self.topic.arn, log_key_arn, job_queue.arn, *[d.arn for _, d in stages]
+            self.table.arn,
+            self.table.name,
+            self.topic.arn,
+            log_key_arn,
+            job_queue.arn,
+            data_key_arn,
+            *[d.arn for _, d in stages],
         )
 
         def stage_list(a: list[str]) -> list[run_workflow.Stage]:
-            return [run_workflow.Stage(key, arn, a[4]) for (key, _), arn in zip(stages, a[5:], strict=True)]
+            return [run_workflow.Stage(key, arn, a[4]) for (key, _), arn in zip(stages, a[6:], strict=True)]
 
         self.role_policy = aws.iam.RolePolicy(
             f"{name}-workflow-policy",
             role=self.role.id,
             policy=resolved.apply(
                 lambda a: json.dumps(
-                    run_workflow.workflow_policy(a[0], a[2], a[3], stage_list(a), partition, region, account),
+                    run_workflow.workflow_policy(a[0], a[5], a[2], a[3], stage_list(a), partition, region, account),
                     sort_keys=True,
                 )
             ),

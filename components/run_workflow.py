@@ -191,7 +191,14 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
 
 
 def workflow_policy(
-    table_arn: str, topic_arn: str, topic_key_arn: str, stages: list[Stage], partition: str, region: str, account: str
+    table_arn: str,
+    table_key_arn: str,
+    topic_arn: str,
+    topic_key_arn: str,
+    stages: list[Stage],
+    partition: str,
+    region: str,
+    account: str,
 ) -> dict[str, Any]:
     """What the workflow does: write its own table, submit the stages' jobs, learn of their end, notify."""
     statements: list[Statement] = [
@@ -223,6 +230,15 @@ def workflow_policy(
             "Effect": "Allow",
             "Action": ["events:PutTargets", "events:PutRule", "events:DescribeRule"],
             "Resource": f"arn:{partition}:events:{region}:{account}:rule/{BATCH_EVENTS_RULE}",
+        },
+        {
+            # item reads and writes decrypt the table key in the caller's name (DynamoDB Developer Guide, "Key policy
+            # for a customer managed key"); only through DynamoDB
+            "Sid": "UseTheTableKeyThroughDynamoDB",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"],
+            "Resource": table_key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com"}},
         },
         {"Sid": "NotifyFailures", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
         {

@@ -216,6 +216,22 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
                 "Condition": {"StringEquals": {"aws:ResourceTag/Purpose": [TRAIL_KEY_PURPOSE]}},
             }
         )
+    table_keys = _table_key_purposes(state)
+    if table_keys:
+        # DynamoDB encrypts a table with a customer managed key in its creator's name: it needs these on the key,
+        # through DynamoDB only (DynamoDB Developer Guide, "Key policy for a customer managed key")
+        out.append(
+            {
+                "Sid": TABLE_KEY_SID,
+                "Effect": "Allow",
+                "Action": list(TABLE_KEY_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:ResourceTag/Purpose": table_keys},
+                    "StringLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"},
+                },
+            }
+        )
     unretained = _key_purposes(state, unretained_only=True)
     if unretained:
         out.append(
@@ -233,6 +249,34 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
 
 TRAIL_KEY_PURPOSE = "logs"
 TRAIL_KEY_SID = "TrailChecksTheAuditBucketKey"
+TABLE_KEY_SID = "EncryptTheStacksTablesThroughDynamoDB"
+TABLE_KEY_ACTIONS = (
+    "kms:CreateGrant",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:Decrypt",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:GenerateDataKey",
+)
+
+
+def _table_key_purposes(state: StackState) -> list[str]:
+    """Purpose tags of the keys the stack's DynamoDB tables are encrypted with."""
+    arns = {
+        str((t.prop("serverSideEncryption") or {}).get("kmsKeyArn"))
+        for t in state.of_type("aws:dynamodb/table:Table")
+        if (t.prop("serverSideEncryption") or {}).get("kmsKeyArn")
+    }
+    return sorted(
+        {
+            str(k.prop("tags")["Purpose"])
+            for k in state.of_type("aws:kms/key:Key")
+            if (k.prop("tags") or {}).get("Purpose") and str(k.outputs.get("arn")) in arns
+        }
+    )
+
+
 """CloudTrail: "If you are using an existing S3 bucket with an S3 Bucket Key, kms:Decrypt permissions are required
 to create or update a trail with SSE-KMS encryption enabled" (AWS CloudTrail User Guide, "Configure AWS KMS key
 policies for CloudTrail"). The audit bucket uses a bucket key with the log key, so the deployer may decrypt with
@@ -282,14 +326,33 @@ def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[st
         # The keys are told apart by their Purpose tag (KMS evaluates aws:ResourceTag on key operations);
         # removing or rewriting that tag is refused too, so the deny cannot be stepped around.
         checked = [p for p in purposes if p == TRAIL_KEY_PURPOSE and _trail_checks_bucket_key(state)]
+        tables = [p for p in _table_key_purposes(state) if p not in checked]
+        plain = [p for p in purposes if p not in checked and p not in tables]
         out += [
             {
                 "Sid": "NeverUseTheStacksKeys",
                 "Effect": "Deny",
                 "Action": list(KEY_USE_ACTIONS),
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:ResourceTag/Purpose": [p for p in purposes if p not in checked]}},
+                "Condition": {"StringEquals": {"aws:ResourceTag/Purpose": plain}},
             },
+            *(
+                [
+                    {
+                        # the same deny, except through DynamoDB for the keys of the stack's tables
+                        "Sid": "NeverUseTheTableKeysButThroughDynamoDB",
+                        "Effect": "Deny",
+                        "Action": list(KEY_USE_ACTIONS),
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {"aws:ResourceTag/Purpose": tables},
+                            "StringNotLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"},
+                        },
+                    }
+                ]
+                if tables
+                else []
+            ),
             *(
                 [
                     {
@@ -378,21 +441,45 @@ def problems(docs: Iterable[dict[str, Any]]) -> list[str]:
                     forbidden = sorted(
                         a
                         for a in DATA_ACTIONS
-                        if catalog.matches(pattern, a) and (sid, a) != (TRAIL_KEY_SID, "kms:Decrypt")
+                        if catalog.matches(pattern, a)
+                        and (sid, a) != (TRAIL_KEY_SID, "kms:Decrypt")
+                        and not (sid == TABLE_KEY_SID and a in TABLE_KEY_ACTIONS)
                     )
                     if forbidden:
                         found.append(f"statement {sid}: {pattern} allows {', '.join(forbidden)}")
     return found
 
 
+VIA_DYNAMODB = "@dynamodb"
+"""Marks key use allowed only through DynamoDB (`kms:decrypt@dynamodb`), so it never stands for the action."""
+
+
+def through_dynamodb(statement: dict[str, Any]) -> bool:
+    """An Allow that holds only for requests DynamoDB makes (kms:ViaService dynamodb.*), as TABLE_KEY_SID is."""
+    condition = statement.get("Condition") or {}
+    values = [
+        v
+        for operator in ("StringLike", "StringEquals")
+        for key, v in (condition.get(operator) or {}).items()
+        if key.lower() == "kms:viaservice"
+    ]
+    flat = [str(x) for v in values for x in (v if isinstance(v, list) else [v])]
+    return bool(flat) and all(x.startswith("dynamodb.") for x in flat)
+
+
 def required_actions(docs: Iterable[dict[str, Any]]) -> frozenset[str]:
-    """Every concrete action the documents allow somewhere (lower case), for comparing a role's grants."""
+    """Every concrete action the documents allow somewhere (lower case), for comparing a role's grants; key use
+    allowed only through DynamoDB as `<action>@dynamodb`."""
     allowed: set[str] = set()
     for doc in docs:
         for statement in doc["Statement"]:
             if statement.get("Effect") == "Allow":
+                via = through_dynamodb(statement)
                 for pattern in _patterns(statement):
-                    allowed |= {a.lower() for a in catalog.expand(pattern)}
+                    allowed |= {
+                        f"{a.lower()}{VIA_DYNAMODB}" if via and a.startswith("kms:") else a.lower()
+                        for a in catalog.expand(pattern)
+                    }
     return frozenset(allowed)
 
 

@@ -116,9 +116,28 @@ def test_grants_are_scoped_to_the_stacks_names(demo):
     assert denied["Effect"] == "Deny" and denied["Resource"] == [f"{b}/*" for b in buckets]
     keys = statements["NeverUseTheStacksKeys"]
     assert "kms:Decrypt" in keys["Action"] and keys["Condition"]["StringEquals"]["aws:ResourceTag/Purpose"] == [
-        "compute",
-        "data",
+        "compute"
     ]
+    # the data key encrypts the runs table: usable by the deployer through DynamoDB only, denied otherwise
+    tables = statements["NeverUseTheTableKeysButThroughDynamoDB"]
+    assert tables["Action"] == keys["Action"] and tables["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/Purpose": ["data"]},
+        "StringNotLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"},
+    }
+    through = statements["EncryptTheStacksTablesThroughDynamoDB"]
+    assert "kms:CreateGrant" in through["Action"] and through["Condition"]["StringLike"] == {
+        "kms:ViaService": "dynamodb.*.amazonaws.com"
+    }
+
+
+def test_key_use_through_dynamodb_does_not_stand_for_key_use(demo):
+    """The table-key grant counts as `kms:encrypt@dynamodb`: a role holding kms:Encrypt itself is still refused."""
+    from glz.audit.checks.deployer import grants
+
+    needed = deployer_policy.required_actions(demo[2])
+    assert "kms:encrypt@dynamodb" in needed and "kms:encrypt" not in needed
+    allowed, _ = grants([{"Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}])
+    assert "kms:encrypt" in allowed - needed
 
 
 def _with(docs, sid: str | None, **statement):
