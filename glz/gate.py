@@ -183,6 +183,53 @@ def add_cfn_lint(result: GateResult, state: StackState) -> None:
                     CFN_LINT_CHECK, "high", pack.urn, pack.type, f"conformance pack template: {problem}", "cfn-lint"
                 )
             )
+    machines = [r for r in state.resources if r.type == STATE_MACHINE_TYPE]
+    for machine in machines:
+        problems = lint_state_machine(machine.inputs.get("definition") or machine.outputs.get("definition"), regions)
+        result.checked.append((CFN_LINT_CHECK, machine.urn, not problems))
+        problems_total += len(problems)
+        for problem in problems:
+            result.findings.append(
+                Finding(
+                    CFN_LINT_CHECK,
+                    "high",
+                    machine.urn,
+                    machine.type,
+                    f"state machine definition: {problem}",
+                    "cfn-lint",
+                )
+            )
     result.notes.append(
-        f"cfn-lint {version('cfn-lint')}: {len(packs)} conformance pack template(s), {problems_total} problem(s)"
+        f"cfn-lint {version('cfn-lint')}: {len(packs)} conformance pack template(s), {len(machines)} state machine "
+        f"definition(s), {problems_total} problem(s)"
     )
+
+
+STATE_MACHINE_TYPE = "aws:sfn/stateMachine:StateMachine"
+
+
+def lint_state_machine(definition: object, regions: tuple[str, ...]) -> list[str]:
+    """cfn-lint's States Language validation (E3601) of one state machine definition, placed in a minimal
+    AWS::StepFunctions::StateMachine template: Step Functions refuses a broken definition only at deploy time."""
+    import json
+
+    import yaml
+
+    from controls.conformance_pack import lint_template
+
+    try:
+        parsed = json.loads(definition) if isinstance(definition, str) else definition
+    except ValueError as error:
+        return [f"not JSON: {error}"]
+    if not isinstance(parsed, dict):
+        return ["not a States Language object"]
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "Workflow": {
+                "Type": "AWS::StepFunctions::StateMachine",
+                "Properties": {"RoleArn": "arn:aws:iam::111122223333:role/workflow", "Definition": parsed},
+            }
+        },
+    }
+    return lint_template(yaml.safe_dump(template), regions=regions)

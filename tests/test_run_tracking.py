@@ -60,6 +60,30 @@ def test_the_workflow_definition_is_valid_states_language(demo_state_document):
     assert problems and all(p.startswith("E") for p in problems)
 
 
+def test_the_gate_lints_every_state_machine_definition(demo_state_document):
+    """A definition Step Functions would refuse at `pulumi up` fails the gate (CFN-LINT), wherever it comes from."""
+    import copy
+
+    from glz.gate import add_cfn_lint, run_rules
+    from glz.state import StackState
+    from policies.rules import ALL_RULES
+
+    def lint(document: dict):
+        state = StackState(document)
+        result = run_rules(state, ALL_RULES, [])
+        add_cfn_lint(result, state)
+        return [f for f in result.findings if f.rule_id == "CFN-LINT"]
+
+    assert lint(demo_state_document) == []
+    broken = copy.deepcopy(demo_state_document)
+    machine = _workflow(broken)
+    flow = json.loads(machine["inputs"]["definition"])
+    flow["States"]["RunSucceeded"]["Type"] = "Taks"
+    machine["inputs"]["definition"] = machine["outputs"]["definition"] = json.dumps(flow)
+    found = lint(broken)
+    assert found and all(f.urn == machine["urn"] and "state machine definition" in f.message for f in found)
+
+
 def test_every_stage_the_workflow_submits_is_a_job_definition_and_queue_of_the_stack(demo_state_document):
     workflow = json.loads(_workflow(demo_state_document)["inputs"]["definition"])
     definitions = {
