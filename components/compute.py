@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import compute_policies, naming, session_manager
+from components import compute_policies, network_policies, naming, session_manager
 from components.compute_policies import (
     INSTANCE_MANAGED_POLICIES,
     INSTANCE_ROLE_SUFFIX,
@@ -614,6 +614,7 @@ class GenomicsCompute(pulumi.ComponentResource):
             data_key_arn=args["data_key_arn"],
             file_system_arn=args["efs"].get("file_system_arn"),
             access_point_arn=args["efs"].get("access_point_arn"),
+            open_data_object_arns=network_policies.open_data_object_arns(self._settings),
         )
 
     def _container(self, spec: JobSpec, image: str, args: dict[str, Any]) -> dict[str, Any]:

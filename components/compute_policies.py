@@ -189,9 +189,11 @@ def job_role_policy(
     data_key_arn: str,
     file_system_arn: str | None = None,
     access_point_arn: str | None = None,
+    open_data_object_arns: list[str] | None = None,
 ) -> dict[str, Any]:
     """Least privilege for one pipeline stage: read its input tiers, write its output tier, use the
-    data key only through S3, and (with reference EFS) mount it read-only through the access point."""
+    data key only through S3, (with reference EFS) mount it read-only through the access point, and read the
+    objects of the declared Registry of Open Data buckets."""
     missing = sorted({*spec.reads, *spec.writes} - set(bucket_arns))
     if missing:
         raise ValueError(f"job {spec.key!r} needs bucket ARNs for tier(s) {missing}")
@@ -207,6 +209,10 @@ def job_role_policy(
             "Condition": _via_s3(region),
         },
     ]
+    if open_data_object_arns:
+        statements.append(
+            {"Sid": "ReadOpenData", "Effect": "Allow", "Action": "s3:GetObject", "Resource": open_data_object_arns}
+        )
     if file_system_arn is not None:
         if access_point_arn is None:
             raise ValueError("access_point_arn is required with file_system_arn")

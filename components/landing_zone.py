@@ -246,6 +246,8 @@ class LandingZone:
             },
             # The principals that run `pulumi up`: the gate (GLZ-S3-015) checks no data-bucket deny refuses them.
             "deployerPrincipalArns": list(settings.deployer_principal_arns),
+            # the foreign buckets the S3 endpoint and the job roles may read (GLZ-NET-005 holds them to this list)
+            "openDataBuckets": list(settings.open_data_buckets),
             # Service-linked roles the stack names but neither creates nor adopts (serviceLinkedRoles:
             # existing): preflight and the live audit must find them (GLZ-IAM-017 reads this).
             "existingServiceLinkedRoles": list(self.service_linked_roles.existing),

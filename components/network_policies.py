@@ -83,8 +83,27 @@ def s3_endpoint_policy(settings: Settings, stack: str) -> dict[str, Any]:
                 "Action": "s3:GetObject",
                 "Resource": aws_owned_bucket_object_arns(settings),
             },
+            *(
+                [
+                    {
+                        # The Registry of Open Data buckets the settings name: objects read, by exact bucket name;
+                        # a gateway endpoint reaches buckets of its own region only
+                        "Sid": "RegistryOfOpenDataReadOnly",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:GetObject",
+                        "Resource": open_data_object_arns(settings),
+                    }
+                ]
+                if settings.open_data_buckets
+                else []
+            ),
         ]
     )
+
+
+def open_data_object_arns(settings: Settings) -> list[str]:
+    return [f"arn:{settings.partition}:s3:::{name}/*" for name in settings.open_data_buckets]
 
 
 def dynamodb_endpoint_policy(settings: Settings) -> dict[str, Any]:

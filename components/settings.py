@@ -590,6 +590,7 @@ DEFAULT_SYSTEM_USE_NOTICE = (
 PIPELINE_STAGES: tuple[str, ...] = ("alignment", "variant-calling")
 """The job definitions the compute component builds, in pipeline order (components/compute_policies.JOBS)."""
 MARKER = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+S3_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
 class RunTracking(_Model):
@@ -672,6 +673,21 @@ class Settings(_Model):
     fpga: Fpga = Fpga()
     reference_data: ReferenceData = ReferenceData()
     run_tracking: RunTracking = RunTracking()
+    # Registry of Open Data buckets (1000 Genomes, GIAB, reference genomes) in the stack's region that pipeline
+    # jobs may read objects of, by exact name, through the S3 gateway endpoint
+    open_data_buckets: list[str] = Field(default_factory=list)
+
+    @field_validator("open_data_buckets")
+    @classmethod
+    def _open_data(cls, value: list[str]) -> list[str]:
+        bad = [b for b in value if not S3_BUCKET_NAME.match(b) or ".." in b]
+        if bad:
+            raise ValueError(f"{bad}: not S3 bucket names (3-63 lowercase letters, digits, '.', '-'; no wildcard)")
+        if len(set(value)) != len(value):
+            raise ValueError("names a bucket twice")
+        if len(value) > 20:
+            raise ValueError(f"{len(value)} buckets; allowed: at most 20 (each one widens the S3 endpoint)")
+        return value
 
     _account = field_validator("account_id", mode="before")(lambda cls, v: _check_account_id(v))
 

@@ -1638,6 +1638,17 @@ CORPUS += [
 ]
 
 
+def open_data_statement(edit: Callable[[dict], Any]) -> Change:
+    """Edit the S3 gateway endpoint's Registry of Open Data statement."""
+
+    def change(document: dict) -> None:
+        for statement in document["Statement"]:
+            if statement.get("Sid") == "RegistryOfOpenDataReadOnly":
+                edit(statement)
+
+    return edit_prop("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3-gateway", "policy", in_json(change))
+
+
 def session_inputs(edit: Callable[[dict], Any]) -> Change:
     """Edit the inputs of the stack's Session Manager preferences (SSM-SessionManagerRunShell)."""
 
@@ -2226,6 +2237,22 @@ CORPUS += [
             {"name": "side-queue", "arn": f"arn:aws:batch:{REGION}:{ACCT}:job-queue/side-queue", "priority": 1},
         ),
         "GLZ-LOG-013",
+    ),
+    # GLZ-NET-005: the Registry of Open Data stays read-only, by exact name
+    W(
+        "open-data endpoint statement widened to writes (a job could copy data out to it)",
+        open_data_statement(lambda st: st.update(Action=["s3:GetObject", "s3:PutObject"])),
+        "GLZ-NET-005",
+    ),
+    W(
+        "open-data endpoint statement names buckets by a pattern anyone can create",
+        open_data_statement(lambda st: st.update(Resource=["arn:aws:s3:::1000genomes*/*"])),
+        "GLZ-NET-005",
+    ),
+    W(
+        "open-data endpoint statement grants every S3 action",
+        open_data_statement(lambda st: st.update(Action="s3:*")),
+        "GLZ-NET-005",
     ),
     # GLZ-PIPE-001: the run workflow logs its failures, without the data it carries
     W(
