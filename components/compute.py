@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import compute_policies, network_policies, naming, session_manager
+from components import compute_policies, naming, network_policies, session_manager
 from components.compute_policies import (
     INSTANCE_MANAGED_POLICIES,
     INSTANCE_ROLE_SUFFIX,

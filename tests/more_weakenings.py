@@ -1642,9 +1642,9 @@ def open_data_statement(edit: Callable[[dict], Any]) -> Change:
     """Edit the S3 gateway endpoint's Registry of Open Data statement."""
 
     def change(document: dict) -> None:
-        for statement in document["Statement"]:
-            if statement.get("Sid") == "RegistryOfOpenDataReadOnly":
-                edit(statement)
+        for entry in document["Statement"]:
+            if entry.get("Sid") == "RegistryOfOpenDataReadOnly":
+                edit(entry)
 
     return edit_prop("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3-gateway", "policy", in_json(change))
 
