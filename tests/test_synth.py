@@ -61,6 +61,26 @@ def test_two_runs_are_byte_identical(demo, tmp_path):
     assert (tmp_path / "state.json").read_bytes() == first.read_bytes()
 
 
+def test_the_garbage_collector_pause_changes_nothing_written(demo, tmp_path):
+    """Synthesis runs with the cyclic collector off (issue 17); with it kept on, the state is the same bytes, and
+    the collector is on again once synthesis is done."""
+    first, _ = demo
+    script = (
+        "import gc, sys\n"
+        "import glz.synth as synth\n"
+        "kept_on = type('KeptOn', (), {'isenabled': staticmethod(gc.isenabled), 'enable': staticmethod(gc.enable),"
+        " 'disable': staticmethod(lambda: None)})\n"
+        "synth.gc = kept_on\n"
+        "from glz.cli import main\n"
+        f"code = main(['synth', '--stack', 'demo', '--out', {str(tmp_path)!r}])\n"
+        "assert gc.isenabled()\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "state.json").read_bytes() == first.read_bytes()
+
+
 def test_secret_placeholders_stay_secret_and_are_announced(demo):
     path, result = demo
     assert "cannot be decrypted offline" in result.stdout
