@@ -18,6 +18,7 @@ catalog lacks; tests/test_checkov_coverage.py keeps it in step with the installe
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -334,11 +335,63 @@ _CACHE: dict[str, CheckovRegistry] = {}
 
 
 def load_registry(checkov: Path) -> CheckovRegistry:
-    """checkov's registry, read once per executable."""
+    """checkov's registry, read once per executable (and per installed checkov version, on disk)."""
     key = str(checkov)
     if key not in _CACHE:
-        _CACHE[key] = finish_registry(start_registry(checkov))
+        registry = cached_registry(checkov)
+        if registry is None:
+            registry = finish_registry(start_registry(checkov))
+            store_registry(checkov, registry)
+        _CACHE[key] = registry
     return _CACHE[key]
+
+
+def installed_version(checkov: Path) -> str | None:
+    """The checkov version installed beside the executable, from its package metadata (no process started)."""
+    root = checkov_python(checkov).parent.parent
+    found = sorted(root.glob("lib/python*/site-packages/checkov-*.dist-info"))
+    return found[-1].name.removeprefix("checkov-").removesuffix(".dist-info") if len(found) == 1 else None
+
+
+def cache_file(checkov: Path) -> Path | None:
+    """Where the registry of this checkov is kept: one file per checkov version and per REGISTRY_SCRIPT, in
+    $XDG_CACHE_HOME/glz (default ~/.cache/glz); None when the version cannot be told without running checkov."""
+    found = installed_version(checkov)
+    if found is None:
+        return None
+    script = hashlib.sha256(REGISTRY_SCRIPT.encode()).hexdigest()[:12]
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "glz"
+    return base / f"checkov-registry-{found}-{script}.json"
+
+
+def cached_registry(checkov: Path) -> CheckovRegistry | None:
+    """The registry read earlier for this checkov version, or None (then checkov is asked; a damaged file too)."""
+    path = cache_file(checkov)
+    try:
+        registry = CheckovRegistry.from_json(json.loads(path.read_text())) if path else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return registry if registry is not None and registry.version == installed_version(checkov) else None
+
+
+def store_registry(checkov: Path, registry: CheckovRegistry) -> None:
+    """Keep the registry for the next run (written whole, then renamed: parallel runs never read half a file)."""
+    path = cache_file(checkov)
+    if path is None or registry.version != installed_version(checkov):
+        return
+    document = {
+        "version": registry.version,
+        "catalog": sorted(registry.catalog),
+        "checks": {t: sorted(ids) for t, ids in sorted(registry.checks.items())},
+        "names": registry.names,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(document))
+        os.replace(partial, path)
+    except OSError:
+        pass  # a read-only home only costs the next run the few seconds of reading checkov again
 
 
 @dataclass(frozen=True)

@@ -102,7 +102,14 @@ def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_di
     an unskipped failure blocks, a skipped check is reported as suppressed with its reason. The notes
     name every resource type checkov does not see (no Terraform type in its catalog), so a resource
     that escapes checkov is never silent."""
-    from glz.checkov_registry import CheckovRegistryError, coverage, finish_registry, start_registry
+    from glz.checkov_registry import (
+        CheckovRegistryError,
+        cached_registry,
+        coverage,
+        finish_registry,
+        start_registry,
+        store_registry,
+    )
     from glz.checkov_runner import CheckovError, find_checkov, run_checkov
     from glz.tfplan import write_plan
 
@@ -110,19 +117,23 @@ def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_di
     plan = out_dir / "plan.json"
     out_dir.mkdir(parents=True, exist_ok=True)
     write_plan(state, plan)
-    registry_process = start_registry(checkov)  # read checkov's catalog while it scans
+    registry = cached_registry(checkov)  # kept on disk per checkov version: no second checkov process
+    registry_process = None if registry else start_registry(checkov)  # else read the catalog while it scans
     try:
         scan = run_checkov(plan, project_dir / "policies" / "checkov-skips.yaml", checkov)
     except BaseException as error:
-        registry_process.kill()
-        registry_process.communicate()
+        if registry_process is not None:
+            registry_process.kill()
+            registry_process.communicate()
         if isinstance(error, CheckovError):
             raise UserInputError(f"checkov could not scan {plan}: {error}") from None
         raise
-    try:
-        registry = finish_registry(registry_process)
-    except CheckovRegistryError as error:
-        raise UserInputError(f"checkov at {checkov}: {error}") from None
+    if registry_process is not None:
+        try:
+            registry = finish_registry(registry_process)
+        except CheckovRegistryError as error:
+            raise UserInputError(f"checkov at {checkov}: {error}") from None
+        store_registry(checkov, registry)
     types = {r.urn: r.type for r in state.resources}
     for finding in scan.passed:
         result.checked.append((finding.check_id, finding.urn or finding.address, True))
