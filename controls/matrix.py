@@ -63,11 +63,28 @@ def _requirement_ids(rule: Rule, framework: str) -> tuple[str, ...]:
     return {catalog.R2: req.r2, catalog.R3: req.r3, catalog.HIPAA: req.hipaa}[framework]
 
 
+def _by_rule(gate: GateResult) -> tuple[dict[str, list], dict[str, list]]:
+    """The gate's checks and findings grouped by rule id, once per gate result: the matrix asks for the outcomes
+    of some 800 rule ids over 275 rows (issue 17: scanning every result for every rule of every row)."""
+    cached = getattr(gate, "_glz_by_rule", None)
+    if cached is None or cached[0] != (len(gate.checked), len(gate.findings)):
+        checked: dict[str, list] = {}
+        findings: dict[str, list] = {}
+        for check in gate.checked:
+            checked.setdefault(check[0], []).append(check)
+        for finding in gate.findings:
+            findings.setdefault(finding.rule_id, []).append(finding)
+        cached = ((len(gate.checked), len(gate.findings)), checked, findings)
+        gate._glz_by_rule = cached  # type: ignore[attr-defined]
+    return cached[1], cached[2]
+
+
 def _rule_outcomes(rule_ids: list[str], titles: dict[str, str], gate: GateResult) -> list[RuleOutcome]:
     outcomes = []
+    checked_by_rule, findings_by_rule = _by_rule(gate)
     for rule_id in rule_ids:
-        checked = [c for c in gate.checked if c[0] == rule_id]
-        findings = [f for f in gate.findings if f.rule_id == rule_id]
+        checked = checked_by_rule.get(rule_id, [])
+        findings = findings_by_rule.get(rule_id, [])
         failed = [f for f in findings if f.status == "failed"]
         suppressed = [f for f in findings if f.status == "suppressed"]
         if failed:
