@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -255,7 +255,14 @@ def lint_template(text: str, regions: Iterable[str] = ("us-east-1",), *, experim
     Experimental rules stay off unless asked for: in cfn-lint 1.58 the only one that fires on this
     template is I4010, advice to add Metadata.com.aws.cloudformation.Context blocks for AI tooling,
     which is not part of what AWS Config accepts in a conformance pack."""
+    return list(_lint(text, tuple(regions), experimental))
+
+
+@lru_cache(maxsize=32)
+def _lint(text: str, regions: tuple[str, ...], experimental: bool) -> tuple[str, ...]:
+    """One cfn-lint run per template text: `glz matrix` lints the pack in the gate and again when writing it
+    (issue 17), the same text both times."""
     from cfnlint.api import ManualArgs, lint
 
     config = ManualArgs(include_checks=["I"], include_experimental=experimental, regions=list(regions))
-    return [f"{m.rule.id} {m.rule.severity}: {m.message} (line {m.linenumber})" for m in lint(text, config=config)]
+    return tuple(f"{m.rule.id} {m.rule.severity}: {m.message} (line {m.linenumber})" for m in lint(text, config=config))
