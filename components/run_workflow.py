@@ -34,6 +34,16 @@ EVENTS = "events.amazonaws.com"
 RUN_ITEM = "RUN"
 BATCH_EVENTS_RULE = "StepFunctionsGetEventsForBatchJobsRule"
 """The managed EventBridge rule Step Functions uses to learn that a `.sync` Batch job finished."""
+LOG_DELIVERY_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+)
+"""The CloudWatch Logs vended-log delivery set-up a state machine's logging calls (the execution role at run time,
+the deployer when it creates the state machine)."""
 
 
 @dataclass(frozen=True)
@@ -264,16 +274,7 @@ def workflow_policy(
             # log delivery takes no resource-level permissions (Step Functions Developer Guide, "Logging")
             "Sid": "DeliverExecutionLogs",
             "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogDelivery",
-                "logs:GetLogDelivery",
-                "logs:UpdateLogDelivery",
-                "logs:DeleteLogDelivery",
-                "logs:ListLogDeliveries",
-                "logs:PutResourcePolicy",
-                "logs:DescribeResourcePolicies",
-                "logs:DescribeLogGroups",
-            ],
+            "Action": [*LOG_DELIVERY_ACTIONS, "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
             "Resource": "*",
         },
     ]

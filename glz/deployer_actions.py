@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.run_workflow import LOG_DELIVERY_ACTIONS
+
 
 @dataclass(frozen=True)
 class Needs:
@@ -160,12 +162,7 @@ TYPE_NEEDS: dict[str, Needs] = {
             "states:TagResource",
             "states:UntagResource",
             # log delivery to the execution log group is set up in the caller's name
-            "logs:CreateLogDelivery",
-            "logs:GetLogDelivery",
-            "logs:UpdateLogDelivery",
-            "logs:DeleteLogDelivery",
-            "logs:ListLogDeliveries",
-            "logs:PutResourcePolicy",
+            *LOG_DELIVERY_ACTIONS,
         ),
         passes_role=True,
     ),

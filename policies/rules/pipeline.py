@@ -39,7 +39,11 @@ def workflows_log(resource: View, stack: StackView) -> Iterator[str]:
     if not is_false(logging.get("includeExecutionData")):
         yield "execution logs include the execution data (inputs and outputs may name samples)"
     destination = str(logging.get("logDestination") or "")
-    groups = [g for g in stack.of_type(LOG_GROUP) if Referents([g], "arn").values & {destination.removesuffix(":*")}]
+    groups = [
+        g
+        for g in stack.of_type(LOG_GROUP)
+        if str(g.get("arn") or "").removesuffix(":*") == destination.removesuffix(":*")
+    ]
     if not destination.endswith(":*"):
         yield f"log destination {destination or 'none'} is not a log group ARN ending in ':*'"
     elif not groups:
