@@ -78,6 +78,7 @@ AUDIT_PLANE_TAMPER_ACTIONS = (
     "access-analyzer:ApplyArchiveRule",
     "access-analyzer:CreateArchiveRule",
     "access-analyzer:Delete*",
+    "access-analyzer:UpdateAnalyzer",
     "access-analyzer:UpdateArchiveRule",
     "ec2:DeleteFlowLogs",
     "logs:DeleteLogGroup",

@@ -403,7 +403,7 @@ DETECTIVE_SERVICE_EVENTS: dict[str, tuple[str, ...]] = {
     ),
     "securityhub.amazonaws.com": ("DisableSecurityHub", "BatchDisableStandards", "UpdateStandardsControl"),
     "inspector2.amazonaws.com": ("Disable",),
-    "access-analyzer.amazonaws.com": ("DeleteAnalyzer", "CreateArchiveRule", "UpdateArchiveRule"),
+    "access-analyzer.amazonaws.com": ("DeleteAnalyzer", "UpdateAnalyzer", "CreateArchiveRule", "UpdateArchiveRule"),
 }
 LOGGING_PLANE_EVENTS: dict[str, tuple[str, ...]] = {
     "ec2.amazonaws.com": ("DeleteFlowLogs",),

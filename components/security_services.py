@@ -124,6 +124,9 @@ def choose_standards(settings: Settings) -> list[StandardChoice]:
     return choices
 
 
+UNUSED_ACCESS_TYPE = "ACCOUNT_UNUSED_ACCESS"
+
+
 # ---- Amazon Inspector (NIST 800-171 3.11.2, 3.14.1) ------------------------------------------
 
 INSPECTOR_RESOURCE_TYPES: tuple[str, ...] = ("EC2", "ECR")
@@ -154,6 +157,7 @@ SERVICE_KEYS: dict[str, str] = {
     "guard_duty": "guardDuty",
     "security_hub": "securityHub",
     "access_analyzer": "accessAnalyzer",
+    "unused_access_analyzer": "unusedAccessAnalyzer",
     "inspector": "inspector",
     "password_policy": "passwordPolicy",
     "ebs_encryption_by_default": "ebsEncryptionByDefault",
@@ -181,6 +185,7 @@ class AccountSecurity(pulumi.ComponentResource):
     detector: aws.guardduty.Detector | None = None
     security_hub: aws.securityhub.Account | None = None
     access_analyzer: aws.accessanalyzer.Analyzer | None = None
+    unused_access_analyzer: aws.accessanalyzer.Analyzer | None = None
     inspector: aws.inspector2.Enabler | None = None
     password_policy: aws.iam.AccountPasswordPolicy | None = None
     ebs_encryption: aws.ebs.EncryptionByDefault | None = None
@@ -244,6 +249,8 @@ class AccountSecurity(pulumi.ComponentResource):
                 type="ACCOUNT",
                 opts=self._held("access_analyzer", adopted),
             )
+        if services.unused_access_analyzer and self._mode("unused_access_analyzer") != "organization":
+            self._unused_access_analyzer(services.unused_access_days)
         if services.inspector and self._mode("inspector") != "organization":
             # ECR enhanced scanning: images on push and again when a new CVE affects them. EC2: running
             # instances; the Batch hosts are SSM-managed (AmazonSSMManagedInstanceCore and the ssm
@@ -308,9 +315,28 @@ class AccountSecurity(pulumi.ComponentResource):
                 "configRecorderName": self.recorder.name if self.recorder else None,
                 "guardDutyDetectorId": self.detector.id if self.detector else None,
                 "accessAnalyzerArn": self.access_analyzer.arn if self.access_analyzer else None,
+                "unusedAccessAnalyzerArn": self.unused_access_analyzer.arn if self.unused_access_analyzer else None,
                 "inspectorResourceTypes": self.inspector_resource_types,
                 "malwareScanBuckets": self.malware_scan_buckets,
             }
+        )
+
+    def _unused_access_analyzer(self, days: int) -> None:
+        """IAM Access Analyzer's unused-access analysis (NIST 800-171 3.5.6): a finding for every role, user,
+        access key, password and permission of the account not used for ``days`` days, so identifiers that
+        outlive their need (a collaborator whose project ended, a forgotten user) are found and removed. No
+        analysis rule excludes anything. It is charged per role and user analyzed each month (IAM Access
+        Analyzer pricing), and its findings reach Security Hub when both are on. Type and configuration:
+        pulumi-aws accessanalyzer.Analyzer (type ACCOUNT_UNUSED_ACCESS, configuration.unusedAccess)."""
+        adopted = self._settings.account_services.unused_access_analyzer.id
+        self.unused_access_analyzer = aws.accessanalyzer.Analyzer(
+            f"{self._name}-unused-access-analyzer",
+            analyzer_name=adopted or base_name(self._settings, self._stack, "unused-access"),
+            type=UNUSED_ACCESS_TYPE,
+            configuration=aws.accessanalyzer.AnalyzerConfigurationArgs(
+                unused_access=aws.accessanalyzer.AnalyzerConfigurationUnusedAccessArgs(unused_access_age=days)
+            ),
+            opts=self._held("unused_access_analyzer", adopted),
         )
 
     def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:

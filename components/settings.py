@@ -400,6 +400,7 @@ class AccountServices(_Model):
     guard_duty: ServiceMode = ServiceMode()
     security_hub: ServiceMode = ServiceMode()
     access_analyzer: ServiceMode = ServiceMode()
+    unused_access_analyzer: ServiceMode = ServiceMode()
     inspector: ServiceMode = ServiceMode()
     password_policy: ServiceMode = ServiceMode()
     ebs_encryption_by_default: ServiceMode = ServiceMode()
@@ -411,6 +412,7 @@ class AccountServices(_Model):
             "guard_duty": "the detector id",
             "aws_config": "the recorder name",
             "access_analyzer": "the analyzer name",
+            "unused_access_analyzer": "the analyzer name",
         }
         missing = [
             f"{to_camel(field)}: adopt needs id ({what})"
@@ -422,6 +424,12 @@ class AccountServices(_Model):
         return self
 
 
+DEFAULT_UNUSED_ACCESS_DAYS = 90
+MAX_UNUSED_ACCESS_DAYS = 90
+"""IAM Access Analyzer accepts 1-365 days (API reference, UnusedAccessConfiguration.unusedAccessAge); the
+stack allows at most 90, the period commonly defined for NIST 800-171 3.5.6 (and the policy gate's limit)."""
+
+
 class SecurityServices(_Model):
     """Account security services; turn one off only where an organization runs it centrally."""
 
@@ -429,6 +437,8 @@ class SecurityServices(_Model):
     guard_duty: bool = True
     security_hub: bool = True
     access_analyzer: bool = True
+    unused_access_analyzer: bool = True
+    unused_access_days: int = Field(default=DEFAULT_UNUSED_ACCESS_DAYS, ge=1, le=MAX_UNUSED_ACCESS_DAYS)
     inspector: bool = True
     password_policy: bool = True
     ebs_encryption_by_default: bool = True

@@ -927,6 +927,35 @@ def _access_analyzer(state: StackState):
     return bool(analyzers), summary, analyzers, {}
 
 
+def _unused_access(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.account import (
+        ANALYZER,
+        MAX_UNUSED_ACCESS_DAYS,
+        UNUSED_ACCESS_TYPES,
+        analyzer_type,
+        unused_access_age,
+        unused_access_exclusions,
+    )
+
+    stack = stack_view(state)
+    found = [a for a in stack.of_type(ANALYZER) if analyzer_type(a) in UNUSED_ACCESS_TYPES]
+    if not found:
+        return False, "No IAM Access Analyzer reports unused roles, users or access keys.", [], {"days": "none"}
+    ages = [unused_access_age(a) for a in found]
+    days = min((a for a in ages if a is not None), default=None)
+    hidden = [h for a in found for h in unused_access_exclusions(stack, a)]
+    names = _list(physical_name(state.by_urn[a.urn]) for a in found)
+    summary = (
+        f"IAM Access Analyzer {names} reports every role, user, access key and password of the account unused for "
+        f"{days if days is not None else 'an unset number of'} days."
+    )
+    if hidden:
+        summary += f" It excludes {'; '.join(hidden)}."
+    satisfied = days is not None and days <= MAX_UNUSED_ACCESS_DAYS and not hidden
+    return satisfied, summary, [state.by_urn[a.urn] for a in found], {"days": str(days) if days else "unset"}
+
+
 INSPECTOR_TYPES = ("EC2", "ECR")
 INSPECTOR_SCOPE = {
     "EC2": "EC2 (instances while they run)",
@@ -1472,6 +1501,13 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec("security_hub", "Security Hub with standards", ("standards",), ("GLZ-ACC-004",), _security_hub),
         ProbeSpec("access_analyzer", "IAM Access Analyzer", (), ("GLZ-ACC-005",), _access_analyzer),
         ProbeSpec(
+            "unused_access",
+            "IAM Access Analyzer findings for unused roles, users and keys",
+            ("days",),
+            ("GLZ-ACC-013",),
+            _unused_access,
+        ),
+        ProbeSpec(
             "inspector",
             "Amazon Inspector vulnerability scanning of EC2 and ECR",
             ("resource_types", "accounts"),
@@ -1605,6 +1641,7 @@ ORGANIZATION_HELD = {
     "guardduty": "guardDuty",
     "security_hub": "securityHub",
     "access_analyzer": "accessAnalyzer",
+    "unused_access": "unusedAccessAnalyzer",
     "inspector": "inspector",
     "password_policy": "passwordPolicy",
     "ebs_default_encryption": "ebsEncryptionByDefault",

@@ -419,6 +419,7 @@ SERVICE_ACTIONS = {
     "security_hub": "securityhub:EnableSecurityHub",
     "aws_config": "config:PutConfigurationRecorder",
     "access_analyzer": "access-analyzer:CreateAnalyzer",
+    "unused_access_analyzer": "access-analyzer:CreateAnalyzer",
     "inspector": "inspector2:Enable",
 }
 

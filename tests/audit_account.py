@@ -27,6 +27,7 @@ Client = Callable[[str], Any]
 # answer HTTP 404 "Not yet implemented"); the checks that need them are not verifiable against moto.
 MOTO_GAPS = {
     "accessanalyzer.analyzer": "moto has no IAM Access Analyzer backend: ListAnalyzers answers 404 Not yet implemented",
+    "accessanalyzer.unused-access": "moto has no IAM Access Analyzer backend (ListAnalyzers answers 404)",
     "securityhub.standard": "moto implements neither BatchEnableStandards nor GetEnabledStandards (404 Not yet implemented)",
     "ec2.ebs-default-key": "moto implements ModifyEbsDefaultKmsKeyId but not GetEbsDefaultKmsKeyId (NotImplementedError)",
     "s3.sse-c-blocked": "moto drops BlockedEncryptionTypes from PutBucketEncryption, so GetBucketEncryption never reports it",
@@ -856,13 +857,20 @@ def answer_malware_protection_plans(session: AuditSession, plans: list[dict[str,
     session.events.register("before-call", handler)
 
 
-def answer_access_analyzer(session: AuditSession, names: list[str], errors: dict[str, str] | None = None) -> None:
-    """Answer ListAnalyzers (the ``names``, ACTIVE account analyzers) and GetAnalyzedResource (analyzed; with
-    the error in ``errors`` for a bucket named there), which moto lacks, before the request is sent. Registered
-    on the generic before-call event, so earlier handlers (the permissions test's recorder) still see each call."""
+def answer_access_analyzer(
+    session: AuditSession,
+    names: list[str],
+    errors: dict[str, str] | None = None,
+    unused: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Answer ListAnalyzers (the ``names``, ACTIVE account analyzers; ``unused``: name -> the unusedAccess
+    configuration of an ACCOUNT_UNUSED_ACCESS analyzer) and GetAnalyzedResource (analyzed; with the error in
+    ``errors`` for a bucket named there), which moto lacks, before the request is sent. Registered on the
+    generic before-call event, so earlier handlers (the permissions test's recorder) still see each call."""
     from botocore.awsrequest import AWSResponse
 
     errors = errors or {}
+    unused = unused or {}
 
     def handler(model: Any, params: dict[str, Any], **_: Any) -> Any:
         if model.service_model.service_name != "accessanalyzer":
@@ -872,6 +880,16 @@ def answer_access_analyzer(session: AuditSession, names: list[str], errors: dict
             listed = [
                 {"arn": f"arn:aws:access-analyzer:{REGION}:111122223333:analyzer/{n}", "name": n, "status": "ACTIVE"}
                 for n in (names if kind == "ACCOUNT" else [])
+            ]
+            listed += [
+                {
+                    "arn": f"arn:aws:access-analyzer:{REGION}:111122223333:analyzer/{n}",
+                    "name": n,
+                    "status": "ACTIVE",
+                    "type": kind,
+                    "configuration": {"unusedAccess": configuration},
+                }
+                for n, configuration in (unused.items() if kind == "ACCOUNT_UNUSED_ACCESS" else [])
             ]
             return AWSResponse("https://access-analyzer", 200, {}, None), {"analyzers": listed}
         if model.name == "GetAnalyzedResource":

@@ -66,6 +66,7 @@ BROAD = "collaborators-broad-variant-lab"
 PHARMACO = "collaborators-pharmaco-analytics"
 
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
+ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
 EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
 ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
@@ -115,6 +116,19 @@ DHCP_ASSOCIATION = "aws:ec2/vpcDhcpOptionsAssociation:VpcDhcpOptionsAssociation"
 
 
 # ---- ways to change a state ----------------------------------------------------------------------
+
+
+def unused_access(**values: Any) -> Callable[[Any], Any]:
+    """Change the unusedAccess block of an analyzer's configuration (None drops a key)."""
+
+    def change(configuration: Any) -> Any:
+        block = configuration[0] if isinstance(configuration, list) else configuration
+        unused = block["unusedAccess"]
+        unused = unused[0] if isinstance(unused, list) else unused
+        set_keys(**values)(unused)
+        return configuration
+
+    return change
 
 
 def edit_prop(typ: str, name: str, key: str, change: Callable[[Any], Any]) -> Change:
@@ -2328,6 +2342,43 @@ CORPUS += [
             in_json(lambda d: [s.pop("Condition", None) for s in d["Statement"]]),
         ),
         "GLZ-IAM-010",
+    ),
+    # GLZ-ACC-013: roles, users and keys left unused are reported within the defined period
+    W("unused-access analyzer removed", remove(ANALYZER, "unused-access"), "GLZ-ACC-013"),
+    W(
+        "unused access reported only after a year",
+        edit_prop(ANALYZER, "security-unused-access-analyzer", "configuration", unused_access(unusedAccessAge=365)),
+        "GLZ-ACC-013",
+    ),
+    W(
+        "the age dropped (AWS's default then applies, not the declared period)",
+        edit_prop(ANALYZER, "security-unused-access-analyzer", "configuration", unused_access(unusedAccessAge=None)),
+        "GLZ-ACC-013",
+    ),
+    W(
+        "roles tagged team=pipeline excluded from the findings",
+        edit_prop(
+            ANALYZER,
+            "security-unused-access-analyzer",
+            "configuration",
+            unused_access(analysisRule={"exclusions": [{"resourceTags": [{"team": "pipeline"}]}]}),
+        ),
+        "GLZ-ACC-013",
+    ),
+    W(
+        "this account excluded from the findings",
+        edit_prop(
+            ANALYZER,
+            "security-unused-access-analyzer",
+            "configuration",
+            unused_access(analysisRule=[{"exclusions": [{"accountIds": [ACCT]}]}]),
+        ),
+        "GLZ-ACC-013",
+    ),
+    W(
+        "the analyzer turned into an external-access one (nothing reports unused access)",
+        set_prop(ANALYZER, "security-unused-access-analyzer", "type", "ACCOUNT"),
+        "GLZ-ACC-013",
     ),
 ]
 

@@ -102,6 +102,7 @@ CONTRACT_PROBES = set(
         "s3_malware_protection",
         "security_hub",
         "access_analyzer",
+        "unused_access",  # GLZ-ACC-013; accessanalyzer.unused-access evidences it
         "inspector",
         "password_policy",
         "ebs_default_encryption",
@@ -150,6 +151,7 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
     assert {r.id for r in unverifiable} == set(MOTO_GAPS)
     reasons = {
         "accessanalyzer.analyzer": "ListAnalyzers failed: 404: Not yet implemented",
+        "accessanalyzer.unused-access": "ListAnalyzers failed: 404: Not yet implemented",
         "securityhub.standard": "GetEnabledStandards failed: 404: Not yet implemented",
         "ec2.ebs-default-key": "does not implement this call: The get_ebs_default_kms_key_id action",
         "s3.sse-c-blocked": "did not report BlockedEncryptionTypes",
@@ -551,3 +553,27 @@ def test_a_bucket_the_analyzer_has_not_analyzed_fails(deployed):
     results = {r.resource: r for r in deployed.audit(session).results if r.id == "accessanalyzer.bucket-analysis"}
     assert results[bucket].result == FAIL and "could not analyze" in results[bucket].reason
     assert all(r.result == PASS for name, r in results.items() if name != bucket)
+
+
+@pytest.mark.parametrize(
+    ("configuration", "verdict", "reason"),
+    [
+        ({"unusedAccessAge": 90}, PASS, "90 days, no exclusions"),
+        ({"unusedAccessAge": 30}, PASS, "30 days"),  # stricter than declared
+        ({"unusedAccessAge": 180}, FAIL, "unused for 180 days; declared 90"),
+        (
+            {"unusedAccessAge": 90, "analysisRule": {"exclusions": [{"resourceTags": [{"team": "pipeline"}]}]}},
+            FAIL,
+            "excludes 1 set(s)",
+        ),
+        (None, FAIL, "does not exist"),
+    ],
+)
+def test_the_unused_access_analyzer_is_compared_with_the_declared_days(deployed, configuration, verdict, reason):
+    """moto has no Access Analyzer: ListAnalyzers' answer is stood in for, as the account would give it."""
+    session = _fresh_session()
+    name = next(a.name for a in from_state(deployed.state).analyzers if a.prop("type") == "ACCOUNT_UNUSED_ACCESS")
+    answer_access_analyzer(session, ["glz"], unused={name: configuration} if configuration else {})
+    [result] = [r for r in deployed.audit(session).results if r.id == "accessanalyzer.unused-access"]
+    assert result.result == verdict and reason in result.reason
+    assert result.drift is (verdict == FAIL)

@@ -258,10 +258,35 @@ def test_the_strict_count_counts_only_requirements_a_proven_rule_reads(demo_stat
     from policies.rules import RULES_BY_ID
 
     counts = tuple(demo.strict_count(fw) for fw in ("nist-800-171-r2", "nist-800-171-r3", "hipaa"))
-    assert counts == (69, 63, 36)
+    assert counts == (70, 63, 36)
     assert all(r.responsibility in ("landing-zone", "shared") for r in demo.all_rows() if r.strictly_automated)
     # with one proven rule, only the requirements that rule is written for count
     monkeypatch.setattr(matrix_module, "proven_rules", lambda: frozenset({"GLZ-LOG-001"}))
     counted = {r.id for r in matrix_of(demo_state_document).rows["nist-800-171-r2"] if r.strictly_automated}
     named = {rid for rid, record in load_all()["nist-800-171-r2"].items() if "GLZ-LOG-001" in record.rules}
     assert counted and counted <= set(RULES_BY_ID["GLZ-LOG-001"].requirements.r2) | named
+
+
+def _unused_access_after_a_year(document: dict) -> None:
+    analyzer = next(
+        r
+        for r in _resources(document)
+        if r["type"] == "aws:accessanalyzer/analyzer:Analyzer" and r["inputs"]["type"] == "ACCOUNT_UNUSED_ACCESS"
+    )
+    for props in (analyzer["inputs"], analyzer["outputs"]):
+        props["configuration"]["unusedAccess"]["unusedAccessAge"] = 365
+
+
+def test_the_inactivity_period_is_the_analyzers(demo_state_document, demo):
+    """3.5.6 and the r3 inactivity ODP say the analyzer's period; lengthen it and both say the new one."""
+    before = _statements(demo, "nist-800-171-r2", ("3.5.6",))["3.5.6"]
+    assert "unused for 90 days" in before
+    r3 = {r.id: r for r in demo.rows["nist-800-171-r3"]}["03.01.01"]
+    assert dict(r3.parameters)["A.03.01.01.ODP.01"].startswith("90 days without use")
+    after = _mutated(demo_state_document, _unused_access_after_a_year)
+    row = {r.id: r for r in after.rows["nist-800-171-r2"]}["3.5.6"]
+    assert "unused for 365 days" in row.statement
+    assert row.status != {r.id: r for r in demo.rows["nist-800-171-r2"]}["3.5.6"].status
+    assert any("GLZ-ACC-013 failed" in gap for gap in row.gaps)
+    changed = {r.id: r for r in after.rows["nist-800-171-r3"]}["03.01.01"]
+    assert dict(changed.parameters)["A.03.01.01.ODP.01"].startswith("365 days without use")

@@ -28,7 +28,10 @@ DETECTOR = "aws:guardduty/detector:Detector"
 FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
 HUB = "aws:securityhub/account:Account"
 STANDARD = "aws:securityhub/standardsSubscription:StandardsSubscription"
-ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
+ANALYZER_TYPE = "aws:accessanalyzer/analyzer:Analyzer"
+# the two analyzers share a resource type; the tests tell them apart by the analyzer type they declare
+ANALYZER = f"{ANALYZER_TYPE}#ACCOUNT"
+UNUSED_ANALYZER = f"{ANALYZER_TYPE}#ACCOUNT_UNUSED_ACCESS"
 INSPECTOR = "aws:inspector2/enabler:Enabler"
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
@@ -45,6 +48,7 @@ SERVICE_TYPES: dict[str, set[str]] = {
     "guardDuty": {DETECTOR, FEATURE},
     "securityHub": {HUB, STANDARD},
     "accessAnalyzer": {ANALYZER},
+    "unusedAccessAnalyzer": {UNUSED_ANALYZER},
     "inspector": {INSPECTOR},
     "passwordPolicy": {PASSWORD},
     "ebsEncryptionByDefault": {EBS_DEFAULT, EBS_KEY},
@@ -99,8 +103,15 @@ def state(default):
     return default[0]
 
 
+def kind(resource) -> str:
+    """The resource type, with the analyzer type appended for IAM Access Analyzer analyzers."""
+    if resource.type == ANALYZER_TYPE:
+        return f"{ANALYZER_TYPE}#{resource.inputs.get('type')}"
+    return resource.type
+
+
 def one(state, typ):
-    resources = state.of_type(typ)
+    resources = [r for r in state.resources if kind(r) == typ]
     assert len(resources) == 1, f"expected one {typ}, got {[r.name for r in resources]}"
     return resources[0]
 
@@ -110,7 +121,7 @@ def key_arn(state, name):
 
 
 def types_present(state):
-    return {r.type for r in state.resources} & ALL_TYPES
+    return {kind(r) for r in state.resources} & ALL_TYPES
 
 
 # ---- defaults --------------------------------------------------------------------------------
@@ -405,6 +416,23 @@ def test_access_analyzer_covers_the_account(state):
     assert analyzer.inputs["analyzerName"] == f"glz-{STACK}-access-analyzer"
 
 
+def test_unused_access_analyzer_reports_after_the_declared_days(state):
+    analyzer = one(state, UNUSED_ANALYZER).inputs
+    assert analyzer["analyzerName"] == f"glz-{STACK}-unused-access"
+    assert analyzer["configuration"]["unusedAccess"] == {"unusedAccessAge": 90}, "no analysis rule: nothing excluded"
+    shorter, _ = build(make_settings(securityServices={"unusedAccessDays": 35}))
+    assert one(shorter, UNUSED_ANALYZER).inputs["configuration"]["unusedAccess"]["unusedAccessAge"] == 35
+
+
+@pytest.mark.parametrize("days", [0, 91, "ninety"])
+def test_unused_access_days_outside_1_to_90_is_refused(days):
+    from components.settings import SettingsError
+
+    with pytest.raises(SettingsError) as raised:
+        make_settings(securityServices={"unusedAccessDays": days})
+    assert "securityServices.unusedAccessDays" in str(raised.value)
+
+
 def test_inspector_scans_ec2_and_ecr_of_this_account(state, default):
     enabler = one(state, INSPECTOR).inputs
     assert enabler["accountIds"] == [ACCOUNT]
@@ -498,6 +526,7 @@ ADOPT = {
         "deliveryChannel": "aws-controltower-BaselineConfigDeliveryChannel",
     },
     "accessAnalyzer": {"mode": "adopt", "id": "ConsoleAnalyzer-1"},
+    "unusedAccessAnalyzer": {"mode": "adopt", "id": "UnusedAccess-ConsoleAnalyzer"},
     **{
         key: "adopt"
         for key in (
@@ -515,6 +544,7 @@ IMPORT_IDS = {
     RECORDER_STATUS: "aws-controltower-BaselineConfigRecorder",
     DELIVERY: "aws-controltower-BaselineConfigDeliveryChannel",
     ANALYZER: "ConsoleAnalyzer-1",
+    UNUSED_ANALYZER: "UnusedAccess-ConsoleAnalyzer",
     HUB: ACCOUNT,
     INSPECTOR: f"{ACCOUNT}-EC2:ECR",
     PASSWORD: "iam-account-password-policy",

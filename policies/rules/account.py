@@ -420,6 +420,71 @@ def access_analyzer(stack: StackView) -> Iterator[Violation]:
             )
 
 
+UNUSED_ACCESS_TYPES = ("ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS")
+MAX_UNUSED_ACCESS_DAYS = 90
+"""The longest inactivity the gate accepts before an unused role, user or key is reported (3.5.6's defined
+period; IAM Access Analyzer itself accepts 1-365 days)."""
+
+
+def unused_access_age(analyzer: View) -> int | None:
+    """Days without use after which ``analyzer`` reports an entity (configuration.unusedAccess.unusedAccessAge);
+    None when unset or unreadable (AWS then applies its own default, which the stack does not rely on)."""
+    age = nested(nested(analyzer.get("configuration")).get("unusedAccess")).get("unusedAccessAge")
+    try:
+        return int(age) if age is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def unused_access_exclusions(stack: StackView, analyzer: View) -> list[str]:
+    """What the analyzer's analysis rule hides that belongs to this account: any resource-tag exclusion (any role
+    or user, including one added later outside the stack, can carry the tag) and any exclusion of this account."""
+    rule = nested(nested(nested(analyzer.get("configuration")).get("unusedAccess")).get("analysisRule"))
+    hidden = []
+    for exclusion in as_list(rule.get("exclusions")):
+        exclusion = nested(exclusion)
+        tags = [t for t in as_list(exclusion.get("resourceTags")) if t]
+        accounts = {str(a) for a in as_list(exclusion.get("accountIds"))}
+        if tags:
+            hidden.append(f"entities tagged {tags}")
+        if accounts and (stack.account_id in accounts or not stack.account_id):
+            hidden.append(f"account {', '.join(sorted(accounts))}")
+    return hidden
+
+
+@stack_rule(
+    "GLZ-ACC-013",
+    "unused-access-analyzer",
+    "medium",
+    Requirements(r2=("3.5.6",), r3=("03.01.01",)),
+    f"Keep an IAM Access Analyzer unused-access analyzer (securityServices.unusedAccessAnalyzer) reporting roles, "
+    f"users and keys unused for at most {MAX_UNUSED_ACCESS_DAYS} days (securityServices.unusedAccessDays), "
+    "excluding nothing of the account.",
+)
+def unused_access_analyzer(stack: StackView) -> Iterator[Violation]:
+    """Identifiers unused for the defined period are reported, so they can be disabled (3.5.6)."""
+    if organization_held(stack, "unusedAccessAnalyzer"):
+        return
+    analyzers = [a for a in stack.of_type(ANALYZER) if analyzer_type(a) in UNUSED_ACCESS_TYPES]
+    if not analyzers:
+        yield Violation(
+            stack.anchor,
+            "no IAM Access Analyzer of type ACCOUNT_UNUSED_ACCESS (or ORGANIZATION_UNUSED_ACCESS): nothing reports "
+            "roles, users and access keys left unused",
+        )
+    for analyzer in analyzers:
+        age = unused_access_age(analyzer)
+        if age is None or age > MAX_UNUSED_ACCESS_DAYS:
+            shown = "unset" if age is None else f"{age} days"
+            yield Violation(
+                analyzer.urn,
+                f"analyzer {label(analyzer)} reports unused access after {shown}; at most "
+                f"{MAX_UNUSED_ACCESS_DAYS} days (securityServices.unusedAccessDays)",
+            )
+        for hidden in unused_access_exclusions(stack, analyzer):
+            yield Violation(analyzer.urn, f"analyzer {label(analyzer)} excludes {hidden} from unused-access findings")
+
+
 @stack_rule(
     "GLZ-ACC-006",
     "ebs-encryption-by-default",

@@ -25,6 +25,11 @@ SPECS = {
         "An external-access analyzer held by the organization is active",
         ("access_analyzer",),
     ),
+    "unusedAccessAnalyzer": CheckSpec(
+        "organization.unused-access",
+        "An unused-access analyzer held by the organization is active",
+        ("unused_access",),
+    ),
     "inspector": CheckSpec(
         "organization.inspector", "Amazon Inspector held by the organization scans EC2 and ECR", ("inspector",)
     ),
@@ -77,6 +82,15 @@ def _access_analyzer(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
     return ok(", ".join(active)) if active else fail(f"no active external-access analyzer in {ctx.region}")
 
 
+def _unused_access_analyzer(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
+    active = []
+    for kind in ("ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS"):
+        analyzers = ctx.call("accessanalyzer", "list_analyzers", type=kind).get("analyzers", [])
+        active += [f"{a.get('name')} ({kind})" for a in analyzers if a.get("status") == "ACTIVE"]
+    observed["active"] = active
+    return ok(", ".join(active)) if active else fail(f"no active unused-access analyzer in {ctx.region}")
+
+
 def _inspector(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
     state, _ = security_services.inspector_status(ctx, ctx.account)
     resources = (state or {}).get("resourceState") or {}
@@ -118,6 +132,7 @@ BODIES: dict[str, Callable[[AuditContext, dict[str, Any]], Verdict]] = {
     "guardDuty": _guardduty,
     "securityHub": _security_hub,
     "accessAnalyzer": _access_analyzer,
+    "unusedAccessAnalyzer": _unused_access_analyzer,
     "inspector": _inspector,
     "passwordPolicy": _password_policy,
     "ebsEncryptionByDefault": _ebs_encryption,

@@ -24,6 +24,12 @@ S3_MALWARE = CheckSpec(
 HUB = CheckSpec("securityhub.hub", "Security Hub is enabled", ("security_hub",))
 STANDARD = CheckSpec("securityhub.standard", "Security Hub standard is enabled", ("security_hub",))
 ANALYZER = CheckSpec("accessanalyzer.analyzer", "IAM Access Analyzer is active", ("access_analyzer",))
+UNUSED_ACCESS = CheckSpec(
+    "accessanalyzer.unused-access",
+    "IAM Access Analyzer reports roles, users and keys unused for the declared days, excluding nothing",
+    ("unused_access",),
+)
+UNUSED_ACCESS_TYPES = ("ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS")
 INSPECTOR = CheckSpec(
     "inspector.enabled", "Amazon Inspector scans the declared resource types for the account", ("inspector",)
 )
@@ -259,9 +265,24 @@ def _security_hub(ctx: AuditContext) -> Iterator[CheckResult]:
         yield ctx.check(STANDARD, standard.name, standard.urn, {"status": "READY"}, standard_body)
 
 
+def _unused_access_verdict(live: dict[str, Any], days: int, observed: dict[str, Any]) -> Verdict:
+    """An unused-access analyzer as ListAnalyzers shows it (configuration.unusedAccess) against the declared age."""
+    unused = (live.get("configuration") or {}).get("unusedAccess") or {}
+    observed["unusedAccessAge"] = unused.get("unusedAccessAge")
+    observed["exclusions"] = len(((unused.get("analysisRule") or {}).get("exclusions")) or [])
+    if observed["unusedAccessAge"] is None or int(observed["unusedAccessAge"]) > days:
+        return fail(f"reports access unused for {observed['unusedAccessAge']} days; declared {days}")
+    if observed["exclusions"]:
+        return fail(f"its analysis rule excludes {observed['exclusions']} set(s) of accounts or tagged entities")
+    return ok(f"ACTIVE, {observed['unusedAccessAge']} days, no exclusions")
+
+
 def _access_analyzer(ctx: AuditContext) -> Iterator[CheckResult]:
     for analyzer in ctx.expected.analyzers:
         kind = analyzer.prop("type", "ACCOUNT")
+        if kind in UNUSED_ACCESS_TYPES:
+            yield from _unused_access_analyzer(ctx, analyzer, kind)
+            continue
 
         def body(observed: dict[str, Any], name: str = analyzer.name, kind: str = kind) -> Verdict:
             answer = ctx.call("accessanalyzer", "list_analyzers", type=kind)
@@ -274,6 +295,29 @@ def _access_analyzer(ctx: AuditContext) -> Iterator[CheckResult]:
             return ok("ACTIVE")
 
         yield ctx.check(ANALYZER, analyzer.name, analyzer.urn, {"status": "ACTIVE", "type": kind}, body)
+
+
+def _unused_access_analyzer(ctx: AuditContext, analyzer: Any, kind: str) -> Iterator[CheckResult]:
+    configuration = analyzer.prop("configuration") or {}
+    if isinstance(configuration, list):
+        configuration = configuration[0] if configuration else {}
+    unused = (configuration or {}).get("unusedAccess") or {}
+    if isinstance(unused, list):
+        unused = unused[0] if unused else {}
+    days = int(unused.get("unusedAccessAge") or 0)
+
+    def body(observed: dict[str, Any], name: str = analyzer.name) -> Verdict:
+        answer = ctx.call("accessanalyzer", "list_analyzers", type=kind)
+        live = next((a for a in answer.get("analyzers", []) if a.get("name") == name), None)
+        observed["status"] = (live or {}).get("status")
+        if live is None:
+            return fail(f"IAM Access Analyzer {name} ({kind}) does not exist in {ctx.region}")
+        if observed["status"] != "ACTIVE":
+            return fail(f"IAM Access Analyzer {name} is {observed['status']}", drift=False)
+        return _unused_access_verdict(live, days, observed)
+
+    expected = {"status": "ACTIVE", "type": kind, "unusedAccessAge": days, "exclusions": 0}
+    yield ctx.check(UNUSED_ACCESS, analyzer.name, analyzer.urn, expected, body)
 
 
 def inspector_status(ctx: AuditContext, account: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
