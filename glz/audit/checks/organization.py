@@ -73,22 +73,21 @@ def _security_hub(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
     return ok(str(answer.get("HubArn"))) if answer else fail(f"Security Hub is not enabled in {ctx.region}")
 
 
-def _access_analyzer(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
+def _active_analyzers(ctx: AuditContext, kinds: tuple[str, ...], what: str, observed: dict[str, Any]) -> Verdict:
     active = []
-    for kind in ("ACCOUNT", "ORGANIZATION"):
+    for kind in kinds:
         analyzers = ctx.call("accessanalyzer", "list_analyzers", type=kind).get("analyzers", [])
         active += [f"{a.get('name')} ({kind})" for a in analyzers if a.get("status") == "ACTIVE"]
     observed["active"] = active
-    return ok(", ".join(active)) if active else fail(f"no active external-access analyzer in {ctx.region}")
+    return ok(", ".join(active)) if active else fail(f"no active {what} analyzer in {ctx.region}")
+
+
+def _access_analyzer(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
+    return _active_analyzers(ctx, ("ACCOUNT", "ORGANIZATION"), "external-access", observed)
 
 
 def _unused_access_analyzer(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
-    active = []
-    for kind in ("ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS"):
-        analyzers = ctx.call("accessanalyzer", "list_analyzers", type=kind).get("analyzers", [])
-        active += [f"{a.get('name')} ({kind})" for a in analyzers if a.get("status") == "ACTIVE"]
-    observed["active"] = active
-    return ok(", ".join(active)) if active else fail(f"no active unused-access analyzer in {ctx.region}")
+    return _active_analyzers(ctx, ("ACCOUNT_UNUSED_ACCESS", "ORGANIZATION_UNUSED_ACCESS"), "unused-access", observed)
 
 
 def _inspector(ctx: AuditContext, observed: dict[str, Any]) -> Verdict:
