@@ -18,9 +18,10 @@ from components import compute_policies, naming, network_policies, session_manag
 from components.compute_policies import (
     INSTANCE_MANAGED_POLICIES,
     INSTANCE_ROLE_SUFFIX,
-    JOB_SPECS,
+    JOB_QUEUE_OF_STAGE_QUEUE,
     SCRATCH_DEVICE,
     JobSpec,
+    job_specs,
 )
 from components.monitoring import audit_log_group
 from components.naming import base_name, role_arn, role_name
@@ -29,10 +30,12 @@ from components.session_manager import SessionLogging
 from components.settings import F2_TYPES, Settings
 
 IMAGE_TYPE = "ECS_AL2023"
+GPU_IMAGE_TYPE = "ECS_AL2023_NVIDIA"
+"""The ECS-optimized Amazon Linux 2023 NVIDIA image (Ec2Configuration.imageType, AWS Batch API Reference)."""
 ROOT_DEVICE = "/dev/xvda"  # root device of the ECS-optimized Amazon Linux 2023 AMI
 HTTPS_PORT = 443
 NFS_PORT = 2049
-QUEUE_PRIORITY = {"high-priority": 100, "fpga": 50, "default": 10}
+QUEUE_PRIORITY = {"high-priority": 100, "fpga": 50, "gpu": 50, "default": 10}
 
 # A spot reclaim or a failed host shows as "Host EC2 (instance i-...) terminated."; those attempts
 # are retried, any other failure (a pipeline error) exits at once instead of burning attempts.
@@ -46,18 +49,18 @@ def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, sort_keys=True)
 
 
-def required_tiers() -> set[str]:
+def required_tiers(settings: Settings) -> set[str]:
     """Tiers whose bucket ARNs the compute needs: the reference tier (instances) and every job's tiers."""
-    return {"reference"} | {t for spec in JOB_SPECS for t in (*spec.reads, *spec.writes)}
+    return {"reference"} | {t for spec in job_specs(settings) for t in (*spec.reads, *spec.writes)}
 
 
 def check_inputs(settings: Settings, bucket_arns: dict[str, Any]) -> None:
     """Fail before anything is registered; settings validation catches these first for stack files,
     this guards programs that build Settings some other way."""
     problems = []
-    if settings.compute.images is None:
-        problems.append("compute.images is required: the job definitions need an alignment and a variant-calling image")
-    missing = sorted(required_tiers() - set(bucket_arns))
+    if not settings.stages:
+        problems.append("no pipeline stages: set pipeline.stages, or compute.images for the two default stages")
+    missing = sorted(required_tiers(settings) - set(bucket_arns))
     if missing:
         problems.append(f"bucket_arns lacks tier(s) {missing}")
     if settings.fpga.enabled:
@@ -76,7 +79,12 @@ def check_inputs(settings: Settings, bucket_arns: dict[str, Any]) -> None:
 def environment_keys(settings: Settings) -> list[str]:
     """The Batch compute environments (and, one each, job queues) the stack creates; `glz preflight` counts
     them against Batch's fixed per-region limits."""
-    return ["on-demand", "spot", *(["fpga"] if settings.fpga.enabled else [])]
+    return [
+        "on-demand",
+        "spot",
+        *(["fpga"] if settings.fpga.enabled else []),
+        *(["gpu"] if settings.gpu.enabled else []),
+    ]
 
 
 class GenomicsCompute(pulumi.ComponentResource):
@@ -361,6 +369,7 @@ class GenomicsCompute(pulumi.ComponentResource):
         image_id_override: str | None = None,
         placement_group: pulumi.Input[str] | None = None,
         template: aws.ec2.LaunchTemplate | None = None,
+        image_type: str = IMAGE_TYPE,
     ) -> aws.batch.ComputeEnvironment:
         """A managed EC2 environment. ``service_role`` is omitted on purpose: Batch then uses its
         service-linked role AWSServiceRoleForBatch, which also enables in-place infrastructure updates."""
@@ -387,7 +396,7 @@ class GenomicsCompute(pulumi.ComponentResource):
                 ),
                 ec2_configurations=[
                     aws.batch.ComputeEnvironmentComputeResourcesEc2ConfigurationArgs(
-                        image_type=IMAGE_TYPE, image_id_override=image_id_override
+                        image_type=image_type, image_id_override=image_id_override
                     )
                 ],
                 placement_group=placement_group,
@@ -444,6 +453,18 @@ class GenomicsCompute(pulumi.ComponentResource):
                 placement_group=self.placement_group.name if self.placement_group else None,
                 template=self.fpga_launch_template,
             )
+        if settings.gpu.enabled:
+            # the hardened launch template fits: the AL2023 NVIDIA image's root device is /dev/xvda too
+            self.compute_environments["gpu"] = self._compute_environment(
+                "gpu",
+                name,
+                subnet_ids,
+                type_="EC2",
+                allocation_strategy="BEST_FIT_PROGRESSIVE",
+                max_vcpus=settings.gpu.max_vcpus,
+                instance_types=list(settings.gpu.instance_types),
+                image_type=GPU_IMAGE_TYPE,
+            )
 
     def _job_queue(self, key: str, name: str, order: list[str]) -> aws.batch.JobQueue:
         return aws.batch.JobQueue(
@@ -468,15 +489,18 @@ class GenomicsCompute(pulumi.ComponentResource):
             "high-priority": self._job_queue("high-priority", name, ["on-demand"]),
             "default": self._job_queue("default", name, ["spot", "on-demand"]),
         }
-        if "fpga" in self.compute_environments:
-            self.job_queues["fpga"] = self._job_queue("fpga", name, ["fpga"])
+        for key in ("fpga", "gpu"):
+            if key in self.compute_environments:
+                self.job_queues[key] = self._job_queue(key, name, [key])
+
+    def stage_queue(self, stage: str) -> aws.batch.JobQueue:
+        """The job queue a pipeline stage runs on (its ``queue`` setting)."""
+        spec = next(s for s in job_specs(self._settings) if s.key == stage)
+        return self.job_queues[JOB_QUEUE_OF_STAGE_QUEUE[spec.queue]]
 
     # ---- jobs ------------------------------------------------------------------------------------
 
     def _jobs(self, name: str, data_key_arn: pulumi.Input[str], bucket_arns: dict[str, pulumi.Input[str]]) -> None:
-        settings = self._settings
-        images = settings.compute.images
-        assert images is not None  # check_inputs
         reference = self.reference_data
         efs: dict[str, pulumi.Input[str]] = {}
         if reference is not None:
@@ -489,7 +513,7 @@ class GenomicsCompute(pulumi.ComponentResource):
         self.job_roles: dict[str, aws.iam.Role] = {}
         self.job_role_policies: dict[str, aws.iam.RolePolicy] = {}
         self.job_definitions: dict[str, aws.batch.JobDefinition] = {}
-        for spec in JOB_SPECS:
+        for spec in job_specs(self._settings):
             role = self._job_role(
                 name,
                 spec,
@@ -497,12 +521,11 @@ class GenomicsCompute(pulumi.ComponentResource):
                     arns=bucket_arns, data_key_arn=data_key_arn, efs={k: efs[k] for k in efs if k.endswith("_arn")}
                 ).apply(lambda args, spec=spec: _json(self._job_policy(spec, args))),
             )
-            image = getattr(images, compute_policies.IMAGE_SETTING[spec.key])
             self._job_definition(
                 name,
                 spec,
                 pulumi.Output.all(role_arn=role.arn, log_group=self.job_log_group.name, efs=efs).apply(
-                    lambda args, spec=spec, image=image: _json(self._container(spec, image, args))
+                    lambda args, spec=spec: _json(self._container(spec, spec.image, args))
                 ),
             )
 
@@ -535,13 +558,13 @@ class GenomicsCompute(pulumi.ComponentResource):
             propagate_tags=True,
             container_properties=container,
             retry_strategy=aws.batch.JobDefinitionRetryStrategyArgs(
-                attempts=settings.compute.job_attempts,
+                attempts=spec.attempts or settings.compute.job_attempts,
                 evaluate_on_exits=[
                     aws.batch.JobDefinitionRetryStrategyEvaluateOnExitArgs(**rule) for rule in EVALUATE_ON_EXIT
                 ],
             ),
             timeout=aws.batch.JobDefinitionTimeoutArgs(
-                attempt_duration_seconds=settings.compute.job_timeout_minutes * 60
+                attempt_duration_seconds=(spec.timeout_minutes or settings.compute.job_timeout_minutes) * 60
             ),
             tags={"Pipeline": spec.key},
             opts=self._child,

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from components.policy_document import Statement, document
+
+if TYPE_CHECKING:
+    from components.settings import PipelineStage, Settings
 
 INSTANCE_ROLE_SUFFIX = "batch-instance"
 """Role name suffix (naming.role_name) of the EC2 instance role of every Batch compute environment."""
@@ -31,7 +34,7 @@ INSTANCE_MANAGED_POLICIES = (
 
 @dataclass(frozen=True)
 class JobSpec:
-    """One pipeline stage: which tiers it reads, which it writes, and its default size."""
+    """One job definition: which tiers it reads, which it writes, its size and where it runs."""
 
     key: str
     role_suffix: str
@@ -40,31 +43,38 @@ class JobSpec:
     vcpus: int
     memory_mib: int
     description: str
+    image: str = ""
+    queue: str = "spot"  # settings.STAGE_QUEUES
+    gpus: int = 0
+    timeout_minutes: int | None = None  # None: compute.jobTimeoutMinutes
+    attempts: int | None = None  # None: compute.jobAttempts
 
 
-JOB_SPECS: tuple[JobSpec, ...] = (
-    JobSpec(
-        key="alignment",
-        role_suffix="batch-job-alignment",
-        reads=("fastq", "reference"),
-        writes=("alignments",),
-        vcpus=16,
-        memory_mib=61440,  # fits a 64 GiB instance after the ECS agent's reservation
-        description="align reads (FASTQ) to the reference, write BAM/CRAM",
-    ),
-    JobSpec(
-        key="variant-calling",
-        role_suffix="batch-job-variant-calling",
-        reads=("alignments", "reference"),
-        writes=("variants",),
-        vcpus=8,
-        memory_mib=30720,
-        description="call variants from BAM/CRAM, write VCF/gVCF",
-    ),
-)
+JOB_QUEUE_OF_STAGE_QUEUE = {"spot": "default", "on-demand": "high-priority", "fpga": "fpga", "gpu": "gpu"}
+"""A stage's queue setting -> the job queue it is submitted to (components/compute.GenomicsCompute.job_queues)."""
 
-IMAGE_SETTING = {"alignment": "alignment", "variant-calling": "variant_calling"}
-"""JobSpec.key -> field of settings.compute.images."""
+
+def stage_spec(stage: PipelineStage) -> JobSpec:
+    """A pipeline stage as the job it runs: its own role (batch-job-<name>), definition and queue."""
+    return JobSpec(
+        key=stage.name,
+        role_suffix=f"batch-job-{stage.name}",
+        reads=tuple(stage.reads),
+        writes=(stage.writes,),
+        vcpus=stage.vcpus,
+        memory_mib=stage.memory_mib,
+        description=stage.description or f"read {', '.join(stage.reads)}, write {stage.writes}",
+        image=stage.image,
+        queue=stage.queue,
+        gpus=stage.gpus,
+        timeout_minutes=stage.timeout_minutes,
+        attempts=stage.attempts,
+    )
+
+
+def job_specs(settings: Settings) -> tuple[JobSpec, ...]:
+    """The stack's pipeline stages as jobs, in pipeline order (settings.stages)."""
+    return tuple(stage_spec(stage) for stage in settings.stages)
 
 
 def ec2_trust_policy() -> dict[str, Any]:
@@ -237,7 +247,7 @@ REFERENCE_LOADER = JobSpec(
     memory_mib=4096,
     description="copy reference genomes from the reference bucket onto the reference file system",
 )
-"""The one writer of the reference file system (not a pipeline stage: no tier written, not in JOB_SPECS)."""
+"""The one writer of the reference file system (not a pipeline stage: no tier written, not in job_specs)."""
 
 
 def reference_loader_policy(
@@ -309,9 +319,12 @@ def container_properties(
         **extra,
         "image": image,
         "jobRoleArn": job_role_arn,
+        # GPUs: the ECS agent pins them to the container and selects the NVIDIA runtime; no device mapping or
+        # privilege is needed (Amazon ECS Developer Guide, "Specifying GPUs in a task definition")
         "resourceRequirements": [
             {"type": "VCPU", "value": str(spec.vcpus)},
             {"type": "MEMORY", "value": str(spec.memory_mib)},
+            *([{"type": "GPU", "value": str(spec.gpus)}] if spec.gpus else []),
         ],
         "readonlyRootFilesystem": True,
         "privileged": False,

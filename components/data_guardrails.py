@@ -43,7 +43,7 @@ def object_readers(settings: Settings, stack: str, tier: str, scanned: bool) -> 
     if settings.compute.enabled:
         roles |= {
             naming.role_arn(settings, stack, spec.role_suffix)
-            for spec in compute_policies.JOB_SPECS
+            for spec in compute_policies.job_specs(settings)
             if tier in spec.reads
         }
         if tier == "reference" and settings.reference_data.efs and settings.reference_data.loader_image:

@@ -188,7 +188,7 @@ class LandingZone:
                 data_key_arn=self.keys.data.arn,
                 log_key_arn=self.keys.logs.arn,
                 job_definitions=self.compute.job_definitions,
-                job_queue=self.compute.job_queues[settings.run_tracking.queue],
+                job_queues={s.name: self.compute.stage_queue(s.name) for s in settings.run_stages},
                 opts=opts,
             )
         self.job_failure_alerts: FindingAlerts | None = None
@@ -272,7 +272,7 @@ class LandingZone:
                 "topic": self.run_tracking.topic.arn,
                 "intakeTier": settings.run_tracking.intake_tier,
                 "markers": list(settings.run_tracking.markers),
-                "stages": list(settings.run_tracking.stages),
+                "stages": [s.name for s in settings.run_stages],
             }
         if self.reference is not None:
             outputs["referenceFileSystemId"] = self.reference.file_system.id

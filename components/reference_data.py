@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.compute_policies import JOB_SPECS, REFERENCE_MOUNT
+from components.compute_policies import REFERENCE_MOUNT, job_specs
 from components.naming import account_root, base_name, role_arn
 from components.settings import Settings
 
@@ -83,7 +83,7 @@ def file_system_policy(
 
 def default_reader_arns(settings: Settings, stack: str) -> list[str]:
     """The pipeline job roles; their names are fixed by convention, so no dependency on compute."""
-    return [role_arn(settings, stack, spec.role_suffix) for spec in JOB_SPECS]
+    return [role_arn(settings, stack, spec.role_suffix) for spec in job_specs(settings)]
 
 
 class ReferenceData(pulumi.ComponentResource):

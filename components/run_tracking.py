@@ -31,7 +31,7 @@ class RunTracking(pulumi.ComponentResource):
         data_key_arn: pulumi.Input[str],
         log_key_arn: pulumi.Input[str],
         job_definitions: dict[str, aws.batch.JobDefinition],
-        job_queue: aws.batch.JobQueue,
+        job_queues: dict[str, aws.batch.JobQueue],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("glz:pipeline:RunTracking", name, None, opts)
@@ -65,7 +65,8 @@ class RunTracking(pulumi.ComponentResource):
         )
         machine_name = base_name(settings, stack, "runs")
         machine_arn = f"arn:{partition}:states:{region}:{account}:stateMachine:{machine_name}"
-        stages = [(key, job_definitions[key]) for key in tracking.stages]
+        # each stage on its own queue (pipeline.stages[].queue): the run's stages, in order
+        stages = [(s.name, job_definitions[s.name], job_queues[s.name]) for s in settings.run_stages]
         self.role = aws.iam.Role(
             f"{name}-workflow-role",
             name=role_name(settings, stack, "run-workflow"),
@@ -78,20 +79,24 @@ class RunTracking(pulumi.ComponentResource):
             self.table.name,
             self.topic.arn,
             log_key_arn,
-            job_queue.arn,
             data_key_arn,
-            *[d.arn for _, d in stages],
+            *[d.arn for _, d, _ in stages],
+            *[q.arn for _, _, q in stages],
         )
 
         def stage_list(a: list[str]) -> list[run_workflow.Stage]:
-            return [run_workflow.Stage(key, arn, a[4]) for (key, _), arn in zip(stages, a[6:], strict=True)]
+            definitions, queues = a[5 : 5 + len(stages)], a[5 + len(stages) :]
+            return [
+                run_workflow.Stage(key, definition, queue)
+                for (key, _, _), definition, queue in zip(stages, definitions, queues, strict=True)
+            ]
 
         self.role_policy = aws.iam.RolePolicy(
             f"{name}-workflow-policy",
             role=self.role.id,
             policy=resolved.apply(
                 lambda a: json.dumps(
-                    run_workflow.workflow_policy(a[0], a[5], a[2], a[3], stage_list(a), partition, region, account),
+                    run_workflow.workflow_policy(a[0], a[4], a[2], a[3], stage_list(a), partition, region, account),
                     sort_keys=True,
                 )
             ),

@@ -598,9 +598,98 @@ DEFAULT_SYSTEM_USE_NOTICE = (
 
 
 PIPELINE_STAGES: tuple[str, ...] = ("alignment", "variant-calling")
-"""The job definitions the compute component builds, in pipeline order (components/compute_policies.JOBS)."""
+"""The stages a stack without ``pipeline`` runs, in order, built from compute.images (``Settings.stages``)."""
+STAGE_QUEUES: tuple[str, ...] = ("spot", "on-demand", "fpga", "gpu")
+"""Where a stage runs: spot (the default job queue: spot first, on-demand once spot is full), on-demand (the
+high-priority queue, never interrupted), fpga (EC2 F2, fpga.enabled) or gpu (NVIDIA instances, gpu.enabled)."""
+STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")
+"""2-24 characters: the stage names the job definition, its role (<prefix>-<stack>-batch-job-<name>, at most 64
+characters) and the workflow's states."""
+GPU_FAMILIES: tuple[str, ...] = ("g4dn", "g5", "g6", "g6e", "p4d", "p5", "p5e")
+"""NVIDIA families for the GPU environment (imageType ECS_AL2023_NVIDIA). AWS Batch: a GPU job on an environment
+whose instance types are not GPU types stays RUNNABLE (Batch User Guide, "GPU jobs"); p3 and g3 are left out, the
+AL2023 NVIDIA image does not support them."""
 MARKER = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 S3_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class PipelineStage(_Model):
+    """One pipeline stage: a container job on AWS Batch that reads some tiers and writes one."""
+
+    name: str
+    image: str
+    reads: list[str]
+    writes: str
+    vcpus: int = Field(ge=1, le=192)
+    memory_mib: int = Field(ge=1024, le=2_000_000)
+    queue: Literal["spot", "on-demand", "fpga", "gpu"] = "spot"
+    gpus: int = Field(default=0, ge=0, le=8)
+    timeout_minutes: int | None = Field(default=None, ge=1, le=20160)
+    attempts: int | None = Field(default=None, ge=1, le=10)
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not STAGE_NAME.match(value):
+            raise ValueError("must be 2-24 characters: lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    @field_validator("reads")
+    @classmethod
+    def _reads(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in TIERS]
+        if not value or unknown:
+            raise ValueError(f"{unknown or 'empty'}: list the tiers the stage reads; allowed: {', '.join(TIERS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("lists a tier twice")
+        return value
+
+    @field_validator("writes")
+    @classmethod
+    def _writes(cls, value: str) -> str:
+        writable = [t for t in TIERS if t != "reference"]
+        if value not in writable:
+            raise ValueError(
+                f"allowed: {', '.join(writable)} (the reference tier is written by the reference loader only)"
+            )
+        return value
+
+
+class Pipeline(_Model):
+    """The pipeline's stages, in the order a run goes through them."""
+
+    stages: list[PipelineStage] = Field(min_length=1, max_length=20)
+
+    @field_validator("stages")
+    @classmethod
+    def _unique(cls, value: list[PipelineStage]) -> list[PipelineStage]:
+        names = [s.name for s in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"stage name(s) {twice} used twice; each stage needs its own name")
+        return value
+
+
+class Gpu(_Model):
+    """A GPU compute environment (NVIDIA, the ECS-optimized Amazon Linux 2023 NVIDIA image) and its job queue."""
+
+    enabled: bool = False
+    instance_types: list[str] = Field(default_factory=lambda: ["g6.xlarge", "g6.2xlarge", "g6.4xlarge"])
+    max_vcpus: int = Field(default=64, ge=1, le=100000)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _nvidia(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError(f"must list at least one instance type of {', '.join(GPU_FAMILIES)}")
+        bad = [t for t in value if t.split(".", 1)[0] not in GPU_FAMILIES]
+        if bad:
+            raise ValueError(
+                f"{bad}: not NVIDIA GPU types the AL2023 NVIDIA image supports; allowed families: "
+                f"{', '.join(GPU_FAMILIES)}"
+            )
+        return value
 
 
 class RunTracking(_Model):
@@ -612,8 +701,8 @@ class RunTracking(_Model):
     # files written last into a run folder (Illumina: CopyComplete.txt after the copy, RTAComplete.txt on the
     # instrument); the first to land starts the run, later ones start nothing
     markers: list[str] = Field(default_factory=lambda: ["CopyComplete.txt", "RTAComplete.txt"])
-    stages: list[str] = Field(default_factory=lambda: list(PIPELINE_STAGES))
-    queue: Literal["default", "high-priority"] = "default"
+    # the stages a finished run goes through, in order (names of pipeline.stages); empty: every stage
+    stages: list[str] = Field(default_factory=list)
 
     @field_validator("intake_tier")
     @classmethod
@@ -637,9 +726,6 @@ class RunTracking(_Model):
     @field_validator("stages")
     @classmethod
     def _stages(cls, value: list[str]) -> list[str]:
-        unknown = [s for s in value if s not in PIPELINE_STAGES]
-        if not value or unknown:
-            raise ValueError(f"{unknown or 'empty'}: allowed stages, in order: {', '.join(PIPELINE_STAGES)}")
         if len(set(value)) != len(value):
             raise ValueError("names a stage twice")
         return value
@@ -681,6 +767,8 @@ class Settings(_Model):
     alarm_email: str | None = None
     compute: Compute = Compute()
     fpga: Fpga = Fpga()
+    gpu: Gpu = Gpu()
+    pipeline: Pipeline | None = None
     reference_data: ReferenceData = ReferenceData()
     run_tracking: RunTracking = RunTracking()
     # Registry of Open Data buckets (1000 Genomes, GIAB, reference genomes) in the stack's region that pipeline
@@ -893,6 +981,44 @@ class Settings(_Model):
         return [tier for tier in TIERS if tier in wanted]
 
     @property
+    def stages(self) -> list[PipelineStage]:
+        """The pipeline's stages: ``pipeline.stages``, or, without it, alignment and variant calling on the
+        compute.images (the stages a stack had before pipelines were settings)."""
+        if self.pipeline is not None:
+            return list(self.pipeline.stages)
+        images = self.compute.images
+        if images is None:
+            return []
+        return [
+            PipelineStage(
+                name="alignment",
+                image=images.alignment,
+                reads=["fastq", "reference"],
+                writes="alignments",
+                vcpus=16,
+                memory_mib=61440,  # fits a 64 GiB instance after the ECS agent's reservation
+                description="align reads (FASTQ) to the reference, write BAM/CRAM",
+            ),
+            PipelineStage(
+                name="variant-calling",
+                image=images.variant_calling,
+                reads=["alignments", "reference"],
+                writes="variants",
+                vcpus=8,
+                memory_mib=30720,
+                description="call variants from BAM/CRAM, write VCF/gVCF",
+            ),
+        ]
+
+    @property
+    def run_stages(self) -> list[PipelineStage]:
+        """The stages a finished run goes through: runTracking.stages in that order, else every stage."""
+        by_name = {s.name: s for s in self.stages}
+        if not self.run_tracking.stages:
+            return list(by_name.values())
+        return [by_name[n] for n in self.run_tracking.stages if n in by_name]
+
+    @property
     def requires_data_events(self) -> bool:
         """Controlled-access and PHI data need object-level audit records."""
         return self.classification in ("controlled", "phi")
@@ -1012,12 +1138,18 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             f"{PROJECT}:runTracking.enabled = True: needs compute (compute.enabled is false), which runs the "
             "stages; set runTracking.enabled: false or turn compute on"
         )
+    pipeline = raw.get("pipeline")
     if isinstance(compute, dict) and compute.get("enabled", True) is not False:
         images = compute.get("images")
-        if not images:
+        if pipeline is not None and images:
             problems.append(
-                f"{PROJECT}:compute.images = None: required when compute is enabled; give "
-                "{alignment: <ECR image URI>, variantCalling: <ECR image URI>}"
+                f"{PROJECT}:compute.images = {_describe_value(images)}: pipeline.stages names each stage's image; "
+                "remove compute.images (it only describes the two default stages of a stack without pipeline)"
+            )
+        elif pipeline is None and not images:
+            problems.append(
+                f"{PROJECT}:compute.images = None: required when compute is enabled and pipeline is not set; give "
+                "{alignment: <ECR image URI>, variantCalling: <ECR image URI>}, or list pipeline.stages"
             )
         elif isinstance(images, dict):
             allowed_registries = compute.get("allowedRegistries") or []
@@ -1025,12 +1157,76 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 problem = _image_problem(images.get(key), account, allowed_registries)
                 if problem:
                     problems.append(f"{PROJECT}:compute.images.{key} = {images.get(key)!r}: {problem}")
+        problems += _pipeline_problems(raw, account, compute.get("allowedRegistries") or [])
         reference = raw.get("referenceData") or {}
         loader = reference.get("loaderImage") if isinstance(reference, dict) else None
         if loader is not None:
             problem = _image_problem(loader, account, compute.get("allowedRegistries") or [])
             if problem:
                 problems.append(f"{PROJECT}:referenceData.loaderImage = {loader!r}: {problem}")
+    return problems
+
+
+def _on(section: Any) -> bool:
+    return isinstance(section, dict) and str(section.get("enabled", False)).lower() == "true"
+
+
+def _pipeline_problems(raw: dict[str, Any], account: str, allowed_registries: list[str]) -> list[str]:
+    """Stages that cannot run as configured: an image from elsewhere, a queue the stack does not build, a tier
+    no one fills before the stage reads it, a run-tracking stage that is not in the pipeline."""
+    pipeline = raw.get("pipeline")
+    tracking = raw.get("runTracking") or {}
+    stages = pipeline.get("stages") if isinstance(pipeline, dict) else None
+    if pipeline is None:
+        stages = [{"name": name} for name in PIPELINE_STAGES]
+    if not isinstance(stages, list):
+        return []
+    problems: list[str] = []
+    services = raw.get("securityServices") or {}
+    scan_tiers = services.get("malwareScanTiers") if isinstance(services, dict) else None
+    landed = set(scan_tiers if isinstance(scan_tiers, list) else DEFAULT_MALWARE_SCAN_TIERS) | {"reference"}
+    landed.add(str(tracking.get("intakeTier", "fastq")) if isinstance(tracking, dict) else "fastq")
+    for collaborator in raw.get("collaborators") or []:
+        if isinstance(collaborator, dict) and collaborator.get("access") == "read-write":
+            landed |= {str(t) for t in collaborator.get("tiers") or []}
+    built = {"fpga": _on(raw.get("fpga")), "gpu": _on(raw.get("gpu"))}
+    written: set[str] = set()
+    for index, stage in enumerate(stages):
+        if not isinstance(stage, dict):
+            continue
+        where = f"{PROJECT}:pipeline.stages[{index}]"
+        if "image" in stage:
+            problem = _image_problem(stage.get("image"), account, allowed_registries)
+            if problem:
+                problems.append(f"{where}.image = {stage.get('image')!r}: {problem}")
+        queue = stage.get("queue", "spot")
+        if queue in built and not built[queue]:
+            problems.append(
+                f"{where}.queue = {queue!r}: the stack builds no {queue} environment ({queue}.enabled is false); "
+                f"allowed: spot, on-demand{''.join(f', {q}' for q, on in built.items() if on)}"
+            )
+        gpus = stage.get("gpus", 0)
+        if queue == "gpu" and gpus in (0, None):
+            problems.append(f"{where}.gpus = {gpus!r}: the stage runs on the gpu queue; set the GPUs it needs (1-8)")
+        elif queue != "gpu" and isinstance(gpus, int) and gpus > 0:
+            problems.append(f"{where}.gpus = {gpus!r}: GPUs only on the gpu queue; set queue: gpu (and gpu.enabled)")
+        for tier in stage.get("reads") or []:
+            if tier in TIERS and tier not in landed | written:
+                problems.append(
+                    f"{where}.reads = {stage.get('reads')!r}: no earlier stage writes {tier!r} and files from "
+                    f"outside land only in {', '.join(t for t in TIERS if t in landed)}; put the stage that "
+                    f"writes {tier!r} first, or add {tier!r} to securityServices.malwareScanTiers"
+                )
+        if isinstance(stage.get("writes"), str):
+            written.add(stage["writes"])
+    names = [s.get("name") for s in stages if isinstance(s, dict)]
+    wanted = tracking.get("stages") if isinstance(tracking, dict) else None
+    for name in wanted if isinstance(wanted, list) else []:
+        if name not in names:
+            problems.append(
+                f"{PROJECT}:runTracking.stages = {wanted!r}: {name!r} is not a pipeline stage; allowed: "
+                f"{', '.join(str(n) for n in names)}"
+            )
     return problems
 
 
@@ -1090,6 +1286,8 @@ def parse_settings(raw: dict[str, Any], *, secret_keys: frozenset[str] = frozens
             elif item["type"] == "missing":
                 message = "required setting is missing"
             shown = "[secret]" if location.endswith("externalId") else _describe_value(item.get("input"))
+            if item["type"] == "missing":
+                shown = "missing"  # pydantic's input here is the parent object, not a value of this key
             problems.append(f"{_config_key(location)} = {shown}: {message}")
     problems += _cross_checks(raw)
     problems += _plaintext_external_ids(raw)

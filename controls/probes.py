@@ -486,12 +486,28 @@ def _run_path_problems(view, declared: dict, machines: list) -> list[str]:
     return problems
 
 
+def _stage_queue(view, machines: list, stage: str) -> str:
+    """The job queue the workflow submits ``stage`` to (its Run-<stage> state), by name."""
+    import json
+
+    for machine in machines:
+        try:
+            task = json.loads(str(machine.get("definition")))["States"].get(f"Run-{stage}") or {}
+        except (ValueError, AttributeError):
+            continue
+        arn = str((task.get("Parameters") or {}).get("JobQueue") or "")
+        for queue in view.of_type("aws:batch/jobQueue:JobQueue"):
+            if arn in (queue.get("arn"), queue.get("name")):
+                return f"queue {queue.get('name')}"
+    return "an unknown queue"
+
+
 def _run_tracking(state: StackState):
     """What happens when a sequencing run finishes landing, as the state holds it (components/run_tracking):
     the rule and its pattern, the workflow and its logging, the runs table's protection."""
     from glz.gate import stack_view
     from policies.rules.datastores import recoverable
-    from policies.rules.pipeline import workflows_log
+    from policies.rules.pipeline import workflows_log, workflows_run_stack_jobs
 
     declared = state.stack_outputs().get("runTracking")
     if not isinstance(declared, dict):
@@ -509,7 +525,8 @@ def _run_tracking(state: StackState):
     if not machines or not tables:
         problems.append("the declared workflow or runs table is not in the state")
     problems += _run_path_problems(view, declared, machines)
-    stages = " -> ".join(declared["stages"])
+    problems += [f"workflow: {p}" for m in machines for p in workflows_run_stack_jobs.check_resource(m, view)]
+    stages = " -> ".join(f"{s} on {_stage_queue(view, machines, s)}" for s in declared["stages"])
     fields = {"stages": stages, "markers": " or ".join(declared["markers"]), "table": str(declared["table"])}
     if problems:
         return False, "Run tracking is incomplete: " + "; ".join(problems) + ".", [], fields
@@ -1591,7 +1608,7 @@ PROBES: dict[str, ProbeSpec] = {
             "run_tracking",
             "finished runs start the pipeline, tracked in an encrypted, recoverable table",
             ("stages", "markers", "table"),
-            ("GLZ-PIPE-001", "GLZ-DATA-002"),
+            ("GLZ-PIPE-001", "GLZ-PIPE-003", "GLZ-DATA-002"),
             _run_tracking,
         ),
         ProbeSpec(

@@ -152,6 +152,13 @@ def drop_prop(typ: str, name: str, key: str) -> Change:
     return set_prop(typ, name, key, None)
 
 
+def workflow_task(state: str, edit: Callable[[dict], Any]) -> Change:
+    """Edit the Parameters of one state of the demo's run workflow."""
+    return edit_prop(
+        STATE_MACHINE, "runs-workflow", "definition", in_json(lambda d: [edit(d["States"][state]["Parameters"]), d][1])
+    )
+
+
 def in_json(edit: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Edit a JSON-string property (a job's containerProperties) as the object it holds."""
 
@@ -2379,6 +2386,73 @@ CORPUS += [
         "the analyzer turned into an external-access one (nothing reports unused access)",
         set_prop(ANALYZER, "security-unused-access-analyzer", "type", "ACCOUNT"),
         "GLZ-ACC-013",
+    ),
+    # GLZ-PIPE-003: the workflow runs only the stack's job definitions, on queues that can run them
+    W(
+        "a stage submits a job definition of another stack (privileged, any role)",
+        workflow_task(
+            "Run-alignment",
+            lambda p: p.update(JobDefinition=f"arn:aws:batch:{REGION}:{ACCT}:job-definition/adhoc-debug:3"),
+        ),
+        "GLZ-PIPE-003",
+    ),
+    W(
+        "the job definition read from the run's input at run time",
+        workflow_task(
+            "Run-variant-calling", lambda p: (p.pop("JobDefinition"), p.update({"JobDefinition.$": "$.jobdef"}))
+        ),
+        "GLZ-PIPE-003",
+    ),
+    W(
+        "a stage sent to a queue outside the stack",
+        workflow_task(
+            "Run-demultiplex", lambda p: p.update(JobQueue=f"arn:aws:batch:{REGION}:{ACCT}:job-queue/shared-gpu")
+        ),
+        "GLZ-PIPE-003",
+    ),
+    W(
+        "alignment asks for a GPU but still runs on the CPU-only default queue",
+        edit_prop(
+            JOB,
+            "compute-job-definition-alignment",
+            "containerProperties",
+            in_json(lambda c: c["resourceRequirements"].append({"type": "GPU", "value": "1"})),
+        ),
+        "GLZ-PIPE-003",
+    ),
+    W(
+        "an extra submission of a foreign job definition hidden in a Parallel branch",
+        edit_prop(
+            STATE_MACHINE,
+            "runs-workflow",
+            "definition",
+            in_json(
+                lambda d: d["States"].update(
+                    Sidecar={
+                        "Type": "Parallel",
+                        "End": True,
+                        "Branches": [
+                            {
+                                "StartAt": "Copy",
+                                "States": {
+                                    "Copy": {
+                                        "Type": "Task",
+                                        "Resource": "arn:aws:states:::batch:submitJob",
+                                        "Parameters": {
+                                            "JobName": "copy",
+                                            "JobDefinition": "exfil-copy",
+                                            "JobQueue": "x",
+                                        },
+                                        "End": True,
+                                    }
+                                },
+                            }
+                        ],
+                    }
+                )
+            ),
+        ),
+        "GLZ-PIPE-003",
     ),
 ]
 

@@ -209,8 +209,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         "dynamodb.runs-table": ["glz-demo-runs"],
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
-    assert len(expected.job_definitions) == 3  # alignment, variant calling, the reference loader
-    assert len(expected.service_roles) == 12  # log delivery (2), Batch instance and jobs (4), malware scans (4),
+    assert len(expected.job_definitions) == 4  # demultiplex, alignment, variant calling, the reference loader
+    assert len(expected.service_roles) == 13  # log delivery (2), Batch instance and jobs (5), malware scans (4),
     # the run workflow and the rule that starts it (2)
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check

@@ -22,7 +22,7 @@ def test_named_buckets_are_read_only_by_exact_name_for_jobs_and_the_endpoint():
     endpoint = _statements(network_policies.s3_endpoint_policy(settings, "demo"))["RegistryOfOpenDataReadOnly"]
     assert endpoint["Action"] == "s3:GetObject"
     assert endpoint["Resource"] == ["arn:aws:s3:::1000genomes/*", "arn:aws:s3:::giab/*"]
-    spec = compute_policies.JOB_SPECS[0]
+    spec = compute_policies.job_specs(settings)[0]
     job = compute_policies.job_role_policy(
         spec,
         region="us-east-1",

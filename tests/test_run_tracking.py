@@ -90,10 +90,26 @@ def test_every_stage_the_workflow_submits_is_a_job_definition_and_queue_of_the_s
         r["outputs"]["arn"] for r in _resources(demo_state_document, "aws:batch/jobDefinition:JobDefinition")
     }
     queues = {r["outputs"]["arn"] for r in _resources(demo_state_document, "aws:batch/jobQueue:JobQueue")}
-    submits = [s for s in workflow["States"].values() if s.get("Resource") == "arn:aws:states:::batch:submitJob.sync"]
+    # the states in the order a successful run goes through them (StartAt, then each Next)
+    path, name = [], workflow["StartAt"]
+    while name:
+        path.append(workflow["States"][name])
+        name = path[-1].get("Next")
+    submits = [s for s in path if s.get("Resource") == "arn:aws:states:::batch:submitJob.sync"]
+    everywhere = [
+        s for s in workflow["States"].values() if s.get("Resource") == "arn:aws:states:::batch:submitJob.sync"
+    ]
+    assert len(submits) == len(everywhere) == 3
     assert [s["Parameters"]["JobDefinition"].rsplit("/", 1)[-1] for s in submits] == [
+        "glz-demo-demultiplex:1",
         "glz-demo-alignment:1",
         "glz-demo-variant-calling:1",
+    ]
+    # each stage on the queue its setting names: demultiplex on-demand (high-priority), the rest spot (default)
+    assert [s["Parameters"]["JobQueue"].rsplit("/", 1)[-1] for s in submits] == [
+        "glz-demo-high-priority",
+        "glz-demo-default",
+        "glz-demo-default",
     ]
     assert all(
         s["Parameters"]["JobDefinition"] in definitions and s["Parameters"]["JobQueue"] in queues for s in submits
@@ -162,7 +178,7 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}, "batch": {"use_docker": False}}):
         account = MotoAccount(demo_state_document)
         sfn = account.client("stepfunctions")
-        workflow, bucket = account.output("runTracking", "workflow"), account.output("dataBuckets", "fastq")
+        workflow, bucket = account.output("runTracking", "workflow"), account.output("dataBuckets", "bcl")
         execution = sfn.start_execution(
             stateMachineArn=workflow, name="first", input=json.dumps(_s3_event(bucket, "RUN0001/CopyComplete.txt"))
         )["executionArn"]
@@ -181,10 +197,10 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
     run = items["RUN"]
     assert run["run_id"]["S"] == "RUN0001" and run["bucket"]["S"] == bucket
     assert run["marker"]["S"] == "RUN0001/CopyComplete.txt" and run["status"]["S"] == "FAILED"
-    assert items["STAGE#alignment"]["status"]["S"] == "FAILED"
-    assert "STAGE#variant-calling" not in items  # the pipeline stopped at the failed stage
+    assert items["STAGE#demultiplex"]["status"]["S"] == "FAILED"
+    assert "STAGE#alignment" not in items  # the pipeline stopped at the failed stage
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered[:4] == ["ReadRun", "RecordRun", "Start-alignment", "Run-alignment"]
+    assert entered[:4] == ["ReadRun", "RecordRun", "Start-demultiplex", "Run-demultiplex"]
     assert entered[-3:] == ["RunFailed", "NotifyFailure", "Failed"]
     published = [e for e in history if e.get("taskSucceededEventDetails", {}).get("resource") == "publish"]
     assert published, "the failure was not published to the pipeline topic"

@@ -74,9 +74,13 @@ BAD_INPUTS = [
     ({"interfaceEndpoints": []}, f"{P}interfaceEndpoints = []", "at least one service"),
     ({"runTracking": {"intakeTier": "raw"}}, "runTracking.intakeTier = 'raw'", "unknown tier; allowed: bcl, fastq"),
     ({"runTracking": {"markers": ["runs/CopyComplete.txt"]}}, "runTracking.markers", "no '/' or wildcard"),
-    ({"runTracking": {"stages": ["variant-calling", "demultiplex"]}}, "runTracking.stages", "allowed stages, in order"),
+    (
+        {"runTracking": {"stages": ["variant-calling", "demultiplex"]}},
+        "runTracking.stages",
+        "'demultiplex' is not a pipeline stage; allowed: alignment, variant-calling",
+    ),
     ({"compute": {"enabled": False}}, "runTracking.enabled = True", "needs compute (compute.enabled is false)"),
-    ({"runTracking": {"queue": "fpga"}}, "runTracking.queue = 'fpga'", "'default' or 'high-priority'"),
+    ({"runTracking": {"queue": "fpga"}}, "runTracking.queue = 'fpga'", "unknown setting"),
     ({"systemUseNotice": "Authorized use"}, f"{P}systemUseNotice = 'Authorized use'", "20 to 1500 characters"),
     ({"systemUseNotice": "Authorized use only\x07 beep beep"}, f"{P}systemUseNotice", "must be printable text"),
     (

@@ -74,6 +74,7 @@ VERSION_TAG = re.compile(r"^v?\d[\w.+-]*$")
 """A tag that names a version (2.2.1, 4.6.1.0, v1.2-cuda12). `latest`, `stable`, `main` or no tag at all
 name whatever was pushed last, so they fail; a digest pins the image whatever its tag."""
 F2 = ("f2.6xlarge", "f2.12xlarge", "f2.48xlarge")
+AL2023_IMAGE_TYPES = ("ECS_AL2023", "ECS_AL2023_NVIDIA")
 SCRATCH_MOUNT = "/scratch"
 """The encrypted scratch volume the launch template's user data mounts nodev,nosuid (compute_policies.SCRATCH_MOUNT;
 a test keeps them equal): the one host path a job may mount."""
@@ -208,15 +209,17 @@ def _ec2_configurations(resource: View) -> list[dict]:
     COMPUTE_ENV,
     "medium",
     SUPPORTED,
-    "Set compute_resources.ec2_configurations[].image_type='ECS_AL2023' explicitly.",
+    "Set compute_resources.ec2_configurations[].image_type='ECS_AL2023' explicitly (ECS_AL2023_NVIDIA for the GPU "
+    "environment).",
 )
 def al2023(resource: View, stack: StackView) -> Iterator[str]:
-    """Managed EC2 compute environments run the supported ECS-optimized Amazon Linux 2023."""
+    """Managed EC2 compute environments run the supported ECS-optimized Amazon Linux 2023 (Batch ends AL2 AMIs on
+    2026-06-30; AWS Batch User Guide, "Migrating from ECS AL2 to ECS AL2023")."""
     if (resource.get("computeResources") or {}).get("type") in ("FARGATE", "FARGATE_SPOT"):
         return
     types = [c.get("imageType") for c in _ec2_configurations(resource)]
-    if not types or any(t != "ECS_AL2023" for t in types):
-        yield f"image type is {types or 'unset (defaults to an older AMI family)'}, not ECS_AL2023"
+    if not types or any(t not in AL2023_IMAGE_TYPES for t in types):
+        yield f"image type is {types or 'unset (defaults to an older AMI family)'}, not ECS_AL2023 (or ECS_AL2023_NVIDIA)"
 
 
 @resource_rule(

@@ -4,6 +4,7 @@ account's resources, through roles of the stack."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from policies.framework import Requirements, StackView, View, resource_rule
@@ -80,3 +81,125 @@ def events_in_account(resource: View, stack: StackView) -> Iterator[str]:
     role = resource.get("roleArn")
     if role and not Referents(stack.of_type(ROLE), "arn").referred_by(resource, "roleArn"):
         yield f"target uses role {role}, not a role of the stack"
+
+
+# ---- what the workflow submits to AWS Batch ----------------------------------------------------------------
+
+JOB_DEFINITION = "aws:batch/jobDefinition:JobDefinition"
+JOB_QUEUE = "aws:batch/jobQueue:JobQueue"
+COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
+SUBMIT_JOB = "arn:aws:states:::batch:submitJob"
+NVIDIA_IMAGE_TYPES = ("ECS_AL2023_NVIDIA", "ECS_AL2_NVIDIA")
+REVISION = re.compile(r"(:job-definition/[^:/]+):\d+$")
+"""A job definition ARN's ':<revision>' (arn:...:job-definition/<name>:<revision>)."""
+LEAST_FUNCTIONALITY = Requirements(r2=("3.4.6",), r3=("03.04.06",))
+
+
+def _task_states(states: object) -> Iterator[dict]:
+    """Every state of a States Language ``States`` object, including those of Parallel branches and Map
+    processors."""
+    if not isinstance(states, dict):
+        return
+    for state in states.values():
+        if not isinstance(state, dict):
+            continue
+        yield state
+        for branch in state.get("Branches") or []:
+            if isinstance(branch, dict):
+                yield from _task_states(branch.get("States"))
+        for key in ("ItemProcessor", "Iterator"):
+            if isinstance(state.get(key), dict):
+                yield from _task_states(state[key].get("States"))
+
+
+def batch_submissions(definition: object) -> Iterator[tuple[str, dict]]:
+    """(state resource, parameters) of every Batch SubmitJob task in a state machine definition (a JSON string
+    or object): the optimized integration in any of its forms (request-response, .sync, .waitForTaskToken)."""
+    import json
+
+    if isinstance(definition, str):
+        try:
+            definition = json.loads(definition)
+        except json.JSONDecodeError:
+            return
+    if not isinstance(definition, dict):
+        return
+    for state in _task_states(definition.get("States")):
+        resource = str(state.get("Resource") or "")
+        if state.get("Type") == "Task" and resource.split(":::", 1)[-1].startswith("batch:submitJob"):
+            parameters = state.get("Parameters") or state.get("Arguments") or {}
+            yield resource, parameters if isinstance(parameters, dict) else {}
+
+
+def _named(resources: list[View], value: str, name_key: str) -> View | None:
+    """The resource ``value`` names: its ARN (a job definition's with or without ':<revision>') or its name."""
+    unrevised = REVISION.sub(r"\1", value)
+    for resource in resources:
+        arn, name = str(resource.get("arn") or ""), str(resource.get(name_key) or "")
+        if value in (arn, name) or (arn and unrevised == REVISION.sub(r"\1", arn)):
+            return resource
+    return None
+
+
+def _gpus(definition: View) -> int:
+    from policies.rules.compute import job_containers
+
+    total = 0
+    for container in job_containers(definition):
+        for requirement in container.props.get("resourceRequirements") or []:
+            if isinstance(requirement, dict) and str(requirement.get("type")).upper() == "GPU":
+                try:
+                    total += int(requirement.get("value") or 0)
+                except (TypeError, ValueError):
+                    total += 1
+    return total
+
+
+def _gpu_environment(environment: View) -> bool:
+    from components.settings import GPU_FAMILIES
+
+    resources = block(environment.get("computeResources"))
+    types = [str(t) for t in resources.get("instanceTypes") or []]
+    images = [str(block(c).get("imageType")) for c in resources.get("ec2Configurations") or []]
+    return (
+        bool(types)
+        and all(t.split(".", 1)[0] in GPU_FAMILIES for t in types)
+        and bool(images)
+        and all(i in NVIDIA_IMAGE_TYPES for i in images)
+    )
+
+
+@resource_rule(
+    "GLZ-PIPE-003",
+    "workflows-run-the-stacks-jobs",
+    (STATE_MACHINE,),
+    "high",
+    LEAST_FUNCTIONALITY,
+    "Let the workflow submit only the stack's job definitions, named in the definition, to the stack's job queues; "
+    "a stage with GPUs to the gpu queue (pipeline.stages[].queue: gpu).",
+)
+def workflows_run_stack_jobs(resource: View, stack: StackView) -> Iterator[str]:
+    """Every job a workflow submits is one the stack defines and the gate checked (its role, its container), sent
+    to a queue of the stack whose compute can run it: a job chosen at run time, or defined elsewhere, runs code
+    no one reviewed, and a GPU job on a queue without GPU instances never starts."""
+    definitions, queues = stack.of_type(JOB_DEFINITION), stack.of_type(JOB_QUEUE)
+    environments = stack.of_type(COMPUTE_ENV)
+    for _, parameters in batch_submissions(resource.get("definition")):
+        for key in ("JobDefinition", "JobQueue"):
+            if f"{key}.$" in parameters:
+                yield f"a task picks its {key} at run time ({parameters[f'{key}.$']}), not one of the stack's"
+        definition = _named(definitions, str(parameters.get("JobDefinition") or ""), "name")
+        queue = _named(queues, str(parameters.get("JobQueue") or ""), "name")
+        if "JobDefinition" in parameters and definition is None:
+            yield f"a task submits job definition {parameters['JobDefinition']}, which is not the stack's"
+        if "JobQueue" in parameters and queue is None:
+            yield f"a task submits to job queue {parameters['JobQueue']}, which is not the stack's"
+        if definition is None or queue is None:
+            continue
+        orders = [block(o).get("computeEnvironment") for o in queue.get("computeEnvironmentOrders") or []]
+        serving = [e for e in environments if e.get("arn") in orders or e.get("name") in orders]
+        if _gpus(definition) and not (serving and all(_gpu_environment(e) for e in serving)):
+            yield (
+                f"job definition {label(definition)} asks for {_gpus(definition)} GPU(s) but queue {label(queue)} "
+                "sends jobs to environments without NVIDIA GPU instances (the job would wait RUNNABLE)"
+            )
