@@ -167,6 +167,11 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     except MappingError as error:
         raise UserInputError(str(error)) from None
     written = write_matrix(matrix, out_dir)
+    from glz.diagram import data_path_markdown
+
+    diagram = out_dir / "data-path.md"
+    diagram.write_text(data_path_markdown(state, stack))
+    written.append(diagram)
     print(
         f"Control matrix for stack '{stack}' (account {matrix.info.account}, {matrix.info.region}); "
         f"policy gate {matrix.info.gate_summary}"
