@@ -598,6 +598,10 @@ class GenomicsCompute(pulumi.ComponentResource):
                         data_key_arn=a["key"],
                         file_system_arn=a["fs"],
                         access_point_arn=a["point"],
+                        open_data_object_arns=[
+                            f"arn:{settings.partition}:s3:::{item}"
+                            for item in settings.reference_data.open_data_objects
+                        ],
                     )
                 )
             ),
@@ -623,7 +627,7 @@ class GenomicsCompute(pulumi.ComponentResource):
                         file_system_id=a["fs"],
                         access_point_id=a["point"],
                         reference_writable=True,
-                        command=["aws", "s3", "sync", f"s3://{bucket_name}/", "/reference/", "--only-show-errors"],
+                        command=compute_policies.reference_loader_command(settings, bucket_name),
                     )
                 )
             ),

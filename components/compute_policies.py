@@ -248,15 +248,42 @@ REFERENCE_LOADER = JobSpec(
     description="copy reference genomes from the reference bucket onto the reference file system",
 )
 """The one writer of the reference file system (not a pipeline stage: no tier written, not in job_specs)."""
+OPEN_DATA_MOUNT = f"{REFERENCE_MOUNT}/open-data"
+
+
+def reference_loader_command(settings: Settings, reference_bucket: str) -> list[str]:
+    """Sync the reference bucket onto the file system, then copy each named Registry of Open Data object to
+    /reference/open-data/<bucket>/<key>. The object names are validated (settings OPEN_DATA_OBJECT: no quote,
+    space or wildcard), so the shell takes them literally."""
+    steps = [f"aws s3 sync s3://{reference_bucket}/ {REFERENCE_MOUNT}/ --only-show-errors"]
+    steps += [
+        f"aws s3 cp s3://{item} {OPEN_DATA_MOUNT}/{item} --only-show-errors"
+        for item in settings.reference_data.open_data_objects
+    ]
+    if len(steps) == 1:
+        return ["aws", "s3", "sync", f"s3://{reference_bucket}/", f"{REFERENCE_MOUNT}/", "--only-show-errors"]
+    return ["sh", "-c", "set -e; " + "; ".join(steps)]
 
 
 def reference_loader_policy(
-    *, region: str, reference_bucket_arn: str, data_key_arn: str, file_system_arn: str, access_point_arn: str
+    *,
+    region: str,
+    reference_bucket_arn: str,
+    data_key_arn: str,
+    file_system_arn: str,
+    access_point_arn: str,
+    open_data_object_arns: list[str] | None = None,
 ) -> dict[str, Any]:
     """Read the reference bucket, decrypt through S3, mount and write the file system only through the
-    loader's access point; nothing else."""
+    loader's access point; and read the named Registry of Open Data objects, nothing else of them."""
+    open_data: list[Statement] = (
+        [{"Sid": "ReadOpenDataObjects", "Effect": "Allow", "Action": "s3:GetObject", "Resource": open_data_object_arns}]
+        if open_data_object_arns
+        else []
+    )
     return document(
         [
+            *open_data,
             *s3_read_statements("ReadReferenceTier", [reference_bucket_arn]),
             {
                 "Sid": "DecryptReferenceThroughS3",

@@ -584,6 +584,24 @@ class ReferenceData(_Model):
 
     efs: bool = False
     loader_image: str | None = None
+    # Registry of Open Data objects ("<bucket>/<key>", the bucket one of openDataBuckets) the loader copies onto
+    # the file system under /reference/open-data/<bucket>/<key>: a reference genome build, its index files
+    open_data_objects: list[str] = Field(default_factory=list)
+
+    @field_validator("open_data_objects")
+    @classmethod
+    def _objects(cls, value: list[str]) -> list[str]:
+        bad = [o for o in value if not OPEN_DATA_OBJECT.match(o) or "/../" in f"/{o}/" or "//" in o]
+        if bad:
+            raise ValueError(
+                f"{bad}: name each object as <bucket>/<key> (key: letters, digits and . _ - + = /; no wildcard, "
+                "no '..'): the loader copies exactly these and its role may read nothing else"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("names an object twice")
+        if len(value) > 50:
+            raise ValueError(f"{len(value)} objects; allowed: at most 50")
+        return value
 
 
 MAX_SESSION_IDLE_MINUTES = 30
@@ -611,6 +629,8 @@ whose instance types are not GPU types stays RUNNABLE (Batch User Guide, "GPU jo
 AL2023 NVIDIA image does not support them."""
 MARKER = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 S3_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+OPEN_DATA_OBJECT = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9._+=/-]{1,900}$")
+"""<bucket>/<key>: the characters a shell and an IAM resource ARN take literally (no wildcard, quote or space)."""
 
 
 class PipelineStage(_Model):
@@ -1159,11 +1179,34 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                     problems.append(f"{PROJECT}:compute.images.{key} = {images.get(key)!r}: {problem}")
         problems += _pipeline_problems(raw, account, compute.get("allowedRegistries") or [])
         reference = raw.get("referenceData") or {}
+        problems += _open_data_object_problems(raw, reference)
         loader = reference.get("loaderImage") if isinstance(reference, dict) else None
         if loader is not None:
             problem = _image_problem(loader, account, compute.get("allowedRegistries") or [])
             if problem:
                 problems.append(f"{PROJECT}:referenceData.loaderImage = {loader!r}: {problem}")
+    return problems
+
+
+def _open_data_object_problems(raw: dict[str, Any], reference: Any) -> list[str]:
+    """Open-data objects the loader could not fetch: a bucket not in openDataBuckets, or no loader to run."""
+    objects = reference.get("openDataObjects") if isinstance(reference, dict) else None
+    if not isinstance(objects, list) or not objects:
+        return []
+    problems = []
+    buckets = raw.get("openDataBuckets") or []
+    for index, item in enumerate(objects):
+        bucket = str(item).split("/", 1)[0]
+        if bucket not in buckets:
+            problems.append(
+                f"{PROJECT}:referenceData.openDataObjects[{index}] = {item!r}: bucket {bucket!r} is not in "
+                f"openDataBuckets ({', '.join(map(str, buckets)) or 'none'}); list it there first"
+            )
+    if not (str(reference.get("efs", False)).lower() == "true" and reference.get("loaderImage")):
+        problems.append(
+            f"{PROJECT}:referenceData.openDataObjects = {_describe_value(objects)}: needs referenceData.efs true and "
+            "referenceData.loaderImage, the job that copies them"
+        )
     return problems
 
 
