@@ -15,6 +15,8 @@ from components.compute import GenomicsCompute
 from components.data_lake import GenomicsDataLake
 from components.encryption_keys import EncryptionKeys
 from components.finding_alerts import FindingAlerts, batch_job_failures
+from components.intake import InstrumentIntake
+from components.intake_policies import instrument_prefix, instrument_role_suffix
 from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
 from components.reference_data import ReferenceData
@@ -56,13 +58,19 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
     (console and break-glass work), collaborators (their own accounts), the deployer roles
     that run `pulumi up` (without them a deployment locks itself out of the buckets' settings) and,
     on a scanned intake bucket only, that bucket's GuardDuty malware-scan role (GuardDuty reads and
-    tags the objects from its own network, never through this VPC)."""
+    tags the objects from its own network, never through this VPC) and the roles of the instruments that upload
+    to it (from the lab, over TLS; their role may only put objects under their own prefix)."""
     roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE, naming.BREAK_GLASS_ROLE] + [
         naming.collaborator_role_suffix(c.name) for c in settings.collaborators
     ]
     exempt = {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
     if tier is not None and scans_uploads(settings, tier):
         exempt.add(malware_policies.scan_role_arn(settings, stack, tier))
+    exempt |= {
+        naming.role_arn(settings, stack, instrument_role_suffix(i.name))
+        for i in settings.intake.instruments
+        if tier is not None and settings.instrument_tier(i) == tier
+    }
     return sorted(exempt)
 
 
@@ -178,6 +186,11 @@ class LandingZone:
                 opts=opts,
             )
             self.reference = self.compute.reference_data  # built by the compute: they depend on each other
+        self.intake: InstrumentIntake | None = None
+        if settings.intake.instruments:
+            self.intake = InstrumentIntake(
+                "intake", settings, stack, bucket_arns=bucket_arns, data_key_arn=self.keys.data.arn, opts=opts
+            )
         self.run_tracking: RunTracking | None = None
         if self.compute is not None and settings.run_tracking.enabled:
             self.run_tracking = RunTracking(
@@ -276,4 +289,19 @@ class LandingZone:
             }
         if self.reference is not None:
             outputs["referenceFileSystemId"] = self.reference.file_system.id
+        if self.intake is not None:
+            outputs["intake"] = {
+                "trustAnchor": self.intake.trust_anchor.arn,
+                "profile": self.intake.profile.arn,
+                "sessionSeconds": settings.intake.session_seconds,
+                "instruments": {
+                    i.name: {
+                        "role": self.intake.roles[i.name].arn,
+                        "commonName": i.common_name,
+                        "tier": settings.instrument_tier(i),
+                        "prefix": instrument_prefix(i.name),
+                    }
+                    for i in settings.intake.instruments
+                },
+            }
         return outputs

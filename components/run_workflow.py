@@ -55,6 +55,22 @@ class Stage:
     job_queue_arn: str
 
 
+def success_path(definition: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The states a run goes through when nothing fails, in order: StartAt, then each Next (a Choice's first
+    choice). Ends at the first state without a Next, or before any state is visited twice."""
+    states = definition.get("States") if isinstance(definition, dict) else None
+    if not isinstance(states, dict):
+        return []
+    path: list[tuple[str, dict[str, Any]]] = []
+    name = definition.get("StartAt")
+    while isinstance(name, str) and name in states and name not in {n for n, _ in path}:
+        state = states[name]
+        path.append((name, state))
+        choices = state.get("Choices") if state.get("Type") == "Choice" else None
+        name = (choices[0].get("Next") if choices and isinstance(choices[0], dict) else None) or state.get("Next")
+    return path
+
+
 def run_pattern(bucket: str, markers: list[str]) -> dict[str, Any]:
     """An "Object Created" event of a marker file in a run folder (`<run id>/<marker>`) of the intake bucket."""
     return {
@@ -106,14 +122,59 @@ def _status(
 def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts: int = 3) -> dict[str, Any]:
     """The run workflow. Its input is the S3 event EventBridge delivers; the run id is the folder name."""
     states: dict[str, Any] = {
+        # a run folder is <run id>/ (an upload path of its own) or <instrument>/<run id>/ (an instrument's prefix,
+        # components/instrument_intake): the run id is the folder path, its job label the same without '/'
         "ReadRun": {
             "Type": "Pass",
             "Parameters": {
                 "bucket.$": "$.detail.bucket.name",
                 "marker.$": "$.detail.object.key",
-                "run_id.$": "States.ArrayGetItem(States.StringSplit($.detail.object.key, '/'), 0)",
+                "parts.$": "States.StringSplit($.detail.object.key, '/')",
+            },
+            "Next": "MeasureRunFolder",
+        },
+        "MeasureRunFolder": {
+            "Type": "Pass",
+            "Parameters": {
+                "bucket.$": "$.bucket",
+                "marker.$": "$.marker",
+                "parts.$": "$.parts",
+                "depth.$": "States.ArrayLength($.parts)",
+            },
+            "Next": "RunFolderLayout",
+        },
+        "RunFolderLayout": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.depth", "NumericEquals": 2, "Next": "RunFolderAtTop"},
+                {"Variable": "$.depth", "NumericEquals": 3, "Next": "RunFolderOfInstrument"},
+            ],
+            "Default": "UnknownRunFolderLayout",
+        },
+        "RunFolderAtTop": {
+            "Type": "Pass",
+            "Parameters": {
+                "bucket.$": "$.bucket",
+                "marker.$": "$.marker",
+                "run_id.$": "States.ArrayGetItem($.parts, 0)",
+                "job_label.$": "States.ArrayGetItem($.parts, 0)",
             },
             "Next": "RecordRun",
+        },
+        "RunFolderOfInstrument": {
+            "Type": "Pass",
+            "Parameters": {
+                "bucket.$": "$.bucket",
+                "marker.$": "$.marker",
+                "run_id.$": "States.Format('{}/{}', States.ArrayGetItem($.parts, 0), States.ArrayGetItem($.parts, 1))",
+                "job_label.$": "States.Format('{}_{}', States.ArrayGetItem($.parts, 0), States.ArrayGetItem($.parts, 1))",
+            },
+            "Next": "RecordRun",
+        },
+        "UnknownRunFolderLayout": {
+            "Type": "Fail",
+            "Error": "UnknownRunFolderLayout",
+            "Cause": "a marker must land at <run id>/<marker> or <instrument>/<run id>/<marker>",
         },
         "RecordRun": _ddb(
             "putItem",
@@ -174,7 +235,7 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
             "Type": "Task",
             "Resource": "arn:aws:states:::batch:submitJob.sync",
             "Parameters": {
-                "JobName.$": f"States.Format('{{}}-{stage.name}', $.run_id)",
+                "JobName.$": f"States.Format('{{}}-{stage.name}', $.job_label)",
                 "JobDefinition": stage.job_definition_arn,
                 "JobQueue": stage.job_queue_arn,
                 "ContainerOverrides": {

@@ -712,6 +712,72 @@ class Gpu(_Model):
         return value
 
 
+COMMON_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
+"""An instrument certificate's subject CN as the trust policy compares it: 1-64 characters (X.520 ub-common-name),
+no wildcard, quote or '/' (the session tag x509Subject/CN joins multi-valued fields with '/')."""
+MAX_INSTRUMENT_SESSION_SECONDS = 3600
+
+
+class Instrument(_Model):
+    """A sequencer (or its upload host) with a certificate from the organization's CA: its own role, which may only
+    put objects under its prefix of one scanned intake tier."""
+
+    name: str
+    common_name: str
+    tier: str | None = None  # default: runTracking.intakeTier
+    source_ips: list[str] = Field(default_factory=list)  # the lab's egress addresses; empty: any (the CA vouches)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not STAGE_NAME.match(value):
+            raise ValueError("must be 2-24 characters: lowercase letters, digits and '-', starting with a letter")
+        return value
+
+    @field_validator("common_name")
+    @classmethod
+    def _cn(cls, value: str) -> str:
+        if not COMMON_NAME.match(value):
+            raise ValueError("must be the certificate's subject CN: 1-64 letters, digits, spaces and . _ @ -")
+        return value
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, value: str | None) -> str | None:
+        if value is not None and value not in TIERS:
+            raise ValueError(f"unknown tier; allowed: {', '.join(TIERS)}")
+        return value
+
+    @field_validator("source_ips")
+    @classmethod
+    def _ips(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=True)
+            except ValueError as error:
+                raise ValueError(f"{cidr!r} is not a CIDR block like 198.51.100.0/24 ({error})") from None
+        return value
+
+
+class Intake(_Model):
+    """Instrument uploads with IAM Roles Anywhere: a trust anchor holding the organization's CA certificate, its
+    CRL imported for revocation, a profile vending short sessions, a role per instrument (components/intake)."""
+
+    ca_certificate: str | None = None  # PEM of the CA that issues the instruments' certificates
+    crl: str | None = None  # PEM CRL of that CA; Roles Anywhere revokes only through imported CRLs
+    session_seconds: int = Field(default=MAX_INSTRUMENT_SESSION_SECONDS, ge=900, le=MAX_INSTRUMENT_SESSION_SECONDS)
+    instruments: list[Instrument] = Field(default_factory=list)
+
+    @field_validator("instruments")
+    @classmethod
+    def _unique(cls, value: list[Instrument]) -> list[Instrument]:
+        for what, values in (("name", [i.name for i in value]), ("commonName", [i.common_name for i in value])):
+            twice = sorted({v for v in values if values.count(v) > 1})
+            if twice:
+                raise ValueError(f"{what} {twice} used twice; each instrument needs its own")
+        return value
+
+
 class RunTracking(_Model):
     """Recognise a finished sequencing run and run the pipeline on it (components/run_tracking)."""
 
@@ -789,6 +855,7 @@ class Settings(_Model):
     fpga: Fpga = Fpga()
     gpu: Gpu = Gpu()
     pipeline: Pipeline | None = None
+    intake: Intake = Intake()
     reference_data: ReferenceData = ReferenceData()
     run_tracking: RunTracking = RunTracking()
     # Registry of Open Data buckets (1000 Genomes, GIAB, reference genomes) in the stack's region that pipeline
@@ -1000,6 +1067,10 @@ class Settings(_Model):
                 wanted |= set(collaborator.tiers)
         return [tier for tier in TIERS if tier in wanted]
 
+    def instrument_tier(self, instrument: Instrument) -> str:
+        """The tier an instrument uploads to: its own ``tier``, else the run-tracking intake tier."""
+        return instrument.tier or self.run_tracking.intake_tier
+
     @property
     def stages(self) -> list[PipelineStage]:
         """The pipeline's stages: ``pipeline.stages``, or, without it, alignment and variant calling on the
@@ -1179,12 +1250,57 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                     problems.append(f"{PROJECT}:compute.images.{key} = {images.get(key)!r}: {problem}")
         problems += _pipeline_problems(raw, account, compute.get("allowedRegistries") or [])
         reference = raw.get("referenceData") or {}
+        problems += _intake_problems(raw)
         problems += _open_data_object_problems(raw, reference)
         loader = reference.get("loaderImage") if isinstance(reference, dict) else None
         if loader is not None:
             problem = _image_problem(loader, account, compute.get("allowedRegistries") or [])
             if problem:
                 problems.append(f"{PROJECT}:referenceData.loaderImage = {loader!r}: {problem}")
+    return problems
+
+
+def _intake_problems(raw: dict[str, Any]) -> list[str]:
+    """Instrument uploads that could not be trusted or revoked, or would land where nothing scans them."""
+    import datetime as dt
+
+    from components.certificates import ca_certificate_problem, crl_problem
+
+    intake = raw.get("intake")
+    instruments = intake.get("instruments") if isinstance(intake, dict) else None
+    if not isinstance(instruments, list) or not instruments:
+        return []
+    problems: list[str] = []
+    today = dt.date.today()
+    ca, crl = intake.get("caCertificate"), intake.get("crl")
+    if not isinstance(ca, str) or not ca.strip():
+        problems.append(
+            f"{PROJECT}:intake.caCertificate = missing: required with instruments; the PEM of the CA "
+            "that issues their certificates (IAM Roles Anywhere trust anchor)"
+        )
+    elif ca_problem := ca_certificate_problem(ca, today):
+        problems.append(f"{PROJECT}:intake.caCertificate = [PEM]: {ca_problem}")
+    if not isinstance(crl, str) or not crl.strip():
+        problems.append(
+            f"{PROJECT}:intake.crl = missing: required with instruments; the PEM CRL of the CA (IAM "
+            "Roles Anywhere revokes a certificate only through an imported CRL)"
+        )
+    elif isinstance(ca, str) and not ca_certificate_problem(ca, today) and (problem := crl_problem(crl, ca, today)):
+        problems.append(f"{PROJECT}:intake.crl = [PEM]: {problem}")
+    services = raw.get("securityServices") or {}
+    tracking = raw.get("runTracking") or {}
+    scan_tiers = services.get("malwareScanTiers") if isinstance(services, dict) else None
+    scanned = list(scan_tiers) if isinstance(scan_tiers, list) else list(DEFAULT_MALWARE_SCAN_TIERS)
+    default_tier = tracking.get("intakeTier", "fastq") if isinstance(tracking, dict) else "fastq"
+    for index, instrument in enumerate(instruments):
+        if not isinstance(instrument, dict):
+            continue
+        tier = instrument.get("tier") or default_tier
+        if tier not in scanned:
+            problems.append(
+                f"{PROJECT}:intake.instruments[{index}].tier = {tier!r}: instrument uploads land only in scanned "
+                f"tiers (securityServices.malwareScanTiers: {', '.join(scanned)})"
+            )
     return problems
 
 

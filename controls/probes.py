@@ -973,6 +973,43 @@ def _unused_access(state: StackState):
     return satisfied, summary, [state.by_urn[a.urn] for a in found], {"days": str(days) if days else "unset"}
 
 
+def _instrument_intake(state: StackState):
+    """Instruments' certificate-based uploads as the state holds them (components/intake): the anchor and its CRL,
+    the profile's session length, each instrument's role, judged by GLZ-IAM-018."""
+    from glz.gate import stack_view
+    from policies.rules.instruments import PROFILE, TRUST_ANCHOR, crls, instrument_certificates
+
+    declared = state.stack_outputs().get("intake")
+    if not isinstance(declared, dict):
+        return (
+            False,
+            "No instrument identities: instruments upload only through roles of people or collaborators "
+            "(intake.instruments is empty).",
+            [],
+            {"instruments": "none", "session": "none"},
+        )
+    view = stack_view(state)
+    problems = [v.message for v in instrument_certificates.check_stack(view)]
+    instruments = declared.get("instruments") or {}
+    names = ", ".join(
+        f"{name} (CN {i.get('commonName')}, {i.get('tier')} tier under {i.get('prefix')})"
+        for name, i in instruments.items()
+    )
+    fields = {"instruments": names or "none", "session": f"{declared.get('sessionSeconds')} seconds"}
+    if problems:
+        return False, "Instrument intake is weakened: " + "; ".join(problems) + ".", [], fields
+    summary = (
+        f"Instruments authenticate with X.509 certificates of the organization's CA through IAM Roles Anywhere "
+        f"(the CA's CRL is imported, so a revoked certificate gets no credentials); each gets sessions of at most "
+        f"{fields['session']} of its own role, assumable only with its certificate's CN, which may only put objects "
+        f"under its prefix of a malware-scanned tier: {names}."
+    )
+    resources = [
+        state.by_urn[r.urn] for r in [*view.of_type(TRUST_ANCHOR), *view.of_type(PROFILE), *(c for c, _ in crls(view))]
+    ]
+    return True, summary, resources, fields
+
+
 INSPECTOR_TYPES = ("EC2", "ECR")
 INSPECTOR_SCOPE = {
     "EC2": "EC2 (instances while they run)",
@@ -1517,6 +1554,13 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec("guardduty", "GuardDuty with S3 and malware protection", ("features",), ("GLZ-ACC-003",), _guardduty),
         ProbeSpec("security_hub", "Security Hub with standards", ("standards",), ("GLZ-ACC-004",), _security_hub),
         ProbeSpec("access_analyzer", "IAM Access Analyzer", (), ("GLZ-ACC-005",), _access_analyzer),
+        ProbeSpec(
+            "instrument_intake",
+            "instrument uploads with certificates (IAM Roles Anywhere), revocable and put-only",
+            ("instruments", "session"),
+            ("GLZ-IAM-018",),
+            _instrument_intake,
+        ),
         ProbeSpec(
             "unused_access",
             "IAM Access Analyzer findings for unused roles, users and keys",

@@ -167,6 +167,50 @@ TYPE_NEEDS: dict[str, Needs] = {
         passes_role=True,
     ),
     "aws:s3/bucketNotification:BucketNotification": Needs(("s3:PutBucketNotification",)),
+    # IAM Roles Anywhere (Service Authorization Reference, "AWS Identity and Access Management Roles Anywhere"):
+    # the first trust anchor creates the service-linked role AWSServiceRoleForRolesAnywhere; CreateProfile passes
+    # the instrument roles to rolesanywhere.amazonaws.com
+    "aws:rolesanywhere/trustAnchor:TrustAnchor": Needs(
+        (
+            "rolesanywhere:CreateTrustAnchor",
+            "rolesanywhere:UpdateTrustAnchor",
+            "rolesanywhere:DeleteTrustAnchor",
+            "rolesanywhere:EnableTrustAnchor",
+            "rolesanywhere:DisableTrustAnchor",
+            "rolesanywhere:TagResource",
+            "rolesanywhere:UntagResource",
+        ),
+        service_linked=("rolesanywhere.amazonaws.com",),
+    ),
+    "aws:rolesanywhere/profile:Profile": Needs(
+        (
+            "rolesanywhere:CreateProfile",
+            "rolesanywhere:UpdateProfile",
+            "rolesanywhere:DeleteProfile",
+            "rolesanywhere:EnableProfile",
+            "rolesanywhere:DisableProfile",
+            "rolesanywhere:TagResource",
+            "rolesanywhere:UntagResource",
+        ),
+        passes_role=True,
+    ),
+    # Cloud Control creates the CRL (AWS::RolesAnywhere::CRL) in the caller's name: its own calls (prefix
+    # cloudformation) and the type's handler permissions (the type's registry schema: ImportCrl ... DeleteCrl)
+    "aws:cloudcontrol/resource:Resource": Needs(
+        (
+            "cloudformation:CreateResource",
+            "cloudformation:UpdateResource",
+            "cloudformation:DeleteResource",
+            "cloudformation:GetResourceRequestStatus",
+            "rolesanywhere:ImportCrl",
+            "rolesanywhere:UpdateCrl",
+            "rolesanywhere:EnableCrl",
+            "rolesanywhere:DisableCrl",
+            "rolesanywhere:DeleteCrl",
+            "rolesanywhere:TagResource",
+            "rolesanywhere:UntagResource",
+        )
+    ),
     "aws:cloudwatch/metricAlarm:MetricAlarm": Needs(
         ("cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource")
     ),
@@ -464,6 +508,13 @@ SERVICE_READS: dict[str, tuple[str, ...]] = {
     ),
     "events": ("events:DescribeRule", "events:ListTargetsByRule", "events:ListTagsForResource"),
     "states": ("states:DescribeStateMachine", "states:ListTagsForResource"),
+    "rolesanywhere": (
+        "rolesanywhere:GetTrustAnchor",
+        "rolesanywhere:GetProfile",
+        "rolesanywhere:GetCrl",
+        "rolesanywhere:ListTagsForResource",
+    ),
+    "cloudformation": ("cloudformation:GetResource",),
     "logs": (
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",

@@ -30,17 +30,14 @@ def _label(*lines: str) -> str:
 
 
 def _workflow_path(definition: Any) -> list[dict[str, Any]]:
-    """The states a successful run goes through, StartAt then each Next."""
+    """The states a successful run goes through (components/run_workflow.success_path)."""
+    from components.run_workflow import success_path
+
     try:
         parsed = json.loads(definition) if isinstance(definition, str) else definition
-        states, name = parsed["States"], parsed["StartAt"]
-    except (TypeError, KeyError, ValueError):
+    except ValueError:
         return []
-    path: list[dict[str, Any]] = []
-    while isinstance(name, str) and name in states and len(path) <= len(states):
-        path.append(states[name])
-        name = states[name].get("Next")
-    return path
+    return [state for _, state in success_path(parsed)]
 
 
 def _access(state: StackState):
@@ -126,6 +123,13 @@ def data_path(state: StackState) -> str:
             node = _id("job", str(definition.inputs.get("name")))
             lines.append(f'  {node}["{_label(str(definition.inputs.get("name")), "Batch job, submitted by hand")}"]')
             staged.append((role, node))
+    intake = outputs.get("intake") if isinstance(outputs.get("intake"), dict) else {}
+    for instrument, declared in sorted((intake.get("instruments") or {}).items()):
+        node = _id("instrument", instrument)
+        cn = declared.get("commonName")
+        label = _label(f"instrument {instrument}", f"certificate CN {cn}", "IAM Roles Anywhere")
+        lines.append(f'  {node}(["{label}"])')
+        staged.append((str(declared.get("role")), node))
     for collaborator, role in sorted((outputs.get("collaboratorRoles") or {}).items()):
         node = _id("collaborator", collaborator)
         lines.append(f'  {node}(["{_label(f"collaborator {collaborator}", "cross-account role")}"])')

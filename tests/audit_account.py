@@ -28,6 +28,8 @@ Client = Callable[[str], Any]
 MOTO_GAPS = {
     "accessanalyzer.analyzer": "moto has no IAM Access Analyzer backend: ListAnalyzers answers 404 Not yet implemented",
     "accessanalyzer.unused-access": "moto has no IAM Access Analyzer backend (ListAnalyzers answers 404)",
+    "rolesanywhere.trust-anchor": "moto has no IAM Roles Anywhere backend (GetTrustAnchor is not implemented)",
+    "rolesanywhere.profile": "moto has no IAM Roles Anywhere backend (GetProfile is not implemented)",
     "securityhub.standard": "moto implements neither BatchEnableStandards nor GetEnabledStandards (404 Not yet implemented)",
     "ec2.ebs-default-key": "moto implements ModifyEbsDefaultKmsKeyId but not GetEbsDefaultKmsKeyId (NotImplementedError)",
     "s3.sse-c-blocked": "moto drops BlockedEncryptionTypes from PutBucketEncryption, so GetBucketEncryption never reports it",
@@ -925,3 +927,56 @@ def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     _finding_alerts(state, client, ids)
     _deployer(state, client)
     return json.loads(ids.sub(json.dumps(document)))
+
+
+def answer_roles_anywhere(
+    session: AuditSession, state: StackState, *, crl_enabled: bool = True, duration_seconds: int | None = None
+) -> None:
+    """Answer GetTrustAnchor, ListCrls and GetProfile (moto has no IAM Roles Anywhere) from the declared anchor and
+    profile, as a real account holding the stack would; ``crl_enabled`` and ``duration_seconds`` stand in for
+    drift. Registered on the generic before-call event like the other stand-ins."""
+    from botocore.awsrequest import AWSResponse
+
+    anchors = {
+        str(a.outputs.get("arn")).rsplit("/", 1)[-1]: a
+        for a in state.of_type("aws:rolesanywhere/trustAnchor:TrustAnchor")
+    }
+    profiles = {
+        str(p.outputs.get("arn")).rsplit("/", 1)[-1]: p for p in state.of_type("aws:rolesanywhere/profile:Profile")
+    }
+
+    def handler(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        if model.service_model.service_name != "rolesanywhere":
+            return None
+        ok = AWSResponse("https://rolesanywhere", 200, {}, None)
+        if model.name == "GetTrustAnchor":
+            anchor = anchors[str(params["url_path"]).rsplit("/", 1)[-1]]
+            source = anchor.prop("source") or {}
+            body = {
+                "trustAnchorArn": anchor.outputs["arn"],
+                "enabled": True,
+                "source": {
+                    "sourceType": source.get("sourceType"),
+                    "sourceData": {"x509CertificateData": (source.get("sourceData") or {}).get("x509CertificateData")},
+                },
+            }
+            return ok, {"trustAnchor": body}
+        if model.name == "ListCrls":
+            crls = [
+                {"crlArn": f"{a.outputs['arn']}-crl", "trustAnchorArn": a.outputs["arn"], "enabled": crl_enabled}
+                for a in anchors.values()
+            ]
+            return ok, {"crls": crls}
+        if model.name == "GetProfile":
+            profile = profiles[str(params["url_path"]).rsplit("/", 1)[-1]]
+            seconds = duration_seconds or profile.prop("durationSeconds")
+            body = {
+                "profileArn": profile.outputs["arn"],
+                "enabled": True,
+                "durationSeconds": seconds,
+                "roleArns": list(profile.prop("roleArns") or []),
+            }
+            return ok, {"profile": body}
+        return None
+
+    session.events.register("before-call", handler)

@@ -34,6 +34,7 @@ from tests.access_weakenings import (
     Document,
     Weakening,
     add,
+    allow,
     append,
     attach,
     combine,
@@ -67,6 +68,9 @@ PHARMACO = "collaborators-pharmaco-analytics"
 
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
+CLOUD_CONTROL = "aws:cloudcontrol/resource:Resource"
+RA_PROFILE = "aws:rolesanywhere/profile:Profile"
+INSTRUMENT_ROLE = "glz-demo-instrument-novaseq-x-01"
 EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
 EBS_DEFAULT_KEY = "aws:ebs/defaultKmsKey:DefaultKmsKey"
 ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
@@ -150,6 +154,13 @@ def edit_prop(typ: str, name: str, key: str, change: Callable[[Any], Any]) -> Ch
 
 def drop_prop(typ: str, name: str, key: str) -> Change:
     return set_prop(typ, name, key, None)
+
+
+def instrument_trust(edit: Callable[[dict], Any]) -> Change:
+    """Edit the Condition block of the demo instrument role's trust statement."""
+    return edit_prop(
+        ROLE, "intake-novaseq-x-01", "assumeRolePolicy", in_json(lambda d: [edit(d["Statement"][0]["Condition"]), d][1])
+    )
 
 
 def workflow_task(state: str, edit: Callable[[dict], Any]) -> Change:
@@ -2386,6 +2397,82 @@ CORPUS += [
         "the analyzer turned into an external-access one (nothing reports unused access)",
         set_prop(ANALYZER, "security-unused-access-analyzer", "type", "ACCOUNT"),
         "GLZ-ACC-013",
+    ),
+    # GLZ-IAM-018: instrument certificates are revocable, short-lived and buy only uploads into scanned tiers
+    W("the CRL removed (revoked certificates keep working)", remove(CLOUD_CONTROL, "intake-crl"), "GLZ-IAM-018"),
+    W(
+        "the CRL imported but disabled",
+        edit_prop(CLOUD_CONTROL, "intake-crl", "desiredState", in_json(lambda d: d.update(Enabled=False))),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "the CRL imported for another trust anchor",
+        edit_prop(
+            CLOUD_CONTROL,
+            "intake-crl",
+            "desiredState",
+            in_json(lambda d: d.update(TrustAnchorArn=f"arn:aws:rolesanywhere:{REGION}:{ACCT}:trust-anchor/other")),
+        ),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "profile sessions of twelve hours",
+        set_prop(RA_PROFILE, "intake-profile", "durationSeconds", 43200),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "instrument trust without aws:SourceArn (any anchor's certificate with that CN)",
+        instrument_trust(lambda c: c.pop("ArnEquals")),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "instrument trust pinned to every trust anchor by a wildcard ARN",
+        instrument_trust(
+            lambda c: (
+                c.pop("ArnEquals"),
+                c.update(ArnLike={"aws:SourceArn": "arn:aws:rolesanywhere:*:*:trust-anchor/*"}),
+            )
+        ),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "instrument trust accepting any CN of the anchor (StringLike *)",
+        instrument_trust(
+            lambda c: (c.pop("StringEquals"), c.update(StringLike={"aws:PrincipalTag/x509Subject/CN": "*"}))
+        ),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "a second trust statement for the service with no condition at all",
+        edit_prop(
+            ROLE,
+            "intake-novaseq-x-01",
+            "assumeRolePolicy",
+            in_json(
+                lambda d: d["Statement"].append(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": ["rolesanywhere.amazonaws.com"]},
+                        "Action": "sts:AssumeRole",
+                    }
+                )
+            ),
+        ),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "the instrument may delete the runs it uploaded (AWS managed AmazonS3FullAccess attached from outside)",
+        attach("instrument", INSTRUMENT_ROLE, "arn:aws:iam::aws:policy/AmazonS3FullAccess"),
+        "GLZ-IAM-018",
+    ),
+    W(
+        "the instrument may write into the unscanned alignments tier",
+        inline(
+            "instrument",
+            INSTRUMENT_ROLE,
+            allow("s3:PutObject", f"arn:aws:s3:::glz-demo-alignments-{ACCT}-{REGION}/*"),
+        ),
+        "GLZ-IAM-018",
     ),
     # GLZ-PIPE-003: the workflow runs only the stack's job definitions, on queues that can run them
     W(

@@ -332,11 +332,11 @@ def test_the_compliant_account_passes_every_rule(account):
     read = results["GLZ-IAM-010"].observed["documents_read"]
     assert read == {
         access.BUCKET: 8,
-        # inline policies (the reference loader's, the three stages' and the run workflow's and its starter's
-        # included), the two collaborator boundaries
-        access.IDENTITY: 17 + 2,
+        # inline policies (the reference loader's, the three stages', the instrument's and the run workflow's and
+        # its starter's included), the two collaborator boundaries
+        access.IDENTITY: 18 + 2,
         access.KEY: 3,
-        access.TRUST: 18,  # the break-glass role, a role per stage, the run workflow's and its starter's included
+        access.TRUST: 19,  # break-glass, a role per stage, the instrument's, the run workflow's and its starter's
     }
 
 

@@ -23,6 +23,7 @@ from glz.audit.checks import (
     efs,
     events,
     iam,
+    instruments,
     kms,
     logs,
     network,
@@ -43,6 +44,7 @@ from tests.audit_account import (
     MotoAccount,
     answer_access_analyzer,
     answer_malware_protection_plans,
+    answer_roles_anywhere,
     declared_malware_plans,
 )
 from tests.conftest import matrix_of
@@ -59,6 +61,7 @@ ALL_SPECS = {
         efs,
         events,
         iam,
+        instruments,
         kms,
         logs,
         network,
@@ -103,6 +106,7 @@ CONTRACT_PROBES = set(
         "security_hub",
         "access_analyzer",
         "unused_access",  # GLZ-ACC-013; accessanalyzer.unused-access evidences it
+        "instrument_intake",  # GLZ-IAM-018; rolesanywhere.trust-anchor and rolesanywhere.profile evidence it
         "inspector",
         "password_policy",
         "ebs_default_encryption",
@@ -152,6 +156,8 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
     reasons = {
         "accessanalyzer.analyzer": "ListAnalyzers failed: 404: Not yet implemented",
         "accessanalyzer.unused-access": "ListAnalyzers failed: 404: Not yet implemented",
+        "rolesanywhere.trust-anchor": "GetTrustAnchor failed",
+        "rolesanywhere.profile": "GetProfile failed",
         "securityhub.standard": "GetEnabledStandards failed: 404: Not yet implemented",
         "ec2.ebs-default-key": "does not implement this call: The get_ebs_default_kms_key_id action",
         "s3.sse-c-blocked": "did not report BlockedEncryptionTypes",
@@ -160,7 +166,7 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
         "cloudwatch.alarm-delivery": "does not implement this call: The describe_alarm_history action",
     }
     for result in unverifiable:
-        assert reasons[result.id] in result.reason
+        assert reasons[result.id] in result.reason, (result.id, result.reason)
         assert result.drift is False
     assert compliant_run.exit_code() == 0
     assert compliant_run.exit_code(strict=True) == 1
@@ -210,7 +216,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
     assert len(expected.job_definitions) == 4  # demultiplex, alignment, variant calling, the reference loader
-    assert len(expected.service_roles) == 13  # log delivery (2), Batch instance and jobs (5), malware scans (4),
+    assert len(expected.service_roles) == 14  # log delivery (2), Batch instance and jobs (5), malware scans (4),
+    # the instrument's (trusted by IAM Roles Anywhere),
     # the run workflow and the rule that starts it (2)
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
@@ -577,3 +584,20 @@ def test_the_unused_access_analyzer_is_compared_with_the_declared_days(deployed,
     [result] = [r for r in deployed.audit(session).results if r.id == "accessanalyzer.unused-access"]
     assert result.result == verdict and reason in result.reason
     assert result.drift is (verdict == FAIL)
+
+
+@pytest.mark.parametrize(
+    ("drift", "check", "verdict", "reason"),
+    [
+        ({}, "rolesanywhere.trust-anchor", PASS, "enabled, declared CA, 1 enabled CRL(s)"),
+        ({}, "rolesanywhere.profile", PASS, "sessions of at most 3600 s"),
+        ({"crl_enabled": False}, "rolesanywhere.trust-anchor", FAIL, "revoked certificates get credentials"),
+        ({"duration_seconds": 43200}, "rolesanywhere.profile", FAIL, "sessions of 43200 s, declared 3600"),
+    ],
+)
+def test_instrument_identities_are_compared_with_the_declared_ones(deployed, drift, check, verdict, reason):
+    """moto has no IAM Roles Anywhere: its answers are stood in for, as the account would give them."""
+    session = _fresh_session()
+    answer_roles_anywhere(session, deployed.state, **drift)
+    [result] = [r for r in deployed.audit(session).results if r.id == check]
+    assert result.result == verdict and reason in result.reason, result.reason

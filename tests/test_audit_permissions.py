@@ -20,6 +20,7 @@ from tests.audit_account import (
     MotoAccount,
     answer_access_analyzer,
     answer_malware_protection_plans,
+    answer_roles_anywhere,
     declared_malware_plans,
 )
 
@@ -65,6 +66,7 @@ def recorded_calls(demo_state_document) -> set[tuple[str, str]]:
             # calls), so GetMalwareProtectionPlan is reached as it is in a real account.
             answer_malware_protection_plans(session, declared_malware_plans(account.state))
             answer_access_analyzer(session, ["glz-demo-analyzer"])  # moto has none; reached as in a real account
+            answer_roles_anywhere(session, account.state)  # nor IAM Roles Anywhere
             account.audit(session)
     return calls
 

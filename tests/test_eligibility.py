@@ -84,8 +84,18 @@ def test_demo_is_a_phi_stack(demo_state_document):
     assert stack_view(StackState(demo_state_document)).classification == "phi"
 
 
+def _classified_type(resource: dict) -> str:
+    """The type the rules classify: a Cloud Control resource by the CloudFormation type it creates."""
+    from policies.framework import View
+
+    if resource["type"] == el.CLOUD_CONTROL:
+        return el.cloud_control_type(View(resource["type"], resource["urn"], "crl", resource["inputs"]))
+    return resource["type"]
+
+
 def test_mapping_covers_every_module_in_the_demo(demo_state_document):
-    for typ in sorted({r["type"] for r in resources(demo_state_document) if r["type"].startswith("aws:")}):
+    aws = [r for r in resources(demo_state_document) if r["type"].startswith("aws:")]
+    for typ in sorted({_classified_type(r) for r in aws}):
         service = el.classify(typ)
         assert isinstance(service, el.Service), service
         assert service.allowed, f"{typ}: {service.name} is neither eligible nor control-plane"
@@ -207,3 +217,20 @@ def broken(tmp_path, edit):
 def test_the_loader_rejects_an_inconsistent_list(tmp_path, edit, message):
     with pytest.raises(ValueError, match=message):
         el.load(broken(tmp_path, edit))
+
+
+@pytest.mark.parametrize(
+    ("type_name", "rule"),
+    [
+        ("AWS::Lightsail::Instance", "GLZ-PHI-001"),  # a non-eligible service, created through Cloud Control
+        ("AWS::Unheardof::Thing", "GLZ-PHI-002"),  # a service the file does not name
+        ("not a type", "GLZ-PHI-002"),
+    ],
+)
+def test_a_cloud_control_resource_is_judged_by_the_type_it_creates(demo_state_document, type_name, rule):
+    document = copy.deepcopy(demo_state_document)
+    crl = next(r for r in resources(document) if r["type"] == el.CLOUD_CONTROL)
+    for props in (crl["inputs"], crl["outputs"]):
+        props["typeName"] = type_name
+    result = gate(document)
+    assert {f.rule_id for f in result.findings if f.urn == crl["urn"]} == {rule}

@@ -244,3 +244,10 @@ def test_the_demo_runs_the_germline_pipeline_from_the_bcl_tier(demo_state_docume
     bucket = json.loads(run_rule["inputs"]["eventPattern"])["detail"]["bucket"]["name"][0]
     assert "-bcl-" in bucket
     assert Path(ROOT / "Pulumi.demo.yaml").read_text().count("- name: ") >= 3
+
+
+def test_the_gate_and_the_settings_agree_on_gpu_families():
+    from components.settings import GPU_FAMILIES
+    from policies.rules import pipeline
+
+    assert pipeline.GPU_FAMILIES == GPU_FAMILIES

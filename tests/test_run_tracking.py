@@ -16,7 +16,7 @@ import time
 import pytest
 import yaml
 
-from components.run_workflow import Stage, definition
+from components.run_workflow import Stage, definition, success_path
 from controls.conformance_pack import lint_template
 from policies.rules.event_patterns import matches
 
@@ -91,10 +91,7 @@ def test_every_stage_the_workflow_submits_is_a_job_definition_and_queue_of_the_s
     }
     queues = {r["outputs"]["arn"] for r in _resources(demo_state_document, "aws:batch/jobQueue:JobQueue")}
     # the states in the order a successful run goes through them (StartAt, then each Next)
-    path, name = [], workflow["StartAt"]
-    while name:
-        path.append(workflow["States"][name])
-        name = path[-1].get("Next")
+    path = [state for _, state in success_path(workflow)]
     submits = [s for s in path if s.get("Resource") == "arn:aws:states:::batch:submitJob.sync"]
     everywhere = [
         s for s in workflow["States"].values() if s.get("Resource") == "arn:aws:states:::batch:submitJob.sync"
@@ -200,7 +197,15 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
     assert items["STAGE#demultiplex"]["status"]["S"] == "FAILED"
     assert "STAGE#alignment" not in items  # the pipeline stopped at the failed stage
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered[:4] == ["ReadRun", "RecordRun", "Start-demultiplex", "Run-demultiplex"]
+    assert entered[:7] == [
+        "ReadRun",
+        "MeasureRunFolder",
+        "RunFolderLayout",
+        "RunFolderAtTop",
+        "RecordRun",
+        "Start-demultiplex",
+        "Run-demultiplex",
+    ]
     assert entered[-3:] == ["RunFailed", "NotifyFailure", "Failed"]
     published = [e for e in history if e.get("taskSucceededEventDetails", {}).get("resource") == "publish"]
     assert published, "the failure was not published to the pipeline topic"

@@ -25,6 +25,7 @@ DOMAINS = (
     "sessions",
     "finding_alerts",
     "pipeline",
+    "instruments",
 )
 
 

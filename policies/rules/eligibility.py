@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from policies.framework import Requirements, StackView, Violation, stack_rule
+from policies.framework import Requirements, StackView, View, Violation, stack_rule
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "hipaa_eligible_services.yaml"
 NOT_RESOURCES = ("pulumi", "glz")
@@ -147,6 +147,23 @@ def classify(typ: str) -> Service | str:
     return service
 
 
+CLOUD_CONTROL = "aws:cloudcontrol/resource:Resource"
+CFN_TYPE = re.compile(r"^AWS::(?P<service>[A-Za-z0-9]+)::[A-Za-z0-9]+$")
+CFN_SERVICE_MODULES = {"stepfunctions": "sfn", "logs": "cloudwatch", "events": "cloudwatch"}
+"""CloudFormation service names whose pulumi-aws module is not their lowercase form."""
+
+
+def cloud_control_type(resource: View) -> str:
+    """The pulumi-aws type a Cloud Control resource stands for, by the CloudFormation type it creates
+    (AWS::RolesAnywhere::CRL -> aws:rolesanywhere/...): the service holding the data is that type's, not Cloud
+    Control's, which only provisions it."""
+    match = CFN_TYPE.match(str(resource.get("typeName") or ""))
+    if match is None:
+        return f"aws:cloudcontrol-unknown/{resource.get('typeName')}:Resource"
+    service = match["service"].lower()
+    return f"aws:{CFN_SERVICE_MODULES.get(service, service)}/{match.group(0).split('::')[-1].lower()}:Resource"
+
+
 def _in_scope(stack: StackView) -> Iterator[tuple[str, str, Service | str]]:
     """(URN, type, classification) of every resource the rules judge, in a stack that may hold PHI or CUI."""
     if stack.classification == "public":
@@ -154,7 +171,8 @@ def _in_scope(stack: StackView) -> Iterator[tuple[str, str, Service | str]]:
     for resource in stack.resources:
         if resource.type.split(":", 1)[0] in NOT_RESOURCES:
             continue
-        yield resource.urn, resource.type, classify(resource.type)
+        typ = cloud_control_type(resource) if resource.type == CLOUD_CONTROL else resource.type
+        yield resource.urn, typ, classify(typ)
 
 
 @stack_rule(

@@ -90,6 +90,9 @@ JOB_QUEUE = "aws:batch/jobQueue:JobQueue"
 COMPUTE_ENV = "aws:batch/computeEnvironment:ComputeEnvironment"
 SUBMIT_JOB = "arn:aws:states:::batch:submitJob"
 NVIDIA_IMAGE_TYPES = ("ECS_AL2023_NVIDIA", "ECS_AL2_NVIDIA")
+GPU_FAMILIES = ("g4dn", "g5", "g6", "g6e", "p4d", "p5", "p5e")
+"""NVIDIA instance families (components/settings.GPU_FAMILIES; the policy pack does not import the components, a
+test keeps the two equal)."""
 REVISION = re.compile(r"(:job-definition/[^:/]+):\d+$")
 """A job definition ARN's ':<revision>' (arn:...:job-definition/<name>:<revision>)."""
 LEAST_FUNCTIONALITY = Requirements(r2=("3.4.6",), r3=("03.04.06",))
@@ -156,8 +159,6 @@ def _gpus(definition: View) -> int:
 
 
 def _gpu_environment(environment: View) -> bool:
-    from components.settings import GPU_FAMILIES
-
     resources = block(environment.get("computeResources"))
     types = [str(t) for t in resources.get("instanceTypes") or []]
     images = [str(block(c).get("imageType")) for c in resources.get("ec2Configurations") or []]

@@ -14,6 +14,7 @@ from glz.audit.checks import (
     efs,
     events,
     iam,
+    instruments,
     kms,
     logs,
     network,
@@ -45,5 +46,6 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     sessions.run,
     events.run,
     pipeline.run,
+    instruments.run,
     access.run,  # last: it reads the documents the checks above already fetched (AuditContext memoises calls)
 )
