@@ -161,12 +161,18 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
         evidence = load_evidence(Path(args.evidence), *known)
     attestations = _attestations(args, project_dir, stack)
-    gate, _blanket = _run_gate(args, project_dir, state, out_dir)
+    gate, blanket = _run_gate(args, project_dir, state, out_dir)
     try:
         matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence, attestations=attestations)
     except MappingError as error:
         raise UserInputError(str(error)) from None
-    written = write_matrix(matrix, out_dir)
+    from importlib.metadata import version
+
+    from glz.reports import write_all as write_gate_reports
+
+    # the gate's own reports beside the matrix: the matrix cites its findings, CI reads them
+    written = write_gate_reports(gate, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
+    written += write_matrix(matrix, out_dir)
     from glz.diagram import data_path_markdown
 
     diagram = out_dir / "data-path.md"
@@ -194,6 +200,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         for note in matrix.info.evidence_notes:
             print(f"warning: evidence {evidence.source}: {note}", file=sys.stderr)
     print("Wrote " + ", ".join(str(p) for p in written))
+    if not gate.passed:
+        # every report is written; the exit code still tells CI (and `make run`) that the gate failed
+        print(f"FAILED: the policy gate found violations ({matrix.info.gate_summary}); see policy-report.txt")
+        return 1
     return 0
 
 
@@ -243,7 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--out", help="report directory (default: build/<stack>)")
     check.add_argument("--no-checkov", action="store_true", help="run only the project's own rules")
     check.set_defaults(func=cmd_check)
-    matrix = commands.add_parser("matrix", help="generate the control matrix (xlsx, csv, md, html, OSCAL) for a stack")
+    matrix = commands.add_parser(
+        "matrix",
+        help="generate the control matrix (xlsx, csv, md, html, OSCAL) and the gate's reports for a stack "
+        "(exit 1 when the gate fails, after writing them all)",
+    )
     source = matrix.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="synthesize Pulumi.<stack>.yaml offline, then document it")
     source.add_argument("--state", help="document a `pulumi stack export` file")

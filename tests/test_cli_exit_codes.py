@@ -114,3 +114,29 @@ def test_synth_into_head_is_quiet(tmp_path):
     assert result.stdout.startswith("Synthesized stack 'demo' offline")
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert "BrokenPipeError" not in result.stderr
+
+
+def test_the_matrix_of_a_failing_stack_writes_every_report_and_exits_1(tmp_path, demo_state_document):
+    """`glz matrix` (and so `make run`) fails when the gate does, after writing the matrix and the gate's reports."""
+    import copy
+
+    document = copy.deepcopy(demo_state_document)
+    profile = next(r for r in document["deployment"]["resources"] if r["type"] == "aws:rolesanywhere/profile:Profile")
+    for props in (profile["inputs"], profile["outputs"]):
+        props["durationSeconds"] = 43200  # GLZ-IAM-018
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps(document))
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "glz.cli", "matrix", "--state", str(state), "--no-checkov", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "FAILED: the policy gate found violations" in result.stdout
+    for name in ("control-matrix.xlsx", "control-matrix.html", "policy-report.json", "policy-report.sarif"):
+        assert (out / name).is_file(), name
+    report = json.loads((out / "policy-report.json").read_text())
+    assert "GLZ-IAM-018" in json.dumps(report)
