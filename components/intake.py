@@ -32,8 +32,11 @@ class InstrumentIntake(pulumi.ComponentResource):
         *,
         bucket_arns: Mapping[str, pulumi.Input[str]],
         data_key_arn: pulumi.Input[str],
+        s3_interface_endpoint_id: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``s3_interface_endpoint_id``: with a private path from the lab (onPremises), uploads must arrive
+        through that S3 interface endpoint."""
         super().__init__("glz:intake:InstrumentIntake", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         intake = settings.intake
@@ -88,7 +91,7 @@ class InstrumentIntake(pulumi.ComponentResource):
             self.role_policies[instrument.name] = aws.iam.RolePolicy(
                 f"{name}-{instrument.name}-policy",
                 role=role.id,
-                policy=pulumi.Output.all(bucket_arns[tier], data_key_arn).apply(
+                policy=pulumi.Output.all(bucket_arns[tier], data_key_arn, s3_interface_endpoint_id).apply(
                     lambda args, instrument=instrument: json.dumps(
                         intake_policies.instrument_upload_policy(
                             args[0],
@@ -96,6 +99,7 @@ class InstrumentIntake(pulumi.ComponentResource):
                             args[1],
                             settings.region,
                             list(instrument.source_ips),
+                            args[2],
                         ),
                         sort_keys=True,
                     )

@@ -59,11 +59,22 @@ def instrument_trust_policy(trust_anchor_arn: str, common_name: str) -> dict[str
 
 
 def instrument_upload_policy(
-    bucket_arn: str, prefix: str, data_key_arn: str, region: str, source_ips: list[str]
+    bucket_arn: str,
+    prefix: str,
+    data_key_arn: str,
+    region: str,
+    source_ips: list[str],
+    s3_interface_endpoint_id: str | None = None,
 ) -> dict[str, Any]:
     """Put objects under the instrument's prefix, encrypted with the data key; nothing else (no read, list,
-    delete or tagging), from the lab's addresses when they are given."""
+    delete or tagging), from the lab's addresses when they are given. With the lab's private path, only through
+    the S3 interface endpoint: requests through a VPC endpoint carry aws:SourceVpce and aws:VpcSourceIp, not
+    aws:SourceIp (IAM User Guide, global condition keys)."""
     network: dict[str, Any] = {"IpAddress": {"aws:SourceIp": list(source_ips)}} if source_ips else {}
+    if s3_interface_endpoint_id:
+        network = {"StringEquals": {"aws:SourceVpce": s3_interface_endpoint_id}}
+        if source_ips:
+            network["IpAddress"] = {"aws:VpcSourceIp": list(source_ips)}
     statements: list[Statement] = [
         {
             "Sid": "PutRunFilesUnderOwnPrefix",
@@ -77,7 +88,10 @@ def instrument_upload_policy(
             "Effect": "Allow",
             "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
             "Resource": data_key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}, **network},
+            # no network condition here: S3 calls KMS for the upload in the caller's name (forward access
+            # sessions), where the caller's addresses and endpoint are not the request's; kms:ViaService limits the
+            # key to those S3 calls, which the statement above already bounds
+            "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
         },
     ]
     return document(statements)

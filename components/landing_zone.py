@@ -19,6 +19,7 @@ from components.intake import InstrumentIntake
 from components.intake_policies import instrument_prefix, instrument_role_suffix
 from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
+from components.onprem import OnPremisesPath
 from components.reference_data import ReferenceData
 from components.run_tracking import RunTracking
 from components.security_services import AccountSecurity
@@ -117,6 +118,18 @@ class LandingZone:
         )
         self.network = SecureNetwork("network", settings, stack, self.keys.logs, opts=opts)
         vpce_id = self.network.s3_endpoint.id
+        self.on_premises: OnPremisesPath | None = None
+        if settings.on_premises is not None:
+            self.on_premises = OnPremisesPath(
+                "lab",
+                settings,
+                stack,
+                vpc_id=self.network.vpc.id,
+                private_subnet_ids=[s.id for s in self.network.private_subnets],
+                private_route_table_ids=[t.id for t in self.network.private_route_tables],
+                log_key_arn=self.keys.logs.arn,
+                opts=opts,
+            )
         # Bucket names are fixed by the settings, so each policy's ARN says which tier it guards.
         tier_of = {f"arn:{settings.partition}:s3:::{naming.bucket_name(settings, stack, t)}": t for t in TIERS}
         self.data_lake = GenomicsDataLake(
@@ -189,7 +202,15 @@ class LandingZone:
         self.intake: InstrumentIntake | None = None
         if settings.intake.instruments:
             self.intake = InstrumentIntake(
-                "intake", settings, stack, bucket_arns=bucket_arns, data_key_arn=self.keys.data.arn, opts=opts
+                "intake",
+                settings,
+                stack,
+                bucket_arns=bucket_arns,
+                data_key_arn=self.keys.data.arn,
+                s3_interface_endpoint_id=(
+                    self.network.interface_endpoints["s3"].id if settings.on_premises is not None else None
+                ),
+                opts=opts,
             )
         self.run_tracking: RunTracking | None = None
         if self.compute is not None and settings.run_tracking.enabled:
@@ -289,6 +310,15 @@ class LandingZone:
             }
         if self.reference is not None:
             outputs["referenceFileSystemId"] = self.reference.file_system.id
+        if self.on_premises is not None:
+            # what the gate admits as the lab's path (policies/rules/network.py, lab_networks): routes to these
+            # networks through this gateway, security groups admitting them
+            outputs["onPremises"] = {
+                "cidrs": list(settings.on_premises.cidrs),
+                "vpnGateway": self.on_premises.vpn_gateway.id,
+                "vpnConnection": self.on_premises.vpn_connection.id,
+                "resolverEndpoint": self.on_premises.resolver_endpoint.id,
+            }
         if self.intake is not None:
             outputs["intake"] = {
                 "trustAnchor": self.intake.trust_anchor.arn,

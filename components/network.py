@@ -306,7 +306,21 @@ class SecureNetwork(pulumi.ComponentResource):
                     from_port=HTTPS,
                     to_port=HTTPS,
                     cidr_blocks=[settings.vpc_cidr],
-                )
+                ),
+                # the lab reaches the S3 interface endpoint over the Site-to-Site VPN (components/onprem)
+                *(
+                    [
+                        aws.ec2.SecurityGroupIngressArgs(
+                            description="HTTPS from the lab over the VPN",
+                            protocol="tcp",
+                            from_port=HTTPS,
+                            to_port=HTTPS,
+                            cidr_blocks=list(settings.on_premises.cidrs),
+                        )
+                    ]
+                    if settings.on_premises
+                    else []
+                ),
             ],
             egress=[],
             revoke_rules_on_delete=True,
@@ -315,12 +329,20 @@ class SecureNetwork(pulumi.ComponentResource):
         )
         subnet_ids = [s.id for s in self.private_subnets]
         self.interface_endpoints = {}
-        for service in settings.interface_endpoints:
-            dns_options = None
+        services = list(settings.interface_endpoints)
+        if settings.on_premises and "s3" not in services:
+            services.append("s3")  # the lab's private way to the buckets (components/onprem)
+        gateways = {"s3": self.s3_endpoint, "dynamodb": self.dynamodb_endpoint}
+        for service in services:
+            dns_options, after, policy = None, [], None
             if service in GATEWAY_SERVICES:
-                # A gateway endpoint for the same service exists: AWS requires private DNS to be
-                # limited to inbound resolver endpoints so the gateway keeps serving the VPC.
+                # A gateway endpoint for the same service exists: private DNS limited to inbound resolver
+                # endpoints keeps the gateway serving the VPC and the interface endpoint serving the lab; AWS
+                # refuses the flag until the gateway endpoint exists (VPC User Guide, "Private DNS for S3").
                 dns_options = aws.ec2.VpcEndpointDnsOptionsArgs(private_dns_only_for_inbound_resolver_endpoint=True)
+                after = [gateways[service]]
+            if service == "s3":
+                policy = json.dumps(network_policies.s3_endpoint_policy(settings, stack), sort_keys=True)
             self.interface_endpoints[service] = aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc.id,
@@ -328,8 +350,9 @@ class SecureNetwork(pulumi.ComponentResource):
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 dns_options=dns_options,
+                policy=policy,
                 subnet_ids=subnet_ids,
                 security_group_ids=[self.endpoint_security_group.id],
                 tags={"Name": base_name(settings, stack, service.replace(".", "-"))},
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=after),
             )

@@ -759,6 +759,44 @@ class Instrument(_Model):
         return value
 
 
+class OnPremises(_Model):
+    """A private path from the lab to the landing zone (components/onprem): an AWS Site-to-Site VPN to the VPC,
+    the S3 interface endpoint and a Route 53 Resolver inbound endpoint, so uploads never cross the internet."""
+
+    cidrs: list[str]
+    customer_gateway_ip: str
+    bgp_asn: int | None = Field(default=None, ge=1, le=4294967294)  # none: static routes to cidrs
+
+    @field_validator("cidrs")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("list the lab's networks (private CIDR blocks) that reach the landing zone")
+        private = [ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")]
+        for cidr in value:
+            try:
+                network = ipaddress.IPv4Network(cidr, strict=True)
+            except ValueError as error:
+                raise ValueError(f"{cidr!r} is not an IPv4 CIDR block like 10.200.0.0/16 ({error})") from None
+            if not any(network.subnet_of(p) for p in private):
+                raise ValueError(f"{cidr!r} is not a private network (10/8, 172.16/12, 192.168/16)")
+        return value
+
+    @field_validator("customer_gateway_ip")
+    @classmethod
+    def _public(cls, value: str) -> str:
+        try:
+            address = ipaddress.IPv4Address(value)
+        except ValueError:
+            raise ValueError("must be the lab VPN device's public IPv4 address") from None
+        internal = [
+            ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+        ]
+        if any(address in n for n in internal) or address.is_loopback or address.is_link_local or address.is_multicast:
+            raise ValueError("must be a public IPv4 address (the lab VPN device's internet-facing address)")
+        return value
+
+
 class Intake(_Model):
     """Instrument uploads with IAM Roles Anywhere: a trust anchor holding the organization's CA certificate, its
     CRL imported for revocation, a profile vending short sessions, a role per instrument (components/intake)."""
@@ -856,6 +894,7 @@ class Settings(_Model):
     gpu: Gpu = Gpu()
     pipeline: Pipeline | None = None
     intake: Intake = Intake()
+    on_premises: OnPremises | None = None
     reference_data: ReferenceData = ReferenceData()
     run_tracking: RunTracking = RunTracking()
     # Registry of Open Data buckets (1000 Genomes, GIAB, reference genomes) in the stack's region that pipeline
@@ -1250,13 +1289,56 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                     problems.append(f"{PROJECT}:compute.images.{key} = {images.get(key)!r}: {problem}")
         problems += _pipeline_problems(raw, account, compute.get("allowedRegistries") or [])
         reference = raw.get("referenceData") or {}
-        problems += _intake_problems(raw)
         problems += _open_data_object_problems(raw, reference)
         loader = reference.get("loaderImage") if isinstance(reference, dict) else None
         if loader is not None:
             problem = _image_problem(loader, account, compute.get("allowedRegistries") or [])
             if problem:
                 problems.append(f"{PROJECT}:referenceData.loaderImage = {loader!r}: {problem}")
+    problems += _intake_problems(raw)
+    problems += _on_premises_problems(raw)
+    return problems
+
+
+def _on_premises_problems(raw: dict[str, Any]) -> list[str]:
+    """Lab networks that would collide with the VPC's own addresses (routes to them could not exist)."""
+    section = raw.get("onPremises")
+    cidrs = section.get("cidrs") if isinstance(section, dict) else None
+    if not isinstance(cidrs, list):
+        return []
+    try:
+        vpc = ipaddress.IPv4Network(str(raw.get("vpcCidr", "10.40.0.0/16")))
+    except ValueError:
+        return []
+    problems = []
+    lab = []
+    for cidr in cidrs:
+        try:
+            lab.append(ipaddress.IPv4Network(str(cidr)))
+        except ValueError:
+            continue
+    intake = raw.get("intake") if isinstance(raw.get("intake"), dict) else {}
+    for index, instrument in enumerate(intake.get("instruments") or []):
+        for ip in (instrument.get("sourceIps") or []) if isinstance(instrument, dict) else []:
+            try:
+                inside = any(ipaddress.ip_network(str(ip)).subnet_of(n) for n in lab)
+            except (TypeError, ValueError):
+                continue
+            if not inside:
+                problems.append(
+                    f"{PROJECT}:intake.instruments[{index}].sourceIps = {instrument.get('sourceIps')!r}: {ip} is not "
+                    f"in onPremises.cidrs; through the VPN the lab's own addresses arrive ({', '.join(map(str, cidrs))})"
+                )
+    for index, cidr in enumerate(cidrs):
+        try:
+            overlaps = ipaddress.IPv4Network(str(cidr)).overlaps(vpc)
+        except ValueError:
+            continue
+        if overlaps:
+            problems.append(
+                f"{PROJECT}:onPremises.cidrs[{index}] = {cidr!r}: overlaps vpcCidr {vpc}; the lab's networks and "
+                "the VPC need distinct addresses"
+            )
     return problems
 
 

@@ -556,11 +556,13 @@ def _private_network(state: StackState):
     if not vpcs:
         return False, "No VPC in the stack.", [], {"cidr": "none", "egress": egress}
     from glz.gate import stack_view
-    from policies.rules.network import reachability
+    from policies.rules.network import reachability, to_declared_lab
 
     # What each subnet reaches, judged by its routes as GLZ-NET-008/009 judge them.
-    reaches = reachability(stack_view(state))
-    unchosen = [r for r in reaches if not r.allowed]
+    view = stack_view(state)
+    reaches = reachability(view)
+    lab = [r for r in reaches if to_declared_lab(view, r)]
+    unchosen = [r for r in reaches if not r.allowed and r not in lab]
     chosen = [r for r in reaches if r.allowed]
     if unchosen:
         paths = "; ".join(r.describe() for r in unchosen[:3]) + (
@@ -573,6 +575,11 @@ def _private_network(state: StackState):
         )
     else:
         reach = "no subnet has a route to the internet or to another network"
+    if lab and not unchosen:
+        reach += (
+            f"; {len({r.subnet.urn for r in lab})} subnets route only the declared lab networks "
+            "(onPremises.cidrs) to the stack's VPN gateway"
+        )
     routed = _internet_routed_subnets(state, igws)
     private = [s for s in subnets if s.urn not in routed]
     summary = (
@@ -971,6 +978,39 @@ def _unused_access(state: StackState):
         summary += f" It excludes {'; '.join(hidden)}."
     satisfied = days is not None and days <= MAX_UNUSED_ACCESS_DAYS and not hidden
     return satisfied, summary, [state.by_urn[a.urn] for a in found], {"days": str(days) if days else "unset"}
+
+
+def _lab_path(state: StackState):
+    """The lab's private path as the state holds it (components/onprem), judged by GLZ-NET-013 and the routes and
+    security groups GLZ-NET-009/011 judge against the declared lab networks."""
+    from glz.gate import stack_view
+    from policies.rules.lab_path import VPN_CONNECTION, tunnel_problems
+    from policies.rules.network import no_other_networks, traffic_inside
+
+    declared = state.stack_outputs().get("onPremises")
+    if not isinstance(declared, dict):
+        return (
+            False,
+            "No private path from the lab: instruments upload over the internet, TLS only (onPremises is not set).",
+            [],
+            {"cidrs": "none"},
+        )
+    view = stack_view(state)
+    connections = view.of_type(VPN_CONNECTION)
+    problems = [f"VPN {c.name}: {p}" for c in connections for p in tunnel_problems(c, view)]
+    problems += [v.message for v in no_other_networks.check_stack(view)]
+    problems += [v.message for v in traffic_inside.check_stack(view) if "admits" in v.message]
+    cidrs = ", ".join(str(c) for c in declared.get("cidrs") or [])
+    if not connections:
+        problems.append("the declared VPN connection is not in the state")
+    if problems:
+        return False, "The lab's private path is weakened: " + "; ".join(problems) + ".", [], {"cidrs": cidrs}
+    summary = (
+        f"The lab ({cidrs}) reaches the landing zone over an AWS Site-to-Site VPN whose tunnels accept only IKEv2, "
+        "AES, SHA-2 and Diffie-Hellman groups 14 and up and log every negotiation to an encrypted log group; the "
+        "private route tables carry exactly those networks to it, and no security group admits more of them."
+    )
+    return True, summary, [state.by_urn[c.urn] for c in connections], {"cidrs": cidrs}
 
 
 def _instrument_intake(state: StackState):
@@ -1554,6 +1594,13 @@ PROBES: dict[str, ProbeSpec] = {
         ProbeSpec("guardduty", "GuardDuty with S3 and malware protection", ("features",), ("GLZ-ACC-003",), _guardduty),
         ProbeSpec("security_hub", "Security Hub with standards", ("standards",), ("GLZ-ACC-004",), _security_hub),
         ProbeSpec("access_analyzer", "IAM Access Analyzer", (), ("GLZ-ACC-005",), _access_analyzer),
+        ProbeSpec(
+            "lab_path",
+            "the lab's private path: a strong, logged Site-to-Site VPN carrying only the declared networks",
+            ("cidrs",),
+            ("GLZ-NET-013",),
+            _lab_path,
+        ),
         ProbeSpec(
             "instrument_intake",
             "instrument uploads with certificates (IAM Roles Anywhere), revocable and put-only",

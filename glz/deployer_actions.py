@@ -243,6 +243,45 @@ TYPE_NEEDS: dict[str, Needs] = {
     "aws:ec2/natGateway:NatGateway": Needs(("ec2:CreateNatGateway", "ec2:DeleteNatGateway", *EC2_TAGS)),
     "aws:ec2/placementGroup:PlacementGroup": Needs(("ec2:CreatePlacementGroup", "ec2:DeletePlacementGroup", *EC2_TAGS)),
     "aws:ec2/route:Route": Needs(("ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute")),
+    # the lab's private path (components/onprem)
+    "aws:ec2/vpnGateway:VpnGateway": Needs(
+        ("ec2:CreateVpnGateway", "ec2:AttachVpnGateway", "ec2:DetachVpnGateway", "ec2:DeleteVpnGateway", *EC2_TAGS)
+    ),
+    "aws:ec2/customerGateway:CustomerGateway": Needs(
+        ("ec2:CreateCustomerGateway", "ec2:DeleteCustomerGateway", *EC2_TAGS)
+    ),
+    "aws:ec2/vpnConnection:VpnConnection": Needs(
+        (
+            "ec2:CreateVpnConnection",
+            "ec2:ModifyVpnConnection",
+            "ec2:ModifyVpnConnectionOptions",
+            "ec2:ModifyVpnTunnelOptions",
+            "ec2:DeleteVpnConnection",
+            *EC2_TAGS,
+            # tunnel logs are vended logs, set up in the caller's name (CloudWatch Logs User Guide, "Enable
+            # logging from AWS services")
+            *LOG_DELIVERY_ACTIONS,
+        )
+    ),
+    "aws:ec2/vpnConnectionRoute:VpnConnectionRoute": Needs(
+        ("ec2:CreateVpnConnectionRoute", "ec2:DeleteVpnConnectionRoute")
+    ),
+    "aws:route53/resolverEndpoint:ResolverEndpoint": Needs(
+        (
+            "route53resolver:CreateResolverEndpoint",
+            "route53resolver:UpdateResolverEndpoint",
+            "route53resolver:DeleteResolverEndpoint",
+            "route53resolver:AssociateResolverEndpointIpAddress",
+            "route53resolver:DisassociateResolverEndpointIpAddress",
+            "route53resolver:TagResource",
+            "route53resolver:UntagResource",
+            # the endpoint's network interfaces are created in the caller's name (Route 53 Developer Guide,
+            # "Required permissions for Resolver")
+            "ec2:CreateNetworkInterface",
+            "ec2:DeleteNetworkInterface",
+            "ec2:CreateNetworkInterfacePermission",
+        )
+    ),
     "aws:ec2/routeTable:RouteTable": Needs(
         ("ec2:CreateRouteTable", "ec2:DeleteRouteTable", "ec2:CreateRoute", "ec2:DeleteRoute", *EC2_TAGS)
     ),
@@ -515,6 +554,11 @@ SERVICE_READS: dict[str, tuple[str, ...]] = {
         "rolesanywhere:ListTagsForResource",
     ),
     "cloudformation": ("cloudformation:GetResource",),
+    "route53resolver": (
+        "route53resolver:GetResolverEndpoint",
+        "route53resolver:ListResolverEndpointIpAddresses",
+        "route53resolver:ListTagsForResource",
+    ),
     "logs": (
         "logs:DescribeResourcePolicies",
         "logs:DescribeLogGroups",

@@ -69,6 +69,9 @@ PHARMACO = "collaborators-pharmaco-analytics"
 PASSWORD = "aws:iam/accountPasswordPolicy:AccountPasswordPolicy"
 ANALYZER = "aws:accessanalyzer/analyzer:Analyzer"
 CLOUD_CONTROL = "aws:cloudcontrol/resource:Resource"
+VPN = "aws:ec2/vpnConnection:VpnConnection"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+ROUTE_TYPE = "aws:ec2/route:Route"
 RA_PROFILE = "aws:rolesanywhere/profile:Profile"
 INSTRUMENT_ROLE = "glz-demo-instrument-novaseq-x-01"
 EBS_DEFAULT = "aws:ebs/encryptionByDefault:EncryptionByDefault"
@@ -2473,6 +2476,74 @@ CORPUS += [
             allow("s3:PutObject", f"arn:aws:s3:::glz-demo-alignments-{ACCT}-{REGION}/*"),
         ),
         "GLZ-IAM-018",
+    ),
+    # GLZ-NET-013: the lab's VPN negotiates only strong cryptography and logs every tunnel
+    W(
+        "tunnel 2 also accepts IKEv1",
+        set_prop(VPN, "lab-vpn", "tunnel2IkeVersions", ["ikev1", "ikev2"]),
+        "GLZ-NET-013",
+    ),
+    W(
+        "tunnel 1 integrity falls back to SHA-1",
+        set_prop(VPN, "lab-vpn", "tunnel1Phase1IntegrityAlgorithms", ["SHA2-256", "SHA1"]),
+        "GLZ-NET-013",
+    ),
+    W(
+        "tunnel 1 phase 2 accepts Diffie-Hellman group 2",
+        set_prop(VPN, "lab-vpn", "tunnel1Phase2DhGroupNumbers", [2, 14]),
+        "GLZ-NET-013",
+    ),
+    W(
+        "tunnel 1 phase 1 encryption left to AWS's defaults",
+        set_prop(VPN, "lab-vpn", "tunnel1Phase1EncryptionAlgorithms", None),
+        "GLZ-NET-013",
+    ),
+    W(
+        "tunnel 2 logs switched off",
+        edit_prop(VPN, "lab-vpn", "tunnel2LogOptions", lambda o: o["cloudwatchLogOptions"].update(logEnabled=False)),
+        "GLZ-NET-013",
+    ),
+    W(
+        "tunnel 1 logs sent to another account's log group",
+        edit_prop(
+            VPN,
+            "lab-vpn",
+            "tunnel1LogOptions",
+            lambda o: o["cloudwatchLogOptions"].update(
+                logGroupArn=f"arn:aws:logs:{REGION}:{FOREIGN}:log-group:/vpn/collector:*"
+            ),
+        ),
+        "GLZ-NET-013",
+    ),
+    # GLZ-NET-009 / GLZ-NET-011: the lab's path carries exactly the declared lab networks
+    W(
+        "a default route to the lab's VPN gateway (everything leaves through the lab)",
+        set_prop(ROUTE_TYPE, "lab-route-0-0", "destinationCidrBlock", "0.0.0.0/0"),
+        "GLZ-NET-009",
+    ),
+    W(
+        "a route to all of 10.0.0.0/8 through the VPN gateway, wider than the lab",
+        set_prop(ROUTE_TYPE, "lab-route-1-0", "destinationCidrBlock", "10.0.0.0/8"),
+        "GLZ-NET-009",
+    ),
+    W(
+        "route propagation from the VPN gateway added from outside (the lab's BGP decides the routes)",
+        add(
+            "aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation",
+            "vgw-propagation-outside",
+            {"vpnGatewayId": "lab-vpn-gateway-14f1f0e", "routeTableId": "rtb-eaba0e6d2a42142a7"},
+        ),
+        "GLZ-NET-009",
+    ),
+    W(
+        "the resolver endpoint's group opened to all of 10.0.0.0/8",
+        edit_prop(
+            SECURITY_GROUP,
+            "lab-resolver",
+            "ingress",
+            lambda rules: [r.update(cidrBlocks=["10.0.0.0/8"]) for r in rules] and None,
+        ),
+        "GLZ-NET-011",
     ),
     # GLZ-PIPE-003: the workflow runs only the stack's job definitions, on queues that can run them
     W(

@@ -185,8 +185,9 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 16 + 5 + 3 + 7  # roles: admin, auditor, break-glass, 2 collaborators;
-    # log groups: trail, flow logs, job logs, session logs, security findings, run workflow, failed jobs
+    assert len(declared) == 8 + 3 + 1 + 17 + 5 + 3 + 8  # roles: admin, auditor, break-glass, 2 collaborators;
+    # endpoints: 16 and the lab's S3 interface endpoint; log groups: trail, flow logs, job logs, session logs,
+    # security findings, run workflow, failed jobs, the lab VPN's tunnel logs
     assert set(declared) <= resources
     # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
     # one filter per event alarm; the trail-silent heartbeat reads AWS/Logs IncomingLogEvents, no filter
@@ -277,7 +278,14 @@ def test_observed_values_are_recorded_for_passing_checks(compliant_run):
         == ["arn:aws:sns:us-east-1:111122223333:glz-demo-security-alarms"]
     )
     sg = next(r for r in compliant_run.results if r.id == "ec2.endpoint-security-group")
-    assert sg.observed["ingress"] == sg.expected["ingress"] == ["tcp 443-443 from 10.40.0.0/16"]
+    assert (
+        sorted(sg.observed["ingress"])
+        == sorted(sg.expected["ingress"])
+        == [
+            "tcp 443-443 from 10.200.0.0/16",  # the lab, over the VPN (onPremises)
+            "tcp 443-443 from 10.40.0.0/16",
+        ]
+    )
     backup = next(r for r in compliant_run.results if r.id == "efs.backup")
     assert backup.observed == {"status": "ENABLED"}
     job = by_key[("iam.role-permissions", "glz-demo-batch-job-alignment")]

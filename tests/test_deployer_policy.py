@@ -251,8 +251,7 @@ def test_the_documents_follow_the_stack(nat_project, tmp_path, demo):
         "ec2:detachinternetgateway",
         "ec2:disassociateaddress",
         "ec2:releaseaddress",
-        "ec2:replaceroute",
-    ]
+    ]  # ec2:ReplaceRoute too, but the demo's routes to the lab (onPremises) need it already
 
 
 def test_bad_input_exits_2_naming_the_problem(demo_project):

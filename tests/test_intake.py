@@ -101,7 +101,8 @@ def test_the_demo_instrument_role_trusts_only_its_certificate_and_may_only_put(d
     statements = {s["Sid"]: s for s in json.loads(policy["inputs"]["policy"])["Statement"]}
     assert statements["PutRunFilesUnderOwnPrefix"]["Action"] == "s3:PutObject"
     assert statements["PutRunFilesUnderOwnPrefix"]["Resource"].endswith("-bcl-111122223333-us-east-1/novaseq-x-01/*")
-    assert statements["PutRunFilesUnderOwnPrefix"]["Condition"] == {"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}}
+    # the demo's lab path (onPremises): through the S3 interface endpoint, from the sequencer's subnet
+    assert statements["PutRunFilesUnderOwnPrefix"]["Condition"]["IpAddress"] == {"aws:VpcSourceIp": ["10.200.12.0/24"]}
     (crl,) = _of(demo_state_document, "aws:cloudcontrol/resource:Resource")
     desired = json.loads(crl["inputs"]["desiredState"])
     assert crl["inputs"]["typeName"] == "AWS::RolesAnywhere::CRL"
@@ -177,3 +178,88 @@ def test_under_moto_a_run_under_an_instrument_prefix_is_tracked_by_its_folder(de
     ]
     assert submitted and submitted[0]["JobName"] == "novaseq-x-01_20261204_LH00123_0042_A22XYZLT3-demultiplex"
     assert refused["status"] == "FAILED" and refused.get("error") == "UnknownRunFolderLayout"
+
+
+LAB = {"cidrs": ["10.200.0.0/16"], "customerGatewayIp": "203.0.113.10"}
+
+
+@pytest.mark.parametrize(
+    ("lab", "extra", "key", "allowed"),
+    [
+        ({**LAB, "cidrs": ["10.40.128.0/20"]}, {}, "onPremises.cidrs[0] = '10.40.128.0/20'", "overlaps vpcCidr"),
+        ({**LAB, "cidrs": ["8.8.8.0/24"]}, {}, "onPremises.cidrs", "not a private network"),
+        ({**LAB, "customerGatewayIp": "10.1.1.1"}, {}, "onPremises.customerGatewayIp", "public IPv4 address"),
+        ({**LAB, "bgpAsn": 0}, {}, "onPremises.bgpAsn = 0", "greater than or equal to 1"),
+        (
+            LAB,
+            {"intake": intake(instruments=[{**NOVASEQ, "sourceIps": ["198.51.100.0/24"]}])},
+            "intake.instruments[0].sourceIps",
+            "is not in onPremises.cidrs",
+        ),
+    ],
+)
+def test_a_lab_path_that_cannot_work_is_refused(lab, extra, key, allowed):
+    with pytest.raises(SettingsError) as raised:
+        make_settings(onPremises=lab, **extra)
+    assert any(key in line and allowed in line for line in str(raised.value).splitlines()), str(raised.value)
+
+
+def test_the_demo_lab_path_is_strong_logged_and_routes_only_the_lab(demo_state_document):
+    (vpn,) = _of(demo_state_document, "aws:ec2/vpnConnection:VpnConnection")
+    for number in (1, 2):
+        assert vpn["inputs"][f"tunnel{number}IkeVersions"] == ["ikev2"]
+        assert vpn["inputs"][f"tunnel{number}Phase1DhGroupNumbers"] == [20, 19, 14]
+        assert vpn["inputs"][f"tunnel{number}LogOptions"]["cloudwatchLogOptions"]["logEnabled"] is True
+    routes = [
+        r
+        for r in _of(demo_state_document, "aws:ec2/route:Route")
+        if r["urn"].endswith(("-0", "-1", "-2")) and "::lab-route" in r["urn"]
+    ]
+    assert {r["inputs"]["destinationCidrBlock"] for r in routes} == {"10.200.0.0/16"} and len(routes) == 3
+    assert not _of(demo_state_document, "aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation")
+    endpoints = [
+        r
+        for r in _of(demo_state_document, "aws:ec2/vpcEndpoint:VpcEndpoint")
+        if r["inputs"]["serviceName"].endswith(".s3") and r["inputs"]["vpcEndpointType"] == "Interface"
+    ]
+    assert len(endpoints) == 1
+    assert endpoints[0]["inputs"]["dnsOptions"]["privateDnsOnlyForInboundResolverEndpoint"] is True
+    assert json.loads(endpoints[0]["inputs"]["policy"])["Statement"], "the S3 interface endpoint has the stack's policy"
+    (role_policy,) = [
+        r
+        for r in _of(demo_state_document, "aws:iam/rolePolicy:RolePolicy")
+        if r["inputs"]["role"].endswith("instrument-novaseq-x-01")
+    ]
+    put = next(
+        s for s in json.loads(role_policy["inputs"]["policy"])["Statement"] if s["Sid"] == "PutRunFilesUnderOwnPrefix"
+    )
+    assert put["Condition"] == {
+        "StringEquals": {"aws:SourceVpce": endpoints[0]["outputs"]["id"]},
+        "IpAddress": {"aws:VpcSourceIp": ["10.200.12.0/24"]},
+    }
+    (resolver,) = _of(demo_state_document, "aws:route53/resolverEndpoint:ResolverEndpoint")
+    assert resolver["inputs"]["direction"] == "INBOUND" and len(resolver["inputs"]["ipAddresses"]) == 2
+
+
+def test_the_3_1_12_sentence_follows_the_tunnels(demo_state_document, demo_matrix):
+    row = {r.id: r for r in demo_matrix.rows["nist-800-171-r2"]}["3.1.12"]
+    assert "accept only IKEv2" in row.statement
+    document = copy.deepcopy(demo_state_document)
+    (vpn,) = _of(document, "aws:ec2/vpnConnection:VpnConnection")
+    for props in (vpn["inputs"], vpn["outputs"]):
+        props["tunnel2IkeVersions"] = ["ikev1", "ikev2"]
+    changed = {r.id: r for r in matrix_of(document).rows["nist-800-171-r2"]}["3.1.12"]
+    assert "accept only IKEv2" not in changed.statement and "tunnel 2: ikeVersions allows ikev1" in changed.statement
+    assert changed.status != row.status
+
+
+def test_without_a_lab_path_the_instrument_is_held_to_its_public_addresses():
+    from components.intake_policies import instrument_upload_policy
+
+    policy = instrument_upload_policy(
+        "arn:aws:s3:::b", "n/", "arn:aws:kms:us-east-1:111122223333:key/k", "us-east-1", ["198.51.100.0/24"]
+    )
+    put = next(s for s in policy["Statement"] if s["Sid"] == "PutRunFilesUnderOwnPrefix")
+    assert put["Condition"] == {"IpAddress": {"aws:SourceIp": ["198.51.100.0/24"]}}
+    kms = next(s for s in policy["Statement"] if s["Sid"] == "EncryptWithDataKeyThroughS3")
+    assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}

@@ -26,6 +26,7 @@ DOMAINS = (
     "finding_alerts",
     "pipeline",
     "instruments",
+    "lab_path",
 )
 
 

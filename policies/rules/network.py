@@ -571,6 +571,7 @@ NAT_GATEWAY = "NAT gateway"
 TRANSIT_GATEWAY = "transit gateway"
 PEERING = "VPC peering connection"
 VPN_GATEWAY = "virtual private gateway"
+VPN_GATEWAY_TYPE = "aws:ec2/vpnGateway:VpnGateway"
 NETWORK_INTERFACE = "network interface"
 INSTANCE = "instance"
 CARRIER_GATEWAY = "carrier gateway"
@@ -815,6 +816,29 @@ def _allowed(stack: StackView, subnet: View, vpc: View | None, reach_target: Tar
     return False
 
 
+def lab_networks(stack: StackView) -> tuple[list[Network], set[str]]:
+    """The lab's networks and VPN gateway the settings declare (stack output onPremises; components/onprem)."""
+    declared = stack.outputs.get("onPremises")
+    if not isinstance(declared, dict):
+        return [], set()
+    return _networks(str(c) for c in as_list(declared.get("cidrs"))), {str(declared.get("vpnGateway") or "")} - {""}
+
+
+def to_declared_lab(stack: StackView, reach: Reach) -> bool:
+    """Does this route carry only known addresses of the declared lab, to the stack's own VPN gateway?"""
+    lab, gateways = lab_networks(stack)
+    target = reach.route.target
+    if not lab or target.kind != VPN_GATEWAY or target.resource is None or target.resource.type != VPN_GATEWAY_TYPE:
+        return False
+    if _known(target.resource.get("id")) not in gateways:
+        return False
+    carried = reach.destinations
+    return not carried.unknown and all(
+        any(n.version == lab_net.version and n.subnet_of(lab_net) for lab_net in lab)
+        for n in carried.networks  # type: ignore[arg-type]
+    )
+
+
 def reachability(stack: StackView) -> list[Reach]:
     """Every route by which a subnet of the stack reaches the internet or another network (cached per stack)."""
     cached = getattr(stack, "_glz_reachability", None)
@@ -896,9 +920,11 @@ def no_internet_route(stack: StackView) -> Iterator[Violation]:
     "has none), so data leaves only through the VPC endpoints.",
 )
 def no_other_networks(stack: StackView) -> Iterator[Violation]:
-    """No subnet routes to another network (transit gateway, peering, VPN, appliance, private NAT)."""
+    """No subnet routes to another network (transit gateway, peering, VPN, appliance, private NAT), except the
+    lab the settings declare (onPremises): known destinations inside its networks, through the stack's own VPN
+    gateway."""
     for reach in reachability(stack):
-        if reach.other_network:
+        if reach.other_network and not to_declared_lab(stack, reach):
             yield Violation(reach.route.declared_by.urn, f"{reach.describe()}: another network")
 
 
@@ -1048,6 +1074,8 @@ def traffic_inside(stack: StackView) -> Iterator[Violation]:
         any(egress_setting(stack, v) == NAT_EGRESS for v in vpcs) if vpcs else egress_setting(stack, None) == NAT_EGRESS
     )
     own = _networks(str(v.get("cidrBlock")) for v in vpcs if v.get("cidrBlock"))
+    lab, _gateways = lab_networks(stack)
+    own = [*own, *lab] if own else own  # the declared lab's networks are the landing zone's too
     for holder, cidrs in _group_rules(stack, "egress"):
         public = [str(n) for n in _networks(cidrs) if not is_private(n)]
         if public and not nat:

@@ -164,7 +164,8 @@ def _endpoint(ctx: AuditContext, endpoint: Declared) -> CheckResult:
         if not live:
             observed["present"] = False
             return fail(f"VPC endpoint for {endpoint.name} is declared ({endpoint.urn}) but absent from VPC {vpc_id}")
-        found = live[0]
+        # S3 and DynamoDB can have a gateway and an interface endpoint in one VPC: compare like with like
+        found = next((e for e in live if e.get("VpcEndpointType") == kind), live[0])
         observed.update(
             present=True, id=found.get("VpcEndpointId"), type=found.get("VpcEndpointType"), state=found.get("State")
         )
