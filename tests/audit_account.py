@@ -29,6 +29,7 @@ MOTO_GAPS = {
     "accessanalyzer.analyzer": "moto has no IAM Access Analyzer backend: ListAnalyzers answers 404 Not yet implemented",
     "accessanalyzer.unused-access": "moto has no IAM Access Analyzer backend (ListAnalyzers answers 404)",
     "rolesanywhere.trust-anchor": "moto has no IAM Roles Anywhere backend (GetTrustAnchor is not implemented)",
+    "ec2.vpn-tunnels": "moto's CreateVpnConnection ignores Options: DescribeVpnConnections answers no TunnelOptions",
     "rolesanywhere.profile": "moto has no IAM Roles Anywhere backend (GetProfile is not implemented)",
     "securityhub.standard": "moto implements neither BatchEnableStandards nor GetEnabledStandards (404 Not yet implemented)",
     "ec2.ebs-default-key": "moto implements ModifyEbsDefaultKmsKeyId but not GetEbsDefaultKmsKeyId (NotImplementedError)",
@@ -354,6 +355,22 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             ec2.revoke_security_group_egress(GroupId=live["GroupId"], IpPermissions=live["IpPermissionsEgress"])
         if not default.prop("ingress") and live["IpPermissions"]:
             ec2.revoke_security_group_ingress(GroupId=live["GroupId"], IpPermissions=live["IpPermissions"])
+    for gateway in state.of_type("aws:ec2/vpnGateway:VpnGateway"):
+        new = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
+        ec2.attach_vpn_gateway(VpcId=ids.sub(gateway.prop("vpcId")), VpnGatewayId=new)
+        ids.add(gateway.id, new)
+    for customer in state.of_type("aws:ec2/customerGateway:CustomerGateway"):
+        new = ec2.create_customer_gateway(
+            Type="ipsec.1", PublicIp=customer.prop("ipAddress"), BgpAsn=int(customer.prop("bgpAsn") or 65000)
+        )["CustomerGateway"]["CustomerGatewayId"]
+        ids.add(customer.id, new)
+    for connection in state.of_type("aws:ec2/vpnConnection:VpnConnection"):
+        new = ec2.create_vpn_connection(
+            Type="ipsec.1",
+            CustomerGatewayId=ids.sub(connection.prop("customerGatewayId")),
+            VpnGatewayId=ids.sub(connection.prop("vpnGatewayId")),
+        )["VpnConnection"]["VpnConnectionId"]
+        ids.add(connection.id, new)
     for endpoint in state.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
         params: dict[str, Any] = {
             "VpcId": ids.sub(endpoint.prop("vpcId")),

@@ -25,6 +25,7 @@ from glz.audit.checks import (
     iam,
     instruments,
     kms,
+    lab,
     logs,
     network,
     organization,
@@ -63,6 +64,7 @@ ALL_SPECS = {
         iam,
         instruments,
         kms,
+        lab,
         logs,
         network,
         pipeline,
@@ -106,6 +108,7 @@ CONTRACT_PROBES = set(
         "security_hub",
         "access_analyzer",
         "unused_access",  # GLZ-ACC-013; accessanalyzer.unused-access evidences it
+        "lab_path",  # GLZ-NET-013; ec2.vpn-tunnels evidences it
         "instrument_intake",  # GLZ-IAM-018; rolesanywhere.trust-anchor and rolesanywhere.profile evidence it
         "inspector",
         "password_policy",
@@ -157,6 +160,7 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
         "accessanalyzer.analyzer": "ListAnalyzers failed: 404: Not yet implemented",
         "accessanalyzer.unused-access": "ListAnalyzers failed: 404: Not yet implemented",
         "rolesanywhere.trust-anchor": "GetTrustAnchor failed",
+        "ec2.vpn-tunnels": "the answer holds no tunnel options",
         "rolesanywhere.profile": "GetProfile failed",
         "securityhub.standard": "GetEnabledStandards failed: 404: Not yet implemented",
         "ec2.ebs-default-key": "does not implement this call: The get_ebs_default_kms_key_id action",
@@ -608,4 +612,60 @@ def test_instrument_identities_are_compared_with_the_declared_ones(deployed, dri
     session = _fresh_session()
     answer_roles_anywhere(session, deployed.state, **drift)
     [result] = [r for r in deployed.audit(session).results if r.id == check]
+    assert result.result == verdict and reason in result.reason, result.reason
+
+
+def _tunnel_options(document_state, weaken=None):
+    """An after-call hook filling DescribeVpnConnections' TunnelOptions from the declared connection (moto drops
+    them), as AWS answers; ``weaken`` edits the first tunnel's options first."""
+    (connection,) = document_state.of_type("aws:ec2/vpnConnection:VpnConnection")
+
+    def tunnel(number):
+        prop = connection.prop
+        options = {
+            "IkeVersions": [{"Value": v} for v in prop(f"tunnel{number}IkeVersions")],
+            "Phase1EncryptionAlgorithms": [{"Value": v} for v in prop(f"tunnel{number}Phase1EncryptionAlgorithms")],
+            "Phase2EncryptionAlgorithms": [{"Value": v} for v in prop(f"tunnel{number}Phase2EncryptionAlgorithms")],
+            "Phase1IntegrityAlgorithms": [{"Value": v} for v in prop(f"tunnel{number}Phase1IntegrityAlgorithms")],
+            "Phase2IntegrityAlgorithms": [{"Value": v} for v in prop(f"tunnel{number}Phase2IntegrityAlgorithms")],
+            "Phase1DHGroupNumbers": [{"Value": v} for v in prop(f"tunnel{number}Phase1DhGroupNumbers")],
+            "Phase2DHGroupNumbers": [{"Value": v} for v in prop(f"tunnel{number}Phase2DhGroupNumbers")],
+            "LogOptions": {
+                "CloudWatchLogOptions": {
+                    "LogEnabled": True,
+                    "LogGroupArn": prop(f"tunnel{number}LogOptions")["cloudwatchLogOptions"]["logGroupArn"],
+                }
+            },
+        }
+        if number == 1 and weaken:
+            weaken(options)
+        return options
+
+    def hook(parsed, **_):
+        for found in parsed.get("VpnConnections", []):
+            found.setdefault("Options", {})["TunnelOptions"] = [tunnel(1), tunnel(2)]
+
+    return hook
+
+
+@pytest.mark.parametrize(
+    ("weaken", "verdict", "reason"),
+    [
+        (None, PASS, "both tunnels as declared"),
+        (lambda o: o["IkeVersions"].append({"Value": "ikev1"}), FAIL, "tunnel 1 IkeVersions is ['ikev1', 'ikev2']"),
+        (lambda o: o["Phase1DHGroupNumbers"].append({"Value": 2}), FAIL, "tunnel 1 Phase1DhGroupNumbers"),
+        (
+            lambda o: o["LogOptions"]["CloudWatchLogOptions"].update(LogEnabled=False),
+            FAIL,
+            "tunnel 1 LogGroup is unset",
+        ),
+    ],
+)
+def test_the_lab_vpn_tunnels_are_compared_with_the_declared_options(deployed, weaken, verdict, reason):
+    """moto keeps no tunnel options: AWS's answer is stood in for, as it would come from the account."""
+    session = _fresh_session()
+    session.client("ec2").meta.events.register(
+        "after-call.ec2.DescribeVpnConnections", _tunnel_options(deployed.state, weaken)
+    )
+    [result] = [r for r in deployed.audit(session).results if r.id == "ec2.vpn-tunnels"]
     assert result.result == verdict and reason in result.reason, result.reason

@@ -38,6 +38,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("events", "DescribeRule"): "events:DescribeRule",
     ("stepfunctions", "DescribeStateMachine"): "states:DescribeStateMachine",
     ("rolesanywhere", "GetTrustAnchor"): "rolesanywhere:GetTrustAnchor",
+    ("ec2", "DescribeVpnConnections"): "ec2:DescribeVpnConnections",
     ("rolesanywhere", "ListCrls"): "rolesanywhere:ListCrls",
     ("rolesanywhere", "GetProfile"): "rolesanywhere:GetProfile",
     ("dynamodb", "DescribeTable"): "dynamodb:DescribeTable",

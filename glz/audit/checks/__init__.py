@@ -16,6 +16,7 @@ from glz.audit.checks import (
     iam,
     instruments,
     kms,
+    lab,
     logs,
     network,
     organization,
@@ -47,5 +48,6 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     events.run,
     pipeline.run,
     instruments.run,
+    lab.run,
     access.run,  # last: it reads the documents the checks above already fetched (AuditContext memoises calls)
 )
