@@ -1154,6 +1154,33 @@ class Settings(_Model):
         return self.classification in ("controlled", "phi")
 
 
+def _did_you_mean(loc: tuple[Any, ...]) -> str | None:
+    """The known key closest to an unknown one at the same level (``loc`` leads to it through the models)."""
+    import difflib
+
+    model: Any = Settings
+    for part in loc[:-1]:
+        if isinstance(part, int) or model is None:
+            continue
+        field = model.model_fields.get(_snake(str(part)))
+        if field is None:
+            return None
+        annotation = field.annotation
+        for candidate in (annotation, *getattr(annotation, "__args__", ())):
+            inner = getattr(candidate, "__args__", None)
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                model = candidate
+                break
+            if inner and isinstance(inner[0], type) and issubclass(inner[0], BaseModel):
+                model = inner[0]  # list[Model]
+                break
+        else:
+            return None
+    known = [to_camel(name) for name in model.model_fields]
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def _location(loc: tuple[Any, ...]) -> str:
     """('collaborators', 0, 'accountId') -> 'collaborators[0].accountId'."""
     text = ""
@@ -1524,6 +1551,8 @@ def parse_settings(raw: dict[str, Any], *, secret_keys: frozenset[str] = frozens
             message = item["msg"].removeprefix("Value error, ")
             if item["type"] == "extra_forbidden":
                 message = "unknown setting; see Pulumi.yaml for the settings this project reads"
+                if guess := _did_you_mean(item["loc"]):
+                    message = f"unknown setting; did you mean {guess!r}? (Pulumi.yaml lists the settings)"
             elif item["type"] == "missing":
                 message = "required setting is missing"
             shown = "[secret]" if location.endswith("externalId") else _describe_value(item.get("input"))

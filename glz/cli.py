@@ -238,8 +238,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib.metadata import version
+
     parser = argparse.ArgumentParser(prog="glz", description=__doc__.splitlines()[0])
     parser.add_argument("--project-dir", default=".", help="directory holding Pulumi.yaml (default: .)")
+    parser.add_argument("--version", action="version", version=f"glz {version('genomics-landing-zone')}")
     commands = parser.add_subparsers(dest="command", required=True)
     synth = commands.add_parser("synth", help="run the Pulumi program offline and write build/<stack>/state.json")
     synth.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
@@ -283,6 +286,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_scp_parser(commands)
     add_deployer_policy_parser(commands)
     add_attest_parser(commands)
+    for command in commands.choices.values():
+        # the global option after the subcommand too (`glz check --stack demo --project-dir ../lz`); SUPPRESS keeps
+        # a value given before the subcommand when this one is absent
+        command.add_argument("--project-dir", default=argparse.SUPPRESS, help="directory holding Pulumi.yaml")
     return parser
 
 

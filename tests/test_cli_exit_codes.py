@@ -140,3 +140,25 @@ def test_the_matrix_of_a_failing_stack_writes_every_report_and_exits_1(tmp_path,
         assert (out / name).is_file(), name
     report = json.loads((out / "policy-report.json").read_text())
     assert "GLZ-IAM-018" in json.dumps(report)
+
+
+def test_version_and_the_project_dir_after_the_subcommand(capsys, tmp_path):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"glz {version('genomics-landing-zone')}"
+    # --project-dir after the subcommand names the project as before it does: a bad one is bad input (2)
+    assert main(["preflight", "--stack", "demo", "--project-dir", str(tmp_path / "nowhere")]) == EXIT_BAD_INPUT
+    assert "nowhere" in capsys.readouterr().err
+
+
+def test_an_unknown_setting_suggests_the_one_meant():
+    from components.settings import SettingsError
+    from tests.harness import make_settings
+
+    with pytest.raises(SettingsError) as raised:
+        make_settings(securityServices={"guardDutty": False})
+    assert "securityServices.guardDutty = False: unknown setting; did you mean 'guardDuty'?" in str(raised.value)
+    with pytest.raises(SettingsError) as raised:
+        make_settings(zzzz=1)
+    assert "did you mean" not in str(raised.value)
