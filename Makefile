@@ -7,7 +7,7 @@ STACK ?= demo
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
-.PHONY: install checkov-env browser run synth matrix check test lint clean
+.PHONY: install checkov-env browser run synth matrix check test lint clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ browser:
 	fi
 
 run: matrix  ## the main job: synthesize the demo stack, run the gate, write the control matrix
+
+bench: install checkov-env  ## the gate against checkov alone, 200 to 20,000 resources: writes benchmarks/results.md
+	$(BIN)/python benchmarks/bench_gate.py --runs 3
 
 matrix: install checkov-env
 	$(BIN)/glz matrix --stack $(STACK)
