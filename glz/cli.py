@@ -82,6 +82,25 @@ def _state_and_stack(args: argparse.Namespace, project_dir: Path):
     return StackState(result.state, source.as_posix()), args.stack
 
 
+def _start_checkov(state, out_dir: Path, project_dir: Path):
+    """checkov beside the own rules (issue 17): its scan is a separate process waiting on I/O here, so it runs on
+    the other core while this process runs the rules and cfn-lint. A future whose result is a GateResult holding
+    only checkov's part (added to the gate's in the same order as before)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from glz.gate import GateResult, add_checkov
+
+    def scan() -> GateResult:
+        part = GateResult()
+        add_checkov(part, state, out_dir, project_dir)
+        return part
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov")
+    future = pool.submit(scan)
+    pool.shutdown(wait=False)  # returns now; the scan goes on, and the interpreter joins it before exiting
+    return future
+
+
 def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path):
     """The policy gate as `glz check` runs it: own rules with suppressions, cfn-lint on the conformance
     pack, then checkov unless --no-checkov. Returns the result and the blanket suppressions (and
@@ -98,12 +117,14 @@ def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path)
     blanket = [s.as_blanket() for s in suppressions if s.blanket]
     skips = {} if args.no_checkov else load_skips(project_dir / "policies" / "checkov-skips.yaml", today)
     blanket += [skip.as_blanket(check_id) for check_id, skip in sorted(skips.items()) if skip.blanket]
+    checkov = None if args.no_checkov else _start_checkov(state, out_dir, project_dir)
     result = run_rules(state, ALL_RULES, suppressions, today)
     add_cfn_lint(result, state)
-    if not args.no_checkov:
-        from glz.gate import add_checkov
-
-        add_checkov(result, state, out_dir, project_dir)
+    if checkov is not None:
+        scanned = checkov.result()  # re-raises what the scan raised (bad input: exit 2)
+        result.findings += scanned.findings
+        result.checked += scanned.checked
+        result.notes += scanned.notes
         result.expired += [
             suppression_file.Suppression(
                 check_id, ", ".join(skip.resources or ("*",)), skip.reason, skip.expires, skip.type, skip.blanket
