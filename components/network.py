@@ -343,6 +343,8 @@ class SecureNetwork(pulumi.ComponentResource):
                 after = [gateways[service]]
             if service == "s3":
                 policy = json.dumps(network_policies.s3_endpoint_policy(settings, stack), sort_keys=True)
+            elif service in network_policies.POLICY_SERVICES:
+                policy = json.dumps(network_policies.interface_endpoint_policy(settings), sort_keys=True)
             self.interface_endpoints[service] = aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=self.vpc.id,

@@ -57,6 +57,41 @@ def ssm_agent_bucket_object_arns(settings: Settings) -> list[str]:
     ]
 
 
+POLICY_SERVICES: tuple[str, ...] = ("kms", "sts", "logs", "monitoring", "ecr.api", "ecr.dkr", "ec2", "batch", "ecs")
+"""Interface endpoint services documented to take a VPC endpoint policy (the PrivateLink guide's former "supports
+endpoint policies" table; AWS Batch and Amazon ECS user guides, "VPC endpoint policy"). A custom policy on a
+service that supports only full access fails CreateVpcEndpoint ("only supports the full-access endpoint policy"),
+so ecs-agent, ecs-telemetry, ssm, ssmmessages and ec2messages, undocumented, keep AWS's full-access policy;
+`aws ec2 describe-vpc-endpoint-services` (VpcEndpointPolicySupported) tells for a region."""
+
+
+def interface_endpoint_policy(settings: Settings) -> dict[str, Any]:
+    """Through the landing zone's interface endpoints, only principals of this account, and AWS services acting
+    on their own: stolen credentials of another account cannot use the VPC's private path to AWS APIs (data
+    exfiltration to another account's KMS key, log group or queue). aws:PrincipalAccount takes exact values only
+    (PrivateLink guide, "Control access to VPC endpoints using endpoint policies")."""
+    return document(
+        [
+            {
+                "Sid": "OnlyThisAccountsPrincipals",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": settings.account_id}},
+            },
+            {
+                "Sid": "AwsServicesOnTheirOwn",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {"Bool": {"aws:PrincipalIsAWSService": "true"}},
+            },
+        ]
+    )
+
+
 def s3_endpoint_policy(settings: Settings, stack: str) -> dict[str, Any]:
     """The S3 gateway endpoint reaches this landing zone's buckets (for principals of this account)
     and read-only the AWS-owned package and image-layer buckets; nothing else, so a compromised job

@@ -105,6 +105,7 @@ SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ECR_API_ENDPOINT_ID = "vpce-94f9252b11cee50f7"
 PEERING = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
 VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 OWNERSHIP = "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
@@ -2544,6 +2545,56 @@ CORPUS += [
             lambda rules: [r.update(cidrBlocks=["10.0.0.0/8"]) for r in rules] and None,
         ),
         "GLZ-NET-011",
+    ),
+    # GLZ-NET-014: interface endpoints admit only this account's principals
+    W(
+        "the KMS endpoint's policy dropped (AWS's default admits anyone)",
+        set_prop(ENDPOINT, "network-kms", "policy", None),
+        "GLZ-NET-014",
+    ),
+    W(
+        "the STS endpoint admits every account (condition on StringLike *)",
+        edit_prop(
+            ENDPOINT,
+            "network-sts",
+            "policy",
+            in_json(lambda d: d["Statement"][0].update(Condition={"StringLike": {"aws:PrincipalAccount": "*"}})),
+        ),
+        "GLZ-NET-014",
+    ),
+    W(
+        "the logs endpoint also admits a partner account by name",
+        edit_prop(
+            ENDPOINT,
+            "network-logs",
+            "policy",
+            in_json(
+                lambda d: d["Statement"].append(
+                    {
+                        "Sid": "Partner",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{FOREIGN}:root"},
+                        "Action": "logs:*",
+                        "Resource": "*",
+                    }
+                )
+            ),
+        ),
+        "GLZ-NET-014",
+    ),
+    W(
+        "the ECR endpoint's policy replaced from outside by a full-access VpcEndpointPolicy",
+        add(
+            "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy",
+            "ecr-endpoint-open",
+            {
+                "vpcEndpointId": ECR_API_ENDPOINT_ID,
+                "policy": json.dumps(
+                    {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+                ),
+            },
+        ),
+        "GLZ-NET-014",
     ),
     # GLZ-PIPE-003: the workflow runs only the stack's job definitions, on queues that can run them
     W(

@@ -500,3 +500,28 @@ def test_endpoint_only_deny_exempts_this_accounts_service_linked_roles_only():
     ]
     without_account = vpc_endpoint_only_statement("arn:aws:s3:::b", "vpce-0123456789abcdef0", [])
     assert "ArnNotLike" not in without_account["Condition"]
+
+
+def test_interface_endpoints_that_take_a_policy_admit_only_this_account(demo_state_document):
+    """Issue 19: no endpoint admits another account's principals; an endpoint whose service supports only the
+    full-access policy gets none (CreateVpcEndpoint refuses a custom one there)."""
+    import json as _json
+
+    from components.network_policies import POLICY_SERVICES
+    from policies.rules import endpoint_policies
+
+    assert endpoint_policies.POLICY_SERVICES == POLICY_SERVICES
+    interface = [
+        r
+        for r in demo_state_document["deployment"]["resources"]
+        if r["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint" and r["inputs"]["vpcEndpointType"] == "Interface"
+    ]
+    for endpoint in interface:
+        service = endpoint["inputs"]["serviceName"].split(".", 3)[-1]
+        policy = endpoint["inputs"].get("policy")
+        if service in POLICY_SERVICES:
+            statements = _json.loads(policy)["Statement"]
+            assert statements[0]["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}, service
+            assert endpoint_policies.outsider_admitted(policy, "111122223333") == [], service
+        elif service != "s3":
+            assert not policy, f"{service} takes only the full-access policy"

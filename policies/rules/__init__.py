@@ -27,6 +27,7 @@ DOMAINS = (
     "pipeline",
     "instruments",
     "lab_path",
+    "endpoint_policies",
 )
 
 
