@@ -386,6 +386,8 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
                 params[api_key] = ids.sub(endpoint.prop(state_key))
         if endpoint.prop("privateDnsEnabled") is not None:
             params["PrivateDnsEnabled"] = _bool(endpoint.prop("privateDnsEnabled"))
+        if endpoint.prop("policy"):
+            params["PolicyDocument"] = ids.sub(endpoint.prop("policy"))
         ids.add(endpoint.id, ec2.create_vpc_endpoint(**params)["VpcEndpoint"]["VpcEndpointId"])
     for flow in state.of_type("aws:ec2/flowLog:FlowLog"):
         answer = ec2.create_flow_logs(

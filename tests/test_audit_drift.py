@@ -158,6 +158,14 @@ def delete_endpoint(a: MotoAccount, service: str) -> None:
     ec2.delete_vpc_endpoints(VpcEndpointIds=[e["VpcEndpointId"] for e in endpoints])
 
 
+def open_endpoint(a: MotoAccount, service: str) -> None:
+    ec2 = a.client("ec2")
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "service-name", "Values": [service]}])["VpcEndpoints"]
+    everyone = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+    for endpoint in endpoints:
+        ec2.modify_vpc_endpoint(VpcEndpointId=endpoint["VpcEndpointId"], PolicyDocument=json.dumps(everyone))
+
+
 def attach_internet_gateway(a: MotoAccount) -> None:
     ec2 = a.client("ec2")
     gateway = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
@@ -486,6 +494,11 @@ DRIFTS = [
         "STS interface endpoint deleted",
         lambda a: delete_endpoint(a, "com.amazonaws.us-east-1.sts"),
         lambda a: {("ec2.vpc-endpoint", "com.amazonaws.us-east-1.sts")},
+    ),
+    Drift(
+        "KMS endpoint opened to every account",
+        lambda a: open_endpoint(a, "com.amazonaws.us-east-1.kms"),
+        lambda a: {("ec2.vpc-endpoint", "com.amazonaws.us-east-1.kms")},
     ),
     Drift(
         "GuardDuty disabled",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from glz.audit.compare import as_bool, as_int
+from glz.audit.compare import as_bool, as_int, parsed_json
 from glz.audit.context import AuditContext
 from glz.audit.expected import Declared
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
@@ -152,6 +152,9 @@ def _endpoint(ctx: AuditContext, endpoint: Declared) -> CheckResult:
     expected: dict[str, Any] = {"service": endpoint.name, "type": kind, "vpc": vpc_id}
     if kind == "Interface" and endpoint.prop("privateDnsEnabled") is not None:
         expected["private_dns"] = as_bool(endpoint.prop("privateDnsEnabled"))
+    declared_policy = parsed_json(endpoint.prop("policy")) if endpoint.prop("policy") else None
+    if declared_policy is not None:
+        expected["policy"] = "as declared"
 
     def body(observed: dict[str, Any]) -> Verdict:
         ctx.require("vpc", vpc_id, f"VPC {vpc_id}")
@@ -173,6 +176,13 @@ def _endpoint(ctx: AuditContext, endpoint: Declared) -> CheckResult:
             observed["private_dns"] = bool(found.get("PrivateDnsEnabled"))
         if observed["type"] != kind or observed.get("private_dns", True) != expected.get("private_dns", True):
             return fail(f"VPC endpoint {observed['id']} for {endpoint.name} differs from the state: {observed}")
+        if declared_policy is not None:
+            # anyone with ec2:ModifyVpcEndpoint can widen who may use the endpoint (GLZ-NET-005/014 in the state)
+            observed["policy"] = (
+                "as declared" if parsed_json(found.get("PolicyDocument")) == declared_policy else "other"
+            )
+            if observed["policy"] != "as declared":
+                return fail(f"VPC endpoint {observed['id']} for {endpoint.name}: its policy is not the declared one")
         if observed["state"] not in ("available", "Available"):
             return fail(f"VPC endpoint {observed['id']} for {endpoint.name} is {observed['state']}", drift=False)
         return ok(f"{observed['id']} {observed['type']} available")
