@@ -1,0 +1,134 @@
+"""`glz diff`: what a change does to compliance before it is deployed (NIST 800-171 3.4.4, security impact analysis).
+
+The base is the state deployed (a `pulumi stack export` file, or an earlier `glz synth`); the change is the stack as
+configured now (--stack, synthesized offline) or another state file. Both go through the same own rules and the same
+matrix (checkov left out: its findings follow the same resources), and the difference is printed: gate findings
+that appear or go, requirements whose status changes, resources added and removed. Exit 1 when the change adds a
+blocking finding or lowers a requirement's status, 0 otherwise: a pipeline can ask for a reviewer's approval then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATUS_ORDER = ("Implemented", "Partially implemented", "Not implemented")
+"""controls/model.py's technical statuses, better first; the others (customer, inherited, not applicable) are not
+compared as better or worse."""
+
+
+@dataclass
+class Impact:
+    new_findings: list[str] = field(default_factory=list)
+    gone_findings: list[str] = field(default_factory=list)
+    worse: list[str] = field(default_factory=list)
+    better: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.new_findings or self.worse)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "regressed": self.regressed,
+            "newFindings": self.new_findings,
+            "goneFindings": self.gone_findings,
+            "worseRequirements": self.worse,
+            "betterRequirements": self.better,
+            "addedResources": self.added,
+            "removedResources": self.removed,
+        }
+
+
+def _assess(state):
+    from controls.matrix import build_matrix
+    from glz.gate import run_rules
+    from policies.rules import ALL_RULES
+
+    gate = run_rules(state, ALL_RULES, [], today=dt.date.today())
+    return gate, build_matrix(state, gate, ALL_RULES, "diff")
+
+
+def _rank(status: str) -> int | None:
+    return STATUS_ORDER.index(status) if status in STATUS_ORDER else None
+
+
+def impact(base, change) -> Impact:
+    """The compliance difference between two stack states (glz.state.StackState)."""
+    base_gate, base_matrix = _assess(base)
+    gate, matrix = _assess(change)
+
+    def blocking(result) -> set[str]:
+        return {f"{f.rule_id} {f.urn}: {f.message}" for f in result.findings if f.blocking}
+
+    found, before = blocking(gate), blocking(base_gate)
+    result = Impact(new_findings=sorted(found - before), gone_findings=sorted(before - found))
+    old_rows = {(r.framework, r.id): r for r in base_matrix.all_rows()}
+    for row in matrix.all_rows():
+        old = old_rows.get((row.framework, row.id))
+        if old is None or old.status == row.status:
+            continue
+        line = f"{row.framework} {row.id} {row.title}: {old.status} -> {row.status}"
+        was, now = _rank(old.status), _rank(row.status)
+        if was is not None and now is not None:
+            (result.worse if now > was else result.better).append(line)
+    urns_before = {r.urn: r.type for r in base.resources if r.custom}
+    urns_now = {r.urn: r.type for r in change.resources if r.custom}
+    result.added = sorted(f"{t} {u.rsplit('::', 1)[-1]}" for u, t in urns_now.items() if u not in urns_before)
+    result.removed = sorted(f"{t} {u.rsplit('::', 1)[-1]}" for u, t in urns_before.items() if u not in urns_now)
+    return result
+
+
+def render(result: Impact) -> str:
+    sections = [
+        ("Blocking findings the change adds", result.new_findings),
+        ("Requirements the change weakens", result.worse),
+        ("Blocking findings the change removes", result.gone_findings),
+        ("Requirements the change strengthens", result.better),
+        ("Resources added", result.added),
+        ("Resources removed", result.removed),
+    ]
+    lines = []
+    for title, items in sections:
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines += [f"  {item}" for item in items]
+    verdict = "REGRESSES compliance" if result.regressed else "does not weaken compliance"
+    lines.append(f"The change {verdict}.")
+    return "\n".join(lines)
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from glz.cli import _project_dir, _state_and_stack
+    from glz.errors import UserInputError
+    from glz.state import StackState
+
+    project_dir = _project_dir(args.project_dir)
+    if not Path(args.base).is_file():
+        raise UserInputError(f"--base {args.base}: no such state file")
+    base = StackState.load(Path(args.base))
+    base.require_plaintext()
+    change, _stack = _state_and_stack(args, project_dir)
+    result = impact(base, change)
+    print(json.dumps(result.as_dict(), indent=2) if args.json else render(result))
+    return 1 if result.regressed else 0
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="what a change does to compliance: gate findings and requirement statuses, base state vs the change "
+        "(exit 1 when it adds a blocking finding or weakens a requirement)",
+    )
+    diff.add_argument("--base", required=True, help="the state deployed now (`pulumi stack export` file)")
+    source = diff.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stack", help="the change: Pulumi.<stack>.yaml as configured now, synthesized offline")
+    source.add_argument("--state", help="the change: another state file")
+    diff.add_argument("--json", action="store_true", help="print the difference as JSON")
+    diff.set_defaults(func=cmd_diff)

@@ -1,0 +1,67 @@
+"""`glz diff`: a change's compliance impact against the deployed state (3.4.4), by the gate and the matrix."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from glz.cli import main
+from glz.diff import impact
+from glz.state import StackState
+
+
+def _profile_sessions(document: dict, seconds: int) -> dict:
+    changed = copy.deepcopy(document)
+    for r in changed["deployment"]["resources"]:
+        if r["type"] == "aws:rolesanywhere/profile:Profile":
+            r["inputs"]["durationSeconds"] = r["outputs"]["durationSeconds"] = seconds
+    return changed
+
+
+@pytest.fixture(scope="module")
+def weakened(demo_state_document):
+    return _profile_sessions(demo_state_document, 43200)
+
+
+def test_a_weakening_change_names_the_finding_and_the_requirements_it_lowers(demo_state_document, weakened):
+    result = impact(StackState(demo_state_document, "base"), StackState(weakened, "change"))
+    assert result.regressed
+    assert [f.split(" ", 1)[0] for f in result.new_findings] == ["GLZ-IAM-018"]
+    assert any(
+        line.startswith("nist-800-171-r3 03.05.02") and "Implemented -> Partially implemented" in line
+        for line in result.worse
+    )
+    assert result.added == result.removed == result.gone_findings == result.better == []
+
+
+def test_the_reverse_change_strengthens_and_passes(demo_state_document, weakened):
+    result = impact(StackState(weakened, "base"), StackState(demo_state_document, "change"))
+    assert not result.regressed
+    assert [f.split(" ", 1)[0] for f in result.gone_findings] == ["GLZ-IAM-018"]
+    assert any("03.05.02" in line and "Partially implemented -> Implemented" in line for line in result.better)
+
+
+def test_added_and_removed_resources_are_listed(demo_state_document):
+    changed = copy.deepcopy(demo_state_document)
+    changed["deployment"]["resources"] = [
+        r for r in changed["deployment"]["resources"] if r["type"] != "aws:route53/resolverEndpoint:ResolverEndpoint"
+    ]
+    result = impact(StackState(demo_state_document, "base"), StackState(changed, "change"))
+    assert result.removed == ["aws:route53/resolverEndpoint:ResolverEndpoint lab-resolver"] and result.added == []
+
+
+def test_the_command_exits_1_on_a_regression_0_otherwise_2_on_bad_input(
+    tmp_path, capsys, demo_state_document, weakened
+):
+    base, change = tmp_path / "base.json", tmp_path / "change.json"
+    base.write_text(json.dumps(demo_state_document))
+    change.write_text(json.dumps(weakened))
+    assert main(["diff", "--base", str(base), "--state", str(change)]) == 1
+    assert "The change REGRESSES compliance." in capsys.readouterr().out
+    assert main(["diff", "--base", str(change), "--state", str(base), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["regressed"] is False and printed["goneFindings"]
+    assert main(["diff", "--base", str(tmp_path / "missing.json"), "--state", str(base)]) == 2
+    assert "--base" in capsys.readouterr().err
