@@ -84,17 +84,14 @@ class OnPremisesPath(pulumi.ComponentResource):
                 f"tunnel{number}_phase2_integrity_algorithms": INTEGRITY,
                 f"tunnel{number}_phase1_dh_group_numbers": DH_GROUPS,
                 f"tunnel{number}_phase2_dh_group_numbers": DH_GROUPS,
-                f"tunnel{number}_log_options": aws.ec2.VpnConnectionTunnel1LogOptionsArgs(
-                    cloudwatch_log_options=aws.ec2.VpnConnectionTunnel1LogOptionsCloudwatchLogOptionsArgs(
-                        log_enabled=True, log_group_arn=self.tunnel_log_group.arn, log_output_format="json"
-                    )
-                )
-                if number == 1
-                else aws.ec2.VpnConnectionTunnel2LogOptionsArgs(
-                    cloudwatch_log_options=aws.ec2.VpnConnectionTunnel2LogOptionsCloudwatchLogOptionsArgs(
-                        log_enabled=True, log_group_arn=self.tunnel_log_group.arn, log_output_format="json"
-                    )
-                ),
+                # the same block for either tunnel (a dict stands for VpnConnectionTunnel{1,2}LogOptionsArgs)
+                f"tunnel{number}_log_options": {
+                    "cloudwatch_log_options": {
+                        "log_enabled": True,
+                        "log_group_arn": self.tunnel_log_group.arn,
+                        "log_output_format": "json",
+                    }
+                },
             }
         static = lab.bgp_asn is None
         self.vpn_connection = aws.ec2.VpnConnection(

@@ -1382,19 +1382,21 @@ def _intake_problems(raw: dict[str, Any]) -> list[str]:
     problems: list[str] = []
     today = dt.date.today()
     ca, crl = intake.get("caCertificate"), intake.get("crl")
-    if not isinstance(ca, str) or not ca.strip():
+    given = isinstance(ca, str) and bool(ca.strip())
+    ca_problem = ca_certificate_problem(ca, today) if given else None
+    if not given:
         problems.append(
             f"{PROJECT}:intake.caCertificate = missing: required with instruments; the PEM of the CA "
             "that issues their certificates (IAM Roles Anywhere trust anchor)"
         )
-    elif ca_problem := ca_certificate_problem(ca, today):
+    elif ca_problem:
         problems.append(f"{PROJECT}:intake.caCertificate = [PEM]: {ca_problem}")
     if not isinstance(crl, str) or not crl.strip():
         problems.append(
             f"{PROJECT}:intake.crl = missing: required with instruments; the PEM CRL of the CA (IAM "
             "Roles Anywhere revokes a certificate only through an imported CRL)"
         )
-    elif isinstance(ca, str) and not ca_certificate_problem(ca, today) and (problem := crl_problem(crl, ca, today)):
+    elif given and not ca_problem and (problem := crl_problem(crl, ca, today)):
         problems.append(f"{PROJECT}:intake.crl = [PEM]: {problem}")
     services = raw.get("securityServices") or {}
     tracking = raw.get("runTracking") or {}

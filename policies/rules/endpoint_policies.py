@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from policies.access import conditions as cond
 from policies.access.document import statements as normalized
 from policies.framework import Requirements, StackView, View, resource_rule
+from policies.rules.network import endpoint_policies_in_force
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-ENDPOINT_POLICY = "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"
 POLICY_SERVICES = ("kms", "sts", "logs", "monitoring", "ecr.api", "ecr.dkr", "ec2", "batch", "ecs")
 """Interface endpoint services documented to take an endpoint policy (components/network_policies.POLICY_SERVICES;
 the policy pack does not import the components, a test keeps the two equal)."""
@@ -27,16 +27,6 @@ FLOW = Requirements(r2=("3.13.1", "3.1.3"), r3=("03.13.01", "03.01.03"), hipaa=(
 def service_of(endpoint: View) -> str:
     """com.amazonaws.<region>.<service> -> <service> (ecr.api keeps its dot)."""
     return str(endpoint.get("serviceName") or "").split(".", 3)[-1]
-
-
-def _policies(stack: StackView, endpoint: View) -> list[tuple[View, object]]:
-    separate = [p for p in stack.of_type(ENDPOINT_POLICY) if p.get("vpcEndpointId") in (endpoint.get("id"),)]
-    separate += [
-        p
-        for p in stack.of_type(ENDPOINT_POLICY)
-        if endpoint.urn in (p.property_dependencies.get("vpcEndpointId") or ()) and p not in separate
-    ]
-    return [(p, p.get("policy")) for p in separate] or [(endpoint, endpoint.get("policy"))]
 
 
 def _context(account: str) -> dict[str, object]:
@@ -97,7 +87,7 @@ def interface_endpoints_own_account(resource: View, stack: StackView) -> Iterato
     """A principal of another account cannot use the VPC's interface endpoints."""
     if resource.get("vpcEndpointType") != "Interface" or service_of(resource) not in POLICY_SERVICES:
         return
-    for holder, document in _policies(stack, resource):
+    for holder, document in endpoint_policies_in_force(stack, resource):
         if not normalized(document):
             yield f"{service_of(resource)} endpoint has no policy: AWS's default admits any principal of any account"
             continue

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from policies.framework import Requirements, StackView, View, as_list, resource_rule
-from policies.rules.audit import block, label
+from policies.rules.audit import block
+from policies.rules.pipeline import encrypted_stack_log_group_problem
 
 VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 STRONG = {
     "ikeVersions": {"ikev2"},
     "phase1EncryptionAlgorithms": {"AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16"},
@@ -32,7 +32,6 @@ REMOTE_ACCESS = Requirements(
 
 
 def tunnel_problems(resource: View, stack: StackView) -> Iterator[str]:
-    groups = stack.of_type(LOG_GROUP)
     for number in (1, 2):
         for option, allowed in STRONG.items():
             values = [str(v) for v in as_list(resource.get(f"tunnel{number}{option[0].upper()}{option[1:]}"))]
@@ -41,14 +40,10 @@ def tunnel_problems(resource: View, stack: StackView) -> Iterator[str]:
             elif weak := sorted(set(values) - allowed):
                 yield f"tunnel {number}: {option} allows {', '.join(weak)}"
         logs = block(block(resource.get(f"tunnel{number}LogOptions")).get("cloudwatchLogOptions"))
-        destination = str(logs.get("logGroupArn") or "")
-        owned = [g for g in groups if str(g.get("arn") or "").removesuffix(":*") == destination.removesuffix(":*")]
         if logs.get("logEnabled") is not True:
             yield f"tunnel {number}: tunnel logs are off (no record of IKE negotiations and tunnel state)"
-        elif not owned:
-            yield f"tunnel {number}: tunnel logs go to {destination or 'nowhere'}, not a log group of the stack"
-        elif not owned[0].get("kmsKeyId"):
-            yield f"tunnel {number}: log group {label(owned[0])} is not encrypted with a customer-managed key"
+        elif problem := encrypted_stack_log_group_problem(stack, str(logs.get("logGroupArn") or "")):
+            yield f"tunnel {number}: {problem}"
 
 
 @resource_rule(

@@ -439,7 +439,7 @@ def _granted_actions(pattern: str) -> set[str]:
     return {pattern.lower()}
 
 
-def _s3_endpoint_policies(stack: StackView, endpoint: View) -> list[tuple[View, Any]]:
+def endpoint_policies_in_force(stack: StackView, endpoint: View) -> list[tuple[View, Any]]:
     """The policies in force on an endpoint: a VpcEndpointPolicy resource replaces the inline policy."""
     separate = _index(stack).linked_to(ENDPOINT_POLICY, "vpcEndpointId", endpoint)
     if separate:
@@ -501,7 +501,7 @@ def s3_endpoint(stack: StackView) -> Iterator[Violation]:
         if not any(e.urn in s3_urns for e in _index(stack).linked_to(ENDPOINT, "vpcId", vpc)):
             yield Violation(vpc.urn, "VPC has no S3 gateway endpoint")
     for endpoint in endpoints:
-        for holder, document in _s3_endpoint_policies(stack, endpoint):
+        for holder, document in endpoint_policies_in_force(stack, endpoint):
             for problem in _endpoint_policy_problems(document, own):
                 yield Violation(holder.urn, problem)
 

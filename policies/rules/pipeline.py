@@ -40,17 +40,23 @@ def workflows_log(resource: View, stack: StackView) -> Iterator[str]:
     if not is_false(logging.get("includeExecutionData")):
         yield "execution logs include the execution data (inputs and outputs may name samples)"
     destination = str(logging.get("logDestination") or "")
-    groups = [
-        g
-        for g in stack.of_type(LOG_GROUP)
-        if str(g.get("arn") or "").removesuffix(":*") == destination.removesuffix(":*")
-    ]
     if not destination.endswith(":*"):
         yield f"log destination {destination or 'none'} is not a log group ARN ending in ':*'"
-    elif not groups:
-        yield f"logs go to {destination}, not a log group of the stack"
-    elif not groups[0].get("kmsKeyId"):
-        yield f"log group {label(groups[0])} is not encrypted with a customer-managed key"
+    elif problem := encrypted_stack_log_group_problem(stack, destination):
+        yield problem
+
+
+def encrypted_stack_log_group_problem(stack: StackView, arn: str) -> str | None:
+    """Why logs sent to ``arn`` (with or without ':*') would not land in a log group of the stack encrypted with a
+    customer-managed key, or None."""
+    groups = [
+        g for g in stack.of_type(LOG_GROUP) if str(g.get("arn") or "").removesuffix(":*") == arn.removesuffix(":*")
+    ]
+    if not groups:
+        return f"logs go to {arn or 'nowhere'}, not a log group of the stack"
+    if not groups[0].get("kmsKeyId"):
+        return f"log group {label(groups[0])} is not encrypted with a customer-managed key"
+    return None
 
 
 def _account_of(arn: str) -> str | None:

@@ -20,15 +20,16 @@ TUNNELS = CheckSpec(
     ("lab_path",),
 )
 VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
-# tunnel option in the state (after the tunnel number) -> (TunnelOptions key, value key) in DescribeVpnConnections
+# tunnel option in the state (after the tunnel number) -> its TunnelOptions key in DescribeVpnConnections, whose
+# items are {"Value": ...}
 OPTIONS = {
-    "IkeVersions": ("IkeVersions", "Value"),
-    "Phase1EncryptionAlgorithms": ("Phase1EncryptionAlgorithms", "Value"),
-    "Phase2EncryptionAlgorithms": ("Phase2EncryptionAlgorithms", "Value"),
-    "Phase1IntegrityAlgorithms": ("Phase1IntegrityAlgorithms", "Value"),
-    "Phase2IntegrityAlgorithms": ("Phase2IntegrityAlgorithms", "Value"),
-    "Phase1DhGroupNumbers": ("Phase1DHGroupNumbers", "Value"),
-    "Phase2DhGroupNumbers": ("Phase2DHGroupNumbers", "Value"),
+    "IkeVersions": "IkeVersions",
+    "Phase1EncryptionAlgorithms": "Phase1EncryptionAlgorithms",
+    "Phase2EncryptionAlgorithms": "Phase2EncryptionAlgorithms",
+    "Phase1IntegrityAlgorithms": "Phase1IntegrityAlgorithms",
+    "Phase2IntegrityAlgorithms": "Phase2IntegrityAlgorithms",
+    "Phase1DhGroupNumbers": "Phase1DHGroupNumbers",
+    "Phase2DhGroupNumbers": "Phase2DHGroupNumbers",
 }
 
 
@@ -43,9 +44,7 @@ def _declared(connection: Any) -> list[dict[str, Any]]:
 
 
 def _observed(tunnel: dict[str, Any]) -> dict[str, Any]:
-    found = {
-        key: sorted(str(item.get(value)) for item in tunnel.get(live) or []) for key, (live, value) in OPTIONS.items()
-    }
+    found = {key: sorted(str(item.get("Value")) for item in tunnel.get(live) or []) for key, live in OPTIONS.items()}
     logs = ((tunnel.get("LogOptions") or {}).get("CloudWatchLogOptions")) or {}
     found["LogGroup"] = str(logs.get("LogGroupArn") or "") if logs.get("LogEnabled") else ""
     return found
