@@ -19,6 +19,8 @@ from components.naming import base_name, break_glass_arn, bucket_name, role_name
 from components.network_policies import AUDIT_TIER
 from components.settings import Settings
 
+INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
+MANAGEMENT_SELECTOR_NAME = "Management events selector"
 AUDIT_ABORT_MULTIPART_DAYS = 7
 AUDIT_NONCURRENT_EXPIRY_DAYS = 30
 """Object Lock keeps every version until its retention ends whatever lifecycle says, so this only
@@ -107,6 +109,11 @@ class AuditTrail(pulumi.ComponentResource):
             cloud_watch_logs_group_arn=self.log_group.arn.apply(lambda arn: f"{arn}:*"),
             cloud_watch_logs_role_arn=self.cloudtrail_role.arn,
             advanced_event_selectors=self._event_selectors(settings, data_bucket_arns),
+            # Insights needs write management events (call rate) and read or write ones (error rate), which the
+            # selectors above keep (CloudTrail API Reference, PutInsightSelectors)
+            insight_selectors=[aws.cloudtrail.TrailInsightSelectorArgs(insight_type=t) for t in INSIGHT_TYPES]
+            if settings.trail_insights
+            else None,
             # CloudTrail checks the bucket policy and the role when the trail is created.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy, self.cloudtrail_role_policy]),
         )
@@ -189,7 +196,9 @@ class AuditTrail(pulumi.ComponentResource):
         field = aws.cloudtrail.TrailAdvancedEventSelectorFieldSelectorArgs
         return [
             aws.cloudtrail.TrailAdvancedEventSelectorArgs(
-                name="All management events",
+                # the CloudTrail console's name for this selector; scanners that key on it (Prowler's
+                # cloudtrail_multi_region_enabled_logging_management_events) then recognise the trail
+                name=MANAGEMENT_SELECTOR_NAME,
                 field_selectors=[field(field="eventCategory", equals=["Management"])],
             ),
             aws.cloudtrail.TrailAdvancedEventSelectorArgs(

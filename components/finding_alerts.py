@@ -1,5 +1,5 @@
 """Security findings and AWS advisories reach people: high and critical findings (Security Hub, or GuardDuty when
-Security Hub is off) and AWS Health events are recorded in an encrypted log group and raise an alarm on the
+Security Hub is off), the start of CloudTrail Insights events and AWS Health events are recorded in an encrypted log group and raise an alarm on the
 security topic.
 
 The route is EventBridge -> CloudWatch Logs -> metric filter -> alarm -> the security topic, not EventBridge ->
@@ -89,6 +89,21 @@ HEALTH_EVENTS = Route(
     '{ $.source = "aws.health" }',
 )
 
+TRAIL_INSIGHTS = Route(
+    "trail-insights",
+    "the start of a CloudTrail Insights event (an unusual rate of management API calls or errors)",
+    # CloudTrail sends Insights events to the default bus as "AWS Insight via CloudTrail" (EventBridge User Guide,
+    # "AWS service events delivered via AWS CloudTrail"); each has a start and an end record, insightDetails.state
+    # Start or End (CloudTrail User Guide, "CloudTrail record contents for Insights events for trails")
+    {
+        "source": ["aws.cloudtrail"],
+        "detail-type": ["AWS Insight via CloudTrail"],
+        "detail": {"insightDetails": {"state": ["Start"]}},
+    },
+    "CloudTrailInsights",
+    '{ $.source = "aws.cloudtrail" }',
+)
+
 
 def batch_job_failures(settings: Settings, stack: str) -> Route:
     """A job of the stack's queues that failed for good (Batch sends "Batch Job State Change" events of source
@@ -114,6 +129,8 @@ def routes(settings: Settings) -> list[Route]:
     chosen = [SECURITY_HUB_FINDINGS] if services.security_hub else []
     if services.guard_duty and not services.security_hub:
         chosen.append(GUARDDUTY_FINDINGS)
+    if settings.trail_insights:
+        chosen.append(TRAIL_INSIGHTS)
     return [*chosen, HEALTH_EVENTS]
 
 

@@ -875,6 +875,9 @@ class Settings(_Model):
     audit_log_retention_days: int = 2557
     audit_object_lock_days: int = 2190
     audit_object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "COMPLIANCE"
+    # CloudTrail Insights (API call rate and error rate) on the stack's trail: unusual management activity is
+    # recorded as Insights events and alarmed (3.14.7)
+    trail_insights: bool = True
     lifecycle: Lifecycle = Lifecycle()
     noncurrent_version_expiry_days: int = 90
     abort_incomplete_multipart_upload_days: int = 7

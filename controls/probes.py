@@ -756,6 +756,40 @@ def _trail_data_events(state: StackState):
     return done, summary, trails, {"buckets": _list(covered)}
 
 
+def _trail_insights(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.audit import INSIGHT_TYPES, insight_types, insights_problem
+
+    stack = stack_view(state)
+    views = [stack.by_urn[t.urn] for t in _trails(state)]
+    if not views:
+        return (
+            False,
+            "No CloudTrail trail, so nothing analyzes management activity for unusual rates.",
+            [],
+            {"types": "none"},
+        )
+    view = next((v for v in views if insights_problem(v) is None), views[0])
+    trail = state.by_urn[view.urn]
+    problem = insights_problem(view)
+    types = sorted(insight_types(view) & set(INSIGHT_TYPES))
+    alarmed = any(
+        "AWS Insight via CloudTrail" in str(rule.prop("eventPattern") or "")
+        for rule in state.of_type("aws:cloudwatch/eventRule:EventRule")
+    )
+    if problem is None:
+        summary = (
+            f"CloudTrail Insights on trail {physical_name(trail)} compares the rate of management API calls and of "
+            "API errors with the account's baseline and records unusual activity as Insights events"
+            + (", whose start raises the security alarm." if alarmed else " (no alarm routes them).")
+        )
+    else:
+        summary = (
+            f"CloudTrail Insights: trail {physical_name(trail)} {problem}, so unusual API activity is not flagged."
+        )
+    return problem is None, summary, [trail], {"types": _list(types) if types else "none"}
+
+
 def _log_encryption(state: StackState):
     groups = state.of_type("aws:cloudwatch/logGroup:LogGroup")
     encrypted = [g for g in groups if g.prop("kmsKeyId")]
@@ -1568,6 +1602,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("buckets",),
             ("GLZ-LOG-004",),
             _trail_data_events,
+        ),
+        ProbeSpec(
+            "trail_insights",
+            "CloudTrail Insights on API call and error rates",
+            ("types",),
+            ("GLZ-LOG-014",),
+            _trail_insights,
         ),
         ProbeSpec(
             "log_encryption",

@@ -614,6 +614,9 @@ def _trail(state: StackState, client: Client, ids: _Ids) -> None:
             TrailName=trail.prop("name"),
             AdvancedEventSelectors=advanced_selectors(trail.prop("advancedEventSelectors")),
         )
+        insights = [{"InsightType": i["insightType"]} for i in trail.prop("insightSelectors") or []]
+        if insights:
+            cloudtrail.put_insight_selectors(TrailName=trail.prop("name"), InsightSelectors=insights)
         if _bool(trail.prop("enableLogging", True)):
             cloudtrail.start_logging(Name=trail.prop("name"))
 

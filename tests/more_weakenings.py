@@ -1004,6 +1004,56 @@ CORPUS: list[Weakening] = [
         ),
         "GLZ-LOG-002",
     ),
+    # GLZ-LOG-014: unusual management activity is analyzed (CloudTrail Insights)
+    W(
+        "trail: insightSelectors removed (trailInsights false)",
+        drop_prop(TRAIL, "audit", "insightSelectors"),
+        "GLZ-LOG-014",
+    ),
+    W(
+        "trail: Insights emptied (PutInsightSelectors [])",
+        set_prop(TRAIL, "audit", "insightSelectors", []),
+        "GLZ-LOG-014",
+    ),
+    W(
+        "trail: only API error rates analyzed (call-rate bursts unseen)",
+        set_prop(TRAIL, "audit", "insightSelectors", [{"insightType": "ApiErrorRateInsight"}]),
+        "GLZ-LOG-014",
+    ),
+    W(
+        "trail: management events narrowed to reads, so call-rate Insights analyze nothing",
+        edit_prop(
+            TRAIL,
+            "audit",
+            "advancedEventSelectors",
+            lambda selectors: [
+                {**s, "fieldSelectors": [*s["fieldSelectors"], {"field": "readOnly", "equals": ["true"]}]}
+                if s["fieldSelectors"][0].get("equals") == ["Management"]
+                else s
+                for s in selectors
+            ],
+        ),
+        "GLZ-LOG-014",
+    ),
+    W(
+        "Insights moved to a second trail added from outside that is not logging",
+        combine(
+            drop_prop(TRAIL, "audit", "insightSelectors"),
+            add(
+                TRAIL,
+                "insights-trail",
+                {
+                    "name": "glz-demo-insights",
+                    "s3BucketName": AUDIT,
+                    "isMultiRegionTrail": True,
+                    "enableLogging": False,
+                    "enableLogFileValidation": True,
+                    "insightSelectors": [{"insightType": t} for t in ("ApiCallRateInsight", "ApiErrorRateInsight")],
+                },
+            ),
+        ),
+        "GLZ-LOG-014",
+    ),
     # GLZ-LOG-003: trail under the log key
     W(
         "trail: kmsKeyId exported empty (SSE-S3)",

@@ -99,6 +99,7 @@ CONTRACT_PROBES = set(
         "endpoint_security_group",
         "trail",
         "trail_data_events",
+        "trail_insights",  # GLZ-LOG-014; cloudtrail.insights evidences it
         "log_encryption",
         "security_alarms",
         "config_recorder",
@@ -669,3 +670,24 @@ def test_the_lab_vpn_tunnels_are_compared_with_the_declared_options(deployed, we
     )
     [result] = [r for r in deployed.audit(session).results if r.id == "ec2.vpn-tunnels"]
     assert result.result == verdict and reason in result.reason, result.reason
+
+
+@pytest.mark.parametrize(
+    ("live", "verdict", "reason"),
+    [
+        (["ApiCallRateInsight", "ApiErrorRateInsight"], PASS, "ApiCallRateInsight, ApiErrorRateInsight"),
+        (["ApiErrorRateInsight"], FAIL, "does not analyze Insights of type ApiCallRateInsight"),
+        ([], FAIL, "ApiCallRateInsight, ApiErrorRateInsight (declared)"),
+    ],
+)
+def test_trail_insights_are_compared_with_the_declared_types(deployed, live, verdict, reason):
+    """Insights turned off (PutInsightSelectors with fewer types) after deployment is drift."""
+    session = _fresh_session()
+
+    def rewrite(parsed, **_):
+        parsed["InsightSelectors"] = [{"InsightType": t} for t in live]
+
+    session.client("cloudtrail").meta.events.register("after-call.cloudtrail.GetInsightSelectors", rewrite)
+    [result] = [r for r in deployed.audit(session).results if r.id == "cloudtrail.insights"]
+    assert result.result == verdict and reason in result.reason
+    assert result.drift is (verdict == FAIL)

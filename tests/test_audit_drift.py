@@ -895,7 +895,7 @@ def test_a_deleted_trail_fails_its_existence_check_and_leaves_the_rest_not_verif
     run = account.audit()
     assert {(r.id, r.resource) for r in run.results if r.result == FAIL} == {("cloudtrail.trail-exists", TRAIL)}
     others = [r for r in run.results if r.resource == TRAIL and r.id != "cloudtrail.trail-exists"]
-    assert len(others) == 8  # every other trail check, the digest delivery one included
+    assert len(others) == 9  # every other trail check, digest delivery and Insights included
     assert all(r.result == NOT_VERIFIABLE and f"trail {TRAIL}" in r.reason for r in others)
 
 

@@ -290,3 +290,22 @@ def test_the_inactivity_period_is_the_analyzers(demo_state_document, demo):
     assert any("GLZ-ACC-013 failed" in gap for gap in row.gaps)
     changed = {r.id: r for r in after.rows["nist-800-171-r3"]}["03.01.01"]
     assert dict(changed.parameters)["A.03.01.01.ODP.01"].startswith("365 days without use")
+
+
+def _insights_off(document: dict) -> None:
+    trail = next(r for r in _resources(document) if r["type"] == "aws:cloudtrail/trail:Trail")
+    for props in (trail["inputs"], trail["outputs"]):
+        props.pop("insightSelectors", None)
+
+
+def test_unusual_activity_sentences_follow_the_trails_insights(demo_state_document, demo):
+    """3.14.7, 03.14.06 and 164.308(a)(1)(ii)(D) say Insights flag unusual API activity only while the trail has them."""
+    rows = {("nist-800-171-r2", "3.14.7"), ("nist-800-171-r3", "03.14.06"), ("hipaa", "164.308(a)(1)(ii)(D)")}
+    after = _mutated(demo_state_document, _insights_off)
+    for framework, requirement in rows:
+        before = {r.id: r for r in demo.rows[framework]}[requirement]
+        assert "records unusual activity as Insights events, whose start raises the security alarm" in before.statement
+        row = {r.id: r for r in after.rows[framework]}[requirement]
+        assert "has no CloudTrail Insights of type ApiCallRateInsight, ApiErrorRateInsight" in row.statement
+        assert "Insights events" not in row.statement
+        assert any("GLZ-LOG-014 failed" in gap for gap in row.gaps)

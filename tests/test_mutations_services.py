@@ -717,6 +717,9 @@ def test_rule_constants_match_what_the_components_promise():
         security_services.MALWARE_PROTECTION,
     )
     assert audit.HIPAA_DAYS == HIPAA_RETENTION_DAYS
+    from components import audit_trail
+
+    assert audit.INSIGHT_TYPES == audit_trail.INSIGHT_TYPES
     defaults = Settings.model_fields["security_hub_standards"].default_factory()
     for standard in defaults:
         path = security_services.STANDARD_PATHS[standard]

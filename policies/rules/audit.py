@@ -459,6 +459,50 @@ def data_events(stack: StackView) -> Iterator[Violation]:
         yield Violation(bucket.urn, f"bucket {name}: no CloudTrail data events (read and write){why}")
 
 
+INSIGHT_TYPES = ("ApiCallRateInsight", "ApiErrorRateInsight")
+"""components/audit_trail.INSIGHT_TYPES (the pack does not import components; a test keeps them equal)."""
+
+
+def insight_types(trail: View) -> frozenset[str]:
+    """The CloudTrail Insights types a trail analyzes (insightSelectors; none when absent or empty)."""
+    return frozenset(str(block(s).get("insightType")) for s in as_list(trail.get("insightSelectors")) if block(s))
+
+
+def insights_problem(trail: View) -> str | None:
+    """Why a trail yields no Insights events of some type, or None. Call-rate Insights analyze write management
+    events, error-rate Insights read or write ones (CloudTrail API Reference, PutInsightSelectors): a trail that
+    does not log, or records no writes, analyzes nothing of that type whatever its selectors say."""
+    missing = [t for t in INSIGHT_TYPES if t not in insight_types(trail)]
+    if missing:
+        return f"has no CloudTrail Insights of type {', '.join(missing)}"
+    if not trail_logging(trail):
+        return "has Insights selectors but is not logging"
+    sides, _ = management_events(trail)
+    if WRITE not in sides:
+        return "records no write management events, which ApiCallRateInsight analyzes"
+    return None
+
+
+@stack_rule(
+    "GLZ-LOG-014",
+    "cloudtrail-insights",
+    "medium",
+    Requirements(r2=("3.14.7",), r3=("03.14.06",), hipaa=("164.308(a)(1)(ii)(D)",)),
+    "Keep trailInsights on: the stack's trail analyzes its management events with both CloudTrail Insights types "
+    "(insight_selectors ApiCallRateInsight and ApiErrorRateInsight) while logging write management events.",
+)
+def trail_insights(stack: StackView) -> Iterator[Violation]:
+    """Unusual rates of management API calls and errors (credential misuse, enumeration) become Insights events."""
+    trails = stack.of_type(TRAIL)
+    if not trails:
+        return  # GLZ-LOG-001 reports the missing trail
+    problems = {t.urn: insights_problem(t) for t in trails}
+    if any(p is None for p in problems.values()):
+        return
+    for trail in trails:
+        yield Violation(trail.urn, f"trail {label(trail)} {problems[trail.urn]}")
+
+
 def _is_audit_log(stack: StackView, group: View) -> bool:
     """The trail's log group (by reference; and the audit component's groups by name) holds audit records."""
     if group.urn in {g.urn for g in stack.memo("trail log groups", _trail_log_groups).values()}:

@@ -21,6 +21,9 @@ DIGESTS = CheckSpec(
 KMS = CheckSpec("cloudtrail.kms-encryption", "Trail logs are encrypted with the declared KMS key", ("trail",))
 DELIVERY = CheckSpec("cloudtrail.delivery", "Trail delivers to the declared bucket and log group", ("trail",))
 MANAGEMENT = CheckSpec("cloudtrail.management-events", "Trail records all management events", ("trail",))
+INSIGHTS = CheckSpec(
+    "cloudtrail.insights", "Trail analyzes the declared CloudTrail Insights types", ("trail_insights",)
+)
 DATA_EVENTS = CheckSpec(
     "cloudtrail.data-events", "Trail records S3 object reads and writes on the data buckets", ("trail_data_events",)
 )
@@ -195,6 +198,27 @@ def _trail_checks(ctx: AuditContext, trail: Declared) -> Iterator[CheckResult]:
         return ok("read and write management events")
 
     yield ctx.check(MANAGEMENT, name, trail.urn, {"management": True}, management)
+
+    declared_insights = sorted(
+        {str(i.get("insightType")) for i in trail.prop("insightSelectors") or [] if isinstance(i, dict)}
+    )
+    if declared_insights:
+
+        def insights(observed: dict[str, Any]) -> Verdict:
+            ctx.require("trail", name, f"trail {name}")
+            # a trail without Insights answers InsightNotEnabledException (CloudTrail User Guide, "Logging Insights
+            # events with the AWS CLI"); moto answers with no selectors
+            answer = ctx.call_or_none(
+                "cloudtrail", "get_insight_selectors", ("InsightNotEnabledException",), TrailName=name
+            )
+            live = sorted({s.get("InsightType") for s in (answer or {}).get("InsightSelectors") or []})
+            observed["insight_types"] = live
+            missing = [t for t in declared_insights if t not in live]
+            if missing:
+                return fail(f"trail {name} does not analyze Insights of type {', '.join(missing)} (declared)")
+            return ok(", ".join(live))
+
+        yield ctx.check(INSIGHTS, name, trail.urn, {"insight_types": declared_insights}, insights)
 
     if buckets:
 
