@@ -22,6 +22,7 @@ from components.settings import Collaborator, Settings
 DATA_ACCESS_POLICY_NAME = "genomic-data-access"
 GUARDRAIL_POLICY_NAME = "separation-of-duties"
 AUDITOR_POLICY_NAME = "audit-evidence-read"
+SUPPORT_POLICY_NAME = "AWSSupportAccess"
 
 
 def _json(document: dict[str, Any]) -> str:
@@ -147,6 +148,9 @@ class OperatorRoles(pulumi.ComponentResource):
     resource policies name it as the one exception, and every assumption raises an alarm
     (audit_policies.break_glass_alarm).
 
+    AWS Support: the AWS managed AWSSupportAccess policy (support:* only), so the people who open and follow
+    cases with AWS during an incident need no administrator rights (CIS AWS Foundations 1.17).
+
     Auditor: AWS managed SecurityAudit plus reads of the audit bucket (decrypting through S3 with the
     log key), CloudTrail and this account's log groups, and explicit denies on reading any data
     bucket object or decrypting with the data key.
@@ -261,9 +265,22 @@ class OperatorRoles(pulumi.ComponentResource):
             policy_arn=managed_policy_arn(partition, "AdministratorAccess"),
             opts=child,
         )
+        self.support_role = operator_role(
+            "support",
+            naming.SUPPORT_ROLE,
+            settings.support_principal_arns,
+            "AWS Support cases (MFA, 1 hour): opens and follows cases with AWS, nothing else",
+        )
+        self.support_access = aws.iam.RolePolicyAttachment(
+            f"{name}-support-access",
+            role=self.support_role.name,
+            policy_arn=managed_policy_arn(partition, SUPPORT_POLICY_NAME),
+            opts=child,
+        )
         self.register_outputs(
             {
                 "adminRoleArn": self.admin_role.arn,
+                "supportRoleArn": self.support_role.arn,
                 "auditorRoleArn": self.auditor_role.arn,
                 "breakGlassRoleArn": self.break_glass_role.arn,
             }

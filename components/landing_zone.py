@@ -288,6 +288,7 @@ class LandingZone:
             "adminRoleArn": self.operators.admin_role.arn,
             "auditorRoleArn": self.operators.auditor_role.arn,
             "breakGlassRoleArn": self.operators.break_glass_role.arn,
+            "supportRoleArn": self.operators.support_role.arn,
             "auditBucketName": naming.bucket_name(settings, self.stack, AUDIT_TIER),
             # How the stack's IAM names begin (naming.role_name): `glz deployer-policy`, its matrix probe and
             # `glz audit` scope the deployer's IAM grants to them.

@@ -58,6 +58,7 @@ def role_arn(settings: Settings, stack: str, suffix: str) -> str:
 ADMIN_ROLE = "admin"
 AUDITOR_ROLE = "security-auditor"
 BREAK_GLASS_ROLE = "break-glass"
+SUPPORT_ROLE = "aws-support"
 
 
 def break_glass_arn(settings: Settings, stack: str) -> str:

@@ -886,6 +886,7 @@ class Settings(_Model):
     auditor_principal_arns: list[str] = Field(default_factory=list)
     deployer_principal_arns: list[str] = Field(default_factory=list)
     break_glass_principal_arns: list[str] = Field(default_factory=list)
+    support_principal_arns: list[str] = Field(default_factory=list)
     security_services: SecurityServices = SecurityServices()
     service_linked_roles: ServiceLinkedRoleModes = ServiceLinkedRoleModes()
     account_services: AccountServices = AccountServices()
@@ -1038,7 +1039,11 @@ class Settings(_Model):
         return value
 
     @field_validator(
-        "admin_principal_arns", "auditor_principal_arns", "deployer_principal_arns", "break_glass_principal_arns"
+        "admin_principal_arns",
+        "auditor_principal_arns",
+        "deployer_principal_arns",
+        "break_glass_principal_arns",
+        "support_principal_arns",
     )
     @classmethod
     def _principals(cls, value: list[str]) -> list[str]:

@@ -257,6 +257,22 @@ def operator_roles(state: StackState) -> Outcome:
     )
 
 
+def support_role(state: StackState) -> Outcome:
+    """Operator roles other than the administrator and break-glass that can work AWS Support cases (GLZ-IAM-019)."""
+    from policies.rules.support import support_roles
+
+    view = _view(state)
+    found = support_roles(view)
+    urns = [p.actor.urn for p in _model(state).principals.values() if p.actor.name in found and p.actor.urn]
+    summary = (
+        f"Incidents can be reported to and worked with AWS Support by {_names([_role_name(a) for a in found])}, "
+        "which people of this account assume with MFA and which is not the administrator."
+        if found
+        else "No role short of administrator can open AWS Support cases."
+    )
+    return bool(found), summary, _resources(state, urns), {"roles": _names([_role_name(a) for a in found])}
+
+
 def mfa_required(state: StackState) -> Outcome:
     """Roles people or other accounts assume: MFA in every admitting trust statement; a collaborator declared a
     workload (principalKind) instead admits only named roles from restricted source addresses (GLZ-IAM-003)."""
@@ -510,6 +526,12 @@ ACCESS_PROBES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], Callable[[
         operator_roles,
     ),
     "mfa_required": ("MFA in every human-assumable role's trust", (), ("GLZ-IAM-003",), mfa_required),
+    "support_role": (
+        "an operator role, not the administrator, that works AWS Support cases",
+        ("roles",),
+        ("GLZ-IAM-019",),
+        support_role,
+    ),
     "least_privilege_jobs": (
         "compute roles scoped to their stage's tiers",
         (),

@@ -20,6 +20,7 @@ import yaml
 from tests.access_weakenings import (
     ACCT,
     ADMIN,
+    ATTACH,
     AUDIT,
     BUCKET,
     BUCKET_POLICY,
@@ -39,6 +40,7 @@ from tests.access_weakenings import (
     attach,
     combine,
     exempt,
+    first_statement,
     inline,
     named,
     policy,
@@ -52,6 +54,7 @@ from tests.mutations import find, remove
 
 W = Weakening
 REGION = "us-east-1"
+SUPPORT_ROLE = "glz-demo-aws-support"
 FOREIGN_KEY = f"arn:aws:kms:{REGION}:{FOREIGN}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/15d6ecc7-7957-5d84-b7a9-c692e83a8873"
 FS_ID = "fs-7e3c2004c1630e995"
@@ -2451,6 +2454,33 @@ CORPUS += [
         "the analyzer turned into an external-access one (nothing reports unused access)",
         set_prop(ANALYZER, "security-unused-access-analyzer", "type", "ACCOUNT"),
         "GLZ-ACC-013",
+    ),
+    # GLZ-IAM-019: people who are not administrators can work AWS Support cases
+    W(
+        "the AWS Support role removed",
+        combine(remove(ATTACH, "operators-support-access"), remove(ROLE, "operators-support")),
+        "GLZ-IAM-019",
+    ),
+    W("AWSSupportAccess detached from the support role", remove(ATTACH, "operators-support-access"), "GLZ-IAM-019"),
+    W(
+        "the support role given ReadOnlyAccess instead (reads cases, cannot open one)",
+        set_prop(ATTACH, "operators-support-access", "policyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        "GLZ-IAM-019",
+    ),
+    W(
+        "an inline Deny support:* added to the support role from outside",
+        inline("support", SUPPORT_ROLE, {"Sid": "Added", "Effect": "Deny", "Action": "support:*", "Resource": "*"}),
+        "GLZ-IAM-019",
+    ),
+    W(
+        "a Deny of everything but IAM (NotAction) added to the support role",
+        inline("support", SUPPORT_ROLE, {"Sid": "Added", "Effect": "Deny", "NotAction": "iam:*", "Resource": "*"}),
+        "GLZ-IAM-019",
+    ),
+    W(
+        "the support role assumable without MFA (no longer an operator role)",
+        policy(ROLE, "operators-support", first_statement(lambda s: s["Condition"].pop("Bool")), "assumeRolePolicy"),
+        "GLZ-IAM-019",
     ),
     # GLZ-IAM-018: instrument certificates are revocable, short-lived and buy only uploads into scanned tiers
     W("the CRL removed (revoked certificates keep working)", remove(CLOUD_CONTROL, "intake-crl"), "GLZ-IAM-018"),

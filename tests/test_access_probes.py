@@ -19,7 +19,7 @@ BY_NAME = {w.name: w.change for w in CORPUS}
         ("instance role: IAMFullAccess", "operator_roles", "other than the administrator can change IAM"),
         ("variants policy: grant to a foreign root", "outside_access", "paths from outside the account"),
         ("results TLS deny: bucket ARN only", "bucket_tls_only", "not on glz-demo-results"),
-        ("admin trust: MFA dropped", "mfa_required", "3 of 4"),
+        ("admin trust: MFA dropped", "mfa_required", "4 of 5"),
         ("boundary: AdministratorAccess", "permission_boundaries", "1 of 2"),
         ("job role: delete versions of its output", "least_privilege_jobs", "can destroy data"),
         ("collaborator trust: ExternalId dropped", "collaborator_roles", "1 require the ExternalId"),

@@ -190,7 +190,7 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 17 + 5 + 3 + 8  # roles: admin, auditor, break-glass, 2 collaborators;
+    assert len(declared) == 8 + 3 + 1 + 17 + 6 + 3 + 8  # roles: admin, auditor, break-glass, support, 2 collaborators;
     # endpoints: 16 and the lab's S3 interface endpoint; log groups: trail, flow logs, job logs, session logs,
     # security findings, run workflow, failed jobs, the lab VPN's tunnel logs
     assert set(declared) <= resources

@@ -309,3 +309,21 @@ def test_unusual_activity_sentences_follow_the_trails_insights(demo_state_docume
         assert "has no CloudTrail Insights of type ApiCallRateInsight, ApiErrorRateInsight" in row.statement
         assert "Insights events" not in row.statement
         assert any("GLZ-LOG-014 failed" in gap for gap in row.gaps)
+
+
+def _support_detached(document: dict) -> None:
+    document["deployment"]["resources"] = [
+        r for r in _resources(document) if not r["urn"].endswith("::operators-support-access")
+    ]
+
+
+def test_incident_reporting_sentences_follow_the_support_role(demo_state_document, demo):
+    """3.6.2, 03.06.02 and 164.308(a)(6)(ii) name the AWS Support role only while it can work cases."""
+    rows = {("nist-800-171-r2", "3.6.2"), ("nist-800-171-r3", "03.06.02"), ("hipaa", "164.308(a)(6)(ii)")}
+    after = _mutated(demo_state_document, _support_detached)
+    for framework, requirement in rows:
+        before = {r.id: r for r in demo.rows[framework]}[requirement]
+        assert "worked with AWS Support by glz-demo-aws-support" in before.statement
+        row = {r.id: r for r in after.rows[framework]}[requirement]
+        assert "No role short of administrator can open AWS Support cases." in row.statement
+        assert any("GLZ-IAM-019 failed" in gap for gap in row.gaps)

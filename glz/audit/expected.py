@@ -324,7 +324,7 @@ def _purpose(kind: str, tags: dict[str, str], trust: dict[str, Any] | None) -> s
 def _all_roles(state: StackState) -> list[DeclaredRole]:
     outputs = state.stack_outputs()
     collaborator_arns = set((outputs.get("collaboratorRoles") or {}).values())
-    operator_arns = {outputs.get("adminRoleArn"), outputs.get("auditorRoleArn")} - {None}
+    operator_arns = {outputs.get(k) for k in ("adminRoleArn", "auditorRoleArn", "supportRoleArn")} - {None}
     permissions = _role_permissions(state)
     roles = []
     for role in state.of_type("aws:iam/role:Role"):

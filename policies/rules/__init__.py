@@ -28,6 +28,7 @@ DOMAINS = (
     "instruments",
     "lab_path",
     "endpoint_policies",
+    "support",
 )
 
 

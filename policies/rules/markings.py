@@ -18,7 +18,12 @@ MARKING = Requirements(r2=("3.8.4", "3.4.1"), r3=("03.08.04", "03.04.10"), hipaa
 KEYS_COMPONENT = "glz:security:EncryptionKeys"
 PLAN = "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-OPERATOR_TAGS = {"adminRoleArn": "admin", "auditorRoleArn": "security-auditor", "breakGlassRoleArn": "break-glass"}
+OPERATOR_TAGS = {
+    "adminRoleArn": "admin",
+    "auditorRoleArn": "security-auditor",
+    "breakGlassRoleArn": "break-glass",
+    "supportRoleArn": "aws-support",
+}
 
 
 def _expect(found: dict[str, str], want: dict[str, str | None]) -> list[str]:
