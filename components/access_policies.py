@@ -80,6 +80,9 @@ AUDIT_PLANE_TAMPER_ACTIONS = (
     "access-analyzer:Delete*",
     "access-analyzer:UpdateAnalyzer",
     "access-analyzer:UpdateArchiveRule",
+    # the SECURITY alternate contact: who AWS tells about abuse and exposed credentials
+    "account:DeleteAlternateContact",
+    "account:PutAlternateContact",
     "ec2:DeleteFlowLogs",
     "logs:DeleteLogGroup",
     "logs:DeleteLogStream",

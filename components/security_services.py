@@ -20,7 +20,7 @@ import pulumi_aws as aws
 from components import malware_policies, service_linked_roles
 from components.data_lake import SecureBucket
 from components.naming import base_name, role_name
-from components.settings import AccountServices, SecurityServices, Settings
+from components.settings import AccountServices, SecurityContact, SecurityServices, Settings
 from controls.conformance_pack import conformance_pack_template
 from controls.mapping import mapped_config_rules
 
@@ -149,6 +149,12 @@ downstream jobs act on that tag, so tagging is always on."""
 MINIMUM_PASSWORD_LENGTH = 14
 PASSWORD_REUSE_PREVENTION = 24
 
+SNAPSHOT_BLOCK_STATE = "block-all-sharing"
+IMAGE_BLOCK_STATE = "block-new-sharing"
+SECURITY_CONTACT_KEY = "securityContact"
+"""accountServices key of the SECURITY alternate contact (not a securityServices switch: its setting is the
+contact itself, securityContact)."""
+
 ACCOUNT_SERVICE_FIELDS = frozenset(AccountServices.model_fields)
 """The account-level singletons accountServices places (create | adopt | organization)."""
 
@@ -162,6 +168,8 @@ SERVICE_KEYS: dict[str, str] = {
     "password_policy": "passwordPolicy",
     "ebs_encryption_by_default": "ebsEncryptionByDefault",
     "s3_account_public_access_block": "s3AccountPublicAccessBlock",
+    "snapshot_block_public_access": "snapshotBlockPublicAccess",
+    "image_block_public_access": "imageBlockPublicAccess",
     "malware_protection_s3": "malwareProtectionS3",
 }
 """Service field -> the config key under ``securityServices`` (also the key in ``enabled``)."""
@@ -191,6 +199,9 @@ class AccountSecurity(pulumi.ComponentResource):
     ebs_encryption: aws.ebs.EncryptionByDefault | None = None
     ebs_default_key: aws.ebs.DefaultKmsKey | None = None
     s3_public_access_block: aws.s3.AccountPublicAccessBlock | None = None
+    security_contact: aws.account.AlternativeContact | None = None
+    snapshot_block_public_access: aws.ebs.SnapshotBlockPublicAccess | None = None
+    image_block_public_access: aws.ec2.ImageBlockPublicAccess | None = None
 
     def __init__(
         self,
@@ -234,6 +245,11 @@ class AccountSecurity(pulumi.ComponentResource):
         self.modes: dict[str, str] = {
             key: self._mode(field) for field, key in SERVICE_KEYS.items() if field in ACCOUNT_SERVICE_FIELDS
         }
+        self.modes[SECURITY_CONTACT_KEY] = self._mode("security_contact")
+        if self._mode("security_contact") == "organization":
+            self.organization.append(SECURITY_CONTACT_KEY)
+        elif settings.security_contact is not None:
+            self._security_contact(settings.security_contact)
 
         if services.aws_config:
             self._config(audit_bucket_name, log_key)
@@ -304,6 +320,8 @@ class AccountSecurity(pulumi.ComponentResource):
                 opts=self._held("s3_account_public_access_block", settings.account_id),
             )
 
+        self._media_block_public_access(services)
+
         self.register_outputs(
             {
                 "enabled": self.enabled,
@@ -337,6 +355,37 @@ class AccountSecurity(pulumi.ComponentResource):
                 unused_access=aws.accessanalyzer.AnalyzerConfigurationUnusedAccessArgs(unused_access_age=days)
             ),
             opts=self._held("unused_access_analyzer", adopted),
+        )
+
+    def _media_block_public_access(self, services: SecurityServices) -> None:
+        """EBS snapshots and AMIs of the region cannot be made public. Snapshots: block-all-sharing, which also
+        keeps snapshots shared publicly before from being public (block-new-sharing would leave them public;
+        EC2 API Reference, EnableSnapshotBlockPublicAccess). Images: block-new-sharing, the only blocking state
+        (EnableImageBlockPublicAccess). Both are region settings of the account; where an AWS Organizations
+        declarative policy sets them the account cannot change them, so accountServices offers organization."""
+        if services.snapshot_block_public_access and self._mode("snapshot_block_public_access") != "organization":
+            self.snapshot_block_public_access = aws.ebs.SnapshotBlockPublicAccess(
+                f"{self._name}-snapshot-block-public-access", state=SNAPSHOT_BLOCK_STATE, opts=self._child()
+            )
+        if services.image_block_public_access and self._mode("image_block_public_access") != "organization":
+            self.image_block_public_access = aws.ec2.ImageBlockPublicAccess(
+                f"{self._name}-image-block-public-access", state=IMAGE_BLOCK_STATE, opts=self._child()
+            )
+
+    def _security_contact(self, contact: SecurityContact) -> None:
+        """The security official as the account's SECURITY alternate contact (45 CFR 164.308(a)(2); CIS AWS
+        Foundations 1.2). PutAlternateContact replaces whatever the account had. In an account of an AWS
+        Organization it works only once trusted access for AWS Account Management is enabled (Account Management
+        API Reference, PutAlternateContact); where the management account sets contacts, declare
+        accountServices.securityContact: organization instead. Adopt imports the existing one ("SECURITY")."""
+        self.security_contact = aws.account.AlternativeContact(
+            f"{self._name}-security-contact",
+            alternate_contact_type="SECURITY",
+            name=contact.name,
+            title=contact.title,
+            email_address=contact.email_address,
+            phone_number=contact.phone_number,
+            opts=self._held("security_contact", "SECURITY"),
         )
 
     def _child(self, depends_on: list[pulumi.Resource] | None = None) -> pulumi.ResourceOptions:

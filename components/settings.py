@@ -405,6 +405,9 @@ class AccountServices(_Model):
     password_policy: ServiceMode = ServiceMode()
     ebs_encryption_by_default: ServiceMode = ServiceMode()
     s3_account_public_access_block: ServiceMode = ServiceMode()
+    snapshot_block_public_access: ServiceMode = ServiceMode()
+    image_block_public_access: ServiceMode = ServiceMode()
+    security_contact: ServiceMode = ServiceMode()
 
     @model_validator(mode="after")
     def _ids_for_adopt(self) -> AccountServices:
@@ -421,7 +424,46 @@ class AccountServices(_Model):
         ]
         if missing:
             raise ValueError("; ".join(missing) + "; `glz preflight` or the console shows it")
+        settings_only = [
+            to_camel(field)
+            for field in ("snapshot_block_public_access", "image_block_public_access")
+            if getattr(self, field).mode == "adopt"
+        ]
+        if settings_only:
+            raise ValueError(
+                f"{', '.join(settings_only)}: adopt is not offered (a region setting the stack sets over whatever "
+                "the account has); allowed: create, or organization where a declarative policy holds it"
+            )
         return self
+
+
+PHONE = re.compile(r"^[\s0-9()+-]{1,25}$")
+CONTACT_EMAIL = re.compile(r"^[\w+=.#|!&-]+@[\w.-]+\.\w+$")
+
+
+class SecurityContact(_Model):
+    """The account's SECURITY alternate contact: who AWS tells about security matters (abuse reports, exposed
+    credentials, security notifications). Lengths and patterns are the AWS Account Management API's
+    (AlternateContact: name 1-64, title 1-50, email 1-254, phone 1-25 of digits, spaces and ()+-)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=50)
+    email_address: str = Field(max_length=254)
+    phone_number: str
+
+    @field_validator("email_address")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not CONTACT_EMAIL.match(value):
+            raise ValueError("must be an email address (AWS accepts letters, digits and +=.#|!&- before the @)")
+        return value
+
+    @field_validator("phone_number")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if not PHONE.match(value):
+            raise ValueError("must be 1-25 digits, spaces and ( ) + - (e.g. +1 555 0100)")
+        return value
 
 
 DEFAULT_UNUSED_ACCESS_DAYS = 90
@@ -443,6 +485,9 @@ class SecurityServices(_Model):
     password_policy: bool = True
     ebs_encryption_by_default: bool = True
     s3_account_public_access_block: bool = True
+    # EBS snapshots and AMIs cannot be shared publicly from the region (block public access)
+    snapshot_block_public_access: bool = True
+    image_block_public_access: bool = True
     malware_protection_s3: bool = True
     malware_scan_tiers: list[str] = Field(default_factory=lambda: list(DEFAULT_MALWARE_SCAN_TIERS))
     scanned_reads_only: bool = True  # scanned tiers serve only NO_THREATS_FOUND objects (data_guardrails)
@@ -887,6 +932,8 @@ class Settings(_Model):
     deployer_principal_arns: list[str] = Field(default_factory=list)
     break_glass_principal_arns: list[str] = Field(default_factory=list)
     support_principal_arns: list[str] = Field(default_factory=list)
+    # the security official (45 CFR 164.308(a)(2)) as the account's SECURITY alternate contact
+    security_contact: SecurityContact | None = None
     security_services: SecurityServices = SecurityServices()
     service_linked_roles: ServiceLinkedRoleModes = ServiceLinkedRoleModes()
     account_services: AccountServices = AccountServices()
@@ -1332,7 +1379,29 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
                 problems.append(f"{PROJECT}:referenceData.loaderImage = {loader!r}: {problem}")
     problems += _intake_problems(raw)
     problems += _on_premises_problems(raw)
+    problems += _security_contact_problems(raw)
     return problems
+
+
+def _security_contact_problems(raw: dict[str, Any]) -> list[str]:
+    """The contact is set here (create, adopt) or by the organization, never both: PutAlternateContact from two
+    places leaves whichever ran last."""
+    held = raw.get("accountServices") or {}
+    mode = held.get("securityContact") if isinstance(held, dict) else None
+    mode = mode.get("mode") if isinstance(mode, dict) else mode
+    contact = raw.get("securityContact")
+    if mode == "organization" and contact is not None:
+        return [
+            f"{PROJECT}:securityContact = {_describe_value(contact)}: must be left out when "
+            "accountServices.securityContact is organization (the management account sets the contact); remove "
+            "securityContact, or set accountServices.securityContact to create"
+        ]
+    if mode == "adopt" and contact is None:
+        return [
+            f"{PROJECT}:securityContact = missing: required when accountServices.securityContact is adopt (the "
+            "stack imports the account's SECURITY contact and must declare what it holds)"
+        ]
+    return []
 
 
 def _on_premises_problems(raw: dict[str, Any]) -> list[str]:

@@ -1219,6 +1219,53 @@ def _password_policy(state: StackState):
     return int(length or 0) >= 14, summary, policies, fields
 
 
+def _media_public_sharing(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.account import IMAGE_BPA, SNAPSHOT_BPA, media_sharing_problems
+
+    problems = media_sharing_problems(stack_view(state))
+    settings = state.of_type(SNAPSHOT_BPA) + state.of_type(IMAGE_BPA)
+    states = {r.type: str(r.prop("state")) for r in settings}
+    if problems:
+        summary = (
+            "Snapshots or machine images of the region can be made public: " + "; ".join(p for _, p in problems) + "."
+        )
+    else:
+        summary = (
+            "EBS snapshots and machine images (AMIs) of the region cannot be shared publicly: snapshot block public "
+            f"access {states.get(SNAPSHOT_BPA, 'held by the organization')} (snapshots shared before count as "
+            f"private too), AMI block public access {states.get(IMAGE_BPA, 'held by the organization')}."
+        )
+    fields = {"snapshots": states.get(SNAPSHOT_BPA, "none"), "images": states.get(IMAGE_BPA, "none")}
+    return not problems, summary, settings, fields
+
+
+def _security_contact(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.account import security_contacts
+
+    own, _foreign = security_contacts(stack_view(state))
+    if not own:
+        return (
+            False,
+            "The stack sets no SECURITY alternate contact for the account, so AWS's security notices reach only the "
+            "root user's email address.",
+            [],
+            {"name": "none", "email": "none"},
+        )
+    contacts = [state.by_urn[c.urn] for c in own]
+    first = contacts[0]
+    name, email = str(first.prop("name")), str(first.prop("emailAddress"))
+    summary = (
+        f"The account's SECURITY alternate contact is {name} ({first.prop('title')}, {email}, "
+        f"{first.prop('phoneNumber')}): AWS sends its security notices about the account (abuse reports, exposed "
+        "credentials) to them."
+        if len(contacts) == 1
+        else f"The SECURITY alternate contact is declared {len(contacts)} times; the last deployed one wins."
+    )
+    return len(contacts) == 1, summary, contacts, {"name": name, "email": email}
+
+
 def _ebs_default_encryption(state: StackState):
     enabled = [r for r in state.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault") if _yes(r.prop("enabled"))]
     keys = state.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
@@ -1604,6 +1651,20 @@ PROBES: dict[str, ProbeSpec] = {
             _trail_data_events,
         ),
         ProbeSpec(
+            "media_public_sharing",
+            "EBS snapshot and AMI block public access",
+            ("snapshots", "images"),
+            ("GLZ-ACC-015",),
+            _media_public_sharing,
+        ),
+        ProbeSpec(
+            "security_contact",
+            "the account's SECURITY alternate contact",
+            ("name", "email"),
+            ("GLZ-ACC-014",),
+            _security_contact,
+        ),
+        ProbeSpec(
             "trail_insights",
             "CloudTrail Insights on API call and error rates",
             ("types",),
@@ -1794,6 +1855,7 @@ ORGANIZATION_HELD = {
     "inspector": "inspector",
     "password_policy": "passwordPolicy",
     "ebs_default_encryption": "ebsEncryptionByDefault",
+    "security_contact": "securityContact",
 }
 """Probe -> the accountServices key of the singleton it reads."""
 

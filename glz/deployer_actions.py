@@ -63,6 +63,17 @@ TYPE_NEEDS: dict[str, Needs] = {
         ),
         service_linked=("access-analyzer.amazonaws.com",),
     ),
+    # Terraform's aws_account_alternate_contact: Put on create and update, Delete on destroy
+    "aws:account/alternativeContact:AlternativeContact": Needs(
+        ("account:PutAlternateContact", "account:DeleteAlternateContact")
+    ),
+    # region settings: Enable sets the state, Disable on destroy
+    "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess": Needs(
+        ("ec2:EnableSnapshotBlockPublicAccess", "ec2:DisableSnapshotBlockPublicAccess")
+    ),
+    "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess": Needs(
+        ("ec2:EnableImageBlockPublicAccess", "ec2:DisableImageBlockPublicAccess")
+    ),
     "aws:batch/computeEnvironment:ComputeEnvironment": Needs(
         (
             "batch:CreateComputeEnvironment",
@@ -481,6 +492,7 @@ SERVICE_READS: dict[str, tuple[str, ...]] = {
         "access-analyzer:ListAnalyzers",
         "access-analyzer:ListTagsForResource",
     ),
+    "account": ("account:GetAlternateContact",),
     "batch": (
         "batch:DescribeComputeEnvironments",
         "batch:DescribeJobDefinitions",
@@ -507,6 +519,8 @@ SERVICE_READS: dict[str, tuple[str, ...]] = {
         "ec2:Describe*",
         "ec2:GetEbsDefaultKmsKeyId",
         "ec2:GetEbsEncryptionByDefault",
+        "ec2:GetImageBlockPublicAccessState",
+        "ec2:GetSnapshotBlockPublicAccessState",
     ),
     "elasticfilesystem": ("elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource"),
     "guardduty": (

@@ -27,6 +27,8 @@ def _creates(values: dict[str, Any]) -> set[str]:
     for key in SINGLETONS:
         if isinstance(services, dict) and services.get(key) is False:
             continue
+        if key == "securityContact" and not values.get(f"{PROJECT}:securityContact"):
+            continue  # no contact declared, none put
         mode = modes.get(key, "create") if isinstance(modes, dict) else "create"
         mode = mode.get("mode", "create") if isinstance(mode, dict) else mode
         if mode == "create":

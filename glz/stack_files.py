@@ -44,7 +44,8 @@ class StackConfig:
 
     def pulumi_env(self) -> dict[str, str]:
         """PULUMI_CONFIG and PULUMI_CONFIG_SECRET_KEYS as the language host would set them."""
-        encoded = {key: _encode(value) for key, value in sorted(self.values.items())}
+        # a key set to null in the stack file is unset, as validation saw it (never the text 'None')
+        encoded = {key: _encode(value) for key, value in sorted(self.values.items()) if value is not None}
         return {
             "PULUMI_CONFIG": json.dumps(encoded, sort_keys=True),
             "PULUMI_CONFIG_SECRET_KEYS": json.dumps(sorted(self.secret_keys)),
@@ -77,11 +78,12 @@ def _replace_secrets(value: Any, path: str, found: list[str]) -> Any:
 
 
 def project_defaults(project_file: dict[str, Any]) -> dict[str, Any]:
-    """Defaults declared in Pulumi.yaml's config block, keyed like stack config."""
+    """Defaults declared in Pulumi.yaml's config block, keyed like stack config. ``default: null`` (an optional
+    object such as onPremises) sets nothing: the program then sees the key unset, not the text 'None'."""
     defaults: dict[str, Any] = {}
     for key, spec in (project_file.get("config") or {}).items():
         full_key = key if ":" in key else f"{PROJECT}:{key}"
-        if isinstance(spec, dict) and "default" in spec:
+        if isinstance(spec, dict) and spec.get("default") is not None:
             defaults[full_key] = spec["default"]
     return defaults
 

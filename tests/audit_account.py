@@ -36,6 +36,8 @@ MOTO_GAPS = {
     "s3.sse-c-blocked": "moto drops BlockedEncryptionTypes from PutBucketEncryption, so GetBucketEncryption never reports it",
     "accessanalyzer.bucket-analysis": "moto has no IAM Access Analyzer backend (ListAnalyzers answers 404)",
     "cloudwatch.alarm-delivery": "moto does not implement DescribeAlarmHistory (NotImplementedError)",
+    "ec2.snapshot-block-public-access": "moto implements no snapshot block public access (GetSnapshotBlockPublicAccessState)",
+    "ec2.image-block-public-access": "moto implements no AMI block public access (GetImageBlockPublicAccessState)",
     "guardduty.s3-malware-protection": (
         "moto has no GuardDuty Malware Protection for S3: Create-, List- and GetMalwareProtectionPlan answer "
         "404 Not yet implemented"
@@ -174,6 +176,14 @@ def _iam(state: StackState, client: Client, ids: _Ids) -> None:
             _pascal(k): (_bool(v) if isinstance(v, bool | str) else int(v)) for k, v in policy[0].inputs.items()
         }
         iam.update_account_password_policy(**settings)
+    for contact in state.of_type("aws:account/alternativeContact:AlternativeContact"):
+        client("account").put_alternate_contact(
+            AlternateContactType=contact.prop("alternateContactType"),
+            Name=contact.prop("name"),
+            Title=contact.prop("title"),
+            EmailAddress=contact.prop("emailAddress"),
+            PhoneNumber=contact.prop("phoneNumber"),
+        )
 
 
 def _role_policies(state: StackState, client: Client, ids: _Ids) -> None:

@@ -55,6 +55,9 @@ from tests.mutations import find, remove
 W = Weakening
 REGION = "us-east-1"
 SUPPORT_ROLE = "glz-demo-aws-support"
+CONTACT = "aws:account/alternativeContact:AlternativeContact"
+SNAPSHOT_BPA = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
+IMAGE_BPA = "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"
 FOREIGN_KEY = f"arn:aws:kms:{REGION}:{FOREIGN}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/15d6ecc7-7957-5d84-b7a9-c692e83a8873"
 FS_ID = "fs-7e3c2004c1630e995"
@@ -2454,6 +2457,51 @@ CORPUS += [
         "the analyzer turned into an external-access one (nothing reports unused access)",
         set_prop(ANALYZER, "security-unused-access-analyzer", "type", "ACCOUNT"),
         "GLZ-ACC-013",
+    ),
+    # GLZ-ACC-015: snapshots and images cannot be made public
+    W("EBS snapshot block public access removed", remove(SNAPSHOT_BPA, "snapshot-block"), "GLZ-ACC-015"),
+    W(
+        "snapshot block public access only for new shares (earlier public snapshots public again)",
+        set_prop(SNAPSHOT_BPA, "security-snapshot-block-public-access", "state", "block-new-sharing"),
+        "GLZ-ACC-015",
+    ),
+    W(
+        "snapshot block public access set to unblocked",
+        set_prop(SNAPSHOT_BPA, "security-snapshot-block-public-access", "state", "unblocked"),
+        "GLZ-ACC-015",
+    ),
+    W("AMI block public access removed", remove(IMAGE_BPA, "image-block"), "GLZ-ACC-015"),
+    W(
+        "AMI block public access set to unblocked",
+        set_prop(IMAGE_BPA, "security-image-block-public-access", "state", "unblocked"),
+        "GLZ-ACC-015",
+    ),
+    # GLZ-ACC-014: AWS's security notices reach the security official
+    W("the SECURITY alternate contact removed", remove(CONTACT, "security-contact"), "GLZ-ACC-014"),
+    W(
+        "the contact made the OPERATIONS contact instead",
+        set_prop(CONTACT, "security-security-contact", "alternateContactType", "OPERATIONS"),
+        "GLZ-ACC-014",
+    ),
+    W(
+        "the SECURITY contact set for another account",
+        set_prop(CONTACT, "security-security-contact", "accountId", FOREIGN),
+        "GLZ-ACC-014",
+    ),
+    W(
+        "a second SECURITY contact added from outside (whichever is put last wins)",
+        add(
+            CONTACT,
+            "another-security-contact",
+            {
+                "alternateContactType": "SECURITY",
+                "name": "Someone Else",
+                "title": "Contractor",
+                "emailAddress": "contractor@example.net",
+                "phoneNumber": "+1 555 0199",
+            },
+        ),
+        "GLZ-ACC-014",
     ),
     # GLZ-IAM-019: people who are not administrators can work AWS Support cases
     W(

@@ -336,7 +336,8 @@ def test_the_compliant_account_passes_every_rule(account):
         # its starter's included), the two collaborator boundaries
         access.IDENTITY: 18 + 2,
         access.KEY: 3,
-        access.TRUST: 19,  # break-glass, a role per stage, the instrument's, the run workflow's and its starter's
+        # break-glass, the AWS Support role, a role per stage, the instrument's, the run workflow's and its starter's
+        access.TRUST: 20,
     }
 
 

@@ -113,6 +113,8 @@ CONTRACT_PROBES = set(
         "instrument_intake",  # GLZ-IAM-018; rolesanywhere.trust-anchor and rolesanywhere.profile evidence it
         "inspector",
         "password_policy",
+        "security_contact",  # GLZ-ACC-014; account.security-contact evidences it
+        "media_public_sharing",  # GLZ-ACC-015; ec2.snapshot- and ec2.image-block-public-access evidence it
         "ebs_default_encryption",
         "collaborator_roles",
         "permission_boundaries",
@@ -169,6 +171,8 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
         "guardduty.s3-malware-protection": "ListMalwareProtectionPlans failed: 404: Not yet implemented",
         "accessanalyzer.bucket-analysis": "ListAnalyzers failed: 404: Not yet implemented",
         "cloudwatch.alarm-delivery": "does not implement this call: The describe_alarm_history action",
+        "ec2.snapshot-block-public-access": "The get_snapshot_block_public_access_state action has not been implemented",
+        "ec2.image-block-public-access": "The get_image_block_public_access_state action has not been implemented",
     }
     for result in unverifiable:
         assert reasons[result.id] in result.reason, (result.id, result.reason)
@@ -689,5 +693,76 @@ def test_trail_insights_are_compared_with_the_declared_types(deployed, live, ver
 
     session.client("cloudtrail").meta.events.register("after-call.cloudtrail.GetInsightSelectors", rewrite)
     [result] = [r for r in deployed.audit(session).results if r.id == "cloudtrail.insights"]
+    assert result.result == verdict and reason in result.reason
+    assert result.drift is (verdict == FAIL)
+
+
+@pytest.mark.parametrize(
+    ("live", "verdict", "reason"),
+    [
+        (None, PASS, "Dana Whitfield <security-officer@example.org>"),
+        ({"Name": "Someone Else", "EmailAddress": "x@example.net"}, FAIL, "the SECURITY contact is Someone Else"),
+    ],
+)
+def test_the_security_contact_is_compared_with_the_declared_one(deployed, live, verdict, reason):
+    session = _fresh_session()
+    if live is not None:
+
+        def rewrite(parsed, **_):
+            parsed["AlternateContact"].update(live)
+
+        session.client("account").meta.events.register("after-call.account.GetAlternateContact", rewrite)
+    [result] = [r for r in deployed.audit(session).results if r.id == "account.security-contact"]
+    assert result.result == verdict and reason in result.reason
+    assert result.drift is (verdict == FAIL)
+
+
+@pytest.mark.parametrize(
+    ("check", "operation", "answer", "verdict", "reason"),
+    [
+        (
+            "ec2.snapshot-block-public-access",
+            "GetSnapshotBlockPublicAccessState",
+            {"State": "block-all-sharing"},
+            PASS,
+            "block-all-sharing",
+        ),
+        (
+            "ec2.snapshot-block-public-access",
+            "GetSnapshotBlockPublicAccessState",
+            {"State": "block-new-sharing"},
+            FAIL,
+            "block-new-sharing; declared block-all-sharing",
+        ),
+        (
+            "ec2.snapshot-block-public-access",
+            "GetSnapshotBlockPublicAccessState",
+            {"State": "unblocked"},
+            FAIL,
+            "unblocked; declared",
+        ),
+        (
+            "ec2.image-block-public-access",
+            "GetImageBlockPublicAccessState",
+            {"ImageBlockPublicAccessState": "block-new-sharing"},
+            PASS,
+            "block-new-sharing",
+        ),
+        (
+            "ec2.image-block-public-access",
+            "GetImageBlockPublicAccessState",
+            {"ImageBlockPublicAccessState": "unblocked"},
+            FAIL,
+            "unblocked; declared block-new-sharing",
+        ),
+    ],
+)
+def test_media_block_public_access_is_compared_with_the_declared_state(
+    deployed, check, operation, answer, verdict, reason
+):
+    """moto has neither setting: EC2's answer is stood in for, as the account would give it."""
+    session = _fresh_session()
+    _answer(session, "ec2", operation, lambda **_: answer)
+    [result] = [r for r in deployed.audit(session).results if r.id == check]
     assert result.result == verdict and reason in result.reason
     assert result.drift is (verdict == FAIL)

@@ -258,7 +258,7 @@ def test_the_strict_count_counts_only_requirements_a_proven_rule_reads(demo_stat
     from policies.rules import RULES_BY_ID
 
     counts = tuple(demo.strict_count(fw) for fw in ("nist-800-171-r2", "nist-800-171-r3", "hipaa"))
-    assert counts == (70, 63, 36)
+    assert counts == (70, 63, 39)
     assert all(r.responsibility in ("landing-zone", "shared") for r in demo.all_rows() if r.strictly_automated)
     # with one proven rule, only the requirements that rule is written for count
     monkeypatch.setattr(matrix_module, "proven_rules", lambda: frozenset({"GLZ-LOG-001"}))
@@ -292,6 +292,17 @@ def test_the_inactivity_period_is_the_analyzers(demo_state_document, demo):
     assert dict(changed.parameters)["A.03.01.01.ODP.01"].startswith("365 days without use")
 
 
+def _rows_follow(demo, after, rows: set[tuple[str, str]], before_says: str, after_says: str, rule: str) -> None:
+    """Each (framework, requirement) row says ``before_says`` on the demo and ``after_says`` (with ``rule`` among
+    its gaps) once the property is weakened."""
+    for framework, requirement in rows:
+        before = {r.id: r for r in demo.rows[framework]}[requirement]
+        assert before_says in before.statement, requirement
+        row = {r.id: r for r in after.rows[framework]}[requirement]
+        assert after_says in row.statement and before_says not in row.statement, requirement
+        assert any(f"{rule} failed" in gap for gap in row.gaps), requirement
+
+
 def _insights_off(document: dict) -> None:
     trail = next(r for r in _resources(document) if r["type"] == "aws:cloudtrail/trail:Trail")
     for props in (trail["inputs"], trail["outputs"]):
@@ -302,13 +313,14 @@ def test_unusual_activity_sentences_follow_the_trails_insights(demo_state_docume
     """3.14.7, 03.14.06 and 164.308(a)(1)(ii)(D) say Insights flag unusual API activity only while the trail has them."""
     rows = {("nist-800-171-r2", "3.14.7"), ("nist-800-171-r3", "03.14.06"), ("hipaa", "164.308(a)(1)(ii)(D)")}
     after = _mutated(demo_state_document, _insights_off)
-    for framework, requirement in rows:
-        before = {r.id: r for r in demo.rows[framework]}[requirement]
-        assert "records unusual activity as Insights events, whose start raises the security alarm" in before.statement
-        row = {r.id: r for r in after.rows[framework]}[requirement]
-        assert "has no CloudTrail Insights of type ApiCallRateInsight, ApiErrorRateInsight" in row.statement
-        assert "Insights events" not in row.statement
-        assert any("GLZ-LOG-014 failed" in gap for gap in row.gaps)
+    _rows_follow(
+        demo,
+        after,
+        rows,
+        "records unusual activity as Insights events, whose start raises the security alarm",
+        "has no CloudTrail Insights of type ApiCallRateInsight, ApiErrorRateInsight",
+        "GLZ-LOG-014",
+    )
 
 
 def _support_detached(document: dict) -> None:
@@ -321,9 +333,61 @@ def test_incident_reporting_sentences_follow_the_support_role(demo_state_documen
     """3.6.2, 03.06.02 and 164.308(a)(6)(ii) name the AWS Support role only while it can work cases."""
     rows = {("nist-800-171-r2", "3.6.2"), ("nist-800-171-r3", "03.06.02"), ("hipaa", "164.308(a)(6)(ii)")}
     after = _mutated(demo_state_document, _support_detached)
-    for framework, requirement in rows:
-        before = {r.id: r for r in demo.rows[framework]}[requirement]
-        assert "worked with AWS Support by glz-demo-aws-support" in before.statement
-        row = {r.id: r for r in after.rows[framework]}[requirement]
-        assert "No role short of administrator can open AWS Support cases." in row.statement
-        assert any("GLZ-IAM-019 failed" in gap for gap in row.gaps)
+    _rows_follow(
+        demo,
+        after,
+        rows,
+        "worked with AWS Support by glz-demo-aws-support",
+        "No role short of administrator can open AWS Support cases.",
+        "GLZ-IAM-019",
+    )
+
+
+def test_the_security_official_row_follows_the_accounts_security_contact(demo_state_document, demo):
+    """164.308(a)(2) names the declared contact; remove it and the row says AWS's notices reach only the root."""
+    before = {r.id: r for r in demo.rows["hipaa"]}["164.308(a)(2)"]
+    assert before.strictly_automated and "SECURITY alternate contact is Dana Whitfield" in before.statement
+
+    def removed(document: dict) -> None:
+        document["deployment"]["resources"] = [
+            r for r in _resources(document) if r["type"] != "aws:account/alternativeContact:AlternativeContact"
+        ]
+
+    row = {r.id: r for r in _mutated(demo_state_document, removed).rows["hipaa"]}["164.308(a)(2)"]
+    assert "reach only the root user's email address" in row.statement and "Dana Whitfield" not in row.statement
+    assert any("GLZ-ACC-014 failed" in gap for gap in row.gaps)
+
+
+def test_the_media_movement_record_follows_the_trail(demo_state_document, demo):
+    """164.310(d)(2)(iii) says the trail keeps the movement record only while it logs management events."""
+    before = {r.id: r for r in demo.rows["hipaa"]}["164.310(d)(2)(iii)"]
+    assert before.strictly_automated and "every management event (reads and writes)" in before.statement
+
+    def stopped(document: dict) -> None:
+        trail = next(r for r in _resources(document) if r["type"] == "aws:cloudtrail/trail:Trail")
+        for props in (trail["inputs"], trail["outputs"]):
+            props["enableLogging"] = False
+
+    row = {r.id: r for r in _mutated(demo_state_document, stopped).rows["hipaa"]}["164.310(d)(2)(iii)"]
+    assert "logging OFF" in row.statement and row.status != before.status
+    assert any("GLZ-LOG-001 failed" in gap for gap in row.gaps)
+
+
+def test_media_rows_follow_snapshot_block_public_access(demo_state_document, demo):
+    """164.310(d)(1), 3.1.22 and 03.01.22 say snapshots cannot be made public only while the setting blocks."""
+    rows = {("hipaa", "164.310(d)(1)"), ("nist-800-171-r2", "3.1.22"), ("nist-800-171-r3", "03.01.22")}
+
+    def unblocked(document: dict) -> None:
+        setting = next(r for r in _resources(document) if r["type"].endswith(":SnapshotBlockPublicAccess"))
+        for props in (setting["inputs"], setting["outputs"]):
+            props["state"] = "unblocked"
+
+    after = _mutated(demo_state_document, unblocked)
+    _rows_follow(
+        demo,
+        after,
+        rows,
+        "cannot be shared publicly: snapshot block public access block-all-sharing",
+        "EBS snapshot block public access is unblocked; only block-all-sharing blocks",
+        "GLZ-ACC-015",
+    )

@@ -53,6 +53,8 @@ SERVICE_TYPES: dict[str, set[str]] = {
     "passwordPolicy": {PASSWORD},
     "ebsEncryptionByDefault": {EBS_DEFAULT, EBS_KEY},
     "s3AccountPublicAccessBlock": {S3_BLOCK},
+    "snapshotBlockPublicAccess": {"aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"},
+    "imageBlockPublicAccess": {"aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"},
     "malwareProtectionS3": {PLAN, ROLE, ROLE_POLICY},
 }
 ALL_TYPES = set().union(*SERVICE_TYPES.values())
@@ -554,12 +556,36 @@ IMPORT_IDS = {
 
 
 def test_organization_mode_creates_no_singleton_and_declares_each():
-    held = {key: "organization" for key in SINGLETON_TYPES}
-    state, component = build(make_settings(accountServices=held))
+    keys = [*SINGLETON_TYPES, "securityContact"]
+    state, component = build(make_settings(accountServices=dict.fromkeys(keys, "organization")))
     assert types_present(state) == SERVICE_TYPES["malwareProtectionS3"], "only the per-bucket plans remain"
     assert state.of_type("aws:cfg/conformancePack:ConformancePack"), "the pack is the stack's, even under Control Tower"
-    assert sorted(component.organization) == sorted(SINGLETON_TYPES)
-    assert component.modes == dict.fromkeys(SINGLETON_TYPES, "organization")
+    assert not state.of_type(CONTACT)
+    assert sorted(component.organization) == sorted(keys)
+    assert component.modes == dict.fromkeys(keys, "organization")
+
+
+CONTACT = "aws:account/alternativeContact:AlternativeContact"
+OFFICIAL = {
+    "name": "Dana W",
+    "title": "Security Officer",
+    "emailAddress": "iso@example.org",
+    "phoneNumber": "+1 555 0100",
+}
+
+
+def test_the_security_contact_is_the_declared_official_and_adopt_imports_it():
+    state, component = build(make_settings(securityContact=OFFICIAL))
+    contact = one(state, CONTACT)
+    assert {k: contact.inputs[k] for k in ("alternateContactType", *OFFICIAL)} == {
+        "alternateContactType": "SECURITY",
+        **OFFICIAL,
+    }
+    assert "accountId" not in contact.inputs  # the caller's own account
+    assert "importID" not in contact.raw and component.modes["securityContact"] == "create"
+    adopted, _ = build(make_settings(securityContact=OFFICIAL, accountServices={"securityContact": "adopt"}))
+    assert one(adopted, CONTACT).raw.get("importID") == "SECURITY"
+    assert not build(make_settings())[0].of_type(CONTACT), "no contact declared, none put"
 
 
 def test_adopt_mode_imports_each_existing_singleton_and_keeps_it_on_destroy():

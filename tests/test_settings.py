@@ -150,6 +150,49 @@ BAD_INPUTS = [
         "valid boolean",
     ),
     ({"alarmEmail": "nobody"}, "alarmEmail = 'nobody'", "email address"),
+    (
+        {"accountServices": {"snapshotBlockPublicAccess": "adopt"}},
+        f"{P}accountServices",
+        "snapshotBlockPublicAccess: adopt is not offered",
+    ),
+    (
+        {
+            "securityContact": {
+                **{"name": "A", "title": "ISO", "emailAddress": "a@example.org", "phoneNumber": "+1 555 0100"},
+                "phoneNumber": "call me",
+            }
+        },
+        f"{P}securityContact.phoneNumber = 'call me'",
+        "digits, spaces and ( ) + -",
+    ),
+    (
+        {
+            "securityContact": {
+                **{"name": "A", "title": "ISO", "emailAddress": "a@example.org", "phoneNumber": "+1 555 0100"},
+                "emailAddress": "nobody",
+            }
+        },
+        f"{P}securityContact.emailAddress = 'nobody'",
+        "must be an email address",
+    ),
+    (
+        {"securityContact": {"name": "A", "emailAddress": "a@example.org", "phoneNumber": "1"}},
+        f"{P}securityContact.title = missing",
+        "",
+    ),
+    (
+        {
+            "securityContact": {
+                "name": "A",
+                "title": "ISO",
+                "emailAddress": "a@example.org",
+                "phoneNumber": "+1 555 0100",
+            },
+            "accountServices": {"securityContact": "organization"},
+        },
+        f"{P}securityContact = ",
+        "must be left out when accountServices.securityContact is organization",
+    ),
     ({"tags": {"aws:owner": "x"}}, "tags", "reserved 'aws:' prefix"),
     ({"namePrefix": "GLZ"}, "namePrefix = 'GLZ'", "lowercase"),
     ({"bogusKey": 1}, f"{P}bogusKey = 1", "unknown setting"),

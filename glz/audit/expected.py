@@ -154,6 +154,7 @@ class Expected:
     compute_environments: list[Declared]
     launch_templates: dict[str, Declared]
     metric_filters: list[Declared] = field(default_factory=list)
+    security_contacts: list[Declared] = field(default_factory=list)  # SECURITY alternate contacts
     alarms: list[Declared] = field(default_factory=list)
     alarm_topics: list[Declared] = field(default_factory=list)
     endpoint_security_groups: list[Declared] = field(default_factory=list)
@@ -513,6 +514,11 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         compute_environments=of("aws:batch/computeEnvironment:ComputeEnvironment", "name", "computeEnvironmentName"),
         launch_templates=launch_templates,
         metric_filters=of("aws:cloudwatch/logMetricFilter:LogMetricFilter", "name"),
+        security_contacts=[
+            d
+            for d in of("aws:account/alternativeContact:AlternativeContact", "emailAddress")
+            if d.prop("alternateContactType") == "SECURITY"
+        ],
         alarms=alarms,
         alarm_topics=_alarm_topics(state, alarms),
         endpoint_security_groups=_endpoint_security_groups(state),

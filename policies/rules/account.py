@@ -44,6 +44,8 @@ SERVICE_OF_TYPE = {
     "aws:ebs/encryptionByDefault:EncryptionByDefault": "ebsEncryptionByDefault",
     "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock": "s3AccountPublicAccessBlock",
     "aws:inspector2/enabler:Enabler": "inspector",
+    "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess": "snapshotBlockPublicAccess",
+    "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess": "imageBlockPublicAccess",
 }
 """Singleton type -> its accountServices key."""
 
@@ -485,6 +487,54 @@ def unused_access_analyzer(stack: StackView) -> Iterator[Violation]:
             yield Violation(analyzer.urn, f"analyzer {label(analyzer)} excludes {hidden} from unused-access findings")
 
 
+CONTACT = "aws:account/alternativeContact:AlternativeContact"
+
+
+def security_contacts(stack: StackView) -> tuple[list[View], list[str]]:
+    """(this account's SECURITY alternate contacts, the other accounts that SECURITY contacts are set for).
+    Without accountId a contact is the caller's account's (Account Management API, PutAlternateContact)."""
+    own, foreign = [], []
+    for contact in stack.of_type(CONTACT):
+        if contact.get("alternateContactType") != "SECURITY":
+            continue
+        account = str(contact.get("accountId") or "")
+        if account and account != stack.account_id:
+            foreign.append(account)
+        else:
+            own.append(contact)
+    return own, sorted(set(foreign))
+
+
+@stack_rule(
+    "GLZ-ACC-014",
+    "security-contact",
+    "medium",
+    Requirements(hipaa=("164.308(a)(2)", "164.308(a)(6)(ii)")),
+    "Set securityContact (name, title, emailAddress, phoneNumber of the security official): the account's SECURITY "
+    "alternate contact, declared once; or accountServices.securityContact: organization where the management "
+    "account sets it.",
+)
+def security_contact(stack: StackView) -> Iterator[Violation]:
+    """AWS's security notices about the account (abuse, exposed credentials) reach the named security official."""
+    if organization_held(stack, "securityContact"):
+        return
+    own, foreign = security_contacts(stack)
+    if not own:
+        elsewhere = f" (one is set for account {', '.join(foreign)}, not this one)" if foreign else ""
+        yield Violation(
+            stack.anchor,
+            "no SECURITY alternate contact for this account: AWS's security notices reach only the root email"
+            + elsewhere,
+        )
+    elif len(own) > 1:
+        for contact in own:
+            yield Violation(
+                contact.urn,
+                f"the SECURITY contact is declared {len(own)} times; each deployment leaves whichever was put last "
+                f"({', '.join(str(c.get('emailAddress')) for c in own)})",
+            )
+
+
 @stack_rule(
     "GLZ-ACC-006",
     "ebs-encryption-by-default",
@@ -524,6 +574,46 @@ def account_pab(stack: StackView) -> Iterator[Violation]:
         ]
         if off:
             yield Violation(block.urn, f"account public access block flags off: {', '.join(off)}")
+
+
+SNAPSHOT_BPA = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
+IMAGE_BPA = "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"
+MEDIA_BLOCKS = {
+    # type: (what, the state that blocks; EC2 API Reference, EnableSnapshotBlockPublicAccess and
+    # EnableImageBlockPublicAccess: block-new-sharing for snapshots would leave earlier public shares public)
+    SNAPSHOT_BPA: ("EBS snapshot block public access", "block-all-sharing"),
+    IMAGE_BPA: ("AMI block public access", "block-new-sharing"),
+}
+
+
+def media_sharing_problems(stack: StackView) -> list[tuple[str, str]]:
+    """(urn, problem) for each region setting that lets snapshots or images become public."""
+    problems = []
+    for typ, (what, blocking) in MEDIA_BLOCKS.items():
+        if organization_held(stack, SERVICE_OF_TYPE[typ]):
+            continue
+        settings = stack.of_type(typ)
+        if not settings:
+            problems.append((stack.anchor, f"{what} is not part of the stack"))
+        for setting in settings:
+            if setting.get("state") != blocking:
+                problems.append((setting.urn, f"{what} is {setting.get('state') or 'unset'}; only {blocking} blocks"))
+    return problems
+
+
+@stack_rule(
+    "GLZ-ACC-015",
+    "media-public-sharing-blocked",
+    "high",
+    Requirements(r2=("3.1.22", "3.8.2"), r3=("03.01.22",), hipaa=("164.310(d)(1)",)),
+    "Keep securityServices.snapshotBlockPublicAccess and imageBlockPublicAccess on: EBS snapshot block public "
+    "access in block-all-sharing and AMI block public access in block-new-sharing (or accountServices: "
+    "organization where a declarative policy sets them).",
+)
+def media_public_sharing(stack: StackView) -> Iterator[Violation]:
+    """Copies of the stack's volumes (snapshots, images of Batch hosts) cannot leave the account publicly."""
+    for urn, problem in media_sharing_problems(stack):
+        yield Violation(urn, problem)
 
 
 CONFORMANCE_PACK = "aws:cfg/conformancePack:ConformancePack"

@@ -58,6 +58,7 @@ AUDIT_PLANE_FAMILIES: dict[str, tuple[str, ...]] = {
 }
 AUDIT_PLANE_ACTIONS: dict[str, tuple[str, ...]] = {
     "ec2": ("ec2:DeleteFlowLogs",),
+    "account": ("account:PutAlternateContact", "account:DeleteAlternateContact"),
     "logs": (
         "logs:DeleteLogGroup",
         "logs:DeleteLogStream",

@@ -1,4 +1,5 @@
-"""Account-wide settings: the IAM password policy and EBS encryption by default (with its key)."""
+"""Account-wide settings: the IAM password policy, EBS encryption by default (with its key) and the SECURITY
+alternate contact."""
 
 from __future__ import annotations
 
@@ -13,6 +14,32 @@ PASSWORD_POLICY = CheckSpec(
     "iam.password-policy", "Account password policy is at least as strict as declared", ("password_policy",)
 )
 EBS_DEFAULT = CheckSpec("ec2.ebs-encryption-by-default", "EBS encryption by default is on", ("ebs_default_encryption",))
+SNAPSHOT_BPA = CheckSpec(
+    "ec2.snapshot-block-public-access",
+    "EBS snapshots cannot be shared publicly (block public access as declared)",
+    ("media_public_sharing",),
+)
+IMAGE_BPA = CheckSpec(
+    "ec2.image-block-public-access",
+    "AMIs cannot be shared publicly (block public access as declared)",
+    ("media_public_sharing",),
+)
+# state type -> (check, EC2 API call, the answer's field)
+MEDIA_BLOCKS = {
+    "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess": (
+        SNAPSHOT_BPA,
+        "get_snapshot_block_public_access_state",
+        "State",
+    ),
+    "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess": (
+        IMAGE_BPA,
+        "get_image_block_public_access_state",
+        "ImageBlockPublicAccessState",
+    ),
+}
+SECURITY_CONTACT = CheckSpec(
+    "account.security-contact", "The SECURITY alternate contact is the declared one", ("security_contact",)
+)
 EBS_KEY = CheckSpec("ec2.ebs-default-key", "EBS default encryption uses the declared key", ("ebs_default_encryption",))
 
 # state field -> (API field, how the observed value must relate to the declared one)
@@ -92,6 +119,47 @@ def _ebs(ctx: AuditContext) -> Iterator[CheckResult]:
         yield ctx.check(EBS_KEY, f"{ctx.account}/{ctx.region}", key.urn, {"kms_key": want}, key_body)
 
 
+def _security_contact(ctx: AuditContext) -> Iterator[CheckResult]:
+    """AWS's security notices go to whoever GetAlternateContact names; someone else there is drift (a notice
+    about exposed credentials reaches the wrong person)."""
+    for declared in ctx.expected.security_contacts:
+        expected = {"name": declared.prop("name"), "email": declared.prop("emailAddress")}
+
+        def body(observed: dict[str, Any], expected: dict[str, Any] = expected) -> Verdict:
+            answer = ctx.call_or_none(
+                "account", "get_alternate_contact", ("ResourceNotFoundException",), AlternateContactType="SECURITY"
+            )
+            if answer is None:
+                observed.update(name=None, email=None)
+                return fail(f"account {ctx.account} has no SECURITY alternate contact")
+            live = answer["AlternateContact"]
+            observed.update(name=live.get("Name"), email=live.get("EmailAddress"))
+            if observed != expected:
+                return fail(f"the SECURITY contact is {observed['name']} <{observed['email']}>; declared {expected}")
+            return ok(f"{observed['name']} <{observed['email']}>")
+
+        yield ctx.check(SECURITY_CONTACT, ctx.account, declared.urn, expected, body)
+
+
+def _media_blocks(ctx: AuditContext) -> Iterator[CheckResult]:
+    """The region's snapshot and AMI block public access states (GetSnapshotBlockPublicAccessState,
+    GetImageBlockPublicAccessState); a weaker state than declared (unblocked, or block-new-sharing for
+    snapshots, which makes earlier public shares public again) is drift."""
+    for typ, (spec, call, field) in MEDIA_BLOCKS.items():
+        for declared in ctx.state.of_type(typ):
+            want = declared.prop("state")
+
+            def body(observed: dict[str, Any], call: str = call, field: str = field, want: Any = want) -> Verdict:
+                observed["state"] = ctx.call("ec2", call).get(field)
+                if observed["state"] != want:
+                    return fail(f"{ctx.account}/{ctx.region}: {observed['state']}; declared {want}")
+                return ok(str(want))
+
+            yield ctx.check(spec, f"{ctx.account}/{ctx.region}", declared.urn, {"state": want}, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     yield from _password_policy(ctx)
+    yield from _media_blocks(ctx)
+    yield from _security_contact(ctx)
     yield from _ebs(ctx)
