@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from components import network_policies
 from components.naming import base_name, role_name
+from components.network_acls import subnet_acls
 from components.regions import AMAZON_TIME_SYNC, default_domain_name
 from components.settings import Settings
 
@@ -135,6 +136,9 @@ class SecureNetwork(pulumi.ComponentResource):
         )
         self._private_network(name, settings, stack, plan)
         self._egress(name, settings, stack, plan)
+        self.subnet_acl, self.default_acl = subnet_acls(
+            name, settings, stack, self.vpc, [*self.private_subnets, *self.public_subnets], self
+        )
         self._flow_logs(name, settings, stack, log_key)
         self._endpoints(name, settings, stack)
         self.register_outputs(

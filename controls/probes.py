@@ -1219,6 +1219,29 @@ def _password_policy(state: StackState):
     return int(length or 0) >= 14, summary, policies, fields
 
 
+def _network_acls(state: StackState):
+    from glz.gate import stack_view
+    from policies.rules.network import acl_problems, network_acls
+
+    stack = stack_view(state)
+    # GLZ-NET-010's verdicts: public sources only on the ephemeral ports, and only where answers come from them
+    problems = acl_problems(stack) + [(v.urn, v.message) for v in network_acls.check_stack(stack)]
+    acls = state.of_type("aws:ec2/networkAcl:NetworkAcl")
+    defaults = state.of_type("aws:ec2/defaultNetworkAcl:DefaultNetworkAcl")
+    subnets = {str(s) for acl in acls for s in acl.prop("subnetIds") or []}
+    if problems:
+        summary = "Network ACLs: " + "; ".join(p for _, p in problems) + "."
+    elif not acls:
+        summary = "The VPC's default network ACL admits nothing, and no other ACL holds the subnets."
+    else:
+        summary = (
+            f"Network ACL {_list(physical_name(a) for a in acls)} holds {len(subnets)} subnets: from outside the VPC it "
+            "admits only answers on ports 1024-65535 (RDP refused first) and what the lab's networks may reach; the "
+            "VPC's default network ACL admits nothing."
+        )
+    return not problems and bool(defaults), summary, acls + defaults, {"subnets": str(len(subnets))}
+
+
 def _media_public_sharing(state: StackState):
     from glz.gate import stack_view
     from policies.rules.account import IMAGE_BPA, SNAPSHOT_BPA, media_sharing_problems
@@ -1649,6 +1672,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("buckets",),
             ("GLZ-LOG-004",),
             _trail_data_events,
+        ),
+        ProbeSpec(
+            "network_acls",
+            "network ACLs: default ACL closed, no SSH or RDP from the internet",
+            ("subnets",),
+            ("GLZ-NET-015", "GLZ-NET-010"),
+            _network_acls,
         ),
         ProbeSpec(
             "media_public_sharing",

@@ -52,6 +52,14 @@ SG_RULES = (
 IAM_ROLE_READS = ("iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole")
 S3_BUCKET_TAGS = ("s3:PutBucketTagging",)
 
+ACL_ENTRIES = (
+    "ec2:CreateNetworkAclEntry",
+    "ec2:DeleteNetworkAclEntry",
+    "ec2:ReplaceNetworkAclEntry",
+    "ec2:ReplaceNetworkAclAssociation",
+    *EC2_TAGS,
+)
+
 TYPE_NEEDS: dict[str, Needs] = {
     "aws:accessanalyzer/analyzer:Analyzer": Needs(
         (
@@ -230,6 +238,9 @@ TYPE_NEEDS: dict[str, Needs] = {
         ("ec2:EnableEbsEncryptionByDefault", "ec2:DisableEbsEncryptionByDefault")
     ),
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": Needs(SG_RULES),
+    # the default ACL's rules are replaced (entries deleted and created), its subnets re-associated on destroy
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": Needs(ACL_ENTRIES),
+    "aws:ec2/networkAcl:NetworkAcl": Needs(("ec2:CreateNetworkAcl", "ec2:DeleteNetworkAcl", *ACL_ENTRIES)),
     "aws:ec2/eip:Eip": Needs(("ec2:AllocateAddress", "ec2:ReleaseAddress", "ec2:DisassociateAddress", *EC2_TAGS)),
     "aws:ec2/flowLog:FlowLog": Needs(("ec2:CreateFlowLogs", "ec2:DeleteFlowLogs", *EC2_TAGS), passes_role=True),
     "aws:ec2/internetGateway:InternetGateway": Needs(

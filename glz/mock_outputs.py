@@ -57,6 +57,7 @@ HANDLERS = {
     "aws:securityhub/standardsSubscription:StandardsSubscription": "_standards_subscription",
     "aws:inspector2/enabler:Enabler": "_inspector_enabler",
     "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": "_malware_protection_plan",
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": "_default_network_acl",
 }
 
 NAME_INPUTS = ("name", "bucket", "functionName", "roleName", "topicName")
@@ -98,6 +99,10 @@ class OutputFactory:
         return resource_id, outputs
 
     # Handlers fill in what AWS computes for one resource type; HANDLERS maps type -> handler.
+
+    def _default_network_acl(self, outputs: dict[str, Any], physical: str, seed: str) -> str | None:
+        """The provider's ID of a DefaultNetworkAcl is the default ACL's own ID (pulumi-aws DefaultNetworkAcl)."""
+        return str(outputs["defaultNetworkAclId"]) if outputs.get("defaultNetworkAclId") else None
 
     def _key(self, out: dict[str, Any], physical: str, seed: str) -> str:
         key_id = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))

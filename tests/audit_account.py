@@ -19,7 +19,7 @@ import boto3
 from glz import deployer_policy
 from glz.audit.runner import AuditRun, run_audit
 from glz.audit.session import AuditSession
-from glz.state import StackState
+from glz.state import Resource, StackState
 
 Client = Callable[[str], Any]
 
@@ -317,6 +317,52 @@ def _log_groups(state: StackState, client: Client, ids: _Ids) -> None:
             )
 
 
+ACL_PROTOCOLS = {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1"}
+
+
+def _acl_entries(ec2: Any, acl_id: str, acl: Resource) -> None:
+    for egress, key in ((False, "ingress"), (True, "egress")):
+        for entry in acl.prop(key) or []:
+            ec2.create_network_acl_entry(
+                NetworkAclId=acl_id,
+                RuleNumber=int(entry["ruleNo"]),
+                Protocol=ACL_PROTOCOLS.get(str(entry["protocol"]), str(entry["protocol"])),
+                RuleAction=entry["action"],
+                Egress=egress,
+                CidrBlock=entry["cidrBlock"],
+                PortRange={"From": int(entry["fromPort"]), "To": int(entry["toPort"])},
+            )
+
+
+def _network_acls(state: StackState, ec2: Any, ids: _Ids) -> None:
+    """The subnet ACL with its entries and subnets (moved off the default ACL), and the default ACL emptied of
+    AWS's allow-all rules (100 in and out) as DefaultNetworkAcl leaves it."""
+    for acl in state.of_type("aws:ec2/networkAcl:NetworkAcl"):
+        new = ec2.create_network_acl(VpcId=ids.sub(acl.prop("vpcId")))["NetworkAcl"]["NetworkAclId"]
+        ids.add(acl.id, new)
+        _acl_entries(ec2, new, acl)
+        for subnet in ids.sub(acl.prop("subnetIds") or []):
+            held = ec2.describe_network_acls(Filters=[{"Name": "association.subnet-id", "Values": [subnet]}])
+            association = next(
+                a["NetworkAclAssociationId"] for a in held["NetworkAcls"][0]["Associations"] if a["SubnetId"] == subnet
+            )
+            ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=new)
+    for default in state.of_type("aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"):
+        acl_id = ids.sub(default.prop("defaultNetworkAclId"))
+        ids.add(default.id, acl_id)
+        live = ec2.describe_network_acls(NetworkAclIds=[acl_id])["NetworkAcls"][0]
+        for entry in live["Entries"]:
+            if entry["RuleNumber"] != ACL_DEFAULT_RULE:
+                ec2.delete_network_acl_entry(
+                    NetworkAclId=acl_id, RuleNumber=entry["RuleNumber"], Egress=entry["Egress"]
+                )
+        _acl_entries(ec2, acl_id, default)
+
+
+ACL_DEFAULT_RULE = 32767
+"""The implicit deny every ACL ends with (DescribeNetworkAcls lists it; it cannot be changed)."""
+
+
 def _network(state: StackState, client: Client, ids: _Ids) -> None:
     ec2 = client("ec2")
     for vpc in state.of_type("aws:ec2/vpc:Vpc"):
@@ -326,6 +372,10 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             Filters=[{"Name": "vpc-id", "Values": [new]}, {"Name": "group-name", "Values": ["default"]}]
         )["SecurityGroups"]
         ids.add(vpc.outputs.get("defaultSecurityGroupId"), groups[0]["GroupId"])
+        acls = ec2.describe_network_acls(
+            Filters=[{"Name": "vpc-id", "Values": [new]}, {"Name": "default", "Values": ["true"]}]
+        )["NetworkAcls"]
+        ids.add(vpc.outputs.get("defaultNetworkAclId"), acls[0]["NetworkAclId"])
     for options in state.of_type("aws:ec2/vpcDhcpOptions:VpcDhcpOptions"):
         settings = {
             "domain-name": [options.prop("domainName")],
@@ -365,6 +415,7 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             ec2.revoke_security_group_egress(GroupId=live["GroupId"], IpPermissions=live["IpPermissionsEgress"])
         if not default.prop("ingress") and live["IpPermissions"]:
             ec2.revoke_security_group_ingress(GroupId=live["GroupId"], IpPermissions=live["IpPermissions"])
+    _network_acls(state, ec2, ids)
     for gateway in state.of_type("aws:ec2/vpnGateway:VpnGateway"):
         new = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
         ec2.attach_vpn_gateway(VpcId=ids.sub(gateway.prop("vpcId")), VpnGatewayId=new)

@@ -57,6 +57,11 @@ REGION = "us-east-1"
 SUPPORT_ROLE = "glz-demo-aws-support"
 CONTACT = "aws:account/alternativeContact:AlternativeContact"
 SNAPSHOT_BPA = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
+DEFAULT_ACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+SUBNET_ACL = "aws:ec2/networkAcl:NetworkAcl"
+ACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
+DEFAULT_ACL_ID = "acl-125c080df693e85fd"
+SUBNET_ACL_ID = "acl-68872d7b2bfaab265"
 IMAGE_BPA = "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess"
 FOREIGN_KEY = f"arn:aws:kms:{REGION}:{FOREIGN}:key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
 DATA_KEY = f"arn:aws:kms:{REGION}:{ACCT}:key/15d6ecc7-7957-5d84-b7a9-c692e83a8873"
@@ -2457,6 +2462,78 @@ CORPUS += [
         "the analyzer turned into an external-access one (nothing reports unused access)",
         set_prop(ANALYZER, "security-unused-access-analyzer", "type", "ACCOUNT"),
         "GLZ-ACC-013",
+    ),
+    # GLZ-NET-015: the subnet boundary denies by default; nothing admits SSH or RDP from the internet
+    W("the default network ACL unmanaged (AWS's allow-all stays)", remove(DEFAULT_ACL, "default-acl"), "GLZ-NET-015"),
+    W(
+        "the default network ACL given an allow-all ingress rule",
+        set_prop(
+            DEFAULT_ACL,
+            "network-default-acl",
+            "ingress",
+            [
+                {
+                    "ruleNo": 100,
+                    "action": "allow",
+                    "protocol": "-1",
+                    "cidrBlock": "0.0.0.0/0",
+                    "fromPort": 0,
+                    "toPort": 0,
+                }
+            ],
+        ),
+        "GLZ-NET-015",
+    ),
+    W(
+        "an allow rule added to the default ACL from outside (NetworkAclRule)",
+        add(
+            ACL_RULE,
+            "default-acl-https",
+            {
+                "networkAclId": DEFAULT_ACL_ID,
+                "ruleNumber": 100,
+                "egress": False,
+                "protocol": "tcp",
+                "ruleAction": "allow",
+                "cidrBlock": "10.0.0.0/8",
+                "fromPort": 443,
+                "toPort": 443,
+            },
+        ),
+        "GLZ-NET-015",
+    ),
+    W(
+        "the RDP deny dropped from the subnet ACL (the ephemeral allow then admits 3389)",
+        edit_prop(SUBNET_ACL, "network-subnets-acl", "ingress", lambda rules: [r for r in rules if r["ruleNo"] != 110]),
+        "GLZ-NET-015",
+    ),
+    W(
+        "the RDP deny renumbered after the ephemeral allow",
+        edit_prop(
+            SUBNET_ACL,
+            "network-subnets-acl",
+            "ingress",
+            lambda rules: [{**r, "ruleNo": 125} if r["ruleNo"] == 110 else r for r in rules],
+        ),
+        "GLZ-NET-015",
+    ),
+    W(
+        "SSH from anywhere added to the subnet ACL from outside (NetworkAclRule, rule 50)",
+        add(
+            ACL_RULE,
+            "subnets-acl-ssh",
+            {
+                "networkAclId": SUBNET_ACL_ID,
+                "ruleNumber": 50,
+                "egress": False,
+                "protocol": "6",
+                "ruleAction": "allow",
+                "cidrBlock": "0.0.0.0/0",
+                "fromPort": 22,
+                "toPort": 22,
+            },
+        ),
+        "GLZ-NET-015",
     ),
     # GLZ-ACC-015: snapshots and images cannot be made public
     W("EBS snapshot block public access removed", remove(SNAPSHOT_BPA, "snapshot-block"), "GLZ-ACC-015"),

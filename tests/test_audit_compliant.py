@@ -96,6 +96,7 @@ CONTRACT_PROBES = set(
         "flow_logs",
         "vpc_endpoints",
         "default_sg_closed",
+        "network_acls",  # GLZ-NET-015; ec2.network-acl evidences it
         "endpoint_security_group",
         "trail",
         "trail_data_events",

@@ -183,6 +183,26 @@ def open_default_sg(a: MotoAccount) -> None:
     )
 
 
+def acl_id(a: MotoAccount, name: str) -> str:
+    typ = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl" if "default" in name else "aws:ec2/networkAcl:NetworkAcl"
+    return a.physical(typ, name)
+
+
+def ssh_on_acl(name: str):
+    def change(a: MotoAccount) -> None:
+        a.client("ec2").create_network_acl_entry(
+            NetworkAclId=acl_id(a, name),
+            RuleNumber=50,
+            Protocol="6",
+            RuleAction="allow",
+            Egress=False,
+            CidrBlock="0.0.0.0/0",
+            PortRange={"From": 22, "To": 22},
+        )
+
+    return change
+
+
 METRIC_FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
@@ -752,6 +772,23 @@ MORE_DRIFTS = [
         lambda a: {("ec2.default-sg-closed", a.output("vpcId"))},
     ),
     Drift(
+        "SSH from anywhere added to the subnet ACL",
+        ssh_on_acl("network-subnets-acl"),
+        lambda a: {("ec2.network-acl", acl_id(a, "network-subnets-acl"))},
+    ),
+    Drift(
+        "the RDP deny removed from the subnet ACL",
+        lambda a: a.client("ec2").delete_network_acl_entry(
+            NetworkAclId=acl_id(a, "network-subnets-acl"), RuleNumber=110, Egress=False
+        ),
+        lambda a: {("ec2.network-acl", acl_id(a, "network-subnets-acl"))},
+    ),
+    Drift(
+        "an allow rule put back on the default ACL",
+        ssh_on_acl("network-default-acl"),
+        lambda a: {("ec2.network-acl", acl_id(a, "network-default-acl"))},
+    ),
+    Drift(
         "EBS encryption by default turned off",
         lambda a: a.client("ec2").disable_ebs_encryption_by_default(),
         lambda a: {("ec2.ebs-encryption-by-default", "111122223333/us-east-1")},
@@ -1288,3 +1325,28 @@ def test_a_declared_user_is_compared_only_when_declared(account):
                 entry[part]["containerProperties"] = json.dumps(container)
     state = StackState(undeclared, "state.json")
     assert _result(run_audit(state, shared_session(), "demo"), "batch.job-definition", JOB_DEFINITION).result == PASS
+
+
+@pytest.mark.parametrize(
+    ("change", "acl", "reason"),
+    [
+        (
+            ssh_on_acl("network-subnets-acl"),
+            "network-subnets-acl",
+            "rules not declared: ['in 50 allow tcp 22-22 0.0.0.0/0']",
+        ),
+        (
+            lambda a: a.client("ec2").delete_network_acl_entry(
+                NetworkAclId=acl_id(a, "network-subnets-acl"), RuleNumber=110, Egress=False
+            ),
+            "network-subnets-acl",
+            "declared rules missing: ['in 110 deny tcp 3389-3389 0.0.0.0/0']",
+        ),
+        (ssh_on_acl("network-default-acl"), "network-default-acl", "rules not declared"),
+    ],
+)
+def test_each_acl_drift_alone_fails_its_acl(account, change, acl, reason):
+    change(account)
+    failed = [r for r in account.audit().results if r.result == FAIL]
+    assert [(r.id, r.resource) for r in failed] == [("ec2.network-acl", acl_id(account, acl))]
+    assert reason in failed[0].reason and failed[0].drift

@@ -391,3 +391,21 @@ def test_media_rows_follow_snapshot_block_public_access(demo_state_document, dem
         "EBS snapshot block public access is unblocked; only block-all-sharing blocks",
         "GLZ-ACC-015",
     )
+
+
+def test_deny_by_default_rows_follow_the_network_acls(demo_state_document, demo):
+    """3.13.6 and 03.13.06 say the default ACL admits nothing only while the stack manages it closed."""
+
+    def unmanaged(document: dict) -> None:
+        document["deployment"]["resources"] = [
+            r for r in _resources(document) if r["type"] != "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+        ]
+
+    _rows_follow(
+        demo,
+        _mutated(demo_state_document, unmanaged),
+        {("nist-800-171-r2", "3.13.6"), ("nist-800-171-r3", "03.13.06")},
+        "the VPC's default network ACL admits nothing",
+        "the default network ACL is left as AWS creates it (all traffic in and out)",
+        "GLZ-NET-015",
+    )

@@ -155,6 +155,7 @@ class Expected:
     launch_templates: dict[str, Declared]
     metric_filters: list[Declared] = field(default_factory=list)
     security_contacts: list[Declared] = field(default_factory=list)  # SECURITY alternate contacts
+    network_acls: list[Declared] = field(default_factory=list)  # NetworkAcl and DefaultNetworkAcl, by ACL id
     alarms: list[Declared] = field(default_factory=list)
     alarm_topics: list[Declared] = field(default_factory=list)
     endpoint_security_groups: list[Declared] = field(default_factory=list)
@@ -320,6 +321,9 @@ def _purpose(kind: str, tags: dict[str, str], trust: dict[str, Any] | None) -> s
     trusted = [p for s in policy_docs.statements(trust or {}) for p in policy_docs.principals(s)]
     services = [p.split(":", 1)[1] for p in trusted if p.startswith("Service:")]
     return next((ROLE_PURPOSES[s] for s in services if s in ROLE_PURPOSES), "service")
+
+
+DEFAULT_ACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
 
 
 def _all_roles(state: StackState) -> list[DeclaredRole]:
@@ -514,6 +518,10 @@ def from_state(state: StackState, stack: str = "") -> Expected:
         compute_environments=of("aws:batch/computeEnvironment:ComputeEnvironment", "name", "computeEnvironmentName"),
         launch_templates=launch_templates,
         metric_filters=of("aws:cloudwatch/logMetricFilter:LogMetricFilter", "name"),
+        network_acls=[
+            Declared(str(r.prop("defaultNetworkAclId") or r.id), r)
+            for r in [*state.of_type("aws:ec2/networkAcl:NetworkAcl"), *state.of_type(DEFAULT_ACL)]
+        ],
         security_contacts=[
             d
             for d in of("aws:account/alternativeContact:AlternativeContact", "emailAddress")

@@ -28,6 +28,7 @@ IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("cloudtrail", "GetEventSelectors"): "cloudtrail:GetEventSelectors",
     ("cloudtrail", "GetInsightSelectors"): "cloudtrail:GetInsightSelectors",
     ("ec2", "GetSnapshotBlockPublicAccessState"): "ec2:GetSnapshotBlockPublicAccessState",
+    ("ec2", "DescribeNetworkAcls"): "ec2:DescribeNetworkAcls",
     ("ec2", "GetImageBlockPublicAccessState"): "ec2:GetImageBlockPublicAccessState",
     ("account", "GetAlternateContact"): "account:GetAlternateContact",
     ("logs", "DescribeLogGroups"): "logs:DescribeLogGroups",

@@ -971,6 +971,13 @@ def _acl_inbound(stack: StackView, acl: View | None, standalone: list[View]) -> 
     return sorted(rules, key=lambda r: r.number)
 
 
+def _has_gateway_endpoint(stack: StackView, vpc: View | None) -> bool:
+    """Does ``vpc`` route to a gateway endpoint (S3, DynamoDB), whose answers come from public addresses?"""
+    return vpc is not None and any(
+        e.get("vpcEndpointType", "Gateway") == "Gateway" for e in _index(stack).linked_to(ENDPOINT, "vpcId", vpc)
+    )
+
+
 def _return_traffic(rule: _AclRule) -> bool:
     return rule.protocol in RETURN_TRAFFIC_PROTOCOLS and rule.ports[0] >= EPHEMERAL_PORTS[0]
 
@@ -980,11 +987,15 @@ def _return_traffic(rule: _AclRule) -> bool:
     "network-acls-admit-no-public-addresses",
     "high",
     BOUNDARY,
-    "Remove network ACL ingress rules that allow public source ranges (0.0.0.0/0, ::/0, 0.0.0.0/1, ...); with "
-    f"egress: nat-gateway in {SETTINGS_FILE}, allow public sources only on the ephemeral ports 1024-65535 (return traffic).",
+    "Remove network ACL ingress rules that allow public source ranges (0.0.0.0/0, ::/0, 0.0.0.0/1, ...); allow "
+    "public sources only on the ephemeral ports 1024-65535 (return traffic), and only where answers come from public "
+    f"addresses: egress: nat-gateway in {SETTINGS_FILE}, or a gateway endpoint (S3 answers from its public ranges).",
 )
 def network_acls(stack: StackView) -> Iterator[Violation]:
-    """No network ACL allows inbound traffic from public addresses (rules judged in order, first match wins)."""
+    """No network ACL allows inbound traffic from public addresses (rules judged in order, first match wins),
+    except answers on the ephemeral ports where they come from public addresses: through NAT, or from S3 through
+    the gateway endpoint, whose prefix list holds public ranges (Amazon VPC User Guide, gateway endpoints: ACLs
+    must allow traffic to and from the service's ranges)."""
     acls = stack.of_type(NACL, DEFAULT_NACL)
     rules = stack.of_type(NACL_RULE)
     claimed: set[str] = set()
@@ -996,7 +1007,7 @@ def network_acls(stack: StackView) -> Iterator[Violation]:
     groups += [(None, [r]) for r in rules if r.urn not in claimed]
     for acl, standalone in groups:
         vpc = _vpc_of(stack, acl) if acl is not None else None
-        nat_egress = egress_setting(stack, vpc) == NAT_EGRESS
+        nat_egress = egress_setting(stack, vpc) == NAT_EGRESS or _has_gateway_endpoint(stack, vpc)
         decided: list[Network] = []  # sources an earlier all-traffic rule already allowed or denied
         for rule in _acl_inbound(stack, acl, standalone):
             everything = rule.protocol in ALL_PROTOCOLS
@@ -1015,6 +1026,79 @@ def network_acls(stack: StackView) -> Iterator[Violation]:
                     )
             if everything:
                 decided += rule.sources.networks
+
+
+ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
+PUBLIC_PROBE = ipaddress.ip_address("203.0.113.10")
+"""A public address (TEST-NET-3) standing for any host on the internet."""
+TCP_PROTOCOLS = frozenset({"6", "tcp"})
+
+
+def acl_admits(rules: list[_AclRule], port: int, source: Any = PUBLIC_PROBE) -> _AclRule | None:
+    """The rule that decides TCP ``port`` from ``source`` when it allows it (first match by rule number), else None
+    (denied by a rule, or by the implicit deny)."""
+    for rule in rules:
+        if rule.protocol not in ALL_PROTOCOLS | TCP_PROTOCOLS:
+            continue
+        if rule.protocol in TCP_PROTOCOLS and not rule.ports[0] <= port <= rule.ports[1]:
+            continue
+        if not (rule.sources.unknown or any(source in n for n in rule.sources.networks)):
+            continue
+        return rule if rule.allow else None
+    return None
+
+
+def _default_acls(stack: StackView) -> dict[str, View]:
+    """defaultNetworkAclId -> the DefaultNetworkAcl resource that manages it."""
+    return {str(a.get("defaultNetworkAclId")): a for a in stack.of_type(DEFAULT_NACL) if a.get("defaultNetworkAclId")}
+
+
+def acl_problems(stack: StackView) -> list[tuple[str, str]]:
+    """(urn, problem): a VPC whose default ACL is left as AWS creates it or admits traffic, and any ACL of the
+    stack (its own rules and NetworkAclRule resources added to it) that admits SSH or RDP from the internet."""
+    problems = []
+    managed = _default_acls(stack)
+    for vpc in stack.of_type(VPC):
+        default_id = str(vpc.get("defaultNetworkAclId") or "")
+        acl = managed.get(default_id) if default_id else next(iter(managed.values()), None)
+        if acl is None:
+            problems.append((vpc.urn, "the default network ACL is left as AWS creates it (all traffic in and out)"))
+            continue
+        entries = [e for key in ("ingress", "egress") for e in as_list(acl.get(key)) if isinstance(e, dict)]
+        added = _index(stack).linked_to(NACL_RULE, "networkAclId", acl)
+        allowing = [e for e in entries if str(e.get("action", "")).lower() == "allow"]
+        allowing += [r.props for r in added if str(r.get("ruleAction", "")).lower() == "allow"]
+        if allowing:
+            problems.append(
+                (acl.urn, f"the default network ACL keeps {len(allowing)} allow rule(s); it should admit nothing")
+            )
+    for acl in stack.of_type(NACL, DEFAULT_NACL):
+        rules = _acl_inbound(stack, acl, _index(stack).linked_to(NACL_RULE, "networkAclId", acl))
+        for port, name in ADMIN_PORTS.items():
+            rule = acl_admits(rules, port)
+            if rule is not None:
+                problems.append(
+                    (
+                        rule.declared_by.urn,
+                        f"network ACL rule {rule.number} admits {name} (TCP {port}) from the internet",
+                    )
+                )
+    return problems
+
+
+@stack_rule(
+    "GLZ-NET-015",
+    "network-acls-default-closed-no-admin-ports",
+    "high",
+    Requirements(r2=("3.13.1", "3.13.6"), r3=("03.13.01", "03.13.06"), hipaa=("164.312(e)(1)",)),
+    "Keep components/network_acls: the VPC's default network ACL managed with no rules (DefaultNetworkAcl), and no "
+    "ACL admitting SSH (22) or RDP (3389) from the internet: deny 3389 before any rule that allows the ephemeral "
+    "ports from 0.0.0.0/0.",
+)
+def acl_boundary(stack: StackView) -> Iterator[Violation]:
+    """Traffic is denied by default at the subnet boundary (CIS AWS Foundations 5.1 for the admin ports)."""
+    for urn, problem in acl_problems(stack):
+        yield Violation(urn, problem)
 
 
 SG_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"

@@ -18,6 +18,9 @@ VPC = CheckSpec("ec2.vpc-exists", "Declared VPC exists with the declared CIDR", 
 INTERNET = CheckSpec("ec2.no-internet-path", "No undeclared internet or NAT gateway on the VPC", ("private_network",))
 FLOW_LOGS = CheckSpec("ec2.flow-logs", "VPC flow logs are active to the declared destination", ("flow_logs",))
 ENDPOINT = CheckSpec("ec2.vpc-endpoint", "Declared VPC endpoint is present and available", ("vpc_endpoints",))
+NETWORK_ACL = CheckSpec(
+    "ec2.network-acl", "Network ACL holds exactly the declared rules and subnets", ("network_acls",)
+)
 DEFAULT_SG = CheckSpec("ec2.default-sg-closed", "The VPC's default security group has no rules", ("default_sg_closed",))
 ENDPOINT_SG = CheckSpec(
     "ec2.endpoint-security-group",
@@ -222,6 +225,75 @@ def _default_sg(ctx: AuditContext, group: Declared) -> CheckResult | None:
 
 
 PROTOCOLS = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "all": "-1", "-1": "-1"}
+ACL_IMPLICIT_DENY = 32767
+
+
+def _acl_rule(egress: bool, number: Any, protocol: Any, action: Any, cidr: Any, ports: tuple[Any, Any]) -> str:
+    direction = "out" if egress else "in"
+    protocol = PROTOCOLS.get(str(protocol).lower(), str(protocol).lower())
+    span = "" if protocol == "-1" else f" {int(ports[0] or 0)}-{int(ports[1] or 0)}"
+    return f"{direction} {int(number)} {str(action).lower()} {protocol}{span} {cidr}"
+
+
+def _declared_acl_rules(acl: Declared) -> list[str]:
+    return sorted(
+        _acl_rule(
+            egress,
+            e.get("ruleNo"),
+            e.get("protocol"),
+            e.get("action"),
+            e.get("cidrBlock"),
+            (e.get("fromPort"), e.get("toPort")),
+        )
+        for egress, key in ((False, "ingress"), (True, "egress"))
+        for e in acl.prop(key) or []
+        if isinstance(e, dict)
+    )
+
+
+def _network_acl(ctx: AuditContext, acl: Declared) -> CheckResult:
+    """Every rule of the live ACL is a declared one and none is missing (an allow added by hand, the RDP deny
+    removed: drift), and it holds the declared subnets. DescribeNetworkAcls lists the implicit deny (rule 32767)
+    too; it is every ACL's and not compared."""
+    expected: dict[str, Any] = {"rules": _declared_acl_rules(acl)}
+    if acl.prop("subnetIds"):
+        expected["subnets"] = sorted(str(s) for s in acl.prop("subnetIds"))
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        answer = ctx.call_or_none(
+            "ec2", "describe_network_acls", ("InvalidNetworkAclID.NotFound",), NetworkAclIds=[acl.name]
+        )
+        found = (answer or {}).get("NetworkAcls", [])
+        if not found:
+            return fail(f"network ACL {acl.name} is declared in the state ({acl.urn}) but does not exist")
+        live = found[0]
+        observed["rules"] = sorted(
+            _acl_rule(
+                e.get("Egress", False),
+                e.get("RuleNumber"),
+                e.get("Protocol"),
+                e.get("RuleAction"),
+                e.get("CidrBlock") or e.get("Ipv6CidrBlock"),
+                ((e.get("PortRange") or {}).get("From"), (e.get("PortRange") or {}).get("To")),
+            )
+            for e in live.get("Entries", [])
+            if e.get("RuleNumber") != ACL_IMPLICIT_DENY
+        )
+        if "subnets" in expected:
+            observed["subnets"] = sorted(a.get("SubnetId") for a in live.get("Associations", []))
+        extra = sorted(set(observed["rules"]) - set(expected["rules"]))
+        missing = sorted(set(expected["rules"]) - set(observed["rules"]))
+        loose = sorted(set(expected.get("subnets", [])) - set(observed.get("subnets", [])))
+        if extra or missing or loose:
+            parts = [f"rules not declared: {extra}"] if extra else []
+            parts += [f"declared rules missing: {missing}"] if missing else []
+            parts += [f"declared subnets not held: {loose}"] if loose else []
+            return fail(f"network ACL {acl.name}: " + "; ".join(parts))
+        return ok(
+            f"{len(observed['rules'])} rules as declared" if observed["rules"] else "no rules (implicit deny only)"
+        )
+
+    return ctx.check(NETWORK_ACL, acl.name, acl.urn, expected, body)
 
 
 def rule_text(protocol: Any, from_port: Any, to_port: Any, source: str) -> str:
@@ -367,6 +439,8 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
         yield _flow_log(ctx, flow)
     for endpoint in ctx.expected.endpoints:
         yield _endpoint(ctx, endpoint)
+    for acl in ctx.expected.network_acls:
+        yield _network_acl(ctx, acl)
     for group in ctx.expected.default_security_groups:
         result = _default_sg(ctx, group)
         if result is not None:
