@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from glz.checkov_warm import WarmCheckov
+from glz.checkov_warm import start as start_warm
 from glz.errors import UserInputError, load_yaml
 from glz.state import urn_type
 from policies.suppressions import (
@@ -231,6 +233,16 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 4] + "...'"
 
 
+def warm_checkov(project_dir: Path = PROJECT_DIR) -> WarmCheckov | None:
+    """checkov's interpreter started now, importing while the caller synthesizes; None when checkov is not
+    installed or not a Python script (the scan then starts it as before and reports what is missing)."""
+    try:
+        executable = find_checkov(project_dir)
+    except (CheckovError, UserInputError):
+        return None
+    return start_warm(executable, _OFFLINE_ENV)
+
+
 def _run(command: list[str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         command,
@@ -280,9 +292,11 @@ def run_checkov(
     skip_file: Path | None = DEFAULT_SKIP_FILE,
     checkov: Path | None = None,
     today: dt.date | None = None,
+    warm: WarmCheckov | None = None,
 ) -> CheckovResult:
     """Run checkov's terraform_plan framework on a plan written by glz.tfplan and parse the result.
-    Skips apply to the failures they cover; expired skips apply to nothing (and are listed)."""
+    Skips apply to the failures they cover; expired skips apply to nothing (and are listed). ``warm``: a
+    checkov process started earlier for this executable (glz.checkov_warm), which then runs the scan."""
     plan_path = Path(plan_path)
     try:
         plan = json.loads(plan_path.read_text())
@@ -304,8 +318,12 @@ def run_checkov(
     listing = (
         None if executable in _CATALOGS else _run([executable, "--list", "--framework", "terraform", "--skip-download"])
     )
-    scan = _run(command)
-    scan_out, scan_err = scan.communicate()
+    if warm is not None:
+        returncode, scan_out, scan_err = warm.run(command[1:])
+    else:
+        scan = _run(command)
+        scan_out, scan_err = scan.communicate()
+        returncode = scan.returncode
     if listing is not None:
         list_out, list_err = listing.communicate()
         if listing.returncode != 0:
@@ -319,8 +337,8 @@ def run_checkov(
             f"{skip_file}: unknown checkov check id(s) {', '.join(unknown)}: not in checkov's Terraform catalog "
             f"(`{executable} --list --framework terraform`)"
         )
-    if scan.returncode not in (0, 1):
-        raise CheckovError(f"checkov exited with {scan.returncode}; stderr ends with:\n{scan_err[-2000:]}")
+    if returncode not in (0, 1):
+        raise CheckovError(f"checkov exited with {returncode}; stderr ends with:\n{scan_err[-2000:]}")
     document = _report(scan_out, scan_err)
     results = document.get("results", {})
 

@@ -82,7 +82,7 @@ def _state_and_stack(args: argparse.Namespace, project_dir: Path):
     return StackState(result.state, source.as_posix()), args.stack
 
 
-def _start_checkov(state, out_dir: Path, project_dir: Path):
+def _start_checkov(state, out_dir: Path, project_dir: Path, warm=None):
     """checkov beside the own rules (issue 17): its scan is a separate process waiting on I/O here, so it runs on
     the other core while this process runs the rules and cfn-lint. A future whose result is a GateResult holding
     only checkov's part (added to the gate's in the same order as before)."""
@@ -92,7 +92,7 @@ def _start_checkov(state, out_dir: Path, project_dir: Path):
 
     def scan() -> GateResult:
         part = GateResult()
-        add_checkov(part, state, out_dir, project_dir)
+        add_checkov(part, state, out_dir, project_dir, warm)
         return part
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkov")
@@ -101,7 +101,17 @@ def _start_checkov(state, out_dir: Path, project_dir: Path):
     return future
 
 
-def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path):
+def _warm_checkov(args: argparse.Namespace, project_dir: Path):
+    """checkov's interpreter started before synthesis, so its import runs on the other core meanwhile (issue 17);
+    None with --no-checkov."""
+    if getattr(args, "no_checkov", False):
+        return None
+    from glz.checkov_runner import warm_checkov
+
+    return warm_checkov(project_dir)
+
+
+def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path, warm=None):
     """The policy gate as `glz check` runs it: own rules with suppressions, cfn-lint on the conformance
     pack, then checkov unless --no-checkov. Returns the result and the blanket suppressions (and
     checkov skips) every report lists; an expired checkov skip fails the gate like an expired
@@ -117,7 +127,7 @@ def _run_gate(args: argparse.Namespace, project_dir: Path, state, out_dir: Path)
     blanket = [s.as_blanket() for s in suppressions if s.blanket]
     skips = {} if args.no_checkov else load_skips(project_dir / "policies" / "checkov-skips.yaml", today)
     blanket += [skip.as_blanket(check_id) for check_id, skip in sorted(skips.items()) if skip.blanket]
-    checkov = None if args.no_checkov else _start_checkov(state, out_dir, project_dir)
+    checkov = None if args.no_checkov else _start_checkov(state, out_dir, project_dir, warm)
     result = run_rules(state, ALL_RULES, suppressions, today)
     add_cfn_lint(result, state)
     if checkov is not None:
@@ -142,9 +152,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     from policies.rules import ALL_RULES
 
     project_dir = _project_dir(args.project_dir)
-    state, stack = _state_and_stack(args, project_dir)
+    warm = _warm_checkov(args, project_dir)
+    try:
+        state, stack = _state_and_stack(args, project_dir)
+    except BaseException:
+        if warm is not None:
+            warm.cancel()
+        raise
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
-    result, blanket = _run_gate(args, project_dir, state, out_dir)
+    result, blanket = _run_gate(args, project_dir, state, out_dir, warm)
     written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
     print(table(result, stack, blanket))
     print("Reports: " + ", ".join(str(p) for p in written))
@@ -174,7 +190,13 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from policies.rules import ALL_RULES
 
     project_dir = _project_dir(args.project_dir)
-    state, stack = _state_and_stack(args, project_dir)
+    warm = _warm_checkov(args, project_dir)
+    try:
+        state, stack = _state_and_stack(args, project_dir)
+    except BaseException:
+        if warm is not None:
+            warm.cancel()
+        raise
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
     evidence = None
     if args.evidence:
@@ -182,7 +204,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
         evidence = load_evidence(Path(args.evidence), *known)
     attestations = _attestations(args, project_dir, stack)
-    gate, blanket = _run_gate(args, project_dir, state, out_dir)
+    gate, blanket = _run_gate(args, project_dir, state, out_dir, warm)
     try:
         matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence, attestations=attestations)
     except MappingError as error:

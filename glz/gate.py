@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glz.errors import UserInputError
 from glz.state import StackState
+
+if TYPE_CHECKING:
+    from glz.checkov_warm import WarmCheckov
 from policies.framework import Rule, StackView, View
 from policies.suppressions import Suppression
 
@@ -97,7 +101,9 @@ def run_rules(
     return result
 
 
-def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_dir: Path) -> None:
+def add_checkov(
+    result: GateResult, state: StackState, out_dir: Path, project_dir: Path, warm: WarmCheckov | None = None
+) -> None:
     """Run checkov on the same state (exported as a Terraform plan) and fold its results into the gate:
     an unskipped failure blocks, a skipped check is reported as suppressed with its reason. The notes
     name every resource type checkov does not see (no Terraform type in its catalog), so a resource
@@ -120,7 +126,10 @@ def add_checkov(result: GateResult, state: StackState, out_dir: Path, project_di
     registry = cached_registry(checkov)  # kept on disk per checkov version: no second checkov process
     registry_process = None if registry else start_registry(checkov)  # else read the catalog while it scans
     try:
-        scan = run_checkov(plan, project_dir / "policies" / "checkov-skips.yaml", checkov)
+        usable = warm if warm is not None and warm.executable == checkov else None
+        if warm is not None and usable is None:
+            warm.cancel()
+        scan = run_checkov(plan, project_dir / "policies" / "checkov-skips.yaml", checkov, warm=usable)
     except BaseException as error:
         if registry_process is not None:
             registry_process.kill()

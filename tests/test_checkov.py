@@ -211,3 +211,26 @@ def test_missing_checkov_names_the_make_target(tmp_path, monkeypatch):
     monkeypatch.setenv("GLZ_CHECKOV", str(tmp_path / "nope" / "checkov"))
     with pytest.raises(UserInputError, match="GLZ_CHECKOV"):
         find_checkov(tmp_path)
+
+
+def test_a_warm_checkov_reports_exactly_what_a_cold_one_does(demo_result, demo_state_document, tmp_path, checkov):
+    """The process started before synthesis (glz.checkov_warm) scans with the same arguments and gives the same
+    passed, failed and skipped checks as a fresh `checkov` run."""
+    from glz.checkov_runner import warm_checkov
+
+    warm = warm_checkov()
+    assert warm is not None and warm.executable == checkov
+    plan_path = tmp_path / "plan.json"
+    write_plan(StackState(demo_state_document, "demo"), plan_path)
+    warmed = run_checkov(plan_path, DEFAULT_SKIP_FILE, checkov, warm=warm)
+
+    def shape(result: CheckovResult) -> tuple:
+        return (
+            sorted((f.check_id, f.address) for f in result.passed),
+            sorted((f.check_id, f.address) for f in result.failed),
+            sorted((s.check_id, tuple(s.addresses), s.reason) for s in result.skipped),
+            result.checkov_version,
+        )
+
+    assert shape(warmed) == shape(demo_result) and warmed.passed
+    assert warm.process.returncode in (0, 1)
