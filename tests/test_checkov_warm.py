@@ -52,7 +52,7 @@ def test_only_python_console_scripts_are_warmed(tmp_path):
     binary.write_bytes(b"\x7fELF\x02\x01")
     assert interpreter_of(binary) is None and start(binary, {}) is None
     shell = tmp_path / "checkov.sh"
-    shell.write_text("#!/bin/sh\nexec checkov \"$@\"\n")
+    shell.write_text('#!/bin/sh\nexec checkov "$@"\n')
     assert interpreter_of(shell) is None
     assert interpreter_of(tmp_path / "missing") is None
     script, _env = _fake_checkov(tmp_path)
