@@ -18,6 +18,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from glz.console import add_output_options, output_for
 from glz.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, UserInputError
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
@@ -34,22 +35,31 @@ def _project_dir(value: str) -> Path:
 def cmd_synth(args: argparse.Namespace) -> int:
     from glz.synth import synthesize
 
+    out = output_for(args)
     project_dir = _project_dir(args.project_dir)
     out_dir = Path(args.out or project_dir / "build" / args.stack)
-    result = synthesize(project_dir, args.stack, out_dir)
+    with out.step(f"Synthesizing stack '{args.stack}' offline"):
+        result = synthesize(project_dir, args.stack, out_dir)
     resources = result.state["deployment"]["resources"]
     by_type = collections.Counter(r["type"] for r in resources if r["custom"])
-    print(f"Synthesized stack '{args.stack}' offline (Pulumi mock runtime): {len(resources)} resources")
+    out.say(f"Synthesized stack '{args.stack}' offline (Pulumi mock runtime): {len(resources)} resources")
     width = max((len(t) for t in by_type), default=10)
     for typ, count in sorted(by_type.items()):
-        print(f"  {typ:<{width}}  {count}")
+        out.say(f"  {typ:<{width}}  {count}")
     if result.config.placeholders:
-        print(
+        out.say(
             "Note: secure values cannot be decrypted offline; these stand in as placeholders, "
             "still marked secret in the state: " + ", ".join(result.config.placeholders)
         )
-    print(f"Wrote {result.path}")
-    return 0
+    return out.finish(
+        command="synth",
+        stack=args.stack,
+        exit_code=0,
+        verdict=f"SYNTHESIZED: stack '{args.stack}': {len(resources)} resources",
+        summary={"resources": len(resources), "byType": dict(sorted(by_type.items()))},
+        written=[result.path],
+        open_next=None,
+    )
 
 
 def _state_and_stack(args: argparse.Namespace, project_dir: Path):
@@ -151,20 +161,57 @@ def cmd_check(args: argparse.Namespace) -> int:
     from glz.reports import table, write_all
     from policies.rules import ALL_RULES
 
+    out = output_for(args)
     project_dir = _project_dir(args.project_dir)
+    state, stack, warm = _load(args, project_dir, out)
+    out_dir = Path(args.out) if args.out else project_dir / "build" / stack
+    with out.step("Running the policy gate (own rules, cfn-lint" + ("" if args.no_checkov else ", checkov") + ")"):
+        result, blanket = _run_gate(args, project_dir, state, out_dir, warm)
+    written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
+    *details, verdict = table(result, stack, blanket).splitlines()
+    for line in details:
+        out.say(line)
+    return out.finish(
+        command="check",
+        stack=stack,
+        exit_code=0 if result.passed else 1,
+        verdict=verdict,
+        summary=_gate_summary(result, blanket),
+        written=written,
+        open_next=None if result.passed else out_dir / "policy-report.txt",
+    )
+
+
+def _gate_summary(result, blanket) -> dict:
+    """The gate's counts and blocking findings, for --json."""
+    failed = [f for f in result.findings if f.status == "failed"]
+    return {
+        "passed": result.passed,
+        "rules": len({rule for rule, _, _ in result.checked}),
+        "checks": len(result.checked),
+        "failed": len(failed),
+        "suppressed": sum(1 for f in result.findings if f.status == "suppressed"),
+        "expiredSuppressions": len(result.expired),
+        "blanketSuppressions": len(blanket),
+        "blocking": [
+            {"rule": f.rule_id, "severity": f.severity, "resource": f.urn, "message": f.message}
+            for f in failed
+            if f.blocking
+        ],
+    }
+
+
+def _load(args: argparse.Namespace, project_dir: Path, out):
+    """The stack state (synthesized or read), with checkov already importing beside it (issue 17)."""
     warm = _warm_checkov(args, project_dir)
     try:
-        state, stack = _state_and_stack(args, project_dir)
+        with out.step(f"Synthesizing stack '{args.stack}' offline" if args.stack else f"Reading {args.state}"):
+            state, stack = _state_and_stack(args, project_dir)
     except BaseException:
         if warm is not None:
             warm.cancel()
         raise
-    out_dir = Path(args.out) if args.out else project_dir / "build" / stack
-    result, blanket = _run_gate(args, project_dir, state, out_dir, warm)
-    written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
-    print(table(result, stack, blanket))
-    print("Reports: " + ", ".join(str(p) for p in written))
-    return 0 if result.passed else 1
+    return state, stack, warm
 
 
 def _attestations(args: argparse.Namespace, project_dir: Path, stack: str):
@@ -189,14 +236,9 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from controls.outputs import write_all as write_matrix
     from policies.rules import ALL_RULES
 
+    out = output_for(args)
     project_dir = _project_dir(args.project_dir)
-    warm = _warm_checkov(args, project_dir)
-    try:
-        state, stack = _state_and_stack(args, project_dir)
-    except BaseException:
-        if warm is not None:
-            warm.cancel()
-        raise
+    state, stack, warm = _load(args, project_dir, out)
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
     evidence = None
     if args.evidence:
@@ -204,9 +246,11 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
         evidence = load_evidence(Path(args.evidence), *known)
     attestations = _attestations(args, project_dir, stack)
-    gate, blanket = _run_gate(args, project_dir, state, out_dir, warm)
+    with out.step("Running the policy gate (own rules, cfn-lint" + ("" if args.no_checkov else ", checkov") + ")"):
+        gate, blanket = _run_gate(args, project_dir, state, out_dir, warm)
     try:
-        matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence, attestations=attestations)
+        with out.step("Building the control matrix"):
+            matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence, attestations=attestations)
     except MappingError as error:
         raise UserInputError(str(error)) from None
     from importlib.metadata import version
@@ -214,40 +258,58 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from glz.reports import write_all as write_gate_reports
 
     # the gate's own reports beside the matrix: the matrix cites its findings, CI reads them
-    written = write_gate_reports(gate, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
-    written += write_matrix(matrix, out_dir)
-    from glz.diagram import data_path_markdown
+    with out.step("Writing the reports (xlsx, HTML, OSCAL, ...)"):
+        written = write_gate_reports(gate, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
+        written += write_matrix(matrix, out_dir)
+        from glz.diagram import data_path_markdown
 
-    diagram = out_dir / "data-path.md"
-    diagram.write_text(data_path_markdown(state, stack))
-    written.append(diagram)
-    print(
+        diagram = out_dir / "data-path.md"
+        diagram.write_text(data_path_markdown(state, stack))
+        written.append(diagram)
+    out.say(
         f"Control matrix for stack '{stack}' (account {matrix.info.account}, {matrix.info.region}); "
         f"policy gate {matrix.info.gate_summary}"
     )
     width = max(len(s) for s in STATUSES)
+    summary: dict = {"gate": _gate_summary(gate, blanket), "frameworks": {}}
     for framework, rows in matrix.rows.items():
         counts = matrix.status_counts(framework)
-        print(f"  {framework}: {len(rows)} requirements")
+        out.say(f"  {framework}: {len(rows)} requirements")
         for status in STATUSES:
             if counts[status]:
-                print(f"    {status:<{width}}  {counts[status]}")
+                out.say(f"    {status:<{width}}  {counts[status]}")
     for framework in matrix.rows:
         counts = matrix.determination_counts(framework)
-        print(f"  {framework} determinations: " + ", ".join(f"{r} {n}" for r, n in counts.items() if n))
-        print(f"  {framework} automated (strict): {matrix.strict_count(framework)} of {len(matrix.rows[framework])}")
-    print(f"  SPRS score: {matrix.sprs.score} of {matrix.sprs.maximum} ({sprs_basis(matrix.sprs, brief=True)})")
+        out.say(f"  {framework} determinations: " + ", ".join(f"{r} {n}" for r, n in counts.items() if n))
+        out.say(f"  {framework} automated (strict): {matrix.strict_count(framework)} of {len(matrix.rows[framework])}")
+        summary["frameworks"][framework] = {
+            "requirements": len(matrix.rows[framework]),
+            "statuses": {k: v for k, v in matrix.status_counts(framework).items() if v},
+            "determinations": {k: v for k, v in counts.items() if v},
+            "automatedStrict": matrix.strict_count(framework),
+        }
+    out.say(f"  SPRS score: {matrix.sprs.score} of {matrix.sprs.maximum} ({sprs_basis(matrix.sprs, brief=True)})")
+    summary["sprs"] = {"score": matrix.sprs.score, "maximum": matrix.sprs.maximum}
     if evidence is not None:
         verified = sum(1 for row in matrix.all_rows() if row.verified and row.verified.result == "verified")
-        print(f"  Verified in account {evidence.account}: {verified} rows (evidence {evidence.source})")
+        out.say(f"  Verified in account {evidence.account}: {verified} rows (evidence {evidence.source})")
+        summary["verifiedRows"] = verified
         for note in matrix.info.evidence_notes:
             print(f"warning: evidence {evidence.source}: {note}", file=sys.stderr)
-    print("Wrote " + ", ".join(str(p) for p in written))
-    if not gate.passed:
-        # every report is written; the exit code still tells CI (and `make run`) that the gate failed
-        print(f"FAILED: the policy gate found violations ({matrix.info.gate_summary}); see policy-report.txt")
-        return 1
-    return 0
+    # every report is written either way; the exit code tells CI (and `make run`) whether the gate failed
+    passed = gate.passed
+    return out.finish(
+        command="matrix",
+        stack=stack,
+        exit_code=0 if passed else 1,
+        verdict=(
+            f"{'PASSED' if passed else 'FAILED'}: control matrix for stack '{stack}' written; policy gate "
+            f"{matrix.info.gate_summary}" + ("" if passed else "; see policy-report.txt")
+        ),
+        summary=summary,
+        written=written,
+        open_next=out_dir / ("control-matrix.html" if passed else "policy-report.txt"),
+    )
 
 
 def rules_markdown() -> str:
@@ -290,6 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="run the Pulumi program offline and write build/<stack>/state.json")
     synth.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     synth.add_argument("--out", help="output directory (default: build/<stack>)")
+    add_output_options(synth)
     synth.set_defaults(func=cmd_synth)
     check = commands.add_parser("check", help="run the policy gate on a stack (exit 1 on violations)")
     source = check.add_mutually_exclusive_group(required=True)
@@ -298,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--suppressions", help="suppressions file (default: policies/suppressions.yaml)")
     check.add_argument("--out", help="report directory (default: build/<stack>)")
     check.add_argument("--no-checkov", action="store_true", help="run only the project's own rules")
+    add_output_options(check)
     check.set_defaults(func=cmd_check)
     matrix = commands.add_parser(
         "matrix",
@@ -314,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     matrix.add_argument("--out", help="output directory (default: build/<stack>)")
     matrix.add_argument("--no-checkov", action="store_true", help="leave checkov's findings out of the matrix")
+    add_output_options(matrix)
     matrix.set_defaults(func=cmd_matrix)
     rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
     rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")

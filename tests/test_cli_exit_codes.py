@@ -135,7 +135,8 @@ def test_the_matrix_of_a_failing_stack_writes_every_report_and_exits_1(tmp_path,
         timeout=600,
     )
     assert result.returncode == 1, result.stderr
-    assert "FAILED: the policy gate found violations" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("FAILED: control matrix for stack")
+    assert "see policy-report.txt" in result.stdout and "Open next: " in result.stdout
     for name in ("control-matrix.xlsx", "control-matrix.html", "policy-report.json", "policy-report.sarif"):
         assert (out / name).is_file(), name
     report = json.loads((out / "policy-report.json").read_text())
