@@ -58,6 +58,8 @@ SUPPORT_ROLE = "glz-demo-aws-support"
 CONTACT = "aws:account/alternativeContact:AlternativeContact"
 SNAPSHOT_BPA = "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess"
 DEFAULT_ACL = "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
 SUBNET_ACL = "aws:ec2/networkAcl:NetworkAcl"
 ACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
 DEFAULT_ACL_ID = "acl-125c080df693e85fd"
@@ -183,6 +185,20 @@ def workflow_task(state: str, edit: Callable[[dict], Any]) -> Change:
     return edit_prop(
         STATE_MACHINE, "runs-workflow", "definition", in_json(lambda d: [edit(d["States"][state]["Parameters"]), d][1])
     )
+
+
+def as_classification(value: str) -> Change:
+    """The provider's default DataClassification tag (what the gate reads as the stack's class) set to ``value``."""
+
+    def change(document: Document) -> None:
+        for resource in document["deployment"]["resources"]:
+            if resource["type"] == "pulumi:providers:aws":
+                for section in ("inputs", "outputs"):
+                    tags = json.loads(resource.get(section, {}).get("defaultTags") or "{}")
+                    tags.setdefault("tags", {})["DataClassification"] = value
+                    resource.setdefault(section, {})["defaultTags"] = json.dumps(tags)
+
+    return change
 
 
 def in_json(edit: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -2463,6 +2479,62 @@ CORPUS += [
         set_prop(ANALYZER, "security-unused-access-analyzer", "type", "ACCOUNT"),
         "GLZ-ACC-013",
     ),
+    # GLZ-CFG-001: a phi stack keeps its secure defaults (NAT egress, unscanned reads)
+    W(
+        "a NAT gateway added from outside (egress: nat-gateway)",
+        add(NAT_GATEWAY, "added-nat", {"subnetId": "subnet-74e2f5d528c6ec7c1", "connectivityType": "public"}),
+        "GLZ-CFG-001",
+    ),
+    W("an internet gateway added from outside", add(INTERNET_GATEWAY, "added-igw", {"vpcId": VPC_ID}), "GLZ-CFG-001"),
+    W(
+        "bcl: the scan-before-read deny dropped (scannedReadsOnly: false)",
+        policy(
+            BUCKET_POLICY,
+            "data-bcl-policy",
+            lambda doc: doc.update(
+                Statement=[st for st in doc["Statement"] if st.get("Sid") != "DenyReadingObjectsNotScannedClean"]
+            ),
+        ),
+        "GLZ-CFG-001",
+    ),
+    W(
+        "fastq: the alignment stage exempted from the scan-before-read deny",
+        policy(
+            BUCKET_POLICY,
+            "data-fastq-policy",
+            statement(
+                "DenyReadingObjectsNotScannedClean",
+                lambda st: st["Condition"]["ArnNotLike"]["aws:PrincipalArn"].append(
+                    f"arn:aws:iam::{ACCT}:role/glz-demo-batch-job-alignment"
+                ),
+            ),
+        ),
+        "GLZ-CFG-001",
+    ),
+    # GLZ-CFG-002: below phi the same weakenings are reported (advisory)
+    W(
+        "controlled stack: a NAT gateway added from outside",
+        combine(
+            as_classification("controlled"),
+            add(NAT_GATEWAY, "added-nat", {"subnetId": "subnet-74e2f5d528c6ec7c1", "connectivityType": "public"}),
+        ),
+        "GLZ-CFG-002",
+    ),
+    W(
+        "controlled stack: bcl readable before it is scanned",
+        combine(
+            as_classification("controlled"),
+            policy(
+                BUCKET_POLICY,
+                "data-bcl-policy",
+                lambda doc: doc.update(
+                    Statement=[st for st in doc["Statement"] if st.get("Sid") != "DenyReadingObjectsNotScannedClean"]
+                ),
+            ),
+        ),
+        "GLZ-CFG-002",
+    ),
+    W("the stack relabelled public data", as_classification("public"), "GLZ-CFG-002"),
     # GLZ-NET-015: the subnet boundary denies by default; nothing admits SSH or RDP from the internet
     W("the default network ACL unmanaged (AWS's allow-all stays)", remove(DEFAULT_ACL, "default-acl"), "GLZ-NET-015"),
     W(

@@ -409,3 +409,30 @@ def test_deny_by_default_rows_follow_the_network_acls(demo_state_document, demo)
         "the default network ACL is left as AWS creates it (all traffic in and out)",
         "GLZ-NET-015",
     )
+
+
+def test_internet_egress_in_a_phi_stack_shows_on_the_boundary_rows(demo_state_document, demo):
+    """A NAT gateway (egress: nat-gateway) is a finding on 3.13.6 / 03.13.06 / 164.312(e)(1), naming the setting."""
+
+    def with_nat(document: dict) -> None:
+        document["deployment"]["resources"].append(
+            {
+                "urn": "urn:pulumi:demo::genomics-landing-zone::aws:ec2/natGateway:NatGateway::added-nat",
+                "type": "aws:ec2/natGateway:NatGateway",
+                "custom": True,
+                "id": "nat-0123",
+                "inputs": {"subnetId": "subnet-74e2f5d528c6ec7c1"},
+                "outputs": {"id": "nat-0123", "subnetId": "subnet-74e2f5d528c6ec7c1"},
+            }
+        )
+
+    after = _mutated(demo_state_document, with_nat)
+    for framework, requirement in {
+        ("nist-800-171-r2", "3.13.6"),
+        ("nist-800-171-r3", "03.13.06"),
+        ("hipaa", "164.312(e)(1)"),
+    }:
+        before = {r.id: r for r in demo.rows[framework]}[requirement]
+        row = {r.id: r for r in after.rows[framework]}[requirement]
+        assert not any("GLZ-CFG-001" in gap for gap in before.gaps)
+        assert any("GLZ-CFG-001 failed" in gap and "egress: nat-gateway" in gap for gap in row.gaps), requirement

@@ -29,6 +29,7 @@ DOMAINS = (
     "lab_path",
     "endpoint_policies",
     "support",
+    "secure_defaults",
 )
 
 
