@@ -545,6 +545,28 @@ def batch(account: Account, settings: Settings) -> Iterator[Finding]:
             yield Finding(READY, "quotas", f"Batch {what}: {used} of {BATCH_LIMIT} used, the stack adds {wanted}")
 
 
+def default_vpc(account: Account, settings: Settings) -> Iterator[Finding]:
+    """The region's default VPC, which nothing of the landing zone uses: AWS creates it with a default security
+    group and network ACL that let everything in, public subnets and no flow logs, and scanners (CIS AWS
+    Foundations 5.x, Prowler) flag it. Not a blocker: the runbook says how to delete it."""
+    answer = account.call("ec2", "describe_vpcs", Filters=[{"Name": "is-default", "Values": ["true"]}])
+    if isinstance(answer, Exception):
+        yield Finding(NOTE, "default VPC", f"could not read the default VPC: {_code(answer)}")
+        return
+    found = answer.get("Vpcs", [])
+    if not found:
+        yield Finding(READY, "default VPC", f"none in {settings.region}")
+        return
+    vpc = found[0]
+    yield Finding(
+        NOTE,
+        "default VPC",
+        f"{vpc.get('VpcId')} ({vpc.get('CidrBlock')}) in {settings.region} is left as AWS creates it (open default "
+        "security group and ACL, no flow logs) and the stack does not use it: delete it "
+        "(docs/operator-runbook.md, 'Delete the region's default VPC'); `glz audit` checks it is gone",
+    )
+
+
 CHECKS = (
     identity,
     region,
@@ -556,6 +578,7 @@ CHECKS = (
     zones,
     quotas,
     batch,
+    default_vpc,
 )
 
 

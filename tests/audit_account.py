@@ -363,8 +363,22 @@ ACL_DEFAULT_RULE = 32767
 """The implicit deny every ACL ends with (DescribeNetworkAcls lists it; it cannot be changed)."""
 
 
+def _delete_default_vpc(ec2: Any) -> None:
+    """What the runbook asks of every region the stack uses: the default VPC (moto creates one) deleted."""
+    for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
+        vpc_id = vpc["VpcId"]
+        for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]:
+            ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+        gateways = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])
+        for gateway in gateways["InternetGateways"]:
+            ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=vpc_id)
+            ec2.delete_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"])
+        ec2.delete_vpc(VpcId=vpc_id)
+
+
 def _network(state: StackState, client: Client, ids: _Ids) -> None:
     ec2 = client("ec2")
+    _delete_default_vpc(ec2)
     for vpc in state.of_type("aws:ec2/vpc:Vpc"):
         new = ec2.create_vpc(CidrBlock=vpc.prop("cidrBlock"))["Vpc"]["VpcId"]
         ids.add(vpc.id, new)

@@ -767,3 +767,22 @@ def test_media_block_public_access_is_compared_with_the_declared_state(
     [result] = [r for r in deployed.audit(session).results if r.id == check]
     assert result.result == verdict and reason in result.reason
     assert result.drift is (verdict == FAIL)
+
+
+def test_a_default_vpc_left_in_the_region_fails_but_is_not_drift(deployed):
+    """The emulated account deleted it as the runbook says; an account that kept one is reported, not as drift."""
+    from types import SimpleNamespace
+
+    session = _fresh_session()
+
+    def keep_default(params, **_):
+        if "is-default" in str(params):  # the serialized request: Filter.1.Name=is-default
+            return SimpleNamespace(status_code=200, headers={}), {
+                "Vpcs": [{"VpcId": "vpc-0default", "IsDefault": True}]
+            }
+        return None
+
+    session.client("ec2").meta.events.register("before-call.ec2.DescribeVpcs", keep_default)
+    [result] = [r for r in deployed.audit(session).results if r.id == "ec2.no-default-vpc"]
+    assert result.result == FAIL and not result.drift
+    assert "still has the default VPC vpc-0default" in result.reason

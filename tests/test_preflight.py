@@ -289,3 +289,20 @@ def test_existing_session_manager_preferences_must_be_left_alone_or_removed(sess
     assert blocker.setting.startswith("compute.sessionPreferences: existing")
     compute = {**_settings(session).compute.model_dump(by_alias=True), "sessionPreferences": "existing"}
     assert "Session Manager" not in _blockers(preflight.run(session, _settings(session, compute=compute)))
+
+
+def test_the_default_vpc_is_named_with_the_way_to_delete_it(session):
+    findings = {f.topic: f for f in preflight.run(session, _settings(session))}
+    note = findings["default VPC"]  # moto gives every region one, as AWS does
+    assert note.level == preflight.NOTE and "Delete the region's default VPC" in note.message
+    ec2 = session.client("ec2")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]:
+        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+    for gateway in ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])[
+        "InternetGateways"
+    ]:
+        ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=vpc)
+    ec2.delete_vpc(VpcId=vpc)
+    after = {f.topic: f for f in preflight.run(session, _settings(session))}
+    assert after["default VPC"].level == preflight.READY

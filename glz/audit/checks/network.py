@@ -18,6 +18,9 @@ VPC = CheckSpec("ec2.vpc-exists", "Declared VPC exists with the declared CIDR", 
 INTERNET = CheckSpec("ec2.no-internet-path", "No undeclared internet or NAT gateway on the VPC", ("private_network",))
 FLOW_LOGS = CheckSpec("ec2.flow-logs", "VPC flow logs are active to the declared destination", ("flow_logs",))
 ENDPOINT = CheckSpec("ec2.vpc-endpoint", "Declared VPC endpoint is present and available", ("vpc_endpoints",))
+NO_DEFAULT_VPC = CheckSpec(
+    "ec2.no-default-vpc", "The region has no default VPC (deleted as the runbook says)", ("private_network",)
+)
 NETWORK_ACL = CheckSpec(
     "ec2.network-acl", "Network ACL holds exactly the declared rules and subnets", ("network_acls",)
 )
@@ -429,7 +432,28 @@ def _time_source(ctx: AuditContext, vpc: Declared) -> CheckResult | None:
     return ctx.check(TIME_SOURCE, vpc.name, vpc.urn, declared, body)
 
 
+def _no_default_vpc(ctx: AuditContext, beside: Declared) -> CheckResult:
+    """No default VPC in the region: none of the landing zone runs there, and AWS leaves its default security group,
+    network ACL and subnets open with no flow logs. Not declared by the state, so never drift; reported against the
+    stack's own VPC (``beside``) of the same region."""
+
+    def body(observed: dict[str, Any]) -> Verdict:
+        found = ctx.call("ec2", "describe_vpcs", Filters=[{"Name": "is-default", "Values": ["true"]}]).get("Vpcs", [])
+        observed["default_vpcs"] = sorted(v.get("VpcId") for v in found)
+        if found:
+            return fail(
+                f"{ctx.region} still has the default VPC {', '.join(observed['default_vpcs'])}: delete it "
+                "(docs/operator-runbook.md, 'Delete the region's default VPC')",
+                drift=False,
+            )
+        return ok(f"no default VPC in {ctx.region}")
+
+    return ctx.check(NO_DEFAULT_VPC, ctx.region, beside.urn, {"default_vpcs": []}, body)
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
+    if ctx.expected.vpcs:
+        yield _no_default_vpc(ctx, ctx.expected.vpcs[0])
     for vpc in ctx.expected.vpcs:
         yield from _vpc(ctx, vpc)
         time_source = _time_source(ctx, vpc)
