@@ -15,6 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from glz.gate import Finding, GateResult
+from glz.sarif_locations import FINGERPRINT, fingerprint, location
 from policies.framework import Rule
 from policies.suppressions import BlanketSuppression
 
@@ -97,6 +98,14 @@ def to_json(
     }
 
 
+def _physical_location(urn: str, stack_file: str) -> dict[str, Any]:
+    uri, line = location(urn, stack_file)
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
+    if line is not None:
+        physical["region"] = {"startLine": line}
+    return physical
+
+
 def to_sarif(
     result: GateResult,
     rules: list[Rule],
@@ -131,12 +140,13 @@ def to_sarif(
             "message": {"text": f"{_short(finding.urn)}: {finding.message}"},
             "locations": [
                 {
-                    "physicalLocation": {"artifactLocation": {"uri": stack_file}},
+                    "physicalLocation": _physical_location(finding.urn, stack_file),
                     "logicalLocations": [
                         {"fullyQualifiedName": finding.urn, "name": _short(finding.urn), "kind": "resource"}
                     ],
                 }
             ],
+            "partialFingerprints": {FINGERPRINT: fingerprint(finding.rule_id, finding.urn, finding.message)},
             "properties": {"resourceType": finding.resource_type, "source": finding.source},
         }
         if finding.suppressed_reason:

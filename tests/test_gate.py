@@ -301,3 +301,31 @@ def test_gate_lints_the_deployed_conformance_pack(demo_state_document):
     [finding] = result.findings
     assert finding.source == "cfn-lint" and finding.blocking
     assert "E3002" in finding.message and "EvaluationCadence" in finding.message
+
+
+def test_sarif_results_point_at_the_component_that_builds_the_resource(demo_state_document):
+    """A finding on a key points at the line registering EncryptionKeys; the same finding keeps its fingerprint
+    from run to run, and different findings differ."""
+    from glz.sarif_locations import component_sources
+
+    result = gate(rotation_off(demo_state_document))
+    first = to_sarif(result, ALL_RULES, "Pulumi.demo.yaml", "0.1.0")["runs"][0]["results"]
+    again = to_sarif(gate(rotation_off(demo_state_document)), ALL_RULES, "Pulumi.demo.yaml", "0.1.0")["runs"][0]
+    (finding,) = [r for r in first if r["ruleId"] == "GLZ-KMS-001"]
+    physical = finding["locations"][0]["physicalLocation"]
+    path, line = component_sources()["glz:security:EncryptionKeys"]
+    assert physical == {"artifactLocation": {"uri": path}, "region": {"startLine": line}}
+    assert 'super().__init__("glz:security:EncryptionKeys"' in (ROOT / path).read_text().splitlines()[line - 1]
+    assert [r["partialFingerprints"] for r in first] == [r["partialFingerprints"] for r in again["results"]]
+
+
+def test_sarif_results_outside_components_point_at_the_stack_file(demo_state_document):
+    document = json.loads(json.dumps(demo_state_document))
+    document["deployment"]["resources"] = [
+        r for r in document["deployment"]["resources"] if r["type"] != "aws:cloudtrail/trail:Trail"
+    ]
+    run = to_sarif(gate(document), ALL_RULES, "Pulumi.demo.yaml", "0.1.0")["runs"][0]
+    (missing,) = [r for r in run["results"] if r["ruleId"] == "GLZ-LOG-001"]
+    assert missing["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "Pulumi.demo.yaml"}}
+    fingerprints = [r["partialFingerprints"]["glzFinding/v1"] for r in run["results"]]
+    assert len(fingerprints) == len(set(fingerprints))
