@@ -719,6 +719,10 @@ def _alarms(state: StackState, client: Client, ids: _Ids) -> None:
     for topic in state.of_type("aws:sns/topic:Topic"):
         attributes = {"KmsMasterKeyId": ids.sub(topic.prop("kmsMasterKeyId"))} if topic.prop("kmsMasterKeyId") else {}
         ids.add(topic.id, sns.create_topic(Name=topic.prop("name"), Attributes=attributes)["TopicArn"])
+    for policy in state.of_type("aws:sns/topicPolicy:TopicPolicy"):
+        sns.set_topic_attributes(
+            TopicArn=ids.sub(policy.prop("arn")), AttributeName="Policy", AttributeValue=ids.sub(policy.prop("policy"))
+        )
     logs = client("logs")
     for metric_filter in state.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter"):
         transformation = metric_filter.prop("metricTransformation")
@@ -767,6 +771,18 @@ def _reference_data(state: StackState, client: Client, ids: _Ids) -> None:
         if system.prop("kmsKeyId"):
             params["KmsKeyId"] = ids.sub(system.prop("kmsKeyId"))
         ids.add(system.id, efs.create_file_system(**params)["FileSystemId"])
+    for target in state.of_type("aws:efs/mountTarget:MountTarget"):
+        efs.create_mount_target(
+            FileSystemId=ids.sub(target.prop("fileSystemId")),
+            SubnetId=ids.sub(target.prop("subnetId")),
+            SecurityGroups=ids.sub(target.prop("securityGroups") or []),
+        )
+    for policy in state.of_type("aws:efs/fileSystemPolicy:FileSystemPolicy"):
+        efs.put_file_system_policy(
+            FileSystemId=ids.sub(policy.prop("fileSystemId")),
+            Policy=ids.sub(policy.prop("policy")),
+            BypassPolicyLockoutSafetyCheck=_bool(policy.prop("bypassPolicyLockoutSafetyCheck", False)),
+        )
 
 
 def _security_services(state: StackState, client: Client, ids: _Ids) -> None:

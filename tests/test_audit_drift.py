@@ -952,7 +952,10 @@ def test_a_deleted_log_group_leaves_its_metric_filters_not_verifiable(account):
 
 
 def test_a_deleted_file_system_fails_once_and_leaves_its_backup_check_not_verifiable(account):
-    account.client("efs").delete_file_system(FileSystemId=file_system(account))
+    efs = account.client("efs")
+    for target in efs.describe_mount_targets(FileSystemId=file_system(account))["MountTargets"]:
+        efs.delete_mount_target(MountTargetId=target["MountTargetId"])  # AWS refuses to delete a mounted one
+    efs.delete_file_system(FileSystemId=file_system(account))
     run = account.audit()
     name = file_system(account)
     assert {(r.id, r.resource) for r in run.results if r.result == FAIL} == {("efs.encryption", name)}
