@@ -536,3 +536,14 @@ def test_matrix_is_deterministic_apart_from_the_timestamp(demo_state_document):
     assert [(r.id, r.status, r.statement) for r in first.all_rows()] == [
         (r.id, r.status, r.statement) for r in second.all_rows()
     ]
+
+
+def test_every_xlsx_sheet_prints_legibly(matrix_outputs):
+    """Landscape, all columns across one page width, the header row on every page, sheet and page in the footer."""
+    workbook = load_workbook(matrix_outputs[0] / "control-matrix.xlsx")
+    for sheet in workbook.worksheets:
+        assert sheet.page_setup.orientation == "landscape", sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1, sheet.title
+        assert sheet.page_setup.fitToHeight == 0, sheet.title
+        assert sheet.print_title_rows in ("1:1", "$1:$1"), sheet.title  # openpyxl reads it back absolute
+        assert sheet.oddFooter.right.text == "Page &P of &N" and sheet.oddFooter.left.text == "&A", sheet.title

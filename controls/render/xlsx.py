@@ -70,8 +70,24 @@ WIDTHS = {
 WRAP = Alignment(wrap_text=True, vertical="top")
 
 
+def _print_setup(sheet: Worksheet, title_rows: str | None = "1:1") -> None:
+    """What a printout needs (issue 18): landscape A4-or-letter neutral, every column on the page width (rows flow
+    onto as many pages as they need), the header row repeated on every page, and the sheet and page number in the
+    footer, so a printed matrix can be read and cited page by page."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        sheet.print_title_rows = title_rows
+    sheet.print_options.gridLines = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.oddFooter.left.text = "&A"
+    sheet.oddFooter.right.text = "Page &P of &N"
+
+
 def _table(sheet: Worksheet, columns: tuple[str, ...], records: list[dict]) -> None:
-    """Header row, data rows, then the things that make a sheet usable: freeze, filter, wrap, widths."""
+    """Header row, data rows, then the things that make a sheet usable: freeze, filter, wrap, widths, printing."""
     sheet.append(list(columns))
     for record in records:
         sheet.append([record.get(c, "") for c in columns])
@@ -85,6 +101,7 @@ def _table(sheet: Worksheet, columns: tuple[str, ...], records: list[dict]) -> N
             cell.alignment = WRAP
     sheet.freeze_panes = "C2" if "ID" in columns else "A2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(sheet.max_row, 1)}"
+    _print_setup(sheet)
     if "Status" in columns:
         status_col = columns.index("Status") + 1
         for (cell,) in sheet.iter_rows(min_row=2, min_col=status_col, max_col=status_col):
@@ -168,6 +185,7 @@ def _summary(sheet: Worksheet, matrix: Matrix) -> None:
         for cell in row:
             cell.alignment = WRAP
     sheet.freeze_panes = "A2"
+    _print_setup(sheet)
 
 
 def write_xlsx(matrix: Matrix, path: Path) -> Path:
