@@ -387,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     from glz.audit.cli import add_parser as add_audit_parser
     from glz.deployer_policy import add_parser as add_deployer_policy_parser
     from glz.diff import add_parser as add_diff_parser
+    from glz.init import add_parser as add_init_parser
     from glz.preflight import add_parser as add_preflight_parser
     from glz.scp import add_parser as add_scp_parser
 
@@ -396,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_deployer_policy_parser(commands)
     add_attest_parser(commands)
     add_diff_parser(commands)
+    add_init_parser(commands)
     for command in commands.choices.values():
         # the global option after the subcommand too (`glz check --stack demo --project-dir ../lz`); SUPPRESS keeps
         # a value given before the subcommand when this one is absent
