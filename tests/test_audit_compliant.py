@@ -786,3 +786,24 @@ def test_a_default_vpc_left_in_the_region_fails_but_is_not_drift(deployed):
     [result] = [r for r in deployed.audit(session).results if r.id == "ec2.no-default-vpc"]
     assert result.result == FAIL and not result.drift
     assert "still has the default VPC vpc-0default" in result.reason
+
+
+def test_the_table_rolls_failed_checks_up_to_requirements_and_filters_rows(deployed):
+    """A drifted trail (Insights off) names the requirements its probe's statements carry; --only lists fewer rows
+    but the counts still cover every check."""
+    from glz.audit import report
+
+    session = _fresh_session()
+
+    def rewrite(parsed, **_):
+        parsed["InsightSelectors"] = []
+
+    session.client("cloudtrail").meta.events.register("after-call.cloudtrail.GetInsightSelectors", rewrite)
+    run = deployed.audit(session)
+    text = report.table(run)
+    assert "Requirements whose live evidence failed (3):" in text
+    assert "  cloudtrail.insights: 164.308(a)(1)(ii)(D) (HIPAA), 3.14.7 (r2), 03.14.06 (r3)" in text
+    only = report.table(run, ("fail",))
+    listed = [line for line in only.splitlines() if line.startswith(("FAIL", "pass", "not-verifiable"))]
+    assert listed and all(line.startswith("FAIL") for line in listed)
+    assert f"of {len(run.results)} checks (1 listed: fail)" in only

@@ -19,6 +19,12 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     audit.add_argument("--endpoint-url", help="AWS endpoint override (e.g. a moto server for tests)")
     audit.add_argument("--out", help="evidence directory (default: build/<stack>)")
     audit.add_argument("--strict", action="store_true", help="exit 1 when any check is not verifiable")
+    audit.add_argument(
+        "--only",
+        action="append",
+        choices=("fail", "not-verifiable", "pass"),
+        help="list only these results (repeatable); counts and the requirement roll-up still cover every check",
+    )
     audit.set_defaults(func=cmd_audit)
     return audit
 
@@ -45,6 +51,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
     run = run_audit(state, session, stack)
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
     path = evidence.write(run, out_dir)
-    print(report.table(run))
+    print(report.table(run, tuple(args.only or ())))
     print(f"Evidence: {path}")
     return run.exit_code(strict=args.strict)

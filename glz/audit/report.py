@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from glz.audit.expected import describe
 from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS
+from glz.audit.rollup import rollup_lines
 from glz.audit.runner import AuditRun
 
 ORDER = {FAIL: 0, NOT_VERIFIABLE: 1, PASS: 2}
@@ -16,8 +17,12 @@ def _label(result: str, drift: bool) -> str:
     return result
 
 
-def table(run: AuditRun) -> str:
-    rows = sorted(run.results, key=lambda r: (ORDER[r.result], r.id, r.resource))
+def table(run: AuditRun, only: tuple[str, ...] = ()) -> str:
+    """``only``: the results to list (pass, fail, not-verifiable); the counts and the requirement roll-up always
+    cover every check."""
+    rows = sorted(
+        (r for r in run.results if not only or r.result in only), key=lambda r: (ORDER[r.result], r.id, r.resource)
+    )
     id_width = max((len(r.id) for r in rows), default=5)
     resource_width = min(max((len(r.resource) for r in rows), default=8), 48)
     lines = [
@@ -31,9 +36,11 @@ def table(run: AuditRun) -> str:
         resource = r.resource if len(r.resource) <= resource_width else "..." + r.resource[-(resource_width - 3) :]
         lines.append(f"{_label(r.result, r.drift):<15} {r.id:<{id_width}} {resource:<{resource_width}} {note}")
     s = run.summary()
+    lines += rollup_lines(run.results, FAIL, "Requirements whose live evidence failed")
+    lines += rollup_lines(run.results, NOT_VERIFIABLE, "Requirements with live checks not verifiable")
     lines += [
         "",
         f"{s[PASS]} pass, {s[FAIL]} fail ({s['drift']} drift from the state), {s[NOT_VERIFIABLE]} not verifiable "
-        f"of {len(rows)} checks",
+        f"of {len(run.results)} checks" + (f" ({len(rows)} listed: {', '.join(only)})" if only else ""),
     ]
     return "\n".join(lines)
