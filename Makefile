@@ -10,15 +10,18 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 .PHONY: install checkov-env browser run synth matrix check test lint clean bench
 
 $(STAMP): pyproject.toml
+	@echo "==> installing the project and its test tools into $(VENV) (about 2 minutes, once)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+	@echo "==> $(VENV) ready: $$($(BIN)/glz --version)"
 
 install: $(STAMP)
 
 # checkov pins old boto3 and packaging<24: it gets its own environment and runs as a program.
 $(CHECKOV_STAMP): checkov-requirements.txt
+	@echo "==> installing checkov into $(CHECKOV_VENV), apart from pulumi's pins (about 1 minute, once)"
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r checkov-requirements.txt
@@ -32,6 +35,7 @@ browser:
 	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
 		echo "chromium: $$(chromium --version 2>/dev/null)"; \
 	else \
+		echo "==> installing Chromium and its driver for the HTML matrix tests (once)"; \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	fi
