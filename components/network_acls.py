@@ -23,7 +23,7 @@ someone associates it deliberately (its only entry is the implicit deny).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -48,14 +48,7 @@ class Entry:
     to_port: int = 0
 
     def args(self) -> dict[str, object]:
-        return {
-            "rule_no": self.rule_no,
-            "action": self.action,
-            "protocol": self.protocol,
-            "cidr_block": self.cidr_block,
-            "from_port": self.from_port,
-            "to_port": self.to_port,
-        }
+        return asdict(self)
 
 
 def entries(vpc_cidr: str, lab_cidrs: list[str]) -> tuple[list[Entry], list[Entry]]:

@@ -165,7 +165,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     project_dir = _project_dir(args.project_dir)
     state, stack, warm = _load(args, project_dir, out)
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
-    with out.step("Running the policy gate (own rules, cfn-lint" + ("" if args.no_checkov else ", checkov") + ")"):
+    with out.step(_gate_label(args)):
         result, blanket = _run_gate(args, project_dir, state, out_dir, warm)
     written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
     *details, verdict = table(result, stack, blanket).splitlines()
@@ -180,6 +180,10 @@ def cmd_check(args: argparse.Namespace) -> int:
         written=written,
         open_next=None if result.passed else out_dir / "policy-report.txt",
     )
+
+
+def _gate_label(args: argparse.Namespace) -> str:
+    return "Running the policy gate (own rules, cfn-lint" + ("" if args.no_checkov else ", checkov") + ")"
 
 
 def _gate_summary(result, blanket) -> dict:
@@ -246,7 +250,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
         evidence = load_evidence(Path(args.evidence), *known)
     attestations = _attestations(args, project_dir, stack)
-    with out.step("Running the policy gate (own rules, cfn-lint" + ("" if args.no_checkov else ", checkov") + ")"):
+    with out.step(_gate_label(args)):
         gate, blanket = _run_gate(args, project_dir, state, out_dir, warm)
     try:
         with out.step("Building the control matrix"):

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,6 @@ class Output:
     """One command's output in the chosen mode (text | quiet | json)."""
 
     mode: str = "text"
-    lines: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

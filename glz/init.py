@@ -53,8 +53,9 @@ def _commented(project: dict[str, Any], skip: set[str]) -> list[str]:
         if key in skip or ":" in key or not isinstance(spec, dict):
             continue
         default = spec.get("default")
-        shown = yaml.safe_dump(default, default_flow_style=True, width=10_000).strip()
-        shown = shown.removesuffix("\n...").removesuffix("...").strip() if default is not None else "(unset)"
+        # a scalar dumps as "value\n...": the document end marker goes
+        dumped = yaml.safe_dump(default, default_flow_style=True, width=10_000).removesuffix("...\n").strip()
+        shown = dumped if default is not None else "(unset)"
         description = " ".join(str(spec.get("description", "")).split())
         lines.append(f"  # {PROJECT}:{key}: {shown}")
         lines += textwrap.wrap(description, 112, initial_indent="  #     ", subsequent_indent="  #     ")

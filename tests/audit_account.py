@@ -363,7 +363,7 @@ ACL_DEFAULT_RULE = 32767
 """The implicit deny every ACL ends with (DescribeNetworkAcls lists it; it cannot be changed)."""
 
 
-def _delete_default_vpc(ec2: Any) -> None:
+def delete_default_vpc(ec2: Any) -> None:
     """What the runbook asks of every region the stack uses: the default VPC (moto creates one) deleted."""
     for vpc in ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"]:
         vpc_id = vpc["VpcId"]
@@ -378,7 +378,7 @@ def _delete_default_vpc(ec2: Any) -> None:
 
 def _network(state: StackState, client: Client, ids: _Ids) -> None:
     ec2 = client("ec2")
-    _delete_default_vpc(ec2)
+    delete_default_vpc(ec2)
     for vpc in state.of_type("aws:ec2/vpc:Vpc"):
         new = ec2.create_vpc(CidrBlock=vpc.prop("cidrBlock"))["Vpc"]["VpcId"]
         ids.add(vpc.id, new)

@@ -13,7 +13,7 @@ from moto import mock_aws
 
 from glz import preflight
 from glz.audit.session import AuditSession
-from tests.audit_account import MOTO_ENV, REGION
+from tests.audit_account import MOTO_ENV, REGION, delete_default_vpc
 from tests.harness import make_settings
 
 ACCOUNT = MOTO_ENV["MOTO_ACCOUNT_ID"]
@@ -295,14 +295,6 @@ def test_the_default_vpc_is_named_with_the_way_to_delete_it(session):
     findings = {f.topic: f for f in preflight.run(session, _settings(session))}
     note = findings["default VPC"]  # moto gives every region one, as AWS does
     assert note.level == preflight.NOTE and "Delete the region's default VPC" in note.message
-    ec2 = session.client("ec2")
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
-    for subnet in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]:
-        ec2.delete_subnet(SubnetId=subnet["SubnetId"])
-    for gateway in ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])[
-        "InternetGateways"
-    ]:
-        ec2.detach_internet_gateway(InternetGatewayId=gateway["InternetGatewayId"], VpcId=vpc)
-    ec2.delete_vpc(VpcId=vpc)
+    delete_default_vpc(session.client("ec2"))  # as the runbook says
     after = {f.topic: f for f in preflight.run(session, _settings(session))}
     assert after["default VPC"].level == preflight.READY

@@ -842,6 +842,11 @@ def _role_of(stack: StackView, plan: View) -> View | None:
     return stack.ordered(found)[0] if found else None
 
 
+def scanner_roles(stack: StackView, plans: list[View]) -> list[View]:
+    """The roles of the given malware protection plans (those found)."""
+    return [r for r in (_role_of(stack, p) for p in plans) if r is not None]
+
+
 def _scanned_by(stack: StackView) -> dict[str, set[str]]:
     """Role URN -> the buckets its plans protect (every plan's role looked up once)."""
     found: dict[str, set[str]] = {}
@@ -1186,6 +1191,6 @@ def malware_scan_tag_guards(stack: StackView) -> Iterator[Violation]:
         plans = plans_for(stack, bucket)
         if not plans:
             continue  # GLZ-ACC-010 reports the missing plan; without scans there is no tag to guard
-        scanners = [r for r in (_role_of(stack, p) for p in plans) if r is not None]
+        scanners = scanner_roles(stack, plans)
         for problem in _guard_problems(stack, bucket, scanners):
             yield Violation(bucket.urn, f"intake bucket {s3.bucket_name(bucket)}: bucket policy {problem}")

@@ -16,12 +16,10 @@ from policies.access import conditions as cond
 from policies.access.model import model_of
 from policies.framework import Requirements, StackView, Violation, stack_rule
 from policies.rules import s3_support as s3
-from policies.rules.account import _role_of, intake_buckets, plans_for
+from policies.rules.account import intake_buckets, plans_for, scanner_roles
 from policies.rules.data_access import DIRECT, is_break_glass
+from policies.rules.network import EIGW, IGW, NAT
 
-NAT = "aws:ec2/natGateway:NatGateway"
-IGW = "aws:ec2/internetGateway:InternetGateway"
-EIGW = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
 WEAKENED = Requirements(
     r2=("3.13.1", "3.13.6", "3.14.2"),
     r3=("03.13.01", "03.13.06", "03.14.02"),
@@ -56,7 +54,7 @@ def _unscanned_reads(stack: StackView) -> list[tuple[str, str]]:
         plans = plans_for(stack, bucket)
         if not plans:
             continue  # unscanned tier: GLZ-ACC-010 reports the missing plan
-        scanners = {str(r.get("arn")) for r in (_role_of(stack, p) for p in plans) if r is not None}
+        scanners = {str(r.get("arn")) for r in scanner_roles(stack, plans)}
         obj = f"arn:aws:s3:::{s3.bucket_name(bucket)}/glz-probe-run/unscanned.fastq.gz"
         readers = sorted(
             principal.actor.name
