@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed-stamp
 STACK ?= demo
 CHECKOV_VENV ?= .venv-checkov
 CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
+PROWLER_VENV ?= .venv-prowler
+PROWLER_STAMP := $(PROWLER_VENV)/.installed-stamp
 
-.PHONY: install checkov-env browser run synth matrix check test lint clean bench
+.PHONY: install checkov-env prowler-env browser run synth matrix check test lint clean bench
 
 $(STAMP): pyproject.toml
 	@echo "==> installing the project and its test tools into $(VENV) (about 2 minutes, once)"
@@ -28,6 +30,17 @@ $(CHECKOV_STAMP): checkov-requirements.txt
 	touch $(CHECKOV_STAMP)
 
 checkov-env: $(CHECKOV_STAMP)
+
+# Prowler, the second-opinion scanner the tests run against the emulated account, pins its own boto3,
+# pydantic and cloud SDKs: its own environment too.
+$(PROWLER_STAMP): prowler-requirements.txt
+	@echo "==> installing Prowler into $(PROWLER_VENV) for the scanner tests (about 2 minutes, once)"
+	$(PYTHON) -m venv $(PROWLER_VENV)
+	$(PROWLER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PROWLER_VENV)/bin/python -m pip install --quiet -r prowler-requirements.txt
+	touch $(PROWLER_STAMP)
+
+prowler-env: $(PROWLER_STAMP)
 
 # The HTML matrix is tested in a real headless Chromium: Debian's packages, installed once.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -58,7 +71,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install checkov-env browser lint  ## ruff, then the whole test suite
+test: install checkov-env prowler-env browser lint  ## ruff, then the whole test suite
 	$(BIN)/python -m pytest -n auto -q
 
 clean:

@@ -166,8 +166,17 @@ def _iam(state: StackState, client: Client, ids: _Ids) -> None:
     for profile in state.of_type("aws:iam/instanceProfile:InstanceProfile"):
         iam.create_instance_profile(InstanceProfileName=profile.prop("name"))
         iam.add_role_to_instance_profile(InstanceProfileName=profile.prop("name"), RoleName=profile.prop("role"))
+    # The emulator's own Batch service role (moto needs one); confused-deputy safe as the AWS Batch User Guide's
+    # "Cross-service confused deputy prevention" shows, so scanners see no weakness the stack does not have.
     trust = {
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "batch.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "batch.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": state.stack_outputs()["accountId"]}},
+            }
+        ]
     }
     iam.create_role(RoleName=BATCH_SERVICE_ROLE, AssumeRolePolicyDocument=json.dumps(trust))
     policy = state.of_type("aws:iam/accountPasswordPolicy:AccountPasswordPolicy")
@@ -409,6 +418,9 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             AvailabilityZone=subnet.prop("availabilityZone"),
         )["Subnet"]["SubnetId"]
         ids.add(subnet.id, new)
+        # moto answers MapPublicIpOnLaunch true for a new subnet; the state says what the stack sets
+        public = _bool(subnet.prop("mapPublicIpOnLaunch"))
+        ec2.modify_subnet_attribute(SubnetId=new, MapPublicIpOnLaunch={"Value": public})
     for table in state.of_type("aws:ec2/routeTable:RouteTable"):
         ids.add(table.id, ec2.create_route_table(VpcId=ids.sub(table.prop("vpcId")))["RouteTable"]["RouteTableId"])
     for group in state.of_type("aws:ec2/securityGroup:SecurityGroup"):
@@ -463,7 +475,20 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
             params["PrivateDnsEnabled"] = _bool(endpoint.prop("privateDnsEnabled"))
         if endpoint.prop("policy"):
             params["PolicyDocument"] = ids.sub(endpoint.prop("policy"))
-        ids.add(endpoint.id, ec2.create_vpc_endpoint(**params)["VpcEndpoint"]["VpcEndpointId"])
+        created = ec2.create_vpc_endpoint(**params)["VpcEndpoint"]
+        ids.add(endpoint.id, created["VpcEndpointId"])
+        # AWS gives an interface endpoint's network interfaces its security groups; moto's carry none
+        for interface in created.get("NetworkInterfaceIds") or []:
+            if params.get("SecurityGroupIds"):
+                ec2.modify_network_interface_attribute(NetworkInterfaceId=interface, Groups=params["SecurityGroupIds"])
+    for resolver in state.of_type("aws:route53/resolverEndpoint:ResolverEndpoint"):
+        client("route53resolver").create_resolver_endpoint(
+            CreatorRequestId=resolver.id,
+            Name=resolver.prop("name"),
+            Direction=resolver.prop("direction"),
+            SecurityGroupIds=ids.sub(resolver.prop("securityGroupIds")),
+            IpAddresses=[{"SubnetId": ids.sub(a["subnetId"])} for a in resolver.prop("ipAddresses")],
+        )
     for flow in state.of_type("aws:ec2/flowLog:FlowLog"):
         answer = ec2.create_flow_logs(
             ResourceIds=[ids.sub(flow.prop("vpcId"))],
