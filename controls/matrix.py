@@ -44,6 +44,7 @@ from controls.model import (
     StackInfo,
 )
 from controls.probes import PROBES, component_of, physical_name, run_all
+from controls.scanner_evidence import ScannerEvidence, load_known_findings, scanner_notes, scanner_verdict
 from glz.gate import GateResult, stack_view
 from glz.state import StackState
 from policies.framework import Rule
@@ -340,6 +341,7 @@ def build_matrix(
     evidence: Evidence | None = None,
     generated_at: dt.datetime | None = None,
     attestations: Attestations | None = None,
+    scanner: ScannerEvidence | None = None,
 ) -> Matrix:
     by_id = {rule.id: rule for rule in rules}
     probe_results = run_all(state)
@@ -352,6 +354,10 @@ def build_matrix(
     if evidence is not None:
         for row in (row for framework_rows in rows.values() for row in framework_rows):
             row.verified = verification_for(row, evidence)
+    if scanner is not None:
+        known = load_known_findings()
+        for row in (row for framework_rows in rows.values() for row in framework_rows):
+            row.scanner = scanner_verdict(row, scanner, known)
     facts = stack_facts(state, stack)
     when = (generated_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     determine_all([row for framework_rows in rows.values() for row in framework_rows], attestations, when.date())
@@ -377,6 +383,10 @@ def build_matrix(
         evidence_generated_at=evidence.generated_at if evidence else None,
         evidence_notes=evidence_notes(evidence, state_sha256, when) if evidence else (),
         leveraged=attestations.leveraged if attestations else (),
+        scanner=scanner.scanner if scanner else None,
+        scanner_source=scanner.source if scanner else None,
+        scanner_scanned_at=scanner.scanned_at if scanner else None,
+        scanner_notes=scanner_notes(scanner, when) if scanner else (),
     )
     all_rows = [row for framework_rows in rows.values() for row in framework_rows]
     return Matrix(

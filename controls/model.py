@@ -62,6 +62,36 @@ class AccountVerification:
     check_ids: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ScannerVerdict:
+    """What one scanner found on a row's requirement, through its own mapping."""
+
+    scanner: str
+    passed: int
+    failed: tuple[str, ...]  # "check on resource" of failures no known finding explains
+    explained: tuple[str, ...]  # "check on resource (kind: reason)"
+    manual: int
+
+    @property
+    def result(self) -> str:
+        if self.failed:
+            return "failed"
+        if self.explained:
+            return "explained"
+        return "passed" if self.passed else "manual"
+
+    @property
+    def detail(self) -> str:
+        parts = [f"{self.scanner}: {self.passed} passed"]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed ({'; '.join(self.failed)})")
+        if self.explained:
+            parts.append(f"{len(self.explained)} failed and explained ({'; '.join(self.explained)})")
+        if self.manual:
+            parts.append(f"{self.manual} manual")
+        return ", ".join(parts)
+
+
 @dataclass
 class Row:
     framework: str
@@ -82,6 +112,7 @@ class Row:
     gaps: list[str]
     deviations: list[str]
     verified: AccountVerification | None = None
+    scanner: ScannerVerdict | None = None  # a scanner's findings through its own mapping (controls.scanner_evidence)
     determination: Determination | None = None
     plan: Plan | None = None  # only for a requirement not met whose attestation records a plan
     dod_points: int | None = None  # NIST 800-171 r2 only
@@ -186,6 +217,10 @@ class StackInfo:
     evidence_source: str | None = None
     evidence_generated_at: str | None = None  # when `glz audit` collected the evidence, as the file says
     evidence_notes: tuple[str, ...] = ()  # sentences on stale or mismatched evidence (controls.evidence)
+    scanner: str | None = None  # e.g. "Prowler 5.46.0", when a scanner's findings were given
+    scanner_source: str | None = None
+    scanner_scanned_at: str | None = None
+    scanner_notes: tuple[str, ...] = ()
     leveraged: tuple[LeveragedAuthorization, ...] = ()  # from the attestation file; the SSPs list them
 
 

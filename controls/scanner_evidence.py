@@ -25,7 +25,7 @@ from controls import catalog
 from glz.errors import UserInputError
 
 if TYPE_CHECKING:
-    from controls.model import Row
+    from controls.model import Row, ScannerVerdict
 
 KNOWN_FINDINGS = Path(__file__).parent / "scanners" / "prowler-known-findings.yaml"
 KINDS = ("moto-gap", "design", "organization", "open")
@@ -174,38 +174,10 @@ def read_json(path: Path) -> Any:
         raise UserInputError(f"--evidence {path}: not valid JSON ({error})") from None
 
 
-@dataclass(frozen=True)
-class ScannerVerdict:
-    """What one scanner found on a row's requirement, through its own mapping."""
-
-    scanner: str
-    passed: int
-    failed: tuple[str, ...]  # "check on resource" of failures no known finding explains
-    explained: tuple[str, ...]  # "check on resource (kind: reason)"
-    manual: int
-
-    @property
-    def result(self) -> str:
-        if self.failed:
-            return "failed"
-        if self.explained:
-            return "explained"
-        return "passed" if self.passed else "manual"
-
-    @property
-    def detail(self) -> str:
-        parts = [f"{self.scanner}: {self.passed} passed"]
-        if self.failed:
-            parts.append(f"{len(self.failed)} failed ({'; '.join(self.failed)})")
-        if self.explained:
-            parts.append(f"{len(self.explained)} failed and explained ({'; '.join(self.explained)})")
-        if self.manual:
-            parts.append(f"{self.manual} manual")
-        return ", ".join(parts)
-
-
 def scanner_verdict(row: Row, evidence: ScannerEvidence, known: tuple[KnownFinding, ...]) -> ScannerVerdict | None:
     """The scanner's findings mapped to this row, or None when the scanner maps none of its checks here."""
+    from controls.model import ScannerVerdict
+
     mine = [f for f in evidence.findings if (row.framework, row.id) in f.requirements]
     if not mine:
         return None
@@ -238,3 +210,20 @@ def scanner_notes(evidence: ScannerEvidence, generated_at: dt.datetime) -> tuple
     if generated_at - scanned > dt.timedelta(days=30):
         notes.append(f"scanned {(generated_at - scanned).days} days before the matrix was generated")
     return tuple(notes)
+
+
+KIND_LABELS = {
+    "moto-gap": "emulator gap",
+    "design": "design deviation",
+    "organization": "organization's account",
+    "open": "open weakness",
+}
+
+
+def known_findings_markdown(known: tuple[KnownFinding, ...] | None = None) -> str:
+    """The table of docs/scanners.md, from the file the tests and the matrix read."""
+    rows = ["| Prowler check | resource | kind | why |", "|---|---|---|---|"]
+    for k in known if known is not None else load_known_findings():
+        resource = (f"`{k.resource}`" if k.resource else "any").replace("|", r"\|")
+        rows.append(f"| `{k.check}` | {resource} | {KIND_LABELS[k.kind]} | {k.reason} |")
+    return "\n".join(rows) + "\n"

@@ -17,9 +17,14 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from glz.console import add_output_options, output_for
 from glz.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, UserInputError
+
+if TYPE_CHECKING:
+    from controls.evidence import Evidence
+    from controls.scanner_evidence import ScannerEvidence
 
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
 ERROR_LOG = Path("build") / "glz-error.log"
@@ -231,9 +236,36 @@ def _attestations(args: argparse.Namespace, project_dir: Path, stack: str):
         raise UserInputError(str(error)) from None
 
 
+def _evidence_files(
+    paths: list[str], account: str | None, region: str | None
+) -> tuple[Evidence | None, ScannerEvidence | None]:
+    """Each --evidence file by its shape: `glz audit`'s evidence, or a scanner's findings (Prowler's OCSF JSON)."""
+    from controls.evidence import SCHEMA, load_evidence
+    from controls.scanner_evidence import is_prowler_ocsf, load_prowler_ocsf, read_json
+
+    evidence = scanner = None
+    for text in paths:
+        path = Path(text)
+        document = read_json(path)
+        if isinstance(document, dict) and document.get("schema") == SCHEMA:
+            if evidence is not None:
+                raise UserInputError(f"--evidence {path}: a second `glz audit` evidence file; give one")
+            evidence = load_evidence(path, account, region)
+        elif is_prowler_ocsf(document):
+            if scanner is not None:
+                raise UserInputError(f"--evidence {path}: a second scanner file; give one")
+            scanner = load_prowler_ocsf(path, document, account)
+        else:
+            found = document.get("schema") if isinstance(document, dict) else type(document).__name__
+            raise UserInputError(
+                f"--evidence {path}: schema = {found!r}: expected {SCHEMA!r} as written by `glz audit`, "
+                "or Prowler's OCSF findings (prowler aws -M json-ocsf)"
+            )
+    return evidence, scanner
+
+
 def cmd_matrix(args: argparse.Namespace) -> int:
     from controls.determination import sprs_basis
-    from controls.evidence import load_evidence
     from controls.mapping import MappingError
     from controls.matrix import build_matrix, stack_facts
     from controls.model import STATUSES
@@ -244,17 +276,17 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     project_dir = _project_dir(args.project_dir)
     state, stack, warm = _load(args, project_dir, out)
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
-    evidence = None
-    if args.evidence:
-        facts = stack_facts(state, stack)
-        known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
-        evidence = load_evidence(Path(args.evidence), *known)
+    facts = stack_facts(state, stack)
+    known = [value if value != "unknown" else None for value in (facts.account, facts.region)]
+    evidence, scanner = _evidence_files(args.evidence or [], *known)
     attestations = _attestations(args, project_dir, stack)
     with out.step(_gate_label(args)):
         gate, blanket = _run_gate(args, project_dir, state, out_dir, warm)
     try:
         with out.step("Building the control matrix"):
-            matrix = build_matrix(state, gate, ALL_RULES, stack, evidence=evidence, attestations=attestations)
+            matrix = build_matrix(
+                state, gate, ALL_RULES, stack, evidence=evidence, attestations=attestations, scanner=scanner
+            )
     except MappingError as error:
         raise UserInputError(str(error)) from None
     from importlib.metadata import version
@@ -300,6 +332,16 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         summary["verifiedRows"] = verified
         for note in matrix.info.evidence_notes:
             print(f"warning: evidence {evidence.source}: {note}", file=sys.stderr)
+    if scanner is not None:
+        verdicts = collections.Counter(row.scanner.result for row in matrix.all_rows() if row.scanner)
+        out.say(
+            f"  {scanner.scanner} on {sum(verdicts.values())} rows: "
+            + ", ".join(f"{result} {n}" for result, n in sorted(verdicts.items()))
+            + f" (scan {scanner.source})"
+        )
+        summary["scanner"] = {"name": scanner.scanner, "rows": dict(sorted(verdicts.items()))}
+        for note in matrix.info.scanner_notes:
+            print(f"warning: scanner evidence {scanner.source}: {note}", file=sys.stderr)
     # every report is written either way; the exit code tells CI (and `make run`) whether the gate failed
     passed = gate.passed
     return out.finish(
@@ -375,7 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     source = matrix.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="synthesize Pulumi.<stack>.yaml offline, then document it")
     source.add_argument("--state", help="document a `pulumi stack export` file")
-    matrix.add_argument("--evidence", help="audit evidence from `glz audit`: adds the 'verified in account' column")
+    matrix.add_argument(
+        "--evidence",
+        action="append",
+        help="live evidence, repeatable: `glz audit`'s evidence file (the 'verified in account' column) and/or "
+        "Prowler's OCSF findings (`prowler aws -M json-ocsf`: the 'scanner findings' column)",
+    )
     matrix.add_argument("--suppressions", help="suppressions file (default: policies/suppressions.yaml)")
     matrix.add_argument(
         "--attestations", help="the organization's attestations (default: compliance/<stack>.yaml when it exists)"

@@ -31,7 +31,7 @@ def demo_state_document(tmp_path_factory) -> dict:
     return synthesized(tmp_path_factory.mktemp("demo-state"))
 
 
-def matrix_of(document: dict, suppressions: list | None = None, evidence=None, attestations=None):
+def matrix_of(document: dict, suppressions: list | None = None, evidence=None, attestations=None, scanner=None):
     """The control matrix of a state document, with the project's own rules (checkov left out for speed)."""
     import datetime as dt
 
@@ -43,7 +43,9 @@ def matrix_of(document: dict, suppressions: list | None = None, evidence=None, a
     state = StackState(document, "demo-state.json")
     gate = run_rules(state, ALL_RULES, list(suppressions or []), today=dt.date(2026, 11, 23))
     when = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
-    return build_matrix(state, gate, ALL_RULES, "demo", evidence=evidence, generated_at=when, attestations=attestations)
+    return build_matrix(
+        state, gate, ALL_RULES, "demo", evidence=evidence, generated_at=when, attestations=attestations, scanner=scanner
+    )
 
 
 @pytest.fixture(scope="session")

@@ -335,12 +335,24 @@ def _gaps_cell(row: Row) -> str:
 
 def _verified_cell(row: Row) -> str:
     v = row.verified
+    scanner = _scanner_block(row)
     if v is None:
-        return _EMPTY
+        return scanner or _EMPTY
     checks = f'<div class="muted checks">{", ".join(_e(c) for c in v.check_ids)}</div>' if v.check_ids else ""
     return (
         f'<span class="outcome ver-{_e(v.result)}">{_e(VERIFIED_LABELS.get(v.result, v.result))}</span>'
-        f'<div class="detail">{_e(v.detail)}</div>{checks}'
+        f'<div class="detail">{_e(v.detail)}</div>{checks}{scanner}'
+    )
+
+
+def _scanner_block(row: Row) -> str:
+    """A scanner's second opinion, under the account verification (controls.scanner_evidence)."""
+    s = row.scanner
+    if s is None:
+        return ""
+    return (
+        f'<div class="scanner" data-scanner="{_e(s.result)}"><p class="label">{_e(s.scanner)}: {_e(s.result)}</p>'
+        f'<div class="detail">{_e(s.detail)}</div></div>'
     )
 
 
@@ -379,7 +391,8 @@ def _row(row: Row, with_verified: bool) -> str:
 
 
 def _table(matrix: Matrix, with_verified: bool) -> str:
-    columns = [*COLUMNS, VERIFIED_COLUMN] if with_verified else list(COLUMNS)
+    label = VERIFIED_COLUMN if matrix.info.scanner is None else ("verified", "In the account (audit, scanner)")
+    columns = [*COLUMNS, label] if with_verified else list(COLUMNS)
     head = "".join(f'<th scope="col" class="c-{key}" id="col-{key}">{label}</th>' for key, label in columns)
     rows = "".join(_row(row, with_verified) for rows in matrix.rows.values() for row in rows)
     return (
@@ -393,7 +406,7 @@ def _table(matrix: Matrix, with_verified: bool) -> str:
 
 def render_html(matrix: Matrix) -> str:
     """The whole matrix as one HTML document with inline CSS and script, no external references."""
-    with_verified = any(row.verified is not None for row in matrix.all_rows())
+    with_verified = matrix.info.scanner is not None or any(row.verified is not None for row in matrix.all_rows())
     title = f"Control matrix — {matrix.info.project}/{matrix.info.stack}"
     return (
         "<!DOCTYPE html>\n"

@@ -560,6 +560,8 @@ def _requirement(
         props += [_prop("audit-check", check) for check in row.verified.check_ids]
         if "evidence" in refs:
             links.append({"href": f"#{refs['evidence']}", "rel": "evidence", "text": "glz audit evidence"})
+    if row.scanner is not None:
+        props.append(_prop("scanner-verdict", row.scanner.result, remarks=row.scanner.detail))
     implemented: dict[str, Any] = {
         "uuid": ids("implemented-requirement", framework, row.id),
         "control-id": control_id(framework, row.id),

@@ -26,6 +26,7 @@ ROW_COLUMNS = (
 )
 EXTRA_COLUMNS = {catalog.R2: ("DoD points",), catalog.HIPAA: ("Required/Addressable",), catalog.R3: ()}
 VERIFIED_COLUMN = "Verified in account"
+SCANNER_COLUMN = "Scanner findings"
 
 
 def rule_text(outcome: RuleOutcome) -> str:
@@ -50,12 +51,24 @@ def has_evidence(matrix: Matrix) -> bool:
     return any(row.verified is not None for row in matrix.all_rows())
 
 
-def row_columns(framework: str, with_evidence: bool) -> tuple[str, ...]:
-    columns = ROW_COLUMNS[:6] + EXTRA_COLUMNS[framework] + ROW_COLUMNS[6:]
-    return columns + ((VERIFIED_COLUMN,) if with_evidence else ())
+def has_scanner(matrix: Matrix) -> bool:
+    return matrix.info.scanner is not None
 
 
-def row_record(row: Row, with_evidence: bool) -> dict[str, str | int]:
+def evidence_columns(matrix: Matrix) -> tuple[str, ...]:
+    """The columns live evidence adds: `glz audit`'s verification, a scanner's second opinion."""
+    return ((VERIFIED_COLUMN,) if has_evidence(matrix) else ()) + ((SCANNER_COLUMN,) if has_scanner(matrix) else ())
+
+
+def scanner_text(row: Row) -> str:
+    return f"{row.scanner.result}: {row.scanner.detail}" if row.scanner else ""
+
+
+def row_columns(framework: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    return ROW_COLUMNS[:6] + EXTRA_COLUMNS[framework] + ROW_COLUMNS[6:] + extra
+
+
+def row_record(row: Row, extra: tuple[str, ...]) -> dict[str, str | int]:
     record: dict[str, str | int] = {
         "Framework": catalog.FRAMEWORKS[row.framework].name + " " + catalog.FRAMEWORKS[row.framework].version,
         "ID": row.id,
@@ -79,15 +92,17 @@ def row_record(row: Row, with_evidence: bool) -> dict[str, str | int]:
         record["DoD points"] = int(row.dod_points or 0)
     if row.framework == catalog.HIPAA:
         record["Required/Addressable"] = row.hipaa_status or "standard"
-    if with_evidence:
+    if VERIFIED_COLUMN in extra:
         verified = row.verified
         record[VERIFIED_COLUMN] = f"{verified.result}: {verified.detail}" if verified else ""
+    if SCANNER_COLUMN in extra:
+        record[SCANNER_COLUMN] = scanner_text(row)
     return record
 
 
 def framework_records(matrix: Matrix, framework: str) -> tuple[tuple[str, ...], list[dict[str, str | int]]]:
-    with_evidence = has_evidence(matrix)
-    return row_columns(framework, with_evidence), [row_record(r, with_evidence) for r in matrix.rows[framework]]
+    extra = evidence_columns(matrix)
+    return row_columns(framework, extra), [row_record(r, extra) for r in matrix.rows[framework]]
 
 
 OBJECTIVE_COLUMNS = ("Objective", "Requirement", "Determine if", "Determination", "Basis")

@@ -10,10 +10,9 @@ from controls.determination import RESULTS, sprs_basis
 from controls.model import Matrix, StackInfo
 from controls.render.tabular import (
     ROW_COLUMNS,
-    VERIFIED_COLUMN,
     determination_text,
+    evidence_columns,
     framework_records,
-    has_evidence,
     rule_text,
 )
 
@@ -21,8 +20,7 @@ from controls.render.tabular import (
 def write_csv(matrix: Matrix, path: Path) -> Path:
     """One row per requirement of all three frameworks; framework-specific columns share one file."""
     columns = [*ROW_COLUMNS[:6], "DoD points", "Required/Addressable", *ROW_COLUMNS[6:]]
-    if has_evidence(matrix):
-        columns.append(VERIFIED_COLUMN)
+    columns += evidence_columns(matrix)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="raise")
@@ -37,10 +35,24 @@ def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", "<br>")
 
 
+def _scanner_evidence(info: StackInfo) -> list[str]:
+    if not info.scanner:
+        return []
+    lines = [
+        f"Scanner evidence: {info.scanner}, `{info.scanner_source}`, scanned "
+        f"{info.scanner_scanned_at or 'at an unknown time'} (column “Scanner findings”: the scanner's checks mapped "
+        "to each requirement by the scanner's own framework mapping; failures the project explains are listed apart).",
+        "",
+    ]
+    if info.scanner_notes:
+        lines += ["**Notes on the scanner evidence:**", "", *(f"- {note}" for note in info.scanner_notes), ""]
+    return lines
+
+
 def _live_evidence(info: StackInfo) -> list[str]:
     """The evidence paragraph of the header, with its notes (stale or mismatched evidence) as a list."""
     if not info.evidence_source:
-        return []
+        return _scanner_evidence(info)
     lines = [
         f"Live evidence: `{info.evidence_source}`, collected {info.evidence_generated_at or 'at an unknown time'} "
         "(column “Verified in account”).",
@@ -53,7 +65,7 @@ def _live_evidence(info: StackInfo) -> list[str]:
             *(f"- {note}" for note in info.evidence_notes),
             "",
         ]
-    return lines
+    return lines + _scanner_evidence(info)
 
 
 def render_markdown(matrix: Matrix) -> str:
@@ -94,6 +106,8 @@ def render_markdown(matrix: Matrix) -> str:
                 evidence += [f"DEVIATION: {d}" for d in row.deviations]
             if row.verified is not None:
                 evidence.append(f"Verified in account: {row.verified.result}")
+            if row.scanner is not None:
+                evidence.append(f"{row.scanner.scanner}: {row.scanner.result}")
             statement = row.statement
             if row.customer_actions:
                 statement += f"\n**Customer actions:** {row.customer_actions}"
