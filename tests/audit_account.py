@@ -44,6 +44,23 @@ MOTO_GAPS = {
     ),
 }
 
+# Resource types of the state the emulated account cannot hold, and why (every other type is provisioned;
+# tests/test_emulated_account.py holds the two lists together).
+CANNOT_HOLD = {
+    "aws:cfg/conformancePack:ConformancePack": "moto implements no PutConformancePack (only the organization form)",
+    "aws:securityhub/standardsSubscription:StandardsSubscription": "moto implements no BatchEnableStandards",
+    "aws:accessanalyzer/analyzer:Analyzer": "moto has no IAM Access Analyzer backend",
+    "aws:ebs/snapshotBlockPublicAccess:SnapshotBlockPublicAccess": "moto implements no snapshot block public access",
+    "aws:ec2/imageBlockPublicAccess:ImageBlockPublicAccess": "moto implements no AMI block public access",
+    "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": (
+        "moto has no Malware Protection for S3 (the audit tests stand in for its API: answer_malware_protection_plans)"
+    ),
+    "aws:rolesanywhere/trustAnchor:TrustAnchor": "moto has no Roles Anywhere backend (answer_roles_anywhere stands in)",
+    "aws:rolesanywhere/profile:Profile": "moto has no Roles Anywhere backend (answer_roles_anywhere stands in)",
+    "aws:ec2/placementGroup:PlacementGroup": "moto implements no CreatePlacementGroup (NotImplementedError)",
+    "aws:cloudcontrol/resource:Resource": "the Roles Anywhere CRL, through Cloud Control: moto has no Roles Anywhere backend",
+}
+
 BATCH_SERVICE_ROLE = "glz-test-batch-service"
 REGION = "us-east-1"
 # Fake credentials and moto settings; the demo state expects account 111122223333.
@@ -163,6 +180,8 @@ def _iam(state: StackState, client: Client, ids: _Ids) -> None:
         if role.prop("permissionsBoundary"):
             params["PermissionsBoundary"] = role.prop("permissionsBoundary")
         iam.create_role(**params)
+    for linked in state.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole"):
+        iam.create_service_linked_role(AWSServiceName=linked.prop("awsServiceName"))
     for profile in state.of_type("aws:iam/instanceProfile:InstanceProfile"):
         iam.create_instance_profile(InstanceProfileName=profile.prop("name"))
         iam.add_role_to_instance_profile(InstanceProfileName=profile.prop("name"), RoleName=profile.prop("role"))
@@ -423,6 +442,10 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
         ec2.modify_subnet_attribute(SubnetId=new, MapPublicIpOnLaunch={"Value": public})
     for table in state.of_type("aws:ec2/routeTable:RouteTable"):
         ids.add(table.id, ec2.create_route_table(VpcId=ids.sub(table.prop("vpcId")))["RouteTable"]["RouteTableId"])
+    for association in state.of_type("aws:ec2/routeTableAssociation:RouteTableAssociation"):
+        ec2.associate_route_table(
+            RouteTableId=ids.sub(association.prop("routeTableId")), SubnetId=ids.sub(association.prop("subnetId"))
+        )
     for group in state.of_type("aws:ec2/securityGroup:SecurityGroup"):
         new = ec2.create_security_group(
             GroupName=group.prop("name"), Description=group.prop("description"), VpcId=ids.sub(group.prop("vpcId"))
@@ -446,6 +469,12 @@ def _network(state: StackState, client: Client, ids: _Ids) -> None:
         new = ec2.create_vpn_gateway(Type="ipsec.1")["VpnGateway"]["VpnGatewayId"]
         ec2.attach_vpn_gateway(VpcId=ids.sub(gateway.prop("vpcId")), VpnGatewayId=new)
         ids.add(gateway.id, new)
+    for route in state.of_type("aws:ec2/route:Route"):
+        ec2.create_route(
+            RouteTableId=ids.sub(route.prop("routeTableId")),
+            DestinationCidrBlock=route.prop("destinationCidrBlock"),
+            GatewayId=ids.sub(route.prop("gatewayId")),
+        )
     for customer in state.of_type("aws:ec2/customerGateway:CustomerGateway"):
         new = ec2.create_customer_gateway(
             Type="ipsec.1", PublicIp=customer.prop("ipAddress"), BgpAsn=int(customer.prop("bgpAsn") or 65000)
@@ -802,6 +831,21 @@ def _reference_data(state: StackState, client: Client, ids: _Ids) -> None:
             SubnetId=ids.sub(target.prop("subnetId")),
             SecurityGroups=ids.sub(target.prop("securityGroups") or []),
         )
+    for point in state.of_type("aws:efs/accessPoint:AccessPoint"):
+        user, root = point.prop("posixUser") or {}, point.prop("rootDirectory") or {}
+        creation = root.get("creationInfo") or {}
+        efs.create_access_point(
+            FileSystemId=ids.sub(point.prop("fileSystemId")),
+            PosixUser={"Uid": int(user["uid"]), "Gid": int(user["gid"])},
+            RootDirectory={
+                "Path": root["path"],
+                "CreationInfo": {
+                    "OwnerUid": int(creation["ownerUid"]),
+                    "OwnerGid": int(creation["ownerGid"]),
+                    "Permissions": str(creation["permissions"]),
+                },
+            },
+        )
     for policy in state.of_type("aws:efs/fileSystemPolicy:FileSystemPolicy"):
         efs.put_file_system_policy(
             FileSystemId=ids.sub(policy.prop("fileSystemId")),
@@ -1064,6 +1108,12 @@ def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     _run_tracking(state, client, ids)
     _finding_alerts(state, client, ids)
     _deployer(state, client)
+    for subscription in state.of_type("aws:sns/topicSubscription:TopicSubscription"):
+        client("sns").subscribe(
+            TopicArn=ids.sub(subscription.prop("topic")),
+            Protocol=subscription.prop("protocol"),
+            Endpoint=subscription.prop("endpoint"),
+        )
     return json.loads(ids.sub(json.dumps(document)))
 
 
