@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "build" / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-VIEWPORT = (1280, 900)
+VIEWPORT = (1366, 768)  # a common laptop screen (issue 18)
 HOSTILE = '<script>alert("x")</script> & <img src=x onerror="alert(1)">'
 
 # ------------------------------------------------------------------------------------------ a matrix to render
@@ -239,7 +239,8 @@ def test_long_resource_lists_fold_but_stay_searchable() -> None:
     names = tuple(f"glz-demo-bucket-{n:02d}" for n in range(20))
     base.rows[R2][0] = replace(row, probes=[replace(row.probes[0], names=names)])
     document = render_html(base)
-    cell = document.split('id="req-nist-800-171-r2-3.1.1"', 1)[1].split('<td class="c-rules">', 1)[0]
+    cell = document.split('id="req-nist-800-171-r2-3.1.1"', 1)[1].split('<details class="fold c-rules"', 1)[0]
+    cell = cell.split('<details class="fold c-resources">', 1)[1]
     shown, folded = cell.split('<details class="more">', 1)
     assert shown.count("<code>") + folded.count("<code>") == 20 and "12 more" in folded
     assert all(name in cell for name in names)
@@ -485,6 +486,109 @@ def test_print_produces_a_pdf(page) -> None:
     _reset(page)
     pdf = base64.b64decode(page.print_page())
     assert pdf.startswith(b"%PDF-") and pdf.count(b"/Type /Page") + pdf.count(b"/Type/Page") > 2
+
+
+def _layout(driver) -> dict:
+    return driver.execute_script(
+        "var t = document.querySelector('#matrix-table').getBoundingClientRect();"
+        "var heads = Array.from(document.querySelectorAll('#matrix-table thead th')).map(function (h) {"
+        "  var b = h.getBoundingClientRect(); return [h.id, Math.round(b.left), Math.round(b.right)]; });"
+        "return {page: document.documentElement.scrollWidth, inner: window.innerWidth, right: t.right,"
+        " table: document.querySelector('#matrix-table').scrollWidth,"
+        " wrap: document.querySelector('.table-wrap').clientWidth, heads: heads};"
+    )
+
+
+def test_main_columns_fit_a_laptop_screen_without_horizontal_scrolling(page) -> None:
+    """At 1366x768 every column, customer actions included, is on screen: no page or table scrolling sideways."""
+    _reset(page)
+    page.execute_script("document.querySelector('#matrix-table').scrollIntoView();")
+    layout = _layout(page)
+    assert layout["inner"] == VIEWPORT[0]
+    assert layout["page"] <= layout["inner"], "the page scrolls sideways"
+    assert layout["table"] <= layout["wrap"], "the table scrolls sideways inside its box"
+    heads = {name: (left, right) for name, left, right in layout["heads"]}
+    assert {"col-actions", "col-evidence", "col-statement"} <= set(heads)
+    assert all(0 <= left < right <= VIEWPORT[0] for left, right in heads.values()), heads
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "control-matrix-1366x768.png").write_bytes(page.get_screenshot_as_png())
+    page.execute_script("window.scrollTo(0, 0);")
+
+
+def test_evidence_opens_in_place(page) -> None:
+    """A row's policy rules fold into the Evidence column and open inside the row, without widening the table."""
+    from selenium.webdriver.common.by import By
+
+    _reset(page)
+    row = page.find_element(By.ID, "req-nist-800-171-r2-3.1.1")
+    fold = row.find_element(By.CSS_SELECTOR, "details.c-rules")
+    rules = fold.find_elements(By.CSS_SELECTOR, "li[data-rule]")
+    assert rules and fold.find_element(By.TAG_NAME, "summary").text.startswith("Policy rules (")
+    height, width = row.size["height"], _layout(page)["table"]
+    if not fold.get_attribute("open"):
+        assert not rules[0].is_displayed()
+        page.execute_script("arguments[0].scrollIntoView({block: 'center'});", fold)
+        fold.find_element(By.TAG_NAME, "summary").click()
+    assert rules[0].is_displayed()
+    assert row.size["height"] > height or fold.get_attribute("open")
+    assert _layout(page)["table"] == width
+    page.execute_script("arguments[0].open = false; window.scrollTo(0, 0);", fold)
+
+
+def test_filters_live_in_the_url(page, matrix: Matrix) -> None:
+    """A filtered view is a link: the filters write the URL's fragment, and a page opened on it applies them."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    _reset(page)
+    page.find_element(By.CSS_SELECTOR, 'label[for="framework-hipaa"]').click()
+    Select(page.find_element(By.ID, "filter-status")).select_by_visible_text(CUSTOMER)
+    fragment = page.execute_script(
+        "var p = new URLSearchParams(location.hash.slice(1)); return [p.get('fw'), p.get('status')];"
+    )
+    assert fragment == ["hipaa", CUSTOMER]
+    expected = _expected(matrix, HIPAA, status=CUSTOMER)
+    url = page.current_url
+    page.get("about:blank")
+    page.get(url)  # a fresh load of the shared link
+    assert sorted(_visible_ids(page)) == sorted(expected)
+    assert page.find_element(By.ID, "filter-status").get_attribute("value") == CUSTOMER
+    page.execute_script("location.hash = 'fw=nist-800-171-r2&q=3.3.1';")
+    assert _counter(page).startswith(f"{len(_expected(matrix, R2, text='3.3.1'))} of ")
+    page.execute_script("location.hash = '';")
+    _reset(page)
+    assert page.execute_script("return location.hash") == ""
+
+
+def test_print_layout_keeps_every_column_on_the_page(page) -> None:
+    """In print, every column stays inside an A4 landscape page (277 mm at 96 dpi is 1047 px): none is cut."""
+    import base64
+
+    _reset(page)
+    page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    page.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 1047, "height": 740, "deviceScaleFactor": 1, "mobile": False}
+    )
+    try:
+        layout = _layout(page)
+        assert layout["table"] <= layout["inner"] == 1047
+        assert all(right <= 1047 for _, _, right in layout["heads"]), layout["heads"]
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "control-matrix-print.png").write_bytes(page.get_screenshot_as_png())
+    finally:
+        page.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        width, height = VIEWPORT
+        page.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
+    from selenium.webdriver.common.print_page_options import PrintOptions
+
+    options = PrintOptions()
+    options.orientation = "landscape"  # as the page's @page rule asks
+    pdf = base64.b64decode(page.print_page(options))
+    assert pdf.startswith(b"%PDF-")
+    (ARTIFACTS / "control-matrix.pdf").write_bytes(pdf)
 
 
 # ------------------------------------------------------------------------------------------ PNG decoding

@@ -251,13 +251,22 @@ COLUMNS = (
     ("status", "Status"),
     ("responsibility", "Responsibility"),
     ("statement", "Implementation statement"),
-    ("resources", "Resources"),
-    ("rules", "Policy rules"),
-    ("config", "AWS Config rules"),
-    ("gaps", "Gaps and deviations"),
     ("actions", "Customer actions"),
+    ("evidence", "Evidence"),
 )
 VERIFIED_COLUMN = ("verified", "Verified in account")
+# Column widths (percent of the table, which is as wide as the window: no horizontal scrolling on a 1366 px
+# laptop). Resources, rules, AWS Config rules, gaps and deviations fold into the Evidence column and open in place.
+WIDTHS = {
+    "id": 6,
+    "requirement": 19,
+    "status": 12,
+    "responsibility": 10,
+    "statement": 26,
+    "actions": 15,
+    "evidence": 12,
+}
+WIDTHS_WITH_VERIFIED = {**WIDTHS, "requirement": 16, "statement": 24, "actions": 13, "evidence": 10, "verified": 10}
 
 
 def _requirement_cell(row: Row) -> str:
@@ -324,6 +333,32 @@ def _rules(rules: list[RuleOutcome]) -> str:
     return f'<ul class="rules">{"".join(_rule_item(r) for r in rules)}</ul>' if rules else _EMPTY
 
 
+def _fold(key: str, title: str, count: int, body: str, open_: bool = False) -> str:
+    """One evidence section, folded: its summary says how many; it opens in place."""
+    return (
+        f'<details class="fold c-{key}"{" open" if open_ else ""}><summary>{title} ({count})</summary>{body}</details>'
+    )
+
+
+def _evidence_cell(row: Row) -> str:
+    """Resources, policy rules, AWS Config rules, gaps and deviations: folded, each with its count; gaps open."""
+    failed = sum(1 for r in row.rules if r.outcome == "failed")
+    rules_title = f"Policy rules{', ' + str(failed) + ' failed' if failed else ''}"
+    parts = [
+        _fold("resources", "Resources", len(row.resources), _resources(row.resources)),
+        _fold("rules", rules_title, len(row.rules), _rules(row.rules), open_=failed > 0),
+        _fold(
+            "config",
+            "AWS Config rules",
+            len(row.config_rules),
+            _list(f"<code>{_e(c)}</code>" for c in row.config_rules),
+        ),
+    ]
+    if row.gaps or row.deviations:
+        parts.append(_fold("gaps", "Gaps and deviations", len(row.gaps) + len(row.deviations), _gaps_cell(row), True))
+    return "".join(parts)
+
+
 def _gaps_cell(row: Row) -> str:
     parts = []
     if row.gaps:
@@ -372,11 +407,8 @@ def _row(row: Row, with_verified: bool) -> str:
         f'<td class="c-status">{_badge(row.status)}{_determination(row)}</td>',
         f'<td class="c-responsibility">{_e(row.responsibility_label)}</td>',
         f'<td class="c-statement">{_statement_cell(row)}</td>',
-        f'<td class="c-resources">{_resources(row.resources)}</td>',
-        f'<td class="c-rules">{_rules(row.rules)}</td>',
-        f'<td class="c-config">{_list(f"<code>{_e(c)}</code>" for c in row.config_rules)}</td>',
-        f'<td class="c-gaps">{_gaps_cell(row)}</td>',
         f'<td class="c-actions">{f"<p>{_e(row.customer_actions)}</p>" if row.customer_actions else _EMPTY}</td>',
+        f'<td class="c-evidence">{_evidence_cell(row)}</td>',
     ]
     if with_verified:
         result = row.verified.result if row.verified else "none"
@@ -394,11 +426,13 @@ def _table(matrix: Matrix, with_verified: bool) -> str:
     label = VERIFIED_COLUMN if matrix.info.scanner is None else ("verified", "In the account (audit, scanner)")
     columns = [*COLUMNS, label] if with_verified else list(COLUMNS)
     head = "".join(f'<th scope="col" class="c-{key}" id="col-{key}">{label}</th>' for key, label in columns)
+    widths = WIDTHS_WITH_VERIFIED if with_verified else WIDTHS
+    cols = "".join(f'<col class="w-{key}" style="width:{widths[key]}%">' for key, _ in columns)
     rows = "".join(_row(row, with_verified) for rows in matrix.rows.values() for row in rows)
     return (
         '<div class="table-wrap" role="region" aria-label="Requirements" tabindex="0">'
         '<table id="matrix-table"><caption id="table-caption">Requirements</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{rows}"
+        f"<colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{rows}"
         f'<tr id="no-match" hidden><td colspan="{len(columns)}">No requirement matches these filters.</td></tr>'
         "</tbody></table></div>"
     )
@@ -507,31 +541,24 @@ select { max-width: 22em; }
 .noscript { background: #fff6d6; padding: 6px 10px; border-radius: 4px; }
 .table-wrap { overflow: auto; max-height: calc(100vh - var(--controls-h, 150px) - 14px); min-height: 320px; background: var(--card);
   border: 1px solid var(--line); border-radius: 6px; }
-#matrix-table { border-collapse: separate; border-spacing: 0; font-size: .88rem; width: max-content;
-  min-width: 100%; }
+#matrix-table { border-collapse: separate; border-spacing: 0; font-size: .86rem; width: 100%;
+  table-layout: fixed; }
+#matrix-table tbody td, #matrix-table tbody th { overflow-wrap: anywhere; }
 #matrix-table caption { text-align: left; padding: 8px 12px; font-weight: 600; caption-side: top;
   position: sticky; left: 0; }
 #matrix-table thead th { position: sticky; top: 0; z-index: 2; background: #eaeef3; text-align: left;
   font-size: .76rem; text-transform: uppercase; letter-spacing: .04em; color: #3c4756; padding: 8px 10px;
-  border-bottom: 2px solid #c5ccd6; white-space: nowrap; }
+  border-bottom: 2px solid #c5ccd6; }
 #matrix-table thead th.c-id { left: 0; z-index: 3; }
 #matrix-table tbody th, #matrix-table tbody td { vertical-align: top; padding: 8px 10px;
   border-bottom: 1px solid var(--line); text-align: left; font-weight: normal; }
 #matrix-table tbody tr.req:nth-child(even) > * { background: #fafbfc; }
 #matrix-table tbody tr.req:hover > * { background: #f1f5fa; }
-#matrix-table tbody th.c-id { position: sticky; left: 0; z-index: 1; background: var(--card);
-  box-shadow: 1px 0 0 var(--line); white-space: nowrap; }
+#matrix-table tbody th.c-id { background: var(--card); }
 .rid { font-weight: 700; font-variant-numeric: tabular-nums; }
-.c-requirement { width: 24em; min-width: 18em; }
-.c-status { width: 10em; }
-.c-responsibility { width: 10em; }
-.c-statement { width: 32em; min-width: 24em; }
-.c-resources { width: 17em; }
-.c-rules { width: 17em; }
-.c-config { width: 16em; }
-.c-gaps { width: 18em; }
-.c-actions { width: 26em; min-width: 20em; }
-.c-verified { width: 14em; }
+details.fold { margin: 0 0 4px; }
+details.fold > summary { margin-top: 0; }
+details.fold[open] > summary { margin-bottom: 3px; }
 td p { margin: 0 0 6px; } td p:last-child { margin-bottom: 0; }
 .req-title { font-weight: 600; }
 .meta, .muted { color: var(--muted); font-size: .8rem; }
@@ -577,14 +604,14 @@ table.counts th[scope=row] a { color: inherit; text-decoration-color: #b9c2cd; t
   .page-header { background: #fff; color: var(--ink); border-bottom: 2px solid var(--brand); padding: 0 0 6px; }
   .page-header code, .classification { color: var(--ink); }
   .sprs-details, .filters, .switch, noscript, details > summary { display: none; }
+  details.fold > summary { display: block; list-style: none; color: var(--muted); font-weight: 600; }
   main { padding: 6px 0; }
   .controls { position: static; border: 0; padding: 0; background: none; }
   .summary { border: 0; padding: 0; }
   .count-link, .count-link:disabled { color: inherit; text-decoration: none; padding: 0; }
   .table-wrap { overflow: visible; max-height: none; min-height: 0; border: 0; }
   #matrix-table { width: 100%; font-size: 7pt; }
-  #matrix-table thead th, #matrix-table tbody th.c-id { position: static; }
-  #matrix-table [class^="c-"] { width: auto; min-width: 0; }
+  #matrix-table thead th { position: static; }
   tr { break-inside: avoid; }
   .provenance, .provenance code { color: var(--muted); }
   .evidence-notes { border: 1px solid #b08900; }
@@ -654,6 +681,36 @@ _JS = """
     if (fam) { active.push("family: " + family.options[family.selectedIndex].text); }
     if (terms.length) { active.push("search: \\u201c" + text.value.trim() + "\\u201d"); }
     summary.textContent = labelOf(radio) + (active.length ? " · filtered by " + active.join(", ") : "");
+    writeHash(fw, st, rs, dt, fam, text.value.trim());
+  }
+  // The filters live in the URL's fragment (#fw=hipaa&status=customer&q=...), so a filtered view can be shared
+  // as a link and survives a reload; a page opened from a file keeps it too.
+  function writeHash(fw, st, rs, dt, fam, q) {
+    var params = new URLSearchParams();
+    if (fw !== radios[0].value) { params.set("fw", fw); }
+    if (st) { params.set("status", st); }
+    if (rs) { params.set("resp", rs); }
+    if (dt) { params.set("det", dt); }
+    if (fam) { params.set("family", fam); }
+    if (q) { params.set("q", q); }
+    var hash = params.toString();
+    if (hash !== location.hash.replace(/^#/, "")) {
+      history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
+    }
+  }
+  function choose(select, value) {
+    var known = Array.prototype.some.call(select.options, function (o) { return o.value === value; });
+    select.value = known ? value : "";
+  }
+  function readHash() {
+    var params = new URLSearchParams(location.hash.replace(/^#/, ""));
+    var fw = params.get("fw");
+    switchTo(radios.some(function (r) { return r.value === fw; }) ? fw : radios[0].value);
+    choose(status, params.get("status") || "");
+    choose(resp, params.get("resp") || "");
+    choose(det, params.get("det") || "");
+    choose(family, params.get("family") || "");
+    text.value = params.get("q") || "";
   }
   function switchTo(fw) {
     radios.forEach(function (r) { r.checked = r.value === fw; });
@@ -691,7 +748,8 @@ _JS = """
     document.documentElement.style.setProperty("--controls-h", bar.offsetHeight + "px");
   }
   window.addEventListener("resize", measure);
-  fillFamilies(framework().value);
+  window.addEventListener("hashchange", function () { readHash(); apply(); });
+  readHash();
   apply();
   measure();
 })();
