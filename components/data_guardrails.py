@@ -22,7 +22,7 @@ keeps them out of these denies (S3 server access logging, for one).
 
 from __future__ import annotations
 
-from components import compute_policies, malware_policies, naming
+from components import backup_policies, compute_policies, malware_policies, naming
 from components.policy_document import Statement
 from components.settings import Settings
 
@@ -50,6 +50,8 @@ def object_readers(settings: Settings, stack: str, tier: str, scanned: bool) -> 
             roles.add(naming.role_arn(settings, stack, compute_policies.REFERENCE_LOADER.role_suffix))
     if scanned:
         roles.add(malware_policies.scan_role_arn(settings, stack, tier))
+    if backup_policies.backs_up(settings, tier):
+        roles.add(backup_policies.backup_role_arn(settings, stack))  # AWS Backup copies every object
     roles |= {
         naming.role_arn(settings, stack, naming.collaborator_role_suffix(c.name))
         for c in settings.collaborators

@@ -105,6 +105,21 @@ TRAIL_INSIGHTS = Route(
 )
 
 
+BACKUP_JOB_FAILURES = Route(
+    "backup-job-failures",
+    "an AWS Backup backup or copy job that failed, was aborted or expired",
+    # "Backup Job State Change" / "Copy Job State Change" events of source aws.backup carry detail.state (AWS
+    # Backup Developer Guide, "Monitoring AWS Backup events using Amazon EventBridge")
+    {
+        "source": ["aws.backup"],
+        "detail-type": ["Backup Job State Change", "Copy Job State Change"],
+        "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
+    },
+    "BackupJobsFailed",
+    '{ $.source = "aws.backup" }',
+)
+
+
 def batch_job_failures(settings: Settings, stack: str) -> Route:
     """A job of the stack's queues that failed for good (Batch sends "Batch Job State Change" events of source
     aws.batch with detail.status and detail.jobQueue; AWS Batch User Guide, "Job state change events"), whether a

@@ -120,6 +120,12 @@ def log_key_policy(settings: Settings) -> dict[str, Any]:
     )
 
 
+def backup_key_policy(settings: Settings) -> dict[str, Any]:
+    """The backup vault's key: AWS Backup uses it through grants its role's managed policy creates (kms:CreateGrant
+    with kms:GrantIsForAWSResource), which the account statement lets IAM policies allow; no service statement."""
+    return document([_account_admin(settings)])
+
+
 def compute_key_policy(settings: Settings) -> dict[str, Any]:
     """Compute volumes: the EC2 Auto Scaling service-linked role launches Batch instances with
     encrypted EBS volumes and needs the key and a grant on it, or jobs sit in RUNNABLE."""

@@ -11,10 +11,12 @@ from components import access_policies, data_guardrails, malware_policies, namin
 from components import service_linked_roles as slr
 from components.access import CollaboratorAccess, OperatorRoles
 from components.audit_trail import AuditTrail
+from components.backup_policies import BACKUP_ROLE, backs_up
+from components.backups import Backups
 from components.compute import GenomicsCompute
 from components.data_lake import GenomicsDataLake
 from components.encryption_keys import EncryptionKeys
-from components.finding_alerts import FindingAlerts, batch_job_failures
+from components.finding_alerts import BACKUP_JOB_FAILURES, FindingAlerts, batch_job_failures
 from components.intake import InstrumentIntake
 from components.intake_policies import instrument_prefix, instrument_role_suffix
 from components.network import SecureNetwork
@@ -64,6 +66,8 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
     roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE, naming.BREAK_GLASS_ROLE] + [
         naming.collaborator_role_suffix(c.name) for c in settings.collaborators
     ]
+    if tier is not None and backs_up(settings, tier):
+        roles.append(BACKUP_ROLE)  # AWS Backup reads the objects from its own network, never through this VPC
     exempt = {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
     if tier is not None and scans_uploads(settings, tier):
         exempt.add(malware_policies.scan_role_arn(settings, stack, tier))
@@ -240,6 +244,28 @@ class LandingZone:
                 opts=opts,
             )
 
+        self.backups: Backups | None = None
+        if settings.backups.enabled:
+            backed_up = [self.data_lake.tiers[t].bucket.arn for t in settings.backups.tiers]
+            if settings.backups.audit_bucket:
+                backed_up.append(self.audit.audit_bucket.arn)
+            if settings.backups.runs_table and self.run_tracking is not None:
+                backed_up.append(self.run_tracking.table.arn)
+            if self.reference is not None:
+                backed_up.append(self.reference.file_system.arn)  # the reference file system, with the tiers
+            self.backups = Backups("backups", settings, stack, resource_arns=backed_up, opts=opts)
+            # a failed, aborted or expired backup or copy job alarms on the security topic
+            self.backup_alerts = FindingAlerts(
+                "backup-failures",
+                settings,
+                stack,
+                log_key_arn=self.keys.logs.arn,
+                topic_arn=self.audit.alarm_topic.arn,
+                chosen=[BACKUP_JOB_FAILURES],
+                group="backup-job-failures",
+                opts=opts,
+            )
+
     def outputs(self) -> dict[str, Any]:
         settings = self.settings
         outputs: dict[str, Any] = {
@@ -311,6 +337,22 @@ class LandingZone:
             }
         if self.reference is not None:
             outputs["referenceFileSystemId"] = self.reference.file_system.id
+        if self.backups is not None:
+            # what the gate, the matrix and `glz audit` hold the backups to
+            backups = settings.backups
+            outputs["backups"] = {
+                "vault": self.backups.vault.name,
+                "plan": self.backups.plan.id,
+                "role": self.backups.role.arn,
+                "key": self.backups.key.arn,
+                "tiers": list(backups.tiers),
+                "auditBucket": backups.audit_bucket,
+                "runsTable": backups.runs_table and self.run_tracking is not None,
+                "referenceFileSystem": self.reference is not None,
+                "retentionDays": backups.retention_days,
+                "lock": backups.lock,
+                "copyVaultArn": backups.copy_vault_arn,
+            }
         if self.on_premises is not None:
             # what the gate admits as the lab's path (policies/rules/network.py, lab_networks): routes to these
             # networks through this gateway, security groups admitting them

@@ -861,6 +861,70 @@ class Intake(_Model):
         return value
 
 
+DEFAULT_BACKUP_TIERS: tuple[str, ...] = ("bcl", "variants", "results")
+"""Backed up by default: the raw sequencer output (irreplaceable once the instrument's copy is purged) and the
+variant calls and results people depend on; fastq and alignments are recomputed from bcl, the reference is
+downloaded again."""
+BACKUP_SCHEDULE = re.compile(r"^cron\([^()]+\)$")
+BACKUP_VAULT_ARN = re.compile(r"^arn:aws[a-z-]*:backup:[a-z0-9-]+:\d{12}:backup-vault:[A-Za-z0-9_.-]{2,50}$")
+
+
+class Backups(_Model):
+    """Copies of the irreplaceable data outside its bucket (components/backups): AWS Backup with a vault of its
+    own key, locked, refusing recovery point deletion to all but break-glass."""
+
+    enabled: bool = True
+    tiers: list[str] = Field(default_factory=lambda: list(DEFAULT_BACKUP_TIERS))
+    audit_bucket: bool = True  # the audit records (CloudTrail, AWS Config) too
+    runs_table: bool = True  # the run-tracking table, when run tracking is on
+    schedule: str = "cron(0 5 * * ? *)"  # daily, 05:00 UTC
+    retention_days: int = Field(default=35, ge=7, le=36500)
+    # governance: only principals allowed backup:DeleteBackupVaultLockConfiguration may unlock (the vault policy
+    # leaves that to break-glass); compliance: nobody, ever, once the 3-day grace time has passed
+    lock: Literal["governance", "compliance", "none"] = "governance"
+    lock_min_retention_days: int = Field(default=7, ge=1, le=36500)
+    # another region's or account's vault that receives a copy of every recovery point
+    copy_vault_arn: str | None = None
+    copy_retention_days: int | None = Field(default=None, ge=7, le=36500)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if t not in TIERS]
+        if bad:
+            raise ValueError(f"{bad}: unknown tiers; allowed: {', '.join(TIERS)}")
+        if len(set(value)) != len(value):
+            raise ValueError("names a tier twice")
+        return value
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        if not BACKUP_SCHEDULE.match(value):
+            raise ValueError("must be an AWS Backup cron expression like cron(0 5 * * ? *) (UTC)")
+        return value
+
+    @field_validator("copy_vault_arn")
+    @classmethod
+    def _copy_vault(cls, value: str | None) -> str | None:
+        if value is not None and not BACKUP_VAULT_ARN.match(value):
+            raise ValueError("must be a backup vault ARN like arn:aws:backup:us-west-2:111122223333:backup-vault:dr")
+        return value
+
+    @model_validator(mode="after")
+    def _retention(self) -> Backups:
+        # a locked vault fails every backup job whose retention is shorter than its minimum (AWS Backup API
+        # Reference, PutBackupVaultLockConfiguration: minRetentionDays)
+        if self.lock != "none" and self.lock_min_retention_days > self.retention_days:
+            raise ValueError(
+                f"lockMinRetentionDays {self.lock_min_retention_days} is longer than retentionDays "
+                f"{self.retention_days}: the locked vault would fail every backup job"
+            )
+        if self.copy_retention_days is not None and self.copy_vault_arn is None:
+            raise ValueError("copyRetentionDays is set without copyVaultArn")
+        return self
+
+
 class RunTracking(_Model):
     """Recognise a finished sequencing run and run the pipeline on it (components/run_tracking)."""
 
@@ -948,6 +1012,7 @@ class Settings(_Model):
     on_premises: OnPremises | None = None
     reference_data: ReferenceData = ReferenceData()
     run_tracking: RunTracking = RunTracking()
+    backups: Backups = Backups()
     # Registry of Open Data buckets (1000 Genomes, GIAB, reference genomes) in the stack's region that pipeline
     # jobs may read objects of, by exact name, through the S3 gateway endpoint
     open_data_buckets: list[str] = Field(default_factory=list)

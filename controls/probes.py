@@ -1289,6 +1289,69 @@ def _security_contact(state: StackState):
     return len(contacts) == 1, summary, contacts, {"name": name, "email": email}
 
 
+def _backups(state: StackState):
+    """What AWS Backup copies out of the buckets and where it keeps the copies (components/backups), as computed
+    by GLZ-BAK-001 (what the plans reach) and GLZ-BAK-002 (what guards the vault)."""
+    from glz.gate import stack_view
+    from policies.rules.backups import LOCK, PLAN, VAULT, covered_arns, declared_backed_up, vault_problems
+
+    view = stack_view(state)
+    declared = state.stack_outputs().get("backups")
+    if not isinstance(declared, dict):
+        return (
+            False,
+            "No backups: nothing copies the data out of its buckets (backups.enabled is false); object versions "
+            "alone do not survive the deletion of a bucket or a compromised account.",
+            [],
+            {"vault": "none", "retention": "none", "resources": "none"},
+        )
+    covered = covered_arns(view)
+    wanted = declared_backed_up(view)
+    missing = [label for _, arn, label in wanted if arn not in covered]
+    vaults = [v for v in view.of_type(VAULT) if v.get("name") == declared.get("vault")]
+    problems = [p for v in vaults for p in vault_problems(view, v)] or (
+        [] if vaults else [f"the declared vault {declared.get('vault')} is not in the state"]
+    )
+    plans = view.of_type(PLAN)
+    schedules = sorted(
+        {
+            str(r.get("schedule"))
+            for p in plans
+            for r in p.get("rules") or []
+            if isinstance(r, dict) and r.get("schedule")
+        }
+    )
+    locks = [lock for lock in view.of_type(LOCK) if lock.get("backupVaultName") == declared.get("vault")]
+    mode = "compliance" if any(lock.get("changeableForDays") for lock in locks) else "governance"
+    kept = sorted(
+        {
+            int((r.get("lifecycle") or {}).get("deleteAfter"))
+            for p in plans
+            for r in p.get("rules") or []
+            if isinstance(r, dict) and (r.get("lifecycle") or {}).get("deleteAfter") is not None
+        }
+    )
+    fields = {
+        "vault": str(declared.get("vault")),
+        "retention": " or ".join(f"{d} days" for d in kept) or "until deleted",
+        "resources": _list(label for _, _, label in wanted),
+    }
+    copy = declared.get("copyVaultArn")
+    summary = (
+        f"AWS Backup copies {fields['resources']} on schedule {', '.join(schedules) or 'none'} (UTC) into vault "
+        f"{fields['vault']}, kept {fields['retention']}"
+        + (f" and copied to {copy}" if copy else " (no copy outside this region and account)")
+        + f"; the vault is encrypted with a customer-managed key of the stack, under Vault Lock ({mode} mode), and "
+        "its policy refuses deleting recovery points or shortening their retention to every principal but "
+        "break-glass."
+    )
+    if missing or problems:
+        why = [f"not backed up: {', '.join(missing)}"] if missing else []
+        summary = "Backups are incomplete: " + "; ".join([*why, *problems]) + "."
+    resources = [state.by_urn[r.urn] for r in [*vaults, *plans]]
+    return not missing and not problems, summary, resources, fields
+
+
 def _ebs_default_encryption(state: StackState):
     enabled = [r for r in state.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault") if _yes(r.prop("enabled"))]
     keys = state.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
@@ -1826,6 +1889,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("kinds",),
             ("GLZ-LOG-013",),
             _finding_alerts,
+        ),
+        ProbeSpec(
+            "backups",
+            "AWS Backup copies of the irreplaceable data in a locked vault of the stack's key",
+            ("vault", "retention", "resources"),
+            ("GLZ-BAK-001", "GLZ-BAK-002"),
+            _backups,
         ),
         ProbeSpec(
             "run_tracking",

@@ -232,6 +232,23 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
                 },
             }
         )
+    vault_keys = _vault_key_purposes(state)
+    if vault_keys:
+        # AWS Backup uses a vault's key in its creator's name when the vault is created (kms:CreateGrant, Decrypt,
+        # GenerateDataKey; AWS re:Post, "Why do I get an Access Denied error when I try to create an AWS Backup
+        # vault?"): through AWS Backup only
+        out.append(
+            {
+                "Sid": VAULT_KEY_SID,
+                "Effect": "Allow",
+                "Action": list(VAULT_KEY_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:ResourceTag/Purpose": vault_keys},
+                    "StringLike": {"kms:ViaService": "backup.*.amazonaws.com"},
+                },
+            }
+        )
     unretained = _key_purposes(state, unretained_only=True)
     if unretained:
         out.append(
@@ -259,6 +276,22 @@ TABLE_KEY_ACTIONS = (
     "kms:ReEncryptTo",
     "kms:GenerateDataKey",
 )
+
+
+VAULT_KEY_SID = "EncryptTheStacksVaultsThroughAwsBackup"
+VAULT_KEY_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey", "kms:RetireGrant")
+
+
+def _vault_key_purposes(state: StackState) -> list[str]:
+    """Purpose tags of the keys the stack's backup vaults are encrypted with."""
+    arns = {str(v.prop("kmsKeyArn")) for v in state.of_type("aws:backup/vault:Vault") if v.prop("kmsKeyArn")}
+    return sorted(
+        {
+            str(k.prop("tags")["Purpose"])
+            for k in state.of_type("aws:kms/key:Key")
+            if (k.prop("tags") or {}).get("Purpose") and str(k.outputs.get("arn")) in arns
+        }
+    )
 
 
 def _table_key_purposes(state: StackState) -> list[str]:
@@ -327,7 +360,8 @@ def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[st
         # removing or rewriting that tag is refused too, so the deny cannot be stepped around.
         checked = [p for p in purposes if p == TRAIL_KEY_PURPOSE and _trail_checks_bucket_key(state)]
         tables = [p for p in _table_key_purposes(state) if p not in checked]
-        plain = [p for p in purposes if p not in checked and p not in tables]
+        vaults = [p for p in _vault_key_purposes(state) if p not in checked and p not in tables]
+        plain = [p for p in purposes if p not in checked and p not in tables and p not in vaults]
         out += [
             {
                 "Sid": "NeverUseTheStacksKeys",
@@ -351,6 +385,23 @@ def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[st
                     }
                 ]
                 if tables
+                else []
+            ),
+            *(
+                [
+                    {
+                        # the same deny, except through AWS Backup for the keys of the stack's backup vaults
+                        "Sid": "NeverUseTheVaultKeysButThroughAwsBackup",
+                        "Effect": "Deny",
+                        "Action": list(KEY_USE_ACTIONS),
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {"aws:ResourceTag/Purpose": vaults},
+                            "StringNotLike": {"kms:ViaService": "backup.*.amazonaws.com"},
+                        },
+                    }
+                ]
+                if vaults
                 else []
             ),
             *(
@@ -444,6 +495,7 @@ def problems(docs: Iterable[dict[str, Any]]) -> list[str]:
                         if catalog.matches(pattern, a)
                         and (sid, a) != (TRAIL_KEY_SID, "kms:Decrypt")
                         and not (sid == TABLE_KEY_SID and a in TABLE_KEY_ACTIONS)
+                        and not (sid == VAULT_KEY_SID and a in VAULT_KEY_ACTIONS)
                     )
                     if forbidden:
                         found.append(f"statement {sid}: {pattern} allows {', '.join(forbidden)}")
@@ -454,8 +506,13 @@ VIA_DYNAMODB = "@dynamodb"
 """Marks key use allowed only through DynamoDB (`kms:decrypt@dynamodb`), so it never stands for the action."""
 
 
-def through_dynamodb(statement: dict[str, Any]) -> bool:
-    """An Allow that holds only for requests DynamoDB makes (kms:ViaService dynamodb.*), as TABLE_KEY_SID is."""
+KEY_USE_SERVICES = ("dynamodb", "backup")
+"""The services through which the deployer's key use is allowed (TABLE_KEY_SID, VAULT_KEY_SID): such key use is
+marked `<action>@<service>` (`kms:decrypt@dynamodb`), so it never stands for the action itself."""
+
+
+def through_service(statement: dict[str, Any]) -> str | None:
+    """The one service an Allow holds for (kms:ViaService <service>.* on every value), among KEY_USE_SERVICES."""
     condition = statement.get("Condition") or {}
     values = [
         v
@@ -464,20 +521,28 @@ def through_dynamodb(statement: dict[str, Any]) -> bool:
         if key.lower() == "kms:viaservice"
     ]
     flat = [str(x) for v in values for x in (v if isinstance(v, list) else [v])]
-    return bool(flat) and all(x.startswith("dynamodb.") for x in flat)
+    for service in KEY_USE_SERVICES:
+        if flat and all(x.startswith(f"{service}.") for x in flat):
+            return service
+    return None
+
+
+def through_dynamodb(statement: dict[str, Any]) -> bool:
+    """An Allow that holds only for requests DynamoDB makes (kms:ViaService dynamodb.*), as TABLE_KEY_SID is."""
+    return through_service(statement) == "dynamodb"
 
 
 def required_actions(docs: Iterable[dict[str, Any]]) -> frozenset[str]:
     """Every concrete action the documents allow somewhere (lower case), for comparing a role's grants; key use
-    allowed only through DynamoDB as `<action>@dynamodb`."""
+    allowed only through a service as `<action>@<service>` (KEY_USE_SERVICES)."""
     allowed: set[str] = set()
     for doc in docs:
         for statement in doc["Statement"]:
             if statement.get("Effect") == "Allow":
-                via = through_dynamodb(statement)
+                via = through_service(statement)
                 for pattern in _patterns(statement):
                     allowed |= {
-                        f"{a.lower()}{VIA_DYNAMODB}" if via and a.startswith("kms:") else a.lower()
+                        f"{a.lower()}@{via}" if via and a.startswith("kms:") else a.lower()
                         for a in catalog.expand(pattern)
                     }
     return frozenset(allowed)

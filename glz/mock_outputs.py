@@ -58,6 +58,9 @@ HANDLERS = {
     "aws:inspector2/enabler:Enabler": "_inspector_enabler",
     "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan": "_malware_protection_plan",
     "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": "_default_network_acl",
+    "aws:backup/vault:Vault": "_backup_vault",
+    "aws:backup/plan:Plan": "_backup_plan",
+    "aws:backup/selection:Selection": "_backup_selection",
 }
 
 NAME_INPUTS = ("name", "bucket", "functionName", "roleName", "topicName")
@@ -192,6 +195,20 @@ class OutputFactory:
         arn = self.arn("states", f"stateMachine:{physical}")
         out.update(name=physical, arn=arn, status="ACTIVE")
         return arn
+
+    def _backup_vault(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        # the vault's name is its id; its ARN (AWS Backup API Reference, DescribeBackupVault)
+        out.update(name=physical, arn=self.arn("backup", f"backup-vault:{physical}"))
+        return physical
+
+    def _backup_plan(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        # AWS assigns a plan a UUID; its ARN ends in it
+        plan_id = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+        out.update(arn=self.arn("backup", f"backup-plan:{plan_id}"), version=digest(seed, 32))
+        return plan_id
+
+    def _backup_selection(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
 
     def _table(self, out: dict[str, Any], physical: str, seed: str) -> str:
         out.update(name=physical, arn=self.arn("dynamodb", f"table/{physical}"))

@@ -38,6 +38,8 @@ MOTO_GAPS = {
     "cloudwatch.alarm-delivery": "moto does not implement DescribeAlarmHistory (NotImplementedError)",
     "ec2.snapshot-block-public-access": "moto implements no snapshot block public access (GetSnapshotBlockPublicAccessState)",
     "ec2.image-block-public-access": "moto implements no AMI block public access (GetImageBlockPublicAccessState)",
+    "backup.vault-policy": "moto implements no GetBackupVaultAccessPolicy (NotImplementedError)",
+    "backup.selection": "moto implements no CreateBackupSelection or ListBackupSelections (NotImplementedError)",
     "guardduty.s3-malware-protection": (
         "moto has no GuardDuty Malware Protection for S3: Create-, List- and GetMalwareProtectionPlan answer "
         "404 Not yet implemented"
@@ -58,6 +60,8 @@ CANNOT_HOLD = {
     "aws:rolesanywhere/trustAnchor:TrustAnchor": "moto has no Roles Anywhere backend (answer_roles_anywhere stands in)",
     "aws:rolesanywhere/profile:Profile": "moto has no Roles Anywhere backend (answer_roles_anywhere stands in)",
     "aws:ec2/placementGroup:PlacementGroup": "moto implements no CreatePlacementGroup (NotImplementedError)",
+    "aws:backup/vaultPolicy:VaultPolicy": "moto implements no PutBackupVaultAccessPolicy",
+    "aws:backup/selection:Selection": "moto implements no CreateBackupSelection",
     "aws:cloudcontrol/resource:Resource": "the Roles Anywhere CRL, through Cloud Control: moto has no Roles Anywhere backend",
 }
 
@@ -1088,6 +1092,64 @@ def answer_access_analyzer(
     session.events.register("before-call", handler)
 
 
+def answer_backup(session: AuditSession, policy: Any, selections: dict[str, list[str]]) -> None:
+    """Answer GetBackupVaultAccessPolicy (``policy``, a document or None for "no policy") and ListBackupSelections /
+    GetBackupSelection (selection id -> resource ARNs), which moto lacks, before the request is sent."""
+    from botocore.awsrequest import AWSResponse
+
+    def handler(model: Any, params: dict[str, Any], **_: Any) -> Any:
+        if model.service_model.service_name != "backup":
+            return None
+        if model.name == "GetBackupVaultAccessPolicy":
+            if policy is None:
+                error = {"Error": {"Code": "ResourceNotFoundException", "Message": "no policy"}}
+                return AWSResponse("https://backup", 404, {}, None), error
+            return AWSResponse("https://backup", 200, {}, None), {"Policy": json.dumps(policy)}
+        if model.name == "ListBackupSelections":
+            listed = [{"SelectionId": s, "SelectionName": s} for s in selections]
+            return AWSResponse("https://backup", 200, {}, None), {"BackupSelectionsList": listed}
+        if model.name == "GetBackupSelection":
+            chosen = str(params["url_path"]).rsplit("/", 1)[-1]
+            return AWSResponse("https://backup", 200, {}, None), {"BackupSelection": {"Resources": selections[chosen]}}
+        return None
+
+    session.events.register("before-call", handler)
+
+
+def _backups(state: StackState, client: Client, ids: _Ids) -> None:
+    """The vault (with the declared key), its lock and the plan; moto holds no vault policy or selection."""
+    backup = client("backup")
+    for vault in state.of_type("aws:backup/vault:Vault"):
+        params = {"BackupVaultName": vault.prop("name")}
+        if vault.prop("kmsKeyArn"):
+            params["EncryptionKeyArn"] = ids.sub(vault.prop("kmsKeyArn"))
+        backup.create_backup_vault(**params)
+    for lock in state.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration"):
+        params = {
+            "BackupVaultName": lock.prop("backupVaultName"),
+            "MinRetentionDays": int(lock.prop("minRetentionDays")),
+        }
+        if lock.prop("maxRetentionDays"):
+            params["MaxRetentionDays"] = int(lock.prop("maxRetentionDays"))
+        if lock.prop("changeableForDays"):
+            params["ChangeableForDays"] = int(lock.prop("changeableForDays"))
+        backup.put_backup_vault_lock_configuration(**params)
+    for plan in state.of_type("aws:backup/plan:Plan"):
+        rules = [
+            {
+                "RuleName": r["ruleName"],
+                "TargetBackupVaultName": r["targetVaultName"],
+                "ScheduleExpression": r["schedule"],
+                **(
+                    {"Lifecycle": {"DeleteAfterDays": int(r["lifecycle"]["deleteAfter"])}} if r.get("lifecycle") else {}
+                ),
+            }
+            for r in plan.prop("rules") or []
+        ]
+        new = backup.create_backup_plan(BackupPlan={"BackupPlanName": plan.prop("name"), "Rules": rules})
+        ids.add(plan.outputs.get("id") or plan.id, new["BackupPlanId"])
+
+
 def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     """Create the declared landing zone; return the state document with the account's real ids."""
     state = StackState(document, "<demo state>")
@@ -1108,6 +1170,7 @@ def provision(document: dict[str, Any], client: Client) -> dict[str, Any]:
     _run_tracking(state, client, ids)
     _finding_alerts(state, client, ids)
     _deployer(state, client)
+    _backups(state, client, ids)
     for subscription in state.of_type("aws:sns/topicSubscription:TopicSubscription"):
         client("sns").subscribe(
             TopicArn=ids.sub(subscription.prop("topic")),

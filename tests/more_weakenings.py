@@ -3371,3 +3371,103 @@ STILL_OPEN = {
 }
 CORPUS += [w for w, _why in GAPS if w.name not in STILL_OPEN]
 GAPS = [(w, why) for w, why in GAPS if w.name in STILL_OPEN]
+
+
+# --- backups (components/backups) -----------------------------------------------------------------------------
+VAULT = "aws:backup/vault:Vault"
+VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
+VAULT_LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+BACKUP_SELECTION = "aws:backup/selection:Selection"
+RECOVERY_POINT_DENY = "DenyRecoveryPointDestructionButBreakGlass"
+
+
+def plan_rules(edit: Callable[[dict], dict]) -> Change:
+    return edit_prop(BACKUP_PLAN, "backups-plan", "rules", lambda rules: [edit(dict(r)) for r in rules])
+
+
+def vault_policy(edit: Callable[[dict], None]) -> Change:
+    return policy(VAULT_POLICY, "backups-vault-policy", edit)
+
+
+CORPUS += [
+    # GLZ-BAK-001: every declared resource backed up, kept a week, in a stack vault, by a backup-only role
+    W(
+        "selection: the variants bucket left out",
+        edit_prop(
+            BACKUP_SELECTION, "backups-selection", "resources", lambda arns: [a for a in arns if "-variants-" not in a]
+        ),
+        "GLZ-BAK-001",
+    ),
+    W(
+        "plan: recovery points kept one day",
+        plan_rules(lambda r: {**r, "lifecycle": {"deleteAfter": 1}}),
+        "GLZ-BAK-001",
+    ),
+    W(
+        "plan: backups stored in the account's Default vault, not the stack's",
+        plan_rules(lambda r: {**r, "targetVaultName": "Default"}),
+        "GLZ-BAK-001",
+    ),
+    W(
+        "selection: runs as the administrator role",
+        set_prop(BACKUP_SELECTION, "backups-selection", "iamRoleArn", ADMIN),
+        "GLZ-BAK-001",
+    ),
+    W(
+        "backups switched off on the phi stack (no plan, no selection, no output)",
+        combine(
+            stack_output("backups", None),
+            remove(BACKUP_SELECTION),
+            remove(BACKUP_PLAN),
+        ),
+        "GLZ-BAK-001",
+    ),
+    W(
+        "backup role also trusted by EC2 (a job host could act as AWS Backup)",
+        edit_prop(
+            ROLE,
+            "backups-role",
+            "assumeRolePolicy",
+            in_json(
+                lambda d: d["Statement"][0]["Principal"].update(Service=["backup.amazonaws.com", "ec2.amazonaws.com"])
+            ),
+        ),
+        "GLZ-BAK-001",
+    ),
+    # GLZ-BAK-002: the vault keeps its recovery points
+    W("vault lock removed", remove(VAULT_LOCK), "GLZ-BAK-002"),
+    W(
+        "vault encrypted with AWS Backup's default key",
+        set_prop(VAULT, "backups-vault", "kmsKeyArn", None),
+        "GLZ-BAK-002",
+    ),
+    W("vault access policy deleted", remove(VAULT_POLICY), "GLZ-BAK-002"),
+    W(
+        "vault policy: the administrator exempted from the recovery-point deny",
+        vault_policy(statement(RECOVERY_POINT_DENY, exempt(ADMIN))),
+        "GLZ-BAK-002",
+    ),
+    W(
+        "vault policy: the recovery-point deny scoped to the vault's ARN (recovery points are other resources)",
+        vault_policy(
+            statement(
+                RECOVERY_POINT_DENY,
+                lambda s: s.update(Resource=f"arn:aws:backup:{REGION}:{ACCT}:backup-vault:glz-demo-backups"),
+            )
+        ),
+        "GLZ-BAK-002",
+    ),
+    W(
+        "vault policy: the recovery-point deny narrowed to requests from outside 10.0.0.0/8",
+        vault_policy(
+            statement(RECOVERY_POINT_DENY, lambda s: s["Condition"].update(NotIpAddress={"aws:SourceIp": "10.0.0.0/8"}))
+        ),
+        "GLZ-BAK-002",
+    ),
+    W(
+        "vault policy: only DeleteRecoveryPoint denied (retention can be shortened to a day)",
+        vault_policy(statement(RECOVERY_POINT_DENY, lambda s: s.update(Action="backup:DeleteRecoveryPoint"))),
+        "GLZ-BAK-002",
+    ),
+]

@@ -332,12 +332,13 @@ def test_the_compliant_account_passes_every_rule(account):
     read = results["GLZ-IAM-010"].observed["documents_read"]
     assert read == {
         access.BUCKET: 8,
-        # inline policies (the reference loader's, the three stages', the instrument's and the run workflow's and
-        # its starter's included), the two collaborator boundaries
-        access.IDENTITY: 18 + 2,
-        access.KEY: 3,
-        # break-glass, the AWS Support role, a role per stage, the instrument's, the run workflow's and its starter's
-        access.TRUST: 20,
+        # inline policies (the reference loader's, the three stages', the instrument's, the run workflow's and
+        # its starter's and the backup role's limits included), the two collaborator boundaries
+        access.IDENTITY: 19 + 2,
+        access.KEY: 4,  # data, logs, compute, the backup vault's
+        # break-glass, the AWS Support role, a role per stage, the instrument's, the run workflow's and its
+        # starter's, the backup role's
+        access.TRUST: 21,
     }
 
 

@@ -17,6 +17,7 @@ from glz.audit.checks import (
     access,
     account,
     alarms,
+    backups,
     batch,
     cloudtrail,
     deployer,
@@ -44,6 +45,7 @@ from tests.audit_account import (
     REGION,
     MotoAccount,
     answer_access_analyzer,
+    answer_backup,
     answer_malware_protection_plans,
     answer_roles_anywhere,
     declared_malware_plans,
@@ -56,6 +58,7 @@ ALL_SPECS = {
         access,
         account,
         alarms,
+        backups,
         batch,
         cloudtrail,
         deployer,
@@ -134,6 +137,7 @@ CONTRACT_PROBES = set(
         "time_source",  # GLZ-NET-012; ec2.time-source evidences it
         "finding_alerts",  # GLZ-LOG-013; events.finding-rule evidences it
         "run_tracking",  # GLZ-PIPE-001, GLZ-DATA-002; states.run-workflow, dynamodb.runs-table, events.run-rule
+        "backups",  # GLZ-BAK-001/002; backup.vault, backup.vault-policy, backup.plan, backup.selection
         "deployer_scope",  # controls/access_probes.py; iam.deployer-permissions evidences it
         "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]
@@ -174,6 +178,8 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
         "cloudwatch.alarm-delivery": "does not implement this call: The describe_alarm_history action",
         "ec2.snapshot-block-public-access": "The get_snapshot_block_public_access_state action has not been implemented",
         "ec2.image-block-public-access": "The get_image_block_public_access_state action has not been implemented",
+        "backup.vault-policy": "GetBackupVaultAccessPolicy failed: 404: Not yet implemented",
+        "backup.selection": "does not implement this call: The list_backup_selections action",
     }
     for result in unverifiable:
         assert reasons[result.id] in result.reason, (result.id, result.reason)
@@ -195,9 +201,10 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 3 + 1 + 17 + 6 + 3 + 8  # roles: admin, auditor, break-glass, support, 2 collaborators;
-    # endpoints: 16 and the lab's S3 interface endpoint; log groups: trail, flow logs, job logs, session logs,
-    # security findings, run workflow, failed jobs, the lab VPN's tunnel logs
+    assert len(declared) == 8 + 4 + 1 + 17 + 6 + 3 + 9  # roles: admin, auditor, break-glass, support, 2 collaborators;
+    # keys: data, logs, compute, backup vault; endpoints: 16 and the lab's S3 interface endpoint; log groups: trail,
+    # flow logs, job logs, session logs, security findings, run workflow, failed jobs, failed backups, the lab VPN's
+    # tunnel logs
     assert set(declared) <= resources
     # The security alarms are read from the state, however many it declares (CIS 4.1-4.15 in the demo).
     # one filter per event alarm; the trail-silent heartbeat reads AWS/Logs IncomingLogEvents, no filter
@@ -227,9 +234,9 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
     assert len(expected.job_definitions) == 4  # demultiplex, alignment, variant calling, the reference loader
-    assert len(expected.service_roles) == 14  # log delivery (2), Batch instance and jobs (5), malware scans (4),
+    assert len(expected.service_roles) == 15  # log delivery (2), Batch instance and jobs (5), malware scans (4),
     # the instrument's (trusted by IAM Roles Anywhere),
-    # the run workflow and the rule that starts it (2)
+    # the run workflow and the rule that starts it (2), AWS Backup's
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
 
@@ -807,3 +814,74 @@ def test_the_table_rolls_failed_checks_up_to_requirements_and_filters_rows(deplo
     listed = [line for line in only.splitlines() if line.startswith(("FAIL", "pass", "not-verifiable"))]
     assert listed and all(line.startswith("FAIL") for line in listed)
     assert f"of {len(run.results)} checks (1 listed: fail)" in only
+
+
+# --- backups: the vault and plan are in moto; the vault policy and selections are AWS Backup's answers stood in for
+
+
+def _declared_backups(deployed) -> tuple[dict, list[str]]:
+    state = deployed.state
+    policy = json.loads(state.of_type("aws:backup/vaultPolicy:VaultPolicy")[0].prop("policy"))
+    resources = list(state.of_type("aws:backup/selection:Selection")[0].prop("resources"))
+    return policy, resources
+
+
+def _backup_results(deployed, session) -> dict[str, object]:
+    return {r.id: r for r in deployed.audit(session).results if r.id.startswith("backup.")}
+
+
+def test_backups_pass_with_the_declared_policy_and_selection(deployed):
+    policy, resources = _declared_backups(deployed)
+    session = _fresh_session()
+    answer_backup(session, policy, {"glz-backed-up": resources})
+    results = _backup_results(deployed, session)
+    assert {k: r.result for k, r in results.items()} == dict.fromkeys(
+        ("backup.vault", "backup.vault-policy", "backup.plan", "backup.selection"), PASS
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "check", "reason"),
+    [
+        (lambda policy, resources: (None, resources), "backup.vault-policy", "has no access policy"),
+        (
+            lambda policy, resources: ({**policy, "Statement": policy["Statement"][1:]}, resources),
+            "backup.vault-policy",
+            "not the declared one",
+        ),
+        (lambda policy, resources: (policy, resources[1:]), "backup.selection", "no longer selects"),
+    ],
+)
+def test_backup_drift_the_state_cannot_see_fails(deployed, change, check, reason):
+    policy, resources = change(*_declared_backups(deployed))
+    session = _fresh_session()
+    answer_backup(session, policy, {"glz-backed-up": resources})
+    result = _backup_results(deployed, session)[check]
+    assert result.result == FAIL and reason in result.reason
+
+
+def test_an_unlocked_vault_and_a_deleted_plan_fail(deployed):
+    """What moto holds, changed as someone outside the stack would: the lock removed, the plan deleted."""
+    from types import SimpleNamespace
+
+    from botocore.exceptions import ClientError
+
+    session = _fresh_session()
+    client = session.client("backup")
+
+    def unlocked(params, **_):
+        return SimpleNamespace(status_code=200, headers={}), {
+            "BackupVaultName": "glz-demo-backups",
+            "EncryptionKeyArn": deployed.state.of_type("aws:backup/vault:Vault")[0].prop("kmsKeyArn"),
+            "Locked": False,
+        }
+
+    def deleted(params, **_):
+        error = {"Error": {"Code": "ResourceNotFoundException", "Message": "no such plan"}}
+        raise ClientError(error, "GetBackupPlan")
+
+    client.meta.events.register("before-call.backup.DescribeBackupVault", unlocked)
+    client.meta.events.register("before-call.backup.GetBackupPlan", deleted)
+    results = {r.id: r for r in deployed.audit(session).results if r.id in ("backup.vault", "backup.plan")}
+    assert results["backup.vault"].result == FAIL and "Vault Lock is off" in results["backup.vault"].reason
+    assert results["backup.plan"].result == FAIL and "does not exist" in results["backup.plan"].reason

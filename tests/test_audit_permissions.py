@@ -19,6 +19,7 @@ from tests.audit_account import (
     REGION,
     MotoAccount,
     answer_access_analyzer,
+    answer_backup,
     answer_malware_protection_plans,
     answer_roles_anywhere,
     declared_malware_plans,
@@ -67,6 +68,10 @@ def recorded_calls(demo_state_document) -> set[tuple[str, str]]:
             answer_malware_protection_plans(session, declared_malware_plans(account.state))
             answer_access_analyzer(session, ["glz-demo-analyzer"])  # moto has none; reached as in a real account
             answer_roles_anywhere(session, account.state)  # nor IAM Roles Anywhere
+            # nor vault access policies or backup selections
+            policy = json.loads(account.state.of_type("aws:backup/vaultPolicy:VaultPolicy")[0].prop("policy"))
+            selected = list(account.state.of_type("aws:backup/selection:Selection")[0].prop("resources"))
+            answer_backup(session, policy, {"glz-backed-up": selected})
             account.audit(session)
     return calls
 

@@ -136,6 +136,8 @@ def test_key_use_through_dynamodb_does_not_stand_for_key_use(demo):
 
     needed = deployer_policy.required_actions(demo[2])
     assert "kms:encrypt@dynamodb" in needed and "kms:encrypt" not in needed
+    # the backup vault's key, through AWS Backup only, the same way
+    assert "kms:generatedatakey@backup" in needed and "kms:generatedatakey" not in needed
     allowed, _ = grants([{"Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}])
     assert "kms:encrypt" in allowed - needed
 

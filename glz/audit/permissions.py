@@ -9,6 +9,11 @@ from __future__ import annotations
 # (botocore service name, API operation name) -> IAM action
 IAM_ACTIONS: dict[tuple[str, str], str] = {
     ("sts", "GetCallerIdentity"): "sts:GetCallerIdentity",
+    ("backup", "DescribeBackupVault"): "backup:DescribeBackupVault",
+    ("backup", "GetBackupVaultAccessPolicy"): "backup:GetBackupVaultAccessPolicy",
+    ("backup", "GetBackupPlan"): "backup:GetBackupPlan",
+    ("backup", "ListBackupSelections"): "backup:ListBackupSelections",
+    ("backup", "GetBackupSelection"): "backup:GetBackupSelection",
     ("s3", "HeadBucket"): "s3:ListBucket",
     ("s3", "GetBucketEncryption"): "s3:GetEncryptionConfiguration",
     ("s3", "GetBucketVersioning"): "s3:GetBucketVersioning",

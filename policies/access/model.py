@@ -59,6 +59,8 @@ BUCKET_POLICY_T = "aws:s3/bucketPolicy:BucketPolicy"
 KEY_T = "aws:kms/key:Key"
 GRANT_T = "aws:kms/grant:Grant"
 TOPIC_T = "aws:sns/topic:Topic"
+VAULT_T = "aws:backup/vault:Vault"
+VAULT_POLICY_T = "aws:backup/vaultPolicy:VaultPolicy"
 TOPIC_POLICY_T = "aws:sns/topicPolicy:TopicPolicy"
 QUEUE_T = "aws:sqs/queue:Queue"
 QUEUE_POLICY_T = "aws:sqs/queuePolicy:QueuePolicy"
@@ -112,6 +114,14 @@ class ManagedPolicies(Mapping[str, Any]):
 
 
 @lru_cache(maxsize=1)
+def backup_vault_keys(region: str, account: str, vault: str) -> tuple[str, str]:
+    """(the vault's ARN, a probe ARN standing for any recovery point in the vault)."""
+    return (
+        f"arn:aws:backup:{region}:{account}:backup-vault:{vault}",
+        f"arn:aws:backup:{region}:{account}:recovery-point:glz-probe-{vault}",
+    )
+
+
 def aws_managed_policies() -> ManagedPolicies:
     """Every AWS managed policy by ARN (documents stay unread until a stack attaches them)."""
     return ManagedPolicies(str(SNAPSHOT_PATH))
@@ -384,6 +394,14 @@ class AccessModel:
             key = str(view.get("arn"))
             self.resource_policies[key] += statements(view.get("policy"), f"topic policy {view.name}")
             self.policy_owners[key] = view.urn
+        # A backup vault's access policy governs the vault and the recovery points in it; a recovery point's ARN does
+        # not name its vault, so one probe ARN per vault stands for "any recovery point in it" (a statement scoped to
+        # the vault's ARN alone does not reach them, as in AWS).
+        region = str(stack.outputs.get("region") or "")
+        for view in stack.of_type(VAULT_POLICY_T):
+            for key in backup_vault_keys(region, self.account, str(view.get("backupVaultName"))):
+                self.resource_policies[key] += statements(view.get("policy"), f"vault access policy {view.name}")
+                self.policy_owners[key] = view.urn
         for view in stack.of_type("aws:ecr/registryPolicy:RegistryPolicy"):
             self.resource_policies["ecr-registry"] += statements(view.get("policy"), f"registry policy {view.name}")
             self.policy_owners["ecr-registry"] = view.urn

@@ -30,6 +30,7 @@ DOMAINS = (
     "endpoint_policies",
     "support",
     "secure_defaults",
+    "backups",
 )
 
 

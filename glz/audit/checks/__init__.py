@@ -8,6 +8,7 @@ from glz.audit.checks import (
     access,
     account,
     alarms,
+    backups,
     batch,
     cloudtrail,
     deployer,
@@ -47,6 +48,7 @@ GROUPS: tuple[Callable[[AuditContext], Iterator[CheckResult]], ...] = (
     sessions.run,
     events.run,
     pipeline.run,
+    backups.run,
     instruments.run,
     lab.run,
     access.run,  # last: it reads the documents the checks above already fetched (AuditContext memoises calls)

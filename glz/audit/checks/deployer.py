@@ -17,12 +17,12 @@ from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok, unverifiable
 from glz.deployer_actions import DATA_ACTIONS
 from glz.deployer_policy import (
-    VIA_DYNAMODB,
+    KEY_USE_SERVICES,
     UnknownResourceTypesError,
     documents,
     required_actions,
     scope_of_state,
-    through_dynamodb,
+    through_service,
 )
 from policies.access import catalog
 
@@ -48,8 +48,8 @@ def grants(docs: list[Any]) -> tuple[set[str], set[str]]:
                 excluded = [excluded] if isinstance(excluded, str) else list(excluded or [])
                 matched = {a.lower() for a in catalog.expand("*") if not catalog.any_matches(tuple(excluded), a)}
             if statement.get("Effect") == "Allow":
-                if through_dynamodb(statement):
-                    matched = {f"{a}{VIA_DYNAMODB}" if a.startswith("kms:") else a for a in matched}
+                if via := through_service(statement):
+                    matched = {f"{a}@{via}" if a.startswith("kms:") else a for a in matched}
                 allowed |= matched
             elif statement.get("Resource") in ("*", ["*"]) and not statement.get("Condition"):
                 denied |= matched
@@ -77,7 +77,7 @@ def _judge(ctx: AuditContext, arn: str, needed: frozenset[str], observed: dict[s
     if exists is None:
         return fail(f"the deployer role {name} does not exist in account {ctx.account}")
     allowed, denied = grants(_role_documents(ctx, name))
-    denied |= {f"{a}{VIA_DYNAMODB}" for a in denied}
+    denied |= {f"{a}@{service}" for a in denied for service in KEY_USE_SERVICES}
     effective = allowed - denied
     forbidden = sorted(a.lower() for a in DATA_ACTIONS if a.lower() in effective - needed)
     # Examples from the services the stack uses first: `s3:putbucketacl` says more than `a4b:approveskill`.

@@ -1,0 +1,149 @@
+"""Backups: AWS Backup copies the irreplaceable data out of its buckets into a vault of its own key.
+
+Resources: the vault key (customer managed, rotated, destruction refused to all but break-glass), the vault
+(encrypted with it), its access policy (recovery points destroyed or shortened by break-glass only), its lock
+(governance by default, compliance as a setting), the backup role (AWS Backup only, for this account; backup
+policies only, no restore rights: a restore is a break-glass decision with a role chosen then), the plan (one daily
+rule, the retention, optionally a copy to another region's or account's vault) and the selection (the backed-up
+tiers' buckets, the audit bucket, the runs table, by ARN).
+
+AWS facts relied on (components/backup_policies has the policy ones):
+- A selection that names resources by ARN backs them up whatever the account's resource-type opt-in says (AWS
+  Backup Developer Guide, "Assign resources to a backup plan"), so the stack does not touch the Region's opt-in
+  settings, which belong to the whole account.
+- AWS Backup encrypts S3 backups, and DynamoDB backups with advanced DynamoDB backup (on by default for accounts
+  that had no vault before 21 November 2021), with the vault's key ("Encryption for backups in AWS Backup",
+  "Advanced DynamoDB backup"). The backup role reaches that key through its managed policy
+  (kms:CreateGrant with kms:GrantIsForAWSResource), which the key's account statement allows.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from components import backup_policies, key_policies
+from components.backup_policies import BACKUP_ROLE
+from components.encryption_keys import DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS
+from components.naming import base_name, break_glass_arn, role_name
+from components.settings import Settings
+
+KEY_PURPOSE = "backup"
+LOCK_GRACE_DAYS = 3  # compliance mode: the lock can still be removed during this many days (the minimum)
+
+
+class Backups(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        stack: str,
+        *,
+        resource_arns: list[pulumi.Input[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("glz:resilience:Backups", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # kept on `pulumi destroy` like the vault: the recovery points outlive the stack (deleting them is
+        # break-glass's decision)
+        kept = pulumi.ResourceOptions(parent=self, retain_on_delete=True)
+        config = settings.backups
+        key_policy = key_policies.backup_key_policy(settings)
+        key_policy["Statement"] += key_policies.guardrail_statements(settings, break_glass_arn(settings, stack))
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{base_name(settings, stack, KEY_PURPOSE)}: backups (the AWS Backup vault)",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            rotation_period_in_days=ROTATION_PERIOD_DAYS,
+            deletion_window_in_days=DELETION_WINDOW_DAYS,
+            multi_region=False,
+            bypass_policy_lockout_safety_check=False,
+            policy=json.dumps(key_policy, sort_keys=True),
+            tags={"Purpose": KEY_PURPOSE},
+            opts=kept,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{base_name(settings, stack, KEY_PURPOSE)}",
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
+        vault_name = base_name(settings, stack, "backups")
+        self.vault = aws.backup.Vault(f"{name}-vault", name=vault_name, kms_key_arn=self.key.arn, opts=kept)
+        self.vault_policy = aws.backup.VaultPolicy(
+            f"{name}-vault-policy",
+            backup_vault_name=self.vault.name,
+            policy=json.dumps(backup_policies.vault_policy(settings, stack), sort_keys=True),
+            opts=kept,
+        )
+        self.lock = None
+        if config.lock != "none":
+            self.lock = aws.backup.VaultLockConfiguration(
+                f"{name}-vault-lock",
+                backup_vault_name=self.vault.name,
+                min_retention_days=config.lock_min_retention_days,
+                max_retention_days=max(config.retention_days, config.copy_retention_days or 0),
+                changeable_for_days=LOCK_GRACE_DAYS if config.lock == "compliance" else None,
+                opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[self.vault_policy]),
+            )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=role_name(settings, stack, BACKUP_ROLE),
+            assume_role_policy=json.dumps(backup_policies.backup_trust(settings)),
+            max_session_duration=3600,
+            opts=child,
+        )
+        self.limits = aws.iam.RolePolicy(
+            f"{name}-role-limits",
+            role=self.role.id,
+            policy=json.dumps(backup_policies.backup_role_limits(), sort_keys=True),
+            opts=child,
+        )
+        self.role_policies: list[pulumi.Resource] = [self.limits] + [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-role-{arn.rsplit('/', 1)[-1]}", role=self.role.name, policy_arn=arn, opts=child
+            )
+            for arn in backup_policies.managed_policy_arns(settings)
+        ]
+        copy = (
+            [
+                aws.backup.PlanRuleCopyActionArgs(
+                    destination_vault_arn=config.copy_vault_arn,
+                    lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(
+                        delete_after=config.copy_retention_days or config.retention_days
+                    ),
+                )
+            ]
+            if config.copy_vault_arn
+            else None
+        )
+        self.plan = aws.backup.Plan(
+            f"{name}-plan",
+            name=base_name(settings, stack, "backups"),
+            rules=[
+                aws.backup.PlanRuleArgs(
+                    rule_name="daily",
+                    target_vault_name=self.vault.name,
+                    schedule=config.schedule,
+                    start_window=60,
+                    completion_window=24 * 60,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=config.retention_days),
+                    copy_actions=copy,
+                )
+            ],
+            opts=child,
+        )
+        self.selection = aws.backup.Selection(
+            f"{name}-selection",
+            name=base_name(settings, stack, "backed-up"),
+            plan_id=self.plan.id,
+            iam_role_arn=self.role.arn,
+            resources=resource_arns,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.role_policies),
+        )
+        outputs = {"backupVault": self.vault.name, "backupPlan": self.plan.id, "backupRole": self.role.arn}
+        self.register_outputs(outputs)
