@@ -26,7 +26,7 @@ import pulumi_aws as aws
 
 from components import backup_policies, key_policies
 from components.backup_policies import BACKUP_ROLE
-from components.encryption_keys import DELETION_WINDOW_DAYS, ROTATION_PERIOD_DAYS
+from components.encryption_keys import KeyPurpose, customer_managed_key
 from components.naming import base_name, break_glass_arn, role_name
 from components.settings import Settings
 
@@ -52,20 +52,8 @@ class Backups(pulumi.ComponentResource):
         config = settings.backups
         key_policy = key_policies.backup_key_policy(settings)
         key_policy["Statement"] += key_policies.guardrail_statements(settings, break_glass_arn(settings, stack))
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"{base_name(settings, stack, KEY_PURPOSE)}: backups (the AWS Backup vault)",
-            key_usage="ENCRYPT_DECRYPT",
-            customer_master_key_spec="SYMMETRIC_DEFAULT",
-            enable_key_rotation=True,
-            rotation_period_in_days=ROTATION_PERIOD_DAYS,
-            deletion_window_in_days=DELETION_WINDOW_DAYS,
-            multi_region=False,
-            bypass_policy_lockout_safety_check=False,
-            policy=json.dumps(key_policy, sort_keys=True),
-            tags={"Purpose": KEY_PURPOSE},
-            opts=kept,
-        )
+        purpose = KeyPurpose(KEY_PURPOSE, "backups (the AWS Backup vault)")
+        self.key = customer_managed_key(f"{name}-key", settings, stack, purpose, key_policy, kept)
         self.alias = aws.kms.Alias(
             f"{name}-key-alias",
             name=f"alias/{base_name(settings, stack, KEY_PURPOSE)}",

@@ -29,6 +29,27 @@ PURPOSES = (
 )
 
 
+def customer_managed_key(
+    resource_name: str, settings: Settings, stack: str, purpose: KeyPurpose, policy: dict, opts: pulumi.ResourceOptions
+) -> aws.kms.Key:
+    """One symmetric key as every key of the stack is made: rotated yearly, 30-day deletion window, single-region,
+    the lockout check on, tagged with its purpose (the deployer policy tells keys apart by that tag)."""
+    return aws.kms.Key(
+        resource_name,
+        description=f"{base_name(settings, stack, purpose.name)}: {purpose.description}",
+        key_usage="ENCRYPT_DECRYPT",
+        customer_master_key_spec="SYMMETRIC_DEFAULT",
+        enable_key_rotation=True,
+        rotation_period_in_days=ROTATION_PERIOD_DAYS,
+        deletion_window_in_days=DELETION_WINDOW_DAYS,
+        multi_region=False,
+        bypass_policy_lockout_safety_check=False,
+        policy=json.dumps(policy, sort_keys=True),
+        tags={"Purpose": purpose.name},
+        opts=opts,
+    )
+
+
 class EncryptionKeys(pulumi.ComponentResource):
     """Customer-managed keys for data, audit logs and compute volumes: rotation on, 30-day
     deletion window, an alias each, and key policies naming exactly the services that need them."""
@@ -59,21 +80,15 @@ class EncryptionKeys(pulumi.ComponentResource):
             policies[purpose_name]["Statement"] += key_policies.guardrail_statements(settings, break_glass)
         self.aliases: dict[str, aws.kms.Alias] = {}
         for purpose in PURPOSES:
-            key = aws.kms.Key(
+            key = customer_managed_key(
                 f"{name}-{purpose.name}",
-                description=f"{base_name(settings, stack, purpose.name)}: {purpose.description}",
-                key_usage="ENCRYPT_DECRYPT",
-                customer_master_key_spec="SYMMETRIC_DEFAULT",
-                enable_key_rotation=True,
-                rotation_period_in_days=ROTATION_PERIOD_DAYS,
-                deletion_window_in_days=DELETION_WINDOW_DAYS,
-                multi_region=False,
-                bypass_policy_lockout_safety_check=False,
-                policy=json.dumps(policies[purpose.name], sort_keys=True),
-                tags={"Purpose": purpose.name},
+                settings,
+                stack,
+                purpose,
+                policies[purpose.name],
                 # A guarded key refuses ScheduleKeyDeletion to the deployer: `pulumi destroy` leaves it (deleting
                 # it is break-glass's decision, never a side effect of tearing the stack down).
-                opts=pulumi.ResourceOptions(
+                pulumi.ResourceOptions(
                     parent=self,
                     depends_on=waits_for.get(purpose.name) or None,
                     retain_on_delete=purpose.name in key_policies.GUARDED_PURPOSES,
