@@ -172,7 +172,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
     with out.step(_gate_label(args)):
         result, blanket = _run_gate(args, project_dir, state, out_dir, warm)
-    written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
+    written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket, project_dir)
     *details, verdict = table(result, stack, blanket).splitlines()
     for line in details:
         out.say(line)
@@ -295,7 +295,9 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
     # the gate's own reports beside the matrix: the matrix cites its findings, CI reads them
     with out.step("Writing the reports (xlsx, HTML, OSCAL, ...)"):
-        written = write_gate_reports(gate, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket)
+        written = write_gate_reports(
+            gate, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket, project_dir
+        )
         written += write_matrix(matrix, out_dir)
         from glz.diagram import data_path_markdown
 

@@ -15,7 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from glz.gate import Finding, GateResult
-from glz.sarif_locations import FINGERPRINT, fingerprint, location
+from glz.sarif_locations import FINGERPRINT, finding_location, fingerprint
 from policies.framework import Rule
 from policies.suppressions import BlanketSuppression
 
@@ -98,8 +98,8 @@ def to_json(
     }
 
 
-def _physical_location(urn: str, stack_file: str) -> dict[str, Any]:
-    uri, line = location(urn, stack_file)
+def _physical_location(urn: str, message: str, stack_file: str, project_dir: Path | None) -> dict[str, Any]:
+    uri, line = finding_location(urn, message, stack_file, project_dir)
     physical: dict[str, Any] = {"artifactLocation": {"uri": uri}}
     if line is not None:
         physical["region"] = {"startLine": line}
@@ -112,7 +112,9 @@ def to_sarif(
     stack_file: str,
     version: str,
     blanket: Sequence[BlanketSuppression] = (),
+    project_dir: Path | None = None,
 ) -> dict[str, Any]:
+    """SARIF 2.1.0; with ``project_dir``, a finding that names a setting points at the line that sets it."""
     described = {r.id: r for r in rules}
     extra_ids = sorted({f.rule_id for f in result.findings} - set(described))
     driver_rules = [
@@ -140,7 +142,7 @@ def to_sarif(
             "message": {"text": f"{_short(finding.urn)}: {finding.message}"},
             "locations": [
                 {
-                    "physicalLocation": _physical_location(finding.urn, stack_file),
+                    "physicalLocation": _physical_location(finding.urn, finding.message, stack_file, project_dir),
                     "logicalLocations": [
                         {"fullyQualifiedName": finding.urn, "name": _short(finding.urn), "kind": "resource"}
                     ],
@@ -225,9 +227,10 @@ def write_all(
     out_dir: Path,
     version: str,
     blanket: Sequence[BlanketSuppression] = (),
+    project_dir: Path | None = None,
 ) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    sarif = to_sarif(result, rules, f"Pulumi.{stack}.yaml", version, blanket)
+    sarif = to_sarif(result, rules, f"Pulumi.{stack}.yaml", version, blanket, project_dir)
     paths = {
         "policy-report.txt": table(result, stack, blanket) + "\n",
         "policy-report.json": json.dumps(to_json(result, stack, rules, blanket), indent=2, sort_keys=True) + "\n",

@@ -329,3 +329,47 @@ def test_sarif_results_outside_components_point_at_the_stack_file(demo_state_doc
     assert missing["locations"][0]["physicalLocation"] == {"artifactLocation": {"uri": "Pulumi.demo.yaml"}}
     fingerprints = [r["partialFingerprints"]["glzFinding/v1"] for r in run["results"]]
     assert len(fingerprints) == len(set(fingerprints))
+
+
+def _stack_output(document: dict, key: str, value) -> dict:
+    changed = json.loads(json.dumps(document))
+    stack = next(r for r in changed["deployment"]["resources"] if r["type"] == "pulumi:pulumi:Stack")
+    if value is None:
+        stack["outputs"].pop(key, None)
+    else:
+        stack["outputs"][key] = value
+    return changed
+
+
+def test_sarif_findings_that_name_a_setting_point_at_the_line_that_sets_it(demo_state_document, tmp_path):
+    """A finding naming a setting ("backups.enabled is false") points at that setting's line in the stack file when
+    the stack sets it, else at its default in Pulumi.yaml; a finding naming none keeps the component's line."""
+    document = _stack_output(demo_state_document, "backups", None)  # backups switched off
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    stack_lines = (ROOT / "Pulumi.demo.yaml").read_text().splitlines()
+    (project / "Pulumi.demo.yaml").write_text("\n".join(stack_lines) + "\n")
+    run = to_sarif(gate(document), ALL_RULES, "Pulumi.demo.yaml", "0.1.0", project_dir=project)["runs"][0]
+    (finding,) = [r for r in run["results"] if r["ruleId"] == "GLZ-BAK-001"]
+    default_line = next(
+        i for i, line in enumerate((ROOT / "Pulumi.yaml").read_text().splitlines(), 1) if line == "  backups:"
+    )
+    assert finding["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "Pulumi.yaml"},
+        "region": {"startLine": default_line},
+    }
+    # the stack sets it: its own line there, the nested key's
+    (project / "Pulumi.demo.yaml").write_text(
+        "\n".join([*stack_lines, "  genomics-landing-zone:backups:", "    tiers: [bcl]", "    enabled: false"]) + "\n"
+    )
+    run = to_sarif(gate(document), ALL_RULES, "Pulumi.demo.yaml", "0.1.0", project_dir=project)["runs"][0]
+    (finding,) = [r for r in run["results"] if r["ruleId"] == "GLZ-BAK-001"]
+    assert finding["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "Pulumi.demo.yaml"},
+        "region": {"startLine": len(stack_lines) + 3},
+    }
+    # without the project (or for a finding naming no setting) the component or the stack file, as before
+    run = to_sarif(gate(rotation_off(demo_state_document)), ALL_RULES, "Pulumi.demo.yaml", "0.1.0", project_dir=project)
+    (key,) = [r for r in run["runs"][0]["results"] if r["ruleId"] == "GLZ-KMS-001"]
+    assert key["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "components/encryption_keys.py"
