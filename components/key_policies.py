@@ -126,6 +126,24 @@ def backup_key_policy(settings: Settings) -> dict[str, Any]:
     return document([_account_admin(settings)])
 
 
+def workflow_key_policy(settings: Settings) -> dict[str, Any]:
+    """The run workflow's key: the workflow and the rule that starts it use it through IAM grants scoped to the state
+    machine's encryption context; CloudWatch Logs' delivery service decrypts what it delivers to the execution log
+    group (components/run_workflow, "AWS facts relied on")."""
+    return document(
+        [
+            _account_admin(settings),
+            {
+                "Sid": "LogDeliveryOfExecutionLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+            },
+        ]
+    )
+
+
 def compute_key_policy(settings: Settings) -> dict[str, Any]:
     """Compute volumes: the EC2 Auto Scaling service-linked role launches Batch instances with
     encrypted EBS volumes and needs the key and a grant on it, or jobs sit in RUNNABLE."""

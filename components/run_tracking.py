@@ -3,7 +3,8 @@ records it and each stage (components/run_workflow holds the documents and the A
 
 Resources: the runs table (DynamoDB, encrypted with the data key, point-in-time recovery, deletion protection),
 the pipeline topic (encrypted with the log key) the workflow notifies on failure, the workflow (a Step Functions
-standard state machine logging errors, without execution data, to an encrypted log group), its role, EventBridge
+standard state machine logging errors, without execution data, to an encrypted log group; its definition and
+execution history under a key of its own), its role, EventBridge
 notifications on the intake bucket, and the rule (with its role) that starts the workflow on a run's marker file.
 """
 
@@ -14,10 +15,13 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from components import run_workflow
+from components import key_policies, run_workflow
+from components.encryption_keys import KeyPurpose, customer_managed_key
 from components.monitoring import audit_log_group
 from components.naming import base_name, role_name
 from components.settings import Settings
+
+WORKFLOW_KEY_PURPOSE = "workflow"
 
 
 class RunTracking(pulumi.ComponentResource):
@@ -65,6 +69,22 @@ class RunTracking(pulumi.ComponentResource):
         )
         machine_name = base_name(settings, stack, "runs")
         machine_arn = f"arn:{partition}:states:{region}:{account}:stateMachine:{machine_name}"
+        # the workflow's own key: its definition and execution history (run ids, object keys) under a customer
+        # managed key the deployer may use through Step Functions only (the data key refuses it)
+        self.key = customer_managed_key(
+            f"{name}-key",
+            settings,
+            stack,
+            KeyPurpose(WORKFLOW_KEY_PURPOSE, "the run workflow's definition and execution history (Step Functions)"),
+            key_policies.workflow_key_policy(settings),
+            child,
+        )
+        self.key_alias = aws.kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{base_name(settings, stack, WORKFLOW_KEY_PURPOSE)}",
+            target_key_id=self.key.key_id,
+            opts=child,
+        )
         # each stage on its own queue (pipeline.stages[].queue): the run's stages, in order
         stages = [(s.name, job_definitions[s.name], job_queues[s.name]) for s in settings.run_stages]
         self.role = aws.iam.Role(
@@ -80,12 +100,13 @@ class RunTracking(pulumi.ComponentResource):
             self.topic.arn,
             log_key_arn,
             data_key_arn,
+            self.key.arn,
             *[d.arn for _, d, _ in stages],
             *[q.arn for _, _, q in stages],
         )
 
         def stage_list(a: list[str]) -> list[run_workflow.Stage]:
-            definitions, queues = a[5 : 5 + len(stages)], a[5 + len(stages) :]
+            definitions, queues = a[6 : 6 + len(stages)], a[6 + len(stages) :]
             return [
                 run_workflow.Stage(key, definition, queue)
                 for (key, _, _), definition, queue in zip(stages, definitions, queues, strict=True)
@@ -96,7 +117,9 @@ class RunTracking(pulumi.ComponentResource):
             role=self.role.id,
             policy=resolved.apply(
                 lambda a: json.dumps(
-                    run_workflow.workflow_policy(a[0], a[4], a[2], a[3], stage_list(a), partition, region, account),
+                    run_workflow.workflow_policy(
+                        a[0], a[4], a[2], a[3], stage_list(a), partition, region, account, a[5], machine_arn
+                    ),
                     sort_keys=True,
                 )
             ),
@@ -117,6 +140,9 @@ class RunTracking(pulumi.ComponentResource):
             ),
             # X-Ray traces hold state names and timings, never the execution data
             tracing_configuration=aws.sfn.StateMachineTracingConfigurationArgs(enabled=True),
+            encryption_configuration=aws.sfn.StateMachineEncryptionConfigurationArgs(
+                type="CUSTOMER_MANAGED_KMS_KEY", kms_key_id=self.key.arn, kms_data_key_reuse_period_seconds=300
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.role_policy]),
         )
         self.notifications = aws.s3.BucketNotification(
@@ -144,7 +170,9 @@ class RunTracking(pulumi.ComponentResource):
         self.start_policy = aws.iam.RolePolicy(
             f"{name}-start-policy",
             role=self.start_role.id,
-            policy=self.state_machine.arn.apply(lambda arn: json.dumps(run_workflow.start_policy(arn))),
+            policy=pulumi.Output.all(self.state_machine.arn, self.key.arn).apply(
+                lambda a: json.dumps(run_workflow.start_policy(a[0], a[1]))
+            ),
             opts=child,
         )
         self.target = aws.cloudwatch.EventTarget(

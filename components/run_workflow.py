@@ -20,6 +20,13 @@ AWS facts relied on:
   Developer Guide, "Logging using CloudWatch Logs").
 - An EventBridge rule starts an execution with a role it assumes that may call states:StartExecution
   (EventBridge User Guide, "Step Functions state machine" targets).
+- With a customer managed key, Step Functions encrypts the definition and the execution history under it, with the
+  encryption context aws:states:stateMachineArn (API Reference, EncryptionConfiguration): the execution role needs
+  kms:Decrypt and kms:GenerateDataKey on the key, and kms:GenerateDataKey with kms:EncryptionContext:SourceArn
+  arn:<partition>:logs:<region>:<account>:* to deliver its logs, and the log delivery service needs kms:Decrypt in
+  the key policy (what AWS CDK grants for a CMK state machine with logging, its integration test run in AWS);
+  a caller of StartExecution needs kms:GenerateDataKey and kms:Decrypt, of StopExecution kms:Decrypt (the Step
+  Functions team's review of aws-samples/aws-stepfunctions-examples#74).
 """
 
 from __future__ import annotations
@@ -261,6 +268,19 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
     }
 
 
+def workflow_key_statements(workflow_key_arn: str, machine_arn: str, sid: str) -> list[Statement]:
+    """Use of the workflow's key for this state machine's data only (its encryption context)."""
+    return [
+        {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": workflow_key_arn,
+            "Condition": {"StringEquals": {"kms:EncryptionContext:aws:states:stateMachineArn": machine_arn}},
+        }
+    ]
+
+
 def workflow_policy(
     table_arn: str,
     table_key_arn: str,
@@ -270,9 +290,23 @@ def workflow_policy(
     partition: str,
     region: str,
     account: str,
+    workflow_key_arn: str,
+    machine_arn: str,
 ) -> dict[str, Any]:
-    """What the workflow does: write its own table, submit the stages' jobs, learn of their end, notify."""
+    """What the workflow does: write its own table, submit the stages' jobs, learn of their end, notify; read and
+    write its own execution history under the workflow key."""
     statements: list[Statement] = [
+        *workflow_key_statements(workflow_key_arn, machine_arn, "UseTheWorkflowKeyForThisWorkflow"),
+        {
+            # execution logs delivered under the workflow key
+            "Sid": "EncryptExecutionLogs",
+            "Effect": "Allow",
+            "Action": "kms:GenerateDataKey",
+            "Resource": workflow_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:EncryptionContext:SourceArn": f"arn:{partition}:logs:{region}:{account}:*"}
+            },
+        },
         {
             "Sid": "TrackRuns",
             "Effect": "Allow",
@@ -359,8 +393,9 @@ def service_trust(service: str, account: str, source_arn: str) -> dict[str, Any]
     )
 
 
-def start_policy(state_machine_arn: str) -> dict[str, Any]:
-    """The EventBridge rule's role starts executions of the run workflow and nothing else."""
+def start_policy(state_machine_arn: str, workflow_key_arn: str) -> dict[str, Any]:
+    """The EventBridge rule's role starts executions of the run workflow and nothing else (the execution's input is
+    encrypted under the workflow key)."""
     return document(
         [
             {
@@ -368,6 +403,7 @@ def start_policy(state_machine_arn: str) -> dict[str, Any]:
                 "Effect": "Allow",
                 "Action": "states:StartExecution",
                 "Resource": state_machine_arn,
-            }
+            },
+            *workflow_key_statements(workflow_key_arn, state_machine_arn, "EncryptRunInputs"),
         ]
     )

@@ -507,7 +507,7 @@ def _run_tracking(state: StackState):
     the rule and its pattern, the workflow and its logging, the runs table's protection."""
     from glz.gate import stack_view
     from policies.rules.datastores import recoverable
-    from policies.rules.pipeline import workflows_log, workflows_run_stack_jobs
+    from policies.rules.pipeline import workflow_history_encrypted, workflows_log, workflows_run_stack_jobs
 
     declared = state.stack_outputs().get("runTracking")
     if not isinstance(declared, dict):
@@ -516,6 +516,7 @@ def _run_tracking(state: StackState):
     machines = [m for m in view.of_type("aws:sfn/stateMachine:StateMachine") if m.get("arn") == declared["workflow"]]
     tables = [t for t in view.of_type("aws:dynamodb/table:Table") if t.get("name") == declared["table"]]
     problems = [f"workflow: {p}" for m in machines for p in workflows_log.check_resource(m, view)]
+    problems += [f"workflow: {p}" for m in machines for p in workflow_history_encrypted.check_resource(m, view)]
     problems += [f"runs table: {p}" for t in tables for p in recoverable.check_resource(t, view)]
     problems += [
         "runs table: not encrypted with a customer-managed key"
@@ -534,8 +535,9 @@ def _run_tracking(state: StackState):
         f"A run folder in the {declared['intakeTier']} tier is complete when {fields['markers']} lands in it; an "
         f"EventBridge rule then starts workflow {physical_name(state.by_urn[machines[0].urn])}, which records the run "
         f"and each stage ({stages}, on AWS Batch) in table {declared['table']} (encrypted with a customer-managed "
-        "key, point-in-time recovery, deletion protection), logs failed states without their data to an encrypted "
-        "log group and notifies the pipeline topic when a run fails."
+        "key, point-in-time recovery, deletion protection), keeps its definition and execution history under a "
+        "customer-managed key of the stack, logs failed states without their data to an encrypted log group and "
+        "notifies the pipeline topic when a run fails."
     )
     resources = [state.by_urn[r.urn] for r in [*machines, *tables]]
     return True, summary, resources, fields
@@ -1901,7 +1903,7 @@ PROBES: dict[str, ProbeSpec] = {
             "run_tracking",
             "finished runs start the pipeline, tracked in an encrypted, recoverable table",
             ("stages", "markers", "table"),
-            ("GLZ-PIPE-001", "GLZ-PIPE-003", "GLZ-DATA-002"),
+            ("GLZ-PIPE-001", "GLZ-PIPE-003", "GLZ-PIPE-004", "GLZ-DATA-002"),
             _run_tracking,
         ),
         ProbeSpec(

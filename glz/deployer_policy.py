@@ -249,6 +249,22 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
                 },
             }
         )
+    workflow_keys = _workflow_key_purposes(state)
+    if workflow_keys:
+        # Step Functions encrypts a state machine's definition under its customer managed key in the name of whoever
+        # creates, updates or describes it (components/run_workflow, "AWS facts relied on"): through Step Functions
+        out.append(
+            {
+                "Sid": WORKFLOW_KEY_SID,
+                "Effect": "Allow",
+                "Action": list(WORKFLOW_KEY_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:ResourceTag/Purpose": workflow_keys},
+                    "StringLike": {"kms:ViaService": "states.*.amazonaws.com"},
+                },
+            }
+        )
     unretained = _key_purposes(state, unretained_only=True)
     if unretained:
         out.append(
@@ -280,6 +296,32 @@ TABLE_KEY_ACTIONS = (
 
 VAULT_KEY_SID = "EncryptTheStacksVaultsThroughAwsBackup"
 VAULT_KEY_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey", "kms:RetireGrant")
+
+
+WORKFLOW_KEY_SID = "EncryptTheStacksWorkflowsThroughStepFunctions"
+WORKFLOW_KEY_ACTIONS = ("kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey")
+
+
+def _keys_named_by(state: StackState, arns: set[str]) -> list[str]:
+    return sorted(
+        {
+            str(k.prop("tags")["Purpose"])
+            for k in state.of_type("aws:kms/key:Key")
+            if (k.prop("tags") or {}).get("Purpose") and str(k.outputs.get("arn")) in arns
+        }
+    )
+
+
+def _workflow_key_purposes(state: StackState) -> list[str]:
+    """Purpose tags of the keys the stack's state machines are encrypted with."""
+    return _keys_named_by(
+        state,
+        {
+            str((m.prop("encryptionConfiguration") or {}).get("kmsKeyId"))
+            for m in state.of_type("aws:sfn/stateMachine:StateMachine")
+            if (m.prop("encryptionConfiguration") or {}).get("kmsKeyId")
+        },
+    )
 
 
 def _vault_key_purposes(state: StackState) -> list[str]:
@@ -361,7 +403,8 @@ def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[st
         checked = [p for p in purposes if p == TRAIL_KEY_PURPOSE and _trail_checks_bucket_key(state)]
         tables = [p for p in _table_key_purposes(state) if p not in checked]
         vaults = [p for p in _vault_key_purposes(state) if p not in checked and p not in tables]
-        plain = [p for p in purposes if p not in checked and p not in tables and p not in vaults]
+        workflows = [p for p in _workflow_key_purposes(state) if p not in (*checked, *tables, *vaults)]
+        plain = [p for p in purposes if p not in (*checked, *tables, *vaults, *workflows)]
         out += [
             {
                 "Sid": "NeverUseTheStacksKeys",
@@ -402,6 +445,23 @@ def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[st
                     }
                 ]
                 if vaults
+                else []
+            ),
+            *(
+                [
+                    {
+                        # the same deny, except through Step Functions for the keys of the stack's state machines
+                        "Sid": "NeverUseTheWorkflowKeysButThroughStepFunctions",
+                        "Effect": "Deny",
+                        "Action": list(KEY_USE_ACTIONS),
+                        "Resource": "*",
+                        "Condition": {
+                            "StringEquals": {"aws:ResourceTag/Purpose": workflows},
+                            "StringNotLike": {"kms:ViaService": "states.*.amazonaws.com"},
+                        },
+                    }
+                ]
+                if workflows
                 else []
             ),
             *(
@@ -496,6 +556,7 @@ def problems(docs: Iterable[dict[str, Any]]) -> list[str]:
                         and (sid, a) != (TRAIL_KEY_SID, "kms:Decrypt")
                         and not (sid == TABLE_KEY_SID and a in TABLE_KEY_ACTIONS)
                         and not (sid == VAULT_KEY_SID and a in VAULT_KEY_ACTIONS)
+                        and not (sid == WORKFLOW_KEY_SID and a in WORKFLOW_KEY_ACTIONS)
                     )
                     if forbidden:
                         found.append(f"statement {sid}: {pattern} allows {', '.join(forbidden)}")
@@ -506,7 +567,7 @@ VIA_DYNAMODB = "@dynamodb"
 """Marks key use allowed only through DynamoDB (`kms:decrypt@dynamodb`), so it never stands for the action."""
 
 
-KEY_USE_SERVICES = ("dynamodb", "backup")
+KEY_USE_SERVICES = ("dynamodb", "backup", "states")
 """The services through which the deployer's key use is allowed (TABLE_KEY_SID, VAULT_KEY_SID): such key use is
 marked `<action>@<service>` (`kms:decrypt@dynamodb`), so it never stands for the action itself."""
 

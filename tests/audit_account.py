@@ -305,6 +305,16 @@ def _run_tracking(state: StackState, client: Client, ids: _Ids) -> None:
                 "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": ids.sub(logging.get("logDestination"))}}],
             },
             tracingConfiguration={"enabled": _bool((machine.prop("tracingConfiguration") or {}).get("enabled"))},
+            **(
+                {
+                    "encryptionConfiguration": {
+                        "type": encryption["type"],
+                        **({"kmsKeyId": ids.sub(encryption["kmsKeyId"])} if encryption.get("kmsKeyId") else {}),
+                    }
+                }
+                if (encryption := machine.prop("encryptionConfiguration") or {})
+                else {}
+            ),
         )["stateMachineArn"]
         ids.add(machine.outputs.get("arn"), arn)
     for notification in state.of_type("aws:s3/bucketNotification:BucketNotification"):

@@ -3471,3 +3471,42 @@ CORPUS += [
         "GLZ-BAK-002",
     ),
 ]
+
+
+STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
+CORPUS += [
+    # GLZ-PIPE-004: the run workflow's history under a key of the stack
+    W(
+        "run workflow: back to AWS's own key",
+        set_prop(STATE_MACHINE, "runs-workflow", "encryptionConfiguration", {"type": "AWS_OWNED_KEY"}),
+        "GLZ-PIPE-004",
+    ),
+    W(
+        "run workflow: encryption configuration removed",
+        set_prop(STATE_MACHINE, "runs-workflow", "encryptionConfiguration", None),
+        "GLZ-PIPE-004",
+    ),
+    W(
+        "run workflow: encrypted with another account's key",
+        set_prop(
+            STATE_MACHINE,
+            "runs-workflow",
+            "encryptionConfiguration",
+            {"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": FOREIGN_KEY, "kmsDataKeyReusePeriodSeconds": 300},
+        ),
+        "GLZ-PIPE-004",
+    ),
+    W(
+        "a second workflow added from outside the component, under AWS's own key",
+        add(
+            STATE_MACHINE,
+            "side-workflow",
+            {
+                "name": "glz-demo-side",
+                "roleArn": f"arn:aws:iam::{ACCT}:role/glz-demo-run-workflow",
+                "definition": json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}),
+            },
+        ),
+        "GLZ-PIPE-004",
+    ),
+]

@@ -201,8 +201,8 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
         + [c.name for c in expected.compute_environments]
         + [g.name for g in expected.log_groups]
     )
-    assert len(declared) == 8 + 4 + 1 + 17 + 6 + 3 + 9  # roles: admin, auditor, break-glass, support, 2 collaborators;
-    # keys: data, logs, compute, backup vault; endpoints: 16 and the lab's S3 interface endpoint; log groups: trail,
+    assert len(declared) == 8 + 5 + 1 + 17 + 6 + 3 + 9  # roles: admin, auditor, break-glass, support, 2 collaborators;
+    # keys: data, logs, compute, backup vault, run workflow; endpoints: 16 and the lab's S3 interface endpoint; log groups: trail,
     # flow logs, job logs, session logs, security findings, run workflow, failed jobs, failed backups, the lab VPN's
     # tunnel logs
     assert set(declared) <= resources
@@ -885,3 +885,50 @@ def test_an_unlocked_vault_and_a_deleted_plan_fail(deployed):
     results = {r.id: r for r in deployed.audit(session).results if r.id in ("backup.vault", "backup.plan")}
     assert results["backup.vault"].result == FAIL and "Vault Lock is off" in results["backup.vault"].reason
     assert results["backup.plan"].result == FAIL and "does not exist" in results["backup.plan"].reason
+
+
+def test_a_workflow_definition_the_audit_role_cannot_decrypt_is_said_not_compared(deployed):
+    """Without kms:Decrypt on the workflow key the definition is read as metadata only: logging, role and encryption
+    are still compared, and the result says the definition was not."""
+    from botocore.exceptions import ClientError
+
+    session = _fresh_session()
+
+    def no_decrypt(params, **_):
+        if "METADATA_ONLY" not in str(params):
+            error = {"Error": {"Code": "KmsAccessDeniedException", "Message": "not authorized to kms:Decrypt"}}
+            raise ClientError(error, "DescribeStateMachine")
+        return None
+
+    session.client("stepfunctions").meta.events.register("before-call.sfn.DescribeStateMachine", no_decrypt)
+    [result] = [r for r in deployed.audit(session).results if r.id == "states.run-workflow"]
+    assert result.result == PASS and "definition NOT compared" in result.reason
+    assert result.observed["definition_unchanged"] is None
+
+
+def test_a_workflow_no_longer_under_its_key_fails(deployed):
+    from types import SimpleNamespace
+
+    session = _fresh_session()
+    machine = deployed.state.of_type("aws:sfn/stateMachine:StateMachine")[0]
+    logging = machine.prop("loggingConfiguration")
+
+    def aws_owned(params, **_):
+        return SimpleNamespace(status_code=200, headers={}), {
+            "stateMachineArn": machine.outputs["arn"],
+            "name": machine.prop("name"),
+            "definition": machine.prop("definition"),
+            "roleArn": machine.prop("roleArn"),
+            "type": "STANDARD",
+            "creationDate": "2026-12-01T00:00:00Z",
+            "loggingConfiguration": {
+                "level": logging["level"],
+                "includeExecutionData": False,
+                "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": logging["logDestination"]}}],
+            },
+            "encryptionConfiguration": {"type": "AWS_OWNED_KEY"},
+        }
+
+    session.client("stepfunctions").meta.events.register("before-call.sfn.DescribeStateMachine", aws_owned)
+    [result] = [r for r in deployed.audit(session).results if r.id == "states.run-workflow"]
+    assert result.result == FAIL and "encrypted with AWS_OWNED_KEY" in result.reason

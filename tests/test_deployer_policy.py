@@ -110,7 +110,7 @@ def test_grants_are_scoped_to_the_stacks_names(demo):
         "arn:aws:iam::aws:policy/SecurityAudit" in attached and "arn:aws:iam::aws:policy/IAMFullAccess" not in attached
     )
     assert statements["DeleteOnlyUnretainedKeys"]["Condition"] == {
-        "StringEquals": {"aws:ResourceTag/Purpose": ["compute"]}
+        "StringEquals": {"aws:ResourceTag/Purpose": ["compute", "workflow"]}  # the guarded and the vault keys stay
     }
     denied = statements["NeverGenomicDataOrAuditRecords"]
     assert denied["Effect"] == "Deny" and denied["Resource"] == [f"{b}/*" for b in buckets]
@@ -138,6 +138,8 @@ def test_key_use_through_dynamodb_does_not_stand_for_key_use(demo):
     assert "kms:encrypt@dynamodb" in needed and "kms:encrypt" not in needed
     # the backup vault's key, through AWS Backup only, the same way
     assert "kms:generatedatakey@backup" in needed and "kms:generatedatakey" not in needed
+    # and the run workflow's key, through Step Functions only
+    assert "kms:generatedatakey@states" in needed and "kms:generatedatakey" not in needed
     allowed, _ = grants([{"Statement": [{"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*"}]}])
     assert "kms:encrypt" in allowed - needed
 

@@ -46,6 +46,32 @@ def workflows_log(resource: View, stack: StackView) -> Iterator[str]:
         yield problem
 
 
+HISTORY_AT_REST = Requirements(r2=("3.13.16",), r3=("03.13.08",), hipaa=("164.312(a)(2)(iv)",))
+KEY = "aws:kms/key:Key"
+
+
+@resource_rule(
+    "GLZ-PIPE-004",
+    "workflow-history-under-a-stack-key",
+    (STATE_MACHINE,),
+    "medium",
+    HISTORY_AT_REST,
+    "Keep the run workflow's encryption_configuration: type CUSTOMER_MANAGED_KMS_KEY with kms_key_id the stack's "
+    "workflow key (components/run_tracking).",
+)
+def workflow_history_encrypted(resource: View, stack: StackView) -> Iterator[str]:
+    """A state machine's definition and execution history (run ids, object keys, the inputs and outputs of every
+    state) are encrypted under a customer-managed key of the stack, not only AWS's own."""
+    encryption = block(resource.get("encryptionConfiguration"))
+    kind = str(encryption.get("type") or "AWS_OWNED_KEY")
+    if kind != "CUSTOMER_MANAGED_KMS_KEY":
+        yield f"definition and execution history are encrypted with {kind}, not a customer-managed key of the stack"
+        return
+    key = str(encryption.get("kmsKeyId") or "")
+    if not any(key in (str(k.get("arn")), str(k.get("keyId")), str(k.get("id"))) for k in stack.of_type(KEY)):
+        yield f"definition and execution history are encrypted with {key or 'no key'}, not a key of the stack"
+
+
 def encrypted_stack_log_group_problem(stack: StackView, arn: str) -> str | None:
     """Why logs sent to ``arn`` (with or without ':*') would not land in a log group of the stack encrypted with a
     customer-managed key, or None."""

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from glz.audit.compare import as_bool, parsed_json
-from glz.audit.context import AuditContext
+from glz.audit.context import AuditContext, error_code
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
 
 WORKFLOW = CheckSpec(
@@ -29,10 +31,27 @@ STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 TABLE = "aws:dynamodb/table:Table"
 
 
-def _workflow(ctx: AuditContext, arn: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
+# Reading a definition encrypted under a customer managed key takes kms:Decrypt on it, which an audit role need not
+# have: without it the definition is read as metadata only and not compared (said in the result, never passed over)
+KMS_DENIED = ("KmsAccessDeniedException", "AccessDeniedException", "KmsInvalidStateException")
+
+
+def _describe(ctx: AuditContext, arn: str) -> tuple[dict[str, Any] | None, bool]:
+    """(DescribeStateMachine's answer, whether its definition could be read)."""
+    missing = ("StateMachineDoesNotExist",)
+    try:
+        return ctx.call_or_none("stepfunctions", "describe_state_machine", missing, stateMachineArn=arn), True
+    except ClientError as error:
+        if error_code(error) not in KMS_DENIED:
+            raise
     live = ctx.call_or_none(
-        "stepfunctions", "describe_state_machine", ("StateMachineDoesNotExist",), stateMachineArn=arn
+        "stepfunctions", "describe_state_machine", missing, stateMachineArn=arn, includedData="METADATA_ONLY"
     )
+    return live, False
+
+
+def _workflow(ctx: AuditContext, arn: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
+    live, readable = _describe(ctx, arn)
     if live is None:
         return fail(f"workflow {arn} does not exist: finished runs start nothing")
     logging = live.get("loggingConfiguration") or {}
@@ -44,7 +63,8 @@ def _workflow(ctx: AuditContext, arn: str, declared: dict[str, Any], observed: d
         include_execution_data=bool(logging.get("includeExecutionData")),
         destinations=destinations,
         role=live.get("roleArn"),
-        definition_unchanged=parsed_json(live.get("definition")) == declared["definition"],
+        definition_unchanged=parsed_json(live.get("definition")) == declared["definition"] if readable else None,
+        encryption=live.get("encryptionConfiguration") or {"type": "AWS_OWNED_KEY"},
     )
     problems = []
     if observed["level"] != declared["level"]:
@@ -55,11 +75,19 @@ def _workflow(ctx: AuditContext, arn: str, declared: dict[str, Any], observed: d
         problems.append(f"logs go to {', '.join(destinations) or 'nowhere'}, declared {declared['destination']}")
     if observed["role"] != declared["role"]:
         problems.append(f"runs as {observed['role']}, declared {declared['role']}")
-    if not observed["definition_unchanged"]:
+    if readable and not observed["definition_unchanged"]:
         problems.append("its definition is not the declared one (other states, jobs or queues)")
+    encryption = observed["encryption"]
+    if (encryption.get("type"), encryption.get("kmsKeyId")) != (declared["encryption"], declared["key"]):
+        problems.append(
+            f"encrypted with {encryption.get('kmsKeyId') or encryption.get('type')}, declared {declared['key'] or 'none'}"
+        )
     if problems:
         return fail(f"workflow {arn}: " + "; ".join(problems))
-    return ok(f"workflow {arn}: declared definition, {observed['level']} logging without execution data")
+    definition = "declared definition" if readable else "definition NOT compared (no kms:Decrypt on its key)"
+    return ok(
+        f"workflow {arn}: {definition}, {observed['level']} logging without execution data, encrypted as declared"
+    )
 
 
 def _table(ctx: AuditContext, name: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
@@ -102,6 +130,8 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
             "destination": str(logging.get("logDestination") or ""),
             "role": machine.prop("roleArn"),
             "definition": parsed_json(machine.prop("definition")),
+            "encryption": (machine.prop("encryptionConfiguration") or {}).get("type", "AWS_OWNED_KEY"),
+            "key": (machine.prop("encryptionConfiguration") or {}).get("kmsKeyId"),
         }
         shown = {k: v for k, v in declared.items() if k != "definition"}
         yield ctx.check(
