@@ -40,15 +40,24 @@ class Evidence:
     state_sha256: str | None = None  # None in files written before glz recorded it
 
 
-def load_evidence(path: Path, expected_account: str | None = None, expected_region: str | None = None) -> Evidence:
-    """Read an evidence file; refuse one from another account or region than the stack's, or of an unknown shape."""
-    where = f"--evidence {path}"
+def read_json(path: Path) -> Any:
+    """An --evidence file's JSON; a missing file or bad JSON is bad input naming the file."""
     try:
-        document: Any = json.loads(Path(path).read_text(encoding="utf-8"))
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserInputError(f"{where}: file not found") from None
+        raise UserInputError(f"--evidence {path}: file not found") from None
     except json.JSONDecodeError as error:
-        raise UserInputError(f"{where}: not valid JSON ({error})") from None
+        raise UserInputError(f"--evidence {path}: not valid JSON ({error})") from None
+
+
+def load_evidence(
+    path: Path, expected_account: str | None = None, expected_region: str | None = None, document: Any = None
+) -> Evidence:
+    """Read an evidence file (``document``: its JSON, already read); refuse one from another account or region than
+    the stack's, or of an unknown shape."""
+    where = f"--evidence {path}"
+    if document is None:
+        document = read_json(path)
     if not isinstance(document, dict) or document.get("schema") != SCHEMA:
         found = document.get("schema") if isinstance(document, dict) else type(document).__name__
         raise UserInputError(f"{where}: schema = {found!r}: expected {SCHEMA!r} as written by `glz audit`")

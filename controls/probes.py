@@ -1311,9 +1311,9 @@ def _backups(state: StackState):
     wanted = declared_backed_up(view)
     missing = [label for _, arn, label in wanted if arn not in covered]
     vaults = [v for v in view.of_type(VAULT) if v.get("name") == declared.get("vault")]
-    problems = [p for v in vaults for p in vault_problems(view, v)] or (
-        [] if vaults else [f"the declared vault {declared.get('vault')} is not in the state"]
-    )
+    problems = [p for v in vaults for p in vault_problems(view, v)]
+    if not vaults:
+        problems.append(f"the declared vault {declared.get('vault')} is not in the state")
     plans = view.of_type(PLAN)
     schedules = sorted(
         {

@@ -13,7 +13,6 @@ unexplained failures, which is what an assessor should read first.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,15 +162,6 @@ def load_prowler_ocsf(path: Path, document: list[Any], expected_account: str | N
         findings=tuple(findings),
         unmapped_ids=tuple(sorted(unmapped)),
     )
-
-
-def read_json(path: Path) -> Any:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserInputError(f"--evidence {path}: file not found") from None
-    except json.JSONDecodeError as error:
-        raise UserInputError(f"--evidence {path}: not valid JSON ({error})") from None
 
 
 def scanner_verdict(row: Row, evidence: ScannerEvidence, known: tuple[KnownFinding, ...]) -> ScannerVerdict | None:

@@ -240,8 +240,8 @@ def _evidence_files(
     paths: list[str], account: str | None, region: str | None
 ) -> tuple[Evidence | None, ScannerEvidence | None]:
     """Each --evidence file by its shape: `glz audit`'s evidence, or a scanner's findings (Prowler's OCSF JSON)."""
-    from controls.evidence import SCHEMA, load_evidence
-    from controls.scanner_evidence import is_prowler_ocsf, load_prowler_ocsf, read_json
+    from controls.evidence import SCHEMA, load_evidence, read_json
+    from controls.scanner_evidence import is_prowler_ocsf, load_prowler_ocsf
 
     evidence = scanner = None
     for text in paths:
@@ -250,7 +250,7 @@ def _evidence_files(
         if isinstance(document, dict) and document.get("schema") == SCHEMA:
             if evidence is not None:
                 raise UserInputError(f"--evidence {path}: a second `glz audit` evidence file; give one")
-            evidence = load_evidence(path, account, region)
+            evidence = load_evidence(path, account, region, document)
         elif is_prowler_ocsf(document):
             if scanner is not None:
                 raise UserInputError(f"--evidence {path}: a second scanner file; give one")

@@ -430,7 +430,7 @@ TYPE_NEEDS: dict[str, Needs] = {
     # AWS Backup (Service Authorization Reference, "AWS Backup"): CreateBackupVault also needs
     # backup-storage:MountCapsule, and AWS Backup uses the vault's key in the caller's name (AWS re:Post, "Why do I
     # get an Access Denied error when I try to create an AWS Backup vault?"): the key statement of the deployer
-    # policy allows that through AWS Backup only (deployer_policy, VAULT_KEY_SID)
+    # policy allows that through AWS Backup only (deployer_policy.SERVICE_KEYS)
     "aws:backup/vault:Vault": Needs(
         (
             "backup:CreateBackupVault",

@@ -26,7 +26,7 @@ included, so it can give one of them more. That is why every use of a deployer r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -216,55 +216,21 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
                 "Condition": {"StringEquals": {"aws:ResourceTag/Purpose": [TRAIL_KEY_PURPOSE]}},
             }
         )
-    table_keys = _table_key_purposes(state)
-    if table_keys:
-        # DynamoDB encrypts a table with a customer managed key in its creator's name: it needs these on the key,
-        # through DynamoDB only (DynamoDB Developer Guide, "Key policy for a customer managed key")
-        out.append(
-            {
-                "Sid": TABLE_KEY_SID,
-                "Effect": "Allow",
-                "Action": list(TABLE_KEY_ACTIONS),
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:ResourceTag/Purpose": table_keys},
-                    "StringLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"},
-                },
-            }
-        )
-    vault_keys = _vault_key_purposes(state)
-    if vault_keys:
-        # AWS Backup uses a vault's key in its creator's name when the vault is created (kms:CreateGrant, Decrypt,
-        # GenerateDataKey; AWS re:Post, "Why do I get an Access Denied error when I try to create an AWS Backup
-        # vault?"): through AWS Backup only
-        out.append(
-            {
-                "Sid": VAULT_KEY_SID,
-                "Effect": "Allow",
-                "Action": list(VAULT_KEY_ACTIONS),
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:ResourceTag/Purpose": vault_keys},
-                    "StringLike": {"kms:ViaService": "backup.*.amazonaws.com"},
-                },
-            }
-        )
-    workflow_keys = _workflow_key_purposes(state)
-    if workflow_keys:
-        # Step Functions encrypts a state machine's definition under its customer managed key in the name of whoever
-        # creates, updates or describes it (components/run_workflow, "AWS facts relied on"): through Step Functions
-        out.append(
-            {
-                "Sid": WORKFLOW_KEY_SID,
-                "Effect": "Allow",
-                "Action": list(WORKFLOW_KEY_ACTIONS),
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"aws:ResourceTag/Purpose": workflow_keys},
-                    "StringLike": {"kms:ViaService": "states.*.amazonaws.com"},
-                },
-            }
-        )
+    for service in SERVICE_KEYS:
+        purposes = service.purposes(state)
+        if purposes:
+            out.append(
+                {
+                    "Sid": service.allow_sid,
+                    "Effect": "Allow",
+                    "Action": list(service.actions),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:ResourceTag/Purpose": purposes},
+                        "StringLike": {"kms:ViaService": f"{service.service}.*.amazonaws.com"},
+                    },
+                }
+            )
     unretained = _key_purposes(state, unretained_only=True)
     if unretained:
         out.append(
@@ -282,27 +248,10 @@ def statements(scope: Scope, state: StackState) -> list[dict[str, Any]]:
 
 TRAIL_KEY_PURPOSE = "logs"
 TRAIL_KEY_SID = "TrailChecksTheAuditBucketKey"
-TABLE_KEY_SID = "EncryptTheStacksTablesThroughDynamoDB"
-TABLE_KEY_ACTIONS = (
-    "kms:CreateGrant",
-    "kms:DescribeKey",
-    "kms:Encrypt",
-    "kms:Decrypt",
-    "kms:ReEncryptFrom",
-    "kms:ReEncryptTo",
-    "kms:GenerateDataKey",
-)
-
-
-VAULT_KEY_SID = "EncryptTheStacksVaultsThroughAwsBackup"
-VAULT_KEY_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey", "kms:RetireGrant")
-
-
-WORKFLOW_KEY_SID = "EncryptTheStacksWorkflowsThroughStepFunctions"
-WORKFLOW_KEY_ACTIONS = ("kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey")
 
 
 def _keys_named_by(state: StackState, arns: set[str]) -> list[str]:
+    """Purpose tags of the stack's keys whose ARN is in ``arns``."""
     return sorted(
         {
             str(k.prop("tags")["Purpose"])
@@ -312,45 +261,64 @@ def _keys_named_by(state: StackState, arns: set[str]) -> list[str]:
     )
 
 
-def _workflow_key_purposes(state: StackState) -> list[str]:
-    """Purpose tags of the keys the stack's state machines are encrypted with."""
-    return _keys_named_by(
-        state,
-        {
-            str((m.prop("encryptionConfiguration") or {}).get("kmsKeyId"))
-            for m in state.of_type("aws:sfn/stateMachine:StateMachine")
-            if (m.prop("encryptionConfiguration") or {}).get("kmsKeyId")
-        },
-    )
+@dataclass(frozen=True)
+class ServiceKeys:
+    """Keys a service uses in the deployer's name while it creates the resources they encrypt: the deployer may use
+    them through that service only (kms:ViaService), and its key-use deny exempts requests that service makes."""
+
+    service: str  # kms:ViaService prefix, and the `<action>@<service>` mark of required_actions
+    resource_type: str
+    key_of: Callable[[Any], Any]  # the resource's key ARN, from its properties
+    allow_sid: str
+    deny_sid: str
+    actions: tuple[str, ...]
+
+    def purposes(self, state: StackState) -> list[str]:
+        """Purpose tags of the keys the stack's resources of this type are encrypted with."""
+        arns = {str(self.key_of(r)) for r in state.of_type(self.resource_type) if self.key_of(r)}
+        return _keys_named_by(state, arns)
 
 
-def _vault_key_purposes(state: StackState) -> list[str]:
-    """Purpose tags of the keys the stack's backup vaults are encrypted with."""
-    arns = {str(v.prop("kmsKeyArn")) for v in state.of_type("aws:backup/vault:Vault") if v.prop("kmsKeyArn")}
-    return sorted(
-        {
-            str(k.prop("tags")["Purpose"])
-            for k in state.of_type("aws:kms/key:Key")
-            if (k.prop("tags") or {}).get("Purpose") and str(k.outputs.get("arn")) in arns
-        }
-    )
-
-
-def _table_key_purposes(state: StackState) -> list[str]:
-    """Purpose tags of the keys the stack's DynamoDB tables are encrypted with."""
-    arns = {
-        str((t.prop("serverSideEncryption") or {}).get("kmsKeyArn"))
-        for t in state.of_type("aws:dynamodb/table:Table")
-        if (t.prop("serverSideEncryption") or {}).get("kmsKeyArn")
-    }
-    return sorted(
-        {
-            str(k.prop("tags")["Purpose"])
-            for k in state.of_type("aws:kms/key:Key")
-            if (k.prop("tags") or {}).get("Purpose") and str(k.outputs.get("arn")) in arns
-        }
-    )
-
+SERVICE_KEYS = (
+    # DynamoDB encrypts a table with a customer managed key in its creator's name: it needs these on the key
+    # (DynamoDB Developer Guide, "Key policy for a customer managed key")
+    ServiceKeys(
+        "dynamodb",
+        "aws:dynamodb/table:Table",
+        lambda t: (t.prop("serverSideEncryption") or {}).get("kmsKeyArn"),
+        "EncryptTheStacksTablesThroughDynamoDB",
+        "NeverUseTheTableKeysButThroughDynamoDB",
+        (
+            "kms:CreateGrant",
+            "kms:DescribeKey",
+            "kms:Encrypt",
+            "kms:Decrypt",
+            "kms:ReEncryptFrom",
+            "kms:ReEncryptTo",
+            "kms:GenerateDataKey",
+        ),
+    ),
+    # AWS Backup uses a vault's key in its creator's name when the vault is created (kms:CreateGrant, Decrypt,
+    # GenerateDataKey; AWS re:Post, "Why do I get an Access Denied error when I try to create an AWS Backup vault?")
+    ServiceKeys(
+        "backup",
+        "aws:backup/vault:Vault",
+        lambda v: v.prop("kmsKeyArn"),
+        "EncryptTheStacksVaultsThroughAwsBackup",
+        "NeverUseTheVaultKeysButThroughAwsBackup",
+        ("kms:CreateGrant", "kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey", "kms:RetireGrant"),
+    ),
+    # Step Functions encrypts a state machine's definition under its customer managed key in the name of whoever
+    # creates, updates or describes it (components/run_workflow, "AWS facts relied on")
+    ServiceKeys(
+        "states",
+        "aws:sfn/stateMachine:StateMachine",
+        lambda m: (m.prop("encryptionConfiguration") or {}).get("kmsKeyId"),
+        "EncryptTheStacksWorkflowsThroughStepFunctions",
+        "NeverUseTheWorkflowKeysButThroughStepFunctions",
+        ("kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey"),
+    ),
+)
 
 """CloudTrail: "If you are using an existing S3 bucket with an S3 Bucket Key, kms:Decrypt permissions are required
 to create or update a trail with SSE-KMS encryption enabled" (AWS CloudTrail User Guide, "Configure AWS KMS key
@@ -401,10 +369,13 @@ def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[st
         # The keys are told apart by their Purpose tag (KMS evaluates aws:ResourceTag on key operations);
         # removing or rewriting that tag is refused too, so the deny cannot be stepped around.
         checked = [p for p in purposes if p == TRAIL_KEY_PURPOSE and _trail_checks_bucket_key(state)]
-        tables = [p for p in _table_key_purposes(state) if p not in checked]
-        vaults = [p for p in _vault_key_purposes(state) if p not in checked and p not in tables]
-        workflows = [p for p in _workflow_key_purposes(state) if p not in (*checked, *tables, *vaults)]
-        plain = [p for p in purposes if p not in (*checked, *tables, *vaults, *workflows)]
+        through: list[tuple[ServiceKeys, list[str]]] = []
+        taken = set(checked)
+        for service in SERVICE_KEYS:
+            mine = [p for p in service.purposes(state) if p not in taken]
+            taken |= set(mine)
+            through.append((service, mine))
+        plain = [p for p in purposes if p not in taken]
         out += [
             {
                 "Sid": "NeverUseTheStacksKeys",
@@ -413,56 +384,20 @@ def _denies(scope: Scope, state: StackState, buckets: list[str]) -> list[dict[st
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:ResourceTag/Purpose": plain}},
             },
+            # the same deny, except through the service for the keys it uses in the deployer's name
             *(
-                [
-                    {
-                        # the same deny, except through DynamoDB for the keys of the stack's tables
-                        "Sid": "NeverUseTheTableKeysButThroughDynamoDB",
-                        "Effect": "Deny",
-                        "Action": list(KEY_USE_ACTIONS),
-                        "Resource": "*",
-                        "Condition": {
-                            "StringEquals": {"aws:ResourceTag/Purpose": tables},
-                            "StringNotLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"},
-                        },
-                    }
-                ]
-                if tables
-                else []
-            ),
-            *(
-                [
-                    {
-                        # the same deny, except through AWS Backup for the keys of the stack's backup vaults
-                        "Sid": "NeverUseTheVaultKeysButThroughAwsBackup",
-                        "Effect": "Deny",
-                        "Action": list(KEY_USE_ACTIONS),
-                        "Resource": "*",
-                        "Condition": {
-                            "StringEquals": {"aws:ResourceTag/Purpose": vaults},
-                            "StringNotLike": {"kms:ViaService": "backup.*.amazonaws.com"},
-                        },
-                    }
-                ]
-                if vaults
-                else []
-            ),
-            *(
-                [
-                    {
-                        # the same deny, except through Step Functions for the keys of the stack's state machines
-                        "Sid": "NeverUseTheWorkflowKeysButThroughStepFunctions",
-                        "Effect": "Deny",
-                        "Action": list(KEY_USE_ACTIONS),
-                        "Resource": "*",
-                        "Condition": {
-                            "StringEquals": {"aws:ResourceTag/Purpose": workflows},
-                            "StringNotLike": {"kms:ViaService": "states.*.amazonaws.com"},
-                        },
-                    }
-                ]
-                if workflows
-                else []
+                {
+                    "Sid": service.deny_sid,
+                    "Effect": "Deny",
+                    "Action": list(KEY_USE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:ResourceTag/Purpose": mine},
+                        "StringNotLike": {"kms:ViaService": f"{service.service}.*.amazonaws.com"},
+                    },
+                }
+                for service, mine in through
+                if mine
             ),
             *(
                 [
@@ -554,22 +489,16 @@ def problems(docs: Iterable[dict[str, Any]]) -> list[str]:
                         for a in DATA_ACTIONS
                         if catalog.matches(pattern, a)
                         and (sid, a) != (TRAIL_KEY_SID, "kms:Decrypt")
-                        and not (sid == TABLE_KEY_SID and a in TABLE_KEY_ACTIONS)
-                        and not (sid == VAULT_KEY_SID and a in VAULT_KEY_ACTIONS)
-                        and not (sid == WORKFLOW_KEY_SID and a in WORKFLOW_KEY_ACTIONS)
+                        and not any(sid == k.allow_sid and a in k.actions for k in SERVICE_KEYS)
                     )
                     if forbidden:
                         found.append(f"statement {sid}: {pattern} allows {', '.join(forbidden)}")
     return found
 
 
-VIA_DYNAMODB = "@dynamodb"
-"""Marks key use allowed only through DynamoDB (`kms:decrypt@dynamodb`), so it never stands for the action."""
-
-
-KEY_USE_SERVICES = ("dynamodb", "backup", "states")
-"""The services through which the deployer's key use is allowed (TABLE_KEY_SID, VAULT_KEY_SID): such key use is
-marked `<action>@<service>` (`kms:decrypt@dynamodb`), so it never stands for the action itself."""
+KEY_USE_SERVICES = tuple(k.service for k in SERVICE_KEYS)
+"""The services through which the deployer's key use is allowed (SERVICE_KEYS): such key use is marked
+`<action>@<service>` (`kms:decrypt@dynamodb`), so it never stands for the action itself."""
 
 
 def through_service(statement: dict[str, Any]) -> str | None:
@@ -586,11 +515,6 @@ def through_service(statement: dict[str, Any]) -> str | None:
         if flat and all(x.startswith(f"{service}.") for x in flat):
             return service
     return None
-
-
-def through_dynamodb(statement: dict[str, Any]) -> bool:
-    """An Allow that holds only for requests DynamoDB makes (kms:ViaService dynamodb.*), as TABLE_KEY_SID is."""
-    return through_service(statement) == "dynamodb"
 
 
 def required_actions(docs: Iterable[dict[str, Any]]) -> frozenset[str]:

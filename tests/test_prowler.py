@@ -30,6 +30,7 @@ from controls.scanner_evidence import (
     load_known_findings,
     load_prowler_ocsf,
 )
+from policies.framework import as_list
 from tests.audit_account import REGION
 from tests.conftest import ROOT
 
@@ -243,13 +244,9 @@ def _history_destruction_denied(url: str, resource: str) -> None:
         s
         for s in policy["Statement"]
         if s["Effect"] == "Deny"
-        and any(a in ("s3:DeleteObjectVersion", "s3:*", "s3:Delete*") for a in _listed(s.get("Action")))
+        and any(a in ("s3:DeleteObjectVersion", "s3:*", "s3:Delete*") for a in as_list(s.get("Action")))
     ]
     assert denies, f"{bucket}: no statement denies destroying object versions"
-
-
-def _listed(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _admin_only_on_the_operator_roles(url: str, resource: str) -> None:
@@ -281,8 +278,8 @@ def _endpoint_policies_name_the_account(url: str, resource: str) -> None:
         condition = json.dumps(statement.get("Condition", {}))
         account_only = f'"aws:PrincipalAccount": "{ACCOUNT}"' in condition
         aws_services = '"aws:PrincipalIsAWSService": "true"' in condition
-        aws_owned_reads = _listed(statement.get("Action")) == ["s3:GetObject"] and all(
-            re.match(r"arn:aws:s3:::[a-z0-9.-]+(-\*)?/\*$", r) for r in _listed(statement.get("Resource"))
+        aws_owned_reads = as_list(statement.get("Action")) == ["s3:GetObject"] and all(
+            re.match(r"arn:aws:s3:::[a-z0-9.-]+(-\*)?/\*$", r) for r in as_list(statement.get("Resource"))
         )
         assert account_only or aws_services or aws_owned_reads, statement
 

@@ -12,12 +12,11 @@ condition narrows, is judged by what it refuses).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from policies.access.model import backup_vault_keys, model_of
-from policies.framework import Requirements, StackView, View, Violation, as_list, stack_rule
+from policies.framework import Requirements, StackView, View, Violation, as_list, stack_rule, statements
 from policies.rules import s3_support as s3
 from policies.rules.guardrails import _actors
 
@@ -60,17 +59,9 @@ def _keeps_a_week(plan: View, vaults: set[str]) -> bool:
 def _only_aws_backup_assumes(role: View | None) -> bool:
     if role is None:
         return False
-    trust = role.get("assumeRolePolicy")
-    document = json.loads(trust) if isinstance(trust, str) else trust or {}
-    principals = [
-        principal
-        for statement in as_list(document.get("Statement"))
-        if isinstance(statement, dict) and statement.get("Effect") == "Allow"
-        for principal in [statement.get("Principal")]
-    ]
-    services = [as_list((p or {}).get("Service")) if isinstance(p, dict) else ["*"] for p in principals]
-    return bool(services) and all(
-        s == [BACKUP_SERVICE] and set(p) == {"Service"} for s, p in zip(services, principals, strict=True)
+    principals = [s.get("Principal") for s in statements(role.json("assumeRolePolicy")) if s.get("Effect") == "Allow"]
+    return bool(principals) and all(
+        isinstance(p, dict) and set(p) == {"Service"} and as_list(p["Service"]) == [BACKUP_SERVICE] for p in principals
     )
 
 
