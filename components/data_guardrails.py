@@ -5,8 +5,9 @@ role. A bucket policy's Deny binds every principal of every account, so what mus
 written here, each with its one named exception:
 
 - object reads: only the roles whose purpose is to read the tier (the pipeline stages that take it as
-  input, the reference loader on the reference tier, the tier's malware scanner, the
-  collaborators granted it) and break-glass;
+  input, the reference loader on the reference tier, the tier's malware scanner, AWS Backup's role on
+  backed-up tiers, the run workflow on the intake tier (manifests and checksums), the collaborators
+  granted it) and break-glass;
 - on a scanned intake tier (securityServices.scannedReadsOnly): only objects GuardDuty tagged
   NO_THREATS_FOUND, except for the scanner and break-glass; unscanned, FAILED, UNSUPPORTED and
   ACCESS_DENIED objects stay quarantined until scanned;
@@ -22,7 +23,7 @@ keeps them out of these denies (S3 server access logging, for one).
 
 from __future__ import annotations
 
-from components import backup_policies, compute_policies, malware_policies, naming
+from components import backup_policies, compute_policies, malware_policies, naming, run_workflow
 from components.policy_document import Statement
 from components.settings import Settings
 
@@ -52,6 +53,9 @@ def object_readers(settings: Settings, stack: str, tier: str, scanned: bool) -> 
         roles.add(malware_policies.scan_role_arn(settings, stack, tier))
     if backup_policies.backs_up(settings, tier):
         roles.add(backup_policies.backup_role_arn(settings, stack))  # AWS Backup copies every object
+    verifier = run_workflow.verifying_role(settings, stack, tier)
+    if verifier:
+        roles.add(verifier)  # reads the run's manifest and each object's checksum, once scanned clean
     roles |= {
         naming.role_arn(settings, stack, naming.collaborator_role_suffix(c.name))
         for c in settings.collaborators

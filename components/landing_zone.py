@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import access_policies, data_guardrails, malware_policies, naming
+from components import access_policies, data_guardrails, malware_policies, naming, run_workflow
 from components import service_linked_roles as slr
 from components.access import CollaboratorAccess, OperatorRoles
 from components.audit_trail import AuditTrail
@@ -62,7 +62,8 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
     that run `pulumi up` (without them a deployment locks itself out of the buckets' settings) and,
     on a scanned intake bucket only, that bucket's GuardDuty malware-scan role (GuardDuty reads and
     tags the objects from its own network, never through this VPC) and the roles of the instruments that upload
-    to it (from the lab, over TLS; their role may only put objects under their own prefix)."""
+    to it (from the lab, over TLS; their role may only put objects under their own prefix) and, on the run-tracking
+    intake bucket, the run workflow's role (Step Functions reads checksums and tags objects from its own network)."""
     roles = [naming.ADMIN_ROLE, naming.AUDITOR_ROLE, naming.BREAK_GLASS_ROLE] + [
         naming.collaborator_role_suffix(c.name) for c in settings.collaborators
     ]
@@ -71,6 +72,9 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
     exempt = {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
     if tier is not None and scans_uploads(settings, tier):
         exempt.add(malware_policies.scan_role_arn(settings, stack, tier))
+    verifier = run_workflow.verifying_role(settings, stack, tier) if tier is not None else None
+    if verifier:
+        exempt.add(verifier)  # Step Functions calls S3 as the workflow's role from its own network
     exempt |= {
         naming.role_arn(settings, stack, instrument_role_suffix(i.name))
         for i in settings.intake.instruments
@@ -92,10 +96,12 @@ def data_bucket_statements(settings: Settings, stack: str, tier: str | None, buc
     scanned = scans_uploads(settings, tier)
     statements += data_guardrails.data_tier_statements(settings, stack, tier, bucket_arn, scanned)
     if scanned:
+        verifier = run_workflow.verifying_role(settings, stack, tier)
         statements += malware_policies.intake_bucket_statements(
             bucket_arn,
             malware_policies.scan_role_arn(settings, stack, tier),
             [naming.break_glass_arn(settings, stack)],
+            run_taggers=[verifier] if verifier else [],
         )
     return statements
 
@@ -227,6 +233,7 @@ class LandingZone:
                 log_key_arn=self.keys.logs.arn,
                 job_definitions=self.compute.job_definitions,
                 job_queues={s.name: self.compute.stage_queue(s.name) for s in settings.run_stages},
+                intake_scanned=scans_uploads(settings, settings.run_tracking.intake_tier),
                 opts=opts,
             )
         self.job_failure_alerts: FindingAlerts | None = None
@@ -334,6 +341,7 @@ class LandingZone:
                 "intakeTier": settings.run_tracking.intake_tier,
                 "markers": list(settings.run_tracking.markers),
                 "stages": [s.name for s in settings.run_stages],
+                "manifest": settings.run_tracking.manifest,
             }
         if self.reference is not None:
             outputs["referenceFileSystemId"] = self.reference.file_system.id

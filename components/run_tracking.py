@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from components import key_policies, run_workflow
 from components.encryption_keys import KeyPurpose, customer_managed_key
 from components.monitoring import audit_log_group
-from components.naming import base_name, role_name
+from components.naming import base_name, bucket_name, role_name
 from components.settings import Settings
 
 WORKFLOW_KEY_PURPOSE = "workflow"
@@ -36,6 +36,7 @@ class RunTracking(pulumi.ComponentResource):
         log_key_arn: pulumi.Input[str],
         job_definitions: dict[str, aws.batch.JobDefinition],
         job_queues: dict[str, aws.batch.JobQueue],
+        intake_scanned: bool = False,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("glz:pipeline:RunTracking", name, None, opts)
@@ -85,11 +86,22 @@ class RunTracking(pulumi.ComponentResource):
             target_key_id=self.key.key_id,
             opts=child,
         )
+        verification = (
+            run_workflow.Verification(
+                tracking.manifest, tuple(tracking.markers), tracking.scan_wait_minutes, intake_scanned
+            )
+            if tracking.manifest
+            else None
+        )
+        # fixed by name: the intake bucket's policy admits the workflow before either exists
+        verified_bucket = (
+            f"arn:{partition}:s3:::{bucket_name(settings, stack, tracking.intake_tier)}" if verification else None
+        )
         # each stage on its own queue (pipeline.stages[].queue): the run's stages, in order
         stages = [(s.name, job_definitions[s.name], job_queues[s.name]) for s in settings.run_stages]
         self.role = aws.iam.Role(
             f"{name}-workflow-role",
-            name=role_name(settings, stack, "run-workflow"),
+            name=role_name(settings, stack, run_workflow.WORKFLOW_ROLE),
             assume_role_policy=json.dumps(run_workflow.service_trust(run_workflow.STATES, account, machine_arn)),
             max_session_duration=3600,
             opts=child,
@@ -118,7 +130,18 @@ class RunTracking(pulumi.ComponentResource):
             policy=resolved.apply(
                 lambda a: json.dumps(
                     run_workflow.workflow_policy(
-                        a[0], a[4], a[2], a[3], stage_list(a), partition, region, account, a[5], machine_arn
+                        a[0],
+                        a[4],
+                        a[2],
+                        a[3],
+                        stage_list(a),
+                        partition,
+                        region,
+                        account,
+                        a[5],
+                        machine_arn,
+                        verified_bucket,
+                        a[4] if verification else None,
                     ),
                     sort_keys=True,
                 )
@@ -131,7 +154,9 @@ class RunTracking(pulumi.ComponentResource):
             type="STANDARD",
             role_arn=self.role.arn,
             definition=resolved.apply(
-                lambda a: json.dumps(run_workflow.definition(a[1], a[2], stage_list(a)), sort_keys=True)
+                lambda a: json.dumps(
+                    run_workflow.definition(a[1], a[2], stage_list(a), verification=verification), sort_keys=True
+                )
             ),
             logging_configuration=aws.sfn.StateMachineLoggingConfigurationArgs(
                 level="ERROR",

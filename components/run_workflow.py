@@ -18,6 +18,17 @@ AWS facts relied on:
 - Step Functions writes execution logs to CloudWatch Logs through log delivery, for which the role needs the
   logs:*LogDelivery*, PutResourcePolicy and DescribeResourcePolicies/LogGroups actions on "*" (Step Functions
   Developer Guide, "Logging using CloudWatch Logs").
+- A Distributed Map reads its items from S3: a CSV file with a header row (`arn:aws:states:::s3:getObject`, ReaderConfig
+  InputType CSV, CSVHeaderLocation FIRST_ROW; the role needs s3:GetObject) or a prefix's listing
+  (`arn:aws:states:::s3:listObjectsV2`; s3:ListBucket); each item runs as a child execution of this state machine,
+  for which the role needs states:StartExecution on it and states:DescribeExecution/StopExecution on its executions;
+  ToleratedFailureCount 0 (the default) fails the Map state when any child fails
+  (Step Functions Developer Guide, "Distributed Map state", "ItemReader", "IAM policies for Distributed Map").
+- AWS SDK integrations `arn:aws:states:::aws-sdk:s3:getObjectAttributes` / `getObjectTagging` / `putObjectTagging`
+  call the S3 API as the execution role. GetObjectAttributes returns the object's checksum (ChecksumCRC64NVME for a
+  full-object CRC64NVME checksum, what S3 computes when the upload names none); it needs s3:GetObject(Version) and
+  s3:GetObject(Version)Attributes (Amazon S3 API Reference, GetObjectAttributes). PutObjectTagging replaces the
+  whole tag set.
 - An EventBridge rule starts an execution with a role it assumes that may call states:StartExecution
   (EventBridge User Guide, "Step Functions state machine" targets).
 - With a customer managed key, Step Functions encrypts the definition and the execution history under it, with the
@@ -34,13 +45,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components import naming
+from components.data_access import RUN_TAG_KEY
+from components.malware_policies import CLEAN, SCAN_STATUS_TAG
 from components.policy_document import Statement, document
+from components.settings import Settings
 
 STATES = "states.amazonaws.com"
 EVENTS = "events.amazonaws.com"
 RUN_ITEM = "RUN"
 BATCH_EVENTS_RULE = "StepFunctionsGetEventsForBatchJobsRule"
 """The managed EventBridge rule Step Functions uses to learn that a `.sync` Batch job finished."""
+WORKFLOW_ROLE = "run-workflow"
+"""The workflow's role suffix (components.naming.role_arn): the intake bucket's policy names it."""
+VERIFY_STAGE = "verify"
+"""The runs table item (STAGE#verify) of the check of the run's objects against its manifest."""
+VERIFY_OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectAttributes",
+    "s3:GetObjectVersionAttributes",
+    "s3:GetObjectTagging",
+    "s3:PutObjectTagging",
+)
+"""What the workflow does to the intake tier's objects: read the manifest, read each object's checksum and tags,
+tag it with the run id (never its content: object reads stay behind the scanned-clean guard)."""
 LOG_DELIVERY_ACTIONS = (
     "logs:CreateLogDelivery",
     "logs:GetLogDelivery",
@@ -90,6 +119,169 @@ def run_pattern(bucket: str, markers: list[str]) -> dict[str, Any]:
     }
 
 
+def verifying_role(settings: Settings, stack: str, tier: str) -> str | None:
+    """The workflow's role where it checks and tags the runs landing in ``tier`` (the intake tier, with a manifest)."""
+    tracking = settings.run_tracking
+    if settings.compute.enabled and tracking.enabled and tracking.manifest and tier == tracking.intake_tier:
+        return naming.role_arn(settings, stack, WORKFLOW_ROLE)
+    return None
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The check of a run's objects against its manifest, before any stage (runTracking.manifest)."""
+
+    manifest: str
+    markers: tuple[str, ...]
+    wait_minutes: int
+    scanned: bool  # GuardDuty scans the intake tier: the scan tag is kept, and only clean objects are tagged
+
+
+def _waiting(minutes: int) -> list[dict[str, Any]]:
+    """Retry once a minute for ``minutes``: an object GuardDuty has not scanned clean yet is refused (the
+    scanned-reads guard, the tagging guard), so retrying is how the workflow waits for the scan."""
+    return [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 60, "MaxAttempts": minutes, "BackoffRate": 1}]
+
+
+def _distributed(start: str, states: dict[str, Any]) -> dict[str, Any]:
+    return {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": start, "States": states}
+
+
+def verification_states(check: Verification, after: str) -> dict[str, Any]:
+    """Verify every object the manifest lists (present, scanned clean, its CRC64NVME the manifest's) and tag it with
+    the run id; then fail on any object of the run folder the manifest does not list. Each object is a child
+    execution (a run has tens of thousands of files), any failed child fails the run (ToleratedFailureCount 0)."""
+    not_clean = f"the object is missing, or GuardDuty did not scan it clean within {check.wait_minutes} minutes"
+    tag_set: list[dict[str, Any]] = [{"Key": RUN_TAG_KEY, "Value.$": "$.run_id"}]
+    if check.scanned:
+        # PutObjectTagging replaces the tag set: GuardDuty's result is kept, and the bucket policy lets this role
+        # tag only objects scanned clean, keeping them clean (malware_policies.run_tagger_statements)
+        tag_set.insert(0, {"Key": SCAN_STATUS_TAG, "Value": CLEAN})
+    per_object = {
+        "ReadChecksum": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:getObjectAttributes",
+            "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key", "ObjectAttributes": ["Checksum"]},
+            "ResultPath": "$.object",
+            "Retry": _waiting(check.wait_minutes),
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ObjectNotScannedClean"}],
+            "Next": "ChecksumMatches",
+        },
+        "ChecksumMatches": {
+            "Type": "Choice",
+            "Choices": [
+                {
+                    "And": [
+                        {"Variable": "$.object.Checksum.ChecksumCRC64NVME", "IsPresent": True},
+                        {"Variable": "$.object.Checksum.ChecksumCRC64NVME", "StringEqualsPath": "$.crc64nvme"},
+                    ],
+                    "Next": "TagWithRun",
+                }
+            ],
+            "Default": "ChecksumMismatch",
+        },
+        "TagWithRun": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:putObjectTagging",
+            "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key", "Tagging": {"TagSet": tag_set}},
+            "ResultPath": None,
+            "Retry": _waiting(check.wait_minutes),
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ObjectNotScannedClean"}],
+            "End": True,
+        },
+        "ChecksumMismatch": {
+            "Type": "Fail",
+            "Error": "ChecksumMismatch",
+            "Cause": "the object's CRC64NVME checksum is not the manifest's (altered, or uploaded without CRC64NVME)",
+        },
+        "ObjectNotScannedClean": {"Type": "Fail", "Error": "ObjectNotScannedClean", "Cause": not_clean},
+    }
+    run_files = [{"Variable": "$.key", "StringMatches": f"*/{name}", "Next": "RunFile"} for name in check.markers]
+    run_files.append({"Variable": "$.key", "StringMatches": f"*/{check.manifest}", "Next": "RunFile"})
+    per_listed = {
+        "IsRunFile": {"Type": "Choice", "Choices": run_files, "Default": "ReadRunTag"},
+        "RunFile": {"Type": "Succeed", "Comment": "the run's marker or manifest"},
+        "ReadRunTag": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::aws-sdk:s3:getObjectTagging",
+            "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"},
+            "ResultSelector": {"tags.$": "$.TagSet"},
+            "ResultPath": "$.object",
+            "Next": "HasRunTag",
+        },
+        "HasRunTag": {
+            "Type": "Pass",
+            "Parameters": {"listed.$": "States.ArrayContains($.object.tags, $.run_tag)"},
+            "ResultPath": "$.check",
+            "Next": "Listed",
+        },
+        "Listed": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.check.listed", "BooleanEquals": True, "Next": "InManifest"}],
+            "Default": "UnlistedObject",
+        },
+        "InManifest": {"Type": "Succeed"},
+        "UnlistedObject": {
+            "Type": "Fail",
+            "Error": "UnlistedObject",
+            "Cause": "an object of the run folder is not in the run's manifest",
+        },
+    }
+    failed = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"Failed-{VERIFY_STAGE}"}]
+    return {
+        "VerifyRunObjects": {
+            "Type": "Map",
+            "Label": "VerifyRunObjects",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                "Parameters": {"Bucket.$": "$.bucket", "Key.$": f"States.Format('{{}}/{check.manifest}', $.run_id)"},
+            },
+            "ItemSelector": {
+                "bucket.$": "$.bucket",
+                "run_id.$": "$.run_id",
+                "key.$": "States.Format('{}/{}', $.run_id, $$.Map.Item.Value.path)",
+                "crc64nvme.$": "$$.Map.Item.Value.crc64nvme",
+            },
+            "ItemProcessor": _distributed("ReadChecksum", per_object),
+            "MaxConcurrency": 100,
+            "ToleratedFailureCount": 0,
+            "ResultPath": None,
+            # the manifest itself is unreadable until GuardDuty scanned it clean
+            "Retry": [
+                {
+                    "ErrorEquals": ["States.ItemReaderFailed"],
+                    "IntervalSeconds": 60,
+                    "MaxAttempts": check.wait_minutes,
+                    "BackoffRate": 1,
+                }
+            ],
+            "Catch": failed,
+            "Next": "FindUnlistedObjects",
+        },
+        "FindUnlistedObjects": {
+            "Type": "Map",
+            "Label": "FindUnlistedObjects",
+            "ItemReader": {
+                "Resource": "arn:aws:states:::s3:listObjectsV2",
+                "Parameters": {"Bucket.$": "$.bucket", "Prefix.$": "States.Format('{}/', $.run_id)"},
+            },
+            "ItemSelector": {
+                "bucket.$": "$.bucket",
+                "run_id.$": "$.run_id",
+                "run_tag": {"Key": RUN_TAG_KEY, "Value.$": "$.run_id"},
+                "key.$": "$$.Map.Item.Value.Key",
+            },
+            "ItemProcessor": _distributed("IsRunFile", per_listed),
+            "MaxConcurrency": 100,
+            "ToleratedFailureCount": 0,
+            "ResultPath": None,
+            "Catch": failed,
+            "Next": after,
+        },
+    }
+
+
 def _ddb(
     action: str, parameters: dict[str, Any], next_state: str | None, catch: str | None = "RunFailed"
 ) -> dict[str, Any]:
@@ -126,8 +318,37 @@ def _status(
     )
 
 
-def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts: int = 3) -> dict[str, Any]:
-    """The run workflow. Its input is the S3 event EventBridge delivers; the run id is the folder name."""
+def _stage_record(table: str, name: str, work: str, following: str) -> dict[str, Any]:
+    """A stage's items in the runs table: RUNNING when it starts (then ``work``), then SUCCEEDED or FAILED."""
+    return {
+        f"Start-{name}": _ddb(
+            "putItem",
+            {
+                "TableName": table,
+                "Item": {
+                    "run_id": {"S.$": "$.run_id"},
+                    "item": {"S": f"STAGE#{name}"},
+                    "status": {"S": "RUNNING"},
+                    "started": {"S.$": "$$.State.EnteredTime"},
+                },
+            },
+            work,
+        ),
+        f"Failed-{name}": _status(table, f"STAGE#{name}", "FAILED", "RunFailed"),
+        f"Done-{name}": _status(table, f"STAGE#{name}", "SUCCEEDED", following),
+    }
+
+
+def definition(
+    table: str,
+    topic_arn: str,
+    stages: list[Stage],
+    submit_attempts: int = 3,
+    verification: Verification | None = None,
+) -> dict[str, Any]:
+    """The run workflow. Its input is the S3 event EventBridge delivers; the run id is the folder name. With
+    ``verification``, the run's objects are checked against its manifest and tagged before the first stage."""
+    first_stage = f"Start-{stages[0].name}" if stages else "RunSucceeded"
     states: dict[str, Any] = {
         # a run folder is <run id>/ (an upload path of its own) or <instrument>/<run id>/ (an instrument's prefix,
         # components/instrument_intake): the run id is the folder path, its job label the same without '/'
@@ -199,7 +420,7 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
                 # a second marker of the same run (RTAComplete, then CopyComplete) starts no second run
                 "ConditionExpression": "attribute_not_exists(run_id)",
             },
-            f"Start-{stages[0].name}" if stages else "RunSucceeded",
+            f"Start-{VERIFY_STAGE}" if verification else first_stage,
             catch=None,
         ),
         "AlreadyTracked": {"Type": "Succeed", "Comment": "the run is tracked by an earlier execution"},
@@ -223,21 +444,12 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
         {"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"], "Next": "AlreadyTracked"},
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RunFailed"},
     ]
+    if verification:
+        states |= _stage_record(table, VERIFY_STAGE, "VerifyRunObjects", first_stage)
+        states |= verification_states(verification, f"Done-{VERIFY_STAGE}")
     for index, stage in enumerate(stages):
         following = f"Start-{stages[index + 1].name}" if index + 1 < len(stages) else "RunSucceeded"
-        states[f"Start-{stage.name}"] = _ddb(
-            "putItem",
-            {
-                "TableName": table,
-                "Item": {
-                    "run_id": {"S.$": "$.run_id"},
-                    "item": {"S": f"STAGE#{stage.name}"},
-                    "status": {"S": "RUNNING"},
-                    "started": {"S.$": "$$.State.EnteredTime"},
-                },
-            },
-            f"Run-{stage.name}",
-        )
+        states |= _stage_record(table, stage.name, f"Run-{stage.name}", following)
         states[f"Run-{stage.name}"] = {
             "Type": "Task",
             "Resource": "arn:aws:states:::batch:submitJob.sync",
@@ -259,8 +471,6 @@ def definition(table: str, topic_arn: str, stages: list[Stage], submit_attempts:
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"Failed-{stage.name}"}],
             "Next": f"Done-{stage.name}",
         }
-        states[f"Failed-{stage.name}"] = _status(table, f"STAGE#{stage.name}", "FAILED", "RunFailed")
-        states[f"Done-{stage.name}"] = _status(table, f"STAGE#{stage.name}", "SUCCEEDED", following)
     return {
         "Comment": "Sequencing run: record it, run each stage on AWS Batch, record the outcome",
         "StartAt": "ReadRun",
@@ -292,9 +502,12 @@ def workflow_policy(
     account: str,
     workflow_key_arn: str,
     machine_arn: str,
+    verified_bucket_arn: str | None = None,
+    data_key_arn: str | None = None,
 ) -> dict[str, Any]:
     """What the workflow does: write its own table, submit the stages' jobs, learn of their end, notify; read and
-    write its own execution history under the workflow key."""
+    write its own execution history under the workflow key; with ``verified_bucket_arn``, check and tag the run's
+    objects in the intake bucket (verification_statements)."""
     statements: list[Statement] = [
         *workflow_key_statements(workflow_key_arn, machine_arn, "UseTheWorkflowKeyForThisWorkflow"),
         {
@@ -373,7 +586,50 @@ def workflow_policy(
             "Resource": "*",
         },
     ]
+    if verified_bucket_arn:
+        if not data_key_arn:
+            raise ValueError("verifying a run's objects needs the data key (the manifest is encrypted with it)")
+        statements += verification_statements(verified_bucket_arn, data_key_arn, machine_arn, region)
     return document(statements)
+
+
+def verification_statements(bucket_arn: str, data_key_arn: str, machine_arn: str, region: str) -> list[Statement]:
+    """The manifest check: read the manifest, each object's checksum and tags, tag it; list the run folder; run the
+    Distributed Maps' child executions of this state machine."""
+    executions = machine_arn.replace(":stateMachine:", ":execution:") + "/*"
+    return [
+        {
+            "Sid": "VerifyAndTagRunObjects",
+            "Effect": "Allow",
+            "Action": list(VERIFY_OBJECT_ACTIONS),
+            "Resource": f"{bucket_arn}/*",
+        },
+        {"Sid": "ListRunFolders", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
+        {
+            # the manifest is encrypted with the data key: decrypt it through S3, for this bucket only
+            "Sid": "ReadManifestsThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": data_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+            },
+        },
+        {
+            # a Distributed Map runs each item as a child execution of this state machine
+            "Sid": "RunVerificationChildren",
+            "Effect": "Allow",
+            "Action": "states:StartExecution",
+            "Resource": machine_arn,
+        },
+        {
+            "Sid": "FollowVerificationChildren",
+            "Effect": "Allow",
+            "Action": ["states:DescribeExecution", "states:StopExecution"],
+            "Resource": executions,
+        },
+    ]
 
 
 def service_trust(service: str, account: str, source_arn: str) -> dict[str, Any]:

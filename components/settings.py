@@ -936,6 +936,14 @@ class RunTracking(_Model):
     markers: list[str] = Field(default_factory=lambda: ["CopyComplete.txt", "RTAComplete.txt"])
     # the stages a finished run goes through, in order (names of pipeline.stages); empty: every stage
     stages: list[str] = Field(default_factory=list)
+    # the run's manifest, a CSV file in the run folder written before the marker: a header row `path,crc64nvme`,
+    # then each file of the run (its path under the run folder, its full-object CRC64NVME checksum in base64 as S3
+    # reports it). Before any stage runs, the workflow checks every listed object against it, tags each with the
+    # run id, and fails the run on a missing, unscanned, infected, altered or unlisted object. null: no check
+    # (the gate's GLZ-PIPE-005 refuses that)
+    manifest: str | None = "manifest.csv"
+    # how long the workflow waits for GuardDuty to scan an object of the run clean before it fails the run
+    scan_wait_minutes: int = Field(default=120, ge=1, le=1440)
 
     @field_validator("intake_tier")
     @classmethod
@@ -962,6 +970,19 @@ class RunTracking(_Model):
         if len(set(value)) != len(value):
             raise ValueError("names a stage twice")
         return value
+
+    @field_validator("manifest")
+    @classmethod
+    def _manifest(cls, value: str | None) -> str | None:
+        if value is not None and not MARKER.match(value):
+            raise ValueError("a file name (letters, digits, '.', '_', '-'; no '/' or wildcard), or null for no check")
+        return value
+
+    @model_validator(mode="after")
+    def _manifest_is_no_marker(self) -> RunTracking:
+        if self.manifest is not None and self.manifest in self.markers:
+            raise ValueError(f"manifest {self.manifest!r} is also a marker: the manifest must land before the marker")
+        return self
 
 
 class Settings(_Model):

@@ -543,6 +543,37 @@ def _run_tracking(state: StackState):
     return True, summary, resources, fields
 
 
+def _run_verification(state: StackState):
+    """What stands between an uploaded run and the pipeline: the workflow's check of every object against the run's
+    manifest (judged by GLZ-PIPE-005 on the definition), and how long it waits for the malware scan."""
+    from glz.gate import stack_view
+    from policies.rules.run_verification import runs_verified
+
+    declared = state.stack_outputs().get("runTracking")
+    fields = {"manifest": "none", "wait": "0"}
+    if not isinstance(declared, dict):
+        return False, "No run tracking: nothing checks an uploaded run before it is processed.", [], fields
+    view = stack_view(state)
+    machines = [m for m in view.of_type("aws:sfn/stateMachine:StateMachine") if m.get("arn") == declared["workflow"]]
+    problems = [p for m in machines for p in runs_verified.check_resource(m, view)]
+    if not machines or problems:
+        why = "; ".join(problems) or "the declared workflow is not in the state"
+        return False, f"Runs are not checked before the pipeline reads them: {why}.", [], fields
+    flow = json.loads(str(machines[0].get("definition")))
+    per_object = flow["States"]["VerifyRunObjects"]["ItemProcessor"]["States"]
+    retry = (per_object["ReadChecksum"].get("Retry") or [{}])[0]
+    minutes = int(retry.get("MaxAttempts", 0)) * int(retry.get("IntervalSeconds", 1)) // 60
+    fields = {"manifest": str(declared.get("manifest")), "wait": str(minutes)}
+    summary = (
+        f"Before any stage, workflow {physical_name(state.by_urn[machines[0].urn])} checks every file the run's "
+        f"manifest ({fields['manifest']} in the run folder) lists: the object is present, GuardDuty scanned it clean "
+        f"(the workflow waits up to {minutes} minutes), and its CRC64NVME checksum is the manifest's; only then is it "
+        "tagged with its run (SequencingRun). An object of the run folder the manifest does not list, or any failed "
+        "check, fails the run and notifies the pipeline topic."
+    )
+    return True, summary, [state.by_urn[machines[0].urn]], fields
+
+
 CUI_MARKINGS = ("controlled", "phi")
 """The classification values that mark CUI (controlled) or PHI, which is CUI too (components/settings.py)."""
 
@@ -1905,6 +1936,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("stages", "markers", "table"),
             ("GLZ-PIPE-001", "GLZ-PIPE-003", "GLZ-PIPE-004", "GLZ-DATA-002"),
             _run_tracking,
+        ),
+        ProbeSpec(
+            "run_verification",
+            "uploaded runs checked against their manifest before the pipeline reads them",
+            ("manifest", "wait"),
+            ("GLZ-PIPE-005",),
+            _run_verification,
         ),
         ProbeSpec(
             "time_source",

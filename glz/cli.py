@@ -441,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     from glz.deployer_policy import add_parser as add_deployer_policy_parser
     from glz.diff import add_parser as add_diff_parser
     from glz.init import add_parser as add_init_parser
+    from glz.manifest import add_parser as add_manifest_parser
     from glz.preflight import add_parser as add_preflight_parser
     from glz.scp import add_parser as add_scp_parser
 
@@ -451,6 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_attest_parser(commands)
     add_diff_parser(commands)
     add_init_parser(commands)
+    add_manifest_parser(commands)
     for command in commands.choices.values():
         # the global option after the subcommand too (`glz check --stack demo --project-dir ../lz`); SUPPRESS keeps
         # a value given before the subcommand when this one is absent

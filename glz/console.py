@@ -55,7 +55,7 @@ class Output:
         self,
         *,
         command: str,
-        stack: str,
+        stack: str | None,
         exit_code: int,
         verdict: str,
         summary: dict[str, Any],

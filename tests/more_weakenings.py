@@ -50,7 +50,7 @@ from tests.access_weakenings import (
     statement,
     trust_of,
 )
-from tests.mutations import find, remove
+from tests.mutations import edit_json, find, remove
 
 W = Weakening
 REGION = "us-east-1"
@@ -3508,5 +3508,145 @@ CORPUS += [
             },
         ),
         "GLZ-PIPE-004",
+    ),
+]
+
+
+def verification(edit: Callable[[dict], Any]) -> Change:
+    """Edit the demo run workflow's States (the run's check against its manifest, run_workflow.verification_states)."""
+    return edit_prop(STATE_MACHINE, "runs-workflow", "definition", in_json(lambda d: [edit(d["States"]), d][1]))
+
+
+def _per_object(states: dict) -> dict:
+    return states["VerifyRunObjects"]["ItemProcessor"]["States"]
+
+
+def _skip_verification(states: dict) -> None:
+    states["RecordRun"]["Next"] = "Start-demultiplex"
+
+
+def _bcl_guard(sid: str, edit: Callable[[dict], Any]) -> Change:
+    """Edit one statement of the demo's run-tracking intake bucket policy (bcl)."""
+    return edit_json(
+        BUCKET_POLICY,
+        "data-bcl-policy",
+        "policy",
+        lambda d: edit(next(s for s in d["Statement"] if s.get("Sid") == sid)),
+    )
+
+
+def _drop_bcl_statement(sid: str) -> Change:
+    return edit_json(
+        BUCKET_POLICY,
+        "data-bcl-policy",
+        "policy",
+        lambda d: d.update(Statement=[s for s in d["Statement"] if s.get("Sid") != sid]),
+    )
+
+
+CORPUS += [
+    # GLZ-PIPE-005: a run is checked against its manifest before any stage
+    W(
+        "the manifest check skipped: the run goes straight to its first stage",
+        verification(_skip_verification),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "the manifest check tolerates every failed object",
+        verification(lambda s: s["VerifyRunObjects"].update(ToleratedFailurePercentage=100)),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "only the manifest's first ten objects are checked",
+        verification(lambda s: s["VerifyRunObjects"]["ItemReader"]["ReaderConfig"].update(MaxItems=10)),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "a mismatched checksum tags the object anyway (choice default)",
+        verification(lambda s: _per_object(s)["ChecksumMatches"].update(Default="TagWithRun")),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "an object that cannot be read (unscanned, missing) is tagged anyway (catch)",
+        verification(lambda s: _per_object(s)["ReadChecksum"]["Catch"][0].update(Next="TagWithRun")),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "the checksum choice compares only that a checksum exists",
+        verification(
+            lambda s: _per_object(s)["ChecksumMatches"]["Choices"][0].update(
+                And=[{"Variable": "$.object.Checksum.ChecksumCRC64NVME", "IsPresent": True}]
+            )
+        ),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "a failed check continues to the pipeline (the Map's catch)",
+        verification(lambda s: s["VerifyRunObjects"]["Catch"][0].update(Next="Start-demultiplex")),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "unlisted objects pass (the listing's default succeeds)",
+        verification(
+            lambda s: s["FindUnlistedObjects"]["ItemProcessor"]["States"]["Listed"].update(Default="InManifest")
+        ),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "the listing of the run folder removed",
+        verification(lambda s: (s.pop("FindUnlistedObjects"), s["VerifyRunObjects"].update(Next="Done-verify"))),
+        "GLZ-PIPE-005",
+    ),
+    # GLZ-ACC-011: the run workflow retags only clean objects, keeping them clean
+    W(
+        "the run workflow may retag objects GuardDuty has not scanned clean",
+        _drop_bcl_statement("DenyRunTaggingObjectsNotScannedClean"),
+        "GLZ-ACC-011",
+    ),
+    W(
+        "the run workflow may set any scan result, as long as it sets one",
+        _bcl_guard(
+            "DenyRunTaggingChangingTheScanResult",
+            lambda s: (
+                s["Condition"].pop("StringNotEquals"),
+                s["Condition"].update(StringNotLike={"s3:RequestObjectTag/GuardDutyMalwareScanStatus": "*"}),
+            ),
+        ),
+        "GLZ-ACC-011",
+    ),
+    W(
+        "the run workflow may add a look-alike scan tag (keys compared ignoring case)",
+        _bcl_guard(
+            "DenyRunTaggingOtherTags",
+            lambda s: s["Condition"].update(
+                {"ForAnyValue:StringNotEqualsIgnoreCase": s["Condition"].pop("ForAnyValue:StringNotEquals")}
+            ),
+        ),
+        "GLZ-ACC-011",
+    ),
+    W(
+        "the run workflow may remove tags",
+        _bcl_guard("DenyRunTaggersUploadsAndTagRemoval", lambda s: s.update(Action=["s3:PutObject"])),
+        "GLZ-ACC-011",
+    ),
+    W(
+        "the run tagger's constraints name another role (the exempted workflow is unconstrained)",
+        combine(
+            *[
+                _bcl_guard(
+                    sid,
+                    lambda s: s["Condition"].update(
+                        ArnEquals={"aws:PrincipalArn": [f"arn:aws:iam::{ACCT}:role/glz-demo-run-start"]}
+                    ),
+                )
+                for sid in (
+                    "DenyRunTaggersUploadsAndTagRemoval",
+                    "DenyRunTaggingObjectsNotScannedClean",
+                    "DenyRunTaggingChangingTheScanResult",
+                    "DenyRunTaggingOtherTags",
+                )
+            ]
+        ),
+        "GLZ-ACC-011",
     ),
 ]

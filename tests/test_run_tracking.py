@@ -176,6 +176,13 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
         account = MotoAccount(demo_state_document)
         sfn = account.client("stepfunctions")
         workflow, bucket = account.output("runTracking", "workflow"), account.output("dataBuckets", "bcl")
+        # a run whose manifest matches (tests/test_run_verification.py checks the runs that do not); moto applies the
+        # bucket policy's denies without their conditions, so it is taken off
+        s3 = account.client("s3")
+        s3.delete_bucket_policy(Bucket=bucket)
+        put = s3.put_object(Bucket=bucket, Key="RUN0001/RunInfo.xml", Body=b"<RunInfo/>", ChecksumAlgorithm="CRC64NVME")
+        manifest = f"path,crc64nvme\nRunInfo.xml,{put['ChecksumCRC64NVME']}\n"
+        s3.put_object(Bucket=bucket, Key="RUN0001/manifest.csv", Body=manifest.encode())
         execution = sfn.start_execution(
             stateMachineArn=workflow, name="first", input=json.dumps(_s3_event(bucket, "RUN0001/CopyComplete.txt"))
         )["executionArn"]
@@ -197,12 +204,16 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
     assert items["STAGE#demultiplex"]["status"]["S"] == "FAILED"
     assert "STAGE#alignment" not in items  # the pipeline stopped at the failed stage
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered[:7] == [
+    assert entered[:11] == [
         "ReadRun",
         "MeasureRunFolder",
         "RunFolderLayout",
         "RunFolderAtTop",
         "RecordRun",
+        "Start-verify",
+        "VerifyRunObjects",
+        "FindUnlistedObjects",
+        "Done-verify",
         "Start-demultiplex",
         "Run-demultiplex",
     ]

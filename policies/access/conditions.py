@@ -174,7 +174,9 @@ def _key(base: str, qualifier: str, if_exists: bool, actual: object, expected: V
     if qualifier == "ForAllValues":
         return all(not h for h in hits) if negated else all(hits)
     if negated:
-        return not any(hits)
+        # ForAnyValue with a negated operator: some request value matches none of the condition's values (IAM User
+        # Guide, "Set operators for multivalued context keys"); a single value reads the same either way
+        return not all(hits) if qualifier == "ForAnyValue" else not any(hits)
     return any(hits)
 
 

@@ -31,6 +31,7 @@ DOMAINS = (
     "support",
     "secure_defaults",
     "backups",
+    "run_verification",
 )
 
 

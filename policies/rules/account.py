@@ -13,6 +13,10 @@ from importlib.resources import files
 
 import yaml
 
+from policies.access import conditions as cond
+from policies.access.actors import ROLE as ACTOR_ROLE
+from policies.access.actors import Actor, account_of
+from policies.access.model import model_of
 from policies.framework import (
     Requirements,
     StackView,
@@ -1132,6 +1136,69 @@ def _is_retag_guard(other: dict[str, dict[str, list[str]]]) -> bool:
     ]
 
 
+RUN_TAG_KEY = "SequencingRun"  # components.data_access.RUN_TAG_KEY
+CLEAN = "NO_THREATS_FOUND"
+
+
+def _tag_request(existing: str | None, keys: list[str], scan: str | None) -> dict[str, object]:
+    """A tagging request's context: the object's scan tag now (None: not scanned), the request's tag keys and the
+    scan tag value it asks for (None: absent)."""
+    return {
+        EXISTING_SCAN_TAG: cond.MISSING if existing is None else existing,
+        "s3:requestobjecttagkeys": keys,
+        f"s3:requestobjecttag/{SCAN_STATUS_TAG}".lower(): cond.MISSING if scan is None else scan,
+    }
+
+
+FORGERIES: tuple[tuple[str, str, dict[str, object]], ...] = (
+    ("uploads an object labelled clean", "s3:PutObject", _tag_request(None, [SCAN_STATUS_TAG], CLEAN)),
+    (
+        "labels an unscanned object clean",
+        "s3:PutObjectTagging",
+        _tag_request(None, [SCAN_STATUS_TAG, RUN_TAG_KEY], CLEAN),
+    ),
+    (
+        "relabels an infected object clean",
+        "s3:PutObjectTagging",
+        _tag_request(INFECTED, [SCAN_STATUS_TAG, RUN_TAG_KEY], CLEAN),
+    ),
+    ("strips an infected object's result", "s3:PutObjectTagging", _tag_request(INFECTED, [RUN_TAG_KEY], None)),
+    ("drops a clean object's result", "s3:PutObjectTagging", _tag_request(CLEAN, [RUN_TAG_KEY], None)),
+    (
+        "changes a clean object's result",
+        "s3:PutObjectTagging",
+        _tag_request(CLEAN, [SCAN_STATUS_TAG, RUN_TAG_KEY], INFECTED),
+    ),
+    (
+        "adds a look-alike of the scan tag",
+        "s3:PutObjectTagging",
+        _tag_request(CLEAN, [SCAN_STATUS_TAG, SCAN_STATUS_TAG.lower()], CLEAN),
+    ),
+    ("adds a tag other than the run's", "s3:PutObjectTagging", _tag_request(CLEAN, [SCAN_STATUS_TAG, "Owner"], CLEAN)),
+    ("retags an older version", "s3:PutObjectVersionTagging", _tag_request(INFECTED, [SCAN_STATUS_TAG], CLEAN)),
+    ("removes a scanned object's tags", "s3:DeleteObjectTagging", _tag_request(INFECTED, [], None)),
+    ("removes a scanned version's tags", "s3:DeleteObjectVersionTagging", _tag_request(INFECTED, [], None)),
+)
+"""Requests that would forge, change or drop GuardDuty's result. A role the scan-tag guards exempt beyond the
+scanner and the investigators (the run workflow, which tags clean objects with their run) is accepted only
+when the bucket policy still refuses it every one of them."""
+
+
+def _other_stack_role(stack: StackView, entry: str, allowed: list[View]) -> bool:
+    """A literal ARN of a role the stack defines, other than the guard's own exempted roles."""
+    if "*" in entry or "?" in entry or any(_names_role(entry, r) for r in allowed):
+        return False
+    return any(_names_role(entry, r) for r in stack.of_type(ROLE))
+
+
+def _unconstrained(stack: StackView, bucket_name: str, arn: str) -> list[str]:
+    """The forgeries the bucket policy's denies do not surely refuse ``arn`` (the access model's evaluation)."""
+    model = model_of(stack)
+    actor = Actor(ACTOR_ROLE, arn, account_of(arn))
+    target = f"arn:aws:s3:::{bucket_name}/glz-probe/object"
+    return [what for what, action, scenario in FORGERIES if not model.resource_denies(actor, action, target, scenario)]
+
+
 def _guard_problems(stack: StackView, bucket: View, scanners: list[View]) -> list[str]:
     name = s3.bucket_name(bucket)
     policy = s3.sibling(stack, bucket, s3.POLICY)
@@ -1163,10 +1230,22 @@ def _guard_problems(stack: StackView, bucket: View, scanners: list[View]) -> lis
             for exempt, other in [_split_condition(statement)]
             if _covers(statement, actions, name) and matches(other)
         ]
-        verdicts = [
-            _exemption_problem(exempt, allowed, f"statement {s.get('Sid', '?')} ({guard} guard)")
-            for s, exempt in candidates
-        ]
+        verdicts = []
+        for statement, exempt in candidates:
+            where = f"statement {statement.get('Sid', '?')} ({guard} guard)"
+            taggers = [e for e in exempt if guard != "read" and _other_stack_role(stack, e, allowed)]
+            loose = {t: _unconstrained(stack, name, t) for t in taggers}
+            verdicts.append(
+                _exemption_problem([e for e in exempt if e not in taggers], allowed, where)
+                or next(
+                    (
+                        f"{where} exempts {t}, which it does not keep from a forgery: it {', '.join(w)}"
+                        for t, w in loose.items()
+                        if w
+                    ),
+                    None,
+                )
+            )
         if not candidates:
             problems.append(missing[guard])
         elif all(verdicts):  # every statement that would guard exempts more than the roles it may
