@@ -478,15 +478,25 @@ def definition(
     }
 
 
-def workflow_key_statements(workflow_key_arn: str, machine_arn: str, sid: str) -> list[Statement]:
-    """Use of the workflow's key for this state machine's data only (its encryption context)."""
+def workflow_key_statements(
+    workflow_key_arn: str, machine_arn: str, sid: str, children: bool = False
+) -> list[Statement]:
+    """Use of the workflow's key for this state machine's data only (its encryption context). ``children``: also its
+    Distributed Map child executions, whose state machine ARN carries the map run's label (`<machine>/<label>`, the
+    form Step Functions gives them in metrics and execution ARNs; AWS documents no other context for them)."""
+    context = "kms:EncryptionContext:aws:states:stateMachineArn"
+    condition = (
+        {"StringLike": {context: [machine_arn, f"{machine_arn}/*"]}}
+        if children
+        else {"StringEquals": {context: machine_arn}}
+    )
     return [
         {
             "Sid": sid,
             "Effect": "Allow",
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": workflow_key_arn,
-            "Condition": {"StringEquals": {"kms:EncryptionContext:aws:states:stateMachineArn": machine_arn}},
+            "Condition": condition,
         }
     ]
 
@@ -509,7 +519,9 @@ def workflow_policy(
     write its own execution history under the workflow key; with ``verified_bucket_arn``, check and tag the run's
     objects in the intake bucket (verification_statements)."""
     statements: list[Statement] = [
-        *workflow_key_statements(workflow_key_arn, machine_arn, "UseTheWorkflowKeyForThisWorkflow"),
+        *workflow_key_statements(
+            workflow_key_arn, machine_arn, "UseTheWorkflowKeyForThisWorkflow", children=bool(verified_bucket_arn)
+        ),
         {
             # execution logs delivered under the workflow key
             "Sid": "EncryptExecutionLogs",
@@ -596,7 +608,10 @@ def workflow_policy(
 def verification_statements(bucket_arn: str, data_key_arn: str, machine_arn: str, region: str) -> list[Statement]:
     """The manifest check: read the manifest, each object's checksum and tags, tag it; list the run folder; run the
     Distributed Maps' child executions of this state machine."""
-    executions = machine_arn.replace(":stateMachine:", ":execution:") + "/*"
+    # its own executions (execution:<machine>:<name>) and the Distributed Maps' children
+    # (execution:<machine>/<map run label>:<name>): Step Functions Developer Guide, "IAM policies for Distributed Map"
+    execution = machine_arn.replace(":stateMachine:", ":execution:")
+    executions = [f"{execution}:*", f"{execution}/*"]
     return [
         {
             "Sid": "VerifyAndTagRunObjects",
@@ -605,6 +620,8 @@ def verification_statements(bucket_arn: str, data_key_arn: str, machine_arn: str
             "Resource": f"{bucket_arn}/*",
         },
         {"Sid": "ListRunFolders", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
+        # GetObjectAttributes without a version id needs s3:GetObject and s3:GetObjectAttributes, with one the Version
+        # pair (Amazon S3 API Reference, GetObjectAttributes); a Distributed Map's CSV reader needs s3:GetObject
         {
             # the manifest is encrypted with the data key: decrypt it through S3, for this bucket only
             "Sid": "ReadManifestsThroughS3",

@@ -564,12 +564,27 @@ def _run_verification(state: StackState):
     retry = (per_object["ReadChecksum"].get("Retry") or [{}])[0]
     minutes = int(retry.get("MaxAttempts", 0)) * int(retry.get("IntervalSeconds", 1)) // 60
     fields = {"manifest": str(declared.get("manifest")), "wait": str(minutes)}
+    tagging = per_object["TagWithRun"]["Parameters"]["Tagging"]["TagSet"]
+    scanned = any(t.get("Key") == "GuardDutyMalwareScanStatus" for t in tagging)
+    bucket = str((state.stack_outputs().get("dataBuckets") or {}).get(declared["intakeTier"]))
+    if scanned and bucket not in _s3_malware_protection(state)[3]["buckets"]:
+        return (
+            False,
+            "Runs cannot pass their check: the workflow tags only objects a malware scan found clean, and nothing "
+            f"scans {bucket} for malware.",
+            [],
+            fields,
+        )
+    present = (
+        f"present, GuardDuty scanned it clean (the workflow waits up to {minutes} minutes)"
+        if scanned
+        else f"present (the workflow waits up to {minutes} minutes for it; no malware scan on this tier)"
+    )
     summary = (
         f"Before any stage, workflow {physical_name(state.by_urn[machines[0].urn])} checks every file the run's "
-        f"manifest ({fields['manifest']} in the run folder) lists: the object is present, GuardDuty scanned it clean "
-        f"(the workflow waits up to {minutes} minutes), and its CRC64NVME checksum is the manifest's; only then is it "
-        "tagged with its run (SequencingRun). An object of the run folder the manifest does not list, or any failed "
-        "check, fails the run and notifies the pipeline topic."
+        f"manifest ({fields['manifest']} in the run folder) lists: the object is {present}, and its CRC64NVME checksum "
+        "is the manifest's; only then is it tagged with its run (SequencingRun). An object of the run folder the "
+        "manifest does not list, or any failed check, fails the run and notifies the pipeline topic."
     )
     return True, summary, [state.by_urn[machines[0].urn]], fields
 

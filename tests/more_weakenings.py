@@ -3593,6 +3593,35 @@ CORPUS += [
         "GLZ-PIPE-005",
     ),
     W(
+        "a second workflow added from outside submits the alignment job straight from a marker",
+        add(
+            STATE_MACHINE,
+            "quick-align",
+            {
+                "name": "glz-demo-quick-align",
+                "roleArn": f"arn:aws:iam::{ACCT}:role/glz-demo-run-workflow",
+                "definition": json.dumps(
+                    {
+                        "StartAt": "Align",
+                        "States": {
+                            "Align": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::batch:submitJob.sync",
+                                "Parameters": {
+                                    "JobName": "align",
+                                    "JobDefinition": f"arn:aws:batch:{REGION}:{ACCT}:job-definition/glz-demo-alignment:1",
+                                    "JobQueue": f"arn:aws:batch:{REGION}:{ACCT}:job-queue/glz-demo-default",
+                                },
+                                "End": True,
+                            }
+                        },
+                    }
+                ),
+            },
+        ),
+        "GLZ-PIPE-005",
+    ),
+    W(
         "the listing of the run folder removed",
         verification(lambda s: (s.pop("FindUnlistedObjects"), s["VerifyRunObjects"].update(Next="Done-verify"))),
         "GLZ-PIPE-005",
