@@ -258,7 +258,7 @@ def test_the_strict_count_counts_only_requirements_a_proven_rule_reads(demo_stat
     from policies.rules import RULES_BY_ID
 
     counts = tuple(demo.strict_count(fw) for fw in ("nist-800-171-r2", "nist-800-171-r3", "hipaa"))
-    assert counts == (70, 63, 39)
+    assert counts == (71, 64, 39)
     assert all(r.responsibility in ("landing-zone", "shared") for r in demo.all_rows() if r.strictly_automated)
     # with one proven rule, only the requirements that rule is written for count
     monkeypatch.setattr(matrix_module, "proven_rules", lambda: frozenset({"GLZ-LOG-001"}))
@@ -436,3 +436,24 @@ def test_internet_egress_in_a_phi_stack_shows_on_the_boundary_rows(demo_state_do
         row = {r.id: r for r in after.rows[framework]}[requirement]
         assert not any("GLZ-CFG-001" in gap for gap in before.gaps)
         assert any("GLZ-CFG-001 failed" in gap and "egress: nat-gateway" in gap for gap in row.gaps), requirement
+
+
+def _unencrypted_launch_templates(document: dict) -> None:
+    for resource in _resources(document):
+        if resource["type"] == "aws:ec2/launchTemplate:LaunchTemplate":
+            for props in (resource["inputs"], resource.get("outputs") or {}):
+                for mapping in props.get("blockDeviceMappings") or []:
+                    (mapping.get("ebs") or {}).update(encrypted="false")
+                    (mapping.get("ebs") or {}).pop("kmsKeyId", None)
+
+
+def test_media_sanitization_reads_the_encryption_of_every_medium(demo, demo_state_document):
+    """3.8.3, 03.08.03 and 164.310(d)(2)(ii) count the same facts: media AWS reallocates held only ciphertext under
+    the stack's keys. A launch template writing plain volumes changes all three rows alike."""
+    rows = ("nist-800-171-r2", "3.8.3"), ("nist-800-171-r3", "03.08.03"), ("hipaa", "164.310(d)(2)(ii)")
+    before = {(r.framework, r.id): r for r in demo.all_rows()}
+    after = {(r.framework, r.id): r for r in _mutated(demo_state_document, _unencrypted_launch_templates).all_rows()}
+    for key in rows:
+        assert before[key].responsibility == "shared" and before[key].strictly_automated, key
+        assert before[key].statement != after[key].statement, key
+        assert before[key].status == "Implemented" and after[key].status != "Implemented", key
