@@ -3,8 +3,11 @@
 The base is the state deployed (a `pulumi stack export` file, or an earlier `glz synth`); the change is the stack as
 configured now (--stack, synthesized offline) or another state file. Both go through the same own rules and the same
 matrix (checkov left out: its findings follow the same resources), and the difference is printed: gate findings
-that appear or go, requirements whose status changes, resources added and removed. Exit 1 when the change adds a
-blocking finding or lowers a requirement's status, 0 otherwise: a pipeline can ask for a reviewer's approval then.
+that appear or go, requirements whose status changes, requirements whose statement changes with the same status
+(what the stack does for them changed), resources added, removed and changed (the properties that differ; JSON
+documents such as policies compared as parsed). As text, as JSON (--json) or as Markdown for a pull-request comment
+(--markdown). Exit 1 when the change adds a blocking finding or lowers a requirement's status, 0 otherwise: a
+pipeline can ask for a reviewer's approval then.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ class Impact:
     better: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    restated: list[str] = field(default_factory=list)
 
     @property
     def regressed(self) -> bool:
@@ -43,6 +48,8 @@ class Impact:
             "betterRequirements": self.better,
             "addedResources": self.added,
             "removedResources": self.removed,
+            "changedResources": self.changed,
+            "restatedRequirements": self.restated,
         }
 
 
@@ -72,6 +79,8 @@ def impact(base, change) -> Impact:
     old_rows = {(r.framework, r.id): r for r in base_matrix.all_rows()}
     for row in matrix.all_rows():
         old = old_rows.get((row.framework, row.id))
+        if old is not None and old.status == row.status and old.statement != row.statement:
+            result.restated.append(f"{row.framework} {row.id} {row.title} ({row.status})")
         if old is None or old.status == row.status:
             continue
         line = f"{row.framework} {row.id} {row.title}: {old.status} -> {row.status}"
@@ -82,26 +91,71 @@ def impact(base, change) -> Impact:
     urns_now = {r.urn: r.type for r in change.resources if r.custom}
     result.added = sorted(f"{t} {u.rsplit('::', 1)[-1]}" for u, t in urns_now.items() if u not in urns_before)
     result.removed = sorted(f"{t} {u.rsplit('::', 1)[-1]}" for u, t in urns_before.items() if u not in urns_now)
+    inputs_before = {r.urn: r.inputs for r in base.resources if r.custom}
+    for resource in change.resources:
+        if resource.custom and resource.urn in inputs_before:
+            keys = changed_keys(inputs_before[resource.urn], resource.inputs)
+            if keys:
+                result.changed.append(f"{resource.type} {resource.urn.rsplit('::', 1)[-1]}: {', '.join(keys)}")
+    result.changed.sort()
     return result
 
 
-def render(result: Impact) -> str:
-    sections = [
+def _comparable(value: Any) -> Any:
+    """A JSON document held as a string (a policy, a definition) as the object it means; anything else as is."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def changed_keys(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The input properties whose values differ (added or removed ones included), JSON strings compared parsed."""
+    return sorted(k for k in set(before) | set(after) if _comparable(before.get(k)) != _comparable(after.get(k)))
+
+
+def _sections(result: Impact) -> list[tuple[str, list[str]]]:
+    return [
         ("Blocking findings the change adds", result.new_findings),
         ("Requirements the change weakens", result.worse),
         ("Blocking findings the change removes", result.gone_findings),
         ("Requirements the change strengthens", result.better),
+        ("Requirements whose statement changes (same status)", result.restated),
         ("Resources added", result.added),
         ("Resources removed", result.removed),
+        ("Resources changed (properties)", result.changed),
     ]
+
+
+def _verdict(result: Impact) -> str:
+    return "The change " + ("REGRESSES compliance" if result.regressed else "does not weaken compliance") + "."
+
+
+def render(result: Impact) -> str:
     lines = []
-    for title, items in sections:
+    for title, items in _sections(result):
         if items:
             lines.append(f"{title} ({len(items)}):")
             lines += [f"  {item}" for item in items]
-    verdict = "REGRESSES compliance" if result.regressed else "does not weaken compliance"
-    lines.append(f"The change {verdict}.")
+    lines.append(_verdict(result))
     return "\n".join(lines)
+
+
+def render_markdown(result: Impact) -> str:
+    """A pull-request comment: the verdict first, each non-empty section a list (long ones folded)."""
+    mark = ":x:" if result.regressed else ":white_check_mark:"
+    lines = ["### Compliance impact (`glz diff`)", "", f"{mark} **{_verdict(result)}**", ""]
+    for title, items in _sections(result):
+        if not items:
+            continue
+        entries = [f"- `{item}`" for item in items]
+        if len(items) > 10:
+            lines += [f"<details><summary>{title} ({len(items)})</summary>", "", *entries, "", "</details>", ""]
+        else:
+            lines += [f"**{title} ({len(items)})**", "", *entries, ""]
+    return "\n".join(lines).rstrip() + "\n"
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -116,7 +170,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     base.require_plaintext()
     change, _stack = _state_and_stack(args, project_dir)
     result = impact(base, change)
-    print(json.dumps(result.as_dict(), indent=2) if args.json else render(result))
+    if args.json:
+        print(json.dumps(result.as_dict(), indent=2))
+    elif args.markdown:
+        print(render_markdown(result), end="")
+    else:
+        print(render(result))
     return 1 if result.regressed else 0
 
 
@@ -130,5 +189,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     source = diff.add_mutually_exclusive_group(required=True)
     source.add_argument("--stack", help="the change: Pulumi.<stack>.yaml as configured now, synthesized offline")
     source.add_argument("--state", help="the change: another state file")
-    diff.add_argument("--json", action="store_true", help="print the difference as JSON")
+    output = diff.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the difference as JSON")
+    output.add_argument("--markdown", action="store_true", help="print the difference as a pull-request comment")
     diff.set_defaults(func=cmd_diff)

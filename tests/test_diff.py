@@ -65,3 +65,47 @@ def test_the_command_exits_1_on_a_regression_0_otherwise_2_on_bad_input(
     assert printed["regressed"] is False and printed["goneFindings"]
     assert main(["diff", "--base", str(tmp_path / "missing.json"), "--state", str(base)]) == 2
     assert "--base" in capsys.readouterr().err
+
+
+def _longer_scan_wait(document: dict) -> dict:
+    changed = copy.deepcopy(document)
+    for r in changed["deployment"]["resources"]:
+        if r["type"] == "aws:sfn/stateMachine:StateMachine":
+            for section in ("inputs", "outputs"):
+                flow = json.loads(r[section]["definition"])
+                flow["States"]["VerifyRunObjects"]["ItemProcessor"]["States"]["ReadChecksum"]["Retry"][0][
+                    "MaxAttempts"
+                ] = 240
+                r[section]["definition"] = json.dumps(flow)
+    return changed
+
+
+def test_changed_properties_and_restated_requirements_are_listed(demo_state_document, weakened):
+    result = impact(StackState(demo_state_document, "base"), StackState(weakened, "change"))
+    assert result.changed == ["aws:rolesanywhere/profile:Profile intake-profile: durationSeconds"]
+    waits = impact(StackState(demo_state_document, "base"), StackState(_longer_scan_wait(demo_state_document), "c"))
+    assert waits.changed == ["aws:sfn/stateMachine:StateMachine runs-workflow: definition"]
+    # the run check's statement names the wait: same status, another statement
+    assert any(line.startswith("nist-800-171-r2 3.14.2 ") for line in waits.restated)
+    assert not waits.regressed and waits.worse == waits.new_findings == []
+
+
+def test_a_document_written_another_way_is_no_change(demo_state_document):
+    rewritten = copy.deepcopy(demo_state_document)
+    for r in rewritten["deployment"]["resources"]:
+        if r["type"] == "aws:s3/bucketPolicy:BucketPolicy":
+            r["inputs"]["policy"] = json.dumps(json.loads(r["inputs"]["policy"]), indent=4, sort_keys=True)
+    result = impact(StackState(demo_state_document, "base"), StackState(rewritten, "change"))
+    assert result.changed == [] and result.restated == []
+
+
+def test_markdown_for_a_pull_request_comment(tmp_path, capsys, demo_state_document, weakened):
+    base, change = tmp_path / "base.json", tmp_path / "change.json"
+    base.write_text(json.dumps(demo_state_document))
+    change.write_text(json.dumps(weakened))
+    assert main(["diff", "--base", str(base), "--state", str(change), "--markdown"]) == 1
+    text = capsys.readouterr().out
+    assert text.startswith("### Compliance impact (`glz diff`)\n\n:x: **The change REGRESSES compliance.**")
+    assert "**Blocking findings the change adds (1)**" in text and "- `GLZ-IAM-018 " in text
+    assert "Resources changed (properties)" in text
+    assert main(["diff", "--base", str(base), "--state", str(change), "--markdown", "--json"]) == 2
