@@ -56,6 +56,9 @@ def object_readers(settings: Settings, stack: str, tier: str, scanned: bool) -> 
     verifier = run_workflow.verifying_role(settings, stack, tier)
     if verifier:
         roles.add(verifier)  # reads the run's manifest and each object's checksum, once scanned clean
+    reporter = run_workflow.reporting_role(settings, stack, tier)
+    if reporter:
+        roles.add(reporter)  # Step Functions' ResultWriter reads back the check's reports (verification/ only)
     roles |= {
         naming.role_arn(settings, stack, naming.collaborator_role_suffix(c.name))
         for c in settings.collaborators

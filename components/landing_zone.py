@@ -72,9 +72,17 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
     exempt = {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
     if tier is not None and scans_uploads(settings, tier):
         exempt.add(malware_policies.scan_role_arn(settings, stack, tier))
-    verifier = run_workflow.verifying_role(settings, stack, tier) if tier is not None else None
-    if verifier:
-        exempt.add(verifier)  # Step Functions calls S3 as the workflow's role from its own network
+    if tier is not None:
+        # Step Functions calls S3 as the workflow's role from its own network: the intake tier it checks, the
+        # results tier it writes the checks' reports to
+        exempt |= {
+            role
+            for role in (
+                run_workflow.verifying_role(settings, stack, tier),
+                run_workflow.reporting_role(settings, stack, tier),
+            )
+            if role
+        }
     exempt |= {
         naming.role_arn(settings, stack, instrument_role_suffix(i.name))
         for i in settings.intake.instruments

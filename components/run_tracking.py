@@ -88,7 +88,11 @@ class RunTracking(pulumi.ComponentResource):
         )
         verification = (
             run_workflow.Verification(
-                tracking.manifest, tuple(tracking.markers), tracking.scan_wait_minutes, intake_scanned
+                tracking.manifest,
+                tuple(tracking.markers),
+                tracking.scan_wait_minutes,
+                intake_scanned,
+                bucket_name(settings, stack, run_workflow.REPORT_TIER),
             )
             if tracking.manifest
             else None
@@ -97,6 +101,7 @@ class RunTracking(pulumi.ComponentResource):
         verified_bucket = (
             f"arn:{partition}:s3:::{bucket_name(settings, stack, tracking.intake_tier)}" if verification else None
         )
+        report_bucket = f"arn:{partition}:s3:::{verification.report_bucket}" if verification else None
         # each stage on its own queue (pipeline.stages[].queue): the run's stages, in order
         stages = [(s.name, job_definitions[s.name], job_queues[s.name]) for s in settings.run_stages]
         self.role = aws.iam.Role(
@@ -142,6 +147,7 @@ class RunTracking(pulumi.ComponentResource):
                         machine_arn,
                         verified_bucket,
                         a[4] if verification else None,
+                        report_bucket,
                     ),
                     sort_keys=True,
                 )

@@ -67,6 +67,7 @@ VERIFY_OBJECT_ACTIONS = (
     "s3:GetObjectVersionAttributes",
     "s3:GetObjectTagging",
     "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
 )
 """What the workflow does to the intake tier's objects: read the manifest, read each object's checksum and tags,
 tag it with the run id (never its content: object reads stay behind the scanned-clean guard)."""
@@ -119,10 +120,21 @@ def run_pattern(bucket: str, markers: list[str]) -> dict[str, Any]:
     }
 
 
+def _verifies(settings: Settings) -> bool:
+    tracking = settings.run_tracking
+    return bool(settings.compute.enabled and tracking.enabled and tracking.manifest)
+
+
 def verifying_role(settings: Settings, stack: str, tier: str) -> str | None:
     """The workflow's role where it checks and tags the runs landing in ``tier`` (the intake tier, with a manifest)."""
-    tracking = settings.run_tracking
-    if settings.compute.enabled and tracking.enabled and tracking.manifest and tier == tracking.intake_tier:
+    if _verifies(settings) and tier == settings.run_tracking.intake_tier:
+        return naming.role_arn(settings, stack, WORKFLOW_ROLE)
+    return None
+
+
+def reporting_role(settings: Settings, stack: str, tier: str) -> str | None:
+    """The workflow's role where it writes the checks' per-object results (REPORT_TIER, under REPORT_PREFIX/)."""
+    if _verifies(settings) and tier == REPORT_TIER:
         return naming.role_arn(settings, stack, WORKFLOW_ROLE)
     return None
 
@@ -135,6 +147,14 @@ class Verification:
     markers: tuple[str, ...]
     wait_minutes: int
     scanned: bool  # GuardDuty scans the intake tier: the scan tag is kept, and only clean objects are tagged
+    report_bucket: str  # where each check's per-object results go (REPORT_TIER, under REPORT_PREFIX/<run id>/)
+
+
+REPORT_TIER = "results"
+REPORT_PREFIX = "verification"
+"""Each Map writes its per-object results to the results tier (ResultWriter), under verification/<map run id>/: the
+record of the check, and the only way a Map over tens of thousands of objects stays under Step Functions' 256 KiB
+state payload (a Distributed Map returns every child's output otherwise, ResultPath null or not)."""
 
 
 def _waiting(minutes: int) -> list[dict[str, Any]]:
@@ -143,19 +163,33 @@ def _waiting(minutes: int) -> list[dict[str, Any]]:
     return [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 60, "MaxAttempts": minutes, "BackoffRate": 1}]
 
 
+TRANSIENT = [{"ErrorEquals": ["States.TaskFailed"], "IntervalSeconds": 2, "MaxAttempts": 4, "BackoffRate": 2}]
+"""A throttled or briefly failing S3 call is retried before it fails the run."""
+
+
 def _distributed(start: str, states: dict[str, Any]) -> dict[str, Any]:
     return {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": start, "States": states}
 
 
+def _report(check: Verification) -> dict[str, Any]:
+    """Step Functions writes a Map run's results under <Prefix>/<map run id>/ (Developer Guide, "ResultWriter"): a
+    fixed prefix, the map run (named in the execution's history) telling the runs apart."""
+    return {
+        "Resource": "arn:aws:states:::s3:putObject",
+        "Parameters": {"Bucket": check.report_bucket, "Prefix": REPORT_PREFIX},
+    }
+
+
 def verification_states(check: Verification, after: str) -> dict[str, Any]:
-    """Verify every object the manifest lists (present, scanned clean, its CRC64NVME the manifest's) and tag it with
-    the run id; then fail on any object of the run folder the manifest does not list. Each object is a child
-    execution (a run has tens of thousands of files), any failed child fails the run (ToleratedFailureCount 0)."""
+    """Verify every object the manifest lists (present, scanned clean, its CRC64NVME the manifest's) and tag that
+    version with the run id; then fail on any object of the run folder whose current version does not carry the run
+    (not in the manifest, or overwritten after its check). Each object is a child execution (a run has tens of
+    thousands of files); any failed child fails the run (ToleratedFailureCount 0)."""
     not_clean = f"the object is missing, or GuardDuty did not scan it clean within {check.wait_minutes} minutes"
     tag_set: list[dict[str, Any]] = [{"Key": RUN_TAG_KEY, "Value.$": "$.run_id"}]
     if check.scanned:
-        # PutObjectTagging replaces the tag set: GuardDuty's result is kept, and the bucket policy lets this role
-        # tag only objects scanned clean, keeping them clean (malware_policies.run_tagger_statements)
+        # PutObjectVersionTagging replaces the version's tag set: GuardDuty's result is kept, and the bucket policy
+        # lets this role tag only versions scanned clean, keeping them clean (malware_policies.run_tagger_statements)
         tag_set.insert(0, {"Key": SCAN_STATUS_TAG, "Value": CLEAN})
     per_object = {
         "ReadChecksum": {
@@ -174,6 +208,7 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
                     "And": [
                         {"Variable": "$.object.Checksum.ChecksumCRC64NVME", "IsPresent": True},
                         {"Variable": "$.object.Checksum.ChecksumCRC64NVME", "StringEqualsPath": "$.crc64nvme"},
+                        {"Variable": "$.object.VersionId", "IsPresent": True},
                     ],
                     "Next": "TagWithRun",
                 }
@@ -181,14 +216,21 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
             "Default": "ChecksumMismatch",
         },
         "TagWithRun": {
+            # the version whose checksum was read, not whatever is current by now
             "Type": "Task",
             "Resource": "arn:aws:states:::aws-sdk:s3:putObjectTagging",
-            "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key", "Tagging": {"TagSet": tag_set}},
+            "Parameters": {
+                "Bucket.$": "$.bucket",
+                "Key.$": "$.key",
+                "VersionId.$": "$.object.VersionId",
+                "Tagging": {"TagSet": tag_set},
+            },
             "ResultPath": None,
             "Retry": _waiting(check.wait_minutes),
             "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "ObjectNotScannedClean"}],
-            "End": True,
+            "Next": "Verified",
         },
+        "Verified": {"Type": "Pass", "Parameters": {"key.$": "$.key", "version.$": "$.object.VersionId"}, "End": True},
         "ChecksumMismatch": {
             "Type": "Fail",
             "Error": "ChecksumMismatch",
@@ -196,17 +238,27 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
         },
         "ObjectNotScannedClean": {"Type": "Fail", "Error": "ObjectNotScannedClean", "Cause": not_clean},
     }
-    run_files = [{"Variable": "$.key", "StringMatches": f"*/{name}", "Next": "RunFile"} for name in check.markers]
-    run_files.append({"Variable": "$.key", "StringMatches": f"*/{check.manifest}", "Next": "RunFile"})
     per_listed = {
-        "IsRunFile": {"Type": "Choice", "Choices": run_files, "Default": "ReadRunTag"},
+        "IsRunFile": {
+            "Type": "Pass",
+            "Parameters": {"run_file.$": "States.ArrayContains($.run_files, $.key)"},
+            "ResultPath": "$.check",
+            "Next": "RunFileOrPayload",
+        },
+        "RunFileOrPayload": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.check.run_file", "BooleanEquals": True, "Next": "RunFile"}],
+            "Default": "ReadRunTag",
+        },
         "RunFile": {"Type": "Succeed", "Comment": "the run's marker or manifest"},
         "ReadRunTag": {
+            # the current version: an object overwritten after its check no longer carries the run
             "Type": "Task",
             "Resource": "arn:aws:states:::aws-sdk:s3:getObjectTagging",
             "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.key"},
             "ResultSelector": {"tags.$": "$.TagSet"},
             "ResultPath": "$.object",
+            "Retry": TRANSIENT,
             "Next": "HasRunTag",
         },
         "HasRunTag": {
@@ -220,32 +272,46 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
             "Choices": [{"Variable": "$.check.listed", "BooleanEquals": True, "Next": "InManifest"}],
             "Default": "UnlistedObject",
         },
-        "InManifest": {"Type": "Succeed"},
+        "InManifest": {"Type": "Pass", "Parameters": {"key.$": "$.key"}, "End": True},
         "UnlistedObject": {
             "Type": "Fail",
             "Error": "UnlistedObject",
-            "Cause": "an object of the run folder is not in the run's manifest",
+            "Cause": "an object of the run folder is not in the run's manifest, or was overwritten after its check",
         },
     }
     failed = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"Failed-{VERIFY_STAGE}"}]
+    run_files = [f"States.Format('{{}}/{name}', $.run_id)" for name in (check.manifest, *check.markers)]
     return {
+        # the keys the check reads and writes, built once with intrinsic functions where AWS documents them (a Pass
+        # state's Parameters), so the Maps' ItemReader and ResultWriter take plain paths
+        "RunFolderKeys": {
+            "Type": "Pass",
+            "Parameters": {
+                "manifest.$": f"States.Format('{{}}/{check.manifest}', $.run_id)",
+                "prefix.$": "States.Format('{}/', $.run_id)",
+                "run_files.$": f"States.Array({', '.join(run_files)})",
+            },
+            "ResultPath": "$.keys",
+            "Next": "VerifyRunObjects",
+        },
         "VerifyRunObjects": {
             "Type": "Map",
             "Label": "VerifyRunObjects",
             "ItemReader": {
                 "Resource": "arn:aws:states:::s3:getObject",
                 "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
-                "Parameters": {"Bucket.$": "$.bucket", "Key.$": f"States.Format('{{}}/{check.manifest}', $.run_id)"},
+                "Parameters": {"Bucket.$": "$.bucket", "Key.$": "$.keys.manifest"},
             },
             "ItemSelector": {
                 "bucket.$": "$.bucket",
                 "run_id.$": "$.run_id",
-                "key.$": "States.Format('{}/{}', $.run_id, $$.Map.Item.Value.path)",
+                "key.$": "States.Format('{}{}', $.keys.prefix, $$.Map.Item.Value.path)",
                 "crc64nvme.$": "$$.Map.Item.Value.crc64nvme",
             },
             "ItemProcessor": _distributed("ReadChecksum", per_object),
             "MaxConcurrency": 100,
             "ToleratedFailureCount": 0,
+            "ResultWriter": _report(check),
             "ResultPath": None,
             # the manifest itself is unreadable until GuardDuty scanned it clean
             "Retry": [
@@ -264,17 +330,18 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
             "Label": "FindUnlistedObjects",
             "ItemReader": {
                 "Resource": "arn:aws:states:::s3:listObjectsV2",
-                "Parameters": {"Bucket.$": "$.bucket", "Prefix.$": "States.Format('{}/', $.run_id)"},
+                "Parameters": {"Bucket.$": "$.bucket", "Prefix.$": "$.keys.prefix"},
             },
             "ItemSelector": {
                 "bucket.$": "$.bucket",
-                "run_id.$": "$.run_id",
                 "run_tag": {"Key": RUN_TAG_KEY, "Value.$": "$.run_id"},
+                "run_files.$": "$.keys.run_files",
                 "key.$": "$$.Map.Item.Value.Key",
             },
             "ItemProcessor": _distributed("IsRunFile", per_listed),
             "MaxConcurrency": 100,
             "ToleratedFailureCount": 0,
+            "ResultWriter": _report(check),
             "ResultPath": None,
             "Catch": failed,
             "Next": after,
@@ -445,7 +512,7 @@ def definition(
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RunFailed"},
     ]
     if verification:
-        states |= _stage_record(table, VERIFY_STAGE, "VerifyRunObjects", first_stage)
+        states |= _stage_record(table, VERIFY_STAGE, "RunFolderKeys", first_stage)
         states |= verification_states(verification, f"Done-{VERIFY_STAGE}")
     for index, stage in enumerate(stages):
         following = f"Start-{stages[index + 1].name}" if index + 1 < len(stages) else "RunSucceeded"
@@ -514,6 +581,7 @@ def workflow_policy(
     machine_arn: str,
     verified_bucket_arn: str | None = None,
     data_key_arn: str | None = None,
+    report_bucket_arn: str | None = None,
 ) -> dict[str, Any]:
     """What the workflow does: write its own table, submit the stages' jobs, learn of their end, notify; read and
     write its own execution history under the workflow key; with ``verified_bucket_arn``, check and tag the run's
@@ -601,13 +669,22 @@ def workflow_policy(
     if verified_bucket_arn:
         if not data_key_arn:
             raise ValueError("verifying a run's objects needs the data key (the manifest is encrypted with it)")
-        statements += verification_statements(verified_bucket_arn, data_key_arn, machine_arn, region)
+        statements += verification_statements(
+            verified_bucket_arn, data_key_arn, machine_arn, region, report_bucket_arn or ""
+        )
     return document(statements)
 
 
-def verification_statements(bucket_arn: str, data_key_arn: str, machine_arn: str, region: str) -> list[Statement]:
+def verification_statements(
+    bucket_arn: str, data_key_arn: str, machine_arn: str, region: str, report_bucket_arn: str
+) -> list[Statement]:
     """The manifest check: read the manifest, each object's checksum and tags, tag it; list the run folder; run the
-    Distributed Maps' child executions of this state machine."""
+    Distributed Maps' child executions of this state machine; write their results (ResultWriter) to the report
+    bucket under REPORT_PREFIX/ (the actions AWS's Distributed Map IAM page lists for ResultWriter, and the data key
+    through S3 for that bucket)."""
+    if not report_bucket_arn:
+        raise ValueError("the check's results need a report bucket (ResultWriter)")
+    reports = f"{report_bucket_arn}/{REPORT_PREFIX}/*"
     # its own executions (execution:<machine>:<name>) and the Distributed Maps' children
     # (execution:<machine>/<map run label>:<name>): Step Functions Developer Guide, "IAM policies for Distributed Map"
     execution = machine_arn.replace(":stateMachine:", ":execution:")
@@ -631,6 +708,22 @@ def verification_statements(bucket_arn: str, data_key_arn: str, machine_arn: str
             "Condition": {
                 "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
                 "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+            },
+        },
+        {
+            "Sid": "WriteVerificationReports",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
+            "Resource": reports,
+        },
+        {
+            "Sid": "EncryptVerificationReportsThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+            "Resource": data_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": [report_bucket_arn, reports]},
             },
         },
         {

@@ -3622,6 +3622,16 @@ CORPUS += [
         "GLZ-PIPE-005",
     ),
     W(
+        "the manifest check keeps every object's result in the execution (no ResultWriter)",
+        verification(lambda s: s["VerifyRunObjects"].pop("ResultWriter")),
+        "GLZ-PIPE-005",
+    ),
+    W(
+        "the tag goes on whatever version is current, not the one checked",
+        verification(lambda s: _per_object(s)["TagWithRun"]["Parameters"].pop("VersionId.$")),
+        "GLZ-PIPE-005",
+    ),
+    W(
         "the listing of the run folder removed",
         verification(lambda s: (s.pop("FindUnlistedObjects"), s["VerifyRunObjects"].update(Next="Done-verify"))),
         "GLZ-PIPE-005",

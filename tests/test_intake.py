@@ -161,7 +161,8 @@ def test_under_moto_a_run_under_an_instrument_prefix_is_tracked_by_its_folder(de
         marker = "novaseq-x-01/20261204_LH00123_0042_A22XYZLT3/CopyComplete.txt"
         # the run's one file and its manifest (moto applies the bucket policy's denies without their conditions)
         s3 = account.client("s3")
-        s3.delete_bucket_policy(Bucket=bucket)
+        for name in (bucket, account.output("dataBuckets", "results")):
+            s3.delete_bucket_policy(Bucket=name)
         folder = marker.rsplit("/", 1)[0]
         put = s3.put_object(
             Bucket=bucket, Key=f"{folder}/RunInfo.xml", Body=b"<RunInfo/>", ChecksumAlgorithm="CRC64NVME"

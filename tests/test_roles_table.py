@@ -41,7 +41,8 @@ EXPECTED = {
     "collab-broad-variant-lab": (("results", "variants"), (), False, False),
     "collab-pharmaco-analytics": (("results",), (), False, False),
     # the run workflow submits jobs and writes the runs table; it and the rule's role that starts it read nothing
-    "run-workflow": (("bcl",), (), False, False),  # the intake tier: manifests and checksums, once scanned clean
+    # the intake tier (manifests and checksums, once scanned clean) and its own reports (results, verification/)
+    "run-workflow": (("bcl", "results"), (), False, False),
     "run-start": ((), (), False, False),
     # holding exactly what `glz deployer-policy` writes: it runs the trail (so it can stop it, which the
     # deployer-used alarm reports), but reads no tier, destroys no history and cannot delete the guarded keys

@@ -179,7 +179,8 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
         # a run whose manifest matches (tests/test_run_verification.py checks the runs that do not); moto applies the
         # bucket policy's denies without their conditions, so it is taken off
         s3 = account.client("s3")
-        s3.delete_bucket_policy(Bucket=bucket)
+        for name in (bucket, account.output("dataBuckets", "results")):
+            s3.delete_bucket_policy(Bucket=name)
         put = s3.put_object(Bucket=bucket, Key="RUN0001/RunInfo.xml", Body=b"<RunInfo/>", ChecksumAlgorithm="CRC64NVME")
         manifest = f"path,crc64nvme\nRunInfo.xml,{put['ChecksumCRC64NVME']}\n"
         s3.put_object(Bucket=bucket, Key="RUN0001/manifest.csv", Body=manifest.encode())
@@ -204,13 +205,14 @@ def test_under_moto_the_workflow_tracks_the_run_and_handles_a_failed_stage(demo_
     assert items["STAGE#demultiplex"]["status"]["S"] == "FAILED"
     assert "STAGE#alignment" not in items  # the pipeline stopped at the failed stage
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered[:11] == [
+    assert entered[:12] == [
         "ReadRun",
         "MeasureRunFolder",
         "RunFolderLayout",
         "RunFolderAtTop",
         "RecordRun",
         "Start-verify",
+        "RunFolderKeys",
         "VerifyRunObjects",
         "FindUnlistedObjects",
         "Done-verify",

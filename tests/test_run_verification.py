@@ -59,7 +59,9 @@ def _run_the_workflow(document: dict, monkeypatch, uploads: dict[str, bytes], li
         bucket = account.output("dataBuckets", account.output("runTracking", "intakeTier"))
         # moto applies a bucket policy's Deny without its conditions (the endpoint-only deny refuses every request
         # here); what the policy lets the workflow's role do is judged by the access model below
-        s3.delete_bucket_policy(Bucket=bucket)
+        reports = account.output("dataBuckets", "results")
+        for name in (bucket, reports):
+            s3.delete_bucket_policy(Bucket=name)
         for path, data in uploads.items():
             s3.put_object(
                 Bucket=bucket, Key=f"{RUN}/{path}", Body=data, ChecksumAlgorithm="CRC64NVME", Tagging=CLEAN_TAG
@@ -81,17 +83,26 @@ def _run_the_workflow(document: dict, monkeypatch, uploads: dict[str, bytes], li
             path: {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=f"{RUN}/{path}")["TagSet"]}
             for path in uploads
         }
+        written = [o["Key"] for o in s3.list_objects_v2(Bucket=reports, Prefix="verification/").get("Contents", [])]
         items = {
             i["item"]["S"]: i["status"]["S"]
             for i in account.client("dynamodb").scan(TableName=account.output("runTracking", "table"))["Items"]
         }
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    return {"status": status, "entered": entered, "counts": counts, "tags": tags, "items": items}
+    return {"status": status, "entered": entered, "counts": counts, "tags": tags, "items": items, "reports": written}
 
 
 def test_a_run_that_matches_its_manifest_is_tagged_and_its_first_stage_submitted(demo_state_document, monkeypatch):
     result = _run_the_workflow(demo_state_document, monkeypatch, FILES, FILES)
-    assert result["entered"][5:9] == ["Start-verify", "VerifyRunObjects", "FindUnlistedObjects", "Done-verify"]
+    assert result["entered"][5:10] == [
+        "Start-verify",
+        "RunFolderKeys",
+        "VerifyRunObjects",
+        "FindUnlistedObjects",
+        "Done-verify",
+    ]
+    # each check's per-object results land in the results tier (ResultWriter), not in the execution
+    assert result["reports"] and all(k.startswith("verification/") for k in result["reports"])
     assert "Run-demultiplex" in result["entered"]  # the first stage was submitted (moto's Batch then fails it)
     assert result["items"]["STAGE#verify"] == "SUCCEEDED"
     verify, unlisted = result["counts"]
@@ -136,7 +147,8 @@ def test_the_workflow_may_add_the_run_tag_to_clean_objects_and_forge_nothing(dem
     keep_clean = _tag_request(
         malware_policies.CLEAN, ["GuardDutyMalwareScanStatus", "SequencingRun"], "NO_THREATS_FOUND"
     )
-    assert not _denied(demo_state_document, WORKFLOW_ROLE, "s3:PutObjectTagging", keep_clean)
+    for action in ("s3:PutObjectTagging", "s3:PutObjectVersionTagging"):  # the current version, or the one checked
+        assert not _denied(demo_state_document, WORKFLOW_ROLE, action, keep_clean), action
     for what, action, scenario in FORGERIES:
         assert _denied(demo_state_document, WORKFLOW_ROLE, action, scenario), what
     # nobody else may do even what the workflow may
@@ -172,7 +184,7 @@ def test_without_a_manifest_the_workflow_goes_straight_to_the_first_stage():
         "runs",
         "arn:aws:sns:us-east-1:111122223333:p",
         stages,
-        verification=Verification("m.csv", ("Done.txt",), 30, False),
+        verification=Verification("m.csv", ("Done.txt",), 30, False, "reports-bucket"),
     )
     assert checked["States"]["RecordRun"]["Next"] == "Start-verify"
     assert checked["States"]["Done-verify"]["Next"] == "Start-align"

@@ -114,6 +114,13 @@ def _map_problems(name: str, state: dict[str, Any], states: dict[str, Any]) -> I
             yield f"Map {name} reads only some objects (ItemReader {key} {config[key]})"
     if not _catches_fail(states, state, ("batch:submitJob",)):
         yield f"Map {name} catches a failure and goes on to the pipeline instead of failing the run"
+    if not isinstance(state.get("ResultWriter"), dict):
+        # a Distributed Map returns every child's output, ResultPath null or not; past 256 KiB the execution ends in
+        # States.DataLimitExceeded, which no Catch handles (Step Functions Developer Guide, "Error handling")
+        yield (
+            f"Map {name} has no ResultWriter: every object's result stays in the execution, and a run of a few "
+            "thousand files ends in States.DataLimitExceeded, which no Catch handles (the run is never marked failed)"
+        )
 
 
 def _verification_problems(name: str, state: dict[str, Any]) -> Iterator[str]:
@@ -147,6 +154,12 @@ def _verification_problems(name: str, state: dict[str, Any]) -> Iterator[str]:
     tags = ((tagging.get("Parameters") or {}).get("Tagging") or {}).get("TagSet") or []
     if not any(isinstance(t, dict) and t.get("Key") == RUN_TAG_KEY for t in tags):
         yield f"Map {name} tags objects without the {RUN_TAG_KEY} tag"
+    parameters = tagging.get("Parameters") or {}
+    if "VersionId.$" not in parameters and "VersionId" not in parameters:
+        yield (
+            f"Map {name} tags the current version, not the one whose checksum it read (a version written in between "
+            "is tagged unchecked)"
+        )
     upto = calls.index("s3:putObjectTagging")
     if "s3:getObjectAttributes" not in calls[:upto]:
         yield f"Map {name} tags an object without reading its checksum"
