@@ -3632,6 +3632,35 @@ CORPUS += [
         "GLZ-PIPE-005",
     ),
     W(
+        "a Parallel state before the check already runs the alignment job in one of its branches",
+        verification(
+            lambda s: (
+                s.update(
+                    EarlyAlign={
+                        "Type": "Parallel",
+                        "Branches": [
+                            {
+                                "StartAt": "Align",
+                                "States": {
+                                    "Align": {
+                                        "Type": "Task",
+                                        "Resource": "arn:aws:states:::batch:submitJob.sync",
+                                        "Parameters": dict(s["Run-alignment"]["Parameters"]),
+                                        "End": True,
+                                    }
+                                },
+                            }
+                        ],
+                        "ResultPath": None,
+                        "Next": "Start-verify",
+                    }
+                ),
+                s["RecordRun"].update(Next="EarlyAlign"),
+            )
+        ),
+        "GLZ-PIPE-005",
+    ),
+    W(
         "the listing of the run folder removed",
         verification(lambda s: (s.pop("FindUnlistedObjects"), s["VerifyRunObjects"].update(Next="Done-verify"))),
         "GLZ-PIPE-005",

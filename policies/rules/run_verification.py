@@ -82,13 +82,25 @@ def _catches_fail(states: dict[str, Any], state: dict[str, Any], forbidden: tupl
     )
 
 
+def _calls(state: dict[str, Any], call: str) -> bool:
+    """Whether the state, or a state nested in its Parallel branches or Map processor, is a Task calling ``call``."""
+    if _service_call(state) == call:
+        return True
+    nested = [b.get("States") for b in state.get("Branches") or [] if isinstance(b, dict)]
+    nested += [state[k].get("States") for k in ("ItemProcessor", "Iterator") if isinstance(state.get(k), dict)]
+    return any(
+        _calls(s, call) for group in nested if isinstance(group, dict) for s in group.values() if isinstance(s, dict)
+    )
+
+
 def _before_first(states: dict[str, Any], start: str, call: str) -> list[tuple[str, dict[str, Any]]]:
-    """The states a run passes when nothing fails, in order, up to (not including) the first Task calling ``call``."""
+    """The states a run passes when nothing fails, in order, up to (not including) the first state calling ``call``,
+    itself or in a nested branch or processor."""
     path: list[tuple[str, dict[str, Any]]] = []
     name: str | None = start
     while name and name in states and name not in {n for n, _ in path}:
         state = states[name]
-        if _service_call(state) == call:
+        if _calls(state, call):
             return path
         path.append((name, state))
         choices = state.get("Choices") if state.get("Type") == "Choice" else None
@@ -221,7 +233,7 @@ def runs_verified(resource: View, stack: StackView) -> Iterator[str]:
     if not isinstance(definition, dict) or not isinstance(definition.get("States"), dict):
         return
     states = definition["States"]
-    if not any(_service_call(s) == "batch:submitJob" for s in _reachable(states, str(definition.get("StartAt")))):
+    if not any(_calls(s, "batch:submitJob") for s in _reachable(states, str(definition.get("StartAt")))):
         return  # submits no job: nothing to protect
     before = _before_first(states, str(definition.get("StartAt")), "batch:submitJob")
     maps = [(n, s) for n, s in before if s.get("Type") == "Map"]
