@@ -47,7 +47,7 @@ from typing import Any
 
 from components import naming
 from components.data_access import RUN_TAG_KEY
-from components.malware_policies import CLEAN, SCAN_STATUS_TAG
+from components.malware_policies import CLEAN, SCAN_STATUS_TAG, VERIFIED_TAG_KEY
 from components.policy_document import Statement, document
 from components.settings import Settings
 
@@ -186,7 +186,12 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
     (not in the manifest, or overwritten after its check). Each object is a child execution (a run has tens of
     thousands of files); any failed child fails the run (ToleratedFailureCount 0)."""
     not_clean = f"the object is missing, or GuardDuty did not scan it clean within {check.wait_minutes} minutes"
-    tag_set: list[dict[str, Any]] = [{"Key": RUN_TAG_KEY, "Value.$": "$.run_id"}]
+    # VerifiedBy names this execution, whose id nobody knows before the marker starts it: an uploader allowed to tag
+    # its uploads with the run (a read-write collaborator granted the run) cannot make an unlisted object look checked
+    tag_set: list[dict[str, Any]] = [
+        {"Key": RUN_TAG_KEY, "Value.$": "$.run_id"},
+        {"Key": VERIFIED_TAG_KEY, "Value.$": "$.execution"},
+    ]
     if check.scanned:
         # PutObjectVersionTagging replaces the version's tag set: GuardDuty's result is kept, and the bucket policy
         # lets this role tag only versions scanned clean, keeping them clean (malware_policies.run_tagger_statements)
@@ -263,7 +268,7 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
         },
         "HasRunTag": {
             "Type": "Pass",
-            "Parameters": {"listed.$": "States.ArrayContains($.object.tags, $.run_tag)"},
+            "Parameters": {"listed.$": "States.ArrayContains($.object.tags, $.verified_tag)"},
             "ResultPath": "$.check",
             "Next": "Listed",
         },
@@ -305,6 +310,7 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
             "ItemSelector": {
                 "bucket.$": "$.bucket",
                 "run_id.$": "$.run_id",
+                "execution.$": "$$.Execution.Id",
                 "key.$": "States.Format('{}{}', $.keys.prefix, $$.Map.Item.Value.path)",
                 "crc64nvme.$": "$$.Map.Item.Value.crc64nvme",
             },
@@ -334,7 +340,7 @@ def verification_states(check: Verification, after: str) -> dict[str, Any]:
             },
             "ItemSelector": {
                 "bucket.$": "$.bucket",
-                "run_tag": {"Key": RUN_TAG_KEY, "Value.$": "$.run_id"},
+                "verified_tag": {"Key": VERIFIED_TAG_KEY, "Value.$": "$$.Execution.Id"},
                 "run_files.$": "$.keys.run_files",
                 "key.$": "$$.Map.Item.Value.Key",
             },

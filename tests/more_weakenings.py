@@ -3661,6 +3661,19 @@ CORPUS += [
         "GLZ-PIPE-005",
     ),
     W(
+        "the checked version is tagged with the run only, which an uploader granted the run can set itself",
+        verification(
+            lambda s: _per_object(s)["TagWithRun"]["Parameters"]["Tagging"].update(
+                TagSet=[
+                    t
+                    for t in _per_object(s)["TagWithRun"]["Parameters"]["Tagging"]["TagSet"]
+                    if t["Key"] != "VerifiedBy"
+                ]
+            )
+        ),
+        "GLZ-PIPE-005",
+    ),
+    W(
         "the listing of the run folder removed",
         verification(lambda s: (s.pop("FindUnlistedObjects"), s["VerifyRunObjects"].update(Next="Done-verify"))),
         "GLZ-PIPE-005",

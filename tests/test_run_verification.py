@@ -44,7 +44,13 @@ def _crc(data: bytes) -> str:
     return base64.b64encode(update(data).to_bytes(8, "big")).decode()
 
 
-def _run_the_workflow(document: dict, monkeypatch, uploads: dict[str, bytes], listed: dict[str, bytes]) -> dict:
+def _run_the_workflow(
+    document: dict,
+    monkeypatch,
+    uploads: dict[str, bytes],
+    listed: dict[str, bytes],
+    preset: dict[str, str] | None = None,
+) -> dict:
     """Upload ``uploads`` into the demo intake bucket's run folder (scanned clean, as GuardDuty would tag them), a
     manifest listing ``listed``, then the marker; run the workflow on the marker's event."""
     from moto import mock_aws
@@ -63,9 +69,8 @@ def _run_the_workflow(document: dict, monkeypatch, uploads: dict[str, bytes], li
         for name in (bucket, reports):
             s3.delete_bucket_policy(Bucket=name)
         for path, data in uploads.items():
-            s3.put_object(
-                Bucket=bucket, Key=f"{RUN}/{path}", Body=data, ChecksumAlgorithm="CRC64NVME", Tagging=CLEAN_TAG
-            )
+            tags = "&".join(t for t in (CLEAN_TAG, (preset or {}).get(path)) if t)
+            s3.put_object(Bucket=bucket, Key=f"{RUN}/{path}", Body=data, ChecksumAlgorithm="CRC64NVME", Tagging=tags)
         manifest = "path,crc64nvme\n" + "".join(f"{p},{_crc(d)}\n" for p, d in listed.items())
         s3.put_object(Bucket=bucket, Key=f"{RUN}/manifest.csv", Body=manifest.encode(), Tagging=CLEAN_TAG)
         s3.put_object(Bucket=bucket, Key=f"{RUN}/CopyComplete.txt", Body=b"", Tagging=CLEAN_TAG)
@@ -108,7 +113,9 @@ def test_a_run_that_matches_its_manifest_is_tagged_and_its_first_stage_submitted
     verify, unlisted = result["counts"]
     assert verify["total"] == verify["succeeded"] == len(FILES) and verify["failed"] == 0
     assert unlisted["failed"] == 0 and unlisted["total"] == len(FILES) + 2  # the files, the manifest, the marker
-    # every object keeps GuardDuty's clean result and now carries its run
+    # every object keeps GuardDuty's clean result and now carries its run and the execution that checked it
+    verified = {t.pop("VerifiedBy") for t in result["tags"].values()}
+    assert len(verified) == 1 and next(iter(verified)).endswith(":execution:glz-demo-runs:verify")
     assert all(
         t == {malware_policies.SCAN_STATUS_TAG: malware_policies.CLEAN, "SequencingRun": RUN}
         for t in result["tags"].values()
@@ -124,6 +131,21 @@ def test_an_altered_object_is_not_tagged_and_fails_its_check(demo_state_document
     assert result["tags"]["Data/Intensities/BaseCalls/L001/C1.1/L001_1.cbcl"]["SequencingRun"] == RUN
     # and the listing finds the untagged object too
     assert unlisted["failed"] == 1
+
+
+def test_an_unlisted_object_its_uploader_tagged_with_the_run_still_fails_the_listing(demo_state_document, monkeypatch):
+    """A read-write collaborator granted the run must tag its uploads SequencingRun=<run>: the run tag alone proves
+    nothing, the listing looks for the checking execution's VerifiedBy tag, which nobody can know beforehand."""
+    smuggled = {"Data/smuggled.bin": b"not from the instrument"}
+    result = _run_the_workflow(
+        demo_state_document,
+        monkeypatch,
+        dict(FILES, **smuggled),
+        FILES,
+        preset={"Data/smuggled.bin": f"SequencingRun={RUN}"},
+    )
+    verify, unlisted = result["counts"]
+    assert verify["failed"] == 0 and unlisted["failed"] == 1
 
 
 def test_an_object_the_manifest_does_not_list_fails_the_listing(demo_state_document, monkeypatch):
@@ -145,7 +167,7 @@ def _denied(document: dict, arn: str, action: str, scenario: dict) -> bool:
 
 def test_the_workflow_may_add_the_run_tag_to_clean_objects_and_forge_nothing(demo_state_document):
     keep_clean = _tag_request(
-        malware_policies.CLEAN, ["GuardDutyMalwareScanStatus", "SequencingRun"], "NO_THREATS_FOUND"
+        malware_policies.CLEAN, ["GuardDutyMalwareScanStatus", "SequencingRun", "VerifiedBy"], "NO_THREATS_FOUND"
     )
     for action in ("s3:PutObjectTagging", "s3:PutObjectVersionTagging"):  # the current version, or the one checked
         assert not _denied(demo_state_document, WORKFLOW_ROLE, action, keep_clean), action
@@ -191,7 +213,8 @@ def test_without_a_manifest_the_workflow_goes_straight_to_the_first_stage():
     per_object = checked["States"]["VerifyRunObjects"]["ItemProcessor"]["States"]
     # an unscanned tier: only the run tag, no scan result to keep
     assert per_object["TagWithRun"]["Parameters"]["Tagging"]["TagSet"] == [
-        {"Key": "SequencingRun", "Value.$": "$.run_id"}
+        {"Key": "SequencingRun", "Value.$": "$.run_id"},
+        {"Key": "VerifiedBy", "Value.$": "$.execution"},
     ]
     assert per_object["ReadChecksum"]["Retry"][0]["MaxAttempts"] == 30
 
@@ -284,3 +307,12 @@ def test_the_integrity_statements_follow_the_workflow(demo_state_document):
     assert "waits up to 240 minutes" in _statement(
         _edit_workflow(demo_state_document, longer), "nist-800-171-r2", "3.14.2"
     )
+
+
+def test_the_policy_pack_copies_of_the_tag_keys_are_the_components():
+    from components import data_access
+    from policies.rules import account, run_verification
+
+    assert run_verification.VERIFIED_TAG_KEY == malware_policies.VERIFIED_TAG_KEY
+    assert run_verification.RUN_TAG_KEY == account.RUN_TAG_KEY == data_access.RUN_TAG_KEY
+    assert account.SCAN_STATUS_TAG == malware_policies.SCAN_STATUS_TAG and account.CLEAN == malware_policies.CLEAN

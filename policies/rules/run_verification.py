@@ -18,6 +18,7 @@ from policies.framework import Requirements, StackView, View, resource_rule
 
 STATE_MACHINE = "aws:sfn/stateMachine:StateMachine"
 RUN_TAG_KEY = "SequencingRun"  # components.data_access.RUN_TAG_KEY
+VERIFIED_TAG_KEY = "VerifiedBy"  # components.malware_policies.VERIFIED_TAG_KEY
 CHECKSUM = "ChecksumCRC64NVME"
 TOLERANCE_KEYS = (
     "ToleratedFailureCount",
@@ -166,6 +167,12 @@ def _verification_problems(name: str, state: dict[str, Any]) -> Iterator[str]:
     tags = ((tagging.get("Parameters") or {}).get("Tagging") or {}).get("TagSet") or []
     if not any(isinstance(t, dict) and t.get("Key") == RUN_TAG_KEY for t in tags):
         yield f"Map {name} tags objects without the {RUN_TAG_KEY} tag"
+    if not any(isinstance(t, dict) and t.get("Key") == VERIFIED_TAG_KEY and "Value.$" in t for t in tags):
+        # the listing's proof that a version was checked: the run tag alone can be set by an uploader granted the run
+        yield (
+            f"Map {name} does not tag the checked version with {VERIFIED_TAG_KEY} (the execution): an upload tagged "
+            f"with the run by its uploader would pass the listing unchecked"
+        )
     parameters = tagging.get("Parameters") or {}
     if "VersionId.$" not in parameters and "VersionId" not in parameters:
         yield (
