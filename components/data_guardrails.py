@@ -53,12 +53,9 @@ def object_readers(settings: Settings, stack: str, tier: str, scanned: bool) -> 
         roles.add(malware_policies.scan_role_arn(settings, stack, tier))
     if backup_policies.backs_up(settings, tier):
         roles.add(backup_policies.backup_role_arn(settings, stack))  # AWS Backup copies every object
-    verifier = run_workflow.verifying_role(settings, stack, tier)
-    if verifier:
-        roles.add(verifier)  # reads the run's manifest and each object's checksum, once scanned clean
-    reporter = run_workflow.reporting_role(settings, stack, tier)
-    if reporter:
-        roles.add(reporter)  # Step Functions' ResultWriter reads back the check's reports (verification/ only)
+    workflow = run_workflow.reaching_role(settings, stack, tier)
+    if workflow:
+        roles.add(workflow)  # manifests and checksums once scanned clean; its own reports (verification/ only)
     roles |= {
         naming.role_arn(settings, stack, naming.collaborator_role_suffix(c.name))
         for c in settings.collaborators

@@ -72,17 +72,9 @@ def endpoint_exempt_principals(settings: Settings, stack: str, tier: str | None 
     exempt = {naming.role_arn(settings, stack, suffix) for suffix in roles} | set(settings.deployer_principal_arns)
     if tier is not None and scans_uploads(settings, tier):
         exempt.add(malware_policies.scan_role_arn(settings, stack, tier))
-    if tier is not None:
-        # Step Functions calls S3 as the workflow's role from its own network: the intake tier it checks, the
-        # results tier it writes the checks' reports to
-        exempt |= {
-            role
-            for role in (
-                run_workflow.verifying_role(settings, stack, tier),
-                run_workflow.reporting_role(settings, stack, tier),
-            )
-            if role
-        }
+    workflow = run_workflow.reaching_role(settings, stack, tier) if tier is not None else None
+    if workflow:
+        exempt.add(workflow)  # Step Functions calls S3 as the workflow's role from its own network
     exempt |= {
         naming.role_arn(settings, stack, instrument_role_suffix(i.name))
         for i in settings.intake.instruments

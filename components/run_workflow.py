@@ -132,11 +132,13 @@ def verifying_role(settings: Settings, stack: str, tier: str) -> str | None:
     return None
 
 
-def reporting_role(settings: Settings, stack: str, tier: str) -> str | None:
-    """The workflow's role where it writes the checks' per-object results (REPORT_TIER, under REPORT_PREFIX/)."""
+def reaching_role(settings: Settings, stack: str, tier: str) -> str | None:
+    """The workflow's role where it touches ``tier``'s objects from Step Functions' network: the intake tier it checks
+    and tags (verifying_role), the results tier it writes the checks' per-object results to (REPORT_TIER, under
+    REPORT_PREFIX/, which ResultWriter reads back)."""
     if _verifies(settings) and tier == REPORT_TIER:
         return naming.role_arn(settings, stack, WORKFLOW_ROLE)
-    return None
+    return verifying_role(settings, stack, tier)
 
 
 @dataclass(frozen=True)

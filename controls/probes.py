@@ -565,7 +565,7 @@ def _run_verification(state: StackState):
     minutes = int(retry.get("MaxAttempts", 0)) * int(retry.get("IntervalSeconds", 1)) // 60
     fields = {"manifest": str(declared.get("manifest")), "wait": str(minutes)}
     tagging = per_object["TagWithRun"]["Parameters"]["Tagging"]["TagSet"]
-    scanned = any(t.get("Key") == "GuardDutyMalwareScanStatus" for t in tagging)
+    scanned = any(t.get("Key") == SCAN_STATUS_TAG for t in tagging)
     bucket = str((state.stack_outputs().get("dataBuckets") or {}).get(declared["intakeTier"]))
     if scanned and bucket not in _s3_malware_protection(state)[3]["buckets"]:
         return (
