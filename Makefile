@@ -9,7 +9,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 PROWLER_VENV ?= .venv-prowler
 PROWLER_STAMP := $(PROWLER_VENV)/.installed-stamp
 
-.PHONY: install checkov-env prowler-env browser run synth matrix check test lint clean bench
+.PHONY: install checkov-env prowler-env browser sarif-schema run synth matrix check test lint clean bench
 
 $(STAMP): pyproject.toml
 	@echo "==> installing the project and its test tools into $(VENV) (about 2 minutes, once)"
@@ -53,6 +53,20 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver; \
 	fi
 
+# The SARIF 2.1.0 JSON schema the tests validate the gate's report against. No PyPI package ships it; Microsoft's
+# @microsoft/jest-sarif (npm, MIT) carries SchemaStore's copy, sarif-2.1.0-rtm.5.json. npm checks the tarball against
+# the registry's integrity; the test checks the schema's own SHA-256.
+SARIF_SCHEMA_DIR := .sarif-schema
+SARIF_SCHEMA := $(SARIF_SCHEMA_DIR)/sarif-2.1.0-rtm.5.json
+$(SARIF_SCHEMA):
+	@echo "==> fetching the SARIF 2.1.0 schema from the npm registry (@microsoft/jest-sarif 1.0.0-beta.0, once)"
+	rm -rf $(SARIF_SCHEMA_DIR) && mkdir -p $(SARIF_SCHEMA_DIR)
+	cd $(SARIF_SCHEMA_DIR) && npm pack --silent @microsoft/jest-sarif@1.0.0-beta.0 >/dev/null && \
+		tar xzf microsoft-jest-sarif-1.0.0-beta.0.tgz package/lib/schemas/sarif-2.1.0-rtm.5.json && \
+		mv package/lib/schemas/sarif-2.1.0-rtm.5.json . && rm -rf package microsoft-jest-sarif-1.0.0-beta.0.tgz
+
+sarif-schema: $(SARIF_SCHEMA)
+
 run: matrix  ## the main job: synthesize the demo stack, run the gate, write the control matrix
 
 bench: install checkov-env  ## the gate against checkov alone, 200 to 20,000 resources: writes benchmarks/results.md
@@ -71,7 +85,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: install checkov-env prowler-env browser lint  ## ruff, then the whole test suite
+test: install checkov-env prowler-env browser sarif-schema lint  ## ruff, then the whole test suite
 	$(BIN)/python -m pytest -n auto -q
 
 clean:
