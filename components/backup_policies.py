@@ -29,6 +29,26 @@ BACKUP_ROLE = "backup"  # naming.role_name suffix of the role AWS Backup assumes
 # backups only: restore rights (...ForRestores, ...ForS3Restore write anywhere) are given at restore time, by
 # break-glass, to a role chosen then (docs/operator-runbook.md, "Restore from a backup")
 BACKUP_POLICIES = ("service-role/AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForS3Backup")
+# restore tests (components/restore_tests): AWS Backup's restore testing restores with this role, whose managed
+# policy is AWS's list of what restoring DynamoDB and EFS recovery points calls (AWS Managed Policy Reference,
+# AWSBackupServiceRolePolicyForRestores, under service-role/)
+RESTORE_TEST_ROLE = "restore-test"
+RESTORE_POLICIES = ("service-role/AWSBackupServiceRolePolicyForRestores",)
+# restore testing names each restored table awsbackup-restore-test-<random> (AWS Backup Developer Guide, "Restore
+# testing inferred metadata", DynamoDB: targetTableName)
+RESTORE_TEST_TABLES = "awsbackup-restore-test-*"
+# what the managed policy allows on every table that a restore test never needs: reading or writing items
+TABLE_ITEM_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PartiQL*",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+)
 RECOVERY_POINT_DESTRUCTION = ("backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle")
 VAULT_CHANGES = (
     "backup:PutBackupVaultAccessPolicy",
@@ -55,6 +75,32 @@ def backup_role_limits() -> dict[str, Any]:
     """What the managed policy allows that the stack's backups never need: passing a role (its one iam:PassRole
     is for AWS Backup's malware scanning with GuardDuty, not used here), so only the administrator passes roles."""
     return document([{"Sid": "NeverPassRoles", "Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"}])
+
+
+def restore_test_role_arn(settings: Settings, stack: str) -> str:
+    return role_arn(settings, stack, RESTORE_TEST_ROLE)
+
+
+def restore_policy_arns(settings: Settings) -> list[str]:
+    return [f"arn:{settings.partition}:iam::aws:policy/{name}" for name in RESTORE_POLICIES]
+
+
+def restore_test_role_limits(settings: Settings) -> dict[str, Any]:
+    """What the restores policy allows that a restore test never needs: passing roles (it is there for EC2 and EKS
+    restores), and reading or writing the items of any table but the test's own copy, so the role that restores
+    the runs table cannot read or change the live one."""
+    tests = f"arn:{settings.partition}:dynamodb:{settings.region}:{settings.account_id}:table/{RESTORE_TEST_TABLES}"
+    return document(
+        [
+            {"Sid": "NeverPassRoles", "Effect": "Deny", "Action": "iam:PassRole", "Resource": "*"},
+            {
+                "Sid": "NoItemsButTheTestCopies",
+                "Effect": "Deny",
+                "Action": list(TABLE_ITEM_ACTIONS),
+                "NotResource": [tests, f"{tests}/*"],
+            },
+        ]
+    )
 
 
 def backup_trust(settings: Settings) -> dict[str, Any]:

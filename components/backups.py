@@ -5,7 +5,8 @@ Resources: the vault key (customer managed, rotated, destruction refused to all 
 (governance by default, compliance as a setting), the backup role (AWS Backup only, for this account; backup
 policies only, no restore rights: a restore is a break-glass decision with a role chosen then), the plan (one daily
 rule, the retention, optionally a copy to another region's or account's vault) and the selection (the backed-up
-tiers' buckets, the audit bucket, the runs table, by ARN).
+tiers' buckets, the audit bucket, the runs table, by ARN); with them, the restore tests of the table and the
+file system (components/restore_tests).
 
 AWS facts relied on (components/backup_policies has the policy ones):
 - A selection that names resources by ARN backs them up whatever the account's resource-type opt-in says (AWS
@@ -28,6 +29,7 @@ from components import backup_policies, key_policies
 from components.backup_policies import BACKUP_ROLE
 from components.encryption_keys import KeyPurpose, customer_managed_key
 from components.naming import base_name, break_glass_arn, role_name
+from components.restore_tests import RestoreTests, Tested
 from components.settings import Settings
 
 KEY_PURPOSE = "backup"
@@ -42,8 +44,11 @@ class Backups(pulumi.ComponentResource):
         stack: str,
         *,
         resource_arns: list[pulumi.Input[str]],
+        restore_tested: list[Tested] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
+        """``restore_tested``: the backed-up table and file system AWS Backup restore-tests (components/restore_tests),
+        when ``backups.restoreTestSchedule`` is set."""
         super().__init__("glz:resilience:Backups", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         # kept on `pulumi destroy` like the vault: the recovery points outlive the stack (deleting them is
@@ -133,5 +138,15 @@ class Backups(pulumi.ComponentResource):
             resources=resource_arns,
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.role_policies),
         )
+        self.restore_tests = None
+        if config.restore_test_schedule and restore_tested:
+            self.restore_tests = RestoreTests(
+                f"{name}-restore-tests",
+                settings,
+                stack,
+                vault_arn=self.vault.arn,
+                tested=restore_tested,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.selection]),
+            )
         outputs = {"backupVault": self.vault.name, "backupPlan": self.plan.id, "backupRole": self.role.arn}
         self.register_outputs(outputs)

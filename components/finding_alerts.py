@@ -107,13 +107,20 @@ TRAIL_INSIGHTS = Route(
 
 BACKUP_JOB_FAILURES = Route(
     "backup-job-failures",
-    "an AWS Backup backup or copy job that failed, was aborted or expired",
-    # "Backup Job State Change" / "Copy Job State Change" events of source aws.backup carry detail.state (AWS
-    # Backup Developer Guide, "Monitoring AWS Backup events using Amazon EventBridge")
+    "an AWS Backup backup, copy or restore job (a restore test's included) that failed, was aborted or expired",
+    # "Backup Job State Change" / "Copy Job State Change" events of source aws.backup carry detail.state, "Restore
+    # Job State Change" events detail.status (AWS Backup Developer Guide, "Monitoring AWS Backup events using Amazon
+    # EventBridge": "Some events report status ... whereas other events report state"); "$or" joins the two
+    # shapes in one pattern (EventBridge User Guide, "Content filtering in Amazon EventBridge event patterns")
     {
         "source": ["aws.backup"],
-        "detail-type": ["Backup Job State Change", "Copy Job State Change"],
-        "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
+        "$or": [
+            {
+                "detail-type": ["Backup Job State Change", "Copy Job State Change"],
+                "detail": {"state": ["FAILED", "ABORTED", "EXPIRED"]},
+            },
+            {"detail-type": ["Restore Job State Change"], "detail": {"status": ["FAILED", "ABORTED"]}},
+        ],
     },
     "BackupJobsFailed",
     '{ $.source = "aws.backup" }',

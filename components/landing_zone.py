@@ -23,6 +23,7 @@ from components.network import SecureNetwork
 from components.network_policies import AUDIT_TIER, vpc_endpoint_only_statement
 from components.onprem import OnPremisesPath
 from components.reference_data import ReferenceData
+from components.restore_tests import DYNAMODB, EFS, Tested
 from components.run_tracking import RunTracking
 from components.security_services import AccountSecurity
 from components.settings import PROJECT, TIERS, Settings
@@ -254,13 +255,20 @@ class LandingZone:
         self.backups: Backups | None = None
         if settings.backups.enabled:
             backed_up = [self.data_lake.tiers[t].bucket.arn for t in settings.backups.tiers]
+            restore_tested: list[Tested] = []  # restored into new copies under the data key, like the originals
             if settings.backups.audit_bucket:
                 backed_up.append(self.audit.audit_bucket.arn)
             if settings.backups.runs_table and self.run_tracking is not None:
                 backed_up.append(self.run_tracking.table.arn)
+                restore_tested.append(Tested("runs_table", DYNAMODB, self.run_tracking.table.arn, self.keys.data.arn))
             if self.reference is not None:
                 backed_up.append(self.reference.file_system.arn)  # the reference file system, with the tiers
-            self.backups = Backups("backups", settings, stack, resource_arns=backed_up, opts=opts)
+                restore_tested.append(
+                    Tested("reference_files", EFS, self.reference.file_system.arn, self.keys.data.arn)
+                )
+            self.backups = Backups(
+                "backups", settings, stack, resource_arns=backed_up, restore_tested=restore_tested, opts=opts
+            )
             # a failed, aborted or expired backup or copy job alarms on the security topic
             self.backup_alerts = FindingAlerts(
                 "backup-failures",
@@ -360,6 +368,7 @@ class LandingZone:
                 "retentionDays": backups.retention_days,
                 "lock": backups.lock,
                 "copyVaultArn": backups.copy_vault_arn,
+                "restoreTests": self.backups.restore_tests is not None,
             }
         if self.on_premises is not None:
             # what the gate admits as the lab's path (policies/rules/network.py, lab_networks): routes to these

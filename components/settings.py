@@ -886,6 +886,9 @@ class Backups(_Model):
     # another region's or account's vault that receives a copy of every recovery point
     copy_vault_arn: str | None = None
     copy_retention_days: int | None = Field(default=None, ge=7, le=36500)
+    # AWS Backup restore testing of the backed-up table and file system (components/restore_tests); null: none
+    restore_test_schedule: str | None = "cron(0 6 1 * ? *)"  # 06:00 UTC on the 1st of every month
+    restore_test_validation_hours: int = Field(default=24, ge=1, le=168)  # the restored copy lives this long
 
     @field_validator("tiers")
     @classmethod
@@ -902,6 +905,13 @@ class Backups(_Model):
     def _schedule(cls, value: str) -> str:
         if not BACKUP_SCHEDULE.match(value):
             raise ValueError("must be an AWS Backup cron expression like cron(0 5 * * ? *) (UTC)")
+        return value
+
+    @field_validator("restore_test_schedule")
+    @classmethod
+    def _restore_test_schedule(cls, value: str | None) -> str | None:
+        if value is not None and not BACKUP_SCHEDULE.match(value):
+            raise ValueError("must be a cron expression like cron(0 6 1 * ? *) (UTC), or null for no restore tests")
         return value
 
     @field_validator("copy_vault_arn")

@@ -1400,6 +1400,88 @@ def _backups(state: StackState):
     return not missing and not problems, summary, resources, fields
 
 
+RESTORE_FAILED_EVENT = {
+    "source": "aws.backup",
+    "detail-type": "Restore Job State Change",
+    "detail": {"status": "FAILED"},
+}
+
+
+def pattern_matches(pattern: Any, event: Any) -> bool:
+    """Does an EventBridge event pattern match ``event``? Exact values in lists, nested objects and "$or" only
+    (EventBridge User Guide, "Creating event patterns"); any other operator is taken as not matching."""
+    if not isinstance(pattern, dict) or not isinstance(event, dict):
+        return False
+    for key, wanted in pattern.items():
+        if key == "$or":
+            if not any(pattern_matches(option, event) for option in wanted or []):
+                return False
+        elif isinstance(wanted, dict):
+            if not pattern_matches(wanted, event.get(key)):
+                return False
+        elif not (isinstance(wanted, list) and event.get(key) in wanted):
+            return False
+    return True
+
+
+def _restore_failures_alarmed(state: StackState) -> bool:
+    """An enabled EventBridge rule of the stack matches a failed restore job (the alarm chain behind it is the
+    finding_alerts probe's)."""
+    for rule in state.of_type("aws:cloudwatch/eventRule:EventRule"):
+        try:
+            pattern = json.loads(str(rule.prop("eventPattern") or "null"))
+        except ValueError:
+            continue
+        if rule.prop("state") in (None, "ENABLED") and pattern_matches(pattern, RESTORE_FAILED_EVENT):
+            return True
+    return False
+
+
+def _restore_testing(state: StackState):
+    """Whether the backups are ever restored: AWS Backup's restore tests of the backed-up table and file system, as
+    GLZ-BAK-003 judges them, with their schedule and how long each restored copy lives."""
+    from glz.gate import stack_view
+    from policies.rules.backups import RESTORE_PLAN, RESTORE_SELECTION, restore_tested
+
+    view = stack_view(state)
+    plans = view.of_type(RESTORE_PLAN)
+    selections = view.of_type(RESTORE_SELECTION)
+    problems = [v.message for v in restore_tested.check_stack(view)]
+    tested = sorted(
+        {
+            f"{s.get('protectedResourceType')} {', '.join(map(str, s.get('protectedResourceArns') or []))}"
+            for s in selections
+        }
+    )
+    fields = {
+        "schedule": _list(str(p.get("scheduleExpression")) for p in plans),
+        "resources": _list(tested),
+        "hours": _list(str(s.get("validationWindowHours")) for s in selections),
+    }
+    if problems:
+        summary = "Restore tests do not prove the backups can be restored: " + "; ".join(problems) + "."
+    elif not selections:
+        summary = (
+            "No restore tests: the stack backs up no table or file system, and it does not restore-test S3 buckets "
+            "(a test restore of a bucket would write the data into a new bucket outside the stack's guardrails)."
+        )
+    else:
+        summary = (
+            f"AWS Backup restores the latest recovery point of {fields['resources']} from the stack's vault on "
+            f"schedule {fields['schedule']} (UTC) into a new copy encrypted with a customer-managed key of the stack, "
+            f"keeps it {fields['hours']} hours and deletes it; "
+            + (
+                "an EventBridge rule of the stack records and alarms on a failed restore job."
+                if _restore_failures_alarmed(state)
+                else "no EventBridge rule of the stack matches a failed restore job, so a failed test is seen only in "
+                "the AWS Backup console."
+            )
+            + " The S3 tiers are not restore-tested by the stack."
+        )
+    resources = [state.by_urn[r.urn] for r in [*plans, *selections]]
+    return not problems and bool(selections), summary, resources, fields
+
+
 def _ebs_default_encryption(state: StackState):
     enabled = [r for r in state.of_type("aws:ebs/encryptionByDefault:EncryptionByDefault") if _yes(r.prop("enabled"))]
     keys = state.of_type("aws:ebs/defaultKmsKey:DefaultKmsKey")
@@ -1944,6 +2026,13 @@ PROBES: dict[str, ProbeSpec] = {
             ("vault", "retention", "resources"),
             ("GLZ-BAK-001", "GLZ-BAK-002"),
             _backups,
+        ),
+        ProbeSpec(
+            "restore_testing",
+            "the backed-up table and file system restored on a schedule, into copies under the stack's key",
+            ("schedule", "resources", "hours"),
+            ("GLZ-BAK-003",),
+            _restore_testing,
         ),
         ProbeSpec(
             "run_tracking",

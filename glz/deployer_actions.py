@@ -459,6 +459,26 @@ TYPE_NEEDS: dict[str, Needs] = {
     "aws:backup/selection:Selection": Needs(
         ("backup:CreateBackupSelection", "backup:DeleteBackupSelection"), passes_role=True
     ),
+    # AWS Backup creates the restore testing service-linked role with the first plan (components/restore_tests)
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": Needs(
+        (
+            "backup:CreateRestoreTestingPlan",
+            "backup:UpdateRestoreTestingPlan",
+            "backup:DeleteRestoreTestingPlan",
+            "backup:TagResource",
+            "backup:UntagResource",
+        ),
+        service_linked=("restore-testing.backup.amazonaws.com",),
+    ),
+    # CreateRestoreTestingSelection passes the restore test role to AWS Backup
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection": Needs(
+        (
+            "backup:CreateRestoreTestingSelection",
+            "backup:UpdateRestoreTestingSelection",
+            "backup:DeleteRestoreTestingSelection",
+        ),
+        passes_role=True,
+    ),
     "aws:kms/key:Key": Needs(
         (
             "kms:CreateKey",

@@ -61,6 +61,8 @@ HANDLERS = {
     "aws:backup/vault:Vault": "_backup_vault",
     "aws:backup/plan:Plan": "_backup_plan",
     "aws:backup/selection:Selection": "_backup_selection",
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": "_restore_testing_plan",
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection": "_restore_testing_selection",
 }
 
 NAME_INPUTS = ("name", "bucket", "functionName", "roleName", "topicName")
@@ -209,6 +211,16 @@ class OutputFactory:
 
     def _backup_selection(self, out: dict[str, Any], physical: str, seed: str) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+
+    def _restore_testing_plan(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        # the plan's name is its id (the provider imports it by name); AWS appends a suffix to the ARN
+        # (AWS Backup API Reference, CreateRestoreTestingPlan: RestoreTestingPlanArn)
+        out.update(name=physical, arn=self.arn("backup", f"restore-testing-plan:{physical}-{digest(seed, 8)}"))
+        return physical
+
+    def _restore_testing_selection(self, out: dict[str, Any], physical: str, seed: str) -> str:
+        # the provider's id is "<selection name>:<plan name>" (its import form)
+        return f"{physical}:{out.get('restoreTestingPlanName')}"
 
     def _table(self, out: dict[str, Any], physical: str, seed: str) -> str:
         out.update(name=physical, arn=self.arn("dynamodb", f"table/{physical}"))

@@ -40,6 +40,7 @@ MOTO_GAPS = {
     "ec2.image-block-public-access": "moto implements no AMI block public access (GetImageBlockPublicAccessState)",
     "backup.vault-policy": "moto implements no GetBackupVaultAccessPolicy (NotImplementedError)",
     "backup.selection": "moto implements no CreateBackupSelection or ListBackupSelections (NotImplementedError)",
+    "backup.restore-tests": "moto implements no restore testing (GetRestoreTestingPlan)",
     "guardduty.s3-malware-protection": (
         "moto has no GuardDuty Malware Protection for S3: Create-, List- and GetMalwareProtectionPlan answer "
         "404 Not yet implemented"
@@ -58,6 +59,12 @@ CANNOT_HOLD = {
         "moto has no Malware Protection for S3 (the audit tests stand in for its API: answer_malware_protection_plans)"
     ),
     "aws:rolesanywhere/trustAnchor:TrustAnchor": "moto has no Roles Anywhere backend (answer_roles_anywhere stands in)",
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": (
+        "moto implements no restore testing (CreateRestoreTestingPlan); answer_backup stands in for its reads"
+    ),
+    "aws:backup/restoreTestingSelection:RestoreTestingSelection": (
+        "moto implements no restore testing (CreateRestoreTestingSelection); answer_backup stands in for its reads"
+    ),
     "aws:rolesanywhere/profile:Profile": "moto has no Roles Anywhere backend (answer_roles_anywhere stands in)",
     "aws:ec2/placementGroup:PlacementGroup": "moto implements no CreatePlacementGroup (NotImplementedError)",
     "aws:backup/vaultPolicy:VaultPolicy": "moto implements no PutBackupVaultAccessPolicy",
@@ -1102,14 +1109,66 @@ def answer_access_analyzer(
     session.events.register("before-call", handler)
 
 
-def answer_backup(session: AuditSession, policy: Any, selections: dict[str, list[str]]) -> None:
-    """Answer GetBackupVaultAccessPolicy (``policy``, a document or None for "no policy") and ListBackupSelections /
-    GetBackupSelection (selection id -> resource ARNs), which moto lacks, before the request is sent."""
+def declared_restore_tests(state: StackState) -> dict[str, Any]:
+    """The restore testing plans and selections of the state, as GetRestoreTestingPlan and
+    GetRestoreTestingSelection answer them: plan name -> {"plan": ..., "selections": {name: ...}}."""
+    plans: dict[str, Any] = {}
+    for plan in state.of_type("aws:backup/restoreTestingPlan:RestoreTestingPlan"):
+        points = plan.prop("recoveryPointSelection") or {}
+        plans[str(plan.prop("name"))] = {
+            "plan": {
+                "RestoreTestingPlanName": plan.prop("name"),
+                "ScheduleExpression": plan.prop("scheduleExpression"),
+                "RecoveryPointSelection": {
+                    "Algorithm": points.get("algorithm"),
+                    "IncludeVaults": list(points.get("includeVaults") or []),
+                    "RecoveryPointTypes": list(points.get("recoveryPointTypes") or []),
+                    "SelectionWindowDays": points.get("selectionWindowDays"),
+                },
+            },
+            "selections": {},
+        }
+    for selection in state.of_type("aws:backup/restoreTestingSelection:RestoreTestingSelection"):
+        plans[str(selection.prop("restoreTestingPlanName"))]["selections"][str(selection.prop("name"))] = {
+            "RestoreTestingSelectionName": selection.prop("name"),
+            "ProtectedResourceType": selection.prop("protectedResourceType"),
+            "ProtectedResourceArns": list(selection.prop("protectedResourceArns") or []),
+            "IamRoleArn": selection.prop("iamRoleArn"),
+            "RestoreMetadataOverrides": dict(selection.prop("restoreMetadataOverrides") or {}),
+        }
+    return plans
+
+
+def answer_backup(
+    session: AuditSession,
+    policy: Any,
+    selections: dict[str, list[str]],
+    restore_tests: dict[str, Any] | None = None,
+) -> None:
+    """Answer GetBackupVaultAccessPolicy (``policy``, a document or None for "no policy"), ListBackupSelections /
+    GetBackupSelection (selection id -> resource ARNs) and, given ``restore_tests`` (declared_restore_tests' shape),
+    the restore testing reads, which moto lacks, before the request is sent."""
     from botocore.awsrequest import AWSResponse
+
+    def restore_testing(model: Any, params: dict[str, Any]) -> Any:
+        assert restore_tests is not None
+        plan = restore_tests.get(str(params["url_path"]).split("/")[3])
+        if plan is None:
+            error = {"Error": {"Code": "ResourceNotFoundException", "Message": "no such restore testing plan"}}
+            return AWSResponse("https://backup", 404, {}, None), error
+        if model.name == "GetRestoreTestingPlan":
+            return AWSResponse("https://backup", 200, {}, None), {"RestoreTestingPlan": plan["plan"]}
+        if model.name == "ListRestoreTestingSelections":
+            listed = [{"RestoreTestingSelectionName": name} for name in plan["selections"]]
+            return AWSResponse("https://backup", 200, {}, None), {"RestoreTestingSelections": listed}
+        chosen = plan["selections"][str(params["url_path"]).rsplit("/", 1)[-1]]
+        return AWSResponse("https://backup", 200, {}, None), {"RestoreTestingSelection": chosen}
 
     def handler(model: Any, params: dict[str, Any], **_: Any) -> Any:
         if model.service_model.service_name != "backup":
             return None
+        if "RestoreTesting" in model.name and restore_tests is not None:
+            return restore_testing(model, params)
         if model.name == "GetBackupVaultAccessPolicy":
             if policy is None:
                 error = {"Error": {"Code": "ResourceNotFoundException", "Message": "no policy"}}

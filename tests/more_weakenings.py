@@ -3731,3 +3731,116 @@ CORPUS += [
         "GLZ-ACC-011",
     ),
 ]
+
+
+# --- restore tests (components/restore_tests) -------------------------------------------------------------------
+RESTORE_PLAN = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
+RESTORE_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSelection"
+DEMO_VAULT_ARN = f"arn:aws:backup:{REGION}:{ACCT}:backup-vault:glz-demo-backups"
+
+
+def _plan_points(edit: Callable[[dict], None]) -> Change:
+    return edit_prop(RESTORE_PLAN, "backups-restore-tests-plan", "recoveryPointSelection", edit)
+
+
+def _runs_test(key: str, value: Any) -> Change:
+    return set_prop(RESTORE_SELECTION, "backups-restore-tests-runs_table", key, value)
+
+
+def _moved_outside_with(overrides: dict[str, str]) -> Change:
+    """The runs table's selection removed from the component and added again from outside, restoring with
+    ``overrides``."""
+
+    def change(document: Document) -> None:
+        original = named(document, RESTORE_SELECTION, "backups-restore-tests-runs_table")
+        inputs = {**original["inputs"], "restoreMetadataOverrides": overrides}
+        remove(RESTORE_SELECTION, "runs_table")(document)
+        add(RESTORE_SELECTION, "runs-restore-test", inputs)(document)
+
+    return change
+
+
+CORPUS += [
+    # GLZ-BAK-003: the backed-up table and file system are restore-tested, monthly, from the stack's vault, into
+    # copies under the stack's key, by a role only AWS Backup assumes
+    W(
+        "restore tests switched off on the phi stack (no plan, no selections)",
+        combine(remove(RESTORE_SELECTION), remove(RESTORE_PLAN)),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "restore tests once a year (cron month field 1)",
+        set_prop(RESTORE_PLAN, "backups-restore-tests-plan", "scheduleExpression", "cron(0 6 1 1 ? *)"),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "restore tests every 90 days (rate form)",
+        set_prop(RESTORE_PLAN, "backups-restore-tests-plan", "scheduleExpression", "rate(90 days)"),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "restore tests only in 2027 (cron year field)",
+        set_prop(RESTORE_PLAN, "backups-restore-tests-plan", "scheduleExpression", "cron(0 6 1 * ? 2027)"),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "restore tests take recovery points from the account's Default vault",
+        _plan_points(lambda s: s.update(includeVaults=[f"arn:aws:backup:{REGION}:{ACCT}:backup-vault:Default"])),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "restore tests include every vault but exclude the stack's",
+        _plan_points(lambda s: s.update(includeVaults=["*"], excludeVaults=[DEMO_VAULT_ARN])),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "runs table restored under DynamoDB's AWS owned key (no overrides)",
+        _runs_test("restoreMetadataOverrides", None),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "runs table restored under the AWS managed key, keys written in another case",
+        _runs_test(
+            "restoreMetadataOverrides",
+            {"EncryptionType": "KMS", "KMSMasterKeyArn": f"arn:aws:kms:{REGION}:{ACCT}:alias/aws/dynamodb"},
+        ),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "reference file system restored under the AWS managed EFS key",
+        set_prop(
+            RESTORE_SELECTION,
+            "backups-restore-tests-reference_files",
+            "restoreMetadataOverrides",
+            {"kmsKeyId": "alias/aws/elasticfilesystem"},
+        ),
+        "GLZ-BAK-003",
+    ),
+    W("runs table restored by the administrator role", _runs_test("iamRoleArn", ADMIN), "GLZ-BAK-003"),
+    W(
+        "runs table selection turned into an S3 selection (the table is no longer tested)",
+        _runs_test("protectedResourceType", "S3"),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "runs table selection by '*' narrowed by a tag the table does not carry",
+        combine(
+            _runs_test("protectedResourceArns", ["*"]),
+            _runs_test(
+                "protectedResourceConditions",
+                {"stringEquals": [{"key": "aws:ResourceTag/RestoreTest", "value": "yes"}]},
+            ),
+        ),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "runs table selection attached to a plan that is not in the stack",
+        _runs_test("restoreTestingPlanName", "someone_elses_plan"),
+        "GLZ-BAK-003",
+    ),
+    W(
+        "runs table selection re-added outside the component, restoring with encryptionType Default",
+        _moved_outside_with({"encryptionType": "Default"}),
+        "GLZ-BAK-003",
+    ),
+]

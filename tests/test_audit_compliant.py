@@ -46,6 +46,7 @@ from tests.audit_account import (
     MotoAccount,
     answer_access_analyzer,
     answer_backup,
+    declared_restore_tests,
     answer_malware_protection_plans,
     answer_roles_anywhere,
     declared_malware_plans,
@@ -138,6 +139,7 @@ CONTRACT_PROBES = set(
         "finding_alerts",  # GLZ-LOG-013; events.finding-rule evidences it
         "run_tracking",  # GLZ-PIPE-001, GLZ-DATA-002; states.run-workflow, dynamodb.runs-table, events.run-rule
         "backups",  # GLZ-BAK-001/002; backup.vault, backup.vault-policy, backup.plan, backup.selection
+        "restore_testing",  # GLZ-BAK-003; backup.restore-tests
         "deployer_scope",  # controls/access_probes.py; iam.deployer-permissions evidences it
         "outside_access",  # controls/access_probes.py; iam.effective-access evidences it (GLZ-IAM-009, S3-007, KMS-003)
     ]
@@ -180,6 +182,7 @@ def test_every_check_passes_except_the_documented_moto_gaps(compliant_run):
         "ec2.image-block-public-access": "The get_image_block_public_access_state action has not been implemented",
         "backup.vault-policy": "GetBackupVaultAccessPolicy failed: 404: Not yet implemented",
         "backup.selection": "does not implement this call: The list_backup_selections action",
+        "backup.restore-tests": "GetRestoreTestingPlan failed: 404: Not yet implemented",
     }
     for result in unverifiable:
         assert reasons[result.id] in result.reason, (result.id, result.reason)
@@ -234,9 +237,9 @@ def test_every_kind_of_check_ran_and_every_declared_resource_was_looked_at(compl
     }
     assert len(expected.policies) == 2  # the collaborators' permissions boundaries
     assert len(expected.job_definitions) == 4  # demultiplex, alignment, variant calling, the reference loader
-    assert len(expected.service_roles) == 15  # log delivery (2), Batch instance and jobs (5), malware scans (4),
+    assert len(expected.service_roles) == 16  # log delivery (2), Batch instance and jobs (5), malware scans (4),
     # the instrument's (trusted by IAM Roles Anywhere),
-    # the run workflow and the rule that starts it (2), AWS Backup's
+    # the run workflow and the rule that starts it (2), AWS Backup's backups and its restore tests (2)
     for check, names in new_kinds.items():
         assert sorted(r.resource for r in compliant_run.results if r.id == check) == sorted(names), check
 
@@ -833,11 +836,58 @@ def _backup_results(deployed, session) -> dict[str, object]:
 def test_backups_pass_with_the_declared_policy_and_selection(deployed):
     policy, resources = _declared_backups(deployed)
     session = _fresh_session()
-    answer_backup(session, policy, {"glz-backed-up": resources})
+    answer_backup(session, policy, {"glz-backed-up": resources}, declared_restore_tests(deployed.state))
     results = _backup_results(deployed, session)
     assert {k: r.result for k, r in results.items()} == dict.fromkeys(
-        ("backup.vault", "backup.vault-policy", "backup.plan", "backup.selection"), PASS
+        ("backup.vault", "backup.vault-policy", "backup.plan", "backup.selection", "backup.restore-tests"), PASS
     )
+
+
+def _restore_plan(tests: dict) -> dict:
+    (plan,) = tests.values()
+    return plan
+
+
+def _yearly(tests: dict) -> None:
+    _restore_plan(tests)["plan"]["ScheduleExpression"] = "cron(0 6 1 1 ? *)"
+
+
+def _runs_table_untested(tests: dict) -> None:
+    _restore_plan(tests)["selections"].pop("runs_table")
+
+
+def _restored_under_aws_key(tests: dict) -> None:
+    _restore_plan(tests)["selections"]["runs_table"]["RestoreMetadataOverrides"] = {"encryptionType": "Default"}
+
+
+def _other_vault(tests: dict) -> None:
+    _restore_plan(tests)["plan"]["RecoveryPointSelection"]["IncludeVaults"] = ["*"]
+
+
+def _plan_deleted(tests: dict) -> None:
+    tests.clear()
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_yearly, "schedule cron(0 6 1 1 ? *), declared cron(0 6 1 * ? *)"),
+        (_runs_table_untested, "selection runs_table is gone"),
+        (_restored_under_aws_key, "selection runs_table: overrides not the declared one"),
+        (_other_vault, "takes recovery points from ['*']"),
+        (_plan_deleted, "does not exist: the backups are never restored"),
+    ],
+)
+def test_restore_test_drift_fails(deployed, change, reason):
+    """moto has no restore testing: AWS Backup's answers are stood in for, changed as someone outside the stack
+    would change the plan."""
+    policy, resources = _declared_backups(deployed)
+    tests = declared_restore_tests(deployed.state)
+    change(tests)
+    session = _fresh_session()
+    answer_backup(session, policy, {"glz-backed-up": resources}, tests)
+    result = _backup_results(deployed, session)["backup.restore-tests"]
+    assert result.result == FAIL and reason in result.reason, result.reason
 
 
 @pytest.mark.parametrize(

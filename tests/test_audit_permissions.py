@@ -20,6 +20,7 @@ from tests.audit_account import (
     MotoAccount,
     answer_access_analyzer,
     answer_backup,
+    declared_restore_tests,
     answer_malware_protection_plans,
     answer_roles_anywhere,
     declared_malware_plans,
@@ -71,7 +72,7 @@ def recorded_calls(demo_state_document) -> set[tuple[str, str]]:
             # nor vault access policies or backup selections
             policy = json.loads(account.state.of_type("aws:backup/vaultPolicy:VaultPolicy")[0].prop("policy"))
             selected = list(account.state.of_type("aws:backup/selection:Selection")[0].prop("resources"))
-            answer_backup(session, policy, {"glz-backed-up": selected})
+            answer_backup(session, policy, {"glz-backed-up": selected}, declared_restore_tests(account.state))
             account.audit(session)
     return calls
 
@@ -129,8 +130,14 @@ def test_the_checks_themselves_can_fail():
 # Needs no permission at all: AWS answers GetCallerIdentity for any valid credentials.
 NO_PERMISSION_NEEDED = {"sts:GetCallerIdentity"}
 # What the audit needs beyond SecurityAudit, named in docs/auditor-guide.md as the grant to add: reading the
-# Session Manager preferences' content (SecurityAudit has ssm:Describe* and ssm:ListDocuments, not GetDocument).
-BEYOND_SECURITY_AUDIT = {"ssm:GetDocument"}
+# Session Manager preferences' content (SecurityAudit has ssm:Describe* and ssm:ListDocuments, not GetDocument) and
+# the restore tests (its AWS Backup reads name no restore testing action).
+BEYOND_SECURITY_AUDIT = {
+    "ssm:GetDocument",
+    "backup:GetRestoreTestingPlan",
+    "backup:ListRestoreTestingSelections",
+    "backup:GetRestoreTestingSelection",
+}
 
 
 def test_aws_managed_security_audit_policy_allows_every_audit_action():

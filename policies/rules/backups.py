@@ -176,3 +176,125 @@ def vault_guarded(stack: StackView) -> Iterator[Violation]:
     for vault in stack.of_type(VAULT):
         for problem in vault_problems(stack, vault):
             yield Violation(vault.urn, problem)
+
+
+RESTORE_PLAN = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
+RESTORE_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSelection"
+# the resource types AWS Backup restore-tests, by the stack's resource type (AWS Backup API Reference,
+# RestoreTestingSelectionForCreate.ProtectedResourceType)
+RESTORE_TYPES = {TABLE: "DynamoDB", FILE_SYSTEM: "EFS"}
+MAX_DAYS_BETWEEN_TESTS = 31
+RESTORE_TESTED = Requirements(hipaa=("164.308(a)(7)(ii)(D)",))
+
+
+def _lower_keys(mapping: Any) -> dict[str, str]:
+    """Restore metadata keys are not case sensitive (AWS Backup Developer Guide, "Restore testing inferred
+    metadata")."""
+    return {str(k).lower(): str(v) for k, v in (mapping or {}).items()} if isinstance(mapping, dict) else {}
+
+
+def at_least_monthly(expression: str) -> bool:
+    """Does a schedule expression fire at least once every MAX_DAYS_BETWEEN_TESTS days? cron(minutes hours
+    day-of-month month day-of-week year) fires every month when its month and year fields are '*' (and a day field
+    names a day); rate(N unit) when N units are at most that many days."""
+    text = expression.strip()
+    if text.startswith("rate(") and text.endswith(")"):
+        parts = text[5:-1].split()
+        if len(parts) != 2 or not parts[0].isdigit():
+            return False
+        days = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1}.get(parts[1].rstrip("s"))
+        return days is not None and int(parts[0]) * days <= MAX_DAYS_BETWEEN_TESTS
+    if not (text.startswith("cron(") and text.endswith(")")):
+        return False
+    fields = text[5:-1].split()
+    if len(fields) != 6:
+        return False
+    _, _, day_of_month, month, day_of_week, year = fields
+    return month == "*" and year == "*" and (day_of_month, day_of_week) != ("?", "?")
+
+
+def restored_encrypted_by_the_stack(stack: StackView, resource_type: str, overrides: Any) -> bool:
+    """The restored copy is encrypted with a customer-managed key of the stack: without an override a DynamoDB
+    restore test uses an AWS owned key and an EFS one the AWS managed key (same page)."""
+    keys = {str(k.get("arn")) for k in stack.of_type(KEY)}
+    given = _lower_keys(overrides)
+    if resource_type == "DynamoDB":
+        return given.get("encryptiontype", "").upper() == "KMS" and given.get("kmsmasterkeyarn") in keys
+    return given.get("kmskeyid") in keys
+
+
+def _tests_vault(plan: View, vault_arns: set[str]) -> bool:
+    selection = plan.get("recoveryPointSelection") or {}
+    included = {str(v) for v in as_list(selection.get("includeVaults"))}
+    excluded = {str(v) for v in as_list(selection.get("excludeVaults"))}
+    return bool(vault_arns - excluded) and ("*" in included or bool(included & (vault_arns - excluded)))
+
+
+def restore_test_problems(stack: StackView, resource: View, vault_arns: set[str]) -> list[str]:
+    """Why no restore test proves ``resource`` can be restored; empty when one does."""
+    kind = RESTORE_TYPES[resource.type]
+    arn = str(resource.get("arn"))
+    plans = {str(p.get("name")): p for p in stack.of_type(RESTORE_PLAN)}
+    roles = {str(r.get("arn")): r for r in stack.of_type(ROLE)}
+    problems: list[str] = []
+    for selection in stack.of_type(RESTORE_SELECTION):
+        if str(selection.get("protectedResourceType")) != kind:
+            continue
+        arns = [str(a) for a in as_list(selection.get("protectedResourceArns"))]
+        if arn not in arns and not (arns == ["*"] and not selection.get("protectedResourceConditions")):
+            continue
+        plan = plans.get(str(selection.get("restoreTestingPlanName")))
+        why = []
+        if plan is None:
+            why.append("its restore testing plan is not in the stack")
+        else:
+            if not _tests_vault(plan, vault_arns):
+                why.append("its plan does not take recovery points from the stack's vault")
+            if not at_least_monthly(str(plan.get("scheduleExpression") or "")):
+                why.append(f"its plan runs less often than every {MAX_DAYS_BETWEEN_TESTS} days")
+        if not _only_aws_backup_assumes(roles.get(str(selection.get("iamRoleArn")))):
+            why.append("its role is not a role of the stack only AWS Backup assumes")
+        if not restored_encrypted_by_the_stack(stack, kind, selection.get("restoreMetadataOverrides")):
+            why.append("the restored copy would not be encrypted with a customer-managed key of the stack")
+        if not why:
+            return []
+        problems.append(f"restore testing selection {selection.get('name')}: {', '.join(why)}")
+    return problems or ["no restore testing selection restores it"]
+
+
+@stack_rule(
+    "GLZ-BAK-003",
+    "backups-restore-tested",
+    "medium",
+    RESTORE_TESTED,
+    "Keep backups.restoreTestSchedule (monthly by default; components/restore_tests): a restore testing plan "
+    "taking recovery points from the stack's vault at least every 31 days, and for each backed-up table and file "
+    "system a selection restoring it with a role only AWS Backup assumes into a copy encrypted with the stack's "
+    "data key.",
+)
+def restore_tested(stack: StackView) -> Iterator[Violation]:
+    """A backup that was never restored is a hope: AWS Backup restores the backed-up table and file system on a
+    schedule, so a backup that cannot be restored (a key it cannot use, a vault it cannot read) fails a test and
+    alarms before the day it is needed. S3 tiers are not restore-tested by the stack (components/restore_tests)."""
+    declared: dict[str, Any] = stack.outputs.get("backups") or {}
+    if not declared:
+        return
+    restorable = {
+        str(r.get("arn")): r
+        for t in RESTORE_TYPES
+        for r in stack.of_type(t)
+        if str(r.get("arn")) in covered_arns(stack)
+    }
+    if not restorable:
+        return
+    if not stack.of_type(RESTORE_PLAN) and str(stack.outputs.get("classification")) not in ("controlled", "phi"):
+        return
+    vault_arns = {str(v.get("arn")) for v in stack.of_type(VAULT)}
+    for arn, resource in sorted(restorable.items()):
+        for problem in restore_test_problems(stack, resource, vault_arns):
+            label = "table" if resource.type == TABLE else "file system"
+            yield Violation(
+                resource.urn,
+                f"backups.restoreTestSchedule: backed-up {label} {arn} is never restore-tested: {problem} "
+                "(164.308(a)(7)(ii)(D))",
+            )

@@ -1,10 +1,12 @@
 """Backups in the account: the vault is still encrypted with the declared key and locked, its access policy still
-refuses destroying recovery points, and the plan and its selection still copy what the state declares.
+refuses destroying recovery points, the plan and its selection still copy what the state declares, and the restore
+testing plan still restores the declared resources from the vault, on the declared schedule, under the declared keys.
 
 Anyone allowed backup:DeleteBackupVaultLockConfiguration (governance mode), PutBackupVaultAccessPolicy,
-UpdateBackupPlan or DeleteBackupSelection can undo a part of this without touching the stack. The reads
-(DescribeBackupVault, GetBackupVaultAccessPolicy, GetBackupPlan, ListBackupSelections, GetBackupSelection) are
-in docs/audit-permissions.json.
+UpdateBackupPlan, DeleteBackupSelection, UpdateRestoreTestingPlan or DeleteRestoreTestingSelection can undo a part of
+this without touching the stack. The reads (DescribeBackupVault, GetBackupVaultAccessPolicy, GetBackupPlan,
+ListBackupSelections, GetBackupSelection, GetRestoreTestingPlan, ListRestoreTestingSelections,
+GetRestoreTestingSelection) are in docs/audit-permissions.json.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ PLAN_SPEC = CheckSpec(
 SELECTION_SPEC = CheckSpec(
     "backup.selection", "The backup plan's selection still names every declared resource", PROBES
 )
+RESTORE_TESTS_SPEC = CheckSpec(
+    "backup.restore-tests",
+    "The restore testing plan still restores the declared table and file system from the vault, on schedule, under "
+    "the declared keys",
+    ("restore_testing",),
+)
+RESTORE_PLAN = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
+RESTORE_SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSelection"
 VAULT = "aws:backup/vault:Vault"
 VAULT_POLICY = "aws:backup/vaultPolicy:VaultPolicy"
 LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
@@ -103,6 +113,50 @@ def _selection(ctx: AuditContext, plan_id: str, declared: list[str], observed: d
     return ok(f"backup plan {plan_id} selects every declared resource ({len(declared)})")
 
 
+def _lower(mapping: Any) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (mapping or {}).items()}  # metadata keys are not case sensitive
+
+
+def _restore_tests(ctx: AuditContext, name: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
+    live = ctx.call_or_none("backup", "get_restore_testing_plan", MISSING, RestoreTestingPlanName=name)
+    if live is None:
+        return fail(f"restore testing plan {name} does not exist: the backups are never restored")
+    plan = live.get("RestoreTestingPlan") or {}
+    points = plan.get("RecoveryPointSelection") or {}
+    observed.update(schedule=plan.get("ScheduleExpression"), vaults=sorted(points.get("IncludeVaults") or []))
+    problems = []
+    if observed["schedule"] != declared["schedule"]:
+        problems.append(f"schedule {observed['schedule']}, declared {declared['schedule']}")
+    if observed["vaults"] != declared["vaults"] or set(points.get("ExcludeVaults") or []) & set(declared["vaults"]):
+        problems.append(f"takes recovery points from {observed['vaults']}, declared {declared['vaults']}")
+    listed = ctx.call("backup", "list_restore_testing_selections", RestoreTestingPlanName=name)
+    selections = {}
+    for entry in listed.get("RestoreTestingSelections") or []:
+        got = ctx.call(
+            "backup",
+            "get_restore_testing_selection",
+            RestoreTestingPlanName=name,
+            RestoreTestingSelectionName=entry["RestoreTestingSelectionName"],
+        ).get("RestoreTestingSelection") or {}
+        selections[entry["RestoreTestingSelectionName"]] = {
+            "type": got.get("ProtectedResourceType"),
+            "arns": sorted(got.get("ProtectedResourceArns") or []),
+            "role": got.get("IamRoleArn"),
+            "overrides": _lower(got.get("RestoreMetadataOverrides")),
+        }
+    observed["selections"] = selections
+    for selection, wanted in declared["selections"].items():
+        found = selections.get(selection)
+        if found is None:
+            problems.append(f"selection {selection} is gone: {', '.join(wanted['arns'])} is no longer restore-tested")
+        elif found != wanted:
+            changed = sorted(k for k in wanted if found.get(k) != wanted[k])
+            problems.append(f"selection {selection}: {', '.join(changed)} not the declared one")
+    if problems:
+        return fail(f"restore testing plan {name}: " + "; ".join(problems))
+    return ok(f"restore testing plan {name}: the declared schedule, vault and {len(selections)} selection(s)")
+
+
 def run(ctx: AuditContext) -> Iterator[CheckResult]:
     if ctx.state is None:
         return
@@ -158,3 +212,26 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
                 {"resources": resources},
                 lambda observed, p=plan_id, r=resources: _selection(ctx, p, r, observed),
             )
+    for plan in ctx.state.of_type(RESTORE_PLAN):
+        name = str(plan.prop("name"))
+        declared = {
+            "schedule": plan.prop("scheduleExpression"),
+            "vaults": sorted((plan.prop("recoveryPointSelection") or {}).get("includeVaults") or []),
+            "selections": {
+                str(s.prop("name")): {
+                    "type": s.prop("protectedResourceType"),
+                    "arns": sorted(s.prop("protectedResourceArns") or []),
+                    "role": s.prop("iamRoleArn"),
+                    "overrides": _lower(s.prop("restoreMetadataOverrides")),
+                }
+                for s in ctx.state.of_type(RESTORE_SELECTION)
+                if str(s.prop("restoreTestingPlanName")) == name
+            },
+        }
+        yield ctx.check(
+            RESTORE_TESTS_SPEC,
+            name,
+            plan.urn,
+            {"schedule": declared["schedule"], "selections": sorted(declared["selections"])},
+            lambda observed, n=name, d=declared: _restore_tests(ctx, n, d, observed),
+        )
