@@ -20,10 +20,10 @@ from tests.audit_account import (
     MotoAccount,
     answer_access_analyzer,
     answer_backup,
-    declared_restore_tests,
     answer_malware_protection_plans,
     answer_roles_anywhere,
     declared_malware_plans,
+    declared_restore_tests,
 )
 
 POLICY_PATH = Path(__file__).resolve().parent.parent / "docs" / "audit-permissions.json"

@@ -132,12 +132,15 @@ def _restore_tests(ctx: AuditContext, name: str, declared: dict[str, Any], obser
     listed = ctx.call("backup", "list_restore_testing_selections", RestoreTestingPlanName=name)
     selections = {}
     for entry in listed.get("RestoreTestingSelections") or []:
-        got = ctx.call(
-            "backup",
-            "get_restore_testing_selection",
-            RestoreTestingPlanName=name,
-            RestoreTestingSelectionName=entry["RestoreTestingSelectionName"],
-        ).get("RestoreTestingSelection") or {}
+        got = (
+            ctx.call(
+                "backup",
+                "get_restore_testing_selection",
+                RestoreTestingPlanName=name,
+                RestoreTestingSelectionName=entry["RestoreTestingSelectionName"],
+            ).get("RestoreTestingSelection")
+            or {}
+        )
         selections[entry["RestoreTestingSelectionName"]] = {
             "type": got.get("ProtectedResourceType"),
             "arns": sorted(got.get("ProtectedResourceArns") or []),
