@@ -14,8 +14,10 @@ AWS facts relied on:
   CreateRestoreTestingSelection).
 - Without overrides a DynamoDB test restore is encrypted with an AWS owned key and an EFS one with the AWS managed
   key alias/aws/elasticfilesystem; `encryptionType`/`kmsMasterKeyArn` (DynamoDB) and `kmsKeyId` (EFS) are the
-  overridable keys (AWS Backup Developer Guide, "Restore testing inferred metadata"). `KMS` is the encryption type
-  of a customer managed key in DynamoDB (DynamoDB API Reference, SSESpecification.SSEType).
+  overridable keys (AWS Backup Developer Guide, "Restore testing inferred metadata"); `encryptionType: KMS` with
+  `kmsMasterKeyArn` restores a table under a customer managed key (same guide, "Restore a DynamoDB table").
+- The provider does not send a changed ProtectedResourceArns on update (hashicorp/terraform-provider-aws#48316), so a
+  selection is replaced when the table or file system is, deleted first because its name is fixed.
 - The service-linked role AWSServiceRoleForBackupRestoreTesting (trusting restore-testing.backup.amazonaws.com)
   starts the restore jobs, passing the selection's role to backup.amazonaws.com, and cleans up the restored
   resources; AWS Backup creates it with the first plan (AWS Backup Developer Guide, "Using roles for restore
@@ -121,7 +123,12 @@ class RestoreTests(pulumi.ComponentResource):
                     lambda key, kind=t.resource_type: overrides(kind, key)
                 ),
                 validation_window_hours=config.restore_test_validation_hours,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=self.role_policies),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=self.role_policies,
+                    replace_on_changes=["protectedResourceArns"],
+                    delete_before_replace=True,
+                ),
             )
             for t in tested
         ]

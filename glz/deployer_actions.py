@@ -555,6 +555,10 @@ SERVICE_READS: dict[str, tuple[str, ...]] = {
         "backup:GetBackupVaultAccessPolicy",
         "backup:GetBackupPlan",
         "backup:GetBackupSelection",
+        # the provider reads a restore testing plan and selection back after each create and on refresh
+        # (terraform-provider-aws, internal/service/backup/restore_testing_plan.go, restore_testing_selection.go)
+        "backup:GetRestoreTestingPlan",
+        "backup:GetRestoreTestingSelection",
         "backup:ListTags",
     ),
     "access-analyzer": (

@@ -333,12 +333,13 @@ def test_the_compliant_account_passes_every_rule(account):
     assert read == {
         access.BUCKET: 8,
         # inline policies (the reference loader's, the three stages', the instrument's, the run workflow's and
-        # its starter's and the backup role's limits included), the two collaborator boundaries
-        access.IDENTITY: 19 + 2,
+        # its starter's, the backup role's and the restore test role's limits included), the two collaborator
+        # boundaries
+        access.IDENTITY: 20 + 2,
         access.KEY: 5,  # data, logs, compute, the backup vault's, the run workflow's
         # break-glass, the AWS Support role, a role per stage, the instrument's, the run workflow's and its
-        # starter's, the backup role's
-        access.TRUST: 21,
+        # starter's, the backup role's, the restore test role's
+        access.TRUST: 22,
     }
 
 

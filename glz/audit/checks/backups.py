@@ -129,9 +129,16 @@ def _restore_tests(ctx: AuditContext, name: str, declared: dict[str, Any], obser
         problems.append(f"schedule {observed['schedule']}, declared {declared['schedule']}")
     if observed["vaults"] != declared["vaults"] or set(points.get("ExcludeVaults") or []) & set(declared["vaults"]):
         problems.append(f"takes recovery points from {observed['vaults']}, declared {declared['vaults']}")
-    listed = ctx.call("backup", "list_restore_testing_selections", RestoreTestingPlanName=name)
+    entries: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:  # paginated by NextToken (AWS Backup API Reference, ListRestoreTestingSelections)
+        listed = ctx.call("backup", "list_restore_testing_selections", RestoreTestingPlanName=name, **token)
+        entries += listed.get("RestoreTestingSelections") or []
+        if not listed.get("NextToken"):
+            break
+        token = {"NextToken": listed["NextToken"]}
     selections = {}
-    for entry in listed.get("RestoreTestingSelections") or []:
+    for entry in entries:
         got = (
             ctx.call(
                 "backup",
