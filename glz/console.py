@@ -39,8 +39,9 @@ class Output:
 
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
-        """A spinner with ``label`` while the block runs (text mode on a terminal only)."""
-        if self.mode == "text" and self.progress.is_terminal:
+        """A spinner with ``label`` while the block runs (text mode on a terminal, without NO_COLOR, only: NO_COLOR
+        asks for plain output, and a spinner is animation by colour and cursor moves)."""
+        if self.mode == "text" and self.progress.is_terminal and not os.environ.get("NO_COLOR"):
             with self.progress.status(label, spinner="dots"):
                 yield
         else:

@@ -79,3 +79,28 @@ def test_matrix_json_carries_the_strict_counts_and_opens_the_html(state_file, tm
     assert set(frameworks) == {"nist-800-171-r2", "nist-800-171-r3", "hipaa"}
     assert frameworks["nist-800-171-r2"]["requirements"] == 110 and frameworks["hipaa"]["automatedStrict"] > 30
     assert document["openNext"].endswith("m/control-matrix.html")
+
+
+@pytest.mark.parametrize(("no_color", "spins"), [("", True), ("1", False)])
+def test_no_color_turns_the_spinner_off_on_a_terminal(monkeypatch, no_color, spins):
+    """NO_COLOR (no-color.org) asks for plain output: on a terminal the step runs without the spinner."""
+    from rich.console import Console
+
+    from glz.console import Output
+
+    monkeypatch.setenv("NO_COLOR", no_color)
+    monkeypatch.setattr(Console, "is_terminal", property(lambda self: True))
+    shown: list[str] = []
+    output = Output("text")
+    monkeypatch.setattr(output.progress, "status", lambda label, **_: shown.append(label) or _Nothing())
+    with output.step("synthesizing"):
+        pass
+    assert (shown == ["synthesizing"]) is spins
+
+
+class _Nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        return False

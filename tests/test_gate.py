@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import subprocess
@@ -373,3 +374,29 @@ def test_sarif_findings_that_name_a_setting_point_at_the_line_that_sets_it(demo_
     run = to_sarif(gate(rotation_off(demo_state_document)), ALL_RULES, "Pulumi.demo.yaml", "0.1.0", project_dir=project)
     (key,) = [r for r in run["runs"][0]["results"] if r["ruleId"] == "GLZ-KMS-001"]
     assert key["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "components/encryption_keys.py"
+
+
+def test_a_service_switched_off_points_at_its_setting_line(demo_state_document, tmp_path):
+    """securityServices.guardDuty: false in the stack file: the GuardDuty finding names the setting, and the SARIF
+    result points at the line that turned it off."""
+    document = copy.deepcopy(demo_state_document)
+    document["deployment"]["resources"] = [
+        r
+        for r in document["deployment"]["resources"]
+        if not r["type"].startswith(("aws:guardduty/detector:", "aws:guardduty/detectorFeature:"))
+    ]
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    lines = (ROOT / "Pulumi.demo.yaml").read_text().splitlines()
+    lines += ["  genomics-landing-zone:securityServices:", "    guardDuty: false"]
+    (project / "Pulumi.demo.yaml").write_text("\n".join(lines) + "\n")
+    result = gate(document)
+    (finding,) = [f for f in result.findings if f.rule_id == "GLZ-ACC-003"]
+    assert "securityServices.guardDuty: true creates it" in finding.message
+    run = to_sarif(result, ALL_RULES, "Pulumi.demo.yaml", "0.1.0", project_dir=project)["runs"][0]
+    (located,) = [r for r in run["results"] if r["ruleId"] == "GLZ-ACC-003"]
+    assert located["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "Pulumi.demo.yaml"},
+        "region": {"startLine": len(lines)},
+    }

@@ -61,8 +61,17 @@ def organization_held(stack: StackView, service: str) -> bool:
 
 
 def _present(stack: StackView, typ: str, what: str) -> Iterator[Violation]:
-    if not stack.of_type(typ) and not organization_held(stack, SERVICE_OF_TYPE.get(typ, "")):
-        yield Violation(stack.anchor, f"{what} is not part of the stack")
+    """The service's resource is in the stack, or declared held by the organization; the finding names the setting
+    that creates it, so the report points at its line in Pulumi.<stack>.yaml (glz/sarif_locations)."""
+    service = SERVICE_OF_TYPE.get(typ, "")
+    if not stack.of_type(typ) and not organization_held(stack, service):
+        fix = (
+            f" (securityServices.{service}: true creates it; accountServices.{service}: organization declares it "
+            "run by the organization)"
+            if service
+            else ""
+        )
+        yield Violation(stack.anchor, f"{what} is not part of the stack{fix}")
 
 
 @stack_rule(
