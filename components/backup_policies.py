@@ -67,8 +67,9 @@ def backup_role_arn(settings: Settings, stack: str) -> str:
     return role_arn(settings, stack, BACKUP_ROLE)
 
 
-def managed_policy_arns(settings: Settings) -> list[str]:
-    return [f"arn:{settings.partition}:iam::aws:policy/{name}" for name in BACKUP_POLICIES]
+def managed_policy_arns(settings: Settings, names: tuple[str, ...] = BACKUP_POLICIES) -> list[str]:
+    """The ARNs of AWS managed policies (default: the backup role's) in the stack's partition."""
+    return [f"arn:{settings.partition}:iam::aws:policy/{name}" for name in names]
 
 
 def backup_role_limits() -> dict[str, Any]:
@@ -79,10 +80,6 @@ def backup_role_limits() -> dict[str, Any]:
 
 def restore_test_role_arn(settings: Settings, stack: str) -> str:
     return role_arn(settings, stack, RESTORE_TEST_ROLE)
-
-
-def restore_policy_arns(settings: Settings) -> list[str]:
-    return [f"arn:{settings.partition}:iam::aws:policy/{name}" for name in RESTORE_POLICIES]
 
 
 def restore_test_role_limits(settings: Settings) -> dict[str, Any]:

@@ -28,8 +28,8 @@ import pulumi_aws as aws
 from components import backup_policies, key_policies
 from components.backup_policies import BACKUP_ROLE
 from components.encryption_keys import KeyPurpose, customer_managed_key
-from components.naming import base_name, break_glass_arn, role_name
-from components.restore_tests import RestoreTests, Tested
+from components.naming import base_name, break_glass_arn
+from components.restore_tests import RestoreTests, Tested, aws_backup_role
 from components.settings import Settings
 
 KEY_PURPOSE = "backup"
@@ -83,25 +83,15 @@ class Backups(pulumi.ComponentResource):
                 changeable_for_days=LOCK_GRACE_DAYS if config.lock == "compliance" else None,
                 opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True, depends_on=[self.vault_policy]),
             )
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=role_name(settings, stack, BACKUP_ROLE),
-            assume_role_policy=json.dumps(backup_policies.backup_trust(settings)),
-            max_session_duration=3600,
-            opts=child,
+        self.role, self.role_policies = aws_backup_role(
+            name,
+            settings,
+            stack,
+            BACKUP_ROLE,
+            backup_policies.backup_role_limits(),
+            backup_policies.managed_policy_arns(settings),
+            self,
         )
-        self.limits = aws.iam.RolePolicy(
-            f"{name}-role-limits",
-            role=self.role.id,
-            policy=json.dumps(backup_policies.backup_role_limits(), sort_keys=True),
-            opts=child,
-        )
-        self.role_policies: list[pulumi.Resource] = [self.limits] + [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-role-{arn.rsplit('/', 1)[-1]}", role=self.role.name, policy_arn=arn, opts=child
-            )
-            for arn in backup_policies.managed_policy_arns(settings)
-        ]
         copy = (
             [
                 aws.backup.PlanRuleCopyActionArgs(

@@ -65,6 +65,37 @@ def testing_name(settings: Settings, stack: str, what: str) -> str:
     return base_name(settings, stack, what).replace("-", "_")[:50]
 
 
+def aws_backup_role(
+    name: str,
+    settings: Settings,
+    stack: str,
+    suffix: str,
+    limits: dict,
+    policy_arns: list[str],
+    parent: pulumi.Resource,
+) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+    """A role only AWS Backup assumes (for this account), with its inline limits and AWS managed policies; returns
+    the role and the policies a resource passing it must wait for."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{name}-role",
+        name=role_name(settings, stack, suffix),
+        assume_role_policy=json.dumps(backup_policies.backup_trust(settings)),
+        max_session_duration=3600,
+        opts=child,
+    )
+    inline = aws.iam.RolePolicy(
+        f"{name}-role-limits", role=role.id, policy=json.dumps(limits, sort_keys=True), opts=child
+    )
+    attached = [
+        aws.iam.RolePolicyAttachment(
+            f"{name}-role-{arn.rsplit('/', 1)[-1]}", role=role.name, policy_arn=arn, opts=child
+        )
+        for arn in policy_arns
+    ]
+    return role, [inline, *attached]
+
+
 class RestoreTests(pulumi.ComponentResource):
     def __init__(
         self,
@@ -79,25 +110,15 @@ class RestoreTests(pulumi.ComponentResource):
         super().__init__("glz:resilience:RestoreTests", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         config = settings.backups
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            name=role_name(settings, stack, backup_policies.RESTORE_TEST_ROLE),
-            assume_role_policy=json.dumps(backup_policies.backup_trust(settings)),
-            max_session_duration=3600,
-            opts=child,
+        self.role, self.role_policies = aws_backup_role(
+            name,
+            settings,
+            stack,
+            backup_policies.RESTORE_TEST_ROLE,
+            backup_policies.restore_test_role_limits(settings),
+            backup_policies.managed_policy_arns(settings, backup_policies.RESTORE_POLICIES),
+            self,
         )
-        self.limits = aws.iam.RolePolicy(
-            f"{name}-role-limits",
-            role=self.role.id,
-            policy=json.dumps(backup_policies.restore_test_role_limits(settings), sort_keys=True),
-            opts=child,
-        )
-        self.role_policies: list[pulumi.Resource] = [self.limits] + [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-role-{arn.rsplit('/', 1)[-1]}", role=self.role.name, policy_arn=arn, opts=child
-            )
-            for arn in backup_policies.restore_policy_arns(settings)
-        ]
         self.plan = aws.backup.RestoreTestingPlan(
             f"{name}-plan",
             name=testing_name(settings, stack, "restore-tests"),

@@ -1151,8 +1151,7 @@ def answer_backup(
     from botocore.awsrequest import AWSResponse
 
     def restore_testing(model: Any, params: dict[str, Any]) -> Any:
-        assert restore_tests is not None
-        plan = restore_tests.get(str(params["url_path"]).split("/")[3])
+        plan = (restore_tests or {}).get(str(params["url_path"]).split("/")[3])
         if plan is None:
             error = {"Error": {"Code": "ResourceNotFoundException", "Message": "no such restore testing plan"}}
             return AWSResponse("https://backup", 404, {}, None), error

@@ -19,17 +19,11 @@ from policies.access.model import model_of
 from policies.rules.backups import at_least_monthly, restore_tested
 from tests.conftest import matrix_of
 from tests.mutations import find
+from tests.test_backups import BASE
 
 TEST_ROW = "164.308(a)(7)(ii)(D)"
 PLAN = "aws:backup/restoreTestingPlan:RestoreTestingPlan"
 SELECTION = "aws:backup/restoreTestingSelection:RestoreTestingSelection"
-BASE = {
-    "region": "us-east-1",
-    "accountId": "111122223333",
-    "compute": {"enabled": False},
-    "runTracking": {"enabled": False},
-    "deployerPrincipalArns": ["arn:aws:iam::111122223333:role/pulumi-deployer"],
-}
 
 
 def _findings(document: dict) -> list[str]:

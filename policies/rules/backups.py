@@ -187,7 +187,7 @@ MAX_DAYS_BETWEEN_TESTS = 31
 RESTORE_TESTED = Requirements(hipaa=("164.308(a)(7)(ii)(D)",))
 
 
-def _lower_keys(mapping: Any) -> dict[str, str]:
+def lower_keys(mapping: Any) -> dict[str, str]:
     """Restore metadata keys are not case sensitive (AWS Backup Developer Guide, "Restore testing inferred
     metadata")."""
     return {str(k).lower(): str(v) for k, v in (mapping or {}).items()} if isinstance(mapping, dict) else {}
@@ -217,7 +217,7 @@ def restored_encrypted_by_the_stack(stack: StackView, resource_type: str, overri
     """The restored copy is encrypted with a customer-managed key of the stack: without an override a DynamoDB
     restore test uses an AWS owned key and an EFS one the AWS managed key (same page)."""
     keys = {str(k.get("arn")) for k in stack.of_type(KEY)}
-    given = _lower_keys(overrides)
+    given = lower_keys(overrides)
     if resource_type == "DynamoDB":
         return given.get("encryptiontype", "").upper() == "KMS" and given.get("kmsmasterkeyarn") in keys
     return given.get("kmskeyid") in keys
@@ -279,12 +279,8 @@ def restore_tested(stack: StackView) -> Iterator[Violation]:
     declared: dict[str, Any] = stack.outputs.get("backups") or {}
     if not declared:
         return
-    restorable = {
-        str(r.get("arn")): r
-        for t in RESTORE_TYPES
-        for r in stack.of_type(t)
-        if str(r.get("arn")) in covered_arns(stack)
-    }
+    covered = covered_arns(stack)
+    restorable = {str(r.get("arn")): r for t in RESTORE_TYPES for r in stack.of_type(t) if str(r.get("arn")) in covered}
     if not restorable:
         return
     if not stack.of_type(RESTORE_PLAN) and str(stack.outputs.get("classification")) not in ("controlled", "phi"):

@@ -17,6 +17,7 @@ from typing import Any
 from glz.audit.compare import parsed_json
 from glz.audit.context import AuditContext
 from glz.audit.result import CheckResult, CheckSpec, Verdict, fail, ok
+from policies.rules.backups import lower_keys
 
 PROBES = ("backups",)
 VAULT_SPEC = CheckSpec(
@@ -113,10 +114,6 @@ def _selection(ctx: AuditContext, plan_id: str, declared: list[str], observed: d
     return ok(f"backup plan {plan_id} selects every declared resource ({len(declared)})")
 
 
-def _lower(mapping: Any) -> dict[str, str]:
-    return {str(k).lower(): str(v) for k, v in (mapping or {}).items()}  # metadata keys are not case sensitive
-
-
 def _restore_tests(ctx: AuditContext, name: str, declared: dict[str, Any], observed: dict[str, Any]) -> Verdict:
     live = ctx.call_or_none("backup", "get_restore_testing_plan", MISSING, RestoreTestingPlanName=name)
     if live is None:
@@ -152,7 +149,7 @@ def _restore_tests(ctx: AuditContext, name: str, declared: dict[str, Any], obser
             "type": got.get("ProtectedResourceType"),
             "arns": sorted(got.get("ProtectedResourceArns") or []),
             "role": got.get("IamRoleArn"),
-            "overrides": _lower(got.get("RestoreMetadataOverrides")),
+            "overrides": lower_keys(got.get("RestoreMetadataOverrides")),
         }
     observed["selections"] = selections
     for selection, wanted in declared["selections"].items():
@@ -232,7 +229,7 @@ def run(ctx: AuditContext) -> Iterator[CheckResult]:
                     "type": s.prop("protectedResourceType"),
                     "arns": sorted(s.prop("protectedResourceArns") or []),
                     "role": s.prop("iamRoleArn"),
-                    "overrides": _lower(s.prop("restoreMetadataOverrides")),
+                    "overrides": lower_keys(s.prop("restoreMetadataOverrides")),
                 }
                 for s in ctx.state.of_type(RESTORE_SELECTION)
                 if str(s.prop("restoreTestingPlanName")) == name
