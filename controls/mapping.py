@@ -17,6 +17,7 @@ import yaml
 
 from controls import catalog
 from controls.model import RESPONSIBILITY_LABELS
+from glz.errors import safe_load
 
 MAPPING_DIR = Path(__file__).parent / "mapping"
 MAPPING_FILES = {
@@ -136,7 +137,7 @@ def _validate(record: MappingRecord, problems: list[str]) -> None:
 
 def _records(framework: str, path: Path) -> list[MappingRecord]:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise MappingError(f"{path}: mapping file missing") from None
     except yaml.YAMLError as error:
@@ -222,7 +223,7 @@ def load_checkov_mapping(directory: Path = MAPPING_DIR) -> CheckovMappingFile:
     organization) implements, so the check's outcome shows on a row that reports rule outcomes."""
     path = directory / CHECKOV_FILE
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise MappingError(f"{path}: mapping file missing") from None
     except yaml.YAMLError as error:
@@ -298,7 +299,7 @@ def r3_parameter_templates(path: Path = R3_PARAMETERS_FILE) -> dict[str, str]:
     from controls.catalog import r3_parameters
     from controls.probes import COMMON_FIELDS, PROBES
 
-    document = yaml.safe_load(path.read_text()) or {}
+    document = safe_load(path.read_text()) or {}
     entries = document.get("parameters") if isinstance(document, dict) else None
     if not isinstance(entries, dict):
         raise MappingError(f"{path}: expected a mapping 'parameters' of ODP id -> value template")
@@ -328,5 +329,5 @@ PROVEN_RULES_FILE = MAPPING_DIR / "proven_rules.yaml"
 @cache
 def proven_rules() -> frozenset[str]:
     """Rules a test proves fail when their property is weakened (the corpora of tests/test_corpus.py)."""
-    document = yaml.safe_load(PROVEN_RULES_FILE.read_text())
+    document = safe_load(PROVEN_RULES_FILE.read_text())
     return frozenset(document["rules"])

@@ -342,9 +342,12 @@ def build_matrix(
     generated_at: dt.datetime | None = None,
     attestations: Attestations | None = None,
     scanner: ScannerEvidence | None = None,
+    probe_results: dict | None = None,
 ) -> Matrix:
+    """``probe_results``: run_all(state), when the caller ran the probes already (they need no gate result, so
+    `glz matrix` runs them while checkov scans)."""
     by_id = {rule.id: rule for rule in rules}
-    probe_results = run_all(state)
+    probe_results = run_all(state) if probe_results is None else probe_results
     checkov = checkov_mapping()
     row_checkov = checkov if checkov_ran(gate) else None
     rows: dict[str, list[Row]] = {}

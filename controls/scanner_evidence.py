@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from controls import catalog
-from glz.errors import UserInputError
+from glz.errors import UserInputError, safe_load
 
 if TYPE_CHECKING:
     from controls.model import Row, ScannerVerdict
@@ -46,7 +44,7 @@ class KnownFinding:
 
 def load_known_findings(path: Path = KNOWN_FINDINGS) -> tuple[KnownFinding, ...]:
     """The explained findings; a malformed entry is an error naming its index and key."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    document = safe_load(path.read_text(encoding="utf-8")) or {}
     known = []
     for index, raw in enumerate(document.get("findings") or []):
         where = f"{path}: findings[{index}]"

@@ -74,11 +74,20 @@ for check in graph.checks:
         checks.setdefault(resource_type, set()).add(check.id)
 aws = lambda t: t.startswith("aws_")
 catalog |= {t for t in checks if aws(t)}
+# What `checkov --list --framework terraform` prints, from the function that prints it: the gate's check
+# catalog (names, entities, source links) without a second checkov process per run.
+from checkov.docs_generator import get_checks
+
+listing = {}
+for check_id, _, entity, name, _, link in get_checks(["terraform"]):
+    row = listing.setdefault(check_id, {"name": name, "types": set(), "link": link or None})
+    row["types"].add(entity)
 print(json.dumps({
     "version": version,
     "catalog": sorted(t for t in catalog if aws(t)),
     "checks": {t: sorted(ids) for t, ids in sorted(checks.items()) if aws(t)},
     "names": dict(sorted(names.items())),
+    "listing": {i: {**row, "types": sorted(row["types"])} for i, row in sorted(listing.items())},
 }))
 """
 
@@ -277,6 +286,7 @@ class CheckovRegistry:
     catalog: frozenset[str]
     checks: dict[str, frozenset[str]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)
+    listing: dict[str, dict] = field(default_factory=dict)  # check id -> {name, types, link}, as `--list` prints
 
     def knows(self, tf_type: str | None) -> bool:
         return tf_type is not None and tf_type in self.catalog
@@ -291,6 +301,7 @@ class CheckovRegistry:
             catalog=frozenset(document["catalog"]),
             checks={t: frozenset(ids) for t, ids in document["checks"].items()},
             names=dict(document["names"]),
+            listing=dict(document["listing"]),
         )
 
 
@@ -384,6 +395,7 @@ def store_registry(checkov: Path, registry: CheckovRegistry) -> None:
         "catalog": sorted(registry.catalog),
         "checks": {t: sorted(ids) for t, ids in sorted(registry.checks.items())},
         "names": registry.names,
+        "listing": registry.listing,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -272,6 +273,15 @@ def _parse_catalog(text: str) -> dict[str, CatalogEntry]:
     }
 
 
+def catalog_of(listing: dict[str, dict[str, Any]]) -> dict[str, CatalogEntry]:
+    """The catalog from the registry's copy of `checkov --list` (glz.checkov_registry's ``listing``), the names
+    stripped as the printed table's cells are (a few checkov titles end in a space)."""
+    return {
+        check_id: CatalogEntry(check_id, row["name"].strip(), frozenset(row["types"]), row["link"])
+        for check_id, row in listing.items()
+    }
+
+
 def _report(stdout: str, stderr: str) -> dict[str, Any]:
     try:
         document = json.loads(stdout)
@@ -293,10 +303,13 @@ def run_checkov(
     checkov: Path | None = None,
     today: dt.date | None = None,
     warm: WarmCheckov | None = None,
+    catalog: Callable[[], dict[str, CatalogEntry]] | None = None,
 ) -> CheckovResult:
     """Run checkov's terraform_plan framework on a plan written by glz.tfplan and parse the result.
     Skips apply to the failures they cover; expired skips apply to nothing (and are listed). ``warm``: a
-    checkov process started earlier for this executable (glz.checkov_warm), which then runs the scan."""
+    checkov process started earlier for this executable (glz.checkov_warm), which then runs the scan.
+    ``catalog``: checkov's check catalog, asked for after the scan (the gate's comes from the registry kept
+    on disk, glz.checkov_registry); without it, `checkov --list` runs beside the scan once per process."""
     plan_path = Path(plan_path)
     try:
         plan = json.loads(plan_path.read_text())
@@ -316,7 +329,9 @@ def run_checkov(
     # The catalog (names, resource types, source links) comes from `--list`: run alongside the
     # scan the first time, then remembered for this executable.
     listing = (
-        None if executable in _CATALOGS else _run([executable, "--list", "--framework", "terraform", "--skip-download"])
+        None
+        if catalog is not None or executable in _CATALOGS
+        else _run([executable, "--list", "--framework", "terraform", "--skip-download"])
     )
     if warm is not None:
         returncode, scan_out, scan_err = warm.run(command[1:])
@@ -330,8 +345,8 @@ def run_checkov(
             raise CheckovError(f"`checkov --list` failed; stderr ends with:\n{list_err[-2000:]}")
         _CATALOGS[executable] = _parse_catalog(list_out)
     duration = time.monotonic() - started
-    catalog = _CATALOGS[executable]
-    unknown = sorted(set(all_skips) - set(catalog))
+    known_checks = catalog() if catalog is not None else _CATALOGS[executable]
+    unknown = sorted(set(all_skips) - set(known_checks))
     if unknown:
         raise UserInputError(
             f"{skip_file}: unknown checkov check id(s) {', '.join(unknown)}: not in checkov's Terraform catalog "
@@ -345,7 +360,7 @@ def run_checkov(
     def finding(entry: dict[str, Any]) -> CheckovFinding:
         address = entry.get("resource_address") or entry.get("resource", "")
         check_id = entry["check_id"]
-        known = catalog.get(check_id)
+        known = known_checks.get(check_id)
         return CheckovFinding(
             check_id=check_id,
             check_name=entry.get("check_name") or (known.name if known else ""),
@@ -363,7 +378,7 @@ def run_checkov(
         skipped.append(
             SkippedCheck(
                 check_id,
-                catalog[check_id].name,
+                known_checks[check_id].name,
                 skip.reason,
                 tuple(covered),
                 tuple(urns[a] for a in covered if a in urns),

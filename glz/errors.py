@@ -79,6 +79,14 @@ def _yaml_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def safe_load(text: str) -> Any:
+    """yaml.safe_load on the C parser when PyYAML has it (the pure-Python one takes half a second on the
+    mapping files, issue 17): for the YAML files the project ships; a user's file goes through load_yaml."""
+    import yaml
+
+    return yaml.load(text, Loader=_yaml_loader())
+
+
 def _check_yaml_events(text: str, where: str) -> None:
     """Walk the event stream (no document is built) and refuse alias bombs and absurd nesting before
     PyYAML composes anything: an alias is cheap to write and exponential to expand."""

@@ -116,7 +116,7 @@ def add_checkov(
         start_registry,
         store_registry,
     )
-    from glz.checkov_runner import CheckovError, find_checkov, run_checkov
+    from glz.checkov_runner import CheckovError, catalog_of, find_checkov, run_checkov
     from glz.tfplan import write_plan
 
     checkov = find_checkov(project_dir)
@@ -125,11 +125,24 @@ def add_checkov(
     write_plan(state, plan)
     registry = cached_registry(checkov)  # kept on disk per checkov version: no second checkov process
     registry_process = None if registry else start_registry(checkov)  # else read the catalog while it scans
+
+    def catalog():
+        """checkov's catalog from the registry (read beside the scan the first time), not from `--list`."""
+        nonlocal registry, registry_process
+        if registry is None:
+            process, registry_process = registry_process, None
+            try:
+                registry = finish_registry(process)
+            except CheckovRegistryError as error:
+                raise UserInputError(f"checkov at {checkov}: {error}") from None
+            store_registry(checkov, registry)
+        return catalog_of(registry.listing)
+
     try:
         usable = warm if warm is not None and warm.executable == checkov else None
         if warm is not None and usable is None:
             warm.cancel()
-        scan = run_checkov(plan, project_dir / "policies" / "checkov-skips.yaml", checkov, warm=usable)
+        scan = run_checkov(plan, project_dir / "policies" / "checkov-skips.yaml", checkov, warm=usable, catalog=catalog)
     except BaseException as error:
         if registry_process is not None:
             registry_process.kill()
@@ -137,12 +150,6 @@ def add_checkov(
         if isinstance(error, CheckovError):
             raise UserInputError(f"checkov could not scan {plan}: {error}") from None
         raise
-    if registry_process is not None:
-        try:
-            registry = finish_registry(registry_process)
-        except CheckovRegistryError as error:
-            raise UserInputError(f"checkov at {checkov}: {error}") from None
-        store_registry(checkov, registry)
     types = {r.urn: r.type for r in state.resources}
     for finding in scan.passed:
         result.checked.append((finding.check_id, finding.urn or finding.address, True))

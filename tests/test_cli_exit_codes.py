@@ -163,3 +163,27 @@ def test_an_unknown_setting_suggests_the_one_meant():
     with pytest.raises(SettingsError) as raised:
         make_settings(zzzz=1)
     assert "did you mean" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"), [(["synth", "--stack", "demo", "--json"], 0), (["check", "--state", "missing.json"], 2)]
+)
+def test_the_command_ends_without_teardown_but_keeps_its_output_and_code(tmp_path, arguments, expected):
+    """`glz` ends with os._exit after main() (issue 17: tearing the interpreter down took a second after a
+    synthesis); buffered output to a file still arrives whole and the exit code is main()'s."""
+    stdout, stderr = tmp_path / "out.txt", tmp_path / "err.txt"
+    with stdout.open("w") as out, stderr.open("w") as err:
+        process = subprocess.run(
+            [sys.executable, "-m", "glz.cli", *arguments, "--out", str(tmp_path / "build")],
+            cwd=ROOT,
+            stdout=out,
+            stderr=err,
+            timeout=300,
+        )
+    assert process.returncode == expected
+    if expected == 0:
+        document = json.loads(stdout.read_text())
+        assert document["exitCode"] == 0 and document["summary"]["resources"] > 300
+        assert (tmp_path / "build" / "state.json").exists()
+    else:
+        assert "missing.json" in stderr.read_text()

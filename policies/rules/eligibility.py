@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from glz.errors import safe_load
 from policies.framework import Requirements, StackView, View, Violation, stack_rule
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "hipaa_eligible_services.yaml"
@@ -57,7 +58,7 @@ def load(path: Path = DATA_FILE) -> EligibleServices:
     """Read and check the list; a broken file stops the gate with the key at fault, rather than passing."""
     where = str(path)
     try:
-        document = yaml.safe_load(path.read_text())
+        document = safe_load(path.read_text())
     except (OSError, yaml.YAMLError) as error:
         raise ValueError(f"{where}: cannot read the HIPAA eligible services list: {error}") from error
     if not isinstance(document, dict):
