@@ -4,18 +4,22 @@ the same way, ratios pair by pair (issue 17).
 Run: `make bench` (all sizes) or .venv/bin/python benchmarks/bench_gate.py [--quick] [--runs N] [--reuse]
 (needs `make checkov-env`). It writes benchmarks/results.md (the table the docs cite) and build/bench/gate.json.
 
-Sizes: the demo config with more collaborators, synthesized offline (about 200, 500, 1,000 and 2,000 resources;
-benchmarks/bench_rules.py builds them), and the demo state replicated with unique names (about 5,000 and 20,000).
-Steps, each a fresh process: `glz synth` (synthesized sizes), `glz check --no-checkov` (own rules and cfn-lint),
-checkov alone (the exact command the gate runs, on the plan the gate wrote), `glz check` (the whole gate) and
-`glz matrix` (gate and every output). Per step: median, min and max wall seconds and the peak RSS of the largest
-process (the step's process or one it started, read from /proc while it runs). Ratios: run i of a step over run i
-of checkov alone, then the median. Not a test: the figures belong to the machine they were taken on.
+Sizes: the demo config with more collaborators, synthesized offline (about 200, 500, 1,000, 2,000 and 5,000
+resources; benchmarks/bench_rules.py builds them), and the demo state replicated with unique names (about 20,000).
+Steps, each a fresh process: `glz synth`, `glz check --no-checkov` (own rules and cfn-lint on the state), checkov
+alone (the exact command the gate runs, on the plan the gate wrote), and, from the config as a user runs them,
+`glz check --stack` (synthesis and the whole gate), `glz matrix --stack` (that and every output) and `glz matrix
+--stack --no-checkov`; on the replicated state, `glz check` and `glz matrix` read the state. Per step: median, min
+and max wall seconds and the peak RSS of the largest process (the step's process or one it started, read from /proc
+while it runs). Ratios: run i of a step over run i of checkov alone, then the median. After the table: µs per
+resource and the marginal µs per added resource of every step, and issue 17's targets against the figures. Not a
+test: the figures belong to the machine they were taken on.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -41,6 +45,9 @@ PY = sys.executable
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 OUT = ROOT / "build" / "bench"
 RESULTS = ROOT / "benchmarks" / "results.md"
+SYNTH_TARGETS = (200, 500, 1000, 2000, 5000)  # synthesized from the demo config with more collaborators
+REPLICA_TARGETS = (20000,)  # the demo state replicated with unique names
+QUICK_SYNTH_TARGETS = (200, 2000)
 ENV = {**os.environ, "GLZ_CHECKOV": str(CHECKOV), "BC_SKIP_MAPPING": "TRUE"}
 
 
@@ -97,43 +104,64 @@ def run(command: list[str]) -> tuple[float, int]:
 
 
 def synth_project(extra: int, where: Path) -> Path:
-    """A project directory holding the scaled config as stack `bench` (for timing `glz synth`)."""
+    """A project directory holding the scaled config as stack `demo` (the demo's suppressions and checkov skips
+    then apply to it as they do to the demo), for the steps that start from the config."""
     where.mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", "__main__.py"):
         shutil.copy(ROOT / name, where / name)
+    (where / "policies").mkdir(exist_ok=True)
+    for name in ("suppressions.yaml", "checkov-skips.yaml"):
+        shutil.copy(ROOT / "policies" / name, where / "policies" / name)
     config = bench_rules.scaled_config(extra)
-    (where / "Pulumi.bench.yaml").write_text(yaml.dump(config, Dumper=bench_rules._NoAliases, sort_keys=False))
+    (where / "Pulumi.demo.yaml").write_text(yaml.dump(config, Dumper=bench_rules._NoAliases, sort_keys=False))
     return where
 
 
 def steps(state: dict, work: Path) -> dict[str, list[str]]:
+    """The steps timed on one state. A synthesized size is also run from its config, as a user runs it: `glz check
+    --stack` and `glz matrix --stack` (synthesis, gate and outputs in one process, the issue's targets) and `glz matrix
+    --stack --no-checkov` (synthesis + own rules + matrix, the 2,000-resource target)."""
     out = work / "out"
     glz = [PY, "-m", "glz.cli"]
-    commands = {
-        "glz check --no-checkov": [*glz, "check", "--state", str(state["path"]), "--no-checkov", "--out", str(out)],
-        "checkov alone": [
-            str(CHECKOV),
-            "-f",
-            str(out / "plan.json"),
-            "--framework",
-            "terraform_plan",
-            "-o",
-            "json",
-            "--compact",
-            "--skip-download",
-        ],
-        "glz check": [*glz, "check", "--state", str(state["path"]), "--out", str(out)],
-        "glz matrix": [*glz, "matrix", "--state", str(state["path"]), "--out", str(out)],
-    }
-    if state["kind"] == "synthesized":
-        label = state["label"]
-        extra = int(label.split("+", 1)[1].split()[0]) if "+" in label else 0
-        project = synth_project(extra, work / "project")
-        commands = {
-            "glz synth": [*glz, "--project-dir", str(project), "synth", "--stack", "bench", "--out", str(work / "s")],
-            **commands,
+    checkov_alone = [
+        str(CHECKOV),
+        "-f",
+        str(out / "plan.json"),
+        "--framework",
+        "terraform_plan",
+        "-o",
+        "json",
+        "--compact",
+        "--skip-download",
+    ]
+    state_path = str(state["path"])
+    if state["kind"] != "synthesized":
+        return {
+            "glz check --no-checkov": [*glz, "check", "--state", state_path, "--no-checkov", "--out", str(out)],
+            "checkov alone": checkov_alone,
+            "glz check": [*glz, "check", "--state", state_path, "--out", str(out / "c")],
+            "glz matrix": [*glz, "matrix", "--state", state_path, "--out", str(out / "m")],
         }
-    return commands
+    label = state["label"]
+    extra = int(label.split("+", 1)[1].split()[0]) if "+" in label else 0
+    project = synth_project(extra, work / "project")
+    on_project = [*glz, "--project-dir", str(project)]
+    return {
+        "glz synth": [*on_project, "synth", "--stack", "demo", "--out", str(work / "s")],
+        "glz check --no-checkov": [*glz, "check", "--state", state_path, "--no-checkov", "--out", str(out)],
+        "checkov alone": checkov_alone,
+        "glz check --stack": [*on_project, "check", "--stack", "demo", "--out", str(work / "c")],
+        "glz matrix --stack": [*on_project, "matrix", "--stack", "demo", "--out", str(work / "m")],
+        "glz matrix --stack --no-checkov": [
+            *on_project,
+            "matrix",
+            "--stack",
+            "demo",
+            "--no-checkov",
+            "--out",
+            str(work / "n"),
+        ],
+    }
 
 
 def measure(state: dict, runs: int) -> dict[str, Any]:
@@ -149,7 +177,12 @@ def measure(state: dict, runs: int) -> dict[str, Any]:
                 timings[name].append(seconds)
                 peaks[name] = max(peaks[name], kib)
     floor = timings["checkov alone"]
-    result: dict[str, Any] = {"label": state["label"], "resources": state["resources"], "steps": {}}
+    result: dict[str, Any] = {
+        "label": state["label"],
+        "kind": state["kind"],
+        "resources": state["resources"],
+        "steps": {},
+    }
     for name, values in timings.items():
         ratios = [value / base for value, base in zip(values, floor, strict=True)]
         result["steps"][name] = {
@@ -179,19 +212,97 @@ def markdown(results: list[dict], runs: int) -> str:
                 f"| {result['resources']:,} | {result['label']} | {name} | {step['median']:.2f} "
                 f"({step['min']:.2f}-{step['max']:.2f}) | {step['peak_mib']} | {step['vs_checkov']:.2f}x |"
             )
+    lines += ["", *per_resource(results), "", *targets(results)]
     return "\n".join(lines) + "\n"
+
+
+def _nearest(results: list[dict], resources: int, kind: str = "synthesized") -> dict | None:
+    candidates = [r for r in results if r["kind"] == kind]
+    return min(candidates, key=lambda r: abs(r["resources"] - resources), default=None)
+
+
+def per_resource(results: list[dict]) -> list[str]:
+    """Microseconds per resource of each step across the synthesized sizes: the plain quotient, and the marginal
+    cost (the time one more resource adds, between consecutive sizes), which leaves out the fixed start-up (Python
+    and checkov imports) that dominates a small stack. Flat means every marginal within ±30 % of their median."""
+    series = sorted((r for r in results if r["kind"] == "synthesized"), key=lambda r: r["resources"])
+    if len(series) < 3:
+        return ["(per-resource flatness needs three synthesized sizes or more: run without --quick)"]
+    lines = [
+        "Per resource, synthesized sizes "
+        f"{series[0]['resources']:,} to {series[-1]['resources']:,}: µs per resource (median / resources) and the "
+        "marginal µs per added resource between consecutive sizes; flat = every marginal within ±30 % of their median.",
+        "",
+        "| step | µs per resource | marginal µs per added resource | flat |",
+        "|---|---|---|---|",
+    ]
+    for name in series[0]["steps"]:
+        plain = [r["steps"][name]["median"] / r["resources"] * 1e6 for r in series]
+        marginal = [
+            (b["steps"][name]["median"] - a["steps"][name]["median"]) / (b["resources"] - a["resources"]) * 1e6
+            for a, b in itertools.pairwise(series)
+        ]
+        middle = statistics.median(marginal)
+        flat = middle > 0 and all(abs(m - middle) <= 0.3 * middle for m in marginal)
+        lines.append(
+            f"| {name} | {' / '.join(f'{v:.0f}' for v in plain)} | {' / '.join(f'{v:.0f}' for v in marginal)} | "
+            f"{'yes' if flat else 'no'} |"
+        )
+    return lines
+
+
+def targets(results: list[dict]) -> list[str]:
+    """Issue 17's targets against this run's figures."""
+    rows = []
+
+    def row(goal: str, result: dict | None, step: str, field: str, limit: float, unit: str) -> None:
+        if result is None or step not in result["steps"]:
+            rows.append(f"| {goal} | not measured in this run | |")
+            return
+        value = result["steps"][step][field]
+        shown = f"{value:.2f}{unit}" if unit != " MiB" else f"{value}{unit}"
+        rows.append(
+            f"| {goal} | {shown} ({step}, {result['resources']:,} resources) | {'met' if value <= limit else 'NOT met'} |"
+        )
+
+    demo = min((r for r in results if r["kind"] == "synthesized"), key=lambda r: r["resources"], default=None)
+    row("glz check --stack demo ≤ 1.6x checkov alone", demo, "glz check --stack", "vs_checkov", 1.6, "x")
+    row("glz matrix --stack demo ≤ 1.8x checkov alone", demo, "glz matrix --stack", "vs_checkov", 1.8, "x")
+    near_2000 = _nearest(results, 2000)
+    if near_2000 is not None and abs(near_2000["resources"] - 2000) > 500:
+        near_2000 = None
+    row(
+        "2,000 resources: synth + rules + matrix without checkov ≤ 10 s",
+        near_2000,
+        "glz matrix --stack --no-checkov",
+        "median",
+        10.0,
+        " s",
+    )
+    near_5000 = _nearest(results, 5000)
+    if near_5000 is not None and abs(near_5000["resources"] - 5000) > 1000:
+        near_5000 = None
+    row(
+        "5,000 resources: the whole gate's peak memory ≤ 1 GiB",
+        near_5000,
+        "glz check --stack",
+        "peak_mib",
+        1024,
+        " MiB",
+    )
+    return ["| target | measured | |", "|---|---|---|", *rows]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200 and 500 resources only")
+    parser.add_argument("--quick", action="store_true", help="about 200 and 2,000 resources only")
     parser.add_argument("--runs", type=int, default=3, help="runs per step (default 3)")
     parser.add_argument("--reuse", action="store_true", help="reuse scaled states already in build/bench/states")
     args = parser.parse_args()
     if not CHECKOV.exists():
         raise SystemExit("checkov is not installed: run `make checkov-env` first")
-    synth = bench_rules.QUICK_SYNTH_TARGETS if args.quick else bench_rules.SYNTH_TARGETS
-    replicas = () if args.quick else bench_rules.REPLICA_TARGETS
+    synth = QUICK_SYNTH_TARGETS if args.quick else SYNTH_TARGETS
+    replicas = () if args.quick else REPLICA_TARGETS
     states = bench_rules.build_states(synth, replicas, args.reuse)
     results = []
     for state in states:

@@ -1401,8 +1401,10 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
         # `pulumi up`, the deployment locks itself out of the buckets it manages (policy, lifecycle,
         # versioning) on this and every later update or destroy.
         problems.append(
-            f"{PROJECT}:deployerPrincipalArns = {raw.get('deployerPrincipalArns')!r}: required when classification "
-            f"is {classification!r}; list the role or user that runs `pulumi up` "
+            f"{PROJECT}:deployerPrincipalArns = "
+            f"{'missing' if raw.get('deployerPrincipalArns') is None else _describe_value(raw['deployerPrincipalArns'])}"
+            f": required when classification is {classification!r}; list the role or user that runs `pulumi up` "
+            "(glz init: --deployer) "
             "(arn:aws:iam::<account>:role/<name>), or the data buckets' endpoint-only deny locks it out"
         )
     region = raw.get("region")
@@ -1434,7 +1436,8 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
     fpga = raw.get("fpga") or {}
     if isinstance(fpga, dict) and str(fpga.get("enabled", False)).lower() == "true" and not fpga.get("amiId"):
         problems.append(
-            f"{PROJECT}:fpga.amiId = None: required when fpga.enabled is true; F2 pipelines need an "
+            f"{PROJECT}:fpga.amiId = {'missing' if fpga.get('amiId') is None else repr(fpga.get('amiId'))}: required "
+            "when fpga.enabled is true; F2 pipelines need an "
             "explicit AMI with the FPGA runtime (subscribe to a Marketplace AMI first, or the "
             "compute environment goes INVALID)"
         )
@@ -1456,7 +1459,8 @@ def _cross_checks(raw: dict[str, Any]) -> list[str]:
             )
         elif pipeline is None and not images:
             problems.append(
-                f"{PROJECT}:compute.images = None: required when compute is enabled and pipeline is not set; give "
+                f"{PROJECT}:compute.images = {'missing' if images is None else _describe_value(images)}: required "
+                "when compute is enabled and pipeline is not set; give "
                 "{alignment: <ECR image URI>, variantCalling: <ECR image URI>}, or list pipeline.stages"
             )
         elif isinstance(images, dict):
@@ -1677,7 +1681,9 @@ def _image_problem(image: Any, account: str, allowed_registries: list[str]) -> s
     if not isinstance(image, str):
         return "required: an ECR image URI in this account"
     ecr = ECR_IMAGE.match(image)
-    if ecr and ecr.group("account") == account:
+    # Without a valid accountId (reported once, on its own line) an image cannot be judged against it: one root
+    # cause, one line (issue 18), so only the image's form is checked here.
+    if ecr and (ecr.group("account") == account or not re.fullmatch(r"\d{12}", account)):
         return None
     generic = IMAGE.match(image)
     if generic and generic.group("registry") in allowed_registries:

@@ -53,6 +53,9 @@ class RuleOutcome:
     suppression_reasons: tuple[str, ...] = ()
 
 
+VERIFICATION_RESULTS = ("verified", "failed", "not-verifiable", "not-checked")
+
+
 @dataclass(frozen=True)
 class AccountVerification:
     """What `glz audit` observed in the account for a row's probes (None on a row when no evidence was given)."""
@@ -243,6 +246,17 @@ class Matrix:
         for row in self.rows[framework]:
             if row.determination is not None:
                 counts[row.determination.result] += 1
+        return counts
+
+    def verification_counts(self, framework: str) -> dict[str, int] | None:
+        """Rows by what `glz audit` observed (verified, failed, not-verifiable, not-checked), or None without live
+        evidence."""
+        if not any(row.verified is not None for row in self.rows[framework]):
+            return None
+        counts = dict.fromkeys(VERIFICATION_RESULTS, 0)
+        for row in self.rows[framework]:
+            if row.verified is not None:
+                counts[row.verified.result] += 1
         return counts
 
     def strict_count(self, framework: str) -> int:

@@ -19,6 +19,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--file", help="the attestation file (default: compliance/<stack>.yaml)")
     parser.add_argument("--init", action="store_true", help="write a new file listing every customer action")
     parser.add_argument("--force", action="store_true", help="with --init: replace an existing file")
+    from glz.console import add_output_options
+
+    add_output_options(parser)
     parser.set_defaults(func=cmd_attest)
 
 
@@ -33,8 +36,10 @@ def cmd_attest(args: Any) -> int:
         template,
     )
     from glz.cli import _project_dir
+    from glz.console import output_for
     from glz.errors import UserInputError
 
+    out = output_for(args)
     path = Path(args.file) if args.file else default_path(_project_dir(args.project_dir), args.stack)
     if args.init:
         if path.exists() and not args.force:
@@ -42,10 +47,16 @@ def cmd_attest(args: Any) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(template(args.stack))
         total = sum(len(records) for records in attestable().values())
-        print(
-            f"Wrote {path}: {total} customer actions to attest (every one not-done). Next: fill it in, then `glz attest --stack {args.stack}`."
+        return out.finish(
+            command="attest",
+            stack=args.stack,
+            exit_code=0,
+            verdict=f"WRITTEN: {total} customer actions to attest (every one not-done)",
+            summary={"customerActions": total},
+            written=[path],
+            open_next=path,
+            next_step=f"fill it in, then glz attest --stack {args.stack}",
         )
-        return 0
     if not path.exists():
         raise UserInputError(f"{path} does not exist; start it with `glz attest --stack {args.stack} --init`")
     today = dt.date.today()
@@ -53,18 +64,38 @@ def cmd_attest(args: Any) -> int:
         found = load(path, args.stack, today)
     except AttestationError as error:
         raise UserInputError(str(error)) from None
+    counts: dict[str, dict[str, int]] = {}
     for framework, records in attestable().items():
         entries = [a for a in found.entries.values() if a.framework == framework]
-        done = sum(1 for a in entries if a.current(today))
-        print(
-            f"{framework}: {done} done, {sum(1 for a in entries if a.status == NOT_DONE)} not done, "
-            f"{sum(1 for a in entries if a.status == NOT_APPLICABLE)} not applicable, "
-            f"{len(records) - len(entries)} not recorded (of {len(records)})"
+        counts[framework] = {
+            "done": sum(1 for a in entries if a.current(today)),
+            "notDone": sum(1 for a in entries if a.status == NOT_DONE),
+            "notApplicable": sum(1 for a in entries if a.status == NOT_APPLICABLE),
+            "notRecorded": len(records) - len(entries),
+            "total": len(records),
+        }
+        c = counts[framework]
+        out.say(
+            f"{framework}: {c['done']} done, {c['notDone']} not done, {c['notApplicable']} not applicable, "
+            f"{c['notRecorded']} not recorded (of {c['total']})"
         )
     overdue = found.overdue(today)
     for attestation in overdue:
-        print(
+        out.say(
             f"overdue: {attestation.framework} {attestation.requirement}: review was due {attestation.next_review} "
             f"(attested by {attestation.by} on {attestation.date})"
         )
-    return 1 if overdue else 0
+    return out.finish(
+        command="attest",
+        stack=args.stack,
+        exit_code=1 if overdue else 0,
+        verdict=f"{'OVERDUE' if overdue else 'CURRENT'}: {path.name}: {len(overdue)} attestation(s) past review",
+        summary={
+            "frameworks": counts,
+            "overdue": [
+                {"framework": a.framework, "requirement": a.requirement, "nextReview": str(a.next_review)}
+                for a in overdue
+            ],
+        },
+        written=[],
+    )

@@ -13,6 +13,7 @@ import collections
 import contextlib
 import datetime as dt
 import gc
+import json
 import os
 import re
 import sys
@@ -66,6 +67,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         summary={"resources": len(resources), "byType": dict(sorted(by_type.items()))},
         written=[result.path],
         open_next=None,
+        next_step=f"glz check --stack {args.stack}   (the policy gate on this stack)",
     )
 
 
@@ -177,7 +179,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     with out.step(_gate_label(args)):
         result, blanket = _run_gate(args, project_dir, state, out_dir, warm)
     written = write_all(result, ALL_RULES, stack, out_dir, version("genomics-landing-zone"), blanket, project_dir)
-    *details, verdict = table(result, stack, blanket).splitlines()
+    *details, verdict = table(result, stack, blanket, ALL_RULES, project_dir).splitlines()
     for line in details:
         out.say(line)
     return out.finish(
@@ -185,18 +187,26 @@ def cmd_check(args: argparse.Namespace) -> int:
         stack=stack,
         exit_code=0 if result.passed else 1,
         verdict=verdict,
-        summary=_gate_summary(result, blanket),
+        summary=_gate_summary(result, blanket, stack, project_dir),
         written=written,
         open_next=None if result.passed else out_dir / "policy-report.txt",
+        next_step=f"glz matrix {_source_option(args)}   (the control matrix)" if result.passed else None,
     )
+
+
+def _source_option(args: argparse.Namespace) -> str:
+    return f"--stack {args.stack}" if args.stack else f"--state {args.state}"
 
 
 def _gate_label(args: argparse.Namespace) -> str:
     return "Running the policy gate (own rules, cfn-lint" + ("" if args.no_checkov else ", checkov") + ")"
 
 
-def _gate_summary(result, blanket) -> dict:
-    """The gate's counts and blocking findings, for --json."""
+def _gate_summary(result, blanket, stack: str, project_dir: Path) -> dict:
+    """The gate's counts and blocking findings with their fixes (glz.finding_fix), for --json."""
+    from glz.finding_fix import fix_for
+    from policies.rules import RULES_BY_ID
+
     failed = [f for f in result.findings if f.status == "failed"]
     return {
         "passed": result.passed,
@@ -207,7 +217,13 @@ def _gate_summary(result, blanket) -> dict:
         "expiredSuppressions": len(result.expired),
         "blanketSuppressions": len(blanket),
         "blocking": [
-            {"rule": f.rule_id, "severity": f.severity, "resource": f.urn, "message": f.message}
+            {
+                "rule": f.rule_id,
+                "severity": f.severity,
+                "resource": f.urn,
+                "message": f.message,
+                "fix": fix_for(f, RULES_BY_ID, f"Pulumi.{stack}.yaml", project_dir).to_json(),
+            }
             for f in failed
             if f.blocking
         ],
@@ -344,7 +360,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
         f"policy gate {matrix.info.gate_summary}"
     )
     width = max(len(s) for s in STATUSES)
-    summary: dict = {"gate": _gate_summary(gate, blanket), "frameworks": {}}
+    summary: dict = {"gate": _gate_summary(gate, blanket, stack, project_dir), "frameworks": {}}
     for framework, rows in matrix.rows.items():
         counts = matrix.status_counts(framework)
         out.say(f"  {framework}: {len(rows)} requirements")
@@ -365,8 +381,13 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     summary["sprs"] = {"score": matrix.sprs.score, "maximum": matrix.sprs.maximum}
     if evidence is not None:
         verified = sum(1 for row in matrix.all_rows() if row.verified and row.verified.result == "verified")
-        out.say(f"  Verified in account {evidence.account}: {verified} rows (evidence {evidence.source})")
+        out.say(f"  Live evidence from account {evidence.account} ({evidence.source}):")
         summary["verifiedRows"] = verified
+        summary["liveEvidence"] = {}
+        for framework in matrix.rows:
+            counts = matrix.verification_counts(framework) or {}
+            out.say(f"    {framework}: " + ", ".join(f"{result} {n}" for result, n in counts.items()) + " rows")
+            summary["liveEvidence"][framework] = counts
         for note in matrix.info.evidence_notes:
             print(f"warning: evidence {evidence.source}: {note}", file=sys.stderr)
     if scanner is not None:
@@ -417,6 +438,26 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
     if args.markdown:
         print(rules_markdown())
+        return 0
+    if args.json:
+        document = [
+            {
+                "id": rule.id,
+                "name": rule.name,
+                "severity": rule.severity,
+                "enforcement": rule.enforcement,
+                "kind": rule.kind,
+                "description": rule.description,
+                "remediation": rule.remediation,
+                "requirements": {
+                    "nist-800-171-r2": list(rule.requirements.r2),
+                    "nist-800-171-r3": list(rule.requirements.r3),
+                    "hipaa": list(rule.requirements.hipaa),
+                },
+            }
+            for rule in ALL_RULES
+        ]
+        print(json.dumps(document, indent=2))
         return 0
     for rule in ALL_RULES:
         print(f"{rule.id:<12} {rule.severity:<8} {rule.enforcement:<9} {rule.kind:<8} {rule.name}")
@@ -469,7 +510,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_output_options(matrix)
     matrix.set_defaults(func=cmd_matrix)
     rules = commands.add_parser("rules", help="list the policy rules and what they evidence")
-    rules.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
+    shape = rules.add_mutually_exclusive_group()
+    shape.add_argument("--markdown", action="store_true", help="print the rules table in Markdown")
+    shape.add_argument("--json", action="store_true", help="print every rule as JSON (id, requirements, fix)")
     rules.set_defaults(func=cmd_rules)
     from glz.attest import add_parser as add_attest_parser
     from glz.audit.cli import add_parser as add_audit_parser

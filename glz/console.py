@@ -62,8 +62,11 @@ class Output:
         summary: dict[str, Any],
         written: list[Path],
         open_next: Path | None = None,
+        next_step: str | None = None,
     ) -> int:
-        """The end of every command: what was written and what to open next, or the JSON document."""
+        """The end of every command: what was written, what to open next and the command to run next, or the JSON
+        document. The verdict is green when the command succeeded and red when not, on a terminal without
+        NO_COLOR only."""
         files = [shown_path(p) for p in written]
         if self.mode == "json":
             document = {
@@ -74,6 +77,7 @@ class Output:
                 "summary": summary,
                 "written": files,
                 "openNext": shown_path(open_next) if open_next else None,
+                "nextStep": next_step,
             }
             print(json.dumps(document, indent=2, sort_keys=True))
             return exit_code
@@ -87,8 +91,17 @@ class Output:
             print("Wrote " + ", ".join(files))
         if open_next is not None:
             print(f"Open next: {shown_path(open_next)}")
-        print(verdict)
+        if next_step is not None:
+            print(f"Next: {next_step}")
+        self._verdict(verdict, exit_code)
         return exit_code
+
+    def _verdict(self, verdict: str, exit_code: int) -> None:
+        screen = Console(highlight=False)
+        if screen.is_terminal and not os.environ.get("NO_COLOR"):
+            screen.print(verdict, style="bold green" if exit_code == 0 else "bold red", markup=False)
+        else:
+            print(verdict)
 
 
 def add_output_options(parser: Any) -> None:

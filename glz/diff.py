@@ -34,6 +34,8 @@ class Impact:
     removed: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     restated: list[str] = field(default_factory=list)
+    new_advisory: list[str] = field(default_factory=list)  # advisory findings: listed, never a regression
+    gone_advisory: list[str] = field(default_factory=list)
 
     @property
     def regressed(self) -> bool:
@@ -50,6 +52,8 @@ class Impact:
             "removedResources": self.removed,
             "changedResources": self.changed,
             "restatedRequirements": self.restated,
+            "newAdvisoryFindings": self.new_advisory,
+            "goneAdvisoryFindings": self.gone_advisory,
         }
 
 
@@ -71,11 +75,21 @@ def impact(base, change) -> Impact:
     base_gate, base_matrix = _assess(base)
     gate, matrix = _assess(change)
 
-    def blocking(result) -> set[str]:
-        return {f"{f.rule_id} {f.urn}: {f.message}" for f in result.findings if f.blocking}
+    def failed(result, blocking: bool) -> set[str]:
+        return {
+            f"{f.rule_id} {f.urn}: {f.message}"
+            for f in result.findings
+            if f.status == "failed" and f.blocking == blocking
+        }
 
-    found, before = blocking(gate), blocking(base_gate)
-    result = Impact(new_findings=sorted(found - before), gone_findings=sorted(before - found))
+    found, before = failed(gate, True), failed(base_gate, True)
+    advisory, advisory_before = failed(gate, False), failed(base_gate, False)
+    result = Impact(
+        new_findings=sorted(found - before),
+        gone_findings=sorted(before - found),
+        new_advisory=sorted(advisory - advisory_before),
+        gone_advisory=sorted(advisory_before - advisory),
+    )
     old_rows = {(r.framework, r.id): r for r in base_matrix.all_rows()}
     for row in matrix.all_rows():
         old = old_rows.get((row.framework, row.id))
@@ -120,7 +134,9 @@ def _sections(result: Impact) -> list[tuple[str, list[str]]]:
     return [
         ("Blocking findings the change adds", result.new_findings),
         ("Requirements the change weakens", result.worse),
+        ("Advisory findings the change adds (they do not block)", result.new_advisory),
         ("Blocking findings the change removes", result.gone_findings),
+        ("Advisory findings the change removes", result.gone_advisory),
         ("Requirements the change strengthens", result.better),
         ("Requirements whose statement changes (same status)", result.restated),
         ("Resources added", result.added),
@@ -158,17 +174,79 @@ def render_markdown(result: Impact) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
-    from glz.cli import _project_dir, _state_and_stack
+USAGE = "give OLD NEW (each a state file or a stack name), or --base STATE with --stack NAME or --state FILE"
+
+
+def _synthesized(project_dir: Path, stack: str, where: Path):
+    """A stack synthesized offline in its own process (Pulumi's mocks are process-global: one synthesis each)."""
+    import subprocess
+    import sys
+
     from glz.errors import UserInputError
     from glz.state import StackState
 
-    project_dir = _project_dir(args.project_dir)
+    out = where / stack
+    command = [sys.executable, "-m", "glz.cli", "--project-dir", str(project_dir), "synth", "--stack", stack]
+    done = subprocess.run(
+        [*command, "--out", str(out), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise UserInputError(f"stack {stack!r} could not be synthesized: {done.stderr.strip() or done.stdout.strip()}")
+    return StackState.load(out / "state.json")
+
+
+def _state_of(reference: str, which: str, project_dir: Path, where: Path):
+    """OLD or NEW: a state file when one is there, else a stack of the project (Pulumi.<name>.yaml)."""
+    from glz.errors import UserInputError
+    from glz.state import StackState
+
+    if Path(reference).is_file():
+        state = StackState.load(Path(reference))
+        state.require_plaintext()
+        return state
+    if (project_dir / f"Pulumi.{reference}.yaml").is_file():
+        return _synthesized(project_dir, reference, where)
+    raise UserInputError(
+        f"{which} {reference!r}: neither a state file nor a stack of {project_dir} (no Pulumi.{reference}.yaml)"
+    )
+
+
+def _states(args: argparse.Namespace, project_dir: Path):
+    import tempfile
+
+    from glz.cli import _state_and_stack
+    from glz.errors import UserInputError
+    from glz.state import StackState
+
+    positional = [value for value in (args.old, args.new) if value is not None]
+    keyed = args.base is not None or args.stack is not None or args.state is not None
+    if positional and keyed:
+        raise UserInputError(f"glz diff: OLD NEW and --base/--stack/--state are two ways to say it; {USAGE}")
+    if positional:
+        if len(positional) != 2:
+            raise UserInputError(f"glz diff: NEW is missing; {USAGE}")
+        with tempfile.TemporaryDirectory(prefix="glz-diff-") as where:
+            return (
+                _state_of(args.old, "OLD", project_dir, Path(where)),
+                _state_of(args.new, "NEW", project_dir, Path(where)),
+            )
+    if args.base is None or (args.stack is None and args.state is None):
+        raise UserInputError(f"glz diff: nothing to compare; {USAGE}")
     if not Path(args.base).is_file():
         raise UserInputError(f"--base {args.base}: no such state file")
     base = StackState.load(Path(args.base))
     base.require_plaintext()
     change, _stack = _state_and_stack(args, project_dir)
+    return base, change
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from glz.cli import _project_dir
+
+    project_dir = _project_dir(args.project_dir)
+    base, change = _states(args, project_dir)
     result = impact(base, change)
     if args.json:
         print(json.dumps(result.as_dict(), indent=2))
@@ -185,8 +263,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         help="what a change does to compliance: gate findings and requirement statuses, base state vs the change "
         "(exit 1 when it adds a blocking finding or weakens a requirement)",
     )
-    diff.add_argument("--base", required=True, help="the state deployed now (`pulumi stack export` file)")
-    source = diff.add_mutually_exclusive_group(required=True)
+    diff.add_argument(
+        "old", nargs="?", help="before the change: a state file (`pulumi stack export`) or a stack name (synthesized)"
+    )
+    diff.add_argument("new", nargs="?", help="after the change: a state file or a stack name")
+    diff.add_argument("--base", help="the state deployed now (`pulumi stack export` file); with --stack or --state")
+    source = diff.add_mutually_exclusive_group()
     source.add_argument("--stack", help="the change: Pulumi.<stack>.yaml as configured now, synthesized offline")
     source.add_argument("--state", help="the change: another state file")
     output = diff.add_mutually_exclusive_group()

@@ -613,6 +613,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--profile", help="AWS profile of the deploying role (docs/preflight-permissions.json)")
     parser.add_argument("--region", help="region (default: the stack's)")
     parser.add_argument("--endpoint-url", help="AWS endpoint override (e.g. a moto server for tests)")
+    from glz.console import add_output_options
+
+    add_output_options(parser)
     parser.set_defaults(func=cmd_preflight)
 
 
@@ -626,6 +629,23 @@ def cmd_preflight(args: Any) -> int:
     session = AuditSession.open(
         profile=args.profile, region=args.region or settings.region, endpoint_url=args.endpoint_url, default_region=None
     )
+    from glz.console import output_for
+
+    out = output_for(args)
     findings = run(session, settings)
-    print(render(findings))
-    return 1 if any(f.level == BLOCKER for f in findings) else 0
+    *details, verdict = render(findings).splitlines()
+    for line in details:
+        out.say(line)
+    return out.finish(
+        command="preflight",
+        stack=args.stack,
+        exit_code=1 if any(f.level == BLOCKER for f in findings) else 0,
+        verdict=verdict,
+        summary={
+            "findings": [
+                {"level": f.level, "topic": f.topic, "message": f.message, "setting": f.setting or None}
+                for f in findings
+            ]
+        },
+        written=[],
+    )

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from glz.gate import Finding, GateResult
+from glz.finding_fix import Fix, fix_for
+from glz.gate import CFN_LINT_CHECK, Finding, GateResult
 from glz.sarif_locations import FINGERPRINT, finding_location, fingerprint
 from policies.framework import Rule
 from policies.suppressions import BlanketSuppression
@@ -27,7 +28,43 @@ def _short(urn: str) -> str:
     return urn.rsplit("::", 1)[-1]
 
 
-def table(result: GateResult, stack: str, blanket: Sequence[BlanketSuppression] = ()) -> str:
+def _checked_by(result: GateResult, rules: Sequence[Rule]) -> str:
+    """What ran, counted as the JSON report counts it: the own rules (all of them, as policy-report.json's
+    summary.rules), then checkov's checks that ran and cfn-lint, each named."""
+    ran = {rule for rule, _, _ in result.checked}
+    checkov = len({r for r in ran if r.startswith("CKV")})
+    own = len(rules) if rules else len({r for r in ran if not r.startswith("CKV") and r != CFN_LINT_CHECK})
+    parts = [f"{own} rules"]
+    if checkov:
+        parts.append(f"{checkov} checkov checks")
+    if CFN_LINT_CHECK in ran:
+        parts.append("cfn-lint")
+    return " + ".join(parts)
+
+
+def _fix_lines(fix: Fix, indent: str) -> list[str]:
+    """Under a failed finding: where the fix goes, what to do, what it evidences, or how to suppress it."""
+    where = fix.where + (f" (setting {fix.setting})" if fix.setting else "")
+    lines = [f"{indent}where: {where}"]
+    if fix.remediation:
+        lines.append(f"{indent}fix: {fix.remediation}")
+    if fix.requirements:
+        lines.append(f"{indent}requirements: {', '.join(fix.requirements)}")
+    if fix.suppression:
+        lines.append(f"{indent}or suppress ({fix.suppression_file}): {fix.suppression}")
+    return lines
+
+
+def table(
+    result: GateResult,
+    stack: str,
+    blanket: Sequence[BlanketSuppression] = (),
+    rules: Sequence[Rule] = (),
+    project_dir: Path | None = None,
+) -> str:
+    """The readable report. With ``rules``, every failed finding is followed by its fix (glz.finding_fix): the
+    setting's line or the component, the rule's remediation, the requirements, a suppression entry."""
+    by_id = {rule.id: rule for rule in rules}
     failed = [f for f in result.findings if f.status == "failed"]
     suppressed = [f for f in result.findings if f.status == "suppressed"]
     lines = []
@@ -38,9 +75,12 @@ def table(result: GateResult, stack: str, blanket: Sequence[BlanketSuppression] 
         for finding in sorted(result.findings, key=lambda f: (f.status, order.get(f.severity, 9), f.rule_id, f.urn)):
             status = finding.status if finding.enforcement == "mandatory" else f"{finding.status}*"
             line = f"{status:<10} {finding.severity:<8} {finding.rule_id:<{width}}  {_short(finding.urn)}: {finding.message}"
+            indent = f"{'':<10} {'':<8} {'':<{width}}  "
             if finding.suppressed_reason:
-                line += f"\n{'':<10} {'':<8} {'':<{width}}  reason: {finding.suppressed_reason}"
+                line += f"\n{indent}reason: {finding.suppressed_reason}"
             lines.append(line)
+            if rules and finding.status == "failed":
+                lines += _fix_lines(fix_for(finding, by_id, f"Pulumi.{stack}.yaml", project_dir), indent)
     for suppression in result.expired:
         lines.append(
             f"expired    -        {suppression.rule}  {suppression.resource}: suppression expired {suppression.expires}"
@@ -51,17 +91,16 @@ def table(result: GateResult, stack: str, blanket: Sequence[BlanketSuppression] 
         lines.append(
             f"blanket {'suppression' if entry.source == 'suppressions' else 'checkov skip'}: {entry.describe()}"
         )
-    rules = len({rule for rule, _, _ in result.checked})
     verdict = "PASSED" if result.passed else "FAILED"
     lines.append(
-        f"{verdict}: stack '{stack}': {rules} rules, {len(result.checked)} checks, {len(failed)} failed, "
+        f"{verdict}: stack '{stack}': {_checked_by(result, rules)}, {len(result.checked)} checks, {len(failed)} failed, "
         f"{len(suppressed)} suppressed, {len(result.expired)} expired suppressions, "
         f"{len(blanket)} blanket suppressions (* = advisory)"
     )
     return "\n".join(lines)
 
 
-def _finding_json(finding: Finding) -> dict[str, Any]:
+def _finding_json(finding: Finding, fix: Fix | None = None) -> dict[str, Any]:
     return {
         "rule": finding.rule_id,
         "source": finding.source,
@@ -72,12 +111,25 @@ def _finding_json(finding: Finding) -> dict[str, Any]:
         "resourceType": finding.resource_type,
         "message": finding.message,
         "reason": finding.suppressed_reason,
+        **({"fix": fix.to_json()} if fix is not None else {}),
     }
 
 
 def to_json(
-    result: GateResult, stack: str, rules: list[Rule], blanket: Sequence[BlanketSuppression] = ()
+    result: GateResult,
+    stack: str,
+    rules: list[Rule],
+    blanket: Sequence[BlanketSuppression] = (),
+    project_dir: Path | None = None,
 ) -> dict[str, Any]:
+    """The JSON report; a failed finding carries its fix (glz.finding_fix) when ``project_dir`` is given."""
+    by_id = {rule.id: rule for rule in rules}
+
+    def fix(finding: Finding) -> Fix | None:
+        if project_dir is None or finding.status != "failed":
+            return None
+        return fix_for(finding, by_id, f"Pulumi.{stack}.yaml", project_dir)
+
     return {
         "stack": stack,
         "passed": result.passed,
@@ -89,7 +141,7 @@ def to_json(
             "expiredSuppressions": len(result.expired),
             "blanketSuppressions": [entry.to_json() for entry in blanket],
         },
-        "findings": [_finding_json(f) for f in result.findings],
+        "findings": [_finding_json(f, fix(f)) for f in result.findings],
         "expiredSuppressions": [
             {"rule": s.rule, "resource": s.resource, "type": s.type, "reason": s.reason, "expires": str(s.expires)}
             for s in result.expired
@@ -232,8 +284,9 @@ def write_all(
     out_dir.mkdir(parents=True, exist_ok=True)
     sarif = to_sarif(result, rules, f"Pulumi.{stack}.yaml", version, blanket, project_dir)
     paths = {
-        "policy-report.txt": table(result, stack, blanket) + "\n",
-        "policy-report.json": json.dumps(to_json(result, stack, rules, blanket), indent=2, sort_keys=True) + "\n",
+        "policy-report.txt": table(result, stack, blanket, rules, project_dir) + "\n",
+        "policy-report.json": json.dumps(to_json(result, stack, rules, blanket, project_dir), indent=2, sort_keys=True)
+        + "\n",
         "policy-report.sarif": json.dumps(sarif, indent=2) + "\n",
         "policy-report.junit.xml": to_junit(result, stack, blanket),
     }

@@ -111,6 +111,15 @@ def test_end_to_end_pass_then_drift(moto_server, server_account, tmp_path):
     assert [(c["id"], c["resource"], c["drift"]) for c in failed] == [("cloudtrail.logging", "glz-demo-trail", True)]
     assert "FAIL (drift)    cloudtrail.logging" in drifted.stdout
     assert "trail glz-demo-trail is not logging" in drifted.stdout
+    as_json = _glz(*args, "--json", env=_env(), cwd=tmp_path)  # issue 18: one document for CI
+    assert as_json.returncode == 1, as_json.stderr
+    printed = json.loads(as_json.stdout)
+    assert printed["command"] == "audit" and printed["verdict"].startswith("FAILED")
+    assert printed["summary"]["fail"] == 1 and printed["summary"]["drift"] == 1
+    assert [(f["check"], f["resource"], f["drift"]) for f in printed["summary"]["failed"]] == [
+        ("cloudtrail.logging", "glz-demo-trail", True)
+    ]
+    assert printed["written"] and printed["written"][0].endswith("audit-evidence.json")
 
 
 def test_a_wrong_account_is_reported_first_with_exit_2(moto_server, server_account, tmp_path):

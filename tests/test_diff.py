@@ -109,3 +109,36 @@ def test_markdown_for_a_pull_request_comment(tmp_path, capsys, demo_state_docume
     assert "**Blocking findings the change adds (1)**" in text and "- `GLZ-IAM-018 " in text
     assert "Resources changed (properties)" in text
     assert main(["diff", "--base", str(base), "--state", str(change), "--markdown", "--json"]) == 2
+
+
+def test_old_and_new_as_positional_state_files_or_stack_names(tmp_path, capsys, demo_state_document, weakened):
+    """Issue 18: `glz diff OLD NEW`, each a state file or a stack of the project (synthesized in its own process)."""
+    from tests.conftest import ROOT
+
+    base, change = tmp_path / "base.json", tmp_path / "change.json"
+    base.write_text(json.dumps(demo_state_document))
+    change.write_text(json.dumps(weakened))
+    assert main(["diff", str(base), str(change)]) == 1
+    assert "GLZ-IAM-018" in capsys.readouterr().out
+    assert main(["--project-dir", str(ROOT), "diff", "demo", str(change), "--json"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert [f.split(" ", 1)[0] for f in printed["newFindings"]] == ["GLZ-IAM-018"]
+    assert main(["--project-dir", str(ROOT), "diff", str(change), "demo", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["goneFindings"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["diff", "nowhere-stack", "{base}"], "OLD 'nowhere-stack': neither a state file nor a stack"),
+        (["diff", "{base}"], "NEW is missing"),
+        (["diff", "{base}", "{base}", "--state", "{base}"], "two ways to say it"),
+        (["diff"], "nothing to compare"),
+        (["diff", "--base", "{base}"], "nothing to compare"),
+    ],
+)
+def test_diff_arguments_that_do_not_name_two_states_exit_2(tmp_path, capsys, demo_state_document, arguments, message):
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps(demo_state_document))
+    assert main([a.replace("{base}", str(base)) for a in arguments]) == 2
+    assert message in capsys.readouterr().err

@@ -547,3 +547,34 @@ def test_every_xlsx_sheet_prints_legibly(matrix_outputs):
         assert sheet.page_setup.fitToHeight == 0, sheet.title
         assert sheet.print_title_rows in ("1:1", "$1:$1"), sheet.title  # openpyxl reads it back absolute
         assert sheet.oddFooter.right.text == "Page &P of &N" and sheet.oddFooter.left.text == "&A", sheet.title
+
+
+def test_live_evidence_is_rolled_up_in_the_summary_sheet_and_the_html_filter(tmp_path, demo_state_document):
+    """Issue 18: counts of verified, failed, not verifiable and not checked rows per framework (model, Summary
+    sheet, HTML note), and a Live evidence filter whose values are the rows' own; a passing trail changes them."""
+    checks = [TRAIL_NOT_LOGGING, KEY_ROTATION_CHECK]
+    evidence = load_evidence(evidence_file(tmp_path, checks), "111122223333")
+    matrix = matrix_of(demo_state_document, evidence=evidence)
+    counts = matrix.verification_counts("nist-800-171-r2")
+    rows = matrix.rows["nist-800-171-r2"]
+    assert counts == {
+        result: sum(1 for row in rows if row.verified.result == result)
+        for result in ("verified", "failed", "not-verifiable", "not-checked")
+    }
+    assert counts["failed"] > 0 and counts["verified"] > 0 and sum(counts.values()) == len(rows)
+    facts, _ = _summary_sheet(matrix, tmp_path)
+    shown = facts["Live evidence: NIST 800-171 r2"]
+    assert shown.startswith(f"verified {counts['verified']}, failed {counts['failed']},")
+    html = render_html(matrix)
+    assert 'id="filter-verified"' in html and '<option value="failed">failed</option>' in html
+    assert html.count('data-verified="failed"') >= counts["failed"]
+    assert 'id="live-evidence-counts"' in html and f"failed {counts['failed']}" in html
+
+    logging = {**TRAIL_NOT_LOGGING, "result": "pass", "reason": ""}
+    (tmp_path / "again").mkdir()
+    healed = matrix_of(
+        demo_state_document, evidence=load_evidence(evidence_file(tmp_path / "again", [logging]), "111122223333")
+    )
+    assert healed.verification_counts("nist-800-171-r2")["failed"] == 0
+    assert matrix_of(demo_state_document).verification_counts("nist-800-171-r2") is None
+    assert 'id="live-evidence-counts"' not in render_html(matrix_of(demo_state_document))

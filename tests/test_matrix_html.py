@@ -253,6 +253,10 @@ def test_every_form_control_has_a_label(matrix: Matrix) -> None:
     labelled = {a.get("for") for t, a in tags if t == "label"}
     controls = [a.get("id") for t, a in tags if t in ("input", "select", "textarea")]
     assert len(controls) == len(matrix.rows) + 5  # one radio per framework, 4 selects, the search box
+    live = _tags(render_html(_matrix(verified=True)))
+    live_controls = [a.get("id") for t, a in live if t in ("input", "select", "textarea")]
+    assert "filter-verified" in live_controls  # the Live evidence filter, only with live evidence
+    assert [c for c in live_controls if c not in {a.get("for") for t, a in live if t == "label"}] == []
     assert [c for c in controls if c not in labelled] == []
 
 
@@ -260,7 +264,11 @@ def test_verified_column_only_with_account_evidence() -> None:
     with_evidence = render_html(_matrix(verified=True))
     without = render_html(_matrix(verified=False))
     assert 'id="col-verified"' in with_evidence and 'data-verified="verified"' in with_evidence
-    assert 'id="col-verified"' not in without and "data-verified" not in without
+    assert (
+        'id="col-verified"' not in without
+        and 'data-verified="' not in without
+        and 'id="filter-verified"' not in without
+    )
 
 
 # ------------------------------------------------------------------------------------------ the browser
@@ -439,6 +447,44 @@ def test_verified_column_is_shown(page, matrix: Matrix) -> None:
     has_verified = any(row.verified is not None for row in matrix.all_rows())
     headers = [th.text for th in page.find_elements(By.CSS_SELECTOR, "#matrix-table thead th")]
     assert ("VERIFIED IN ACCOUNT" in [h.upper() for h in headers]) is has_verified
+
+
+def test_live_evidence_filter_shows_exactly_those_rows_and_goes_into_the_link(
+    page, demo_state_document, tmp_path: Path
+) -> None:
+    """Issue 18: with `glz audit` evidence the matrix has a Live evidence filter; it shows exactly the rows so
+    observed, says so in the summary, and lives in the link like the other filters."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from controls.evidence import load_evidence
+    from tests.conftest import matrix_of
+    from tests.test_matrix import KEY_ROTATION_CHECK, TRAIL_NOT_LOGGING, evidence_file
+
+    evidence = load_evidence(evidence_file(tmp_path, [TRAIL_NOT_LOGGING, KEY_ROTATION_CHECK]), "111122223333")
+    live = matrix_of(demo_state_document, evidence=evidence)
+    path = tmp_path / "live.html"
+    path.write_text(render_html(live), encoding="utf-8")
+    original = page.current_url
+    try:
+        page.get(path.as_uri())
+        _reset(page)
+        Select(page.find_element(By.ID, "filter-verified")).select_by_value("failed")
+        failed = [row.id for row in live.rows[R2] if row.verified.result == "failed"]
+        assert 0 < len(failed) < len(live.rows[R2])
+        assert _visible_ids(page) == failed
+        assert "live evidence: failed" in page.find_element(By.ID, "filter-summary").text
+        assert page.execute_script("return new URLSearchParams(location.hash.slice(1)).get('live')") == "failed"
+        page.get(path.as_uri() + "#live=verified")
+        page.refresh()
+        verified = [row.id for row in live.rows[R2] if row.verified.result == "verified"]
+        assert Select(page.find_element(By.ID, "filter-verified")).first_selected_option.get_attribute("value") == (
+            "verified"
+        )
+        assert verified and _visible_ids(page) == verified
+    finally:
+        page.get(original)
+        page.refresh()
 
 
 def test_filtered_screenshot_is_a_real_picture(page, matrix: Matrix, tmp_path: Path) -> None:

@@ -98,14 +98,14 @@ BAD_INPUTS = [
         "fpga.instanceTypes",
         "not an F2 instance type",
     ),
-    ({"fpga": {"enabled": True}}, f"{P}fpga.amiId = None", "required when fpga.enabled"),
+    ({"fpga": {"enabled": True}}, f"{P}fpga.amiId = missing", "required when fpga.enabled"),
     ({"fpga": {"amiId": "ubuntu"}}, "fpga.amiId = 'ubuntu'", "AMI ID"),
     (
         {"compute": {"images": {"alignment": "docker.io/biocontainers/bwa:0.7", "variantCalling": "x"}}},
         "compute.images.alignment",
         "other registries only when listed",
     ),
-    ({"compute": {}}, f"{P}compute.images = None", "required when compute is enabled"),
+    ({"compute": {}}, f"{P}compute.images = missing", "required when compute is enabled"),
     (
         {"compute": {"instanceTypes": ["f2.6xlarge"], "images": BASE_CONFIG["compute"]["images"]}},
         "compute.instanceTypes",
@@ -349,3 +349,25 @@ def test_a_workload_collaborator_is_held_by_its_source_network_not_mfa():
     )
     settings = make_settings(collaborators=[{**workload, "requireMfa": False}])
     assert settings.collaborators[0].source_ips == ["198.51.100.0/24"]
+
+
+@pytest.mark.parametrize("account", [None, "12345"])
+def test_a_missing_or_malformed_account_is_one_problem_not_one_per_image(account):
+    """Issue 18: one line per root cause. Images are judged against accountId; without a valid one they are not
+    reported as in another account (the accountId line is the one fix)."""
+    raw = {key: value for key, value in BASE_CONFIG.items() if key != "accountId"}
+    if account is not None:
+        raw["accountId"] = account
+    image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/genomics/bwa:1.0"
+    raw["compute"] = {"images": {"alignment": image, "variantCalling": image}}
+    with pytest.raises(SettingsError) as caught:
+        parse_settings(raw, secret_keys=frozenset({"collaborators"}))
+    found = caught.value.problems
+    assert [p for p in found if "accountId" in p] and not [p for p in found if "images" in p], found
+    assert len(found) == 1, found
+
+
+def test_an_image_of_another_account_is_still_refused_when_the_account_is_valid():
+    image = "999999999999.dkr.ecr.us-east-1.amazonaws.com/genomics/bwa:1.0"
+    found = problems(compute={"images": {"alignment": image, "variantCalling": image}})
+    assert [p for p in found if "compute.images.alignment" in p and "ECR image in this account" in p]

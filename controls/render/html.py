@@ -23,6 +23,7 @@ from controls.model import (
     PARTIAL,
     RESPONSIBILITY_LABELS,
     STATUSES,
+    VERIFICATION_RESULTS,
     Matrix,
     Row,
     RuleOutcome,
@@ -191,7 +192,18 @@ def _determination_note(matrix: Matrix) -> str:
         + ", ".join(f"{_e(result)} {count}" for result, count in matrix.determination_counts(fw).items() if count)
         for fw in matrix.rows
     ]
-    return f'<p class="note" id="determination-counts"><b>Determinations</b> (status cell of each row): {"; ".join(parts)}.</p>'
+    note = f'<p class="note" id="determination-counts"><b>Determinations</b> (status cell of each row): {"; ".join(parts)}.</p>'
+    live = [
+        f"{_e(framework_label(fw))}: " + ", ".join(f"{_e(VERIFIED_LABELS[r])} {n}" for r, n in counts.items())
+        for fw in matrix.rows
+        if (counts := matrix.verification_counts(fw)) is not None
+    ]
+    if live:
+        note += (
+            f'<p class="note" id="live-evidence-counts"><b>Live evidence</b> from account {_e(matrix.info.account)} '
+            f"(rows; the Live evidence filter shows them): {'; '.join(live)}.</p>"
+        )
+    return note
 
 
 def _framework_link(fw: str) -> str:
@@ -227,6 +239,7 @@ def _controls(matrix: Matrix) -> str:
         f'<select id="filter-responsibility"><option value="">All responsibilities</option>{resp_opts}</select></div>'
         '<div class="field"><label for="filter-determination">Determination</label>'
         f'<select id="filter-determination"><option value="">All determinations</option>{det_opts}</select></div>'
+        f"{_verified_filter(matrix)}"
         '<div class="field"><label for="filter-family">Family</label>'
         '<select id="filter-family"><option value="">All families</option></select></div>'
         '<div class="field grow"><label for="filter-text">Search</label>'
@@ -241,6 +254,25 @@ def _controls(matrix: Matrix) -> str:
         "and the filters do nothing.</p></noscript>"
         "</section>"
     )
+
+
+def _verified_filter(matrix: Matrix) -> str:
+    """A filter on what `glz audit` observed, when the matrix has live evidence (the script works without it)."""
+    if not any(matrix.verification_counts(fw) is not None for fw in matrix.rows):
+        return ""
+    options = "".join(f'<option value="{_e(r)}">{_e(VERIFIED_LABELS[r])}</option>' for r in VERIFICATION_RESULTS)
+    return (
+        '<div class="field"><label for="filter-verified">Live evidence</label>'
+        f'<select id="filter-verified"><option value="">All rows</option>{options}</select></div>'
+    )
+
+
+VERIFIED_LABELS = {
+    "verified": "verified",
+    "failed": "failed",
+    "not-verifiable": "not verifiable",
+    "not-checked": "not checked",
+}
 
 
 # --------------------------------------------------------------------------------------------------- table
@@ -413,11 +445,14 @@ def _row(row: Row, with_verified: bool) -> str:
     if with_verified:
         result = row.verified.result if row.verified else "none"
         cells.append(f'<td class="c-verified" data-verified="{_e(result)}">{_verified_cell(row)}</td>')
+    verified = f'data-verified="{_e(row.verified.result)}" ' if row.verified else ""
     return (
         f'<tr class="req" id="req-{_e(row.framework)}-{_e(row.id)}" data-framework="{_e(row.framework)}" '
         f'data-id="{_e(row.id)}" data-status="{_e(row.status)}" data-responsibility="{_e(row.responsibility)}" '
         f'data-determination="{_e(row.determination.result if row.determination else "")}" '
-        f'data-family-id="{_e(row.family_id)}" data-family="{_e(row.family)}" data-search="{_e(search)}">'
+        f'data-family-id="{_e(row.family_id)}" data-family="{_e(row.family)}" '
+        f"{verified}"
+        f'data-search="{_e(search)}">'
         f"{''.join(cells)}</tr>"
     )
 
@@ -625,7 +660,7 @@ _JS = """
   var rows = Array.prototype.slice.call(document.querySelectorAll("#matrix-table tbody tr.req"));
   var radios = Array.prototype.slice.call(document.querySelectorAll('input[name="framework"]'));
   var status = $("filter-status"), resp = $("filter-responsibility"), family = $("filter-family");
-  var det = $("filter-determination");
+  var det = $("filter-determination"), ver = $("filter-verified");
   var text = $("filter-text"), counter = $("shown-count"), summary = $("filter-summary");
   var noMatch = $("no-match"), caption = $("table-caption");
 
@@ -651,7 +686,7 @@ _JS = """
   }
   function apply() {
     var radio = framework(), fw = radio.value;
-    var st = status.value, rs = resp.value, fam = family.value, dt = det.value;
+    var st = status.value, rs = resp.value, fam = family.value, dt = det.value, vr = ver ? ver.value : "";
     var terms = text.value.toLowerCase().split(/\\s+/).filter(Boolean);
     var shown = 0, total = 0;
     rows.forEach(function (r) {
@@ -660,6 +695,7 @@ _JS = """
       if (visible && st) { visible = r.getAttribute("data-status") === st; }
       if (visible && rs) { visible = r.getAttribute("data-responsibility") === rs; }
       if (visible && dt) { visible = r.getAttribute("data-determination") === dt; }
+      if (visible && vr) { visible = r.getAttribute("data-verified") === vr; }
       if (visible && fam) { visible = r.getAttribute("data-family-id") === fam; }
       if (visible && terms.length) {
         var hay = r.getAttribute("data-search");
@@ -678,19 +714,21 @@ _JS = """
     if (st) { active.push("status: " + st); }
     if (rs) { active.push("responsibility: " + resp.options[resp.selectedIndex].text); }
     if (dt) { active.push("determination: " + dt); }
+    if (vr) { active.push("live evidence: " + ver.options[ver.selectedIndex].text); }
     if (fam) { active.push("family: " + family.options[family.selectedIndex].text); }
     if (terms.length) { active.push("search: \\u201c" + text.value.trim() + "\\u201d"); }
     summary.textContent = labelOf(radio) + (active.length ? " · filtered by " + active.join(", ") : "");
-    writeHash(fw, st, rs, dt, fam, text.value.trim());
+    writeHash(fw, st, rs, dt, vr, fam, text.value.trim());
   }
   // The filters live in the URL's fragment (#fw=hipaa&status=customer&q=...), so a filtered view can be shared
   // as a link and survives a reload; a page opened from a file keeps it too.
-  function writeHash(fw, st, rs, dt, fam, q) {
+  function writeHash(fw, st, rs, dt, vr, fam, q) {
     var params = new URLSearchParams();
     if (fw !== radios[0].value) { params.set("fw", fw); }
     if (st) { params.set("status", st); }
     if (rs) { params.set("resp", rs); }
     if (dt) { params.set("det", dt); }
+    if (vr) { params.set("live", vr); }
     if (fam) { params.set("family", fam); }
     if (q) { params.set("q", q); }
     var hash = params.toString();
@@ -709,6 +747,7 @@ _JS = """
     choose(status, params.get("status") || "");
     choose(resp, params.get("resp") || "");
     choose(det, params.get("det") || "");
+    if (ver) { choose(ver, params.get("live") || ""); }
     choose(family, params.get("family") || "");
     text.value = params.get("q") || "";
   }
@@ -719,16 +758,19 @@ _JS = """
   radios.forEach(function (r) {
     r.addEventListener("change", function () { fillFamilies(r.value); apply(); });
   });
-  [status, resp, det, family].forEach(function (el) { el.addEventListener("change", apply); });
+  [status, resp, det, ver, family].filter(Boolean).forEach(function (el) { el.addEventListener("change", apply); });
   text.addEventListener("input", apply);
   $("filter-reset").addEventListener("click", function () {
-    status.value = ""; resp.value = ""; det.value = ""; family.value = ""; text.value = ""; apply();
+    status.value = ""; resp.value = ""; det.value = ""; family.value = ""; text.value = "";
+    if (ver) { ver.value = ""; }
+    apply();
   });
   Array.prototype.forEach.call(document.querySelectorAll(".count-link"), function (b) {
     b.addEventListener("click", function () {
       switchTo(b.getAttribute("data-set-framework"));
       status.value = b.getAttribute("data-set-status");
       resp.value = ""; det.value = ""; family.value = ""; text.value = "";
+      if (ver) { ver.value = ""; }
       apply();
       $("matrix-table").scrollIntoView({ block: "nearest" });
     });

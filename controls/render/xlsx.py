@@ -149,6 +149,14 @@ def _summary(sheet: Worksheet, matrix: Matrix) -> None:
         ),
         *(
             (
+                f"Live evidence: {SHEET_TITLES[framework]}",
+                ", ".join(f"{result} {count}" for result, count in counts.items()) + " rows",
+            )
+            for framework in SHEET_TITLES
+            if (counts := matrix.verification_counts(framework)) is not None
+        ),
+        *(
+            (
                 f"Determinations: {SHEET_TITLES[framework]}",
                 ", ".join(f"{result} {count}" for result, count in matrix.determination_counts(framework).items()),
             )

@@ -25,6 +25,9 @@ def add_parser(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         choices=("fail", "not-verifiable", "pass"),
         help="list only these results (repeatable); counts and the requirement roll-up still cover every check",
     )
+    from glz.console import add_output_options
+
+    add_output_options(audit)
     audit.set_defaults(func=cmd_audit)
     return audit
 
@@ -50,7 +53,39 @@ def cmd_audit(args: argparse.Namespace) -> int:
     )
     run = run_audit(state, session, stack)
     out_dir = Path(args.out) if args.out else project_dir / "build" / stack
+    from glz.audit.result import FAIL, NOT_VERIFIABLE, PASS
+    from glz.console import output_for
+
+    out = output_for(args)
     path = evidence.write(run, out_dir)
-    print(report.table(run, tuple(args.only or ())))
-    print(f"Evidence: {path}")
-    return run.exit_code(strict=args.strict)
+    *details, counts = report.table(run, tuple(args.only or ())).splitlines()
+    for line in details:
+        out.say(line)
+    code = run.exit_code(strict=args.strict)
+    s = run.summary()
+    return out.finish(
+        command="audit",
+        stack=stack,
+        exit_code=code,
+        verdict=f"{'PASSED' if code == 0 else 'FAILED'}: audit of stack '{stack}' in account "
+        f"{run.identity.account}: {counts}",
+        summary={
+            "account": run.identity.account,
+            "region": run.region,
+            "checks": len(run.results),
+            "pass": s[PASS],
+            "fail": s[FAIL],
+            "drift": s["drift"],
+            "notVerifiable": s[NOT_VERIFIABLE],
+            "failed": [
+                {"check": r.id, "resource": r.resource, "reason": r.reason, "drift": r.drift}
+                for r in run.results
+                if r.result == FAIL
+            ],
+        },
+        written=[path],
+        open_next=None,
+        next_step=f"glz matrix --stack {stack} --evidence {path}   (the live evidence in the matrix)"
+        if args.stack
+        else f"glz matrix --state {args.state} --evidence {path}   (the live evidence in the matrix)",
+    )

@@ -692,7 +692,8 @@ def object_lock(stack: StackView) -> Iterator[Violation]:
             yield Violation(
                 bucket.urn,
                 f"audit bucket {name}: Object Lock in {mode} mode, which anyone with s3:BypassGovernanceRetention "
-                "can shorten or remove (COMPLIANCE mode: nobody can)",
+                "can shorten or remove (COMPLIANCE mode: nobody can; the landing zone's setting is "
+                "auditObjectLockMode: COMPLIANCE)",
             )
         elif stack.classification == "phi" and days < HIPAA_DAYS:
             yield Violation(bucket.urn, f"audit bucket retention {days:.0f} days is under six years")
