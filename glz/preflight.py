@@ -14,7 +14,6 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from components import service_linked_roles as slr
 from components.settings import Settings
 
 BLOCKER, NOTE, READY = "blocker", "note", "ready"
@@ -111,6 +110,9 @@ def _role_of(arn: str) -> str:
 
 
 def service_linked_roles(account: Account, settings: Settings) -> Iterator[Finding]:
+    # imported here: it imports pulumi_aws, which `glz check --state` would otherwise load only to build the parser
+    from components import service_linked_roles as slr
+
     needed = [slr.AUTO_SCALING]
     if settings.security_services.aws_config and _mode(settings, "aws_config") != "organization":
         needed.append(slr.CONFIG)
