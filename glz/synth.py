@@ -59,6 +59,7 @@ def run_program(project_dir: Path, config: StackConfig) -> dict[str, Any]:
     # restored after, and the state written is the same byte for byte (tests/test_synth.py).
     collecting = gc.isenabled()
     gc.disable()
+    stack_trace = _without_stack_traces()
     try:
         runpy.run_path(str(program), run_name="__main__")
         root = get_root_resource()
@@ -70,9 +71,32 @@ def run_program(project_dir: Path, config: StackConfig) -> dict[str, Any]:
         _sync_await(pulumi.runtime.stack.wait_for_rpcs())
     finally:
         sys.path.remove(str(project_dir))
+        _restore_stack_traces(stack_trace)
         if collecting:
             gc.enable()
     return build_state(monitor.registrations, version("pulumi"))
+
+
+def _without_stack_traces():
+    """Pulumi walks the Python stack (traceback.extract_stack, reading source lines) at every registration to send
+    the engine a source position; the mock monitor drops it and the state never holds one, and it was a tenth of a
+    2,000-resource synthesis (issue 17). Off for the mock run only: `pulumi up` keeps it. Returns what to restore
+    (None when this Pulumi has no such hook: then nothing is changed)."""
+    from pulumi.runtime import resource
+    from pulumi.runtime.proto import source_pb2
+
+    real = getattr(resource, "_get_stack_trace", None)
+    if real is None:
+        return None
+    resource._get_stack_trace = source_pb2.StackTrace
+    return real
+
+
+def _restore_stack_traces(real) -> None:
+    if real is not None:
+        from pulumi.runtime import resource
+
+        resource._get_stack_trace = real
 
 
 def synthesize(project_dir: Path, stack: str, out_dir: Path | None = None) -> SynthResult:

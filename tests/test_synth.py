@@ -81,6 +81,43 @@ def test_the_garbage_collector_pause_changes_nothing_written(demo, tmp_path):
     assert (tmp_path / "state.json").read_bytes() == first.read_bytes()
 
 
+def test_skipping_pulumis_stack_traces_changes_nothing_written(demo, tmp_path):
+    """The mock run does not let Pulumi walk the stack at each registration (issue 17); with the walk kept, the state
+    is the same bytes, and Pulumi's own hook is back once synthesis is done."""
+    first, _ = demo
+    script = (
+        "import sys\n"
+        "import glz.synth as synth\n"
+        "from pulumi.runtime import resource\n"
+        "real = resource._get_stack_trace\n"
+        "calls = []\n"
+        "def counted():\n"
+        "    calls.append(1)\n"
+        "    return real()\n"
+        "synth._without_stack_traces = lambda: None\n"
+        "resource._get_stack_trace = counted\n"
+        "from glz.cli import main\n"
+        f"code = main(['synth', '--stack', 'demo', '--out', {str(tmp_path)!r}, '--quiet'])\n"
+        "assert len(calls) > 300, len(calls)\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "state.json").read_bytes() == first.read_bytes()
+
+
+def test_the_stack_trace_hook_is_restored_after_synthesis():
+    from pulumi.runtime import resource
+
+    from glz import synth
+
+    real = resource._get_stack_trace
+    saved = synth._without_stack_traces()
+    assert saved is real and resource._get_stack_trace is not real
+    synth._restore_stack_traces(saved)
+    assert resource._get_stack_trace is real
+
+
 def test_secret_placeholders_stay_secret_and_are_announced(demo):
     path, result = demo
     assert "cannot be decrypted offline" in result.stdout
