@@ -310,11 +310,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="about 200 and 2,000 resources only")
     parser.add_argument("--runs", type=int, default=3, help="runs per step (default 3)")
     parser.add_argument("--reuse", action="store_true", help="reuse scaled states already in build/bench/states")
+    parser.add_argument(
+        "--sizes", help="synthesized sizes, comma-separated (default 200,500,1000,2000,5000; with --quick 200,2000)"
+    )
+    parser.add_argument("--replicated", help="replicated sizes, comma-separated (default 20000; none with --quick)")
     args = parser.parse_args()
     if not CHECKOV.exists():
         raise SystemExit("checkov is not installed: run `make checkov-env` first")
     synth = QUICK_SYNTH_TARGETS if args.quick else SYNTH_TARGETS
     replicas = () if args.quick else REPLICA_TARGETS
+    if args.sizes is not None:
+        synth = tuple(int(size) for size in args.sizes.split(",") if size)
+    if args.replicated is not None:
+        replicas = tuple(int(size) for size in args.replicated.split(",") if size)
     states = bench_rules.build_states(synth, replicas, args.reuse)
     results = []
     for state in states:
