@@ -540,6 +540,9 @@ def add_parser(commands: Any) -> None:
     )
     parser.add_argument("--stack", required=True, help="synthesizes Pulumi.<stack>.yaml offline")
     parser.add_argument("--out", help="output directory (default: build/<stack>/deployer-policy)")
+    from glz.console import add_output_options
+
+    add_output_options(parser)
     parser.set_defaults(func=cmd_deployer_policy)
 
 
@@ -570,15 +573,30 @@ def cmd_deployer_policy(args: Any) -> int:
         if settings.deployer_principal_arns
         else "<deployer-role>"
     )
-    print(f"{len(docs)} managed policies for the deployer of stack {args.stack}:")
+    from glz.console import output_for
+
+    output = output_for(args)
+    output.say(f"{len(docs)} managed policies for the deployer of stack {args.stack}:")
+    written, commands = [], []
     for number, doc in enumerate(docs, 1):
         path = out / f"deployer-policy-{number}.json"
         path.write_text(json.dumps(doc, indent=2) + "\n")
         name = f"{settings.name_prefix}-{args.stack}-deployer-{number}"
-        print(f"  {path}")
-        print(f"    aws iam create-policy --policy-name {name} --policy-document file://{path}")
-        print(
-            f"    aws iam attach-role-policy --role-name {role} "
-            f"--policy-arn arn:{settings.partition}:iam::{settings.account_id}:policy/{name}"
-        )
-    return 0
+        steps = [
+            f"aws iam create-policy --policy-name {name} --policy-document file://{path}",
+            f"aws iam attach-role-policy --role-name {role} "
+            f"--policy-arn arn:{settings.partition}:iam::{settings.account_id}:policy/{name}",
+        ]
+        output.say(f"  {path}")
+        for step in steps:
+            output.say(f"    {step}")
+        written.append(path)
+        commands += steps
+    return output.finish(
+        command="deployer-policy",
+        stack=args.stack,
+        exit_code=0,
+        verdict=f"WRITTEN: {len(docs)} managed policies for the deployer of stack {args.stack}",
+        summary={"policies": len(docs), "commands": commands},
+        written=written,
+    )

@@ -237,6 +237,13 @@ def test_the_command_writes_the_documents_and_says_how_to_attach_them(demo_proje
     assert [json.loads(p.read_text()) for p in written] == docs
     assert f"{len(docs)} managed policies" in result.stdout
     assert "aws iam attach-role-policy --role-name pulumi-deployer" in result.stdout
+    as_json = _run(demo_project, "--stack", "demo", "--out", str(tmp_path / "j"), "--json")  # issue 18
+    assert as_json.returncode == 0, as_json.stderr
+    printed = json.loads(as_json.stdout)
+    assert printed["summary"]["policies"] == len(docs) == len(printed["written"])
+    assert sum(
+        "aws iam attach-role-policy --role-name pulumi-deployer" in c for c in printed["summary"]["commands"]
+    ) == (len(docs))
 
 
 def test_the_documents_follow_the_stack(nat_project, tmp_path, demo):
