@@ -228,9 +228,11 @@ def markdown(results: list[dict], runs: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _nearest(results: list[dict], resources: int, kind: str = "synthesized") -> dict | None:
-    candidates = [r for r in results if r["kind"] == kind]
-    return min(candidates, key=lambda r: abs(r["resources"] - resources), default=None)
+def _nearest(results: list[dict], resources: int, within: int) -> dict | None:
+    """The synthesized size closest to ``resources``, or None when none lies within ``within`` of it."""
+    candidates = [r for r in results if r["kind"] == "synthesized"]
+    found = min(candidates, key=lambda r: abs(r["resources"] - resources), default=None)
+    return found if found is not None and abs(found["resources"] - resources) <= within else None
 
 
 def per_resource(results: list[dict]) -> list[str]:
@@ -280,23 +282,17 @@ def targets(results: list[dict]) -> list[str]:
     demo = min((r for r in results if r["kind"] == "synthesized"), key=lambda r: r["resources"], default=None)
     row("glz check --stack demo ≤ 1.6x checkov alone", demo, "glz check --stack", "vs_checkov", 1.6, "x")
     row("glz matrix --stack demo ≤ 1.8x checkov alone", demo, "glz matrix --stack", "vs_checkov", 1.8, "x")
-    near_2000 = _nearest(results, 2000)
-    if near_2000 is not None and abs(near_2000["resources"] - 2000) > 500:
-        near_2000 = None
     row(
         "2,000 resources: synth + rules + matrix without checkov ≤ 10 s",
-        near_2000,
+        _nearest(results, 2000, within=500),
         "glz matrix --stack --no-checkov",
         "median",
         10.0,
         " s",
     )
-    near_5000 = _nearest(results, 5000)
-    if near_5000 is not None and abs(near_5000["resources"] - 5000) > 1000:
-        near_5000 = None
     row(
         "5,000 resources: the whole gate's peak memory ≤ 1 GiB",
-        near_5000,
+        _nearest(results, 5000, within=1000),
         "glz check --stack",
         "peak_mib",
         1024,

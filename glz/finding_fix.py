@@ -46,7 +46,8 @@ class Fix:
         }
 
 
-def _short(urn: str) -> str:
+def resource_name(urn: str) -> str:
+    """The resource's own name, the last part of its URN (what reports show and suppressions match)."""
     return urn.rsplit("::", 1)[-1]
 
 
@@ -64,7 +65,7 @@ def _requirements(rule: Rule | None) -> tuple[str, ...]:
 def _suppression(finding: Finding, expires: dt.date) -> tuple[str | None, str | None]:
     """(file, one-line YAML entry) that would suppress the finding; cfn-lint problems are never suppressed."""
     reason = json.dumps(REASON_PLACEHOLDER)
-    name = json.dumps(_short(finding.urn))
+    name = json.dumps(resource_name(finding.urn))
     if finding.source == "cfn-lint" or finding.rule_id == CFN_LINT_CHECK:
         return None, None
     if finding.source == "checkov":

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from glz.finding_fix import Fix, fix_for
+from glz.finding_fix import Fix, fix_for, resource_name
 from glz.gate import CFN_LINT_CHECK, Finding, GateResult
 from glz.sarif_locations import FINGERPRINT, finding_location, fingerprint
 from policies.framework import Rule
@@ -22,10 +22,6 @@ from policies.suppressions import BlanketSuppression
 
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
-
-
-def _short(urn: str) -> str:
-    return urn.rsplit("::", 1)[-1]
 
 
 def _checked_by(result: GateResult, rules: Sequence[Rule]) -> str:
@@ -74,7 +70,7 @@ def table(
         order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
         for finding in sorted(result.findings, key=lambda f: (f.status, order.get(f.severity, 9), f.rule_id, f.urn)):
             status = finding.status if finding.enforcement == "mandatory" else f"{finding.status}*"
-            line = f"{status:<10} {finding.severity:<8} {finding.rule_id:<{width}}  {_short(finding.urn)}: {finding.message}"
+            line = f"{status:<10} {finding.severity:<8} {finding.rule_id:<{width}}  {resource_name(finding.urn)}: {finding.message}"
             indent = f"{'':<10} {'':<8} {'':<{width}}  "
             if finding.suppressed_reason:
                 line += f"\n{indent}reason: {finding.suppressed_reason}"
@@ -191,12 +187,12 @@ def to_sarif(
             "ruleId": finding.rule_id,
             "ruleIndex": index[finding.rule_id],
             "level": SARIF_LEVEL.get(finding.severity, "warning"),
-            "message": {"text": f"{_short(finding.urn)}: {finding.message}"},
+            "message": {"text": f"{resource_name(finding.urn)}: {finding.message}"},
             "locations": [
                 {
                     "physicalLocation": _physical_location(finding.urn, finding.message, stack_file, project_dir),
                     "logicalLocations": [
-                        {"fullyQualifiedName": finding.urn, "name": _short(finding.urn), "kind": "resource"}
+                        {"fullyQualifiedName": finding.urn, "name": resource_name(finding.urn), "kind": "resource"}
                     ],
                 }
             ],
@@ -246,13 +242,13 @@ def to_junit(result: GateResult, stack: str, blanket: Sequence[BlanketSuppressio
             ET.SubElement(properties, "property", name=f"blanket-{entry.source}", value=entry.describe())
     failures = skipped = 0
     for rule_id, subject, related in cases:
-        case = ET.SubElement(suite, "testcase", classname=rule_id, name=_short(subject))
+        case = ET.SubElement(suite, "testcase", classname=rule_id, name=resource_name(subject))
         blocking = [f for f in related if f.status == "failed"]
         quiet = [f for f in related if f.status == "suppressed"]
         if blocking:
             failures += 1
             failure = ET.SubElement(case, "failure", message=blocking[0].message, type=blocking[0].severity)
-            failure.text = "\n".join(f"{_short(f.urn)}: {f.message}" for f in blocking)
+            failure.text = "\n".join(f"{resource_name(f.urn)}: {f.message}" for f in blocking)
         elif quiet:
             skipped += 1
             ET.SubElement(case, "skipped", message=f"suppressed: {quiet[0].suppressed_reason}")
