@@ -24,12 +24,8 @@ Outcome = tuple[bool, str, list[Resource], dict[str, str]]
 
 
 def _view(state: StackState) -> StackView:
-    """One StackView (and so one access model) per state, shared by every probe of a matrix run."""
-    view = getattr(state, "_glz_view", None)
-    if view is None:
-        view = stack_view(state)
-        state._glz_view = view  # type: ignore[attr-defined]
-    return view
+    """One StackView (and so one access model) per state, shared by every probe and rule (stack_view caches it)."""
+    return stack_view(state)
 
 
 def _model(state: StackState) -> AccessModel:
@@ -166,10 +162,14 @@ def collaborator_roles(state: StackState) -> Outcome:
     )
 
 
+def _collaborator_names(view: StackView) -> dict[str, str]:
+    """Role ARN -> collaborator name, from the stack outputs (built once per view, not once per probe call)."""
+    return {str(v): k for k, v in (view.outputs.get("collaboratorRoles") or {}).items()}
+
+
 def _runs(view: StackView, role_arn: str) -> list[str]:
-    outputs = view.outputs
-    names = {str(v): k for k, v in (outputs.get("collaboratorRoles") or {}).items()}
-    grant = (outputs.get("collaboratorGrants") or {}).get(names.get(role_arn, ""), {})
+    names = view.memo(("access_probes", "collaborator_names"), _collaborator_names)
+    grant = (view.outputs.get("collaboratorGrants") or {}).get(names.get(role_arn, ""), {})
     return list(grant.get("runTags") or []) or ["glz-probe-run"]
 
 

@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 import yaml
 
+from glz.disk_cache import cache_dir, digest, read_json, write_json
 from glz.errors import UserInputError, safe_load
 
 CATALOG_FILE = Path(__file__).parent / "mapping" / "config_rules.yaml"
@@ -261,7 +262,39 @@ def lint_template(text: str, regions: Iterable[str] = ("us-east-1",), *, experim
 @lru_cache(maxsize=32)
 def _lint(text: str, regions: tuple[str, ...], experimental: bool) -> tuple[str, ...]:
     """One cfn-lint run per template text: `glz matrix` lints the pack in the gate and again when writing it
-    (issue 17), the same text both times. What cfnlint.api.lint does, with the rules loaded once per process."""
+    (issue 17), the same text both times. Kept on disk too (glz.disk_cache): cfn-lint's answer depends only on
+    the text, the options, its version and the .cfnlintrc files it reads, and importing it and loading its rules
+    costs about a second per run."""
+    path = lint_cache_file(text, regions, experimental)
+    cached = read_json(path)
+    if isinstance(cached, list) and all(isinstance(line, str) for line in cached):
+        return tuple(cached)
+    found = _run_cfn_lint(text, regions, experimental)
+    write_json(path, list(found))
+    return found
+
+
+LINT_FORMAT = 1  # bump when the form of a finding line below changes: the disk cache then misses
+_RC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
+
+
+def lint_cache_file(text: str, regions: tuple[str, ...], experimental: bool) -> Path:
+    """Where cfn-lint's findings on ``text`` are kept: keyed by everything that decides them, including the user
+    and project .cfnlintrc files cfn-lint merges into its options (cfnlint.config.ConfigFileArgs)."""
+    from importlib.metadata import version
+
+    rc_files = [
+        (str(path), path.read_bytes().hex())
+        for base in (Path.home(), Path.cwd())
+        for path in (base / name for name in _RC_NAMES)
+        if path.is_file()
+    ]
+    key = digest(LINT_FORMAT, version("cfn-lint"), list(regions), experimental, rc_files, text)
+    return cache_dir() / "cfn-lint" / f"{key}.json"
+
+
+def _run_cfn_lint(text: str, regions: tuple[str, ...], experimental: bool) -> tuple[str, ...]:
+    """What cfnlint.api.lint does, with the rules loaded once per process."""
     from cfnlint.decode.decode import decode_str
 
     template, errors = decode_str(text)

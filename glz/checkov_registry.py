@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from glz.disk_cache import cache_dir, read_json, write_json
 from glz.tfplan import terraform_type
 
 # Run by checkov's own interpreter: prints one JSON document on stdout.
@@ -371,16 +372,16 @@ def cache_file(checkov: Path) -> Path | None:
     if found is None:
         return None
     script = hashlib.sha256(REGISTRY_SCRIPT.encode()).hexdigest()[:12]
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "glz"
-    return base / f"checkov-registry-{found}-{script}.json"
+    return cache_dir() / f"checkov-registry-{found}-{script}.json"
 
 
 def cached_registry(checkov: Path) -> CheckovRegistry | None:
     """The registry read earlier for this checkov version, or None (then checkov is asked; a damaged file too)."""
     path = cache_file(checkov)
+    document = read_json(path) if path else None
     try:
-        registry = CheckovRegistry.from_json(json.loads(path.read_text())) if path else None
-    except (OSError, ValueError, KeyError, TypeError):
+        registry = CheckovRegistry.from_json(document) if document is not None else None
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return registry if registry is not None and registry.version == installed_version(checkov) else None
 
@@ -397,13 +398,7 @@ def store_registry(checkov: Path, registry: CheckovRegistry) -> None:
         "names": registry.names,
         "listing": registry.listing,
     }
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps(document))
-        os.replace(partial, path)
-    except OSError:
-        pass  # a read-only home only costs the next run the few seconds of reading checkov again
+    write_json(path, document)  # a read-only home only costs the next run the few seconds of reading checkov again
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The faster paths of issue 17 give what the slower ones gave: the C YAML parser on every file the project ships,
-and one cfn-lint runner shared by every template of a process."""
+one cfn-lint runner shared by every template of a process, and cfn-lint's findings kept on disk between runs."""
 
 from __future__ import annotations
 
@@ -72,8 +72,17 @@ def _fresh(text: str) -> list[str]:
     return [f"{m.rule.id} {m.rule.severity}: {m.message} (line {m.linenumber})" for m in lint(text, config=config)]
 
 
-def test_a_shared_cfn_lint_runner_reports_what_a_fresh_one_does():
+@pytest.fixture
+def cold_cache(tmp_path, monkeypatch):
+    """An empty disk cache, and none of this process's lint results in memory."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     conformance_pack._lint.cache_clear()
+    yield tmp_path / "cache" / "glz" / "cfn-lint"
+    conformance_pack._lint.cache_clear()
+    conformance_pack._runner.cache_clear()  # made lazily again, in the directory the next test runs in
+
+
+def test_a_shared_cfn_lint_runner_reports_what_a_fresh_one_does(cold_cache):
     conformance_pack._runner.cache_clear()
     shared = [conformance_pack.lint_template(text) for text in (BROKEN_PACK, MACHINE, BROKEN_PACK + "\n# again\n")]
     assert shared[0] and shared[1], "both templates are broken: the comparison must compare findings"
@@ -81,10 +90,59 @@ def test_a_shared_cfn_lint_runner_reports_what_a_fresh_one_does():
     assert conformance_pack._runner.cache_info().currsize == 1
 
 
-def test_a_template_that_does_not_parse_is_reported():
-    conformance_pack._lint.cache_clear()
+def test_a_template_that_does_not_parse_is_reported(cold_cache):
     problems = conformance_pack.lint_template("Resources: [unclosed\n")
     assert problems and problems == _fresh("Resources: [unclosed\n")
+
+
+def _refuse_to_lint(*_args):
+    raise AssertionError("cfn-lint ran: the disk cache was not used")
+
+
+def test_findings_kept_on_disk_are_the_findings_and_spare_the_next_run_cfn_lint(cold_cache, monkeypatch):
+    first = conformance_pack.lint_template(BROKEN_PACK)
+    assert first == _fresh(BROKEN_PACK) and len(list(cold_cache.glob("*.json"))) == 1
+    conformance_pack._lint.cache_clear()  # as a new process would start
+    monkeypatch.setattr(conformance_pack, "_run_cfn_lint", _refuse_to_lint)
+    assert conformance_pack.lint_template(BROKEN_PACK) == first
+    with pytest.raises(AssertionError, match="cfn-lint ran"):  # another text, another region: not the same answer
+        conformance_pack.lint_template(BROKEN_PACK, regions=("eu-west-1",))
+
+
+def test_a_damaged_cache_file_is_linted_again_and_rewritten(cold_cache):
+    expected = conformance_pack.lint_template(MACHINE)
+    (path,) = cold_cache.glob("*.json")
+    for damage in ("{not json", '{"a": 1}', "[1, 2]"):
+        path.write_text(damage)
+        conformance_pack._lint.cache_clear()
+        assert conformance_pack.lint_template(MACHINE) == expected
+        assert path.read_text().startswith('["')
+
+
+def test_another_cfn_lint_version_or_a_cfnlintrc_is_another_key(cold_cache, tmp_path, monkeypatch):
+    """The key names all cfn-lint's answer depends on: its version, and a project .cfnlintrc it merges into its
+    options (here one that ignores the rule the pack breaks, so the findings really differ)."""
+    import importlib.metadata
+
+    plain = conformance_pack.lint_cache_file(BROKEN_PACK, ("us-east-1",), False)
+    real_version = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: "0.0.1" if name == "cfn-lint" else real_version(name)
+    )
+    assert conformance_pack.lint_cache_file(BROKEN_PACK, ("us-east-1",), False) != plain
+    monkeypatch.setattr(importlib.metadata, "version", real_version)
+
+    findings = conformance_pack.lint_template(BROKEN_PACK)
+    ignored = findings[0].split()[0]
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".cfnlintrc").write_text(f"ignore_checks:\n  - {ignored}\n")
+    monkeypatch.chdir(project)
+    assert conformance_pack.lint_cache_file(BROKEN_PACK, ("us-east-1",), False) != plain
+    conformance_pack._lint.cache_clear()
+    conformance_pack._runner.cache_clear()  # a runner reads the .cfnlintrc files when it is made
+    with_rc = conformance_pack.lint_template(BROKEN_PACK)
+    assert with_rc == _fresh(BROKEN_PACK) and not any(f.startswith(ignored + " ") for f in with_rc)
 
 
 ISO_TIME = __import__("re").compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|\+00:00)")

@@ -729,11 +729,22 @@ class AccessModel:
             values |= {v.lower() for s in chosen for body in s.conditions.values() for vs in body.values() for v in vs}
             text = " ".join(sorted(values))
             found = self._names_within(values)
-            named = [p.actor for p in self.principals.values() if p.actor.name.lower() in found]
+            named = self._principals_named(found)
             known = self._memo[memo_key] = named + [
                 a for a in self.external_actors() if a.kind == ACCOUNT and a.name in text
             ]
         return list(known)
+
+    def _principals_named(self, lowered_names: set[str]) -> list[Actor]:
+        """The stack's principals whose lower-cased name is in ``lowered_names``, in principal order (an index
+        lookup, not a pass over every principal per resource policy)."""
+        index = self._memo.get(("principals by lowered name",))
+        if index is None:
+            index = {}
+            for position, principal in enumerate(self.principals.values()):
+                index.setdefault(principal.actor.name.lower(), []).append((position, principal.actor))
+            self._memo[("principals by lowered name",)] = index
+        return [actor for _, actor in sorted(pair for name in lowered_names for pair in index.get(name, ()))]
 
     def _names_within(self, values: Iterable[str]) -> set[str]:
         """Lower-cased names of the stack's principals that occur in any of ``values``, whole or inside a
@@ -770,6 +781,14 @@ class AccessModel:
         same in every request: each statement names them alike and each condition value matches their
         request keys alike. ``resource_denies`` then needs one member per group (a data bucket's deny that
         exempts hundreds of named roles is asked once, not once per role)."""
+        actors = tuple(actors)
+        memo_key = ("alike", resource, actors)  # the TLS, TLS-version and endpoint rules ask the same question
+        known = self._memo.get(memo_key)
+        if known is None:
+            known = self._memo[memo_key] = self._alike_for_denies(resource, actors)
+        return [list(group) for group in known]
+
+    def _alike_for_denies(self, resource: str, actors: tuple[Actor, ...]) -> list[list[Actor]]:
         denies = [s for s in self.resource_statements(resource)[0] if s.deny]
         groups: dict[tuple, list[Actor]] = {}
         for actor in actors:

@@ -220,11 +220,20 @@ def requires_source_network(statement: Statement) -> bool:
     )
 
 
-def workload_collaborator(resource: View, stack: StackView) -> bool:
+def _collaborator_by_arn(stack: StackView) -> dict[str, str]:
+    """Role ARN -> collaborator name from the stack outputs (the first name for an ARN, as a scan would find)."""
     roles = stack.outputs.get("collaboratorRoles") or {}
+    found: dict[str, str] = {}
+    if isinstance(roles, dict):
+        for name, arn in roles.items():
+            found.setdefault(str(arn), name)
+    return found
+
+
+def workload_collaborator(resource: View, stack: StackView) -> bool:
     grants = stack.outputs.get("collaboratorGrants") or {}
-    arn = str(resource.get("arn") or "")
-    name = next((n for n, a in roles.items() if str(a) == arn), None) if isinstance(roles, dict) else None
+    names = stack.memo("collaborator by role ARN", _collaborator_by_arn)  # one index, not a scan per role
+    name = names.get(str(resource.get("arn") or ""))
     grant = grants.get(name) if isinstance(grants, dict) and name else None
     return isinstance(grant, dict) and grant.get("principalKind") == "workload"
 
