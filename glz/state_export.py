@@ -8,6 +8,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
+from glz.json_text import dumps_indented
 from glz.mock_runtime import Registration
 from glz.state import SECRET_SIG, SECRET_SIG_KEY
 
@@ -97,4 +98,4 @@ def build_state(registrations: dict[str, Registration], pulumi_version: str) -> 
 
 
 def dumps(state: dict[str, Any]) -> str:
-    return json.dumps(state, indent=2, sort_keys=True) + "\n"
+    return dumps_indented(state, sort_keys=True) + "\n"

@@ -23,6 +23,7 @@ import json
 import re
 from typing import Any
 
+from glz.json_text import dumps_indented
 from glz.state import Resource, StackState
 
 FORMAT_VERSION = "1.2"
@@ -585,5 +586,5 @@ def write_plan(state: StackState, path: Any) -> dict[str, Any]:
 
     plan = state_to_plan(state)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(plan, indent=2, sort_keys=True) + "\n")
+    Path(path).write_text(dumps_indented(plan, sort_keys=True) + "\n")
     return plan

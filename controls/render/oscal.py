@@ -36,7 +36,6 @@ document uuid also depends on the state's hash, because a different state is a d
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from controls.model import (
     ProbeResult,
     Row,
 )
+from glz.json_text import dumps_indented
 
 # Namespace of the project's own props: an absolute URI (trestle types `ns` as a pydantic AnyUrl). Props OSCAL
 # itself defines ("virtual") carry no ns.
@@ -764,6 +764,6 @@ def write_documents(documents: dict[str, dict[str, Any]], out_dir: Path, filenam
     paths = []
     for framework, document in documents.items():
         path = out_dir / filename(framework)
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        path.write_text(dumps_indented(document, ensure_ascii=False) + "\n", encoding="utf-8")
         paths.append(path)
     return paths

@@ -1,0 +1,67 @@
+"""glz.json_text writes what json.dumps(indent=2) writes, for every JSON value hypothesis can think of."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from glz.json_text import dumps_indented
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+KEYS = st.text() | st.integers(min_value=-5, max_value=5) | st.booleans() | st.none()
+DOCUMENTS = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=5), max_leaves=30
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(DOCUMENTS, st.booleans(), st.booleans())
+def test_the_same_text_as_json_dumps(document, sort_keys, ensure_ascii):
+    try:
+        expected = json.dumps(document, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii)
+    except TypeError:  # json cannot sort keys of mixed types: neither can the caller then
+        return
+    assert dumps_indented(document, sort_keys=sort_keys, ensure_ascii=ensure_ascii) == expected
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"big": 1e16, "small": 1e-07, "plain": 0.5},
+        [1e300, -2.5e-10],
+        {"é": "ünïcode", "emoji": "\U0001f9ec"},
+        {"lone": "\ud800"},
+        {1: "int key", "2": "str key"},
+        {"huge": 2**64 + 1},
+        {"a": {"b": [1, 2, {"c": []}], "d": {}}, "e": None},
+    ],
+    ids=["exponents", "exponents-in-list", "non-ascii", "surrogate", "int-key", "bigint", "nested"],
+)
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_the_forms_orjson_writes_otherwise_are_handed_to_json(document, ensure_ascii):
+    assert dumps_indented(document, ensure_ascii=ensure_ascii) == json.dumps(
+        document, indent=2, ensure_ascii=ensure_ascii
+    )
+
+
+def test_a_real_matrix_document_is_written_by_the_fast_path(demo_state_document, monkeypatch):
+    """The demo state (what synth writes) does not fall back: the speed is real, not a silent json.dumps."""
+    calls = []
+    real = json.dumps
+    monkeypatch.setattr(json, "dumps", lambda *a, **k: calls.append(1) or real(*a, **k))
+    text = dumps_indented(demo_state_document, sort_keys=True)
+    assert not calls and text == real(demo_state_document, indent=2, sort_keys=True)
+
+
+def test_non_finite_floats_are_written_as_null_not_as_non_json_tokens():
+    assert json.loads(dumps_indented({"x": math.nan, "y": math.inf}, ensure_ascii=False)) == {"x": None, "y": None}
