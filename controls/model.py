@@ -38,6 +38,11 @@ class ProbeResult:
     names: tuple[str, ...] = ()  # physical names, as the AWS console shows them
     components: tuple[str, ...] = ()  # component resources the evidence belongs to, e.g. "AuditTrail audit"
     fields: dict[str, str] = field(default_factory=dict)
+    component_names: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (component, physical names of its resources)
+
+    def names_in(self, component: str) -> tuple[str, ...]:
+        """Physical names of the resources this probe read that belong to ``component``."""
+        return next((names for name, names in self.component_names if name == component), ())
 
 
 @dataclass(frozen=True)

@@ -2127,7 +2127,12 @@ def run_probe(state: StackState, name: str) -> ProbeResult:
         satisfied, summary, resources, fields = spec.compute(state)
     unique = list({r.urn: r for r in resources}.values())
     names = tuple(dict.fromkeys(physical_name(r) for r in unique))
-    components = tuple(dict.fromkeys(c for c in (component_of(state, r) for r in unique) if c != "stack"))
+    by_component: dict[str, list[str]] = {}
+    for resource in unique:
+        owner = component_of(state, resource)
+        if owner != "stack":
+            by_component.setdefault(owner, []).append(physical_name(resource))
+    components = tuple(by_component)
     all_fields = {"names": ", ".join(names) or "none", "count": str(len(names)), "summary": summary, **fields}
     return ProbeResult(
         name=name,
@@ -2138,6 +2143,7 @@ def run_probe(state: StackState, name: str) -> ProbeResult:
         names=names,
         components=components,
         fields=all_fields,
+        component_names=tuple((c, tuple(dict.fromkeys(found))) for c, found in by_component.items()),
     )
 
 

@@ -404,3 +404,50 @@ def test_uuids_are_stable_across_renders(hand_matrix, tmp_path):
     changed = render_ssp(hand_matrix, R3)
     assert changed["system-security-plan"]["uuid"] != first["system-security-plan"]["uuid"]
     assert [req["uuid"] for req in _requirements(changed)] == uuids
+
+
+def _parts(document: dict) -> tuple[dict[str, str], list[tuple[dict, dict]]]:
+    """(component uuid -> title, every (requirement, by-component) pair) of an SSP."""
+    ssp = document["system-security-plan"]
+    titles = {c["uuid"]: c["title"] for c in ssp["system-implementation"]["components"]}
+    return titles, [(req, by) for req in _requirements(document) for by in req["by-components"]]
+
+
+def test_each_probe_finding_is_stated_once_and_a_component_part_names_its_own_resources(matrix):
+    """The this-system part carries every probe's finding for the whole stack; a component's part names the probe,
+    its verdict and only that component's resources."""
+    rows = {control_id(R2, row.id): row for row in matrix.rows[R2]}
+    titles, parts = _parts(render_ssp(matrix, R2))
+    checked_components = 0
+    for req, by in parts:
+        row = rows[req["control-id"]]
+        title = titles[by["component-uuid"]]
+        if title == f"{matrix.info.project} {matrix.info.stack}" and row.probes:
+            remarks = [p["remarks"] for p in by["props"] if p["name"] == "probe"]
+            assert [r.split("\n\n")[0] for r in remarks] == [p.summary for p in row.probes], row.id
+        elif any(title in p.components for p in row.probes):
+            checked_components += 1
+            others = {n for p in row.probes for n in p.names} - {n for p in row.probes for n in p.names_in(title)}
+            text = by["description"] + " ".join(p.get("remarks", "") for p in by.get("props", []))
+            assert not [n for n in others if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)], (row.id, title)
+            for probe in (p for p in row.probes if title in p.components):
+                assert f"probe {probe.name}: " in by["description"] and all(
+                    n in by["description"] for n in probe.names_in(title)
+                )
+    assert checked_components > 20
+
+
+def test_the_ssp_grows_with_the_stack_not_with_components_times_resources(demo_state_document):
+    """Twice the copies of the demo stack: the largest requirement of the SSP about twice as large (it was four
+    times: every component's part repeated the probes' sentences about every resource)."""
+    from controls.render.component_definition import render_component_definition
+    from glz.scale import replicate
+    from tests.conftest import matrix_of
+
+    sizes, definitions = [], []
+    for copies in (2, 4):
+        matrix = matrix_of(replicate(demo_state_document, copies))
+        sizes.append(max(len(json.dumps(req)) for req in _requirements(render_ssp(matrix, R2))))
+        definitions.append(len(json.dumps(render_component_definition(matrix))))
+    assert sizes[1] < 2.6 * sizes[0], sizes
+    assert definitions[1] < 2.6 * definitions[0], definitions

@@ -3,7 +3,8 @@
 Organizations assemble their own SSP from component definitions (compliance-trestle's `author` workflows);
 this one lists every landing-zone component the matrix's probes found in the stack (AuditTrail, EncryptionKeys,
 SecureNetwork, ...), with one control implementation per framework whose implemented requirements are the rows
-the component evidences, described by the probes' findings about that component. The sources are the catalogs
+the component evidences, described by the probes that read it: each probe's check, its verdict (a probe judges the
+whole stack) and the component's own resources it read. The sources are the catalogs
 the SSPs import (NIST's official r3 catalog; the generated r2 and HIPAA catalogs). Validated with trestle's
 ComponentDefinition model before it is written.
 """
@@ -24,6 +25,7 @@ from controls.render.oscal import (
     _metadata,
     _prop,
     catalog_filename,
+    component_findings,
     control_id,
     validate_model,
     write_documents,
@@ -37,8 +39,7 @@ def _source(framework: str) -> str:
 
 
 def _description(row: Row, component: str) -> str:
-    found = [p.summary for p in row.probes if component in p.components]
-    return "\n\n".join(found) or row.statement
+    return component_findings(row, component) or row.statement
 
 
 def render_component_definition(matrix: Matrix) -> dict[str, Any]:
