@@ -8,7 +8,6 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from glz.json_text import dumps_indented
 from glz.mock_runtime import Registration
 from glz.state import SECRET_SIG, SECRET_SIG_KEY
 
@@ -95,7 +94,3 @@ def build_state(registrations: dict[str, Registration], pulumi_version: str) -> 
             "resources": [_resource(reg) for reg in _topological(registrations)],
         },
     }
-
-
-def dumps(state: dict[str, Any]) -> str:
-    return dumps_indented(state, sort_keys=True) + "\n"

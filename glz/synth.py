@@ -100,7 +100,7 @@ def _restore_stack_traces(real) -> None:
 
 
 def synthesize(project_dir: Path, stack: str, out_dir: Path | None = None) -> SynthResult:
-    from glz.state_export import dumps
+    from glz.json_text import write_indented
 
     config = read_stack_config(project_dir, stack)
     problems = sibling_stacks.conflicts(
@@ -113,5 +113,5 @@ def synthesize(project_dir: Path, stack: str, out_dir: Path | None = None) -> Sy
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         result.path = out_dir / "state.json"
-        result.path.write_text(dumps(state))
+        write_indented(result.path, state, sort_keys=True)  # json.dumps(state, indent=2, sort_keys=True) + newline
     return result

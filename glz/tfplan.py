@@ -23,7 +23,7 @@ import json
 import re
 from typing import Any
 
-from glz.json_text import dumps_indented
+from glz.json_text import write_indented
 from glz.state import Resource, StackState
 
 FORMAT_VERSION = "1.2"
@@ -586,5 +586,5 @@ def write_plan(state: StackState, path: Any) -> dict[str, Any]:
 
     plan = state_to_plan(state)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(dumps_indented(plan, sort_keys=True) + "\n")
+    write_indented(Path(path), plan, sort_keys=True)
     return plan

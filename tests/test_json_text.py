@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from glz.json_text import dumps_indented
+from glz.json_text import dumps_indented, indented_bytes, write_indented
 
 SCALARS = (
     st.none()
@@ -32,6 +32,11 @@ def test_the_same_text_as_json_dumps(document, sort_keys, ensure_ascii):
     except TypeError:  # json cannot sort keys of mixed types: neither can the caller then
         return
     assert dumps_indented(document, sort_keys=sort_keys, ensure_ascii=ensure_ascii) == expected
+    try:
+        encoded = expected.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no file can hold it, written either way
+        return
+    assert indented_bytes(document, sort_keys=sort_keys, ensure_ascii=ensure_ascii) == encoded
 
 
 @pytest.mark.parametrize(
@@ -65,3 +70,12 @@ def test_a_real_matrix_document_is_written_by_the_fast_path(demo_state_document,
 
 def test_non_finite_floats_are_written_as_null_not_as_non_json_tokens():
     assert json.loads(dumps_indented({"x": math.nan, "y": math.inf}, ensure_ascii=False)) == {"x": None, "y": None}
+
+
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_a_written_file_holds_the_bytes_write_text_of_json_dumps_would(tmp_path, ensure_ascii):
+    document = {"name": "séquençage \U0001f9ec", "values": [1, 2.5, None, True], "nested": {"k": "v"}}
+    fast, slow = tmp_path / "fast.json", tmp_path / "slow.json"
+    write_indented(fast, document, ensure_ascii=ensure_ascii)
+    slow.write_text(json.dumps(document, indent=2, ensure_ascii=ensure_ascii) + "\n", encoding="utf-8")
+    assert fast.read_bytes() == slow.read_bytes()

@@ -56,7 +56,7 @@ from controls.model import (
     ProbeResult,
     Row,
 )
-from glz.json_text import dumps_indented
+from glz.json_text import write_indented
 
 # Namespace of the project's own props: an absolute URI (trestle types `ns` as a pydantic AnyUrl). Props OSCAL
 # itself defines ("virtual") carry no ns.
@@ -790,6 +790,6 @@ def write_documents(documents: dict[str, dict[str, Any]], out_dir: Path, filenam
     paths = []
     for framework, document in documents.items():
         path = out_dir / filename(framework)
-        path.write_text(dumps_indented(document, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_indented(path, document, ensure_ascii=False)
         paths.append(path)
     return paths
