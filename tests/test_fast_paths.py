@@ -207,3 +207,20 @@ def test_glz_matrix_writes_what_the_library_writes(tmp_path, demo_state_document
     assert names == sorted(p.name for p in by_library.iterdir()) and len(names) > 15
     for name in names:
         assert _comparable(by_cli / name) == _comparable(by_library / name), name
+
+
+def test_the_probes_find_the_same_on_a_view_the_rules_already_used(demo_state_document):
+    """One StackView per state, shared by the rules and the probes (issue 17): what the rules memoized (the access
+    model's decisions, deny groups, indexes) changes no probe's finding."""
+    from controls.probes import run_all
+    from glz.gate import run_rules, stack_view
+    from glz.state import StackState
+    from policies.rules import ALL_RULES
+
+    shared = StackState(demo_state_document)
+    run_rules(shared, ALL_RULES, [])
+    view = stack_view(shared)
+    assert view is stack_view(shared) and view._memo, "the rules left memoized answers on the shared view"
+    after_rules = run_all(shared)
+    fresh = run_all(StackState(demo_state_document))
+    assert after_rules == fresh and len(fresh) > 50
