@@ -10,10 +10,10 @@ Steps, each a fresh process: `glz synth`, `glz check --no-checkov` (own rules an
 alone (the exact command the gate runs, on the plan the gate wrote), and, from the config as a user runs them,
 `glz check --stack` (synthesis and the whole gate), `glz matrix --stack` (that and every output) and `glz matrix
 --stack --no-checkov`; on the replicated state, `glz check` and `glz matrix` read the state. Per step: median, min
-and max wall seconds and the peak RSS of the largest process (the step's process or one it started, read from /proc
-while it runs). Ratios: run i of a step over run i of checkov alone, then the median. After the table: µs per
-resource and the marginal µs per added resource of every step, and issue 17's targets against the figures. Not a
-test: the figures belong to the machine they were taken on.
+and max wall seconds, the peak RSS of the largest process (the step's process or one it started, read from /proc
+while it runs) and the peak of all its processes' RSS at once. Ratios: run i of a step over run i of checkov alone,
+then the median. After the table: µs per resource and the marginal µs per added resource of every step, and issue
+17's targets against the figures. Not a test: the figures belong to the machine they were taken on.
 """
 
 from __future__ import annotations
@@ -41,6 +41,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_rules  # noqa: E402  (the scaled states)
 
+from glz.checkov_runner import CHECKOV_PROCESS_ENV  # noqa: E402
+
 PY = sys.executable
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 OUT = ROOT / "build" / "bench"
@@ -48,7 +50,7 @@ RESULTS = ROOT / "benchmarks" / "results.md"
 SYNTH_TARGETS = (200, 500, 1000, 2000, 5000)  # synthesized from the demo config with more collaborators
 REPLICA_TARGETS = (20000,)  # the demo state replicated with unique names
 QUICK_SYNTH_TARGETS = (200, 2000)
-ENV = {**os.environ, "GLZ_CHECKOV": str(CHECKOV), "BC_SKIP_MAPPING": "TRUE"}
+ENV = {**os.environ, "GLZ_CHECKOV": str(CHECKOV), **CHECKOV_PROCESS_ENV}  # checkov alone runs as the gate runs it
 
 
 def _descendants(pid: int) -> set[int]:
@@ -78,18 +80,32 @@ def _hwm_kib(pid: int) -> int:
     return 0
 
 
-def run(command: list[str]) -> tuple[float, int]:
-    """(wall seconds, peak RSS KiB of the largest process in the tree) of one whole-process run."""
-    peak = 0
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def run(command: list[str]) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS KiB of the largest process in the tree, peak of the tree's RSS summed over its
+    processes at one moment) of one whole-process run. The sum is what the machine must hold while glz and its
+    checkov child run side by side; it counts shared pages once per process, so it errs high; sampled every 50 ms."""
+    peak = tree = 0
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     done = threading.Event()
 
     def watch() -> None:
-        nonlocal peak
+        nonlocal peak, tree
         while not done.is_set():
-            for pid in _descendants(process.pid):
+            pids = _descendants(process.pid)
+            for pid in pids:
                 peak = max(peak, _hwm_kib(pid))
+            tree = max(tree, sum(_rss_kib(pid) for pid in pids))
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
@@ -100,7 +116,7 @@ def run(command: list[str]) -> tuple[float, int]:
     watcher.join()
     if process.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{stderr.decode()[-2000:]}")
-    return elapsed, peak
+    return elapsed, peak, max(tree, peak)
 
 
 def synth_project(extra: int, where: Path) -> Path:
@@ -183,11 +199,13 @@ def measure(state: dict, runs: int) -> dict[str, Any]:
         write_gate_plan(state["path"], work / "out" / "plan.json")
         timings: dict[str, list[float]] = {name: [] for name in commands}
         peaks: dict[str, int] = dict.fromkeys(commands, 0)
+        trees: dict[str, int] = dict.fromkeys(commands, 0)
         for _ in range(runs):  # interleaved, so a slow spell of the machine hits every step alike
             for name, command in commands.items():
-                seconds, kib = run(command)
+                seconds, kib, tree_kib = run(command)
                 timings[name].append(seconds)
                 peaks[name] = max(peaks[name], kib)
+                trees[name] = max(trees[name], tree_kib)
     floor = timings["checkov alone"]
     result: dict[str, Any] = {
         "label": state["label"],
@@ -202,6 +220,7 @@ def measure(state: dict, runs: int) -> dict[str, Any]:
             "min": min(values),
             "max": max(values),
             "peak_mib": round(peaks[name] / 1024),
+            "tree_mib": round(trees[name] / 1024),
             "vs_checkov": statistics.median(ratios),
         }
     return result
@@ -213,16 +232,19 @@ def markdown(results: list[dict], runs: int) -> str:
         "",
         f"Written by `make bench` (benchmarks/bench_gate.py) on {time.strftime('%Y-%m-%d')}: {platform.machine()}, "
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}; {runs} runs per step, interleaved; wall seconds "
-        "as median (min-max); peak RSS of the largest process; ratio = median of run i / checkov alone run i.",
+        "as median (min-max); peak MiB: peak RSS of the largest process; all MiB: the peak of the RSS of all the "
+        "step's processes at once (glz and its checkov child side by side); ratio = median of run i / checkov alone "
+        "run i. checkov alone runs with the gate's environment (glz.checkov_runner.CHECKOV_PROCESS_ENV).",
         "",
-        "| resources | state | step | seconds | peak MiB | vs checkov alone |",
-        "|---:|---|---|---|---:|---:|",
+        "| resources | state | step | seconds | peak MiB | all MiB | vs checkov alone |",
+        "|---:|---|---|---|---:|---:|---:|",
     ]
     for result in results:
         for name, step in result["steps"].items():
             lines.append(
                 f"| {result['resources']:,} | {result['label']} | {name} | {step['median']:.2f} "
-                f"({step['min']:.2f}-{step['max']:.2f}) | {step['peak_mib']} | {step['vs_checkov']:.2f}x |"
+                f"({step['min']:.2f}-{step['max']:.2f}) | {step['peak_mib']} | {step.get('tree_mib', '')} "
+                f"| {step['vs_checkov']:.2f}x |"
             )
     lines += ["", *per_resource(results), "", *targets(results)]
     return "\n".join(lines) + "\n"
@@ -290,11 +312,13 @@ def targets(results: list[dict]) -> list[str]:
         10.0,
         " s",
     )
+    near_5000 = _nearest(results, 5000, within=1000)
+    row("5,000 resources: the gate's largest process ≤ 1 GiB", near_5000, "glz check --stack", "peak_mib", 1024, " MiB")
     row(
-        "5,000 resources: the whole gate's peak memory ≤ 1 GiB",
-        _nearest(results, 5000, within=1000),
+        "5,000 resources: the whole gate's peak memory (all its processes at once) ≤ 1 GiB",
+        near_5000,
         "glz check --stack",
-        "peak_mib",
+        "tree_mib",
         1024,
         " MiB",
     )

@@ -234,3 +234,54 @@ def test_a_warm_checkov_reports_exactly_what_a_cold_one_does(demo_result, demo_s
 
     assert shape(warmed) == shape(demo_result) and warmed.passed
     assert warm.process.returncode in (0, 1)
+
+
+def _raw_scan(checkov: Path, plan_path: Path, **env: str) -> dict:
+    import json
+    import os
+    import subprocess
+
+    command = [str(checkov), "-f", str(plan_path), "--framework", "terraform_plan", "-o", "json", "--skip-download"]
+    environment = {k: v for k, v in os.environ.items() if k != "CHECKOV_MAX_IAC_FILE_SIZE"}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**environment, **env})
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    return json.loads(done.stdout)
+
+
+def test_the_json_parser_the_gate_selects_finds_what_checkovs_yaml_parser_finds(demo_state_document, tmp_path, checkov):
+    """The gate sets CHECKOV_MAX_IAC_FILE_SIZE=0, so checkov reads the plan with json.loads rather than its YAML
+    loader (a quarter less memory, a third less time): on a weakened demo (failures to compare, no skips) every
+    check's result on every resource, with the keys it evaluated, is the same; only the line numbers are gone."""
+    from glz.checkov_runner import CHECKOV_PROCESS_ENV
+
+    document = copy.deepcopy(demo_state_document)
+    _remove_sse(document, _bucket(document, "results")["urn"])
+    _aes256(document, _bucket(document, "variants")["urn"])
+    plan_path = tmp_path / "plan.json"
+    write_plan(StackState(document, "demo"), plan_path)
+    assert CHECKOV_PROCESS_ENV["CHECKOV_MAX_IAC_FILE_SIZE"] == "0"
+    reports = {
+        parser: _raw_scan(checkov, plan_path, **env)
+        for parser, env in (("yaml", {"BC_SKIP_MAPPING": "TRUE"}), ("json", CHECKOV_PROCESS_ENV))
+    }
+
+    def results(report: dict) -> set[tuple]:
+        return {
+            (
+                kind,
+                c["check_id"],
+                c["resource"],
+                c["check_result"]["result"],
+                tuple(sorted(c["check_result"].get("evaluated_keys") or [])),
+            )
+            for kind in ("passed_checks", "failed_checks", "skipped_checks")
+            for c in report["results"][kind]
+        }
+
+    assert results(reports["json"]) == results(reports["yaml"])
+    failed = reports["json"]["results"]["failed_checks"]
+    assert {"CKV_AWS_145", "CKV_AWS_19"} & {c["check_id"] for c in failed}, "the weakening must fail checks"
+    lines = {
+        parser: {tuple(c["file_line_range"]) for c in r["results"]["failed_checks"]} for parser, r in reports.items()
+    }
+    assert lines["json"] == {(0, 0)} and (0, 0) not in lines["yaml"], "two different parsers were compared"

@@ -54,13 +54,13 @@ def test_the_registry_holds_the_catalog_checkov_list_prints(checkov):
     `checkov --list` beside every scan (issue 17): the two must be the same catalog."""
     import subprocess
 
-    from glz.checkov_runner import _OFFLINE_ENV, _parse_catalog, catalog_of
+    from glz.checkov_runner import CHECKOV_PROCESS_ENV, _parse_catalog, catalog_of
 
     listed = subprocess.run(
         [str(checkov), "--list", "--framework", "terraform", "--skip-download"],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, **_OFFLINE_ENV},
+        env={**__import__("os").environ, **CHECKOV_PROCESS_ENV},
         check=True,
     ).stdout
     from_list = _parse_catalog(listed)
