@@ -70,20 +70,11 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
-def _hwm_kib(pid: int) -> int:
+def _status_kib(pid: int, field: str) -> int:
+    """A memory figure of /proc/<pid>/status in KiB (VmHWM: the peak RSS, VmRSS: the RSS now); 0 once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -104,8 +95,8 @@ def run(command: list[str]) -> tuple[float, int, int]:
         while not done.is_set():
             pids = _descendants(process.pid)
             for pid in pids:
-                peak = max(peak, _hwm_kib(pid))
-            tree = max(tree, sum(_rss_kib(pid) for pid in pids))
+                peak = max(peak, _status_kib(pid, "VmHWM"))
+            tree = max(tree, sum(_status_kib(pid, "VmRSS") for pid in pids))
             time.sleep(0.05)
 
     watcher = threading.Thread(target=watch, daemon=True)
