@@ -275,6 +275,7 @@ def _lint(text: str, regions: tuple[str, ...], experimental: bool) -> tuple[str,
 
 
 LINT_FORMAT = 1  # bump when the form of a finding line below changes: the disk cache then misses
+RUNNER_OPTIONS = {"include_checks": ["I"]}  # beside regions and experimental; part of the cache key
 _RC_NAMES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
 
 
@@ -289,7 +290,7 @@ def lint_cache_file(text: str, regions: tuple[str, ...], experimental: bool) -> 
         for path in (base / name for name in _RC_NAMES)
         if path.is_file()
     ]
-    key = digest(LINT_FORMAT, version("cfn-lint"), list(regions), experimental, rc_files, text)
+    key = digest(LINT_FORMAT, version("cfn-lint"), RUNNER_OPTIONS, list(regions), experimental, rc_files, text)
     return cache_dir() / "cfn-lint" / f"{key}.json"
 
 
@@ -311,5 +312,5 @@ def _runner(regions: tuple[str, ...], experimental: bool):
     from cfnlint.config import ConfigMixIn, ManualArgs
     from cfnlint.runner import Runner
 
-    config = ManualArgs(include_checks=["I"], include_experimental=experimental, regions=list(regions))
+    config = ManualArgs(**RUNNER_OPTIONS, include_experimental=experimental, regions=list(regions))
     return Runner(ConfigMixIn(**config))

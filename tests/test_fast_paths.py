@@ -131,6 +131,10 @@ def test_another_cfn_lint_version_or_a_cfnlintrc_is_another_key(cold_cache, tmp_
     )
     assert conformance_pack.lint_cache_file(BROKEN_PACK, ("us-east-1",), False) != plain
     monkeypatch.setattr(importlib.metadata, "version", real_version)
+    options = conformance_pack.RUNNER_OPTIONS
+    monkeypatch.setattr(conformance_pack, "RUNNER_OPTIONS", {"include_checks": []})  # the runner's own options
+    assert conformance_pack.lint_cache_file(BROKEN_PACK, ("us-east-1",), False) != plain
+    monkeypatch.setattr(conformance_pack, "RUNNER_OPTIONS", options)
 
     findings = conformance_pack.lint_template(BROKEN_PACK)
     ignored = findings[0].split()[0]
