@@ -250,7 +250,7 @@ def _raw_scan(checkov: Path, plan_path: Path, **env: str) -> dict:
 
 def test_the_json_parser_the_gate_selects_finds_what_checkovs_yaml_parser_finds(demo_state_document, tmp_path, checkov):
     """The gate sets CHECKOV_MAX_IAC_FILE_SIZE=0, so checkov reads the plan with json.loads rather than its YAML
-    loader (a quarter less memory, a third less time): on a weakened demo (failures to compare, no skips) every
+    loader (about a quarter less memory, 40 % less time): on a weakened demo (failures to compare, no skips) every
     check's result on every resource, with the keys it evaluated, is the same; only the line numbers are gone."""
     from glz.checkov_runner import CHECKOV_PROCESS_ENV
 
