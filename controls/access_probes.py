@@ -23,13 +23,8 @@ from policies.rules import s3_support as s3
 Outcome = tuple[bool, str, list[Resource], dict[str, str]]
 
 
-def _view(state: StackState) -> StackView:
-    """One StackView (and so one access model) per state, shared by every probe and rule (stack_view caches it)."""
-    return stack_view(state)
-
-
 def _model(state: StackState) -> AccessModel:
-    return model_of(_view(state))
+    return model_of(stack_view(state))
 
 
 def _resources(state: StackState, urns: list[str]) -> list[Resource]:
@@ -49,7 +44,7 @@ def _violations(view: StackView, *rules) -> list[Any]:
 
 
 def bucket_tls_only(state: StackState) -> Outcome:
-    view = _view(state)
+    view = stack_view(state)
     failing = {v.urn for v in _violations(view, storage.tls_only)}
     buckets = view.of_type(s3.BUCKET)
     good = [b for b in buckets if b.urn not in failing]
@@ -67,7 +62,7 @@ def bucket_tls_only(state: StackState) -> Outcome:
 
 
 def bucket_endpoint_only(state: StackState) -> Outcome:
-    view = _view(state)
+    view = stack_view(state)
     data = s3.data_buckets(view)
     failing = {v.urn for v in _violations(view, storage.vpc_endpoint_only)}
     good = [b for b in data if b.urn not in failing]
@@ -107,7 +102,7 @@ def _collaborators(view: StackView, model: AccessModel) -> list[Any]:
 
 
 def collaborator_roles(state: StackState) -> Outcome:
-    view, model = _view(state), _model(state)
+    view, model = stack_view(state), _model(state)
     roles = _collaborators(view, model)
     accounts, guarded, reach = set(), [], []
     for role in roles:
@@ -162,19 +157,13 @@ def collaborator_roles(state: StackState) -> Outcome:
     )
 
 
-def _collaborator_names(view: StackView) -> dict[str, str]:
-    """Role ARN -> collaborator name, from the stack outputs (built once per view, not once per probe call)."""
-    return {str(v): k for k, v in (view.outputs.get("collaboratorRoles") or {}).items()}
-
-
 def _runs(view: StackView, role_arn: str) -> list[str]:
-    names = view.memo(("access_probes", "collaborator_names"), _collaborator_names)
-    grant = (view.outputs.get("collaboratorGrants") or {}).get(names.get(role_arn, ""), {})
+    grant = (view.outputs.get("collaboratorGrants") or {}).get(identity.collaborator_by_arn(view).get(role_arn, ""), {})
     return list(grant.get("runTags") or []) or ["glz-probe-run"]
 
 
 def permission_boundaries(state: StackState) -> Outcome:
-    view, model = _view(state), _model(state)
+    view, model = stack_view(state), _model(state)
     roles = _collaborators(view, model)
     failing = {v.urn for v in _violations(view, identity.boundary)}
     bounded = [r for r in roles if r.boundary is not None and r.actor.urn not in failing]
@@ -223,7 +212,7 @@ def _session_limits(view: StackView, operators: list[Any]) -> tuple[str, str]:
 
 
 def operator_roles(state: StackState) -> Outcome:
-    view, model = _view(state), _model(state)
+    view, model = stack_view(state), _model(state)
     outputs = view.outputs
     operators = [p for p in model.principals.values() if data_access.is_operator(view, p)]
     tamper = _violations(view, data_access.audit_plane)
@@ -261,7 +250,7 @@ def support_role(state: StackState) -> Outcome:
     """Operator roles other than the administrator and break-glass that can work AWS Support cases (GLZ-IAM-019)."""
     from policies.rules.support import support_roles
 
-    view = _view(state)
+    view = stack_view(state)
     found = support_roles(view)
     urns = [p.actor.urn for p in _model(state).principals.values() if p.actor.name in found and p.actor.urn]
     summary = (
@@ -276,7 +265,7 @@ def support_role(state: StackState) -> Outcome:
 def mfa_required(state: StackState) -> Outcome:
     """Roles people or other accounts assume: MFA in every admitting trust statement; a collaborator declared a
     workload (principalKind) instead admits only named roles from restricted source addresses (GLZ-IAM-003)."""
-    view, model = _view(state), _model(state)
+    view, model = stack_view(state), _model(state)
     people, workloads = [], []
     for principal in model.principals.values():
         role = view.by_urn[principal.actor.urn]
@@ -316,7 +305,7 @@ def mfa_required(state: StackState) -> Outcome:
 
 
 def least_privilege_jobs(state: StackState) -> Outcome:
-    view, model = _view(state), _model(state)
+    view, model = stack_view(state), _model(state)
     roles = data_access.workload_roles(view, model)
     wildcard = [
         _role_name(r.actor.name)
@@ -351,7 +340,7 @@ def _tiers_with(view: StackView, model: AccessModel, role, action: str) -> str:
 
 
 def outside_access(state: StackState) -> Outcome:
-    view, model = _view(state), _model(state)
+    view, model = stack_view(state), _model(state)
     problems = _violations(view, data_access.outside_paths, data_access.resource_policies_closed)
     problems += _violations(view, storage.no_public_grants)
     outsiders = [a for a in model.external_actors() if a.kind == "account" and a.name != "000000000000"]
@@ -368,7 +357,7 @@ def outside_access(state: StackState) -> Outcome:
 
 def data_guardrails(state: StackState) -> Outcome:
     """Who reads each tier, by the access model, and which resource-policy guardrails hold (their rules)."""
-    view, model = _view(state), _model(state)
+    view, model = stack_view(state), _model(state)
     readers = {}
     for bucket in s3.data_buckets(view):
         name = s3.bucket_name(bucket)
@@ -409,7 +398,7 @@ def data_guardrails(state: StackState) -> Outcome:
 
 def guardrail_alarms(state: StackState) -> Outcome:
     """Whether break-glass, deployer use, monitoring-plane changes and the trail's silence raise an alarm."""
-    view = _view(state)
+    view = stack_view(state)
     missing = [
         str(v.message) for v in _violations(view, guardrails.guardrail_events_alarmed, guardrails.trail_silence_alarmed)
     ]
@@ -426,7 +415,7 @@ def guardrail_alarms(state: StackState) -> Outcome:
 
 def session_logging(state: StackState) -> Outcome:
     """Whether Session Manager sessions on the stack's hosts are streamed to an encrypted log group."""
-    view = _view(state)
+    view = stack_view(state)
     hosts = sessions.session_hosts(view)
     problems = sessions.preference_problems(view)
     if not hosts:
@@ -443,7 +432,7 @@ def session_logging(state: StackState) -> Outcome:
 
 def session_controls(state: StackState) -> Outcome:
     """What a person sees and how long an idle session lasts on the stack's hosts (GLZ-CMP-018's reading)."""
-    view = _view(state)
+    view = stack_view(state)
     hosts = sessions.session_hosts(view)
     idle, notice, problems = sessions.session_controls(view)
     if not hosts:

@@ -390,13 +390,19 @@ def _status_remarks(row: Row) -> str:
     return "\n\n".join(parts)
 
 
-def _probe_props(probes: list[ProbeResult]) -> list[dict[str, Any]]:
+def _probe_props(probes: list[ProbeResult], component: str | None = None) -> list[dict[str, Any]]:
+    """One `probe` prop per probe: with its finding and resources for the whole stack, or, for ``component``, only
+    that component's resources."""
     return [
         _prop(
             "probe",
             p.name,
             cls="satisfied" if p.satisfied else "not-satisfied",
-            remarks=p.summary + (f"\n\nResources: {', '.join(p.names)}" if p.names else ""),
+            remarks=(
+                p.summary + (f"\n\nResources: {', '.join(p.names)}" if p.names else "")
+                if component is None
+                else f"Resources of {component}: {', '.join(p.names_in(component)) or 'none named'}"
+            ),
         )
         for p in probes
     ]
@@ -415,18 +421,6 @@ def component_findings(row: Row, component: str) -> str:
     )
 
 
-def _component_probe_props(probes: list[ProbeResult], component: str) -> list[dict[str, Any]]:
-    return [
-        _prop(
-            "probe",
-            p.name,
-            cls="satisfied" if p.satisfied else "not-satisfied",
-            remarks=f"Resources of {component}: {', '.join(p.names_in(component)) or 'none named'}",
-        )
-        for p in probes
-    ]
-
-
 def _component_by(row: Row, name: str, uid: str, ids: _Ids, framework: str) -> dict[str, Any]:
     probes = [p for p in row.probes if name in p.components]
     satisfied = sum(p.satisfied for p in probes)
@@ -435,7 +429,7 @@ def _component_by(row: Row, name: str, uid: str, ids: _Ids, framework: str) -> d
         "component-uuid": uid,
         "uuid": ids("by-component", framework, row.id, name),
         "description": component_findings(row, name) or f"{name} contributes to {row.id}.",
-        "props": _component_probe_props(probes, name),
+        "props": _probe_props(probes, name),
         "implementation-status": {"state": state, "remarks": f"{satisfied} of {len(probes)} probes satisfied."},
         "responsible-roles": [{"role-id": "maintainer"}],
     }

@@ -220,8 +220,7 @@ def requires_source_network(statement: Statement) -> bool:
     )
 
 
-def _collaborator_by_arn(stack: StackView) -> dict[str, str]:
-    """Role ARN -> collaborator name from the stack outputs (the first name for an ARN, as a scan would find)."""
+def _collaborators_by_arn(stack: StackView) -> dict[str, str]:
     roles = stack.outputs.get("collaboratorRoles") or {}
     found: dict[str, str] = {}
     if isinstance(roles, dict):
@@ -230,10 +229,15 @@ def _collaborator_by_arn(stack: StackView) -> dict[str, str]:
     return found
 
 
+def collaborator_by_arn(stack: StackView) -> dict[str, str]:
+    """Role ARN -> collaborator name from the stack outputs (the first name for an ARN, as a scan would find):
+    one index per view, not a scan of the outputs per role."""
+    return stack.memo("collaborator by role ARN", _collaborators_by_arn)
+
+
 def workload_collaborator(resource: View, stack: StackView) -> bool:
     grants = stack.outputs.get("collaboratorGrants") or {}
-    names = stack.memo("collaborator by role ARN", _collaborator_by_arn)  # one index, not a scan per role
-    name = names.get(str(resource.get("arn") or ""))
+    name = collaborator_by_arn(stack).get(str(resource.get("arn") or ""))
     grant = grants.get(name) if isinstance(grants, dict) and name else None
     return isinstance(grant, dict) and grant.get("principalKind") == "workload"
 
